@@ -1,0 +1,38 @@
+/*
+ * cli.h - the command layer: the only code that prints results or errors and exits.
+ * Each subcommand lives in cli/cmd_<name>.c with its own usage text (git's builtin/).
+ */
+#ifndef FS_CLI_H
+#define FS_CLI_H
+
+#include <cJSON.h>
+#include <stdio.h>
+
+#include "util/err.h"
+
+typedef struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv); /* returns the process exit status */
+	const char *summary;
+} cli_command;
+
+/* Subcommands (argv[0] is the subcommand name). */
+int cmd_run(int argc, char **argv);
+int cmd_memory(int argc, char **argv);
+int cmd_step(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+
+/* Print "fleetsim: <msg>" to stderr and return e->status (FS_EXIT_RUNTIME if unset). */
+int cli_report(const fs_err *e);
+/* Print "fleetsim: <fmt>" to stderr; returns FS_EXIT_INPUT (usage errors). */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print obj as one JSON object line on stdout and free it. Returns 0, or
+ * FS_EXIT_RUNTIME if it could not be printed. */
+int cli_print_json(cJSON *obj);
+/* Parse a strictly positive int / any finite double CLI value; -1 on junk. */
+int cli_parse_int(const char *s, int *out);
+int cli_parse_double(const char *s, double *out);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * fleetsim.c - entry point: dispatch to a subcommand from the table (git.c's
+ * commands[]).  Never calls setlocale(): parsing and output stay in the "C" locale
+ * whatever LC_NUMERIC says, so results do not depend on the machine.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "version.h"
+
+static const cli_command commands[] = {
+	{"run", cmd_run, "replay a scenario's workload on each of its fleets"},
+	{"trace", cmd_trace, "trace statistics (trace stats) and synthetic traces (trace gen)"},
+	{"memory", cmd_memory, "per-GPU memory plan: weights, KV blocks, max sequences"},
+	{"step", cmd_step, "predicted prefill and decode step times"},
+	{"calibrate", cmd_calibrate, "fit step-time efficiencies to measured timings"},
+	{"models", cmd_models, "list the built-in GPUs and LLMs"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fleetsim [--version] [--help] COMMAND [ARGS]\n\n"
+		   "Discrete-event simulator and capacity planner for LLM serving fleets.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'fleetsim COMMAND --help' for a command's options.\n");
+}
+
+int cli_report(const fs_err *e)
+{
+	fprintf(stderr, "fleetsim: %s\n", e->msg[0] ? e->msg : "unknown error");
+	return e->status ? e->status : FS_EXIT_RUNTIME;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("fleetsim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return FS_EXIT_INPUT;
+}
+
+int cli_print_json(cJSON *obj)
+{
+	char *s = cJSON_PrintUnformatted(obj);
+	int rc = FS_EXIT_OK;
+
+	if (!s || puts(s) == EOF)
+		rc = FS_EXIT_RUNTIME;
+	free(s);
+	cJSON_Delete(obj);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return FS_EXIT_INPUT;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return FS_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("fleetsim %s\n", FLEETSIM_VERSION);
+		return FS_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "fleetsim: '%s' is not a command; see 'fleetsim --help'\n", argv[1]);
+	return FS_EXIT_INPUT;
+}

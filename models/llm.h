@@ -1,0 +1,70 @@
+/*
+ * llm.h - LLM architectures: built-in catalog and Hugging Face config.json import.
+ *
+ * Parameter counts are computed from the architecture (never typed in), split into
+ * the parts that quantisation touches (linear layers) and those that stay BF16
+ * (embeddings, lm_head, norms).
+ */
+#ifndef FS_LLM_H
+#define FS_LLM_H
+
+#include <stdint.h>
+
+#include "util/err.h"
+#include "models/precision.h"
+
+typedef struct llm_spec {
+	char name[96];
+	int64_t hidden;            /* hidden_size */
+	int64_t layers;            /* num_hidden_layers */
+	int64_t heads;             /* num_attention_heads */
+	int64_t kv_heads;          /* num_key_value_heads */
+	int64_t head_dim;          /* head_dim (hidden/heads if absent) */
+	int64_t intermediate;      /* dense FFN intermediate_size */
+	int64_t vocab;             /* vocab_size */
+	int tied_embeddings;       /* tie_word_embeddings */
+	int attn_output_gate;      /* Qwen3-Next / Qwen3.5 gated attention: q_proj doubles */
+	int64_t max_position;      /* max_position_embeddings */
+	/* MoE (0 experts = dense) */
+	int64_t n_experts, experts_per_tok, moe_intermediate, n_shared_experts;
+	int64_t shared_intermediate;   /* per shared expert, 0 = moe_intermediate */
+	int64_t first_dense_layers;    /* DeepSeek first_k_dense_replace */
+	/* Hybrid attention: only full_attn_layers keep per-token KV; the others
+	 * (linear attention / Gated DeltaNet / Mamba) keep a fixed per-sequence state. */
+	int64_t full_attn_layers;      /* == layers for ordinary models */
+	double state_bytes_per_seq;    /* whole model, BF16, for the non-full layers */
+	/* MLA (DeepSeek): kv_lora_rank > 0 */
+	int64_t kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim, v_head_dim, q_lora_rank;
+	/* Derived by llm_finish(): */
+	double params_total;       /* all parameters */
+	double params_active;      /* used per token (MoE: routed top-k + shared + dense) */
+	double params_linear;      /* quantisable linear-layer params (total) */
+	double params_linear_active;
+	double params_bf16;        /* embeddings, lm_head, norms, router: kept in BF16 */
+} llm_spec;
+
+/* name: a catalog name (case-insensitive: "llama-3-70b", "llama-3.1-8b", "qwen3-32b",
+ * ...) or a path to a Hugging Face config.json (or a directory holding one).
+ * Returns 0, or -1 with "unknown model 'x' (known: ...)" or the file's error. */
+int llm_lookup(const char *name, llm_spec *out, fs_err *err);
+
+/* Parse a config.json. Returns 0 or -1 with "FILE: what is wrong". */
+int llm_load_config_json(const char *path, llm_spec *out, fs_err *err);
+
+/* Fill the derived parameter counts from the architecture fields. Returns 0, or -1
+ * if the fields are inconsistent (zero layers, heads not dividing, ...). */
+int llm_finish(llm_spec *m, fs_err *err);
+
+int llm_catalog_count(void);
+const llm_spec *llm_catalog_get(int i);
+
+/* KV bytes per token for the whole model (all TP shards together) in dtype kv:
+ * 2 x full_attn_layers x kv_heads x head_dim x bytes, or for MLA
+ * (kv_lora_rank + qk_rope_head_dim) x layers x bytes. */
+double llm_kv_bytes_per_token(const llm_spec *m, prec_t kv);
+
+/* Weight bytes for the whole model at the given precision (linear layers at the
+ * precision's size, the rest BF16). */
+double llm_weight_bytes(const llm_spec *m, prec_t weights);
+
+#endif

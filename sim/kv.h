@@ -1,0 +1,45 @@
+/*
+ * kv.h - paged KV-cache block manager of one replica (vLLM V1 KVCacheManager):
+ * incremental block allocation, reference counts, and prefix caching where freed
+ * full blocks stay cached (evictable, LRU) until reused or evicted.
+ */
+#ifndef FS_KV_H
+#define FS_KV_H
+
+#include <stdint.h>
+
+#include "sim/request.h"
+
+typedef struct kv_cache kv_cache;
+
+/* Create a manager for num_blocks blocks of block_size tokens. Returns 0 and *out
+ * (caller owns, kv_destroy), or -1 on allocation failure or bad sizes. */
+int kv_create(int64_t num_blocks, int block_size, int enable_prefix_caching, kv_cache **out);
+void kv_destroy(kv_cache *kv);
+
+/* For a request about to be admitted with computed == 0: find the longest run of its
+ * leading full blocks present in the cache (never the whole prompt: the last token is
+ * always recomputed, as in vLLM), take references on them, append them to req->blocks
+ * and return the number of tokens they cover. 0 when caching is off or no hashes. */
+int32_t kv_match_prefix(kv_cache *kv, sim_req *req);
+
+/* Ensure req holds blocks for `tokens` tokens in total. Allocates only the missing
+ * blocks, evicting cached ones LRU-first. Returns 0, or -1 (nothing allocated) when
+ * not enough blocks are free, or on allocation failure of the block array. */
+int kv_allocate(kv_cache *kv, sim_req *req, int64_t tokens);
+
+/* After a step computed tokens up to req->computed, register newly full blocks that
+ * carry a prefix hash in the cache. */
+void kv_commit(kv_cache *kv, sim_req *req);
+
+/* Release all of req's blocks (finish or preemption). */
+void kv_free(kv_cache *kv, sim_req *req);
+
+int64_t kv_total_blocks(const kv_cache *kv);
+int64_t kv_used_blocks(const kv_cache *kv);    /* referenced by some request */
+int64_t kv_free_blocks(const kv_cache *kv);    /* free + evictable cached */
+int64_t kv_cached_blocks(const kv_cache *kv);  /* evictable blocks holding a hash */
+uint64_t kv_hit_tokens(const kv_cache *kv);    /* cumulative prefix-hit tokens */
+int kv_block_size(const kv_cache *kv);
+
+#endif

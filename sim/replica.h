@@ -1,0 +1,94 @@
+/*
+ * replica.h - one vLLM V1 engine (tp GPUs) scheduled step by step.
+ *
+ * Per step (SPEC section 2): RUNNING requests first, in order, each gets
+ * min(remaining tokens, budget left) with chunked prefill; blocks are allocated for
+ * the tokens computed this step; when one cannot be had, the last running request is
+ * preempted (blocks freed, computed reset, pushed to the head of WAITING).  Then, if
+ * nothing was preempted, WAITING requests are admitted FCFS while
+ * running < max_num_seqs, budget remains and blocks can be allocated.  The step's
+ * duration comes from the perf model for that exact batch.
+ *
+ * Driving: the fleet calls replica_add() on arrival, replica_begin_step() whenever the
+ * replica is idle and has work, and replica_end_step() when the step's time is up.
+ */
+#ifndef FS_REPLICA_H
+#define FS_REPLICA_H
+
+#include <stdint.h>
+
+#include "models/perf.h"
+#include "sim/event.h"
+#include "sim/kv.h"
+#include "sim/request.h"
+#include "util/err.h"
+
+typedef struct replica_cfg {
+	int max_num_seqs;           /* vLLM default 256 */
+	int max_num_batched_tokens; /* vLLM default 8192 */
+	int max_model_len;
+	int block_size;             /* default 16 */
+	int64_t num_blocks;         /* from the memory plan */
+	int enable_prefix_caching;  /* default on */
+	int long_prefill_token_threshold; /* 0 = off (vLLM default) */
+	const perf_model *perf;     /* borrowed; must outlive the replica */
+} replica_cfg;
+
+typedef struct replica replica;
+
+/* Returns 0 and *out (caller owns, replica_destroy), or -1 with err: invalid sizes, or
+ * a KV cache too small to hold one max_model_len sequence (as vLLM refuses to start). */
+int replica_create(const replica_cfg *cfg, replica **out, fs_err *err);
+/* Frees the replica and its KV manager; requests still queued are not freed (the
+ * fleet owns them). */
+void replica_destroy(replica *r);
+
+/* Queue an arrived request at the tail of WAITING. A request whose prompt (+
+ * max_tokens) exceeds max_model_len is rejected instead: status RQ_REJECTED,
+ * finish = now, return 1. Otherwise return 0. */
+int replica_add(replica *r, sim_req *req, simtime_t now);
+
+/* Whether the replica has anything running or waiting. */
+int replica_has_work(const replica *r);
+/* Whether a step is in flight (between begin and end). */
+int replica_in_step(const replica *r);
+
+/* Form the next batch at time now. Returns the step's duration in ns (> 0), or 0 if
+ * nothing can be scheduled (no work). */
+int64_t replica_begin_step(replica *r, simtime_t now);
+
+typedef void (*replica_done_fn)(void *ctx, sim_req *req);
+
+/* Finish the step in flight at time now: advance computed tokens, emit output tokens
+ * (first_token set when a prefill completes), finish requests that reached their
+ * output length (blocks freed, status RQ_DONE, finish = now) and hand each to done(). */
+void replica_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx);
+
+/* Move every queued/running request to RQ_UNFINISHED, free their blocks and hand them
+ * to done() (end of a run with --no-drain). */
+void replica_abort_all(replica *r, replica_done_fn done, void *ctx);
+
+typedef struct replica_stats {
+	int64_t steps;
+	int64_t busy_ns;          /* sum of step durations */
+	int64_t preemptions;
+	int64_t tokens_computed;  /* prefill + decode tokens processed */
+	int64_t prefix_hit_tokens;
+} replica_stats;
+
+void replica_get_stats(const replica *r, replica_stats *out);
+int replica_num_running(const replica *r);
+int replica_num_waiting(const replica *r);
+/* Tokens still to be processed by queued and running requests (router's
+ * least-outstanding-tokens policy). */
+int64_t replica_outstanding_tokens(const replica *r);
+const kv_cache *replica_kv(const replica *r);
+/* KV blocks in use / total, in [0, 1]. */
+double replica_kv_usage(const replica *r);
+const replica_cfg *replica_get_cfg(const replica *r);
+
+/* Debug-build invariant check (blocks used + free == total, each request in exactly
+ * one place). Returns 0, or -1 with err describing the violation. */
+int replica_check(const replica *r, fs_err *err);
+
+#endif

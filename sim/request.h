@@ -1,0 +1,61 @@
+/*
+ * request.h - one request's life inside the simulator.
+ *
+ * The struct is public: the replica scheduler, KV manager, router and metrics all
+ * touch its fields on the hot path.  Requests are owned by the fleet (a pool
+ * allocator); the replica only links them into its queues.
+ */
+#ifndef FS_REQUEST_H
+#define FS_REQUEST_H
+
+#include <stdint.h>
+
+#include "sim/event.h"
+
+typedef enum rq_status {
+	RQ_NEW = 0,      /* created, not yet at a replica */
+	RQ_WAITING,      /* in a replica's waiting queue (also after preemption) */
+	RQ_RUNNING,      /* in a replica's running list */
+	RQ_DONE,         /* finished all its output tokens */
+	RQ_REJECTED,     /* prompt (+ max_tokens) over max_model_len: HTTP 400 */
+	RQ_UNFINISHED    /* still queued or running when the run stopped */
+} rq_status;
+
+typedef struct sim_req {
+	int64_t id;               /* arrival order, 0-based */
+	simtime_t arrival;        /* at the router */
+	simtime_t first_token;    /* -1 until the first output token */
+	simtime_t finish;         /* -1 until done or rejected */
+	simtime_t last_scheduled; /* end of the last step it took part in */
+	int32_t prompt;           /* input tokens */
+	int32_t output;           /* output tokens it will generate (clamped, >= 1) */
+	int32_t max_tokens;       /* -1 if the request had none */
+	int32_t true_output;      /* trace's output length, before any clamp */
+	int32_t generated;        /* output tokens produced so far */
+	int32_t computed;         /* tokens whose KV is computed (reset on preemption) */
+	int32_t scheduled;        /* tokens scheduled in the step in flight */
+	int32_t cached_tokens;    /* prefix-cache hit tokens at the last admission */
+	int32_t preemptions;
+	int32_t category;
+	int32_t prompt_bytes;     /* -1 if unknown */
+	int16_t pool, replica;
+	uint8_t status;           /* rq_status */
+	uint8_t misrouted;        /* router's estimate fell on the other side of its threshold */
+	int64_t est_tokens;       /* router's estimate of input + output */
+	/* KV blocks held, in order (owned; kv_free releases them). */
+	int32_t n_blocks, cap_blocks;
+	int32_t *blocks;
+	/* Prefix hashes copied from the trace (owned). */
+	int32_t n_hashes, hash_block_tokens;
+	uint64_t *hashes;
+	/* Intrusive links for the replica's waiting queue / running list. */
+	struct sim_req *prev, *next;
+} sim_req;
+
+/* Tokens the request has in total right now: prompt plus generated output. */
+static inline int32_t rq_num_tokens(const sim_req *r)
+{
+	return r->prompt + r->generated;
+}
+
+#endif

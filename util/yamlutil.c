@@ -1,0 +1,420 @@
+#include "util/yamlutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/numparse.h"
+
+/* Parse buf with errors collected rather than printed, so the command layer prints
+ * them in our FILE:LINE:COL format.  If owned, buf was malloc()ed and the document
+ * takes it (libfyaml keeps pointers into its input); it is freed on failure too. */
+static int build_doc(const char *name, char *buf, size_t len, int owned,
+		     struct fy_document **out, fs_err *err)
+{
+	struct fy_diag_cfg dcfg;
+	struct fy_diag *diag;
+	struct fy_parse_cfg pcfg;
+	struct fy_document *doc;
+	struct fy_diag_error *de;
+	void *it = NULL;
+
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.colorize = false;
+	diag = fy_diag_create(&dcfg);
+	if (!diag) {
+		if (owned)
+			free(buf);
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: out of memory creating YAML parser", name);
+	}
+	fy_diag_set_collect_errors(diag, true);
+	memset(&pcfg, 0, sizeof pcfg);
+	pcfg.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT;
+	pcfg.diag = diag;
+	doc = owned ? fy_document_build_from_malloc_string(&pcfg, buf, len)
+		    : fy_document_build_from_string(&pcfg, buf, len);
+	if (!doc || fy_diag_got_error(diag)) {
+		de = fy_diag_errors_iterate(diag, &it);
+		if (de)
+			fs_fail(err, FS_EXIT_INPUT, "%s:%d:%d: YAML syntax error: %s", name,
+				de->line + 1, de->column + 1, de->msg ? de->msg : "invalid YAML");
+		else
+			fs_fail(err, FS_EXIT_INPUT, "%s: invalid YAML", name);
+		if (doc)
+			fy_document_destroy(doc);
+		else if (owned)
+			free(buf);
+		fy_diag_destroy(diag);
+		return -1;
+	}
+	fy_diag_destroy(diag);
+	if (!fy_document_root(doc)) {
+		fy_document_destroy(doc);
+		return fs_fail(err, FS_EXIT_INPUT, "%s: empty YAML document", name);
+	}
+	*out = doc;
+	return 0;
+}
+
+int yu_load_string(const char *name, const char *buf, size_t len,
+		   struct fy_document **out, fs_err *err)
+{
+	return build_doc(name, (char *)buf, len, 0, out, err);
+}
+
+int yu_load_file(const char *path, struct fy_document **out, fs_err *err)
+{
+	struct stat st;
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	if (stat(path, &st) != 0)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: cannot open: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: not a regular file", path);
+	if ((unsigned long long)st.st_size > YU_MAX_FILE_BYTES)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: file is %lld bytes, over the %u-byte limit for YAML",
+			       path, (long long)st.st_size, YU_MAX_FILE_BYTES);
+	f = fopen(path, "rb");
+	if (!f)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: cannot open: %s", path, strerror(errno));
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		fclose(f);
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: out of memory", path);
+	}
+	n = fread(buf, 1, (size_t)st.st_size, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n)) {
+		free(buf);
+		return fs_fail(err, FS_EXIT_INPUT, "%s: contains a NUL byte; not a YAML text file", path);
+	}
+	return build_doc(path, buf, n, 1, out, err);
+}
+
+void yu_pos(struct fy_node *n, int *line, int *col)
+{
+	struct fy_token *t;
+	const struct fy_mark *m;
+	void *it = NULL;
+
+	*line = *col = 0;
+	if (!n)
+		return;
+	switch (fy_node_get_type(n)) {
+	case FYNT_SCALAR:
+		t = fy_node_get_scalar_token(n);
+		m = t ? fy_token_start_mark(t) : NULL;
+		if (m) {
+			*line = m->line + 1;
+			*col = m->column + 1;
+		}
+		return;
+	case FYNT_MAPPING: {
+		struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
+		if (p)
+			yu_pos(fy_node_pair_key(p), line, col);
+		return;
+	}
+	case FYNT_SEQUENCE:
+		yu_pos(fy_node_sequence_iterate(n, &it), line, col);
+		return;
+	}
+}
+
+int yu_errf(fs_err *err, const char *file, struct fy_node *n, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	int line, col;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	yu_pos(n, &line, &col);
+	if (line > 0)
+		return fs_fail(err, FS_EXIT_INPUT, "%s:%d:%d: %s", file, line, col, msg);
+	if (n) {
+		char *path = fy_node_get_path(n);
+		fs_fail(err, FS_EXIT_INPUT, "%s: (--set %s): %s", file, path ? path : "?", msg);
+		free(path);
+		return -1;
+	}
+	return fs_fail(err, FS_EXIT_INPUT, "%s: %s", file, msg);
+}
+
+static const char *scalar(const char *file, struct fy_node *n, size_t *len, const char *want,
+			  fs_err *err)
+{
+	const char *s;
+
+	if (!n || fy_node_get_type(n) != FYNT_SCALAR) {
+		yu_errf(err, file, n, "expected %s, found a %s", want,
+			!n ? "missing value" :
+			fy_node_get_type(n) == FYNT_MAPPING ? "mapping" : "sequence");
+		return NULL;
+	}
+	s = fy_node_get_scalar(n, len);
+	if (!s) {
+		yu_errf(err, file, n, "expected %s", want);
+		return NULL;
+	}
+	return s;
+}
+
+int yu_i64(const char *file, struct fy_node *n, int64_t *out, fs_err *err)
+{
+	size_t len;
+	const char *s = scalar(file, n, &len, "an integer", err);
+	double d;
+
+	if (!s)
+		return -1;
+	if (np_i64(s, len, out) == 0)
+		return 0;
+	/* Accept 1e6 or 65536.0 when they are exact integers. */
+	if (np_double(s, len, &d) == 0 && d == (double)(int64_t)d && d < 9.2e18 && d > -9.2e18) {
+		*out = (int64_t)d;
+		return 0;
+	}
+	return yu_errf(err, file, n, "expected an integer, found '%.*s'", (int)(len > 64 ? 64 : len), s);
+}
+
+int yu_int(const char *file, struct fy_node *n, int *out, fs_err *err)
+{
+	int64_t v;
+
+	if (yu_i64(file, n, &v, err))
+		return -1;
+	if (v < -2147483647LL || v > 2147483647LL)
+		return yu_errf(err, file, n, "integer %lld out of range", (long long)v);
+	*out = (int)v;
+	return 0;
+}
+
+int yu_double(const char *file, struct fy_node *n, double *out, fs_err *err)
+{
+	size_t len;
+	const char *s = scalar(file, n, &len, "a number", err);
+
+	if (!s)
+		return -1;
+	if (np_double(s, len, out))
+		return yu_errf(err, file, n, "expected a number, found '%.*s'", (int)(len > 64 ? 64 : len), s);
+	return 0;
+}
+
+int yu_bool(const char *file, struct fy_node *n, int *out, fs_err *err)
+{
+	size_t len;
+	const char *s = scalar(file, n, &len, "true or false", err);
+
+	if (!s)
+		return -1;
+	if (np_bool(s, len, out))
+		return yu_errf(err, file, n, "expected true or false, found '%.*s'", (int)(len > 64 ? 64 : len), s);
+	return 0;
+}
+
+int yu_str(const char *file, struct fy_node *n, char *buf, size_t cap, fs_err *err)
+{
+	size_t len;
+	const char *s = scalar(file, n, &len, "a string", err);
+
+	if (!s)
+		return -1;
+	if (len >= cap)
+		return yu_errf(err, file, n, "string too long (%zu bytes, at most %zu)", len, cap - 1);
+	if (memchr(s, '\0', len))
+		return yu_errf(err, file, n, "string contains a NUL byte");
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+int yu_double_range(const char *file, struct fy_node *n, double lo, double hi,
+		    double *out, fs_err *err)
+{
+	double v;
+
+	if (yu_double(file, n, &v, err))
+		return -1;
+	if (v < lo || v > hi)
+		return yu_errf(err, file, n, "value %g out of range [%g, %g]", v, lo, hi);
+	*out = v;
+	return 0;
+}
+
+int yu_i64_range(const char *file, struct fy_node *n, int64_t lo, int64_t hi,
+		 int64_t *out, fs_err *err)
+{
+	int64_t v;
+
+	if (yu_i64(file, n, &v, err))
+		return -1;
+	if (v < lo || v > hi)
+		return yu_errf(err, file, n, "value %lld out of range [%lld, %lld]", (long long)v,
+			       (long long)lo, (long long)hi);
+	*out = v;
+	return 0;
+}
+
+int yu_expect_map(const char *file, struct fy_node *n, const char *what, fs_err *err)
+{
+	if (n && fy_node_get_type(n) == FYNT_MAPPING)
+		return 0;
+	return yu_errf(err, file, n, "%s must be a mapping (key: value)", what);
+}
+
+int yu_expect_seq(const char *file, struct fy_node *n, const char *what, fs_err *err)
+{
+	if (n && fy_node_get_type(n) == FYNT_SEQUENCE)
+		return 0;
+	return yu_errf(err, file, n, "%s must be a list", what);
+}
+
+int yu_check_keys(const char *file, struct fy_node *n, const char *const *allowed,
+		  const char *what, fs_err *err)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+
+	if (yu_expect_map(file, n, what, err))
+		return -1;
+	while ((p = fy_node_mapping_iterate(n, &it))) {
+		struct fy_node *k = fy_node_pair_key(p);
+		size_t len;
+		const char *ks = k && fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar(k, &len) : NULL;
+		int ok = 0;
+		char list[512] = "";
+
+		if (!ks)
+			return yu_errf(err, file, k, "keys of %s must be plain strings", what);
+		for (const char *const *a = allowed; *a; a++)
+			if (strlen(*a) == len && !memcmp(*a, ks, len))
+				ok = 1;
+		if (ok)
+			continue;
+		for (const char *const *a = allowed; *a; a++) {
+			size_t l = strlen(list);
+			snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", *a);
+		}
+		return yu_errf(err, file, k, "unknown key '%.*s' in %s (known: %s)",
+			       (int)(len > 64 ? 64 : len), ks, what, list);
+	}
+	return 0;
+}
+
+struct fy_node *yu_get(struct fy_node *n, const char *key)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+	size_t klen = strlen(key);
+
+	if (!n || fy_node_get_type(n) != FYNT_MAPPING)
+		return NULL;
+	while ((p = fy_node_mapping_iterate(n, &it))) {
+		struct fy_node *k = fy_node_pair_key(p);
+		size_t len;
+		const char *ks = k && fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar(k, &len) : NULL;
+		if (ks && len == klen && !memcmp(ks, key, len))
+			return fy_node_pair_value(p);
+	}
+	return NULL;
+}
+
+static struct fy_node_pair *get_pair(struct fy_node *n, const char *key, size_t klen)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+
+	while ((p = fy_node_mapping_iterate(n, &it))) {
+		struct fy_node *k = fy_node_pair_key(p);
+		size_t len;
+		const char *ks = k && fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar(k, &len) : NULL;
+		if (ks && len == klen && !memcmp(ks, key, len))
+			return p;
+	}
+	return NULL;
+}
+
+int yu_set_path(struct fy_document *doc, const char *assignment, fs_err *err)
+{
+	const char *eq = strchr(assignment, '=');
+	const char *path = assignment, *comp, *val;
+	struct fy_node *cur, *vnode;
+	size_t plen;
+
+	if (!eq || eq == assignment)
+		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': expected key.path=value", assignment);
+	plen = (size_t)(eq - assignment);
+	val = eq + 1;
+	cur = fy_document_root(doc);
+	if (!cur)
+		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': document is empty", assignment);
+	vnode = fy_node_build_from_string(doc, *val ? val : "''", FY_NT);
+	if (!vnode)
+		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': value is not valid YAML", assignment);
+
+	comp = path;
+	while (comp < path + plen) {
+		const char *dot = memchr(comp, '.', (size_t)(path + plen - comp));
+		size_t clen = dot ? (size_t)(dot - comp) : (size_t)(path + plen - comp);
+		int last = dot == NULL;
+
+		if (clen == 0)
+			goto bad_path;
+		if (fy_node_get_type(cur) == FYNT_SEQUENCE) {
+			int64_t idx;
+			struct fy_node *item;
+			if (np_i64(comp, clen, &idx) || idx < 0 || idx >= fy_node_sequence_item_count(cur))
+				return fs_fail(err, FS_EXIT_INPUT,
+					       "--set '%s': '%.*s' is not an index of a %d-item list",
+					       assignment, (int)clen, comp, fy_node_sequence_item_count(cur));
+			item = fy_node_sequence_get_by_index(cur, (int)idx);
+			if (last) {
+				/* Replace list item: rebuild via remove + insert is not in 0.7's
+				 * API for sequences, so only mapping values may be replaced. */
+				return fs_fail(err, FS_EXIT_INPUT,
+					       "--set '%s': cannot replace a whole list item; set one of its keys",
+					       assignment);
+			}
+			cur = item;
+		} else if (fy_node_get_type(cur) == FYNT_MAPPING) {
+			struct fy_node_pair *p = get_pair(cur, comp, clen);
+			if (last) {
+				if (p) {
+					if (fy_node_pair_set_value(p, vnode))
+						goto fail;
+				} else {
+					struct fy_node *k = fy_node_create_scalar_copy(doc, comp, clen);
+					if (!k || fy_node_mapping_append(cur, k, vnode))
+						goto fail;
+				}
+				return 0;
+			}
+			if (!p) {
+				struct fy_node *k = fy_node_create_scalar_copy(doc, comp, clen);
+				struct fy_node *m = fy_node_create_mapping(doc);
+				if (!k || !m || fy_node_mapping_append(cur, k, m))
+					goto fail;
+				cur = m;
+			} else {
+				cur = fy_node_pair_value(p);
+			}
+		} else {
+			return fs_fail(err, FS_EXIT_INPUT, "--set '%s': '%.*s' is inside a scalar value",
+				       assignment, (int)clen, comp);
+		}
+		comp += clen + 1;
+	}
+bad_path:
+	return fs_fail(err, FS_EXIT_INPUT, "--set '%s': malformed key path", assignment);
+fail:
+	return fs_fail(err, FS_EXIT_RUNTIME, "--set '%s': could not update the document", assignment);
+}
