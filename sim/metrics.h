@@ -1,0 +1,88 @@
+/*
+ * metrics.h - what a run measured: per-request records, sampled time series, and
+ * per-pool / fleet aggregates (SPEC section 6).  All times in seconds.
+ *
+ * The collector (metrics) owns its arrays; the record types are plain structs so the
+ * reports layer can write them without knowing the simulator.
+ */
+#ifndef FS_METRICS_H
+#define FS_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/request.h"
+#include "util/err.h"
+
+typedef struct mx_request {
+	int64_t id;
+	double arrival_s;
+	double first_token_s;  /* -1 if none */
+	double finish_s;       /* -1 if none */
+	double ttft_s;         /* first_token - arrival, -1 if none */
+	double tpot_s;         /* (finish - first_token) / (output - 1), -1 if output < 2 */
+	double e2e_s;          /* finish - arrival, -1 if none */
+	int32_t prompt, output, preemptions, category;
+	int16_t pool, replica;
+	uint8_t status;        /* rq_status: RQ_DONE, RQ_REJECTED, RQ_UNFINISHED */
+	uint8_t misrouted;
+} mx_request;
+
+typedef struct mx_sample {
+	double t_s;
+	int16_t pool;          /* pool index */
+	int32_t running, waiting;
+	double kv_usage;       /* blocks used / total over the pool's replicas, [0,1] */
+} mx_sample;
+
+typedef struct mx_slo {
+	double ttft_p99_s;     /* <= 0: not set */
+	double tpot_p99_s;     /* <= 0: not set */
+} mx_slo;
+
+/* One pool's (or, with pool "*", the fleet's) aggregates for one run. */
+typedef struct metrics_summary {
+	char pool[64];
+	char gpu[64];
+	int replicas, gpus;
+	int64_t requests, completed, rejected, unfinished;
+	int64_t preemptions, preempted_requests, misroutes;
+	double preemptions_per_request, preempted_share, traffic_share;
+	double ttft_p50_s, ttft_p90_s, ttft_p99_s, ttft_max_s, ttft_mean_s;
+	double tpot_p50_s, tpot_p90_s, tpot_p99_s, tpot_max_s;
+	double e2e_p50_s, e2e_p90_s, e2e_p99_s, e2e_max_s;
+	double throughput_rps, output_tps;
+	double makespan_s;       /* first arrival to last finish */
+	double gpu_busy_s;       /* sum of step time x tp */
+	double gpu_hours;        /* provisioned: GPUs x makespan / 3600 */
+	double kv_usage_mean, kv_usage_max;
+	double slo_attainment;   /* share of completed requests meeting every set SLO */
+	double goodput_rps;      /* completed requests meeting the SLO per second */
+	int64_t steps;
+} metrics_summary;
+
+typedef struct metrics metrics;
+
+/* Create an empty collector. Returns 0 and *out (caller owns, metrics_destroy), or -1. */
+int metrics_create(metrics **out);
+void metrics_destroy(metrics *m);
+
+/* Record a request that has left the simulation (done, rejected or unfinished).
+ * Returns 0, or -1 on allocation failure. */
+int metrics_add_request(metrics *m, const sim_req *r);
+int metrics_add_sample(metrics *m, const mx_sample *s);
+
+const mx_request *metrics_requests(const metrics *m, size_t *n);
+const mx_sample *metrics_samples(const metrics *m, size_t *n);
+
+/* Aggregate the recorded requests of pool `pool` (-1: all) into *out; the caller fills
+ * the capacity fields it knows (replicas, gpus, gpu_busy_s, steps, makespan) first:
+ * this function sets the request-derived fields and gpu_hours from gpus x makespan_s.
+ * Returns 0 or -1 on allocation failure. */
+int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_summary *out);
+
+/* Quantile q in [0,1] of the n values (need not be sorted; v is not modified).
+ * Returns -1 when n == 0.  Helper shared with trace statistics. */
+double metrics_quantile(const double *v, size_t n, double q);
+
+#endif
