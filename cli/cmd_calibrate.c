@@ -1,9 +1,182 @@
-/* Placeholder until the calibrate command lands. */
+/*
+ * cmd_calibrate.c - `fleetsim calibrate MEASUREMENTS.csv --gpu G --model M`: fit the
+ * GPU's step-time efficiencies and overhead to measured timings (models/calib.h),
+ * report the error on held-out configurations and optionally write a GPU YAML file.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
+#include "models/calib.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fleetsim calibrate MEASUREMENTS.csv --gpu G --model M [--hardware STR]\n"
+		"                          [--holdout-every K] [--out FILE.yaml] [--json]\n\n"
+		"Fit compute_eff, mem_eff and step_overhead of GPU G to measured prompt and\n"
+		"decode step times in the Splitwise CSV layout (model, hardware, prompt_size,\n"
+		"batch_size, token_size, prompt_time and token_time in ms, tensor_parallel),\n"
+		"by GSL nonlinear least squares on relative error.  Rows are those whose model\n"
+		"is M and whose hardware names G (or equals --hardware).  Every K-th distinct\n"
+		"configuration (tp, prompt, batch, tokens; default K=4) is held out of the fit\n"
+		"with all its repeats; the MAPE and worst case on those rows are printed for\n"
+		"prefill and decode separately.  --holdout-every 0 fits on everything.\n\n"
+		"  --gpu G            catalog GPU or GPU YAML file to start from\n"
+		"  --model M          catalog model or config.json\n"
+		"  --hardware STR     match the CSV hardware column exactly (e.g. h100-80gb-pcap)\n"
+		"  --holdout-every K  hold out configurations k with k %% K == K-1 (default 4)\n"
+		"  --out FILE.yaml    write the fitted GPU (loadable wherever a GPU name goes)\n"
+		"  --verbose          also print measured vs predicted per configuration\n"
+		"  --json             one JSON object on stdout\n");
+}
+
+static cJSON *err_json(cJSON *o, const char *pfx, const calib_err *e)
+{
+	char k[64];
+
+	snprintf(k, sizeof k, "%s_rows", pfx);
+	cJSON_AddNumberToObject(o, k, (double)e->rows);
+	snprintf(k, sizeof k, "%s_prefill_mape_pct", pfx);
+	cJSON_AddNumberToObject(o, k, 100 * e->mape_prefill);
+	snprintf(k, sizeof k, "%s_prefill_worst_pct", pfx);
+	cJSON_AddNumberToObject(o, k, 100 * e->worst_prefill);
+	snprintf(k, sizeof k, "%s_decode_mape_pct", pfx);
+	cJSON_AddNumberToObject(o, k, 100 * e->mape_decode);
+	snprintf(k, sizeof k, "%s_decode_worst_pct", pfx);
+	cJSON_AddNumberToObject(o, k, 100 * e->worst_decode);
+	return o;
+}
+
+/* One line per configuration: the first row's measurement against the prediction. */
+static void print_configs(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_t n)
+{
+	printf("  %3s %6s %5s %5s %4s %10s %10s %8s %8s\n", "tp", "prompt", "batch", "gen", "set",
+	       "prompt_ms", "pred_ms", "token_ms", "pred_ms");
+	for (size_t i = 0; i < n; i++) {
+		double ps, ts;
+
+		if (i > 0 && rows[i].config == rows[i - 1].config)
+			continue;
+		if (calib_predict(g, m, &rows[i], &ps, &ts, NULL))
+			continue;
+		printf("  %3d %6lld %5lld %5lld %4s %10.1f %10.1f %8.2f %8.2f\n", rows[i].tp,
+		       (long long)rows[i].prompt, (long long)rows[i].batch, (long long)rows[i].gen,
+		       rows[i].excluded ? "bad" : rows[i].holdout ? "held" : "fit", rows[i].prompt_s * 1e3, ps * 1e3,
+		       rows[i].token_s * 1e3, ts * 1e3);
+	}
+}
 
 int cmd_calibrate(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cli_usage_error("calibrate: not built yet");
+	static const struct option opts[] = {
+		{"gpu", required_argument, NULL, 'g'}, {"model", required_argument, NULL, 'm'},
+		{"hardware", required_argument, NULL, 'H'}, {"holdout-every", required_argument, NULL, 'k'},
+		{"out", required_argument, NULL, 'o'}, {"json", no_argument, NULL, 'j'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	const char *gpu_name = NULL, *model_name = NULL, *hw = NULL, *out = NULL, *csv;
+	int k = 4, json = 0, verbose = 0, c, nbad;
+	gpu_spec g;
+	llm_spec m;
+	calib_row *rows = NULL;
+	size_t n;
+	calib_result res;
+	fs_err err = {0};
+	int rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'g': gpu_name = optarg; break;
+		case 'm': model_name = optarg; break;
+		case 'H': hw = optarg; break;
+		case 'o': out = optarg; break;
+		case 'j': json = 1; break;
+		case 'v': verbose = 1; break;
+		case 'k':
+			if (cli_parse_int(optarg, &k) || k < 0 || k == 1)
+				return cli_usage_error("calibrate: --holdout-every must be 0 or >= 2, got '%s'", optarg);
+			break;
+		case 'h': usage(stdout); return 0;
+		default:
+			return cli_usage_error("calibrate: unknown or incomplete option '%s'; see 'fleetsim calibrate --help'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("calibrate: expected one MEASUREMENTS.csv; see 'fleetsim calibrate --help'");
+	csv = argv[optind];
+	if (!gpu_name || !model_name)
+		return cli_usage_error("calibrate: --gpu and --model are required");
+	if (gpu_lookup(gpu_name, &g, &err) || llm_lookup(model_name, &m, &err))
+		return cli_report(&err);
+	if (calib_read_csv(csv, m.name, g.name, hw, k, &rows, &n, &err) ||
+	    (nbad = calib_flag_impossible(&g, &m, rows, n, &err)) < 0 ||
+	    calib_fit(&g, &m, rows, n, &res, &err)) {
+		free(rows);
+		return cli_report(&err);
+	}
+	snprintf(res.gpu.calib_source, sizeof res.gpu.calib_source, "fitted: %s rows of %s",
+		 m.name, strrchr(csv, '/') ? strrchr(csv, '/') + 1 : csv);
+	if (out) {
+		char hdr[512];
+
+		snprintf(hdr, sizeof hdr,
+			 "fleetsim calibrate %s --gpu %s --model %s --holdout-every %d\n"
+			 "held-out MAPE: prefill %.2f %% (worst %.2f %%), decode %.2f %% (worst %.2f %%)",
+			 csv, gpu_name, model_name, k, 100 * res.holdout.mape_prefill,
+			 100 * res.holdout.worst_prefill, 100 * res.holdout.mape_decode,
+			 100 * res.holdout.worst_decode);
+		if (calib_write_gpu_yaml(out, &res.gpu, hdr, &err)) {
+			free(rows);
+			return cli_report(&err);
+		}
+	}
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "gpu", g.name);
+		cJSON_AddStringToObject(o, "model", m.name);
+		cJSON_AddNumberToObject(o, "rows", (double)n);
+		cJSON_AddNumberToObject(o, "rows_impossible", nbad);
+		cJSON_AddNumberToObject(o, "iterations", res.iterations);
+		cJSON_AddNumberToObject(o, "compute_eff", res.gpu.compute_eff);
+		cJSON_AddNumberToObject(o, "mem_eff", res.gpu.mem_eff);
+		cJSON_AddNumberToObject(o, "step_overhead_s", res.gpu.step_overhead_s);
+		cJSON_AddNumberToObject(o, "link_latency_s", res.gpu.link_latency_s);
+		err_json(o, "train", &res.train);
+		err_json(o, "holdout", &res.holdout);
+		if (out)
+			cJSON_AddStringToObject(o, "out", out);
+		rc = cli_print_json(o);
+	} else {
+		printf("calibrated %s on %s: %zu rows from %s (%zu fit, %zu held out in every %d-th configuration)\n",
+		       g.name, m.name, n, csv, res.train_rows, res.holdout.rows, k);
+		printf("  compute_eff       %.4f\n  mem_eff           %.4f\n  step_overhead_ms  %.3f\n"
+		       "  link_latency_us   %.3f%s\n  link_eff          %.4f\n  attn_eff          %.4f\n",
+		       res.gpu.compute_eff, res.gpu.mem_eff, res.gpu.step_overhead_s * 1e3,
+		       res.gpu.link_latency_s * 1e6,
+		       res.gpu.link_latency_s == g.link_latency_s ? " (kept: one TP size)" : "", res.gpu.link_eff, res.gpu.attn_eff);
+		printf("  fit (%zu rows):      prefill MAPE %5.2f %% worst %5.2f %% | decode MAPE %5.2f %% worst %5.2f %%\n",
+		       res.train.rows, 100 * res.train.mape_prefill, 100 * res.train.worst_prefill,
+		       100 * res.train.mape_decode, 100 * res.train.worst_decode);
+		if (res.holdout.rows)
+			printf("  held out (%zu rows): prefill MAPE %5.2f %% worst %5.2f %% | decode MAPE %5.2f %% worst %5.2f %%\n",
+			       res.holdout.rows, 100 * res.holdout.mape_prefill, 100 * res.holdout.worst_prefill,
+			       100 * res.holdout.mape_decode, 100 * res.holdout.worst_decode);
+		if (nbad)
+			printf("  excluded %d row(s) faster than the ideal roofline (broken measurements)\n", nbad);
+		if (out)
+			printf("  wrote %s\n", out);
+		if (verbose)
+			print_configs(&res.gpu, &m, rows, n);
+		rc = ferror(stdout) ? FS_EXIT_RUNTIME : 0;
+	}
+	free(rows);
+	return rc;
 }

@@ -1,9 +1,396 @@
-/* Placeholder until the run command lands. */
+/*
+ * cmd_run.c - `fleetsim run`: replay the scenario's workload on every policy (the same
+ * request stream each time), write the results to SQLite, print a summary table and
+ * optionally draw plots.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "reports/db.h"
+#include "reports/plot.h"
+#include "scenarios/scenario.h"
+#include "sim/fleet.h"
+#include "sim/metrics.h"
+#include "traces/workload.h"
+#include "util/numparse.h"
+#include "version.h"
+
+static const char usage_text[] =
+	"usage: fleetsim run SCENARIO.yaml [options]\n"
+	"\n"
+	"Replay the scenario's workload on each of its policies (fleet layouts) and\n"
+	"record what every request experienced.\n"
+	"\n"
+	"  --db FILE          results database, created or appended (default results.db)\n"
+	"  --plots DIR        draw TTFT CDFs and KV / queue time series into DIR (PNG+SVG)\n"
+	"  --set KEY=VALUE    override a scenario key, e.g. --set policies.0.pools.0.replicas=8\n"
+	"                     (repeatable; the value is YAML)\n"
+	"  --seed N           override the scenario's seed\n"
+	"  --requests         also store one row per request in the `requests` table\n"
+	"  --policy NAME      run only this policy (repeatable)\n"
+	"  --no-drain         stop at the trace's last arrival; requests in flight are\n"
+	"                     reported as unfinished\n"
+	"  --check            verify the engine's invariants after every step (slower)\n"
+	"  --json             print the fleet-wide results as one JSON object\n"
+	"  -q, --quiet        no summary table\n"
+	"  -h, --help         this text\n";
+
+typedef struct policy_out {
+	metrics *m;
+	fleet_result res;
+	metrics_summary fleet;
+	metrics_summary pools[FS_MAX_POOLS];
+	double wall_s;
+	int64_t run_id;
+} policy_out;
+
+struct progress {
+	int tty;
+	const char *policy;
+};
+
+static void show_progress(void *ctx, double sim_s, int64_t arrived)
+{
+	struct progress *p = ctx;
+
+	if (p->tty)
+		fprintf(stderr, "\r  %-16s simulated %9.1f s, %10lld requests", p->policy, sim_s,
+			(long long)arrived);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void fmt_s(char *buf, size_t cap, double v)
+{
+	if (v < 0)
+		snprintf(buf, cap, "-");
+	else if (v < 1.0)
+		snprintf(buf, cap, "%.1fms", v * 1e3);
+	else
+		snprintf(buf, cap, "%.2fs", v);
+}
+
+static void print_row(const char *policy, const metrics_summary *s)
+{
+	char t50[16], t99[16], p99[16];
+
+	fmt_s(t50, sizeof t50, s->ttft_p50_s);
+	fmt_s(t99, sizeof t99, s->ttft_p99_s);
+	fmt_s(p99, sizeof p99, s->tpot_p99_s);
+	printf("%-14s %-10s %5d %9lld %8lld %8.4f %9s %9s %9s %9.2f\n", policy, s->pool, s->gpus,
+	       (long long)s->completed, (long long)s->rejected, s->preemptions_per_request, t50, t99,
+	       p99, s->gpu_hours);
+}
+
+static cJSON *summary_json(const metrics_summary *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "pool", s->pool);
+	cJSON_AddStringToObject(o, "gpu", s->gpu);
+	cJSON_AddNumberToObject(o, "gpus", s->gpus);
+	cJSON_AddNumberToObject(o, "replicas", s->replicas);
+	cJSON_AddNumberToObject(o, "requests", (double)s->requests);
+	cJSON_AddNumberToObject(o, "completed", (double)s->completed);
+	cJSON_AddNumberToObject(o, "rejected", (double)s->rejected);
+	cJSON_AddNumberToObject(o, "unfinished", (double)s->unfinished);
+	cJSON_AddNumberToObject(o, "preemptions", (double)s->preemptions);
+	cJSON_AddNumberToObject(o, "preemptions_per_request", s->preemptions_per_request);
+	cJSON_AddNumberToObject(o, "traffic_share", s->traffic_share);
+	cJSON_AddNumberToObject(o, "misroutes", (double)s->misroutes);
+	cJSON_AddNumberToObject(o, "ttft_p50_s", s->ttft_p50_s);
+	cJSON_AddNumberToObject(o, "ttft_p99_s", s->ttft_p99_s);
+	cJSON_AddNumberToObject(o, "tpot_p50_s", s->tpot_p50_s);
+	cJSON_AddNumberToObject(o, "tpot_p99_s", s->tpot_p99_s);
+	cJSON_AddNumberToObject(o, "e2e_p99_s", s->e2e_p99_s);
+	cJSON_AddNumberToObject(o, "throughput_rps", s->throughput_rps);
+	cJSON_AddNumberToObject(o, "output_tps", s->output_tps);
+	cJSON_AddNumberToObject(o, "makespan_s", s->makespan_s);
+	cJSON_AddNumberToObject(o, "gpu_busy_s", s->gpu_busy_s);
+	cJSON_AddNumberToObject(o, "gpu_hours", s->gpu_hours);
+	cJSON_AddNumberToObject(o, "kv_usage_mean", s->kv_usage_mean);
+	cJSON_AddNumberToObject(o, "kv_usage_max", s->kv_usage_max);
+	cJSON_AddNumberToObject(o, "slo_attainment", s->slo_attainment);
+	cJSON_AddNumberToObject(o, "goodput_rps", s->goodput_rps);
+	cJSON_AddNumberToObject(o, "steps", (double)s->steps);
+	return o;
+}
+
+/* Run policy i; fills out. Returns 0 or -1 with err. */
+static int run_policy(const scenario *sc, int i, const fleet_opts *base, policy_out *out,
+		      fs_err *err)
+{
+	const policy_cfg *pc = &sc->policies[i];
+	trace_reader *tr = NULL;
+	fleet_opts o = *base;
+	struct progress pr = {isatty(2), pc->name};
+	double t0 = now_s();
+	int rc = -1;
+
+	if (metrics_create(&out->m)) {
+		fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+		goto done;
+	}
+	if (workload_open(&sc->workload, sc->seed, &tr, err))
+		goto done;
+	o.progress = show_progress;
+	o.progress_ctx = &pr;
+	if (fleet_run(pc, tr, &o, out->m, &out->res, err)) {
+		fs_failp(err, "%s: policy '%s': ", sc->path, pc->name);
+		goto done;
+	}
+	if (trace_bad_rows(tr) > 0)
+		fprintf(stderr, "fleetsim: warning: %lld bad trace rows skipped (--skip-bad-rows)\n",
+			(long long)trace_bad_rows(tr));
+	if (pr.tty)
+		fputs("\r\033[K", stderr);
+	out->wall_s = now_s() - t0;
+	if (fleet_summarize(pc, &out->res, out->m, &sc->slo, -1, &out->fleet, err))
+		goto done;
+	for (int p = 0; p < pc->npools; p++)
+		if (fleet_summarize(pc, &out->res, out->m, &sc->slo, p, &out->pools[p], err))
+			goto done;
+	rc = 0;
+done:
+	trace_close(tr);
+	return rc;
+}
+
+static int write_db(db *d, const scenario *sc, int i, policy_out *po, int with_requests,
+		    time_t started, fs_err *err)
+{
+	const policy_cfg *pc = &sc->policies[i];
+	metrics_summary rows[FS_MAX_POOLS + 1];
+	const char *names[FS_MAX_POOLS + 1];
+	const mx_sample *ts;
+	const mx_request *rq;
+	size_t nts, nrq;
+	char *params = scenario_policy_json(sc, i);
+	db_run_info info = {0};
+	int rc;
+
+	if (!params)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	rows[0] = po->fleet;
+	for (int p = 0; p < pc->npools; p++) {
+		rows[p + 1] = po->pools[p];
+		names[p] = pc->pools[p].name;
+	}
+	names[pc->npools] = NULL;
+	ts = metrics_samples(po->m, &nts);
+	rq = metrics_requests(po->m, &nrq);
+	info.scenario = sc->name;
+	info.policy = pc->name;
+	info.params_json = params;
+	info.seed = sc->seed;
+	info.started_at = started;
+	info.wall_seconds = po->wall_s;
+	info.version = FLEETSIM_VERSION;
+	rc = db_write_run(d, &info, rows, pc->npools + 1, names, ts, nts, rq,
+			  with_requests ? nrq : 0, &po->run_id, err);
+	free(params);
+	return rc;
+}
+
+static int draw_plots(const char *dir, const scenario *sc, policy_out *po, fs_err *err)
+{
+	const char *names[SCENARIO_MAX_POLICIES];
+	double *ttft[SCENARIO_MAX_POLICIES] = {0};
+	size_t counts[SCENARIO_MAX_POLICIES];
+	int rc = -1;
+
+	for (int i = 0; i < sc->npolicies; i++) {
+		size_t n;
+		const mx_request *rq = metrics_requests(po[i].m, &n);
+		names[i] = sc->policies[i].name;
+		counts[i] = 0;
+		ttft[i] = malloc((n + 1) * sizeof(double));
+		if (!ttft[i]) {
+			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+			goto out;
+		}
+		for (size_t k = 0; k < n; k++)
+			if (rq[k].ttft_s >= 0)
+				ttft[i][counts[i]++] = rq[k].ttft_s;
+	}
+	if (plot_ttft_cdf(dir, sc->npolicies, names, (const double *const *)ttft, counts, err))
+		goto out;
+	for (int i = 0; i < sc->npolicies; i++) {
+		const policy_cfg *pc = &sc->policies[i];
+		const char *pn[FS_MAX_POOLS + 1];
+		size_t nts;
+		const mx_sample *ts = metrics_samples(po[i].m, &nts);
+		for (int p = 0; p < pc->npools; p++)
+			pn[p] = pc->pools[p].name;
+		pn[pc->npools] = NULL;
+		if (plot_timeseries(dir, pc->name, ts, nts, pc->npools, pn, err))
+			goto out;
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < sc->npolicies; i++)
+		free(ttft[i]);
+	return rc;
+}
 
 int cmd_run(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cli_usage_error("run: not built yet");
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},     {"plots", required_argument, NULL, 'p'},
+		{"set", required_argument, NULL, 's'},    {"seed", required_argument, NULL, 'S'},
+		{"requests", no_argument, NULL, 'r'},     {"no-drain", no_argument, NULL, 'n'},
+		{"check", no_argument, NULL, 'c'},        {"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},        {"policy", required_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+	const char *dbpath = "results.db", *plots = NULL, **sets = NULL, **only = NULL;
+	int nsets = 0, nonly = 0, with_requests = 0, drain = -1, check = 0, json = 0, quiet = 0;
+	int64_t seed = -1;
+	scenario *sc = NULL;
+	db *d = NULL;
+	policy_out *po = NULL;
+	fs_err err = {0};
+	int c, status = FS_EXIT_OK;
+	time_t started = time(NULL);
+
+	sets = calloc((size_t)argc, sizeof *sets);
+	only = calloc((size_t)argc, sizeof *only);
+	if (!sets || !only) {
+		free(sets);
+		free(only);
+		return cli_usage_error("out of memory");
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dbpath = optarg; break;
+		case 'p': plots = optarg; break;
+		case 's': sets[nsets++] = optarg; break;
+		case 'P': only[nonly++] = optarg; break;
+		case 'S':
+			if (np_i64(optarg, (size_t)-1, &seed) || seed < 0) {
+				status = cli_usage_error("run: --seed wants a non-negative integer, got '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 'r': with_requests = 1; break;
+		case 'n': drain = 0; break;
+		case 'c': check = 1; break;
+		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); goto out;
+		default:
+			fputs(usage_text, stderr);
+			status = FS_EXIT_INPUT;
+			goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		status = cli_usage_error("run: expected one SCENARIO.yaml (see 'fleetsim run --help')");
+		goto out;
+	}
+	if (scenario_load(argv[optind], sets, nsets, &sc, &err))
+		goto fail;
+	if (seed >= 0)
+		sc->seed = (uint64_t)seed;
+	if (drain >= 0)
+		sc->drain = drain;
+	for (int k = 0; k < nonly; k++) {
+		int found = 0;
+		for (int i = 0; i < sc->npolicies; i++)
+			found |= !strcmp(sc->policies[i].name, only[k]);
+		if (!found) {
+			status = cli_usage_error("run: %s has no policy '%s'", sc->path, only[k]);
+			goto out;
+		}
+	}
+	if (nonly) {
+		int w = 0;
+		for (int i = 0; i < sc->npolicies; i++) {
+			int keep = 0;
+			for (int k = 0; k < nonly; k++)
+				keep |= !strcmp(sc->policies[i].name, only[k]);
+			if (keep)
+				sc->policies[w++] = sc->policies[i];
+		}
+		sc->npolicies = w;
+	}
+	/* Open the database first: a read-only or locked file should fail before an
+	 * hour of simulation, not after. */
+	if (db_open(dbpath, &d, &err))
+		goto fail;
+	po = calloc((size_t)sc->npolicies, sizeof *po);
+	if (!po) {
+		fs_fail(&err, FS_EXIT_RUNTIME, "out of memory");
+		goto fail;
+	}
+	{
+		fleet_opts fo = {
+			.drain = sc->drain,
+			.metrics_interval = (simtime_t)(sc->metrics_interval_s * 1e9),
+			.record_requests = with_requests,
+			.seed = sc->seed,
+			.check_invariants = check,
+		};
+		for (int i = 0; i < sc->npolicies; i++) {
+			if (run_policy(sc, i, &fo, &po[i], &err))
+				goto fail;
+			if (write_db(d, sc, i, &po[i], with_requests, started, &err))
+				goto fail;
+		}
+	}
+	if (plots && draw_plots(plots, sc, po, &err))
+		goto fail;
+	if (json) {
+		cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "policies");
+		cJSON_AddStringToObject(o, "scenario", sc->name);
+		cJSON_AddStringToObject(o, "db", dbpath);
+		cJSON_AddNumberToObject(o, "seed", (double)sc->seed);
+		for (int i = 0; i < sc->npolicies; i++) {
+			cJSON *p = cJSON_CreateObject(), *pools = cJSON_CreateArray();
+			cJSON_AddStringToObject(p, "policy", sc->policies[i].name);
+			cJSON_AddNumberToObject(p, "run_id", (double)po[i].run_id);
+			cJSON_AddNumberToObject(p, "wall_s", po[i].wall_s);
+			cJSON_AddItemToObject(p, "fleet", summary_json(&po[i].fleet));
+			for (int k = 0; k < sc->policies[i].npools; k++)
+				cJSON_AddItemToArray(pools, summary_json(&po[i].pools[k]));
+			cJSON_AddItemToObject(p, "pools", pools);
+			cJSON_AddItemToArray(arr, p);
+		}
+		status = cli_print_json(o);
+	} else if (!quiet) {
+		printf("scenario %s, seed %llu -> %s\n", sc->name, (unsigned long long)sc->seed, dbpath);
+		printf("%-14s %-10s %5s %9s %8s %8s %9s %9s %9s %9s\n", "policy", "pool", "GPUs",
+		       "completed", "rejected", "preempt/r", "TTFT p50", "TTFT p99", "TPOT p99",
+		       "GPU-hours");
+		for (int i = 0; i < sc->npolicies; i++) {
+			if (sc->policies[i].npools > 1)
+				for (int k = 0; k < sc->policies[i].npools; k++)
+					print_row(sc->policies[i].name, &po[i].pools[k]);
+			print_row(sc->policies[i].name, &po[i].fleet);
+		}
+	}
+	goto out;
+fail:
+	status = cli_report(&err);
+out:
+	if (po)
+		for (int i = 0; sc && i < sc->npolicies; i++)
+			metrics_destroy(po[i].m);
+	free(po);
+	db_close(d);
+	scenario_free(sc);
+	free(sets);
+	free(only);
+	return status;
 }

@@ -1,9 +1,118 @@
-/* Placeholder until the step command lands. */
+/*
+ * cmd_step.c - `fleetsim step`: predicted time of a T-token prefill and of one decode
+ * step of B sequences at context C, from the roofline in models/perf.h.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
 #include "cli/cli.h"
+#include "models/perf.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fleetsim step --gpu G --model M [--tp N] [--precision P] [--kv-cache-dtype D]\n"
+		"                     --prefill T --batch B --context C [--json]\n\n"
+		"Predicted step times: prefill_s is one step prefilling a single T-token prompt\n"
+		"(no cached prefix); decode_step_s is one step decoding one token for each of B\n"
+		"sequences that have C tokens of context.\n\n"
+		"  --gpu G        catalog GPU or GPU YAML file (e.g. a calibrate --out file)\n"
+		"  --model M      catalog model or config.json path\n"
+		"  --tp N         tensor_parallel_size (default 1)\n"
+		"  --precision P  weights: bf16, fp8, nvfp4 (default bf16)\n"
+		"  --kv-cache-dtype D  bf16, fp8, nvfp4 (default bf16)\n"
+		"  --json         one JSON object on stdout\n");
+}
 
 int cmd_step(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cli_usage_error("step: not built yet");
+	static const struct option opts[] = {
+		{"gpu", required_argument, NULL, 'g'}, {"model", required_argument, NULL, 'm'},
+		{"tp", required_argument, NULL, 't'}, {"precision", required_argument, NULL, 'p'},
+		{"kv-cache-dtype", required_argument, NULL, 'k'},
+		{"prefill", required_argument, NULL, 'P'}, {"batch", required_argument, NULL, 'B'},
+		{"context", required_argument, NULL, 'C'},
+		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	const char *gpu_name = NULL, *model_name = NULL;
+	int json = 0, c, prefill = -1, batch = -1, context = -1;
+	mem_config cfg;
+	gpu_spec g;
+	llm_spec m;
+	perf_model pm;
+	perf_batch pb = {0}, db = {0};
+	double ps, ds;
+	fs_err err = {0};
+
+	mem_config_default(&cfg);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'g': gpu_name = optarg; break;
+		case 'm': model_name = optarg; break;
+		case 't':
+			if (cli_parse_int(optarg, &cfg.tp) || cfg.tp <= 0)
+				return cli_usage_error("step: --tp must be a positive integer, got '%s'", optarg);
+			break;
+		case 'p':
+			if (prec_parse(optarg, &cfg.weights, &err))
+				return cli_report(&err);
+			break;
+		case 'k':
+			if (prec_parse(optarg, &cfg.kv, &err))
+				return cli_report(&err);
+			break;
+		case 'P':
+			if (cli_parse_int(optarg, &prefill) || prefill <= 0)
+				return cli_usage_error("step: --prefill must be a positive integer, got '%s'", optarg);
+			break;
+		case 'B':
+			if (cli_parse_int(optarg, &batch) || batch <= 0)
+				return cli_usage_error("step: --batch must be a positive integer, got '%s'", optarg);
+			break;
+		case 'C':
+			if (cli_parse_int(optarg, &context) || context < 0)
+				return cli_usage_error("step: --context must be a non-negative integer, got '%s'", optarg);
+			break;
+		case 'j': json = 1; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			return cli_usage_error("step: unknown or incomplete option '%s'; see 'fleetsim step --help'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("step: unexpected argument '%s'", argv[optind]);
+	if (!gpu_name || !model_name || prefill < 0 || batch < 0 || context < 0)
+		return cli_usage_error("step: --gpu, --model, --prefill, --batch and --context are required");
+	if (gpu_lookup(gpu_name, &g, &err) || llm_lookup(model_name, &m, &err) ||
+	    gpu_check_kv_dtype(&g, cfg.kv, &err) || perf_init(&pm, &g, &m, &cfg, &err))
+		return cli_report(&err);
+	perf_batch_add_prefill(&pb, 0, prefill);
+	for (int i = 0; i < batch; i++)
+		perf_batch_add_decode(&db, context);
+	ps = perf_step_s(&pm, &pb);
+	ds = perf_step_s(&pm, &db);
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "gpu", g.name);
+		cJSON_AddStringToObject(o, "model", m.name);
+		cJSON_AddNumberToObject(o, "tp", cfg.tp);
+		cJSON_AddStringToObject(o, "precision", prec_name(cfg.weights));
+		cJSON_AddStringToObject(o, "kv_cache_dtype", prec_name(cfg.kv));
+		cJSON_AddNumberToObject(o, "prefill_tokens", prefill);
+		cJSON_AddNumberToObject(o, "prefill_s", ps);
+		cJSON_AddNumberToObject(o, "batch", batch);
+		cJSON_AddNumberToObject(o, "context", context);
+		cJSON_AddNumberToObject(o, "decode_step_s", ds);
+		cJSON_AddNumberToObject(o, "decode_tokens_per_s", batch / ds);
+		return cli_print_json(o);
+	}
+	printf("%s on %d x %s, %s weights, %s KV\n", m.name, cfg.tp, g.display, prec_name(cfg.weights),
+	       prec_name(cfg.kv));
+	printf("  prefill of %d tokens:            %.4f s\n", prefill, ps);
+	printf("  decode step, %d seqs at ctx %d:  %.4f s (%.0f tokens/s)\n", batch, context, ds, batch / ds);
+	return ferror(stdout) ? FS_EXIT_RUNTIME : 0;
 }

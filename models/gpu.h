@@ -27,9 +27,13 @@ typedef struct gpu_spec {
 	double compute_eff;     /* fraction of dense peak reached by GEMMs */
 	double mem_eff;         /* fraction of HBM bandwidth reached by weight/KV reads */
 	double step_overhead_s; /* fixed per engine step (scheduler, launch, sampling) */
-	double link_latency_s;  /* per all-reduce latency */
+	double link_latency_s;  /* latency of one step of a ring all-reduce (the alpha of
+				 * the alpha-beta model): an all-reduce over tp GPUs
+				 * costs 2 (tp - 1) x this, plus bytes over bandwidth */
 	double link_eff;        /* fraction of link bandwidth reached by all-reduce */
 	char calib_source[128]; /* where the efficiencies come from */
+	double attn_eff;        /* fraction of dense peak reached by attention's
+				 * score/value products; 0 = same as compute_eff */
 } gpu_spec;
 
 /* Look name up in the built-in catalog (case-insensitive, aliases like "h100-sxm",

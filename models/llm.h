@@ -32,15 +32,25 @@ typedef struct llm_spec {
 	/* Hybrid attention: only full_attn_layers keep per-token KV; the others
 	 * (linear attention / Gated DeltaNet / Mamba) keep a fixed per-sequence state. */
 	int64_t full_attn_layers;      /* == layers for ordinary models */
-	double state_bytes_per_seq;    /* whole model, BF16, for the non-full layers */
+	double state_bytes_per_seq;    /* whole model, for the non-full layers: recurrent
+					* state (FP32 if ssm_state_fp32, else BF16) + BF16
+					* conv state; filled by llm_finish() */
 	/* MLA (DeepSeek): kv_lora_rank > 0 */
 	int64_t kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim, v_head_dim, q_lora_rank;
+	/* Added: FFN and linear-attention shape details. */
+	int ffn_plain;             /* 2-matrix GELU FFN (BLOOM) instead of gated SwiGLU (3) */
+	int linear_bias;           /* biases on every linear layer and LayerNorm (BLOOM) */
+	int shared_expert_gate;    /* Qwen MoE: sigmoid gate (hidden x 1) on the shared expert */
+	/* Gated DeltaNet (linear_attention) layers: heads and dims of keys/values. */
+	int64_t lin_k_heads, lin_v_heads, lin_k_dim, lin_v_dim, lin_conv_kernel;
+	int ssm_state_fp32;        /* recurrent state kept in FP32 (mamba_ssm_dtype float32) */
 	/* Derived by llm_finish(): */
 	double params_total;       /* all parameters */
 	double params_active;      /* used per token (MoE: routed top-k + shared + dense) */
 	double params_linear;      /* quantisable linear-layer params (total) */
 	double params_linear_active;
 	double params_bf16;        /* embeddings, lm_head, norms, router: kept in BF16 */
+	double params_embed;       /* input embedding table (a lookup: no FLOPs) */
 } llm_spec;
 
 /* name: a catalog name (case-insensitive: "llama-3-70b", "llama-3.1-8b", "qwen3-32b",
@@ -62,6 +72,11 @@ const llm_spec *llm_catalog_get(int i);
  * 2 x full_attn_layers x kv_heads x head_dim x bytes, or for MLA
  * (kv_lora_rank + qk_rope_head_dim) x layers x bytes. */
 double llm_kv_bytes_per_token(const llm_spec *m, prec_t kv);
+
+/* KV bytes per token held by ONE GPU of a tp-way replica: KV heads are split across
+ * shards but replicated when kv_heads < tp (each shard keeps at least one head), and
+ * the MLA latent is replicated on every shard (vLLM). */
+double llm_kv_bytes_per_token_gpu(const llm_spec *m, prec_t kv, int tp);
 
 /* Weight bytes for the whole model at the given precision (linear layers at the
  * precision's size, the rest BF16). */

@@ -41,7 +41,8 @@ int ev_cancel(ev_queue *q, ev_handle h);
  * Returns 1, or 0 when the queue is empty. */
 int ev_pop(ev_queue *q, ev_event *out);
 
-/* Time of the earliest pending event without popping; returns 0 if empty. */
+/* Time of the earliest pending event without popping: returns 1 and *t, or 0 if
+ * the queue is empty (*t untouched). */
 int ev_peek_time(const ev_queue *q, simtime_t *t);
 
 simtime_t ev_now(const ev_queue *q);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "sim/request.h"
+#include "util/err.h"
 
 typedef struct kv_cache kv_cache;
 
@@ -23,16 +24,27 @@ void kv_destroy(kv_cache *kv);
  * and return the number of tokens they cover. 0 when caching is off or no hashes. */
 int32_t kv_match_prefix(kv_cache *kv, sim_req *req);
 
+/* The prefix hit kv_match_prefix would give req right now, without taking
+ * references: returns the hit tokens and sets *n_evictable to how many of the hit
+ * blocks sit in the free queue (ref 0), since touching them takes them out of the
+ * free count.  Lets the scheduler check that admission can fully succeed before it
+ * changes any block's LRU position (vLLM checks before it touches). */
+int32_t kv_lookup_prefix(const kv_cache *kv, const sim_req *req, int64_t *n_evictable);
+
 /* Ensure req holds blocks for `tokens` tokens in total. Allocates only the missing
  * blocks, evicting cached ones LRU-first. Returns 0, or -1 (nothing allocated) when
  * not enough blocks are free, or on allocation failure of the block array. */
 int kv_allocate(kv_cache *kv, sim_req *req, int64_t tokens);
 
 /* After a step computed tokens up to req->computed, register newly full blocks that
- * carry a prefix hash in the cache. */
+ * carry a prefix hash in the cache.  Call it with req->scheduled still holding the
+ * tokens just computed: only blocks completed by those are examined.  A block whose
+ * key is already cached under another block stays unregistered. */
 void kv_commit(kv_cache *kv, sim_req *req);
 
-/* Release all of req's blocks (finish or preemption). */
+/* Release all of req's blocks (finish or preemption), last block first so a
+ * request's tail blocks are evicted first (vLLM).  req->blocks' array is kept for
+ * reuse; its owner frees it. */
 void kv_free(kv_cache *kv, sim_req *req);
 
 int64_t kv_total_blocks(const kv_cache *kv);
@@ -41,5 +53,10 @@ int64_t kv_free_blocks(const kv_cache *kv);    /* free + evictable cached */
 int64_t kv_cached_blocks(const kv_cache *kv);  /* evictable blocks holding a hash */
 uint64_t kv_hit_tokens(const kv_cache *kv);    /* cumulative prefix-hit tokens */
 int kv_block_size(const kv_cache *kv);
+
+/* Consistency check of the block pool (free queue links and count, reference
+ * counts, hash table).  Returns 0 and *ref_sum = sum of all reference counts (equal
+ * to the sum of n_blocks over the requests holding blocks), or -1 with err. */
+int kv_check(const kv_cache *kv, int64_t *ref_sum, fs_err *err);
 
 #endif

@@ -44,8 +44,10 @@ int replica_create(const replica_cfg *cfg, replica **out, fs_err *err);
 void replica_destroy(replica *r);
 
 /* Queue an arrived request at the tail of WAITING. A request whose prompt (+
- * max_tokens) exceeds max_model_len is rejected instead: status RQ_REJECTED,
- * finish = now, return 1. Otherwise return 0. */
+ * max_tokens) exceeds max_model_len, or whose prompt alone fills it, is rejected
+ * instead: status RQ_REJECTED, finish = now, return 1. Otherwise req->output is
+ * clamped to the room left (max_model_len - prompt, vLLM's implicit max_tokens), to
+ * max_tokens if set, and to at least 1, and 0 is returned. */
 int replica_add(replica *r, sim_req *req, simtime_t now);
 
 /* Whether the replica has anything running or waiting. */

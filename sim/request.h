@@ -46,7 +46,7 @@ typedef struct sim_req {
 	int32_t n_blocks, cap_blocks;
 	int32_t *blocks;
 	/* Prefix hashes copied from the trace (owned). */
-	int32_t n_hashes, hash_block_tokens;
+	int32_t n_hashes, hash_block_tokens, cap_hashes;
 	uint64_t *hashes;
 	/* Intrusive links for the replica's waiting queue / running list. */
 	struct sim_req *prev, *next;

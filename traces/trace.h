@@ -9,6 +9,7 @@
 #ifndef FS_TRACE_H
 #define FS_TRACE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/err.h"
@@ -43,5 +44,46 @@ int64_t trace_bad_rows(const trace_reader *r);
 
 /* Free the reader and everything it owns (NULL is fine). */
 void trace_close(trace_reader *r);
+
+/* ---- Opening files (added by the workloads issue; see docs/traces.md) ---- */
+
+typedef enum trace_format {
+	TRACE_FMT_AUTO = 0, /* detect from the header line / first JSON object */
+	TRACE_FMT_AZURE,    /* Azure LLM inference 2023/2024 CSV */
+	TRACE_FMT_BURSTGPT, /* BurstGPT CSV */
+	TRACE_FMT_MOONCAKE, /* Mooncake JSONL */
+	TRACE_FMT_CSV,      /* generic CSV with header */
+	TRACE_FMT_JSONL     /* generic JSONL */
+} trace_format;
+
+/* Timestamps may go backwards by up to this much (then are clamped to the previous
+ * arrival, keeping the stream non-decreasing); more is a bad row. */
+#define TRACE_DEFAULT_BACKWARD_TOL_NS 1000000000LL
+
+typedef struct trace_open_opts {
+	trace_format format;     /* TRACE_FMT_AUTO to detect */
+	int skip_bad_rows;       /* count bad rows instead of failing */
+	int64_t backward_tol_ns; /* < 0: TRACE_DEFAULT_BACKWARD_TOL_NS */
+} trace_open_opts;
+
+/* Defaults: auto format, stop on the first bad row, 1 s backward tolerance. */
+trace_open_opts trace_open_opts_default(void);
+
+/* Open a trace file (plain, gzip or zstd, detected by magic bytes).  Returns 0 with a
+ * reader the caller frees with trace_close, or -1 with err set (missing file, empty
+ * file, unknown format, bad header), FS_EXIT_INPUT for content errors. */
+int trace_open_file(const char *path, const trace_open_opts *opts, trace_reader **out,
+		    fs_err *err);
+
+/* "azure", "burstgpt", "mooncake", "csv", "jsonl" ("auto" for TRACE_FMT_AUTO). */
+const char *trace_format_name(trace_format f);
+/* Parse a format name; returns 0 or -1 on an unknown name. */
+int trace_format_parse(const char *name, trace_format *out);
+/* Format a file was opened as (after detection); TRACE_FMT_AUTO for non-file readers. */
+trace_format trace_reader_format(const trace_reader *r);
+
+/* Parse "YYYY-MM-DD HH:MM:SS[.frac][+HH:MM|Z]" (also 'T' as separator) into ns since
+ * 1970-01-01 UTC without locale or TZ.  Returns 0 or -1 on malformed text. */
+int trace_parse_timestamp(const char *s, size_t len, int64_t *out_ns);
 
 #endif

@@ -1,0 +1,482 @@
+/*
+ * calib.c - least-squares fit of the step-time parameters to measured timings.
+ *
+ * Unknowns are transformed so the solver works unconstrained and the result is
+ * always physical: efficiencies through a logistic (0, 1), overhead through exp.
+ * Residuals are relative errors, one per measured prompt time and one per token
+ * time, so a 60 ms decode step weighs as much as a 10 s prefill.
+ */
+#include "models/calib.h"
+
+#include <errno.h>
+#include <gsl/gsl_multifit_nlinear.h>
+#include <gsl/gsl_vector.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "models/perf.h"
+#include "util/numparse.h"
+
+enum { C_MODEL, C_HW, C_PROMPT, C_BATCH, C_GEN, C_PTIME, C_TTIME, C_TP, C_N };
+static const char *const col_names[C_N] = {"model", "hardware", "prompt_size", "batch_size",
+					    "token_size", "prompt_time", "token_time",
+					    "tensor_parallel"};
+
+/* Split line in place at commas (no quoting in this layout). Returns field count. */
+static int split(char *line, char **f, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	while (n < max) {
+		f[n++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	return n;
+}
+
+static void chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	const calib_row *x = a, *y = b;
+
+	if (x->tp != y->tp)
+		return x->tp < y->tp ? -1 : 1;
+	if (x->prompt != y->prompt)
+		return x->prompt < y->prompt ? -1 : 1;
+	if (x->batch != y->batch)
+		return x->batch < y->batch ? -1 : 1;
+	if (x->gen != y->gen)
+		return x->gen < y->gen ? -1 : 1;
+	return x->line - y->line;
+}
+
+static int same_config(const calib_row *x, const calib_row *y)
+{
+	return x->tp == y->tp && x->prompt == y->prompt && x->batch == y->batch && x->gen == y->gen;
+}
+
+static int matches_model(const char *field, const char *model_name)
+{
+	llm_spec m;
+
+	if (!strcasecmp(field, model_name))
+		return 1;
+	return llm_lookup(field, &m, NULL) == 0 && !strcmp(m.name, model_name);
+}
+
+static int matches_gpu(const char *field, const char *gpu_name, const char *hw_match)
+{
+	gpu_spec g;
+
+	if (hw_match)
+		return !strcasecmp(field, hw_match);
+	if (!strcasecmp(field, gpu_name))
+		return 1;
+	/* Only catalog names/aliases: a CSV field must never be opened as a file. */
+	if (strchr(field, '/') || strchr(field, '.'))
+		return 0;
+	return gpu_lookup(field, &g, NULL) == 0 && !strcmp(g.name, gpu_name);
+}
+
+int calib_read_csv(const char *path, const char *model_name, const char *gpu_name,
+		   const char *hw_match, int holdout_every, calib_row **rows, size_t *n,
+		   fs_err *err)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, nr = 0, ar = 0;
+	calib_row *r = NULL;
+	int idx[C_N], lineno = 0;
+	char *fld[64];
+
+	*rows = NULL;
+	*n = 0;
+	if (!f)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: cannot open: %s", path, strerror(errno));
+	if (getline(&line, &cap, f) < 0) {
+		fs_fail(err, FS_EXIT_INPUT, "%s: empty file", path);
+		goto fail;
+	}
+	lineno = 1;
+	chomp(line);
+	{
+		int nf = split(line, fld, 64);
+
+		for (int c = 0; c < C_N; c++) {
+			idx[c] = -1;
+			for (int i = 0; i < nf; i++)
+				if (!strcmp(fld[i], col_names[c]))
+					idx[c] = i;
+			if (idx[c] < 0) {
+				fs_fail(err, FS_EXIT_INPUT, "%s:1: missing column '%s' (Splitwise layout: model,"
+					"hardware,prompt_size,batch_size,token_size,...,prompt_time,token_time,...,"
+					"tensor_parallel)", path, col_names[c]);
+				goto fail;
+			}
+		}
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		calib_row row = {0};
+		int nf, bad = -1;
+		int64_t tp;
+
+		lineno++;
+		chomp(line);
+		if (!line[0])
+			continue;
+		nf = split(line, fld, 64);
+		for (int c = 0; c < C_N; c++)
+			if (idx[c] >= nf) {
+				fs_fail(err, FS_EXIT_INPUT, "%s:%d: %d fields, expected at least %d", path, lineno,
+					nf, idx[c] + 1);
+				goto fail;
+			}
+		if (!matches_model(fld[idx[C_MODEL]], model_name) ||
+		    !matches_gpu(fld[idx[C_HW]], gpu_name, hw_match))
+			continue;
+		if (np_i64(fld[idx[C_PROMPT]], (size_t)-1, &row.prompt) || row.prompt <= 0)
+			bad = C_PROMPT;
+		else if (np_i64(fld[idx[C_BATCH]], (size_t)-1, &row.batch) || row.batch <= 0)
+			bad = C_BATCH;
+		else if (np_i64(fld[idx[C_GEN]], (size_t)-1, &row.gen) || row.gen < 0)
+			bad = C_GEN;
+		else if (np_double(fld[idx[C_PTIME]], (size_t)-1, &row.prompt_s) || row.prompt_s <= 0)
+			bad = C_PTIME;
+		else if (np_double(fld[idx[C_TTIME]], (size_t)-1, &row.token_s) || row.token_s <= 0)
+			bad = C_TTIME;
+		else if (np_i64(fld[idx[C_TP]], (size_t)-1, &tp) || tp <= 0 || tp > 1024)
+			bad = C_TP;
+		if (bad >= 0) {
+			fs_fail(err, FS_EXIT_INPUT, "%s:%d: %s '%s' is not a positive number", path, lineno,
+				col_names[bad], fld[idx[bad]]);
+			goto fail;
+		}
+		row.tp = (int)tp;
+		row.prompt_s /= 1000.0; /* the file is in ms */
+		row.token_s /= 1000.0;
+		row.line = lineno;
+		if (nr == ar) {
+			size_t na = ar ? 2 * ar : 256;
+			calib_row *t = realloc(r, na * sizeof *t);
+
+			if (!t) {
+				fs_fail(err, FS_EXIT_RUNTIME, "%s: out of memory", path);
+				goto fail;
+			}
+			r = t;
+			ar = na;
+		}
+		r[nr++] = row;
+	}
+	if (ferror(f)) {
+		fs_fail(err, FS_EXIT_RUNTIME, "%s: read error", path);
+		goto fail;
+	}
+	if (nr == 0) {
+		fs_fail(err, FS_EXIT_INPUT, "%s: no rows for model '%s' on hardware '%s'", path, model_name,
+			hw_match ? hw_match : gpu_name);
+		goto fail;
+	}
+	qsort(r, nr, sizeof *r, cmp_row);
+	{
+		int cfg = -1;
+
+		for (size_t i = 0; i < nr; i++) {
+			if (i == 0 || !same_config(&r[i], &r[i - 1]))
+				cfg++;
+			r[i].config = cfg;
+			r[i].holdout = holdout_every > 0 && cfg % holdout_every == holdout_every - 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	*rows = r;
+	*n = nr;
+	return 0;
+fail:
+	free(line);
+	free(r);
+	fclose(f);
+	return -1;
+}
+
+int calib_predict(const gpu_spec *g, const llm_spec *m, const calib_row *r, double *prompt_s,
+		  double *token_s, fs_err *err)
+{
+	perf_model p;
+	perf_batch pb = {0}, db = {0};
+	mem_config c;
+	int64_t ctx;
+
+	mem_config_default(&c);
+	c.tp = r->tp;
+	if (perf_init(&p, g, m, &c, err))
+		return -1;
+	for (int64_t i = 0; i < r->batch; i++)
+		perf_batch_add_prefill(&pb, 0, r->prompt);
+	ctx = r->prompt + r->gen / 2;
+	for (int64_t i = 0; i < r->batch; i++)
+		perf_batch_add_decode(&db, ctx);
+	*prompt_s = perf_step_s(&p, &pb);
+	*token_s = perf_step_s(&p, &db);
+	return 0;
+}
+
+int calib_flag_impossible(const gpu_spec *g, const llm_spec *m, calib_row *rows, size_t n,
+			  fs_err *err)
+{
+	gpu_spec ideal = *g;
+	int count = 0;
+
+	ideal.compute_eff = ideal.mem_eff = ideal.link_eff = 1.0;
+	ideal.attn_eff = 0;
+	ideal.step_overhead_s = ideal.link_latency_s = 0;
+	for (size_t i = 0; i < n; i++) {
+		double ps, ts;
+
+		if (calib_predict(&ideal, m, &rows[i], &ps, &ts, err))
+			return -1;
+		rows[i].excluded = ps > rows[i].prompt_s || ts > rows[i].token_s;
+		count += rows[i].excluded;
+	}
+	return count;
+}
+
+/* ---- the fit ---- */
+
+/* Residuals are log(predicted / measured): symmetric in over- and under-prediction
+ * and scale-free, so a 45 ms decode step weighs as much as a 10 s prefill.  Huber
+ * threshold 0.05: beyond ~5 % a point's pull stops growing, which makes the fit
+ * close to least absolute deviations, i.e. it targets the MAPE it reports, and a few
+ * outlying configurations cannot drag it. */
+#define HUBER_C 0.05
+
+typedef struct fit_ctx {
+	gpu_spec g;
+	const llm_spec *m;
+	const calib_row *rows;
+	size_t n;     /* all rows; training ones are those with !holdout */
+	size_t ntrain;
+	int npar;     /* 3, or 4 when the link latency is identifiable */
+} fit_ctx;
+
+static double logistic(double x)
+{
+	return 1.0 / (1.0 + exp(-x));
+}
+
+static double logit(double p)
+{
+	return log(p / (1.0 - p));
+}
+
+static void apply(gpu_spec *g, const gsl_vector *x)
+{
+	g->compute_eff = logistic(gsl_vector_get(x, 0));
+	g->mem_eff = logistic(gsl_vector_get(x, 1));
+	g->step_overhead_s = 1e-3 * exp(gsl_vector_get(x, 2));
+	g->attn_eff = logistic(gsl_vector_get(x, 3));
+	if (x->size > 4) {
+		g->link_latency_s = 1e-6 * exp(gsl_vector_get(x, 4));
+		g->link_eff = logistic(gsl_vector_get(x, 5));
+	}
+}
+
+/* Residual whose square is the Huber loss of relative error r. */
+static double huber(double r)
+{
+	double a = fabs(r);
+
+	if (a <= HUBER_C)
+		return r;
+	return copysign(sqrt(2.0 * HUBER_C * a - HUBER_C * HUBER_C), r);
+}
+
+static int resid(const gsl_vector *x, void *data, gsl_vector *f)
+{
+	fit_ctx *c = data;
+	size_t k = 0;
+
+	apply(&c->g, x);
+	for (size_t i = 0; i < c->n; i++) {
+		double ps, ts;
+
+		if (c->rows[i].holdout || c->rows[i].excluded)
+			continue;
+		if (calib_predict(&c->g, c->m, &c->rows[i], &ps, &ts, NULL))
+			return GSL_EDOM;
+		gsl_vector_set(f, k++, huber(log(ps / c->rows[i].prompt_s)));
+		gsl_vector_set(f, k++, huber(log(ts / c->rows[i].token_s)));
+	}
+	return GSL_SUCCESS;
+}
+
+static int evaluate(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_t n,
+		    int want_holdout, calib_err *e, fs_err *err)
+{
+	memset(e, 0, sizeof *e);
+	for (size_t i = 0; i < n; i++) {
+		double ps, ts, ep, et;
+
+		if (rows[i].holdout != want_holdout || rows[i].excluded)
+			continue;
+		if (calib_predict(g, m, &rows[i], &ps, &ts, err))
+			return -1;
+		ep = fabs(ps / rows[i].prompt_s - 1.0);
+		et = fabs(ts / rows[i].token_s - 1.0);
+		e->mape_prefill += ep;
+		e->mape_decode += et;
+		if (ep > e->worst_prefill)
+			e->worst_prefill = ep;
+		if (et > e->worst_decode)
+			e->worst_decode = et;
+		e->rows++;
+	}
+	if (e->rows) {
+		e->mape_prefill /= (double)e->rows;
+		e->mape_decode /= (double)e->rows;
+	}
+	return 0;
+}
+
+int calib_fit(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_t n,
+	      calib_result *out, fs_err *err)
+{
+	fit_ctx ctx = {.g = *g, .m = m, .rows = rows, .n = n};
+	gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
+	gsl_multifit_nlinear_fdf fdf;
+	gsl_multifit_nlinear_workspace *w = NULL;
+	gsl_vector *x0 = NULL;
+	gsl_error_handler_t *old;
+	int info = 0, status, tp_seen[2] = {0, 0};
+
+	/* The per-step all-reduce latency 2 (tp-1) alpha is a constant per step, like
+	 * the step overhead; they separate only with two or more TP sizes > 1. */
+	ctx.npar = 4;
+	for (size_t i = 0; i < n; i++) {
+		ctx.ntrain += !rows[i].holdout && !rows[i].excluded;
+		if (rows[i].holdout || rows[i].excluded || rows[i].tp < 2)
+			continue;
+		if (!tp_seen[0])
+			tp_seen[0] = rows[i].tp;
+		else if (rows[i].tp != tp_seen[0])
+			tp_seen[1] = rows[i].tp;
+	}
+	if (tp_seen[1])
+		ctx.npar = 6;
+	if (ctx.ntrain == 0)
+		return fs_fail(err, FS_EXIT_INPUT, "calibrate: no training rows (every configuration held out)");
+	{
+		fs_err e = {0};
+		double ps, ts;
+
+		/* Surface configuration errors (TP vs heads) before the solver. */
+		if (calib_predict(g, m, &rows[0], &ps, &ts, &e))
+			return fs_fail(err, e.status, "calibrate: %s", e.msg);
+	}
+	memset(&fdf, 0, sizeof fdf);
+	fdf.f = resid;
+	fdf.df = NULL; /* finite differences */
+	fdf.n = 2 * ctx.ntrain;
+	fdf.p = (size_t)ctx.npar;
+	fdf.params = &ctx;
+	if (fdf.n < fdf.p)
+		return fs_fail(err, FS_EXIT_INPUT, "calibrate: %zu residuals for %d parameters", fdf.n,
+			       ctx.npar);
+
+	old = gsl_set_error_handler_off();
+	w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, fdf.n, fdf.p);
+	x0 = gsl_vector_alloc(fdf.p);
+	if (!w || !x0) {
+		fs_fail(err, FS_EXIT_RUNTIME, "calibrate: out of memory");
+		goto fail;
+	}
+	/* Start from a typical serving GPU: 50 % of peak FLOPs, 60 % of bandwidth,
+	 * 10 ms per step. */
+	gsl_vector_set(x0, 0, logit(0.5));
+	gsl_vector_set(x0, 1, logit(0.6));
+	gsl_vector_set(x0, 2, log(10.0));
+	gsl_vector_set(x0, 3, logit(0.5));
+	if (ctx.npar > 4) {
+		gsl_vector_set(x0, 4, log(2.0)); /* 2 us per ring step */
+		gsl_vector_set(x0, 5, logit(0.7));
+	}
+	if (gsl_multifit_nlinear_init(x0, &fdf, w) != GSL_SUCCESS) {
+		fs_fail(err, FS_EXIT_RUNTIME, "calibrate: solver initialisation failed");
+		goto fail;
+	}
+	status = gsl_multifit_nlinear_driver(200, 1e-10, 1e-10, 1e-10, NULL, NULL, &info, w);
+	if (status != GSL_SUCCESS && status != GSL_EMAXITER) {
+		fs_fail(err, FS_EXIT_RUNTIME, "calibrate: least squares failed: %s", gsl_strerror(status));
+		goto fail;
+	}
+	memset(out, 0, sizeof *out);
+	out->gpu = *g;
+	apply(&out->gpu, w->x);
+	out->iterations = (int)gsl_multifit_nlinear_niter(w);
+	out->train_rows = ctx.ntrain;
+	if (evaluate(&out->gpu, m, rows, n, 0, &out->train, err) ||
+	    evaluate(&out->gpu, m, rows, n, 1, &out->holdout, err))
+		goto fail;
+	gsl_multifit_nlinear_free(w);
+	gsl_vector_free(x0);
+	gsl_set_error_handler(old);
+	return 0;
+fail:
+	if (w)
+		gsl_multifit_nlinear_free(w);
+	gsl_vector_free(x0);
+	gsl_set_error_handler(old);
+	return -1;
+}
+
+int calib_write_gpu_yaml(const char *path, const gpu_spec *g, const char *header, fs_err *err)
+{
+	FILE *f = fopen(path, "w");
+	const double gib = 1024.0 * 1024.0 * 1024.0;
+
+	if (!f)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
+	if (header)
+		for (const char *p = header; *p;) {
+			const char *e = strchr(p, '\n');
+			int len = e ? (int)(e - p) : (int)strlen(p);
+
+			fprintf(f, "# %.*s\n", len, p);
+			p += len + (e ? 1 : 0);
+		}
+	fprintf(f, "name: \"%s\"\n", g->name);
+	fprintf(f, "display: \"%s\"\n", g->display);
+	fprintf(f, "calib_source: \"%s\"\n", g->calib_source);
+	fprintf(f, "hbm_gib: %.17g\n", g->hbm_bytes / gib);
+	fprintf(f, "mem_bw_tbps: %.17g\n", g->mem_bw / 1e12);
+	fprintf(f, "bf16_tflops: %.17g\n", g->flops_bf16 / 1e12);
+	fprintf(f, "fp8_tflops: %.17g\n", g->flops_fp8 / 1e12);
+	fprintf(f, "fp4_tflops: %.17g\n", g->flops_fp4 / 1e12);
+	fprintf(f, "link_gbps: %.17g\n", g->link_bw / 1e9);
+	fprintf(f, "power_w: %.17g\n", g->power_w);
+	fprintf(f, "price_per_hour: %.17g\n", g->price_per_hour);
+	fprintf(f, "compute_eff: %.17g\n", g->compute_eff);
+	fprintf(f, "mem_eff: %.17g\n", g->mem_eff);
+	fprintf(f, "step_overhead_ms: %.17g\n", g->step_overhead_s * 1e3);
+	fprintf(f, "link_latency_us: %.17g\n", g->link_latency_s * 1e6);
+	fprintf(f, "link_eff: %.17g\n", g->link_eff);
+	fprintf(f, "attn_eff: %.17g\n", g->attn_eff);
+	if (fclose(f) != 0)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: write failed: %s", path, strerror(errno));
+	return 0;
+}

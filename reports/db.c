@@ -1,0 +1,643 @@
+/*
+ * db.c - the SQLite results file.  See db.h for the contract, docs/database.md for
+ * the schema as users see it.
+ *
+ * pool_metrics' columns come from one table (pm_cols) that drives both CREATE TABLE
+ * and the INSERT binding, so a field added to metrics_summary needs one line here.
+ */
+#include "reports/db.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "version.h"
+
+struct db {
+	sqlite3 *h;
+	char *path;
+	sqlite3_stmt *ins_run, *ins_pm, *ins_ts, *ins_req, *ins_req_many, *json_ok;
+};
+
+enum col_type { C_TEXT64, C_INT, C_I64, C_DBL, C_SEC };
+
+/* C_SEC: a time in seconds where a negative value means "none" -> NULL. */
+typedef struct pm_col {
+	const char *name;
+	enum col_type type;
+	size_t off;
+} pm_col;
+
+#define PM(name, type) {#name, type, offsetof(metrics_summary, name)}
+static const pm_col pm_cols[] = {
+	PM(gpu, C_TEXT64),
+	PM(replicas, C_INT),
+	PM(gpus, C_INT),
+	PM(requests, C_I64),
+	PM(completed, C_I64),
+	PM(rejected, C_I64),
+	PM(unfinished, C_I64),
+	PM(preemptions, C_I64),
+	PM(preempted_requests, C_I64),
+	PM(misroutes, C_I64),
+	PM(preemptions_per_request, C_DBL),
+	PM(preempted_share, C_DBL),
+	PM(traffic_share, C_DBL),
+	PM(ttft_p50_s, C_SEC),
+	PM(ttft_p90_s, C_SEC),
+	PM(ttft_p99_s, C_SEC),
+	PM(ttft_max_s, C_SEC),
+	PM(ttft_mean_s, C_SEC),
+	PM(tpot_p50_s, C_SEC),
+	PM(tpot_p90_s, C_SEC),
+	PM(tpot_p99_s, C_SEC),
+	PM(tpot_max_s, C_SEC),
+	PM(e2e_p50_s, C_SEC),
+	PM(e2e_p90_s, C_SEC),
+	PM(e2e_p99_s, C_SEC),
+	PM(e2e_max_s, C_SEC),
+	PM(throughput_rps, C_DBL),
+	PM(output_tps, C_DBL),
+	PM(makespan_s, C_DBL),
+	PM(gpu_busy_s, C_DBL),
+	PM(gpu_hours, C_DBL),
+	PM(kv_usage_mean, C_DBL),
+	PM(kv_usage_max, C_DBL),
+	PM(slo_attainment, C_DBL),
+	PM(goodput_rps, C_DBL),
+	PM(steps, C_I64),
+};
+#undef PM
+#define N_PM_COLS (sizeof pm_cols / sizeof pm_cols[0])
+
+/* requests rows per multi-row INSERT (REQ_BATCH x REQ_COLS parameters). */
+#define REQ_BATCH 64
+#define REQ_COLS 16
+#define REQ_INSERT                                                                          \
+	"INSERT INTO requests (run_id, id, pool, replica, arrival_s, first_token_s, finish_s," \
+	" ttft_s, tpot_s, e2e_s, prompt_tokens, output_tokens, preemptions, status, category," \
+	" misrouted) VALUES "
+
+static const char schema_fixed[] =
+	"CREATE TABLE IF NOT EXISTS runs ("
+	" run_id INTEGER PRIMARY KEY,"
+	" scenario TEXT NOT NULL,"
+	" policy TEXT NOT NULL,"
+	" params TEXT NOT NULL CHECK (json_valid(params)),"
+	" seed INTEGER NOT NULL,"
+	" started_at TEXT NOT NULL,"
+	" wall_seconds REAL,"
+	" version TEXT NOT NULL,"
+	" sweep_id INTEGER,"
+	" status TEXT NOT NULL DEFAULT 'complete');"
+	"CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);"
+	"CREATE TABLE IF NOT EXISTS requests ("
+	" run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+	" id INTEGER NOT NULL,"
+	" pool TEXT,"
+	" replica INTEGER,"
+	" arrival_s REAL NOT NULL,"
+	" first_token_s REAL,"
+	" finish_s REAL,"
+	" ttft_s REAL,"
+	" tpot_s REAL,"
+	" e2e_s REAL,"
+	" prompt_tokens INTEGER NOT NULL,"
+	" output_tokens INTEGER NOT NULL,"
+	" preemptions INTEGER NOT NULL,"
+	" status TEXT NOT NULL"
+	" CHECK (status = 'done' OR status = 'rejected' OR status = 'unfinished'),"
+	" category INTEGER,"
+	" misrouted INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS requests_run ON requests(run_id);"
+	"CREATE TABLE IF NOT EXISTS timeseries ("
+	" run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+	" t_s REAL NOT NULL,"
+	" pool TEXT NOT NULL,"
+	" running INTEGER NOT NULL,"
+	" waiting INTEGER NOT NULL,"
+	" kv_usage REAL);"
+	"CREATE INDEX IF NOT EXISTS timeseries_run ON timeseries(run_id);"
+	"CREATE TABLE IF NOT EXISTS sweeps ("
+	" sweep_id INTEGER NOT NULL,"
+	" run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+	" params TEXT NOT NULL CHECK (json_valid(params)),"
+	" PRIMARY KEY (sweep_id, run_id));"
+	"CREATE TABLE IF NOT EXISTS plans ("
+	" plan_id INTEGER NOT NULL,"
+	" run_id INTEGER REFERENCES runs(run_id),"
+	" created_at TEXT,"
+	" candidate TEXT,"
+	" gpu TEXT,"
+	" precision TEXT,"
+	" policy TEXT,"
+	" gpus INTEGER,"
+	" gpu_hours REAL,"
+	" meets_slo INTEGER,"
+	" params TEXT CHECK (params IS NULL OR json_valid(params)));"
+	"CREATE INDEX IF NOT EXISTS plans_plan ON plans(plan_id);";
+
+static int sql_fail(db *d, fs_err *err, const char *what)
+{
+	int code = sqlite3_errcode(d->h);
+
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return fs_fail(err, FS_EXIT_RUNTIME,
+			       "%s: database is locked by another process (%s); retry or use another file",
+			       d->path, what);
+	if (code == SQLITE_READONLY)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: %s: database is read-only (%s)", d->path, what,
+			       sqlite3_errmsg(d->h));
+	if (code == SQLITE_NOTADB)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: not an SQLite database", d->path);
+	return fs_fail(err, FS_EXIT_RUNTIME, "%s: %s: %s", d->path, what, sqlite3_errmsg(d->h));
+}
+
+static int exec(db *d, const char *sql, const char *what, fs_err *err)
+{
+	if (sqlite3_exec(d->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sql_fail(d, err, what);
+	return 0;
+}
+
+static int query_i64(db *d, const char *sql, int64_t *out, const char *what, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(d->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(d, err, what);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return fs_fail(err, FS_EXIT_RUNTIME, "%s: %s: no row", d->path, what);
+		}
+		sql_fail(d, err, what);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		sqlite3_finalize(st);
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: %s: value is NULL", d->path, what);
+	}
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int create_schema(db *d, fs_err *err)
+{
+	char sql[4096];
+	size_t len;
+	int64_t ver, ntables;
+
+	/* IMMEDIATE: two processes creating the same new file must not both decide it is empty. */
+	if (exec(d, "BEGIN IMMEDIATE", "creating the schema", err))
+		return -1;
+	if (query_i64(d, "PRAGMA user_version", &ver, "reading the schema version", err))
+		goto fail;
+	if (ver == 0) {
+		if (query_i64(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", &ntables,
+			      "reading the schema", err))
+			goto fail;
+		if (ntables > 0) {
+			fs_fail(err, FS_EXIT_INPUT,
+				"%s: not a fleetsim results database (it has tables but no fleetsim schema version)",
+				d->path);
+			goto fail;
+		}
+	}
+	if (ver < DB_SCHEMA_VERSION) {
+		if (exec(d, schema_fixed, "creating the schema", err))
+			goto fail;
+		len = (size_t)snprintf(sql, sizeof sql,
+				       "CREATE TABLE IF NOT EXISTS pool_metrics ("
+				       " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+				       " pool TEXT NOT NULL");
+		for (size_t i = 0; i < N_PM_COLS && len < sizeof sql; i++)
+			len += (size_t)snprintf(sql + len, sizeof sql - len, ", %s %s", pm_cols[i].name,
+						pm_cols[i].type == C_TEXT64 ? "TEXT" :
+						pm_cols[i].type == C_INT || pm_cols[i].type == C_I64 ? "INTEGER" :
+						"REAL");
+		if (len < sizeof sql)
+			len += (size_t)snprintf(sql + len, sizeof sql - len, ", PRIMARY KEY (run_id, pool))");
+		if (len >= sizeof sql) {
+			fs_fail(err, FS_EXIT_RUNTIME, "%s: internal: schema text too long", d->path);
+			goto fail;
+		}
+		if (exec(d, sql, "creating the schema", err))
+			goto fail;
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", DB_SCHEMA_VERSION);
+		if (exec(d, sql, "recording the schema version", err))
+			goto fail;
+	}
+	if (exec(d, "COMMIT", "creating the schema", err))
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int prepare(db *d, const char *sql, sqlite3_stmt **st, fs_err *err)
+{
+	if (sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+		return sql_fail(d, err, "preparing statements");
+	return 0;
+}
+
+static int prepare_all(db *d, fs_err *err)
+{
+	char sql[8192];
+	size_t len;
+
+	if (prepare(d,
+		    "INSERT INTO runs (scenario, policy, params, seed, started_at, wall_seconds,"
+		    " version, sweep_id, status) VALUES (?1, ?2, json(?3), ?4, ?5, ?6, ?7, ?8, ?9)",
+		    &d->ins_run, err) ||
+	    prepare(d,
+		    "INSERT INTO timeseries (run_id, t_s, pool, running, waiting, kv_usage)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		    &d->ins_ts, err) ||
+	    prepare(d,
+		    REQ_INSERT "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    &d->ins_req, err) ||
+	    prepare(d, "SELECT json_valid(?1)", &d->json_ok, err))
+		return -1;
+	len = (size_t)snprintf(sql, sizeof sql, "INSERT INTO pool_metrics (run_id, pool");
+	for (size_t i = 0; i < N_PM_COLS; i++)
+		len += (size_t)snprintf(sql + len, sizeof sql - len, ", %s", pm_cols[i].name);
+	len += (size_t)snprintf(sql + len, sizeof sql - len, ") VALUES (?, ?");
+	for (size_t i = 0; i < N_PM_COLS; i++)
+		len += (size_t)snprintf(sql + len, sizeof sql - len, ", ?");
+	len += (size_t)snprintf(sql + len, sizeof sql - len, ")");
+	if (len >= sizeof sql)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: internal: insert text too long", d->path);
+	if (prepare(d, sql, &d->ins_pm, err))
+		return -1;
+	len = (size_t)snprintf(sql, sizeof sql, "%s", REQ_INSERT);
+	for (int r = 0; r < REQ_BATCH && len < sizeof sql; r++)
+		len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(?%.*s)", r ? ", " : "",
+					(REQ_COLS - 1) * 3, ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+	if (len >= sizeof sql)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: internal: insert text too long", d->path);
+	return prepare(d, sql, &d->ins_req_many, err);
+}
+
+int db_open(const char *path, db **out, fs_err *err)
+{
+	return db_open_ex(path, DB_BUSY_TIMEOUT_MS, out, err);
+}
+
+int db_open_ex(const char *path, int busy_ms, db **out, fs_err *err)
+{
+	struct stat sb;
+	db *d = NULL;
+	int64_t ver;
+	int rc;
+
+	*out = NULL;
+	if (!path || !*path)
+		return fs_fail(err, FS_EXIT_INPUT, "database path is empty");
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return fs_fail(err, FS_EXIT_INPUT, "%s: is a directory, expected a database file", path);
+		if (!S_ISREG(sb.st_mode))
+			return fs_fail(err, FS_EXIT_INPUT, "%s: not a regular file", path);
+	} else if (errno != ENOENT) {
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
+	}
+
+	d = calloc(1, sizeof *d);
+	if (!d || !(d->path = strdup(path))) {
+		free(d);
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: out of memory", path);
+	}
+	rc = sqlite3_open_v2(path, &d->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		int sys = d->h ? sqlite3_system_errno(d->h) : 0;
+		if (rc == SQLITE_CANTOPEN)
+			fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot open or create: %s", path,
+				sys ? strerror(sys) : "unable to open database file");
+		else
+			fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot open: %s", path,
+				d->h ? sqlite3_errmsg(d->h) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	/* SQLite silently falls back to read-only when the file is write-protected;
+	 * a results file we cannot append to is an error the user must see now. */
+	if (sqlite3_db_readonly(d->h, "main") == 1) {
+		fs_fail(err, FS_EXIT_RUNTIME, "%s: database is read-only (check the file's permissions)", path);
+		goto fail;
+	}
+	sqlite3_busy_timeout(d->h, busy_ms > 0 ? busy_ms : 0);
+	if (query_i64(d, "PRAGMA user_version", &ver, "reading the schema version", err))
+		goto fail;
+	if (ver > DB_SCHEMA_VERSION) {
+		fs_fail(err, FS_EXIT_INPUT,
+			"%s: written by a newer fleetsim (schema version %lld; this build knows up to %d)",
+			path, (long long)ver, DB_SCHEMA_VERSION);
+		goto fail;
+	}
+	/* WAL lets report/plan read while a sweep appends; NORMAL sync is durable
+	 * across application crashes in WAL mode and much faster per commit.  A 32 MiB
+	 * page cache (on demand) makes a 1M-row requests insert ~20% faster. */
+	if (exec(d, "PRAGMA journal_mode = WAL", "setting WAL mode", err) ||
+	    exec(d, "PRAGMA synchronous = NORMAL", "setting synchronous mode", err) ||
+	    exec(d, "PRAGMA cache_size = -32768", "setting the cache size", err))
+		goto fail;
+	if (ver < DB_SCHEMA_VERSION && create_schema(d, err))
+		goto fail;
+	if (prepare_all(d, err))
+		goto fail;
+	*out = d;
+	return 0;
+fail:
+	db_close(d);
+	return -1;
+}
+
+void db_close(db *d)
+{
+	if (!d)
+		return;
+	sqlite3_finalize(d->ins_run);
+	sqlite3_finalize(d->ins_pm);
+	sqlite3_finalize(d->ins_ts);
+	sqlite3_finalize(d->ins_req);
+	sqlite3_finalize(d->ins_req_many);
+	sqlite3_finalize(d->json_ok);
+	sqlite3_close(d->h);
+	free(d->path);
+	free(d);
+}
+
+struct sqlite3 *db_sqlite(db *d)
+{
+	return d->h;
+}
+
+const char *db_path(const db *d)
+{
+	return d->path;
+}
+
+/* Bind a time that uses a negative value for "none". */
+static int bind_sec(sqlite3_stmt *st, int i, double v)
+{
+	return v < 0 ? sqlite3_bind_null(st, i) : sqlite3_bind_double(st, i, v);
+}
+
+static int step_done(db *d, sqlite3_stmt *st, const char *what, fs_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE) {
+		sql_fail(d, err, what);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int write_run_row(db *d, const db_run_info *info, int64_t *run_id, fs_err *err)
+{
+	sqlite3_stmt *st = d->ins_run;
+	char when[32];
+	struct tm tm;
+	time_t t = info->started_at;
+
+	if (!gmtime_r(&t, &tm) || strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: run start time %lld out of range", d->path,
+			       (long long)info->started_at);
+	sqlite3_bind_text(st, 1, info->scenario, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, info->policy, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, info->params_json ? info->params_json : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)info->seed);
+	sqlite3_bind_text(st, 5, when, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 6, info->wall_seconds);
+	sqlite3_bind_text(st, 7, info->version ? info->version : FLEETSIM_VERSION, -1, SQLITE_STATIC);
+	if (info->sweep_id > 0)
+		sqlite3_bind_int64(st, 8, info->sweep_id);
+	else
+		sqlite3_bind_null(st, 8);
+	sqlite3_bind_text(st, 9, info->status ? info->status : "complete", -1, SQLITE_STATIC);
+	if (step_done(d, st, "writing the run", err))
+		return -1;
+	*run_id = sqlite3_last_insert_rowid(d->h);
+	return 0;
+}
+
+static int write_pool_row(db *d, int64_t run_id, const metrics_summary *m, fs_err *err)
+{
+	sqlite3_stmt *st = d->ins_pm;
+	const char *base = (const char *)m;
+	int k = 1;
+
+	sqlite3_bind_int64(st, k++, run_id);
+	sqlite3_bind_text(st, k++, m->pool, (int)strnlen(m->pool, sizeof m->pool), SQLITE_STATIC);
+	for (size_t i = 0; i < N_PM_COLS; i++, k++) {
+		const void *p = base + pm_cols[i].off;
+		double v;
+		switch (pm_cols[i].type) {
+		case C_TEXT64:
+			sqlite3_bind_text(st, k, p, (int)strnlen(p, 64), SQLITE_STATIC);
+			break;
+		case C_INT: {
+			int iv;
+			memcpy(&iv, p, sizeof iv);
+			sqlite3_bind_int(st, k, iv);
+			break;
+		}
+		case C_I64: {
+			int64_t lv;
+			memcpy(&lv, p, sizeof lv);
+			sqlite3_bind_int64(st, k, lv);
+			break;
+		}
+		case C_DBL:
+			memcpy(&v, p, sizeof v);
+			sqlite3_bind_double(st, k, v);
+			break;
+		case C_SEC:
+			memcpy(&v, p, sizeof v);
+			bind_sec(st, k, v);
+			break;
+		}
+	}
+	if (step_done(d, st, "writing pool_metrics", err))
+		return fs_failp(err, "pool '%.64s': ", m->pool);
+	return 0;
+}
+
+static const char *status_name(uint8_t s)
+{
+	switch (s) {
+	case RQ_DONE:
+		return "done";
+	case RQ_REJECTED:
+		return "rejected";
+	case RQ_UNFINISHED:
+		return "unfinished";
+	default:
+		return NULL;
+	}
+}
+
+/* Bind request r to columns base+1 .. base+REQ_COLS of st. */
+static int bind_req(db *d, sqlite3_stmt *st, int base, int64_t rid, const mx_request *r,
+		    const char *const *pool_names, int nnames, fs_err *err)
+{
+	const char *status = status_name(r->status);
+
+	if (!status)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: request %lld: status %u is not done, rejected or unfinished",
+			       d->path, (long long)r->id, r->status);
+	sqlite3_bind_int64(st, base + 1, rid);
+	sqlite3_bind_int64(st, base + 2, r->id);
+	if (r->pool < 0)
+		sqlite3_bind_null(st, base + 3);
+	else if (r->pool < nnames)
+		sqlite3_bind_text(st, base + 3, pool_names[r->pool], -1, SQLITE_STATIC);
+	else
+		return fs_fail(err, FS_EXIT_INPUT, "%s: request %lld: pool index %d has no name (%d pools named)",
+			       d->path, (long long)r->id, r->pool, nnames);
+	if (r->replica < 0)
+		sqlite3_bind_null(st, base + 4);
+	else
+		sqlite3_bind_int(st, base + 4, r->replica);
+	sqlite3_bind_double(st, base + 5, r->arrival_s);
+	bind_sec(st, base + 6, r->first_token_s);
+	bind_sec(st, base + 7, r->finish_s);
+	bind_sec(st, base + 8, r->ttft_s);
+	bind_sec(st, base + 9, r->tpot_s);
+	bind_sec(st, base + 10, r->e2e_s);
+	sqlite3_bind_int(st, base + 11, r->prompt);
+	sqlite3_bind_int(st, base + 12, r->output);
+	sqlite3_bind_int(st, base + 13, r->preemptions);
+	sqlite3_bind_text(st, base + 14, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, base + 15, r->category);
+	sqlite3_bind_int(st, base + 16, r->misrouted);
+	return 0;
+}
+
+int db_write_run(db *d, const db_run_info *info, const metrics_summary *pools, int npools,
+		 const char *const *pool_names, const mx_sample *ts, size_t nts,
+		 const mx_request *reqs, size_t nreqs, int64_t *run_id, fs_err *err)
+{
+	int64_t rid = 0;
+	int nnames = 0;
+
+	if (!info || !info->scenario || !info->policy || npools < 0 || (npools > 0 && !pools) ||
+	    (nts > 0 && !ts) || (nreqs > 0 && !reqs))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: writing a run: missing scenario, policy or data",
+			       d->path);
+	while (pool_names && pool_names[nnames])
+		nnames++;
+	if (info->params_json) {
+		int ok;
+		sqlite3_bind_text(d->json_ok, 1, info->params_json, -1, SQLITE_STATIC);
+		ok = sqlite3_step(d->json_ok) == SQLITE_ROW && sqlite3_column_int(d->json_ok, 0) == 1;
+		sqlite3_reset(d->json_ok);
+		if (!ok)
+			return fs_fail(err, FS_EXIT_INPUT, "%s: run parameters are not valid JSON", d->path);
+	}
+
+	/* IMMEDIATE takes the write lock now (waiting up to the busy timeout) rather than
+	 * failing half-way when a concurrent writer got there first. */
+	if (exec(d, "BEGIN IMMEDIATE", "starting the run's transaction", err))
+		return -1;
+	if (write_run_row(d, info, &rid, err))
+		goto fail;
+	for (int i = 0; i < npools; i++)
+		if (write_pool_row(d, rid, &pools[i], err))
+			goto fail;
+
+	for (size_t i = 0; i < nts; i++) {
+		sqlite3_stmt *st = d->ins_ts;
+		const mx_sample *s = &ts[i];
+		const char *pool;
+		if (s->pool == -1)
+			pool = "*";
+		else if (s->pool >= 0 && s->pool < nnames)
+			pool = pool_names[s->pool];
+		else {
+			fs_fail(err, FS_EXIT_INPUT, "%s: timeseries sample %zu: pool index %d has no name (%d pools named)",
+				d->path, i, s->pool, nnames);
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, rid);
+		sqlite3_bind_double(st, 2, s->t_s);
+		sqlite3_bind_text(st, 3, pool, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, s->running);
+		sqlite3_bind_int(st, 5, s->waiting);
+		sqlite3_bind_double(st, 6, s->kv_usage);
+		if (step_done(d, st, "writing timeseries", err))
+			goto fail;
+	}
+
+	/* Multi-row INSERTs: per-statement overhead dominates single-row inserts. */
+	for (size_t i = 0; i < nreqs;) {
+		int batch = nreqs - i >= REQ_BATCH ? REQ_BATCH : 1;
+		sqlite3_stmt *st = batch > 1 ? d->ins_req_many : d->ins_req;
+		for (int k = 0; k < batch; k++, i++)
+			if (bind_req(d, st, k * REQ_COLS, rid, &reqs[i], pool_names, nnames, err))
+				goto fail;
+		if (step_done(d, st, "writing requests", err))
+			goto fail;
+	}
+
+	if (exec(d, "COMMIT", "committing the run", err))
+		goto fail;
+	if (run_id)
+		*run_id = rid;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(d->h))
+		sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int db_count_runs(db *d, int64_t *n, fs_err *err)
+{
+	return query_i64(d, "SELECT count(*) FROM runs", n, "counting runs", err);
+}
+
+int db_query_int64(db *d, const char *sql, int64_t *out, fs_err *err)
+{
+	char what[160];
+
+	snprintf(what, sizeof what, "query '%.120s'", sql);
+	return query_i64(d, sql, out, what, err);
+}
+
+int db_query_double(db *d, const char *sql, double *out, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	char what[160];
+	int rc;
+
+	snprintf(what, sizeof what, "query '%.120s'", sql);
+	if (sqlite3_prepare_v2(d->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(d, err, what);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = sqlite3_column_double(st, 0);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	if (rc == SQLITE_ROW)
+		fs_fail(err, FS_EXIT_RUNTIME, "%s: %s: value is NULL", d->path, what);
+	else if (rc == SQLITE_DONE)
+		fs_fail(err, FS_EXIT_RUNTIME, "%s: %s: no row", d->path, what);
+	else
+		sql_fail(d, err, what);
+	sqlite3_finalize(st);
+	return -1;
+}

@@ -1,0 +1,90 @@
+/*
+ * db.h - the SQLite results file (SPEC section 7): one file, many runs appended.
+ *
+ * Tables (names and columns are the public interface, docs/database.md lists them):
+ * runs, pool_metrics, requests, timeseries, sweeps, plans.  A run is written in ONE
+ * transaction, so a reader never sees half a run and a failed write leaves the file
+ * as it was.  The file is opened in WAL mode with a busy timeout, so a report can read
+ * while a sweep writes.  PRAGMA user_version carries the schema version; a file from a
+ * newer fleetsim is refused rather than misread.
+ *
+ * NULL conventions: a -1 "none" in mx_request (no first token, TPOT of a one-token
+ * output, no pool or replica) and a negative quantile/mean/max time in metrics_summary
+ * (no request had one) are stored as NULL, never as -1.
+ *
+ * A db handle is used by one thread at a time; open one handle per thread.
+ */
+#ifndef FS_DB_H
+#define FS_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sim/metrics.h"
+#include "util/err.h"
+
+struct sqlite3;
+
+/* Schema version written to PRAGMA user_version. */
+#define DB_SCHEMA_VERSION 1
+/* How long a write waits for another writer before failing with "locked". */
+#define DB_BUSY_TIMEOUT_MS 5000
+
+typedef struct db db;
+
+/* What identifies a run (one policy of one scenario).  Strings are borrowed. */
+typedef struct db_run_info {
+	const char *scenario;    /* scenario name (or file); required */
+	const char *policy;      /* policy name; required */
+	const char *params_json; /* the resolved settings as JSON; NULL: "{}"; must be valid JSON */
+	uint64_t seed;           /* stored as INTEGER; seeds >= 2^63 read back negative (cast to uint64) */
+	time_t started_at;       /* stored as ISO-8601 UTC text, e.g. 2024-05-01T12:00:00Z */
+	double wall_seconds;     /* host time the run took */
+	const char *version;     /* NULL: FLEETSIM_VERSION */
+	int64_t sweep_id;        /* <= 0: not part of a sweep (NULL) */
+	const char *status;      /* NULL: "complete" */
+} db_run_info;
+
+/* Open (creating if missing) the results file at path, set WAL mode and a busy timeout
+ * of DB_BUSY_TIMEOUT_MS, and create the schema if absent.  Returns 0 and *out (caller
+ * owns, db_close), or -1 with err naming the file: FS_EXIT_INPUT for a directory, a
+ * file that is not a fleetsim database or one from a newer schema version;
+ * FS_EXIT_RUNTIME for a file or directory that cannot be written, a locked database,
+ * I/O errors. */
+int db_open(const char *path, db **out, fs_err *err);
+/* Same with a busy timeout of busy_ms milliseconds (0: fail at once when locked). */
+int db_open_ex(const char *path, int busy_ms, db **out, fs_err *err);
+
+/* Close the handle (NULL is fine).  Nothing is lost: every write committed already. */
+void db_close(db *d);
+
+/* Append one run in one transaction: a `runs` row, one `pool_metrics` row per entry of
+ * pools[0..npools) (each names its pool, "*" for the fleet), the nts samples into
+ * `timeseries` and the nreqs records into `requests` (pass 0 to skip either).
+ * pool_names is a NULL-terminated array: pool_names[k] names pool index k as used by
+ * mx_sample.pool and mx_request.pool; sample pool -1 is stored as "*" (fleet-wide),
+ * request pool -1 as NULL (never routed).  pool_names may be NULL only when no row
+ * needs it.  Returns 0 and *run_id (may be NULL), or -1 with err (FS_EXIT_RUNTIME,
+ * naming the file; FS_EXIT_INPUT for a bad argument such as a pool index with no name
+ * or an unknown request status) and the file unchanged. */
+int db_write_run(db *d, const db_run_info *info, const metrics_summary *pools, int npools,
+		 const char *const *pool_names, const mx_sample *ts, size_t nts,
+		 const mx_request *reqs, size_t nreqs, int64_t *run_id, fs_err *err);
+
+/* Number of rows in `runs`.  Returns 0 and *n, or -1 with err. */
+int db_count_runs(db *d, int64_t *n, fs_err *err);
+
+/* Run a query and return the first column of its first row as a double / integer.
+ * Returns 0 and *out, or -1 with err when the SQL fails, returns no row, or the value
+ * is NULL (FS_EXIT_RUNTIME; the message quotes the SQL). */
+int db_query_double(db *d, const char *sql, double *out, fs_err *err);
+int db_query_int64(db *d, const char *sql, int64_t *out, fs_err *err);
+
+/* The underlying connection, for readers (report, plan) that need their own queries.
+ * Owned by d; do not close it.  Don't leave a transaction open on it. */
+struct sqlite3 *db_sqlite(db *d);
+/* The path the handle was opened with (owned by d), for error messages. */
+const char *db_path(const db *d);
+
+#endif

@@ -1,0 +1,547 @@
+/*
+ * plot.c - gnuplot plots of a run.  See plot.h.
+ *
+ * Each plot writes NAME.dat and NAME.gp first, then pipes "cd DIR; load 'NAME.gp'" to
+ * gnuplot, whose stdout/stderr go to a scratch log in DIR so library code prints
+ * nothing and errors can quote gnuplot's own message.
+ */
+#include "reports/plot.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PNG_SIZE "1000,650"
+#define TS_SIZE "1000,800"
+
+void plot_safe_name(const char *name, char *out, size_t cap)
+{
+	size_t j = 0;
+
+	if (cap < 2)
+		return;
+	for (const char *p = name ? name : ""; *p && j + 1 < cap; p++) {
+		char c = *p;
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '.' || c == '_' || c == '-';
+		out[j++] = ok ? c : '_';
+	}
+	out[j] = '\0';
+	if (j == 0)
+		snprintf(out, cap, "unnamed");
+	else if (out[0] == '.')
+		out[0] = '_';
+}
+
+static int mkdir_p(const char *dir, fs_err *err)
+{
+	char buf[4096];
+	struct stat sb;
+	size_t len = strlen(dir);
+
+	if (len == 0)
+		return fs_fail(err, FS_EXIT_INPUT, "plot directory is empty");
+	if (len >= sizeof buf)
+		return fs_fail(err, FS_EXIT_INPUT, "%.200s...: plot directory path too long", dir);
+	memcpy(buf, dir, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot create directory: %s", buf,
+				       strerror(errno));
+		buf[i] = dir[i];
+	}
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: not a directory", dir);
+	return 0;
+}
+
+/* A gnuplot single-quoted string: ' doubles, control characters become '?'. */
+static void gp_str(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("''", f);
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fputc('?', f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/* Append s to out as one shell word in single quotes. */
+static int sh_quote(char *out, size_t cap, const char *s)
+{
+	size_t j = strlen(out);
+
+	if (j + 1 >= cap)
+		return -1;
+	out[j++] = '\'';
+	for (; *s; s++) {
+		if (*s == '\'') {
+			if (j + 4 >= cap)
+				return -1;
+			memcpy(out + j, "'\\''", 4);
+			j += 4;
+		} else {
+			if (j + 1 >= cap)
+				return -1;
+			out[j++] = *s;
+		}
+	}
+	if (j + 2 > cap)
+		return -1;
+	out[j++] = '\'';
+	out[j] = '\0';
+	return 0;
+}
+
+static int join(char *out, size_t cap, const char *dir, const char *name, fs_err *err)
+{
+	if ((size_t)snprintf(out, cap, "%s/%s", dir, name) >= cap)
+		return fs_fail(err, FS_EXIT_INPUT, "%.200s: plot directory path too long", dir);
+	return 0;
+}
+
+static int open_out(const char *dir, const char *name, char *path, size_t cap, FILE **f, fs_err *err)
+{
+	if (join(path, cap, dir, name, err))
+		return -1;
+	*f = fopen(path, "w");
+	if (!*f)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
+	return 0;
+}
+
+static int close_out(FILE *f, const char *path, fs_err *err)
+{
+	int bad = ferror(f);
+
+	if (fclose(f) != 0 || bad)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: write failed: %s", path, strerror(errno));
+	return 0;
+}
+
+/* The terminal selection shared by every script: the loop variable `fmt` is "png" or "svg". */
+static void gp_terminal(FILE *f, const char *size)
+{
+	fprintf(f,
+		"  if (fmt eq \"svg\") {\n"
+		"    set terminal svg size %s dynamic noenhanced font \"sans,11\"\n"
+		"  } else {\n"
+		"    if (strstrt(GPVAL_TERMINALS, \"pngcairo\") > 0) {\n"
+		"      set terminal pngcairo size %s noenhanced font \"sans,11\"\n"
+		"    } else {\n"
+		"      set terminal png size %s noenhanced\n"
+		"    }\n"
+		"  }\n",
+		size, size, size);
+}
+
+/* First non-blank line of gnuplot's log, for the error message. */
+static void log_excerpt(const char *log, char *out, size_t cap)
+{
+	char line[512];
+	FILE *f = fopen(log, "r");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		char *p = line, *e;
+		while (*p == ' ' || *p == '\t' || *p == '^')
+			p++;
+		e = p + strlen(p);
+		while (e > p && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' '))
+			*--e = '\0';
+		if (*p) {
+			/* gnuplot prints the offending line first, then "file, line N: message":
+			 * keep reading to prefer the line carrying the message. */
+			snprintf(out, cap, "%s", p);
+			if (strstr(p, "line ") || strstr(p, "rror"))
+				break;
+		}
+	}
+	fclose(f);
+}
+
+static int check_output(const char *dir, const char *base, const char *ext, fs_err *err)
+{
+	char path[4096], name[512], head[8] = {0};
+	struct stat sb;
+	FILE *f;
+	size_t got;
+
+	snprintf(name, sizeof name, "%s.%s", base, ext);
+	if (join(path, sizeof path, dir, name, err))
+		return -1;
+	if (stat(path, &sb) != 0 || sb.st_size == 0)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: gnuplot produced no output", path);
+	f = fopen(path, "rb");
+	if (!f)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot read: %s", path, strerror(errno));
+	got = fread(head, 1, sizeof head, f);
+	fclose(f);
+	if (strcmp(ext, "png") == 0 && (got < 4 || memcmp(head, "\x89PNG", 4) != 0))
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: gnuplot output is not a PNG image", path);
+	return 0;
+}
+
+/* Run NAME.gp in dir through a pipe to gnuplot and check both outputs. */
+static int run_gnuplot(const char *dir, const char *base, fs_err *err)
+{
+	char log[4096], cmd[8400], msg[512];
+	sigset_t pipe_set, old_set, pending;
+	int fd, status, was_pending, wrote_ok;
+	FILE *p;
+
+	if (join(log, sizeof log, dir, ".fleetsim-gnuplot-XXXXXX", err))
+		return -1;
+	fd = mkstemp(log);
+	if (fd < 0)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot create a scratch file: %s", dir,
+			       strerror(errno));
+	close(fd);
+	cmd[0] = '\0';
+	strcat(cmd, "exec >");
+	if (sh_quote(cmd, sizeof cmd, log) ||
+	    strlen(cmd) + sizeof " 2>&1; exec gnuplot" >= sizeof cmd) {
+		unlink(log);
+		return fs_fail(err, FS_EXIT_INPUT, "%.200s: plot directory path too long", dir);
+	}
+	strcat(cmd, " 2>&1; exec gnuplot");
+
+	/* If gnuplot is missing the shell exits before reading; block SIGPIPE in this
+	 * thread so the write fails with EPIPE instead of killing the process. */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+
+	p = popen(cmd, "w");
+	if (!p) {
+		pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+		unlink(log);
+		return fs_fail(err, FS_EXIT_RUNTIME, "cannot start gnuplot: %s", strerror(errno));
+	}
+	fputs("cd ", p);
+	gp_str(p, dir);
+	fprintf(p, "\nload '%s.gp'\n", base); /* base is a safe name: no quoting needed */
+	wrote_ok = fflush(p) == 0;
+	status = pclose(p);
+
+	sigpending(&pending);
+	if (!was_pending && sigismember(&pending, SIGPIPE)) {
+		struct timespec zero = {0, 0};
+		sigtimedwait(&pipe_set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+
+	log_excerpt(log, msg, sizeof msg);
+	unlink(log);
+	if (status == -1)
+		return fs_fail(err, FS_EXIT_RUNTIME, "cannot run gnuplot: %s", strerror(errno));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return fs_fail(err, FS_EXIT_RUNTIME,
+			       "gnuplot not found (install gnuplot, or run without --plots)");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s/%s.gp: gnuplot failed (%s %d)%s%s", dir, base,
+			       WIFEXITED(status) ? "exit status" : "signal",
+			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+			       msg[0] ? ": " : "", msg);
+	if (!wrote_ok)
+		return fs_fail(err, FS_EXIT_RUNTIME, "cannot send commands to gnuplot");
+	if (check_output(dir, base, "png", err) || check_output(dir, base, "svg", err))
+		return -1;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int plot_ttft_cdf(const char *dir, int nseries, const char *const *names,
+		  const double *const *ttft_s, const size_t *counts, fs_err *err)
+{
+	char path[4096];
+	size_t *kept = NULL;
+	double *v = NULL;
+	FILE *f = NULL;
+	int logx = 1, any = 0, block = 0, first = 1;
+
+	if (!dir || nseries <= 0 || !names || !ttft_s || !counts)
+		return fs_fail(err, FS_EXIT_INPUT, "TTFT plot: no series given");
+	if (mkdir_p(dir, err))
+		return -1;
+	kept = calloc((size_t)nseries, sizeof *kept);
+	if (!kept)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+
+	if (open_out(dir, "ttft_cdf.dat", path, sizeof path, &f, err))
+		goto fail;
+	fprintf(f, "# fleetsim TTFT empirical CDF; one index block per series with data\n"
+		   "# columns: ttft_s cdf (fraction of requests with TTFT <= ttft_s)\n");
+	for (int s = 0; s < nseries; s++) {
+		size_t m = 0, n = counts[s];
+		double *nv;
+		if (n > 0 && !ttft_s[s]) {
+			fs_fail(err, FS_EXIT_INPUT, "TTFT plot: series %d has %zu values but no array", s, n);
+			goto fail;
+		}
+		nv = realloc(v, (n ? n : 1) * sizeof *v);
+		if (!nv) {
+			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+			goto fail;
+		}
+		v = nv;
+		for (size_t i = 0; i < n; i++)
+			if (isfinite(ttft_s[s][i]) && ttft_s[s][i] >= 0)
+				v[m++] = ttft_s[s][i];
+		kept[s] = m;
+		if (m == 0)
+			continue;
+		qsort(v, m, sizeof *v, cmp_double);
+		if (v[0] <= 0)
+			logx = 0;
+		any = 1;
+		if (block++)
+			fputs("\n\n", f);
+		fputs("# series ", f);
+		gp_str(f, names[s] ? names[s] : "");
+		fprintf(f, " (%zu values)\n", m);
+		/* Start at probability 0 so `with steps` draws the rise at the first value. */
+		fprintf(f, "%.9g 0\n", v[0]);
+		if (m <= PLOT_MAX_POINTS) {
+			for (size_t i = 0; i < m; i++)
+				fprintf(f, "%.9g %.9g\n", v[i], (double)(i + 1) / (double)m);
+		} else {
+			for (size_t k = 1; k <= PLOT_MAX_POINTS; k++) {
+				size_t idx = (k * m + PLOT_MAX_POINTS - 1) / PLOT_MAX_POINTS - 1;
+				fprintf(f, "%.9g %.9g\n", v[idx], (double)(idx + 1) / (double)m);
+			}
+		}
+	}
+	if (close_out(f, path, err)) {
+		f = NULL;
+		goto fail;
+	}
+	f = NULL;
+	if (!any) {
+		fs_fail(err, FS_EXIT_INPUT, "TTFT plot: no request has a first token, nothing to plot");
+		goto fail;
+	}
+
+	if (open_out(dir, "ttft_cdf.gp", path, sizeof path, &f, err))
+		goto fail;
+	fprintf(f, "# fleetsim: TTFT empirical CDF per policy, from ttft_cdf.dat.\n"
+		   "# Redraw after editing: cd to this directory, then `gnuplot ttft_cdf.gp`.\n"
+		   "do for [fmt in \"png svg\"] {\n");
+	gp_terminal(f, PNG_SIZE);
+	fprintf(f, "  set output 'ttft_cdf.'.fmt\n"
+		   "  set title 'Time to first token, empirical CDF'\n"
+		   "  set xlabel 'TTFT (s)%s'\n"
+		   "  set ylabel 'fraction of requests'\n"
+		   "  %s\n"
+		   "  set yrange [0:1]\n"
+		   "  set key bottom right\n"
+		   "  set grid\n"
+		   "  plot \\\n",
+		logx ? ", log scale" : "", logx ? "set logscale x" : "unset logscale x");
+	block = 0;
+	for (int s = 0; s < nseries; s++) {
+		if (!first)
+			fputs(", \\\n", f);
+		first = 0;
+		if (kept[s]) {
+			fprintf(f, "    'ttft_cdf.dat' index %d using 1:2 with steps lw 2 title ", block++);
+			gp_str(f, names[s] ? names[s] : "");
+		} else {
+			char t[300];
+			snprintf(t, sizeof t, "%.280s (no data)", names[s] ? names[s] : "");
+			fputs("    keyentry title ", f);
+			gp_str(f, t);
+		}
+	}
+	fputs("\n  set output\n}\n", f);
+	if (close_out(f, path, err)) {
+		f = NULL;
+		goto fail;
+	}
+	f = NULL;
+	free(kept);
+	free(v);
+	return run_gnuplot(dir, "ttft_cdf", err);
+fail:
+	if (f)
+		fclose(f);
+	free(kept);
+	free(v);
+	return -1;
+}
+
+typedef struct ts_ref {
+	double t;
+	size_t i;
+} ts_ref;
+
+static int cmp_ts(const void *a, const void *b)
+{
+	const ts_ref *x = a, *y = b;
+	if (x->t != y->t)
+		return (x->t > y->t) - (x->t < y->t);
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+int plot_timeseries(const char *dir, const char *policy, const mx_sample *ts, size_t n,
+		    int npools, const char *const *pool_names, fs_err *err)
+{
+	char safe[96], base[128], name[160], path[4096];
+	ts_ref *refs = NULL;
+	size_t *cnt = NULL;
+	int *block = NULL;
+	int nslots, nblocks = 0;
+	FILE *f = NULL;
+
+	if (!dir || !ts || n == 0)
+		return fs_fail(err, FS_EXIT_INPUT, "timeseries plot%s%s: no samples",
+			       policy ? " for " : "", policy ? policy : "");
+	if (npools < 0 || (npools > 0 && !pool_names))
+		return fs_fail(err, FS_EXIT_INPUT, "timeseries plot: pool names missing");
+	plot_safe_name(policy, safe, sizeof safe);
+	snprintf(base, sizeof base, "timeseries_%s", safe);
+	if (mkdir_p(dir, err))
+		return -1;
+
+	/* Slot npools holds the fleet-wide samples (pool -1). */
+	nslots = npools + 1;
+	cnt = calloc((size_t)nslots, sizeof *cnt);
+	block = calloc((size_t)nslots, sizeof *block);
+	refs = malloc(n * sizeof *refs);
+	if (!cnt || !block || !refs) {
+		fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int p = ts[i].pool;
+		if (p < -1 || p >= npools) {
+			fs_fail(err, FS_EXIT_INPUT, "timeseries plot: sample %zu has pool index %d (%d pools)", i,
+				p, npools);
+			goto fail;
+		}
+		cnt[p < 0 ? npools : p]++;
+	}
+
+	snprintf(name, sizeof name, "%s.dat", base);
+	if (open_out(dir, name, path, sizeof path, &f, err))
+		goto fail;
+	fputs("# fleetsim time series, policy ", f);
+	gp_str(f, policy ? policy : "");
+	fputs("; one index block per pool\n# columns: t_s running waiting kv_usage\n", f);
+	for (int s = 0; s < nslots; s++) {
+		size_t m = 0;
+		int pool = s == npools ? -1 : s;
+		if (!cnt[s])
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (ts[i].pool == pool)
+				refs[m++] = (ts_ref){ts[i].t_s, i};
+		/* Samples may arrive pool-interleaved or out of order; lines need time order. */
+		qsort(refs, m, sizeof *refs, cmp_ts);
+		if (nblocks)
+			fputs("\n\n", f);
+		block[s] = nblocks++;
+		fputs("# pool ", f);
+		gp_str(f, pool < 0 ? "*" : pool_names[pool] ? pool_names[pool] : "");
+		fputc('\n', f);
+		for (size_t k = 0; k < m; k++) {
+			const mx_sample *x = &ts[refs[k].i];
+			fprintf(f, "%.9g %d %d %.6g\n", x->t_s, (int)x->running, (int)x->waiting, x->kv_usage);
+		}
+	}
+	if (close_out(f, path, err)) {
+		f = NULL;
+		goto fail;
+	}
+	f = NULL;
+
+	snprintf(name, sizeof name, "%s.gp", base);
+	if (open_out(dir, name, path, sizeof path, &f, err))
+		goto fail;
+	fprintf(f, "# fleetsim: KV usage and queue depth over time, from %s.dat.\n"
+		   "# Redraw after editing: cd to this directory, then `gnuplot %s.gp`.\n"
+		   "do for [fmt in \"png svg\"] {\n",
+		base, base);
+	gp_terminal(f, TS_SIZE);
+	fprintf(f, "  set output '%s.'.fmt\n", base);
+	fputs("  set multiplot layout 2,1 title ", f);
+	{
+		char t[200];
+		snprintf(t, sizeof t, "Policy %.150s", policy ? policy : "");
+		gp_str(f, t);
+	}
+	/* Fixed margins keep both panels' time axes aligned whatever the legend widths. */
+	fputs("\n  set grid\n  set key outside right\n"
+	      "  set lmargin at screen 0.09\n  set rmargin at screen 0.78\n"
+	      "  set ylabel 'KV cache usage'\n  set yrange [0:1.05]\n  unset xlabel\n  plot \\\n",
+	      f);
+	for (int pass = 0; pass < 2; pass++) {
+		int first = 1;
+		if (pass == 1)
+			fputs("\n  set ylabel 'requests'\n  set yrange [0:*]\n  set xlabel 'time (s)'\n"
+			      "  plot \\\n",
+			      f);
+		for (int s = 0; s < nslots; s++) {
+			const char *pn = s == npools ? "fleet" : pool_names[s] ? pool_names[s] : "";
+			char t[200];
+			if (!cnt[s])
+				continue;
+			if (!first)
+				fputs(", \\\n", f);
+			first = 0;
+			if (pass == 0) {
+				fprintf(f, "    '%s.dat' index %d using 1:4 with lines lw 2 lc %d title ", base,
+					block[s], block[s] + 1);
+				gp_str(f, pn);
+			} else {
+				snprintf(t, sizeof t, "%.150s running", pn);
+				fprintf(f, "    '%s.dat' index %d using 1:2 with lines lw 2 lc %d title ", base,
+					block[s], block[s] + 1);
+				gp_str(f, t);
+				snprintf(t, sizeof t, "%.150s waiting", pn);
+				fprintf(f, ", \\\n    '%s.dat' index %d using 1:3 with lines lw 2 dt 2 lc %d title ",
+					base, block[s], block[s] + 1);
+				gp_str(f, t);
+			}
+		}
+	}
+	fputs("\n  unset multiplot\n  set output\n}\n", f);
+	if (close_out(f, path, err)) {
+		f = NULL;
+		goto fail;
+	}
+	f = NULL;
+	free(cnt);
+	free(block);
+	free(refs);
+	return run_gnuplot(dir, base, err);
+fail:
+	if (f)
+		fclose(f);
+	free(cnt);
+	free(block);
+	free(refs);
+	return -1;
+}

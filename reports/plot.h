@@ -1,0 +1,50 @@
+/*
+ * plot.h - plots of a run drawn by gnuplot (SPEC section 7: commands piped to gnuplot).
+ *
+ * Each plot NAME leaves four files in the output directory: NAME.dat (the data, one
+ * gnuplot index block per series), NAME.gp (the script; it reads NAME.dat and writes
+ * NAME.png and NAME.svg, so `cd DIR && gnuplot NAME.gp` redraws after restyling),
+ * NAME.png (pngcairo, or gnuplot's libgd png terminal where cairo is missing) and
+ * NAME.svg.  The script is what we run: we pipe `cd DIR` and `load 'NAME.gp'` to
+ * gnuplot, so the saved script and the picture never disagree.
+ *
+ * Failures (gnuplot missing, gnuplot reporting an error, an output missing or empty)
+ * are FS_EXIT_RUNTIME errors that quote gnuplot's first error line; nothing is printed.
+ */
+#ifndef FS_PLOT_H
+#define FS_PLOT_H
+
+#include <stddef.h>
+
+#include "sim/metrics.h"
+#include "util/err.h"
+
+/* Most points written per series: longer ECDFs are thinned to evenly spaced
+ * quantiles (the curve is exact to 1/PLOT_MAX_POINTS in probability). */
+#define PLOT_MAX_POINTS 2000
+
+/* Empirical CDF of TTFT, one curve per series (policy): writes ttft_cdf.{dat,gp,png,svg}
+ * in dir (created if missing).  ttft_s[i] holds counts[i] values in seconds, in any
+ * order; negative and non-finite values (no first token) are skipped.  The x axis is
+ * logarithmic when every kept value is positive.  A series with no values is drawn as
+ * an empty legend entry "NAME (no data)".  Returns 0, or -1 with err: FS_EXIT_INPUT
+ * when no series has a value or an argument is missing, FS_EXIT_RUNTIME for I/O and
+ * gnuplot failures. */
+int plot_ttft_cdf(const char *dir, int nseries, const char *const *names,
+		  const double *const *ttft_s, const size_t *counts, fs_err *err);
+
+/* KV usage (top panel) and running / waiting requests (bottom panel) over time, one
+ * line per pool, for one policy: writes timeseries_<policy>.{dat,gp,png,svg} in dir,
+ * with the policy name reduced to [A-Za-z0-9._-] (others become '_').  ts holds n
+ * samples in any order; sample pool k in [0, npools) is named pool_names[k], pool -1
+ * is the fleet ("*").  Returns 0, or -1 with err: FS_EXIT_INPUT for no samples or a
+ * pool index out of range, FS_EXIT_RUNTIME for I/O and gnuplot failures. */
+int plot_timeseries(const char *dir, const char *policy, const mx_sample *ts, size_t n,
+		    int npools, const char *const *pool_names, fs_err *err);
+
+/* Write into out (size cap >= 2) a file-name-safe form of name: characters outside
+ * [A-Za-z0-9._-] become '_', a leading '.' becomes '_', empty becomes "unnamed";
+ * truncated to cap - 1 bytes.  Exposed for callers naming their own files. */
+void plot_safe_name(const char *name, char *out, size_t cap);
+
+#endif

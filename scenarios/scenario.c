@@ -1,0 +1,408 @@
+#include "scenarios/scenario.h"
+
+#include <cJSON.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/yamlutil.h"
+
+static const char *const top_keys[] = {
+	"name", "description", "seed", "workload", "model", "quantization", "kv_cache_dtype",
+	"slo", "policies", "metrics_interval", "drain", NULL};
+static const char *const slo_keys[] = {"ttft_p99", "tpot_p99", "max_rejection_rate", NULL};
+static const char *const policy_keys[] = {"name", "router", "pools", NULL};
+static const char *const router_keys[] = {
+	"type", "threshold", "thresholds", "estimator", "spillover", "spill_waiting_per_replica",
+	"spill_kv_usage", "balance", "default_max_tokens", "percentile", "percentile_window",
+	"ema_alpha", "ema_gamma", "ema_c0", "bytes_per_token", "bytes_noise", NULL};
+static const char *const pool_keys[] = {
+	"name", "gpu", "replicas", "tensor_parallel_size", "max_model_len", "max_num_seqs",
+	"max_num_batched_tokens", "gpu_memory_utilization", "block_size", "kv_cache_dtype",
+	"quantization", "enable_prefix_caching", "long_prefill_token_threshold",
+	"price_per_gpu_hour", NULL};
+
+/* Resolve a relative path against the scenario's directory; absolute paths and
+ * catalog names (no '/') are kept.  Returns 0, or -1 when the result is too long. */
+static int resolve(const scenario *sc, const char *in, char *out, size_t cap)
+{
+	int n;
+
+	if (in[0] == '/' || !strchr(in, '/'))
+		n = snprintf(out, cap, "%s", in);
+	else
+		n = snprintf(out, cap, "%s/%s", sc->dir, in);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static int get_prec(const char *file, struct fy_node *n, prec_t *out, fs_err *err)
+{
+	char buf[32];
+
+	if (yu_str(file, n, buf, sizeof buf, err))
+		return -1;
+	if (prec_parse(buf, out, err))
+		return yu_errf(err, file, n, "%s", err->msg);
+	return 0;
+}
+
+/* Optional integer key with bounds: leaves *out alone when absent. */
+static int opt_int(const char *file, struct fy_node *map, const char *key, int64_t lo, int64_t hi,
+		   int *out, fs_err *err)
+{
+	struct fy_node *n = yu_get(map, key);
+	int64_t v;
+
+	if (!n)
+		return 0;
+	if (yu_i64_range(file, n, lo, hi, &v, err))
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int opt_double(const char *file, struct fy_node *map, const char *key, double lo, double hi,
+		      double *out, fs_err *err)
+{
+	struct fy_node *n = yu_get(map, key);
+
+	if (!n)
+		return 0;
+	return yu_double_range(file, n, lo, hi, out, err);
+}
+
+static int opt_bool(const char *file, struct fy_node *map, const char *key, int *out, fs_err *err)
+{
+	struct fy_node *n = yu_get(map, key);
+
+	if (!n)
+		return 0;
+	return yu_bool(file, n, out, err);
+}
+
+static int parse_router(const scenario *sc, struct fy_node *n, router_cfg *r, fs_err *err)
+{
+	const char *f = sc->path;
+	struct fy_node *v;
+	char buf[64];
+
+	if (yu_check_keys(f, n, router_keys, "router", err))
+		return -1;
+	if ((v = yu_get(n, "type"))) {
+		if (yu_str(f, v, buf, sizeof buf, err))
+			return -1;
+		if (router_parse_type(buf, &r->type, err))
+			return yu_errf(err, f, v, "%s", err->msg);
+	}
+	if ((v = yu_get(n, "estimator"))) {
+		if (yu_str(f, v, buf, sizeof buf, err))
+			return -1;
+		if (router_parse_estimator(buf, &r->estimator, err))
+			return yu_errf(err, f, v, "%s", err->msg);
+	}
+	if ((v = yu_get(n, "balance"))) {
+		if (yu_str(f, v, buf, sizeof buf, err))
+			return -1;
+		if (router_parse_balance(buf, &r->balance, err))
+			return yu_errf(err, f, v, "%s", err->msg);
+	}
+	if ((v = yu_get(n, "threshold"))) {
+		if (yu_i64_range(f, v, 1, 1 << 30, &r->thresholds[0], err))
+			return -1;
+		r->nthresholds = 1;
+	}
+	if ((v = yu_get(n, "thresholds"))) {
+		struct fy_node *item;
+		void *it = NULL;
+		if (yu_expect_seq(f, v, "router.thresholds", err))
+			return -1;
+		r->nthresholds = 0;
+		while ((item = fy_node_sequence_iterate(v, &it))) {
+			if (r->nthresholds >= FS_MAX_POOLS - 1)
+				return yu_errf(err, f, item, "at most %d thresholds", FS_MAX_POOLS - 1);
+			if (yu_i64_range(f, item, 1, 1 << 30, &r->thresholds[r->nthresholds], err))
+				return -1;
+			if (r->nthresholds && r->thresholds[r->nthresholds] <= r->thresholds[r->nthresholds - 1])
+				return yu_errf(err, f, item, "thresholds must be strictly increasing");
+			r->nthresholds++;
+		}
+	}
+	if (opt_bool(f, n, "spillover", &r->spillover, err) ||
+	    opt_double(f, n, "spill_waiting_per_replica", 0, 1e9, &r->spill_waiting_per_replica, err) ||
+	    opt_double(f, n, "spill_kv_usage", 0, 1, &r->spill_kv_usage, err) ||
+	    opt_int(f, n, "default_max_tokens", 1, 1 << 24, &r->default_max_tokens, err) ||
+	    opt_double(f, n, "percentile", 0, 1, &r->percentile, err) ||
+	    opt_int(f, n, "percentile_window", 1, 1 << 24, &r->percentile_window, err) ||
+	    opt_double(f, n, "ema_alpha", 0, 1, &r->ema_alpha, err) ||
+	    opt_double(f, n, "ema_gamma", 0, 100, &r->ema_gamma, err) ||
+	    opt_double(f, n, "ema_c0", 0.1, 100, &r->ema_c0, err) ||
+	    opt_double(f, n, "bytes_per_token", 0.1, 100, &r->bytes_per_token, err) ||
+	    opt_double(f, n, "bytes_noise", 0, 10, &r->bytes_noise, err))
+		return -1;
+	return 0;
+}
+
+static int parse_pool(scenario *sc, struct fy_node *n, int idx, pool_cfg *p, fs_err *err)
+{
+	const char *f = sc->path;
+	struct fy_node *v;
+	char buf[1024];
+	int tp = 1;
+	int64_t mml_max = sc->model.max_position > 0 ? sc->model.max_position : (1 << 20);
+
+	if (yu_check_keys(f, n, pool_keys, "pool", err))
+		return -1;
+	memset(p, 0, sizeof *p);
+	snprintf(p->name, sizeof p->name, "pool%d", idx);
+	if ((v = yu_get(n, "name")) && yu_str(f, v, p->name, sizeof p->name, err))
+		return -1;
+	if (!(v = yu_get(n, "gpu")))
+		return yu_errf(err, f, n, "pool '%s' needs a gpu (h100, h200, b200, a100, mi300x or a YAML file)",
+			       p->name);
+	if (yu_str(f, v, buf, sizeof buf, err))
+		return -1;
+	if (resolve(sc, buf, p->gpu_name, sizeof p->gpu_name))
+		return yu_errf(err, f, v, "path too long");
+	if (gpu_lookup(p->gpu_name, &p->gpu, err))
+		return yu_errf(err, f, v, "%s", err->msg);
+	p->replicas = 1;
+	mem_config_default(&p->mem);
+	p->mem.weights = sc->quantization;
+	p->mem.kv = sc->kv_cache_dtype;
+	p->max_model_len = (int)(mml_max < (1 << 30) ? mml_max : (1 << 30));
+	p->max_num_seqs = 256;
+	p->max_num_batched_tokens = 8192;
+	p->enable_prefix_caching = 1;
+	p->price_per_gpu_hour = p->gpu.price_per_hour;
+	if (opt_int(f, n, "replicas", 1, 1000000, &p->replicas, err) ||
+	    opt_int(f, n, "tensor_parallel_size", 1, 1024, &tp, err) ||
+	    opt_int(f, n, "max_model_len", 16, mml_max, &p->max_model_len, err) ||
+	    opt_int(f, n, "max_num_seqs", 1, 1 << 20, &p->max_num_seqs, err) ||
+	    opt_int(f, n, "max_num_batched_tokens", 1, 1 << 24, &p->max_num_batched_tokens, err) ||
+	    opt_double(f, n, "gpu_memory_utilization", 0.01, 1.0, &p->mem.gpu_memory_utilization, err) ||
+	    opt_int(f, n, "block_size", 1, 1024, &p->mem.block_size, err) ||
+	    opt_bool(f, n, "enable_prefix_caching", &p->enable_prefix_caching, err) ||
+	    opt_int(f, n, "long_prefill_token_threshold", 0, 1 << 24, &p->long_prefill_token_threshold, err) ||
+	    opt_double(f, n, "price_per_gpu_hour", 0, 1e6, &p->price_per_gpu_hour, err))
+		return -1;
+	p->mem.tp = tp;
+	if ((v = yu_get(n, "block_size")) && (p->mem.block_size & (p->mem.block_size - 1)))
+		return yu_errf(err, f, v, "block_size must be a power of two, got %d", p->mem.block_size);
+	if ((v = yu_get(n, "quantization")) && get_prec(f, v, &p->mem.weights, err))
+		return -1;
+	if ((v = yu_get(n, "kv_cache_dtype")) && get_prec(f, v, &p->mem.kv, err))
+		return -1;
+	if (p->max_num_batched_tokens < p->max_num_seqs)
+		return yu_errf(err, f, n,
+			       "pool '%s': max_num_batched_tokens (%d) must be at least max_num_seqs (%d), as vLLM requires",
+			       p->name, p->max_num_batched_tokens, p->max_num_seqs);
+	if (fleet_pool_prepare(p, &sc->model, err))
+		return yu_errf(err, f, n, "%s", err->msg);
+	return 0;
+}
+
+static int parse_policy(scenario *sc, struct fy_node *n, policy_cfg *pc, fs_err *err)
+{
+	const char *f = sc->path;
+	struct fy_node *v, *item;
+	void *it = NULL;
+
+	if (yu_check_keys(f, n, policy_keys, "policy", err))
+		return -1;
+	memset(pc, 0, sizeof *pc);
+	snprintf(pc->name, sizeof pc->name, "policy%d", sc->npolicies);
+	if ((v = yu_get(n, "name")) && yu_str(f, v, pc->name, sizeof pc->name, err))
+		return -1;
+	for (int i = 0; i < sc->npolicies; i++)
+		if (!strcmp(sc->policies[i].name, pc->name))
+			return yu_errf(err, f, v ? v : n, "duplicate policy name '%s'", pc->name);
+	router_cfg_default(&pc->router);
+	if ((v = yu_get(n, "router")) && parse_router(sc, v, &pc->router, err))
+		return -1;
+	if (!(v = yu_get(n, "pools")))
+		return yu_errf(err, f, n, "policy '%s' needs a pools: list", pc->name);
+	if (yu_expect_seq(f, v, "pools", err))
+		return -1;
+	while ((item = fy_node_sequence_iterate(v, &it))) {
+		if (pc->npools >= FS_MAX_POOLS)
+			return yu_errf(err, f, item, "at most %d pools per policy", FS_MAX_POOLS);
+		if (parse_pool(sc, item, pc->npools, &pc->pools[pc->npools], err))
+			return -1;
+		for (int i = 0; i < pc->npools; i++)
+			if (!strcmp(pc->pools[i].name, pc->pools[pc->npools].name))
+				return yu_errf(err, f, item, "duplicate pool name '%s'", pc->pools[i].name);
+		pc->npools++;
+	}
+	if (pc->npools == 0)
+		return yu_errf(err, f, v, "policy '%s' has no pools", pc->name);
+	if (pc->router.type == ROUTER_TOKEN_BUDGET) {
+		if (pc->npools < 2)
+			return yu_errf(err, f, n, "policy '%s': token_budget routing needs at least two pools",
+				       pc->name);
+		if (pc->router.nthresholds != pc->npools - 1)
+			return yu_errf(err, f, yu_get(n, "router"),
+				       "policy '%s': %d pools need %d threshold(s), found %d", pc->name,
+				       pc->npools, pc->npools - 1, pc->router.nthresholds);
+	}
+	return 0;
+}
+
+static int parse(scenario *sc, struct fy_node *root, fs_err *err)
+{
+	const char *f = sc->path;
+	struct fy_node *v, *item;
+	void *it = NULL;
+	char buf[1024];
+	int64_t seed;
+
+	if (yu_check_keys(f, root, top_keys, "scenario", err))
+		return -1;
+	if ((v = yu_get(root, "name")) && yu_str(f, v, sc->name, sizeof sc->name, err))
+		return -1;
+	if ((v = yu_get(root, "seed"))) {
+		if (yu_i64_range(f, v, 0, INT64_MAX, &seed, err))
+			return -1;
+		sc->seed = (uint64_t)seed;
+	}
+	if (!(v = yu_get(root, "model")))
+		return yu_errf(err, f, root, "scenario needs a model: (catalog name or config.json path)");
+	if (yu_str(f, v, buf, sizeof buf, err))
+		return -1;
+	if (resolve(sc, buf, sc->model_name, sizeof sc->model_name))
+		return yu_errf(err, f, v, "path too long");
+	if (llm_lookup(sc->model_name, &sc->model, err))
+		return yu_errf(err, f, v, "%s", err->msg);
+	if ((v = yu_get(root, "quantization")) && get_prec(f, v, &sc->quantization, err))
+		return -1;
+	if ((v = yu_get(root, "kv_cache_dtype")) && get_prec(f, v, &sc->kv_cache_dtype, err))
+		return -1;
+	if ((v = yu_get(root, "slo"))) {
+		if (yu_check_keys(f, v, slo_keys, "slo", err) ||
+		    opt_double(f, v, "ttft_p99", 1e-6, 1e6, &sc->slo.ttft_p99_s, err) ||
+		    opt_double(f, v, "tpot_p99", 1e-6, 1e6, &sc->slo.tpot_p99_s, err) ||
+		    opt_double(f, v, "max_rejection_rate", 0, 1, &sc->max_rejection_rate, err))
+			return -1;
+	}
+	if (opt_double(f, root, "metrics_interval", 1e-3, 1e6, &sc->metrics_interval_s, err) ||
+	    opt_bool(f, root, "drain", &sc->drain, err))
+		return -1;
+	if (!(v = yu_get(root, "workload")))
+		return yu_errf(err, f, root, "scenario needs a workload: (trace: FILE or synthetic: ...)");
+	if (workload_from_yaml(f, v, sc->dir, &sc->workload, err))
+		return -1;
+	if (!(v = yu_get(root, "policies")))
+		return yu_errf(err, f, root, "scenario needs a policies: list (each with pools:)");
+	if (yu_expect_seq(f, v, "policies", err))
+		return -1;
+	while ((item = fy_node_sequence_iterate(v, &it))) {
+		if (sc->npolicies >= SCENARIO_MAX_POLICIES)
+			return yu_errf(err, f, item, "at most %d policies", SCENARIO_MAX_POLICIES);
+		if (parse_policy(sc, item, &sc->policies[sc->npolicies], err))
+			return -1;
+		sc->npolicies++;
+	}
+	if (sc->npolicies == 0)
+		return yu_errf(err, f, v, "policies: list is empty");
+	return 0;
+}
+
+int scenario_load(const char *path, const char *const *sets, int nsets, scenario **out,
+		  fs_err *err)
+{
+	struct fy_document *doc = NULL;
+	scenario *sc = calloc(1, sizeof *sc);
+	char tmp[1024];
+	char *json = NULL;
+
+	if (!sc)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory loading %s", path);
+	snprintf(sc->path, sizeof sc->path, "%s", path);
+	snprintf(tmp, sizeof tmp, "%s", path);
+	snprintf(sc->dir, sizeof sc->dir, "%s", dirname(tmp));
+	snprintf(sc->name, sizeof sc->name, "%s", path);
+	sc->seed = 42;
+	sc->quantization = PREC_BF16;
+	sc->kv_cache_dtype = PREC_BF16;
+	sc->max_rejection_rate = -1;
+	sc->metrics_interval_s = 1.0;
+	sc->drain = 1;
+	sc->workload = workload_cfg_default();
+	if (yu_load_file(path, &doc, err))
+		goto fail;
+	for (int i = 0; i < nsets; i++)
+		if (yu_set_path(doc, sets[i], err))
+			goto fail;
+	if (parse(sc, fy_document_root(doc), err))
+		goto fail;
+	json = fy_emit_document_to_string(doc, FYECF_MODE_JSON_ONELINE);
+	sc->params_json = json;
+	fy_document_destroy(doc);
+	*out = sc;
+	return 0;
+fail:
+	fy_document_destroy(doc);
+	scenario_free(sc);
+	return -1;
+}
+
+void scenario_free(scenario *sc)
+{
+	if (!sc)
+		return;
+	free(sc->params_json);
+	workload_cfg_free(&sc->workload);
+	free(sc);
+}
+
+char *scenario_policy_json(const scenario *sc, int i)
+{
+	const policy_cfg *pc = &sc->policies[i];
+	cJSON *o = cJSON_CreateObject(), *r, *pools;
+	char *s;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "scenario", sc->name);
+	cJSON_AddStringToObject(o, "policy", pc->name);
+	cJSON_AddStringToObject(o, "model", sc->model.name);
+	cJSON_AddNumberToObject(o, "seed", (double)sc->seed);
+	r = cJSON_AddObjectToObject(o, "router");
+	cJSON_AddStringToObject(r, "type", router_type_name(pc->router.type));
+	cJSON_AddStringToObject(r, "balance", router_balance_name(pc->router.balance));
+	if (pc->router.type == ROUTER_TOKEN_BUDGET) {
+		cJSON *t = cJSON_AddArrayToObject(r, "thresholds");
+		for (int k = 0; k < pc->router.nthresholds; k++)
+			cJSON_AddItemToArray(t, cJSON_CreateNumber((double)pc->router.thresholds[k]));
+		cJSON_AddStringToObject(r, "estimator", router_estimator_name(pc->router.estimator));
+		cJSON_AddBoolToObject(r, "spillover", pc->router.spillover);
+	}
+	pools = cJSON_AddArrayToObject(o, "pools");
+	for (int k = 0; k < pc->npools; k++) {
+		const pool_cfg *p = &pc->pools[k];
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "name", p->name);
+		cJSON_AddStringToObject(j, "gpu", p->gpu.name);
+		cJSON_AddNumberToObject(j, "replicas", p->replicas);
+		cJSON_AddNumberToObject(j, "tensor_parallel_size", p->mem.tp);
+		cJSON_AddStringToObject(j, "quantization", prec_name(p->mem.weights));
+		cJSON_AddStringToObject(j, "kv_cache_dtype", prec_name(p->mem.kv));
+		cJSON_AddNumberToObject(j, "max_model_len", p->max_model_len);
+		cJSON_AddNumberToObject(j, "max_num_seqs", p->max_num_seqs);
+		cJSON_AddNumberToObject(j, "max_num_batched_tokens", p->max_num_batched_tokens);
+		cJSON_AddNumberToObject(j, "gpu_memory_utilization", p->mem.gpu_memory_utilization);
+		cJSON_AddNumberToObject(j, "block_size", p->mem.block_size);
+		cJSON_AddBoolToObject(j, "enable_prefix_caching", p->enable_prefix_caching);
+		cJSON_AddNumberToObject(j, "kv_blocks", (double)p->plan.kv_blocks);
+		cJSON_AddNumberToObject(j, "price_per_gpu_hour", p->price_per_gpu_hour);
+		cJSON_AddItemToArray(pools, j);
+	}
+	if (sc->params_json) {
+		cJSON *doc = cJSON_Parse(sc->params_json);
+		if (doc)
+			cJSON_AddItemToObject(o, "scenario_file", doc);
+	}
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}

@@ -1,0 +1,50 @@
+/*
+ * scenario.h - a scenario file: one workload, one model, several fleet layouts
+ * (policies) to compare on it.  Keys follow vLLM's argument names (SPEC section 7);
+ * unknown keys, wrong types and impossible values are FILE:LINE:COL errors.
+ */
+#ifndef FS_SCENARIO_H
+#define FS_SCENARIO_H
+
+#include <stdint.h>
+
+#include "models/llm.h"
+#include "sim/fleet.h"
+#include "sim/metrics.h"
+#include "traces/workload.h"
+#include "util/err.h"
+
+#define SCENARIO_MAX_POLICIES 32
+
+typedef struct scenario {
+	char path[1024];          /* as given */
+	char dir[1024];           /* directory relative paths resolve against */
+	char name[128];
+	uint64_t seed;
+	workload_cfg workload;
+	char model_name[1024];
+	llm_spec model;
+	prec_t quantization;      /* scenario default; pools may override */
+	prec_t kv_cache_dtype;
+	mx_slo slo;
+	double max_rejection_rate;/* planner's SLO on rejections, -1 unset */
+	double metrics_interval_s;
+	int drain;
+	int npolicies;
+	policy_cfg policies[SCENARIO_MAX_POLICIES];
+	char *params_json;        /* the effective scenario (after --set) as JSON, owned */
+} scenario;
+
+/* Load path, apply the --set assignments ("key.path=value") in order, validate and
+ * prepare every pool (memory plan, perf model). Returns 0 and *out (caller owns,
+ * scenario_free), or -1 with err (FS_EXIT_INPUT for anything wrong in the file). */
+int scenario_load(const char *path, const char *const *sets, int nsets, scenario **out,
+		  fs_err *err);
+void scenario_free(scenario *sc);
+
+/* JSON text describing policy i as run (the `runs.params` column): model,
+ * precision, router and pools with every effective setting. Caller frees.
+ * Returns NULL on allocation failure. */
+char *scenario_policy_json(const scenario *sc, int i);
+
+#endif

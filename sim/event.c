@@ -1,0 +1,297 @@
+/*
+ * event.c - indexed binary min-heap keyed (time, seq).
+ *
+ * Events live in a slot array (stable index, recycled through a free list); the
+ * heap holds (time, seq, slot) so comparisons touch only the heap array.  A small
+ * open-addressing table maps seq -> slot, which is what makes ev_cancel O(log n)
+ * with real removal (no tombstones left in the heap to skew ev_pending/ev_peek).
+ */
+#include "sim/event.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct heap_ent {
+	simtime_t time;
+	uint64_t seq;
+	uint32_t slot;
+} heap_ent;
+
+typedef struct slot {
+	ev_event ev;
+	uint32_t pos;  /* index in heap; UINT32_MAX when the slot is free */
+	uint32_t next_free;
+} slot;
+
+struct ev_queue {
+	simtime_t now;
+	uint64_t next_seq;
+	heap_ent *heap;
+	uint32_t n, cap;       /* heap entries / capacity (slots share the capacity) */
+	slot *slots;
+	uint32_t free_head;    /* UINT32_MAX when none */
+	uint32_t slots_used;   /* slots ever handed out (high-water mark) */
+	/* seq -> slot map: linear probing, key 0 = empty (seq 0 is never issued). */
+	uint64_t *map_key;
+	uint32_t *map_val;
+	uint32_t map_mask;
+};
+
+#define NONE UINT32_MAX
+
+static inline uint32_t hash_seq(uint64_t s)
+{
+	s ^= s >> 33;
+	s *= 0xff51afd7ed558ccdULL;
+	s ^= s >> 33;
+	return (uint32_t)s;
+}
+
+static void map_put(ev_queue *q, uint64_t key, uint32_t val)
+{
+	uint32_t i = hash_seq(key) & q->map_mask;
+
+	while (q->map_key[i])
+		i = (i + 1) & q->map_mask;
+	q->map_key[i] = key;
+	q->map_val[i] = val;
+}
+
+static uint32_t map_find(const ev_queue *q, uint64_t key)
+{
+	uint32_t i = hash_seq(key) & q->map_mask;
+
+	while (q->map_key[i]) {
+		if (q->map_key[i] == key)
+			return i;
+		i = (i + 1) & q->map_mask;
+	}
+	return NONE;
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void map_del_at(ev_queue *q, uint32_t i)
+{
+	uint32_t j = i;
+
+	for (;;) {
+		uint32_t home;
+
+		j = (j + 1) & q->map_mask;
+		if (!q->map_key[j])
+			break;
+		home = hash_seq(q->map_key[j]) & q->map_mask;
+		/* Move j into the hole at i unless its home lies cyclically in (i, j]. */
+		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		q->map_key[i] = q->map_key[j];
+		q->map_val[i] = q->map_val[j];
+		i = j;
+	}
+	q->map_key[i] = 0;
+}
+
+static inline int ent_less(const heap_ent *a, const heap_ent *b)
+{
+	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+static inline void heap_set(ev_queue *q, uint32_t i, heap_ent e)
+{
+	q->heap[i] = e;
+	q->slots[e.slot].pos = i;
+}
+
+static void sift_up(ev_queue *q, uint32_t i)
+{
+	heap_ent e = q->heap[i];
+
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (!ent_less(&e, &q->heap[p]))
+			break;
+		heap_set(q, i, q->heap[p]);
+		i = p;
+	}
+	heap_set(q, i, e);
+}
+
+static void sift_down(ev_queue *q, uint32_t i)
+{
+	heap_ent e = q->heap[i];
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= q->n)
+			break;
+		if (c + 1 < q->n && ent_less(&q->heap[c + 1], &q->heap[c]))
+			c++;
+		if (!ent_less(&q->heap[c], &e))
+			break;
+		heap_set(q, i, q->heap[c]);
+		i = c;
+	}
+	heap_set(q, i, e);
+}
+
+/* Remove heap entry at index i, release its slot and map entry. */
+static void remove_at(ev_queue *q, uint32_t i)
+{
+	heap_ent e = q->heap[i];
+	uint32_t mi = map_find(q, e.seq);
+
+	if (mi != NONE)
+		map_del_at(q, mi);
+	q->slots[e.slot].pos = NONE;
+	q->slots[e.slot].next_free = q->free_head;
+	q->free_head = e.slot;
+	q->n--;
+	if (i < q->n) {
+		heap_set(q, i, q->heap[q->n]);
+		if (i > 0 && ent_less(&q->heap[i], &q->heap[(i - 1) / 2]))
+			sift_up(q, i);
+		else
+			sift_down(q, i);
+	}
+}
+
+static int grow(ev_queue *q)
+{
+	uint32_t ncap = q->cap ? q->cap * 2 : 64;
+	uint32_t nmap = (q->map_mask + 1) * 2, k;
+	heap_ent *h;
+	slot *s;
+	uint64_t *mk, *old_k = q->map_key;
+	uint32_t *mv, *old_v = q->map_val, old_mask = q->map_mask;
+
+	if (ncap < q->cap || ncap > (UINT32_MAX / 4))
+		return -1;
+	while (nmap < 2 * ncap)
+		nmap *= 2;
+	h = realloc(q->heap, (size_t)ncap * sizeof *h);
+	if (!h)
+		return -1;
+	q->heap = h;
+	s = realloc(q->slots, (size_t)ncap * sizeof *s);
+	if (!s)
+		return -1;
+	q->slots = s;
+	mk = calloc(nmap, sizeof *mk);
+	mv = malloc((size_t)nmap * sizeof *mv);
+	if (!mk || !mv) {
+		free(mk);
+		free(mv);
+		return -1;
+	}
+	q->map_key = mk;
+	q->map_val = mv;
+	q->map_mask = nmap - 1;
+	if (old_k) {
+		for (k = 0; k <= old_mask; k++)
+			if (old_k[k])
+				map_put(q, old_k[k], old_v[k]);
+	}
+	free(old_k);
+	free(old_v);
+	q->cap = ncap;
+	return 0;
+}
+
+int ev_create(ev_queue **out)
+{
+	ev_queue *q = calloc(1, sizeof *q);
+
+	*out = NULL;
+	if (!q)
+		return -1;
+	q->next_seq = 1;
+	q->free_head = NONE;
+	q->map_mask = 63; /* grow() doubles it to at least 2 x capacity */
+	if (grow(q) != 0) {
+		ev_destroy(q);
+		return -1;
+	}
+	*out = q;
+	return 0;
+}
+
+void ev_destroy(ev_queue *q)
+{
+	if (!q)
+		return;
+	free(q->heap);
+	free(q->slots);
+	free(q->map_key);
+	free(q->map_val);
+	free(q);
+}
+
+ev_handle ev_schedule(ev_queue *q, simtime_t t, int kind, int32_t target, void *data)
+{
+	uint32_t sl;
+	heap_ent e;
+
+	if (t < q->now)
+		return 0;
+	if (q->free_head == NONE && q->slots_used == q->cap && grow(q) != 0)
+		return 0;
+	if (q->free_head != NONE) {
+		sl = q->free_head;
+		q->free_head = q->slots[sl].next_free;
+	} else {
+		sl = q->slots_used++;
+	}
+	e.time = t;
+	e.seq = q->next_seq++;
+	e.slot = sl;
+	q->slots[sl].ev.time = t;
+	q->slots[sl].ev.seq = e.seq;
+	q->slots[sl].ev.kind = kind;
+	q->slots[sl].ev.target = target;
+	q->slots[sl].ev.data = data;
+	map_put(q, e.seq, sl);
+	q->heap[q->n++] = e;
+	sift_up(q, q->n - 1);
+	return e.seq;
+}
+
+int ev_cancel(ev_queue *q, ev_handle h)
+{
+	uint32_t mi;
+
+	if (h == 0)
+		return -1;
+	mi = map_find(q, h);
+	if (mi == NONE)
+		return -1;
+	remove_at(q, q->slots[q->map_val[mi]].pos);
+	return 0;
+}
+
+int ev_pop(ev_queue *q, ev_event *out)
+{
+	if (q->n == 0)
+		return 0;
+	*out = q->slots[q->heap[0].slot].ev;
+	q->now = out->time;
+	remove_at(q, 0);
+	return 1;
+}
+
+int ev_peek_time(const ev_queue *q, simtime_t *t)
+{
+	if (q->n == 0)
+		return 0;
+	*t = q->heap[0].time;
+	return 1;
+}
+
+simtime_t ev_now(const ev_queue *q)
+{
+	return q->now;
+}
+
+uint64_t ev_pending(const ev_queue *q)
+{
+	return q->n;
+}

@@ -1,0 +1,454 @@
+#include "sim/fleet.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/event.h"
+#include "sim/replica.h"
+
+enum { EV_ARRIVAL = 1, EV_STEP_END, EV_SAMPLE };
+
+int fleet_pool_prepare(pool_cfg *p, const llm_spec *m, fs_err *err)
+{
+	int64_t need_blocks;
+
+	if (p->replicas < 1)
+		return fs_fail(err, FS_EXIT_INPUT, "pool '%s': replicas must be at least 1", p->name);
+	p->mem.max_num_batched_tokens = p->max_num_batched_tokens;
+	p->mem.max_num_seqs = p->max_num_seqs;
+	if (mem_plan_compute(&p->gpu, m, &p->mem, &p->plan, err))
+		return fs_failp(err, "pool '%s': ", p->name);
+	if (perf_init(&p->perf, &p->gpu, m, &p->mem, err))
+		return fs_failp(err, "pool '%s': ", p->name);
+	need_blocks = (p->max_model_len + p->mem.block_size - 1) / p->mem.block_size;
+	if (p->plan.kv_blocks < need_blocks)
+		return fs_fail(err, FS_EXIT_INPUT,
+			       "pool '%s': max_model_len %d needs %lld KV blocks but %s x%d of %s holds only "
+			       "%lld (%lld tokens); lower max_model_len or raise tensor_parallel_size",
+			       p->name, p->max_model_len, (long long)need_blocks, p->gpu.name, p->mem.tp,
+			       m->name, (long long)p->plan.kv_blocks, (long long)p->plan.kv_tokens);
+	return 0;
+}
+
+/* Everything one run owns; freed together in run_free. */
+typedef struct run_state {
+	const policy_cfg *pol;
+	const fleet_opts *o;
+	metrics *m;
+	fleet_result *res;
+	ev_queue *q;
+	router *rt;
+	replica **reps;          /* all replicas, pool by pool */
+	int nreps;
+	int pool_first[FS_MAX_POOLS + 1];
+	uint64_t rr[FS_MAX_POOLS];
+	sim_req *free_list;      /* recycled requests (keep their arrays) */
+	int64_t inflight;
+	int failed;              /* allocation failure inside a callback */
+} run_state;
+
+static sim_req *req_get(run_state *s)
+{
+	sim_req *r = s->free_list;
+	int32_t *blocks;
+	uint64_t *hashes;
+	int32_t cap_b, cap_h;
+
+	if (!r)
+		return calloc(1, sizeof *r);
+	s->free_list = r->next;
+	blocks = r->blocks;
+	hashes = r->hashes;
+	cap_b = r->cap_blocks;
+	cap_h = r->cap_hashes;
+	memset(r, 0, sizeof *r);
+	r->blocks = blocks;
+	r->hashes = hashes;
+	r->cap_blocks = cap_b;
+	r->cap_hashes = cap_h;
+	return r;
+}
+
+static void req_put(run_state *s, sim_req *r)
+{
+	r->next = s->free_list;
+	s->free_list = r;
+}
+
+static void on_done(void *ctx, sim_req *r)
+{
+	run_state *s = ctx;
+
+	if (metrics_add_request(s->m, r))
+		s->failed = 1;
+	router_observe(s->rt, r);
+	switch (r->status) {
+	case RQ_DONE: s->res->completed++; break;
+	case RQ_REJECTED: s->res->rejected++; break;
+	default: s->res->unfinished++; break;
+	}
+	s->inflight--;
+	req_put(s, r);
+}
+
+static int pick_replica(run_state *s, int pool)
+{
+	int first = s->pool_first[pool], n = s->pool_first[pool + 1] - first, best = 0;
+
+	switch (s->pol->router.balance) {
+	case BAL_ROUND_ROBIN:
+		return first + (int)(s->rr[pool]++ % (uint64_t)n);
+	case BAL_LEAST_TOKENS: {
+		int64_t bt = replica_outstanding_tokens(s->reps[first]);
+		for (int i = 1; i < n && bt > 0; i++) {
+			int64_t t = replica_outstanding_tokens(s->reps[first + i]);
+			if (t < bt) {
+				bt = t;
+				best = i;
+			}
+		}
+		return first + best;
+	}
+	case BAL_LEAST_KV: {
+		double bu = replica_kv_usage(s->reps[first]);
+		int64_t bt = replica_outstanding_tokens(s->reps[first]);
+		for (int i = 1; i < n; i++) {
+			double u = replica_kv_usage(s->reps[first + i]);
+			int64_t t = replica_outstanding_tokens(s->reps[first + i]);
+			if (u < bu || (u == bu && t < bt)) {
+				bu = u;
+				bt = t;
+				best = i;
+			}
+		}
+		return first + best;
+	}
+	}
+	return first;
+}
+
+static void pool_view(run_state *s, router_pool_view *v)
+{
+	for (int p = 0; p < s->pol->npools; p++) {
+		const pool_cfg *pc = &s->pol->pools[p];
+		v[p].max_model_len = pc->max_model_len;
+		v[p].replicas = pc->replicas;
+		v[p].waiting = 0;
+		v[p].kv_usage = 0.0;
+		/* Load figures cost a scan of the pool: only spill-over needs them. */
+		if (!s->pol->router.spillover)
+			continue;
+		for (int i = s->pool_first[p]; i < s->pool_first[p + 1]; i++) {
+			v[p].waiting += replica_num_waiting(s->reps[i]);
+			v[p].kv_usage += replica_kv_usage(s->reps[i]);
+		}
+		v[p].kv_usage /= pc->replicas;
+	}
+}
+
+static int start_step(run_state *s, int ri, fs_err *err)
+{
+	int64_t d;
+
+	if (replica_in_step(s->reps[ri]) || !replica_has_work(s->reps[ri]))
+		return 0;
+	d = replica_begin_step(s->reps[ri], ev_now(s->q));
+	if (d <= 0)
+		return fs_fail(err, FS_EXIT_RUNTIME,
+			       "replica %d has queued requests but could schedule none at t=%.6f s",
+			       ri, ev_now(s->q) / 1e9);
+	if (!ev_schedule(s->q, ev_now(s->q) + d, EV_STEP_END, ri, NULL))
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory scheduling a step");
+	return 0;
+}
+
+static int on_arrival(run_state *s, const trace_req *t, int64_t id, fs_err *err)
+{
+	router_pool_view view[FS_MAX_POOLS];
+	sim_req *r = req_get(s);
+	int pool, ri;
+
+	if (!r)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for a request");
+	r->id = id;
+	r->arrival = ev_now(s->q);
+	r->first_token = r->finish = -1;
+	r->prompt = t->input_tokens;
+	r->true_output = t->output_tokens;
+	r->output = t->output_tokens < 1 ? 1 : t->output_tokens;
+	r->max_tokens = t->max_tokens;
+	r->category = t->category;
+	r->prompt_bytes = t->prompt_bytes;
+	r->status = RQ_NEW;
+	r->pool = r->replica = -1;
+	if (t->n_hashes > 0) {
+		if (t->n_hashes > r->cap_hashes) {
+			uint64_t *h = realloc(r->hashes, sizeof *h * (size_t)t->n_hashes);
+			if (!h) {
+				req_put(s, r);
+				return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for prefix hashes");
+			}
+			r->hashes = h;
+			r->cap_hashes = t->n_hashes;
+		}
+		memcpy(r->hashes, t->hashes, sizeof *r->hashes * (size_t)t->n_hashes);
+		r->n_hashes = t->n_hashes;
+		r->hash_block_tokens = t->hash_block_tokens;
+	}
+	s->res->arrived++;
+	s->inflight++;
+	pool_view(s, view);
+	pool = router_pick_pool(s->rt, r, view, s->pol->npools);
+	if (pool < 0) {
+		/* No pool can hold it: vLLM's HTTP 400, counted against the largest pool. */
+		int largest = 0;
+		for (int p = 1; p < s->pol->npools; p++)
+			if (s->pol->pools[p].max_model_len > s->pol->pools[largest].max_model_len)
+				largest = p;
+		r->pool = (int16_t)largest;
+		r->status = RQ_REJECTED;
+		r->finish = r->arrival;
+		on_done(s, r);
+		return 0;
+	}
+	ri = pick_replica(s, pool);
+	r->pool = (int16_t)pool;
+	r->replica = (int16_t)(ri - s->pool_first[pool]);
+	if (replica_add(s->reps[ri], r, ev_now(s->q))) {
+		on_done(s, r);
+		return 0;
+	}
+	return start_step(s, ri, err);
+}
+
+static int take_sample(run_state *s)
+{
+	for (int p = 0; p < s->pol->npools; p++) {
+		mx_sample x = {0};
+		int64_t used = 0, total = 0;
+		x.t_s = ev_now(s->q) / 1e9;
+		x.pool = (int16_t)p;
+		for (int i = s->pool_first[p]; i < s->pool_first[p + 1]; i++) {
+			const kv_cache *kv = replica_kv(s->reps[i]);
+			x.running += replica_num_running(s->reps[i]);
+			x.waiting += replica_num_waiting(s->reps[i]);
+			used += kv_used_blocks(kv);
+			total += kv_total_blocks(kv);
+		}
+		x.kv_usage = total ? (double)used / total : 0.0;
+		if (metrics_add_sample(s->m, &x))
+			return -1;
+	}
+	return 0;
+}
+
+static void run_free(run_state *s)
+{
+	sim_req *r;
+
+	if (s->reps)
+		for (int i = 0; i < s->nreps; i++)
+			replica_destroy(s->reps[i]);
+	free(s->reps);
+	while ((r = s->free_list)) {
+		s->free_list = r->next;
+		free(r->blocks);
+		free(r->hashes);
+		free(r);
+	}
+	router_destroy(s->rt);
+	ev_destroy(s->q);
+}
+
+static int check_conservation(run_state *s, fs_err *err)
+{
+	fleet_result *res = s->res;
+
+	if (res->arrived != res->completed + res->rejected + res->unfinished)
+		return fs_fail(err, FS_EXIT_RUNTIME,
+			       "conservation broken: %lld arrived != %lld completed + %lld rejected + %lld unfinished",
+			       (long long)res->arrived, (long long)res->completed, (long long)res->rejected,
+			       (long long)res->unfinished);
+	for (int i = 0; i < s->nreps; i++) {
+		replica_stats st;
+		replica_get_stats(s->reps[i], &st);
+		if (kv_used_blocks(replica_kv(s->reps[i])) != 0)
+			return fs_fail(err, FS_EXIT_RUNTIME, "replica %d still holds %lld KV blocks after the run",
+				       i, (long long)kv_used_blocks(replica_kv(s->reps[i])));
+		if (st.busy_ns > res->end)
+			return fs_fail(err, FS_EXIT_RUNTIME, "replica %d busy %.3f s longer than the run's %.3f s",
+				       i, st.busy_ns / 1e9, res->end / 1e9);
+	}
+	return 0;
+}
+
+int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metrics *m,
+	      fleet_result *res, fs_err *err)
+{
+	run_state s;
+	trace_req next;
+	ev_event ev;
+	int have_next, trace_done = 0, rc = -1;
+	int64_t next_id = 0, events = 0;
+
+	memset(&s, 0, sizeof s);
+	memset(res, 0, sizeof *res);
+	s.pol = pol;
+	s.o = o;
+	s.m = m;
+	s.res = res;
+	res->first_arrival = res->last_arrival = -1;
+	if (ev_create(&s.q)) {
+		fs_fail(err, FS_EXIT_RUNTIME, "out of memory creating the event queue");
+		goto out;
+	}
+	if (router_create(&pol->router, pol->npools, o->seed, &s.rt, err))
+		goto out;
+	for (int p = 0; p < pol->npools; p++) {
+		s.pool_first[p] = s.nreps;
+		s.nreps += pol->pools[p].replicas;
+	}
+	s.pool_first[pol->npools] = s.nreps;
+	s.reps = calloc((size_t)s.nreps, sizeof *s.reps);
+	if (!s.reps) {
+		fs_fail(err, FS_EXIT_RUNTIME, "out of memory for %d replicas", s.nreps);
+		goto out;
+	}
+	for (int p = 0; p < pol->npools; p++) {
+		const pool_cfg *pc = &pol->pools[p];
+		replica_cfg rc_ = {
+			.max_num_seqs = pc->max_num_seqs,
+			.max_num_batched_tokens = pc->max_num_batched_tokens,
+			.max_model_len = pc->max_model_len,
+			.block_size = pc->mem.block_size,
+			.num_blocks = pc->plan.kv_blocks,
+			.enable_prefix_caching = pc->enable_prefix_caching,
+			.long_prefill_token_threshold = pc->long_prefill_token_threshold,
+			.perf = &pc->perf,
+		};
+		for (int i = s.pool_first[p]; i < s.pool_first[p + 1]; i++)
+			if (replica_create(&rc_, &s.reps[i], err)) {
+				fs_failp(err, "pool '%s': ", pc->name);
+				goto out;
+			}
+	}
+
+	have_next = trace_next(tr, &next, err);
+	if (have_next < 0)
+		goto out;
+	if (have_next) {
+		if (!ev_schedule(s.q, next.arrival_ns, EV_ARRIVAL, 0, NULL))
+			goto oom;
+	} else {
+		trace_done = 1;
+	}
+	if (!ev_schedule(s.q, 0, EV_SAMPLE, 0, NULL))
+		goto oom;
+
+	while (ev_pop(s.q, &ev)) {
+		if ((++events & 0xFFFF) == 0 && o->progress)
+			o->progress(o->progress_ctx, ev.time / 1e9, res->arrived);
+		switch (ev.kind) {
+		case EV_ARRIVAL:
+			if (res->first_arrival < 0)
+				res->first_arrival = ev.time;
+			res->last_arrival = ev.time;
+			if (on_arrival(&s, &next, next_id++, err))
+				goto out;
+			have_next = trace_next(tr, &next, err);
+			if (have_next < 0)
+				goto out;
+			if (have_next) {
+				if (next.arrival_ns < ev.time)
+					next.arrival_ns = ev.time; /* readers keep order; never go back */
+				if (!ev_schedule(s.q, next.arrival_ns, EV_ARRIVAL, 0, NULL))
+					goto oom;
+			} else {
+				trace_done = 1;
+			}
+			break;
+		case EV_STEP_END:
+			replica_end_step(s.reps[ev.target], ev.time, on_done, &s);
+			if (o->check_invariants && replica_check(s.reps[ev.target], err))
+				goto out;
+			if (start_step(&s, ev.target, err))
+				goto out;
+			break;
+		case EV_SAMPLE:
+			if (take_sample(&s))
+				goto oom;
+			if (!ev_schedule(s.q, ev.time + o->metrics_interval, EV_SAMPLE, 0, NULL))
+				goto oom;
+			break;
+		}
+		if (s.failed)
+			goto oom;
+		if (trace_done && (!o->drain || s.inflight == 0))
+			break;
+	}
+	res->end = ev_now(s.q);
+	if (!o->drain)
+		for (int i = 0; i < s.nreps; i++)
+			replica_abort_all(s.reps[i], on_done, &s);
+	if (s.failed)
+		goto oom;
+	/* A final sample at the end time, so plots reach the run's end. */
+	if (take_sample(&s))
+		goto oom;
+	for (int p = 0; p < pol->npools; p++) {
+		for (int i = s.pool_first[p]; i < s.pool_first[p + 1]; i++) {
+			replica_stats st;
+			replica_get_stats(s.reps[i], &st);
+			res->pools[p].steps += st.steps;
+			res->pools[p].busy_ns += st.busy_ns;
+			res->pools[p].preemptions += st.preemptions;
+			res->pools[p].prefix_hit_tokens += st.prefix_hit_tokens;
+		}
+	}
+	if (check_conservation(&s, err))
+		goto out;
+	rc = 0;
+	goto out;
+oom:
+	fs_fail(err, FS_EXIT_RUNTIME, "out of memory during the simulation");
+out:
+	run_free(&s);
+	return rc;
+}
+
+int fleet_summarize(const policy_cfg *pol, const fleet_result *res, const metrics *m,
+		    const mx_slo *slo, int p, metrics_summary *o, fs_err *err)
+{
+	double span = res->end / 1e9;
+
+	memset(o, 0, sizeof *o);
+	/* Provisioned time runs from t=0 (the trace's first timestamp) to the run's end:
+	 * the fleet is up for the whole replay, idle or not. */
+	o->makespan_s = span;
+	if (p < 0) {
+		snprintf(o->pool, sizeof o->pool, "*");
+		for (int i = 0; i < pol->npools; i++) {
+			const pool_cfg *pc = &pol->pools[i];
+			o->replicas += pc->replicas;
+			o->gpus += pc->replicas * pc->mem.tp;
+			o->gpu_busy_s += res->pools[i].busy_ns / 1e9 * pc->mem.tp;
+			o->steps += res->pools[i].steps;
+			if (i == 0)
+				snprintf(o->gpu, sizeof o->gpu, "%s", pc->gpu.name);
+			else if (strcmp(o->gpu, pc->gpu.name))
+				snprintf(o->gpu, sizeof o->gpu, "mixed");
+		}
+	} else {
+		const pool_cfg *pc = &pol->pools[p];
+		snprintf(o->pool, sizeof o->pool, "%s", pc->name);
+		snprintf(o->gpu, sizeof o->gpu, "%s", pc->gpu.name);
+		o->replicas = pc->replicas;
+		o->gpus = pc->replicas * pc->mem.tp;
+		o->gpu_busy_s = res->pools[p].busy_ns / 1e9 * pc->mem.tp;
+		o->steps = res->pools[p].steps;
+	}
+	if (metrics_summarize(m, p, slo, o))
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory summarising the run");
+	return 0;
+}

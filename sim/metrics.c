@@ -1,0 +1,209 @@
+#include "sim/metrics.h"
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct metrics {
+	mx_request *req;
+	size_t nreq, capreq;
+	mx_sample *smp;
+	size_t nsmp, capsmp;
+};
+
+int metrics_create(metrics **out)
+{
+	metrics *m = calloc(1, sizeof *m);
+
+	if (!m)
+		return -1;
+	*out = m;
+	return 0;
+}
+
+void metrics_destroy(metrics *m)
+{
+	if (!m)
+		return;
+	free(m->req);
+	free(m->smp);
+	free(m);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 1024;
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(*p, ncap * elem);
+	if (!np)
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+static double to_s(simtime_t t)
+{
+	return t < 0 ? -1.0 : (double)t / 1e9;
+}
+
+int metrics_add_request(metrics *m, const sim_req *r)
+{
+	mx_request *x;
+
+	if (grow((void **)&m->req, &m->capreq, m->nreq + 1, sizeof *m->req))
+		return -1;
+	x = &m->req[m->nreq++];
+	x->id = r->id;
+	x->arrival_s = to_s(r->arrival);
+	x->first_token_s = to_s(r->first_token);
+	x->finish_s = r->status == RQ_UNFINISHED ? -1.0 : to_s(r->finish);
+	x->ttft_s = r->first_token >= 0 ? (double)(r->first_token - r->arrival) / 1e9 : -1.0;
+	x->e2e_s = r->status == RQ_DONE ? (double)(r->finish - r->arrival) / 1e9 : -1.0;
+	x->tpot_s = r->status == RQ_DONE && r->generated >= 2
+			    ? (double)(r->finish - r->first_token) / 1e9 / (r->generated - 1)
+			    : -1.0;
+	x->prompt = r->prompt;
+	x->output = r->status == RQ_DONE ? r->generated : r->output;
+	x->preemptions = r->preemptions;
+	x->category = r->category;
+	x->pool = r->pool;
+	x->replica = r->replica;
+	x->status = r->status;
+	x->misrouted = r->misrouted;
+	return 0;
+}
+
+int metrics_add_sample(metrics *m, const mx_sample *s)
+{
+	if (grow((void **)&m->smp, &m->capsmp, m->nsmp + 1, sizeof *m->smp))
+		return -1;
+	m->smp[m->nsmp++] = *s;
+	return 0;
+}
+
+const mx_request *metrics_requests(const metrics *m, size_t *n)
+{
+	*n = m->nreq;
+	return m->req;
+}
+
+const mx_sample *metrics_samples(const metrics *m, size_t *n)
+{
+	*n = m->nsmp;
+	return m->smp;
+}
+
+double metrics_quantile(const double *v, size_t n, double q)
+{
+	double *s, r;
+
+	if (n == 0)
+		return -1.0;
+	s = malloc(n * sizeof *s);
+	if (!s)
+		return -1.0;
+	memcpy(s, v, n * sizeof *s);
+	gsl_sort(s, 1, n);
+	r = gsl_stats_quantile_from_sorted_data(s, 1, n, q);
+	free(s);
+	return r;
+}
+
+/* Sort v in place and fill p50/p90/p99/max (all -1 when empty). */
+static void quantiles(double *v, size_t n, double *p50, double *p90, double *p99, double *mx)
+{
+	if (n == 0) {
+		*p50 = *p90 = *p99 = *mx = -1.0;
+		return;
+	}
+	gsl_sort(v, 1, n);
+	*p50 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.50);
+	*p90 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.90);
+	*p99 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.99);
+	*mx = v[n - 1];
+}
+
+int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_summary *o)
+{
+	double *ttft = NULL, *tpot = NULL, *e2e = NULL;
+	size_t nt = 0, np = 0, ne = 0, i;
+	int64_t out_tokens = 0, good = 0, all = 0;
+	double kv_sum = 0.0, kv_max = 0.0;
+	size_t kv_n = 0;
+
+	ttft = malloc((m->nreq + 1) * sizeof *ttft);
+	tpot = malloc((m->nreq + 1) * sizeof *tpot);
+	e2e = malloc((m->nreq + 1) * sizeof *e2e);
+	if (!ttft || !tpot || !e2e)
+		goto fail;
+	o->requests = o->completed = o->rejected = o->unfinished = 0;
+	o->preemptions = o->preempted_requests = o->misroutes = 0;
+	for (i = 0; i < m->nreq; i++) {
+		const mx_request *x = &m->req[i];
+		all++;
+		if (pool >= 0 && x->pool != pool)
+			continue;
+		o->requests++;
+		o->preemptions += x->preemptions;
+		o->preempted_requests += x->preemptions > 0;
+		o->misroutes += x->misrouted;
+		if (x->status == RQ_REJECTED) {
+			o->rejected++;
+			continue;
+		}
+		if (x->status != RQ_DONE) {
+			o->unfinished++;
+			continue;
+		}
+		o->completed++;
+		out_tokens += x->output;
+		ttft[nt++] = x->ttft_s;
+		e2e[ne++] = x->e2e_s;
+		if (x->tpot_s >= 0)
+			tpot[np++] = x->tpot_s;
+		if ((slo->ttft_p99_s <= 0 || x->ttft_s <= slo->ttft_p99_s) &&
+		    (slo->tpot_p99_s <= 0 || x->tpot_s < 0 || x->tpot_s <= slo->tpot_p99_s))
+			good++;
+	}
+	o->traffic_share = all ? (double)o->requests / all : 0.0;
+	o->preemptions_per_request = o->requests ? (double)o->preemptions / o->requests : 0.0;
+	o->preempted_share = o->requests ? (double)o->preempted_requests / o->requests : 0.0;
+	o->ttft_mean_s = nt ? gsl_stats_mean(ttft, 1, nt) : -1.0;
+	quantiles(ttft, nt, &o->ttft_p50_s, &o->ttft_p90_s, &o->ttft_p99_s, &o->ttft_max_s);
+	quantiles(tpot, np, &o->tpot_p50_s, &o->tpot_p90_s, &o->tpot_p99_s, &o->tpot_max_s);
+	quantiles(e2e, ne, &o->e2e_p50_s, &o->e2e_p90_s, &o->e2e_p99_s, &o->e2e_max_s);
+	o->throughput_rps = o->makespan_s > 0 ? o->completed / o->makespan_s : 0.0;
+	o->output_tps = o->makespan_s > 0 ? out_tokens / o->makespan_s : 0.0;
+	o->gpu_hours = o->gpus * o->makespan_s / 3600.0;
+	o->slo_attainment = o->completed ? (double)good / o->completed : 0.0;
+	o->goodput_rps = o->makespan_s > 0 ? good / o->makespan_s : 0.0;
+	/* KV usage: time average of the pool's samples (fleet: of all pools' samples). */
+	for (i = 0; i < m->nsmp; i++) {
+		const mx_sample *s = &m->smp[i];
+		if (pool >= 0 && s->pool != pool)
+			continue;
+		kv_sum += s->kv_usage;
+		kv_n++;
+		if (s->kv_usage > kv_max)
+			kv_max = s->kv_usage;
+	}
+	o->kv_usage_mean = kv_n ? kv_sum / kv_n : 0.0;
+	o->kv_usage_max = kv_max;
+	free(ttft);
+	free(tpot);
+	free(e2e);
+	return 0;
+fail:
+	free(ttft);
+	free(tpot);
+	free(e2e);
+	return -1;
+}

@@ -1,0 +1,144 @@
+/* CUnit suite for sim/event: (time, seq) ordering, cancellation, independence. */
+#include <CUnit/CUnit.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "sim/event.h"
+
+static void test_order_and_ties(void)
+{
+	ev_queue *q = NULL;
+	ev_event e;
+	simtime_t t = -1;
+	ev_handle h[5];
+
+	CU_ASSERT_EQUAL_FATAL(ev_create(&q), 0);
+	CU_ASSERT_EQUAL(ev_peek_time(q, &t), 0);
+	CU_ASSERT_EQUAL(ev_pop(q, &e), 0);
+	/* Scheduled: 30(kind 0), 10(1), 30(2), 10(3), 20(4).  Expected pop order:
+	 * 10/1, 10/3 (equal times keep insertion order), 20/4, 30/0, 30/2. */
+	h[0] = ev_schedule(q, 30, 0, 7, NULL);
+	h[1] = ev_schedule(q, 10, 1, 7, NULL);
+	h[2] = ev_schedule(q, 30, 2, 7, NULL);
+	h[3] = ev_schedule(q, 10, 3, 7, NULL);
+	h[4] = ev_schedule(q, 20, 4, -1, &t);
+	CU_ASSERT(h[0] != 0 && h[1] != 0 && h[2] != 0 && h[3] != 0 && h[4] != 0);
+	CU_ASSERT_EQUAL(h[0], 1); /* handles are the sequence numbers, from 1 */
+	CU_ASSERT_EQUAL(h[4], 5);
+	CU_ASSERT_EQUAL(ev_pending(q), 5);
+	CU_ASSERT_EQUAL(ev_peek_time(q, &t), 1);
+	CU_ASSERT_EQUAL(t, 10);
+
+	CU_ASSERT_EQUAL(ev_pop(q, &e), 1);
+	CU_ASSERT_EQUAL(e.kind, 1);
+	CU_ASSERT_EQUAL(ev_now(q), 10);
+	CU_ASSERT_EQUAL(ev_pop(q, &e), 1);
+	CU_ASSERT_EQUAL(e.kind, 3);
+	CU_ASSERT_EQUAL(e.seq, h[3]);
+	CU_ASSERT_EQUAL(ev_pop(q, &e), 1);
+	CU_ASSERT_EQUAL(e.kind, 4);
+	CU_ASSERT_EQUAL(e.target, -1);
+	CU_ASSERT_PTR_EQUAL(e.data, &t);
+	CU_ASSERT_EQUAL(ev_now(q), 20);
+	/* In the past: refused. At now: fine, and it runs before the later 30s. */
+	CU_ASSERT_EQUAL(ev_schedule(q, 19, 9, 0, NULL), 0);
+	CU_ASSERT(ev_schedule(q, 20, 5, 0, NULL) != 0);
+	CU_ASSERT_EQUAL(ev_pop(q, &e), 1);
+	CU_ASSERT_EQUAL(e.kind, 5);
+	CU_ASSERT_EQUAL(ev_pop(q, &e), 1);
+	CU_ASSERT_EQUAL(e.kind, 0);
+	CU_ASSERT_EQUAL(ev_pop(q, &e), 1);
+	CU_ASSERT_EQUAL(e.kind, 2);
+	CU_ASSERT_EQUAL(ev_now(q), 30);
+	CU_ASSERT_EQUAL(ev_pop(q, &e), 0);
+	CU_ASSERT_EQUAL(ev_pending(q), 0);
+	ev_destroy(q);
+}
+
+static void test_cancel(void)
+{
+	ev_queue *q = NULL;
+	ev_event e;
+	ev_handle a, b, c;
+
+	CU_ASSERT_EQUAL_FATAL(ev_create(&q), 0);
+	a = ev_schedule(q, 5, 1, 0, NULL);
+	b = ev_schedule(q, 5, 2, 0, NULL);
+	c = ev_schedule(q, 7, 3, 0, NULL);
+	CU_ASSERT_EQUAL(ev_cancel(q, a), 0);
+	CU_ASSERT_EQUAL(ev_cancel(q, a), -1); /* twice */
+	CU_ASSERT_EQUAL(ev_cancel(q, 0), -1);
+	CU_ASSERT_EQUAL(ev_cancel(q, 999), -1); /* never issued */
+	CU_ASSERT_EQUAL(ev_pending(q), 2);
+	CU_ASSERT_EQUAL(ev_pop(q, &e), 1);
+	CU_ASSERT_EQUAL(e.kind, 2);
+	CU_ASSERT_EQUAL(ev_cancel(q, b), -1); /* already ran */
+	CU_ASSERT_EQUAL(ev_cancel(q, c), 0);
+	CU_ASSERT_EQUAL(ev_pop(q, &e), 0);
+	CU_ASSERT_EQUAL(ev_now(q), 5);
+	ev_destroy(q);
+}
+
+/* 20000 pseudo-random events, every third cancelled, interleaved with pops: the pops
+ * must come out in non-decreasing (time, seq) order and exactly the uncancelled ones
+ * must come out.  Two queues run side by side to show there is no shared state. */
+static void test_random_heap(void)
+{
+	enum { N = 20000 };
+	ev_queue *q = NULL, *q2 = NULL;
+	ev_handle *hs = malloc(N * sizeof *hs);
+	uint64_t x = 12345, popped = 0, cancelled = 0;
+	simtime_t last_t = -1;
+	uint64_t last_seq = 0;
+	ev_event e;
+	int i, bad = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hs);
+	CU_ASSERT_EQUAL_FATAL(ev_create(&q), 0);
+	CU_ASSERT_EQUAL_FATAL(ev_create(&q2), 0);
+	CU_ASSERT(ev_schedule(q2, 1000000, 42, 0, NULL) != 0);
+	for (i = 0; i < N; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		hs[i] = ev_schedule(q, ev_now(q) + (simtime_t)((x >> 33) % 1000), i, 0, NULL);
+		if (!hs[i])
+			bad++;
+		if (i % 3 == 2) {
+			if (ev_cancel(q, hs[i - 1]) == 0)
+				cancelled++;
+		}
+		if (i % 4 == 3 && ev_pop(q, &e)) {
+			if (e.time < last_t || (e.time == last_t && e.seq < last_seq))
+				bad++;
+			last_t = e.time;
+			last_seq = e.seq;
+			popped++;
+		}
+	}
+	while (ev_pop(q, &e)) {
+		if (e.time < last_t || (e.time == last_t && e.seq < last_seq))
+			bad++;
+		last_t = e.time;
+		last_seq = e.seq;
+		popped++;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(cancelled > 0);
+	CU_ASSERT_EQUAL(popped + cancelled, N);
+	CU_ASSERT_EQUAL(ev_now(q2), 0);
+	CU_ASSERT_EQUAL(ev_pending(q2), 1);
+	CU_ASSERT_EQUAL(ev_pop(q2, &e), 1);
+	CU_ASSERT_EQUAL(e.kind, 42);
+	ev_destroy(q);
+	ev_destroy(q2);
+	free(hs);
+}
+
+int fs_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("event", NULL, NULL);
+	if (!s || !CU_add_test(s, "order and equal-time ties", test_order_and_ties) ||
+	    !CU_add_test(s, "cancellation", test_cancel) ||
+	    !CU_add_test(s, "random heap with cancellations", test_random_heap))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,190 @@
+/* CUnit suite for sim/kv: incremental allocation, prefix caching, LRU eviction. */
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/kv.h"
+
+static void mkreq(sim_req *r, int64_t id, int32_t prompt, uint64_t *hashes, int32_t n_hashes,
+		  int32_t hbt)
+{
+	memset(r, 0, sizeof *r);
+	r->id = id;
+	r->prompt = prompt;
+	r->output = 1;
+	r->max_tokens = -1;
+	r->first_token = r->finish = -1;
+	r->hashes = hashes;
+	r->n_hashes = n_hashes;
+	r->hash_block_tokens = hbt;
+}
+
+/* Pretend a step computed `tokens` tokens of r and commit them. */
+static void compute(kv_cache *kv, sim_req *r, int32_t tokens)
+{
+	r->scheduled = tokens;
+	r->computed += tokens;
+	kv_commit(kv, r);
+	r->scheduled = 0;
+}
+
+static int check(const kv_cache *kv, int64_t expect_refs)
+{
+	fs_err err = {0};
+	int64_t refs = -1;
+
+	if (kv_check(kv, &refs, &err) != 0)
+		return -1;
+	return refs == expect_refs ? 0 : -1;
+}
+
+static void test_incremental(void)
+{
+	kv_cache *kv = NULL;
+	sim_req a, b;
+
+	CU_ASSERT_EQUAL(kv_create(0, 16, 1, &kv), -1);
+	CU_ASSERT_EQUAL(kv_create(4, 0, 1, &kv), -1);
+	CU_ASSERT_EQUAL_FATAL(kv_create(4, 4, 1, &kv), 0);
+	mkreq(&a, 0, 10, NULL, 0, 0);
+	mkreq(&b, 1, 10, NULL, 0, 0);
+	/* 5 tokens / 4 per block -> 2 blocks; 8 tokens still 2; 9 -> 3. */
+	CU_ASSERT_EQUAL(kv_allocate(kv, &a, 5), 0);
+	CU_ASSERT_EQUAL(a.n_blocks, 2);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &a, 8), 0);
+	CU_ASSERT_EQUAL(a.n_blocks, 2);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &a, 9), 0);
+	CU_ASSERT_EQUAL(a.n_blocks, 3);
+	CU_ASSERT_EQUAL(kv_used_blocks(kv), 3);
+	/* b wants 2 blocks, 1 free: refused, nothing taken. */
+	CU_ASSERT_EQUAL(kv_allocate(kv, &b, 5), -1);
+	CU_ASSERT_EQUAL(b.n_blocks, 0);
+	CU_ASSERT_EQUAL(kv_free_blocks(kv), 1);
+	CU_ASSERT_EQUAL(check(kv, 3), 0);
+	kv_free(kv, &a);
+	CU_ASSERT_EQUAL(a.n_blocks, 0);
+	CU_ASSERT_EQUAL(kv_used_blocks(kv), 0);
+	CU_ASSERT_EQUAL(kv_free_blocks(kv), 4);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &b, 16), 0);
+	CU_ASSERT_EQUAL(kv_used_blocks(kv), 4);
+	kv_free(kv, &b);
+	CU_ASSERT_EQUAL(check(kv, 0), 0);
+	free(a.blocks);
+	free(b.blocks);
+	kv_destroy(kv);
+}
+
+static void test_prefix_and_lru(void)
+{
+	/* 8 blocks of 4 tokens, one trace hash per 4 tokens (hash_block_tokens 4). */
+	uint64_t h1[5] = {11, 12, 13, 14, 15};
+	uint64_t h2[5] = {11, 12, 99, 98, 97};
+	kv_cache *kv = NULL;
+	sim_req r1, r2, r3, r4, r5;
+	int64_t ev = -1;
+
+	CU_ASSERT_EQUAL_FATAL(kv_create(8, 4, 1, &kv), 0);
+	mkreq(&r1, 1, 16, h1, 4, 4);
+	/* r1: 16 tokens = 4 full hashed blocks, computed in two chunks of 8. */
+	CU_ASSERT_EQUAL(kv_match_prefix(kv, &r1), 0);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &r1, 8), 0);
+	compute(kv, &r1, 8);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &r1, 17), 0); /* 16 + first decode token: 5 blocks */
+	compute(kv, &r1, 8);
+	CU_ASSERT_EQUAL(r1.n_blocks, 5);
+	CU_ASSERT_EQUAL(check(kv, 5), 0);
+
+	/* r2 shares r1's prompt while r1 still runs: hit = min(4 blocks, (16-1)/4 = 3) =
+	 * 3 blocks = 12 tokens (the last token is always recomputed); shared blocks now
+	 * have ref 2, so refs sum to 5 + 3 = 8 while 5 blocks are used. */
+	mkreq(&r2, 2, 16, h1, 4, 4);
+	CU_ASSERT_EQUAL(kv_lookup_prefix(kv, &r2, &ev), 12);
+	CU_ASSERT_EQUAL(ev, 0); /* all hit blocks are held by r1, none in the free queue */
+	CU_ASSERT_EQUAL(kv_match_prefix(kv, &r2), 12);
+	CU_ASSERT_EQUAL(r2.n_blocks, 3);
+	CU_ASSERT_EQUAL(r2.blocks[0], r1.blocks[0]);
+	CU_ASSERT_EQUAL(kv_used_blocks(kv), 5);
+	CU_ASSERT_EQUAL(check(kv, 8), 0);
+	CU_ASSERT_EQUAL(kv_hit_tokens(kv), 12);
+	kv_free(kv, &r2);
+	kv_free(kv, &r1);
+	/* Free queue now (head first): 5 6 7 | r1 freed last block first: 4 3 2 1 0.
+	 * Blocks 0..3 of r1 are cached (its block 4 held only the decode token). */
+	CU_ASSERT_EQUAL(kv_used_blocks(kv), 0);
+	CU_ASSERT_EQUAL(kv_cached_blocks(kv), 4);
+	CU_ASSERT_EQUAL(check(kv, 0), 0);
+
+	/* r3 (no hashes) takes 5 blocks: 5 6 7 4 and r1's block 3 -> evicts r1's TAIL
+	 * cached block first; r1's blocks 0..2 stay cached. */
+	mkreq(&r3, 3, 20, NULL, 0, 0);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &r3, 20), 0);
+	CU_ASSERT_EQUAL(r3.blocks[4], r1.blocks[3]);
+	CU_ASSERT_EQUAL(kv_cached_blocks(kv), 3);
+
+	/* r4 = r1's prefix + one more hashed block, 20 tokens: could hit up to
+	 * (20-1)/4 = 4 blocks, but block 3 was evicted -> 3 blocks = 12 tokens, and all
+	 * 3 sit in the free queue (evictable). */
+	mkreq(&r4, 4, 20, h1, 5, 4);
+	CU_ASSERT_EQUAL(kv_lookup_prefix(kv, &r4, &ev), 12);
+	CU_ASSERT_EQUAL(ev, 3);
+	CU_ASSERT_EQUAL(kv_match_prefix(kv, &r4), 12);
+	CU_ASSERT_EQUAL(kv_free_blocks(kv), 0);
+
+	/* r5 shares only the first 2 trace hashes -> 2 blocks = 8 tokens would hit. */
+	mkreq(&r5, 5, 20, h2, 5, 4);
+	CU_ASSERT_EQUAL(kv_lookup_prefix(kv, &r5, &ev), 8);
+	CU_ASSERT_EQUAL(ev, 0);
+	CU_ASSERT_EQUAL(check(kv, 8), 0);
+	kv_free(kv, &r3);
+	kv_free(kv, &r4);
+	CU_ASSERT_EQUAL(kv_used_blocks(kv), 0);
+	CU_ASSERT_EQUAL(check(kv, 0), 0);
+	free(r1.blocks);
+	free(r2.blocks);
+	free(r3.blocks);
+	free(r4.blocks);
+	kv_destroy(kv);
+}
+
+static void test_coarse_hashes(void)
+{
+	/* Mooncake-style: one hash per 512 tokens, vLLM blocks of 16.  Prompt 1000 with
+	 * 2 hashes covers min(1024, 1000) = 1000 tokens -> 62 full blocks (992 tokens).
+	 * A request with the same first hash but another second one shares blocks whose
+	 * last token is < 512: blocks 0..31 = 512 tokens. */
+	uint64_t ha[2] = {7, 8}, hb[2] = {7, 9};
+	kv_cache *kv = NULL;
+	sim_req a, b, c;
+	int64_t ev;
+
+	CU_ASSERT_EQUAL_FATAL(kv_create(200, 16, 1, &kv), 0);
+	mkreq(&a, 0, 1000, ha, 2, 512);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &a, 1000), 0);
+	compute(kv, &a, 1000);
+	mkreq(&b, 1, 1000, ha, 2, 512);
+	CU_ASSERT_EQUAL(kv_lookup_prefix(kv, &b, &ev), 992);
+	mkreq(&c, 2, 1000, hb, 2, 512);
+	CU_ASSERT_EQUAL(kv_lookup_prefix(kv, &c, &ev), 512);
+	/* Caching off: never a hit. */
+	kv_free(kv, &a);
+	kv_destroy(kv);
+	CU_ASSERT_EQUAL_FATAL(kv_create(200, 16, 0, &kv), 0);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &a, 1000), 0);
+	a.computed = 0;
+	compute(kv, &a, 1000);
+	CU_ASSERT_EQUAL(kv_match_prefix(kv, &b), 0);
+	CU_ASSERT_EQUAL(kv_cached_blocks(kv), 0);
+	kv_free(kv, &a);
+	free(a.blocks);
+	kv_destroy(kv);
+}
+
+int fs_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("kv", NULL, NULL);
+	if (!s || !CU_add_test(s, "incremental allocation", test_incremental) ||
+	    !CU_add_test(s, "prefix caching and LRU eviction", test_prefix_and_lru) ||
+	    !CU_add_test(s, "trace hash blocks vs vLLM blocks", test_coarse_hashes))
+		return -1;
+	return 0;
+}

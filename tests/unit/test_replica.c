@@ -1,0 +1,537 @@
+/*
+ * CUnit suite for sim/replica: a replica driven by hand, step by step, against
+ * times computed on paper.
+ *
+ * Step-time models used (all other perf fields 0):
+ *  - COMPUTE: overhead 1/64 s, 1 FLOP per token at 1/512 s per FLOP, so a step of
+ *    n tokens takes 15625000 + n x 1953125 ns exactly (binary fractions, no rounding):
+ *    8192 tokens = 16 s + 15.625 ms = 16015625000 ns.
+ *  - MEMORY: overhead 1/64 s, 1 KV byte per token at 1/512 s per byte, no weights:
+ *    a step takes 15625000 + (context read + tokens) x 1953125 ns, so decodes get
+ *    slower as the context grows, which shows the replica passes the right context.
+ */
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/replica.h"
+
+#define OVH 15625000LL  /* 1/64 s */
+#define TOK 1953125LL   /* 1/512 s */
+
+static perf_model compute_model(void)
+{
+	perf_model p;
+
+	memset(&p, 0, sizeof p);
+	p.overhead_s = 1.0 / 64;
+	p.flops_per_token = 1.0;
+	p.s_per_flop = 1.0 / 512;
+	return p;
+}
+
+static perf_model memory_model(void)
+{
+	perf_model p;
+
+	memset(&p, 0, sizeof p);
+	p.overhead_s = 1.0 / 64;
+	p.kv_bytes_per_token = 1.0;
+	p.s_per_byte = 1.0 / 512;
+	return p;
+}
+
+static replica_cfg base_cfg(const perf_model *p)
+{
+	replica_cfg c;
+
+	memset(&c, 0, sizeof c);
+	c.max_num_seqs = 256;
+	c.max_num_batched_tokens = 8192;
+	c.max_model_len = 32768;
+	c.block_size = 16;
+	c.num_blocks = 4096;
+	c.enable_prefix_caching = 1;
+	c.perf = p;
+	return c;
+}
+
+static void mkreq(sim_req *r, int64_t id, int32_t prompt, int32_t output, int32_t max_tokens)
+{
+	memset(r, 0, sizeof *r);
+	r->id = id;
+	r->prompt = prompt;
+	r->output = r->true_output = output;
+	r->max_tokens = max_tokens;
+	r->first_token = r->finish = r->last_scheduled = -1;
+	r->prompt_bytes = -1;
+}
+
+typedef struct done_log {
+	int n;
+	int64_t ids[16];
+} done_log;
+
+static void on_done(void *ctx, sim_req *req)
+{
+	done_log *d = ctx;
+
+	if (d->n < 16)
+		d->ids[d->n] = req->id;
+	d->n++;
+}
+
+/* One step: begin at *now, end after its duration; returns the duration (0 = idle).
+ * The replica's invariants are checked after every step. */
+static int64_t step(replica *r, simtime_t *now, done_log *d)
+{
+	fs_err err = {0};
+	int64_t dur = replica_begin_step(r, *now);
+
+	if (dur <= 0)
+		return 0;
+	CU_ASSERT(replica_in_step(r));
+	*now += dur;
+	replica_end_step(r, *now, on_done, d);
+	CU_ASSERT(!replica_in_step(r));
+	if (replica_check(r, &err) != 0)
+		CU_FAIL(err.msg);
+	return dur;
+}
+
+static void test_lone_request(void)
+{
+	perf_model p = memory_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	sim_req a;
+	done_log d = {0};
+	simtime_t now = 0;
+	fs_err err = {0};
+	replica_stats st;
+
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 0, 1000, 4, -1);
+	CU_ASSERT_EQUAL(replica_add(r, &a, 0), 0);
+	CU_ASSERT_EQUAL(replica_outstanding_tokens(r), 1004); /* 1000 prompt + 4 output */
+	/* Prefill 1000 tokens, context 0: 15625000 + 1000 x 1953125 = 1968750000. */
+	CU_ASSERT_EQUAL(step(r, &now, &d), 1968750000LL);
+	CU_ASSERT_EQUAL(a.first_token, 1968750000LL);
+	CU_ASSERT_EQUAL(a.generated, 1);
+	CU_ASSERT_EQUAL(a.n_blocks, 63); /* ceil(1000 / 16) */
+	/* Decodes read 1000, 1001, 1002 context tokens and write 1:
+	 * 15625000 + 1001 x 1953125 = 1970703125, then 1972656250, 1974609375. */
+	CU_ASSERT_EQUAL(step(r, &now, &d), 1970703125LL);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 1972656250LL);
+	CU_ASSERT_EQUAL(d.n, 0);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 1974609375LL);
+	/* TTFT is the prefill step; finish is the sum of all four: 7886718750. */
+	CU_ASSERT_EQUAL(d.n, 1);
+	CU_ASSERT_EQUAL(a.status, RQ_DONE);
+	CU_ASSERT_EQUAL(a.finish, 7886718750LL);
+	CU_ASSERT_EQUAL(a.last_scheduled, 7886718750LL);
+	CU_ASSERT_EQUAL(a.generated, 4);
+	CU_ASSERT_EQUAL(a.computed, 1003); /* the last sampled token is never fed back */
+	CU_ASSERT_EQUAL(replica_has_work(r), 0);
+	CU_ASSERT_EQUAL(replica_begin_step(r, now), 0);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	CU_ASSERT_EQUAL(replica_outstanding_tokens(r), 0);
+	replica_get_stats(r, &st);
+	CU_ASSERT_EQUAL(st.steps, 4);
+	CU_ASSERT_EQUAL(st.busy_ns, 7886718750LL);
+	CU_ASSERT_EQUAL(st.tokens_computed, 1003);
+	CU_ASSERT_EQUAL(st.preemptions, 0);
+	replica_destroy(r);
+	free(a.blocks);
+}
+
+static void test_chunked_prefill(void)
+{
+	perf_model p = compute_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	sim_req a;
+	done_log d = {0};
+	simtime_t now = 0;
+	fs_err err = {0};
+
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 0, 20000, 2, -1);
+	CU_ASSERT_EQUAL(replica_add(r, &a, 0), 0);
+	/* 20000 = 8192 + 8192 + 3616. 8192 tokens: 16 s + 1/64 s = 16015625000 ns. */
+	CU_ASSERT_EQUAL(replica_begin_step(r, now), 16015625000LL);
+	CU_ASSERT_EQUAL(a.scheduled, 8192);
+	now += 16015625000LL;
+	replica_end_step(r, now, on_done, &d);
+	CU_ASSERT_EQUAL(a.computed, 8192);
+	CU_ASSERT_EQUAL(a.generated, 0); /* a partial chunk samples nothing */
+	CU_ASSERT_EQUAL(a.first_token, -1);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 16015625000LL);
+	CU_ASSERT_EQUAL(a.computed, 16384);
+	CU_ASSERT_EQUAL(a.first_token, -1);
+	/* 3616 tokens: 3616 / 512 = 7.0625 s + 1/64 s = 7078125000 ns. */
+	CU_ASSERT_EQUAL(step(r, &now, &d), 7078125000LL);
+	CU_ASSERT_EQUAL(a.computed, 20000);
+	CU_ASSERT_EQUAL(a.generated, 1);
+	/* TTFT = 2 x 16015625000 + 7078125000 = 39109375000. */
+	CU_ASSERT_EQUAL(a.first_token, 39109375000LL);
+	/* One decode: 1/512 + 1/64 s = 17578125 ns. */
+	CU_ASSERT_EQUAL(step(r, &now, &d), 17578125LL);
+	CU_ASSERT_EQUAL(a.finish, 39109375000LL + 17578125LL);
+	CU_ASSERT_EQUAL(d.n, 1);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	replica_destroy(r);
+	free(a.blocks); /* the request owns its block array (kept for reuse by kv) */
+
+	/* long_prefill_token_threshold 4096 caps each chunk: 20000 = 4 x 4096 + 3616. */
+	c.long_prefill_token_threshold = 4096;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 0, 20000, 1, -1);
+	CU_ASSERT_EQUAL(replica_add(r, &a, 0), 0);
+	now = 0;
+	CU_ASSERT_EQUAL(step(r, &now, &d), OVH + 4096 * TOK);
+	CU_ASSERT_EQUAL(a.computed, 4096);
+	step(r, &now, &d);
+	step(r, &now, &d);
+	step(r, &now, &d);
+	CU_ASSERT_EQUAL(step(r, &now, &d), OVH + 3616 * TOK);
+	CU_ASSERT_EQUAL(a.status, RQ_DONE);
+	CU_ASSERT_EQUAL(a.first_token, 5 * OVH + 20000 * TOK);
+	replica_destroy(r);
+	free(a.blocks);
+}
+
+/* KV for exactly N = 7 blocks of 16 tokens (max_model_len 64 needs 4).
+ * A and B: prompt 32, output 20 -> each needs at most 32 + 19 = 51 tokens = 4
+ * blocks, 8 together: the 8th block must preempt.
+ *  step 1: both prefill 32 (2 blocks each, 4 used); each samples token 1.
+ *  step k (2..17): both decode; computed 32 + k - 2 -> 3 blocks each (6 used).
+ *  step 18: computed 48, token 49 needs a 4th block: A gets it (7 used); B cannot ->
+ *           B is the last running request, so B itself is preempted (blocks freed,
+ *           computed 0, 17 tokens generated so far) and pass 1 stops. A runs alone.
+ *  steps 19, 20: A decodes (4 blocks); B at the head of WAITING needs
+ *           32 + 17 = 49 tokens = 4 blocks but only 3 are free: not admitted.
+ *           A reaches 20 tokens at the end of step 20 and frees its 4 blocks.
+ *  C (prompt 16, output 1) arrives just before step 18, behind B once B is pushed
+ *  back to the HEAD of WAITING: FCFS, C waits behind B although 1 block would fit.
+ *  step 21: B re-prefills 49 tokens (4 blocks) and samples token 18; C is admitted
+ *           behind it (16 tokens, 1 block) and finishes.
+ *  steps 22, 23: B decodes tokens 19, 20 and finishes.
+ * Times (COMPUTE model): step 1 = 64 tokens = 15625000 + 125000000 = 140625000;
+ * steps 2-17 = 2 tokens = 19531250 each (x16 = 312500000); steps 18-20 = 1 token =
+ * 17578125 each (x3 = 52734375); A finishes at 505859375.  Step 21 = 49 + 16 = 65
+ * tokens = 15625000 + 126953125 = 142578125 (C finishes at 648437500); steps 22-23 =
+ * 35156250; B finishes at 683593750. */
+static void test_preemption(void)
+{
+	perf_model p = compute_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	sim_req a, b, cc;
+	done_log d = {0};
+	simtime_t now = 0;
+	fs_err err = {0};
+	replica_stats st;
+	int k;
+
+	c.max_model_len = 64;
+	c.num_blocks = 7;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 0, 32, 20, -1);
+	mkreq(&b, 1, 32, 20, -1);
+	CU_ASSERT_EQUAL(replica_add(r, &a, 0), 0);
+	CU_ASSERT_EQUAL(replica_add(r, &b, 0), 0);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 140625000LL);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 4);
+	CU_ASSERT_EQUAL(b.first_token, 140625000LL);
+	for (k = 2; k <= 17; k++)
+		CU_ASSERT_EQUAL(step(r, &now, &d), 19531250LL);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 6);
+	CU_ASSERT_EQUAL(b.generated, 17);
+	CU_ASSERT_EQUAL(b.computed, 48);
+
+	/* Step 18: the 8th block. */
+	mkreq(&cc, 2, 16, 1, -1);
+	CU_ASSERT_EQUAL(replica_add(r, &cc, now), 0);
+	CU_ASSERT_EQUAL(replica_begin_step(r, now), 17578125LL);
+	CU_ASSERT_EQUAL(b.status, RQ_WAITING);
+	CU_ASSERT_EQUAL(b.preemptions, 1);
+	CU_ASSERT_EQUAL(b.computed, 0);
+	CU_ASSERT_EQUAL(b.n_blocks, 0);
+	CU_ASSERT_EQUAL(a.preemptions, 0);
+	CU_ASSERT_EQUAL(a.n_blocks, 4);
+	CU_ASSERT_EQUAL(replica_num_running(r), 1);
+	CU_ASSERT_EQUAL(replica_num_waiting(r), 2);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 4);
+	now += 17578125LL;
+	replica_end_step(r, now, on_done, &d);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 17578125LL); /* 19: B (and C) not admitted */
+	CU_ASSERT_EQUAL(replica_num_waiting(r), 2);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 17578125LL); /* 20: A finishes */
+	CU_ASSERT_EQUAL(d.n, 1);
+	CU_ASSERT_EQUAL(d.ids[0], 0);
+	CU_ASSERT_EQUAL(a.finish, 505859375LL);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	/* Step 21: B recomputes prompt + its 17 generated tokens; C runs behind it. */
+	CU_ASSERT_EQUAL(step(r, &now, &d), 142578125LL);
+	CU_ASSERT_EQUAL(d.n, 2);
+	CU_ASSERT_EQUAL(d.ids[1], 2);
+	CU_ASSERT_EQUAL(cc.finish, 648437500LL);
+	CU_ASSERT_EQUAL(cc.first_token, 648437500LL);
+	CU_ASSERT_EQUAL(b.computed, 49);
+	CU_ASSERT_EQUAL(b.generated, 18);
+	CU_ASSERT_EQUAL(b.first_token, 140625000LL); /* TTFT not re-recorded */
+	step(r, &now, &d);
+	step(r, &now, &d);
+	CU_ASSERT_EQUAL(d.n, 3);
+	CU_ASSERT_EQUAL(b.status, RQ_DONE);
+	CU_ASSERT_EQUAL(b.finish, 683593750LL);
+	CU_ASSERT_EQUAL(b.generated, 20);
+	CU_ASSERT_EQUAL(b.preemptions, 1);
+	replica_get_stats(r, &st);
+	CU_ASSERT_EQUAL(st.preemptions, 1);
+	CU_ASSERT_EQUAL(st.steps, 23);
+	/* 64 + 16 x 2 + 3 + 49 + 16 + 2 = 166 tokens computed, 49 of them recompute. */
+	CU_ASSERT_EQUAL(st.tokens_computed, 166);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	CU_ASSERT_EQUAL(replica_has_work(r), 0);
+	replica_destroy(r);
+	free(a.blocks);
+	free(b.blocks);
+	free(cc.blocks);
+}
+
+/* No admission in a step that preempted.  4 blocks of 16, max_model_len 64,
+ * long_prefill_token_threshold 16 (so a re-prefill chunk needs only 1 block).
+ * A, B: prompt 16, output 40.  Step 1: both prefill 16 (1 block each).  Steps 2-17:
+ * both decode with 2 blocks each (4 used).  Step 18: A needs a 3rd block -> preempt the
+ * last running request B (2 blocks freed) -> A takes one, 1 free.  B at the head of
+ * WAITING would fit (first chunk 16 tokens = 1 block) but is NOT admitted in this
+ * step; it is in step 19. */
+static void test_no_admission_after_preemption(void)
+{
+	perf_model p = compute_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	sim_req a, b;
+	done_log d = {0};
+	simtime_t now = 0;
+	fs_err err = {0};
+	int k;
+
+	c.max_model_len = 64;
+	c.num_blocks = 4;
+	c.long_prefill_token_threshold = 16;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 0, 16, 40, -1);
+	mkreq(&b, 1, 16, 40, -1);
+	replica_add(r, &a, 0);
+	replica_add(r, &b, 0);
+	for (k = 1; k <= 17; k++)
+		step(r, &now, &d);
+	CU_ASSERT_EQUAL(a.generated, 17);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 4);
+	/* Step 18: A decodes alone: 1 token. */
+	CU_ASSERT_EQUAL(replica_begin_step(r, now), OVH + TOK);
+	CU_ASSERT_EQUAL(b.preemptions, 1);
+	CU_ASSERT_EQUAL(replica_num_running(r), 1);
+	CU_ASSERT_EQUAL(replica_num_waiting(r), 1);
+	CU_ASSERT_EQUAL(kv_free_blocks(replica_kv(r)), 1);
+	now += OVH + TOK;
+	replica_end_step(r, now, on_done, &d);
+	/* Step 19: A decodes (1 token) and B is admitted with a 16-token chunk. */
+	CU_ASSERT_EQUAL(step(r, &now, &d), OVH + 17 * TOK);
+	CU_ASSERT_EQUAL(replica_num_running(r), 2);
+	CU_ASSERT_EQUAL(b.computed, 16);
+	for (k = 0; k < 400 && replica_has_work(r); k++)
+		step(r, &now, &d);
+	CU_ASSERT_EQUAL(d.n, 2);
+	CU_ASSERT_EQUAL(a.status, RQ_DONE);
+	CU_ASSERT_EQUAL(b.status, RQ_DONE);
+	CU_ASSERT_EQUAL(a.generated, 40);
+	CU_ASSERT_EQUAL(b.generated, 40);
+	CU_ASSERT(b.preemptions >= 1);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	free(a.blocks);
+	free(b.blocks);
+	replica_destroy(r);
+}
+
+/* max_num_seqs = 2, three requests of prompt 16 / output 3.
+ * step 1: A and B prefill (32 tokens: 15625000 + 62500000 = 78125000), C waits.
+ * steps 2, 3: A and B decode (2 tokens: 19531250 each) and finish after step 3.
+ * step 4: C prefills 16 tokens: 15625000 + 31250000 = 46875000.
+ * C's first token at 78125000 + 2 x 19531250 + 46875000 = 164062500. */
+static void test_max_num_seqs(void)
+{
+	perf_model p = compute_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	sim_req q[3];
+	done_log d = {0};
+	simtime_t now = 0;
+	fs_err err = {0};
+	int i;
+
+	c.max_num_seqs = 2;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	for (i = 0; i < 3; i++) {
+		mkreq(&q[i], i, 16, 3, -1);
+		CU_ASSERT_EQUAL(replica_add(r, &q[i], 0), 0);
+	}
+	CU_ASSERT_EQUAL(step(r, &now, &d), 78125000LL);
+	CU_ASSERT_EQUAL(replica_num_running(r), 2);
+	CU_ASSERT_EQUAL(replica_num_waiting(r), 1);
+	CU_ASSERT_EQUAL(q[2].status, RQ_WAITING);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 19531250LL);
+	CU_ASSERT_EQUAL(replica_num_running(r), 2);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 19531250LL);
+	CU_ASSERT_EQUAL(d.n, 2);
+	CU_ASSERT_EQUAL(d.ids[0], 0);
+	CU_ASSERT_EQUAL(d.ids[1], 1);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 46875000LL);
+	CU_ASSERT_EQUAL(q[2].first_token, 164062500LL);
+	while (replica_has_work(r))
+		step(r, &now, &d);
+	CU_ASSERT_EQUAL(d.n, 3);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	replica_destroy(r);
+	for (i = 0; i < 3; i++)
+		free(q[i].blocks);
+}
+
+static void test_rejection_and_create(void)
+{
+	perf_model p = compute_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	sim_req a;
+	fs_err err = {0};
+
+	c.max_model_len = 1024;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 0, 1024, 10, -1); /* prompt fills the whole window: no room to sample */
+	CU_ASSERT_EQUAL(replica_add(r, &a, 5), 1);
+	CU_ASSERT_EQUAL(a.status, RQ_REJECTED);
+	CU_ASSERT_EQUAL(a.finish, 5);
+	mkreq(&a, 1, 1000, 10, 25); /* 1000 + 25 = 1025 > 1024 */
+	CU_ASSERT_EQUAL(replica_add(r, &a, 5), 1);
+	mkreq(&a, 2, 1000, 100, 24); /* 1024: accepted, output clamped to max_tokens 24 */
+	CU_ASSERT_EQUAL(replica_add(r, &a, 5), 0);
+	CU_ASSERT_EQUAL(a.output, 24);
+	CU_ASSERT_EQUAL(a.true_output, 100);
+	replica_abort_all(r, NULL, NULL);
+	CU_ASSERT_EQUAL(a.status, RQ_UNFINISHED);
+	mkreq(&a, 3, 1000, 100, -1); /* no max_tokens: clamped to the 24 left in the window */
+	CU_ASSERT_EQUAL(replica_add(r, &a, 5), 0);
+	CU_ASSERT_EQUAL(a.output, 24);
+	replica_abort_all(r, NULL, NULL);
+	mkreq(&a, 4, 10, 0, -1); /* zero output is raised to one token */
+	CU_ASSERT_EQUAL(replica_add(r, &a, 5), 0);
+	CU_ASSERT_EQUAL(a.output, 1);
+	CU_ASSERT_EQUAL(replica_num_waiting(r), 1);
+	replica_abort_all(r, NULL, NULL);
+	CU_ASSERT_EQUAL(replica_has_work(r), 0);
+	CU_ASSERT_EQUAL(replica_outstanding_tokens(r), 0);
+	replica_destroy(r);
+
+	/* 1024 tokens need 64 blocks of 16: 63 is refused, naming both numbers. */
+	c.num_blocks = 63;
+	CU_ASSERT_EQUAL(replica_create(&c, &r, &err), -1);
+	CU_ASSERT_PTR_NULL(r);
+	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "63 blocks"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "64 blocks"));
+	c.num_blocks = 64;
+	CU_ASSERT_EQUAL(replica_create(&c, &r, &err), 0);
+	replica_destroy(r);
+	c.max_num_seqs = 0;
+	CU_ASSERT_EQUAL(replica_create(&c, &r, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "max_num_seqs"));
+	c.max_num_seqs = 4;
+	c.block_size = 0;
+	CU_ASSERT_EQUAL(replica_create(&c, &r, &err), -1);
+	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
+}
+
+/* Prefix hits skip prefill.  Prompts of 2000 tokens with 4 Mooncake hashes
+ * (512 tokens each, covering min(2048, 2000) = 2000 tokens = 125 full blocks).
+ * A alone: TTFT = 15625000 + 2000 x 1953125 = 3921875000.  B with the same hashes,
+ * after A finished: hit = min(125, (2000 - 1) / 16 = 124) blocks = 1984 tokens, so
+ * B prefills 16 tokens: TTFT = 15625000 + 16 x 1953125 = 46875000. */
+static void test_prefix_hit(void)
+{
+	uint64_t h[4] = {101, 102, 103, 104};
+	perf_model p = compute_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	sim_req a, b;
+	done_log d = {0};
+	simtime_t now = 0;
+	fs_err err = {0};
+	replica_stats st;
+
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 0, 2000, 2, -1);
+	a.hashes = h;
+	a.n_hashes = 4;
+	a.hash_block_tokens = 512;
+	b = a;
+	b.id = 1;
+	replica_add(r, &a, 0);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 3921875000LL);
+	CU_ASSERT_EQUAL(a.cached_tokens, 0);
+	CU_ASSERT_EQUAL(a.first_token, 3921875000LL);
+	step(r, &now, &d);
+	CU_ASSERT_EQUAL(d.n, 1);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	CU_ASSERT_EQUAL(kv_cached_blocks(replica_kv(r)), 125);
+
+	b.arrival = now;
+	replica_add(r, &b, now);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 46875000LL);
+	CU_ASSERT_EQUAL(b.cached_tokens, 1984);
+	CU_ASSERT_EQUAL(b.first_token - b.arrival, 46875000LL);
+	step(r, &now, &d);
+	CU_ASSERT_EQUAL(d.n, 2);
+	replica_get_stats(r, &st);
+	CU_ASSERT_EQUAL(st.prefix_hit_tokens, 1984);
+	CU_ASSERT_EQUAL(kv_hit_tokens(replica_kv(r)), 1984);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	replica_destroy(r);
+	free(a.blocks);
+	free(b.blocks);
+
+	/* Prefix caching off: B pays the full prefill. */
+	c.enable_prefix_caching = 0;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 0, 2000, 1, -1);
+	a.hashes = h;
+	a.n_hashes = 4;
+	a.hash_block_tokens = 512;
+	b = a;
+	now = 0;
+	replica_add(r, &a, 0);
+	step(r, &now, &d);
+	replica_add(r, &b, now);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 3921875000LL);
+	CU_ASSERT_EQUAL(b.cached_tokens, 0);
+	step(r, &now, &d);
+	replica_destroy(r);
+	free(a.blocks);
+	free(b.blocks);
+}
+
+int fs_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("replica", NULL, NULL);
+	if (!s || !CU_add_test(s, "lone request TTFT and TPOT", test_lone_request) ||
+	    !CU_add_test(s, "chunked prefill 20K", test_chunked_prefill) ||
+	    !CU_add_test(s, "preemption at the (N+1)th block", test_preemption) ||
+	    !CU_add_test(s, "no admission in a preempting step", test_no_admission_after_preemption) ||
+	    !CU_add_test(s, "max_num_seqs caps running", test_max_num_seqs) ||
+	    !CU_add_test(s, "rejection and startup check", test_rejection_and_create) ||
+	    !CU_add_test(s, "prefix hits skip prefill", test_prefix_hit))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,499 @@
+/* workload.c - workload config and the transform readers (see workload.h). */
+#include "traces/workload.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "traces/trace_impl.h"
+#include "util/yamlutil.h"
+
+/* ---- config ---- */
+
+workload_cfg workload_cfg_default(void)
+{
+	workload_cfg c;
+
+	memset(&c, 0, sizeof c);
+	c.rate_scale = 1.0;
+	return c;
+}
+
+static void src_free(workload_src *s)
+{
+	free(s->trace);
+	s->trace = NULL;
+	if (s->has_synth)
+		synth_spec_free(&s->synth);
+	s->has_synth = 0;
+}
+
+void workload_cfg_free(workload_cfg *cfg)
+{
+	if (!cfg)
+		return;
+	src_free(&cfg->src);
+	for (int i = 0; i < cfg->n_mix; i++)
+		src_free(&cfg->mix[i]);
+	cfg->n_mix = 0;
+}
+
+static int parse_src(const char *file, struct fy_node *n, const char *base_dir, int in_mix,
+		     workload_src *s, fs_err *err)
+{
+	struct fy_node *t = yu_get(n, "trace"), *sy = yu_get(n, "synthetic"), *v;
+	char path[4096], fmt[32];
+
+	s->weight = 1.0;
+	if (t && sy)
+		return yu_errf(err, file, sy, "give either trace: or synthetic:, not both");
+	if (!t && !sy)
+		return yu_errf(err, file, n, in_mix ? "mix entry needs trace: or synthetic:"
+					    : "workload needs trace:, synthetic: or mix:");
+	if (t) {
+		if (yu_str(file, t, path, sizeof path, err))
+			return -1;
+		if (!path[0])
+			return yu_errf(err, file, t, "trace path is empty");
+		if (path[0] != '/' && base_dir && base_dir[0]) {
+			size_t need = strlen(base_dir) + strlen(path) + 2;
+
+			s->trace = malloc(need);
+			if (s->trace)
+				snprintf(s->trace, need, "%s/%s", base_dir, path);
+		} else {
+			s->trace = strdup(path);
+		}
+		if (!s->trace)
+			return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	} else {
+		if (synth_spec_from_yaml(file, sy, &s->synth, err))
+			return -1;
+		s->has_synth = 1;
+	}
+	if ((v = yu_get(n, "format"))) {
+		if (!t)
+			return yu_errf(err, file, v, "format: applies to trace: files only");
+		if (yu_str(file, v, fmt, sizeof fmt, err))
+			return -1;
+		if (trace_format_parse(fmt, &s->format))
+			return yu_errf(err, file, v, "unknown trace format '%s' (known: auto, azure, burstgpt, mooncake, csv, jsonl)", fmt);
+	}
+	if ((v = yu_get(n, "weight")) && yu_double_range(file, v, 1e-12, 1e12, &s->weight, err))
+		return -1;
+	if ((v = yu_get(n, "start")) && yu_double_range(file, v, 0, 1e12, &s->start_s, err))
+		return -1;
+	if ((v = yu_get(n, "duration")) && yu_double_range(file, v, 1e-9, 1e12, &s->duration_s, err))
+		return -1;
+	return 0;
+}
+
+int workload_from_yaml(const char *file, struct fy_node *node, const char *base_dir,
+		       workload_cfg *out, fs_err *err)
+{
+	static const char *const keys[] = {"trace", "format", "synthetic", "mix", "target_rate",
+					   "rate_scale", "start", "duration", "max_requests", "retime",
+					   "skip_bad_rows", "seed", NULL};
+	static const char *const mkeys[] = {"trace", "synthetic", "format", "weight", "start",
+					    "duration", NULL};
+	struct fy_node *v, *mix;
+	char buf[32];
+
+	*out = workload_cfg_default();
+	if (yu_expect_map(file, node, "workload", err) ||
+	    yu_check_keys(file, node, keys, "workload", err))
+		goto fail;
+	if ((v = yu_get(node, "target_rate")) &&
+	    yu_double_range(file, v, 1e-9, 1e9, &out->target_rate, err))
+		goto fail;
+	if ((v = yu_get(node, "rate_scale"))) {
+		if (out->target_rate > 0) {
+			yu_errf(err, file, v, "give either target_rate or rate_scale, not both");
+			goto fail;
+		}
+		if (yu_double_range(file, v, 1e-9, 1e9, &out->rate_scale, err))
+			goto fail;
+	}
+	if ((v = yu_get(node, "max_requests")) &&
+	    yu_i64_range(file, v, 1, INT64_MAX, &out->max_requests, err))
+		goto fail;
+	if ((v = yu_get(node, "retime"))) {
+		if (yu_str(file, v, buf, sizeof buf, err))
+			goto fail;
+		if (!strcmp(buf, "poisson"))
+			out->retime_poisson = 1;
+		else if (strcmp(buf, "none")) {
+			yu_errf(err, file, v, "unknown retime '%s' (known: poisson, none)", buf);
+			goto fail;
+		}
+	}
+	if ((v = yu_get(node, "skip_bad_rows")) && yu_bool(file, v, &out->skip_bad_rows, err))
+		goto fail;
+	if ((v = yu_get(node, "seed"))) {
+		int64_t s;
+
+		if (yu_i64_range(file, v, 0, INT64_MAX, &s, err))
+			goto fail;
+		out->has_seed = 1;
+		out->seed = (uint64_t)s;
+	}
+	mix = yu_get(node, "mix");
+	if (mix) {
+		struct fy_node *e;
+		void *it = NULL;
+		static const char *const single[] = {"trace", "synthetic", "format", "start", "duration"};
+
+		for (size_t i = 0; i < sizeof single / sizeof *single; i++)
+			if ((v = yu_get(node, single[i]))) {
+				yu_errf(err, file, v, "with mix:, put %s: inside each mix entry", single[i]);
+				goto fail;
+			}
+		if (yu_expect_seq(file, mix, "mix", err))
+			goto fail;
+		if (fy_node_sequence_item_count(mix) < 1 ||
+		    fy_node_sequence_item_count(mix) > WORKLOAD_MAX_MIX) {
+			yu_errf(err, file, mix, "mix needs 1 to %d entries", WORKLOAD_MAX_MIX);
+			goto fail;
+		}
+		while ((e = fy_node_sequence_iterate(mix, &it))) {
+			workload_src *s = &out->mix[out->n_mix++];
+
+			if (yu_expect_map(file, e, "mix entry", err) ||
+			    yu_check_keys(file, e, mkeys, "mix entry", err) ||
+			    parse_src(file, e, base_dir, 1, s, err))
+				goto fail;
+		}
+	} else {
+		if ((v = yu_get(node, "weight"))) {
+			yu_errf(err, file, v, "weight applies to mix entries only");
+			goto fail;
+		}
+		if (parse_src(file, node, base_dir, 0, &out->src, err))
+			goto fail;
+	}
+	return 0;
+fail:
+	workload_cfg_free(out);
+	return -1;
+}
+
+/* ---- window + cap ---- */
+
+typedef struct window_reader {
+	trace_reader base;
+	trace_reader *in;
+	int64_t start_ns, end_ns; /* end_ns < 0: open */
+	int64_t max_n, n;         /* max_n 0: no cap */
+} window_reader;
+
+/* Wrappers start with base then their source, so these forward for all of them. */
+typedef struct wrap_head {
+	trace_reader base;
+	trace_reader *in;
+} wrap_head;
+
+static const char *fwd_cat_name(const trace_reader *r, int idx)
+{
+	return trace_category_name(((const wrap_head *)r)->in, idx);
+}
+
+static int fwd_cat_count(const trace_reader *r)
+{
+	return trace_category_count(((const wrap_head *)r)->in);
+}
+
+static int64_t fwd_bad(const trace_reader *r)
+{
+	return trace_bad_rows(((const wrap_head *)r)->in);
+}
+
+static void fwd_destroy(trace_reader *r)
+{
+	trace_close(((wrap_head *)r)->in);
+}
+
+static int window_next(trace_reader *r, trace_req *out, fs_err *err)
+{
+	window_reader *w = (window_reader *)r;
+	int rc;
+
+	if (w->max_n && w->n >= w->max_n)
+		return 0;
+	for (;;) {
+		rc = trace_next(w->in, out, err);
+		if (rc != 1)
+			return rc;
+		if (out->arrival_ns < w->start_ns)
+			continue;
+		if (w->end_ns >= 0 && out->arrival_ns >= w->end_ns)
+			return 0; /* arrivals are non-decreasing: nothing later fits */
+		out->arrival_ns -= w->start_ns;
+		w->n++;
+		return 1;
+	}
+}
+
+static const trace_ops window_ops = {window_next, fwd_destroy, fwd_cat_name, fwd_cat_count, fwd_bad};
+
+/* Takes ownership of in (closed on failure too). */
+static int wrap_window(trace_reader *in, double start_s, double duration_s, int64_t max_n,
+		       trace_reader **out, fs_err *err)
+{
+	window_reader *w;
+
+	if (start_s == 0 && duration_s == 0 && max_n == 0) {
+		*out = in;
+		return 0;
+	}
+	w = (window_reader *)trace_alloc(sizeof *w, &window_ops);
+	if (!w) {
+		trace_close(in);
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	}
+	w->in = in;
+	w->base.format = in->format;
+	w->start_ns = llround(start_s * 1e9);
+	w->end_ns = duration_s > 0 ? w->start_ns + llround(duration_s * 1e9) : -1;
+	w->max_n = max_n;
+	*out = &w->base;
+	return 0;
+}
+
+/* ---- rescale / Poisson re-timing ---- */
+
+typedef struct retime_reader {
+	trace_reader base;
+	trace_reader *in;    /* first member after base, like window_reader, for fwd_* */
+	double factor;       /* rescale: arrival / factor */
+	gsl_rng *rng;        /* Poisson: non-NULL */
+	double rate;
+	int64_t t_ns;
+} retime_reader;
+
+static int retime_next(trace_reader *r, trace_req *out, fs_err *err)
+{
+	retime_reader *t = (retime_reader *)r;
+	int rc = trace_next(t->in, out, err);
+
+	if (rc != 1)
+		return rc;
+	if (t->rng) {
+		t->t_ns += llround(gsl_ran_exponential(t->rng, 1.0 / t->rate) * 1e9);
+		out->arrival_ns = t->t_ns;
+	} else {
+		out->arrival_ns = llround((double)out->arrival_ns / t->factor);
+	}
+	return 1;
+}
+
+static void retime_destroy(trace_reader *r)
+{
+	retime_reader *t = (retime_reader *)r;
+
+	trace_close(t->in);
+	if (t->rng)
+		gsl_rng_free(t->rng);
+}
+
+static const trace_ops retime_ops = {retime_next, retime_destroy, fwd_cat_name, fwd_cat_count, fwd_bad};
+
+/* factor > 0: rescale; poisson_rate > 0: re-time.  Takes ownership of in. */
+static int wrap_retime(trace_reader *in, double factor, double poisson_rate, uint64_t seed,
+		       trace_reader **out, fs_err *err)
+{
+	retime_reader *t;
+
+	if (poisson_rate <= 0 && factor == 1.0) {
+		*out = in;
+		return 0;
+	}
+	t = (retime_reader *)trace_alloc(sizeof *t, &retime_ops);
+	if (!t) {
+		trace_close(in);
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	}
+	t->in = in;
+	t->base.format = in->format;
+	t->factor = factor;
+	if (poisson_rate > 0) {
+		t->rate = poisson_rate;
+		t->rng = gsl_rng_alloc(gsl_rng_mt19937);
+		if (!t->rng) {
+			trace_close(&t->base);
+			return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+		}
+		gsl_rng_set(t->rng, (unsigned long)(((seed ^ (seed >> 32)) + 0x5bd1e995u) & 0xffffffffu));
+	}
+	*out = &t->base;
+	return 0;
+}
+
+/* ---- mix: merge by arrival ---- */
+
+typedef struct mix_reader {
+	trace_reader base;
+	int n;
+	trace_reader *in[WORKLOAD_MAX_MIX];
+	trace_req head[WORKLOAD_MAX_MIX];
+	int state[WORKLOAD_MAX_MIX]; /* 0 needs a pull, 1 head valid, 2 ended */
+} mix_reader;
+
+static int mix_next(trace_reader *r, trace_req *out, fs_err *err)
+{
+	mix_reader *m = (mix_reader *)r;
+	int best = -1;
+
+	for (int i = 0; i < m->n; i++) {
+		if (m->state[i] == 0) {
+			int rc = trace_next(m->in[i], &m->head[i], err);
+
+			if (rc < 0)
+				return -1;
+			m->state[i] = rc == 1 ? 1 : 2;
+		}
+		if (m->state[i] == 1 && (best < 0 || m->head[i].arrival_ns < m->head[best].arrival_ns))
+			best = i; /* ties go to the earlier entry: deterministic */
+	}
+	if (best < 0)
+		return 0;
+	*out = m->head[best];
+	m->state[best] = 0; /* its hashes stay valid until we pull it again, on the next call */
+	if (out->category >= 0) {
+		const char *nm = trace_category_name(m->in[best], out->category);
+
+		if (nm && trace_cat_intern(&m->base, nm, strlen(nm), &out->category, err))
+			return -1;
+	}
+	return 1;
+}
+
+static int64_t mix_bad(const trace_reader *r)
+{
+	const mix_reader *m = (const mix_reader *)r;
+	int64_t n = 0;
+
+	for (int i = 0; i < m->n; i++)
+		n += trace_bad_rows(m->in[i]);
+	return n;
+}
+
+static void mix_destroy(trace_reader *r)
+{
+	mix_reader *m = (mix_reader *)r;
+
+	for (int i = 0; i < m->n; i++)
+		trace_close(m->in[i]);
+}
+
+static const trace_ops mix_ops = {.next = mix_next, .destroy = mix_destroy, .bad_rows = mix_bad};
+
+/* ---- composition ---- */
+
+static int open_src(const workload_src *s, int skip_bad, uint64_t seed, trace_reader **out,
+		    fs_err *err)
+{
+	trace_reader *r;
+
+	if (s->has_synth) {
+		if (synth_open(&s->synth, s->synth.has_seed ? s->synth.seed : seed, &r, err))
+			return -1;
+	} else {
+		trace_open_opts o = trace_open_opts_default();
+
+		o.format = s->format;
+		o.skip_bad_rows = skip_bad;
+		if (trace_open_file(s->trace, &o, &r, err))
+			return -1;
+	}
+	return wrap_window(r, s->start_s, s->duration_s, 0, out, err);
+}
+
+/* Mean rate of a fresh copy of the source: count / (last - first arrival). */
+static int measure_rate(const workload_src *s, int skip_bad, uint64_t seed, int64_t max_n,
+			double *rate, fs_err *err)
+{
+	trace_reader *r, *w = NULL;
+	trace_req q;
+	int64_t n = 0, first = 0, last = 0;
+	int rc;
+
+	if (open_src(s, skip_bad, seed, &r, err) || wrap_window(r, 0, 0, max_n, &w, err))
+		return -1;
+	while ((rc = trace_next(w, &q, err)) == 1) {
+		if (n++ == 0)
+			first = q.arrival_ns;
+		last = q.arrival_ns;
+	}
+	trace_close(w);
+	if (rc < 0)
+		return -1;
+	if (n < 2 || last == first)
+		return fs_fail(err, FS_EXIT_INPUT,
+			       "%s: cannot rescale: the selected requests (%lld) span no time, so they have no mean rate",
+			       s->trace ? s->trace : "synthetic workload", (long long)n);
+	*rate = n / ((last - first) / 1e9);
+	return 0;
+}
+
+int workload_open(const workload_cfg *cfg, uint64_t seed, trace_reader **out, fs_err *err)
+{
+	trace_reader *r = NULL;
+
+	if (cfg->has_seed)
+		seed = cfg->seed;
+	if (cfg->n_mix == 0) {
+		double factor = cfg->rate_scale, prate = 0, native;
+
+		if (!cfg->src.trace && !cfg->src.has_synth)
+			return fs_fail(err, FS_EXIT_INPUT, "workload has no trace, synthetic or mix source");
+		if (cfg->retime_poisson && cfg->target_rate > 0) {
+			prate = cfg->target_rate;
+		} else if (cfg->target_rate > 0 || cfg->retime_poisson) {
+			if (measure_rate(&cfg->src, cfg->skip_bad_rows, seed, cfg->max_requests, &native, err))
+				return -1;
+			if (cfg->retime_poisson)
+				prate = native * cfg->rate_scale;
+			else
+				factor = cfg->target_rate / native;
+		}
+		if (open_src(&cfg->src, cfg->skip_bad_rows, seed, &r, err) ||
+		    wrap_window(r, 0, 0, cfg->max_requests, &r, err) ||
+		    wrap_retime(r, prate > 0 ? 1.0 : factor, prate, seed, &r, err))
+			return -1;
+		*out = r;
+		return 0;
+	} else {
+		mix_reader *m;
+		double native[WORKLOAD_MAX_MIX], sum_w = 0, sum_rate = 0, total;
+
+		for (int i = 0; i < cfg->n_mix; i++) {
+			if (measure_rate(&cfg->mix[i], cfg->skip_bad_rows, seed + (uint64_t)i, 0, &native[i], err))
+				return -1;
+			sum_w += cfg->mix[i].weight;
+			sum_rate += native[i];
+		}
+		total = cfg->target_rate > 0 ? cfg->target_rate : cfg->rate_scale * sum_rate;
+		m = (mix_reader *)trace_alloc(sizeof *m, &mix_ops);
+		if (!m)
+			return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+		for (int i = 0; i < cfg->n_mix; i++) {
+			double want = total * cfg->mix[i].weight / sum_w;
+
+			if (open_src(&cfg->mix[i], cfg->skip_bad_rows, seed + (uint64_t)i, &r, err) ||
+			    wrap_retime(r, want / native[i], 0, 0, &m->in[i], err)) {
+				trace_close(&m->base);
+				return -1;
+			}
+			m->n++;
+		}
+		r = &m->base;
+		if (wrap_window(r, 0, 0, cfg->max_requests, &r, err) ||
+		    wrap_retime(r, 1.0, cfg->retime_poisson ? total : 0, seed, &r, err))
+			return -1;
+		*out = r;
+		return 0;
+	}
+}
