@@ -2,10 +2,9 @@
  * llm.c - LLM catalog, config.json import and parameter counting.
  *
  * Catalog entries hold only architecture fields copied from each model's Hugging
- * Face config.json; every parameter count is derived by llm_finish().  Per-head
- * q_norm/k_norm vectors (Qwen3) are not counted: they are a few thousand parameters
- * and leaving them out matches the published Qwen3-Next total exactly
- * (79,674,391,296; see tests/unit/test_llm.c).
+ * Face config.json; every parameter count is derived by llm_finish(), which
+ * reproduces the published Qwen3-Next total exactly (79,674,391,296; see
+ * tests/unit/test_llm.c).
  */
 #include "models/llm.h"
 
@@ -31,17 +30,17 @@ static llm_spec catalog[] = {
 		.head_dim = 128, .intermediate = 28672, .vocab = 128256, .max_position = 131072,
 	},
 	{ /* Qwen/Qwen3-32B */
-		.name = "qwen3-32b", .hidden = 5120, .layers = 64, .heads = 64, .kv_heads = 8,
+		.name = "qwen3-32b", .qk_norm = 1, .hidden = 5120, .layers = 64, .heads = 64, .kv_heads = 8,
 		.head_dim = 128, .intermediate = 25600, .vocab = 151936, .max_position = 40960,
 	},
 	{ /* Qwen/Qwen3-235B-A22B: every layer MoE, 128 experts, top-8, no shared expert */
-		.name = "qwen3-235b-a22b", .hidden = 4096, .layers = 94, .heads = 64, .kv_heads = 4,
+		.name = "qwen3-235b-a22b", .qk_norm = 1, .hidden = 4096, .layers = 94, .heads = 64, .kv_heads = 4,
 		.head_dim = 128, .intermediate = 12288, .vocab = 151936, .max_position = 40960,
 		.n_experts = 128, .experts_per_tok = 8, .moe_intermediate = 1536,
 	},
 	{ /* Qwen/Qwen3-Next-80B-A3B-Instruct: full_attention_interval 4 -> 12 of 48 layers
 	   * full (gated) attention, 36 Gated DeltaNet; 512 experts top-10 + 1 gated shared */
-		.name = "qwen3-next-80b-a3b", .hidden = 2048, .layers = 48, .heads = 16, .kv_heads = 2,
+		.name = "qwen3-next-80b-a3b", .qk_norm = 1, .hidden = 2048, .layers = 48, .heads = 16, .kv_heads = 2,
 		.head_dim = 256, .intermediate = 5120, .vocab = 151936, .max_position = 262144,
 		.attn_output_gate = 1, .n_experts = 512, .experts_per_tok = 10, .moe_intermediate = 512,
 		.n_shared_experts = 1, .shared_intermediate = 512, .shared_expert_gate = 1,
@@ -59,7 +58,7 @@ static llm_spec catalog[] = {
 	{ /* Qwen3.6-27B = Qwen3.5-27B architecture (SPEC section 3): every 4th layer full
 	   * gated attention, the rest Gated DeltaNet (16 key / 48 value heads of dim 128,
 	   * conv 4, mamba_ssm_dtype float32), dense FFN 17408, untied 248K vocab */
-		.name = "qwen3.6-27b", .hidden = 5120, .layers = 64, .heads = 24, .kv_heads = 4,
+		.name = "qwen3.6-27b", .qk_norm = 1, .hidden = 5120, .layers = 64, .heads = 24, .kv_heads = 4,
 		.head_dim = 256, .intermediate = 17408, .vocab = 248320, .max_position = 262144,
 		.attn_output_gate = 1, .full_attn_layers = 16, .lin_k_heads = 16, .lin_v_heads = 48,
 		.lin_k_dim = 128, .lin_v_dim = 128, .lin_conv_kernel = 4, .ssm_state_fp32 = 1,
@@ -224,6 +223,8 @@ int llm_finish(llm_spec *m, fs_err *err)
 			double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
 
 			a_lin = h * q * (m->attn_output_gate ? 2 : 1) + 2 * h * kv + q * h;
+			if (m->qk_norm)
+				a_bf += 2.0 * (double)m->head_dim;
 			if (m->linear_bias)
 				a_bf += q + 2 * kv + h;
 		}
@@ -475,6 +476,7 @@ static int parse_config(const char *path, const cJSON *root, llm_spec *m, fs_err
 	if (gate < 0)
 		gate = !strncmp(mt, "qwen3_next", 10) || !strncmp(mt, "qwen3_5", 7);
 	m->attn_output_gate = gate;
+	m->qk_norm = !strncmp(mt, "qwen3", 5);
 	{
 		const cJSON *dt = cJSON_GetObjectItemCaseSensitive(c, "mamba_ssm_dtype");
 

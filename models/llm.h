@@ -44,6 +44,7 @@ typedef struct llm_spec {
 	/* Gated DeltaNet (linear_attention) layers: heads and dims of keys/values. */
 	int64_t lin_k_heads, lin_v_heads, lin_k_dim, lin_v_dim, lin_conv_kernel;
 	int ssm_state_fp32;        /* recurrent state kept in FP32 (mamba_ssm_dtype float32) */
+	int qk_norm;               /* per-head RMSNorm on q and k (Qwen3): 2 x head_dim */
 	/* Derived by llm_finish(): */
 	double params_total;       /* all parameters */
 	double params_active;      /* used per token (MoE: routed top-k + shared + dense) */

@@ -40,6 +40,7 @@ typedef struct run_state {
 	ev_queue *q;
 	router *rt;
 	replica **reps;          /* all replicas, pool by pool */
+	simtime_t *step_end;     /* end of each replica's step in flight, -1 if none */
 	int nreps;
 	int pool_first[FS_MAX_POOLS + 1];
 	uint64_t rr[FS_MAX_POOLS];
@@ -160,6 +161,7 @@ static int start_step(run_state *s, int ri, fs_err *err)
 			       ri, ev_now(s->q) / 1e9);
 	if (!ev_schedule(s->q, ev_now(s->q) + d, EV_STEP_END, ri, NULL))
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory scheduling a step");
+	s->step_end[ri] = ev_now(s->q) + d;
 	return 0;
 }
 
@@ -251,6 +253,7 @@ static void run_free(run_state *s)
 		for (int i = 0; i < s->nreps; i++)
 			replica_destroy(s->reps[i]);
 	free(s->reps);
+	free(s->step_end);
 	while ((r = s->free_list)) {
 		s->free_list = r->next;
 		free(r->blocks);
@@ -259,6 +262,13 @@ static void run_free(run_state *s)
 	}
 	router_destroy(s->rt);
 	ev_destroy(s->q);
+}
+
+/* With --no-drain a step may be in flight at the end: only the part before the
+ * end counts as busy time. */
+static int64_t overshoot(const run_state *s, int i)
+{
+	return s->step_end[i] > s->res->end ? s->step_end[i] - s->res->end : 0;
 }
 
 static int check_conservation(run_state *s, fs_err *err)
@@ -273,6 +283,7 @@ static int check_conservation(run_state *s, fs_err *err)
 	for (int i = 0; i < s->nreps; i++) {
 		replica_stats st;
 		replica_get_stats(s->reps[i], &st);
+		st.busy_ns -= overshoot(s, i);
 		if (kv_used_blocks(replica_kv(s->reps[i])) != 0)
 			return fs_fail(err, FS_EXIT_RUNTIME, "replica %d still holds %lld KV blocks after the run",
 				       i, (long long)kv_used_blocks(replica_kv(s->reps[i])));
@@ -311,10 +322,13 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 	}
 	s.pool_first[pol->npools] = s.nreps;
 	s.reps = calloc((size_t)s.nreps, sizeof *s.reps);
-	if (!s.reps) {
+	s.step_end = malloc((size_t)s.nreps * sizeof *s.step_end);
+	if (!s.reps || !s.step_end) {
 		fs_fail(err, FS_EXIT_RUNTIME, "out of memory for %d replicas", s.nreps);
 		goto out;
 	}
+	for (int i = 0; i < s.nreps; i++)
+		s.step_end[i] = -1;
 	for (int p = 0; p < pol->npools; p++) {
 		const pool_cfg *pc = &pol->pools[p];
 		replica_cfg rc_ = {
@@ -369,6 +383,7 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			}
 			break;
 		case EV_STEP_END:
+			s.step_end[ev.target] = -1;
 			replica_end_step(s.reps[ev.target], ev.time, on_done, &s);
 			if (o->check_invariants && replica_check(s.reps[ev.target], err))
 				goto out;
@@ -401,7 +416,7 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			replica_stats st;
 			replica_get_stats(s.reps[i], &st);
 			res->pools[p].steps += st.steps;
-			res->pools[p].busy_ns += st.busy_ns;
+			res->pools[p].busy_ns += st.busy_ns - overshoot(&s, i);
 			res->pools[p].preemptions += st.preemptions;
 			res->pools[p].prefix_hit_tokens += st.prefix_hit_tokens;
 		}

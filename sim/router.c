@@ -2,11 +2,12 @@
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/metrics.h"
 
 #define MAX_CATEGORIES 64
 
@@ -18,9 +19,10 @@ struct router {
 	int32_t *ring[MAX_CATEGORIES];
 	int ring_len[MAX_CATEGORIES], ring_pos[MAX_CATEGORIES];
 	double *scratch;
-	/* EST_BYTES_EMA state. */
-	double c_hat, var_hat;
-	int64_t ema_n;
+	/* EST_BYTES_EMA state, per category slot (the paper learns one bytes-per-token
+	 * ratio per request category: code and prose tokenise very differently). */
+	double c_hat[MAX_CATEGORIES], var_hat[MAX_CATEGORIES];
+	int64_t ema_n[MAX_CATEGORIES];
 };
 
 static const char *type_names[] = {"balance", "token_budget"};
@@ -122,8 +124,10 @@ int router_create(const router_cfg *cfg, int npools, uint64_t seed, router **out
 		if (!r->scratch)
 			goto oom;
 	}
-	r->c_hat = cfg->ema_c0;
-	r->var_hat = 0.0;
+	for (int i = 0; i < MAX_CATEGORIES; i++) {
+		r->c_hat[i] = cfg->ema_c0;
+		r->var_hat[i] = 0.0;
+	}
 	*out = r;
 	return 0;
 oom:
@@ -169,14 +173,17 @@ static int64_t estimate(router *r, sim_req *q)
 			return (int64_t)q->prompt + output_bound(r, q);
 		for (int i = 0; i < n; i++)
 			r->scratch[i] = r->ring[s][i];
-		p = metrics_quantile(r->scratch, (size_t)n, r->cfg.percentile);
+		/* Sort a copy in the router's own scratch: no allocation per arrival. */
+		gsl_sort(r->scratch, 1, (size_t)n);
+		p = gsl_stats_quantile_from_sorted_data(r->scratch, 1, (size_t)n, r->cfg.percentile);
 		return (int64_t)q->prompt + (int64_t)ceil(p);
 	}
 	case EST_BYTES_EMA: {
-		double c = r->c_hat - r->cfg.ema_gamma * sqrt(r->var_hat);
-		if (c < 0.5)
-			c = 0.5; /* a byte ratio under half a byte per token is not text */
+		double c = router_ema_ratio(r, q->category);
 		if (q->prompt_bytes < 0) {
+			/* Token-count-only traces: synthesise the bytes the router would have
+			 * seen, from a true ratio with per-request noise.  Stored in the request
+			 * so router_observe learns from the same bytes the estimate used. */
 			double ratio = r->cfg.bytes_per_token *
 				       (1.0 + r->cfg.bytes_noise * gsl_ran_gaussian_ziggurat(r->rng, 1.0));
 			if (ratio < 1.0)
@@ -271,15 +278,25 @@ void router_observe(router *r, const sim_req *q)
 		if (r->ring_len[s] < r->cfg.percentile_window)
 			r->ring_len[s]++;
 	} else if (r->cfg.estimator == EST_BYTES_EMA && q->prompt > 0 && q->prompt_bytes > 0) {
+		/* SPEC section 5: start from c0 (4.0 bytes/token) and move by EMA toward each
+		 * finished request's true ratio; the variance is the matching exponentially
+		 * weighted one (var <- (1-a)(var + a d^2)), so sigma_hat measures how much
+		 * the category's ratio wanders around c_hat. */
+		int s = cat_slot(q->category);
 		double c = (double)q->prompt_bytes / q->prompt, a = r->cfg.ema_alpha;
-		double d = c - r->c_hat;
-		if (r->ema_n == 0) {
-			r->c_hat = c;
-			r->var_hat = 0.0;
-		} else {
-			r->c_hat += a * d;
-			r->var_hat = (1.0 - a) * (r->var_hat + a * d * d);
-		}
-		r->ema_n++;
+		double d = c - r->c_hat[s];
+		r->c_hat[s] += a * d;
+		r->var_hat[s] = (1.0 - a) * (r->var_hat[s] + a * d * d);
+		r->ema_n[s]++;
 	}
+}
+
+double router_ema_ratio(const router *r, int32_t category)
+{
+	int s = cat_slot(category);
+	double c = r->c_hat[s] - r->cfg.ema_gamma * sqrt(r->var_hat[s]);
+
+	/* A conservative ratio under half a byte per token is not text: clamp, so a
+	 * noisy cold start cannot blow an estimate up by orders of magnitude. */
+	return c < 0.5 ? 0.5 : c;
 }

@@ -82,4 +82,11 @@ int router_pick_pool(router *r, sim_req *req, const router_pool_view *pools, int
 /* Tell the estimators a request finished (its true prompt and output). */
 void router_observe(router *r, const sim_req *req);
 
+/* EST_BYTES_EMA: the conservative bytes-per-token ratio c* = c_hat - gamma * sigma_hat
+ * the router would use now for `category` (floored at 0.5).  c_hat starts at ema_c0
+ * (4.0) and follows each finished request's prompt_bytes / prompt by EMA with weight
+ * ema_alpha; sigma_hat is the square root of the matching EW variance.  One state per
+ * category (categories beyond 63 share slots modulo 63; negative = uncategorised). */
+double router_ema_ratio(const router *r, int32_t category);
+
 #endif

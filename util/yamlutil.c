@@ -97,6 +97,32 @@ int yu_load_file(const char *path, struct fy_document **out, fs_err *err)
 	return build_doc(path, buf, n, 1, out, err);
 }
 
+/* Nodes made by --set carry their key path (a malloc'ed string, freed with the
+ * document) as libfyaml meta data: their positions are in the --set string, not the
+ * file, so messages name the --set key instead. */
+static const char *from_set(struct fy_node *n)
+{
+	for (; n; n = fy_node_get_parent(n))
+		if (fy_node_get_meta(n))
+			return fy_node_get_meta(n);
+	return NULL;
+}
+
+static void free_meta(struct fy_node *n, void *meta, void *user)
+{
+	(void)n;
+	(void)user;
+	free(meta);
+}
+
+static void mark_set(struct fy_node *n, const char *key, size_t len)
+{
+	char *k = strndup(key, len);
+
+	if (k && fy_node_set_meta(n, k))
+		free(k);
+}
+
 void yu_pos(struct fy_node *n, int *line, int *col)
 {
 	struct fy_token *t;
@@ -104,7 +130,7 @@ void yu_pos(struct fy_node *n, int *line, int *col)
 	void *it = NULL;
 
 	*line = *col = 0;
-	if (!n)
+	if (!n || from_set(n))
 		return;
 	switch (fy_node_get_type(n)) {
 	case FYNT_SCALAR:
@@ -139,12 +165,8 @@ int yu_errf(fs_err *err, const char *file, struct fy_node *n, const char *fmt, .
 	yu_pos(n, &line, &col);
 	if (line > 0)
 		return fs_fail(err, FS_EXIT_INPUT, "%s:%d:%d: %s", file, line, col, msg);
-	if (n) {
-		char *path = fy_node_get_path(n);
-		fs_fail(err, FS_EXIT_INPUT, "%s: (--set %s): %s", file, path ? path : "?", msg);
-		free(path);
-		return -1;
-	}
+	if (from_set(n))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: --set %s: %s", file, from_set(n), msg);
 	return fs_fail(err, FS_EXIT_INPUT, "%s: %s", file, msg);
 }
 
@@ -360,6 +382,8 @@ int yu_set_path(struct fy_document *doc, const char *assignment, fs_err *err)
 	vnode = fy_node_build_from_string(doc, *val ? val : "''", FY_NT);
 	if (!vnode)
 		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': value is not valid YAML", assignment);
+	fy_document_register_meta(doc, free_meta, NULL);
+	mark_set(vnode, assignment, plen);
 
 	comp = path;
 	while (comp < path + plen) {
@@ -395,6 +419,7 @@ int yu_set_path(struct fy_document *doc, const char *assignment, fs_err *err)
 					struct fy_node *k = fy_node_create_scalar_copy(doc, comp, clen);
 					if (!k || fy_node_mapping_append(cur, k, vnode))
 						goto fail;
+					mark_set(k, assignment, plen);
 				}
 				return 0;
 			}
@@ -403,6 +428,8 @@ int yu_set_path(struct fy_document *doc, const char *assignment, fs_err *err)
 				struct fy_node *m = fy_node_create_mapping(doc);
 				if (!k || !m || fy_node_mapping_append(cur, k, m))
 					goto fail;
+				mark_set(m, assignment, plen);
+				mark_set(k, assignment, plen);
 				cur = m;
 			} else {
 				cur = fy_node_pair_value(p);

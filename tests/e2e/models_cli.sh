@@ -1,0 +1,59 @@
+#!/bin/bash
+# End-to-end checks of the model-layer commands: memory, step, models, calibrate.
+# Usage: bash tests/e2e/models_cli.sh /path/to/fleetsim   (cwd = repo root)
+set -u
+FS=${1:?usage: models_cli.sh FLEETSIM}
+SHARED=${FS_SHARED_DIR:-../shared}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fail=0
+
+# expect_err STATUS PATTERN CMD...: exit status and a one-line stderr matching PATTERN.
+expect_err() {
+	local want=$1 pat=$2; shift 2
+	"$FS" "$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
+	if [ "$rc" -ne "$want" ] || ! grep -q -- "$pat" "$TMP/err" || [ "$(wc -l <"$TMP/err")" -ne 1 ]; then
+		echo "FAIL: fleetsim $* -> exit $rc, stderr: $(cat "$TMP/err")"; fail=1
+	else
+		echo "ok: fleetsim $* -> exit $rc: $pat"
+	fi
+}
+
+expect_err 2 "does not fit.*short by" memory --gpu h100 --model llama-3-70b --tp 1 --precision bf16
+expect_err 2 "unknown GPU 'h999'" memory --gpu h999 --model llama-3-70b --tp 4 --precision bf16
+expect_err 2 "unknown model 'llama-9'" step --gpu h100 --model llama-9 --tp 4 --precision bf16 --prefill 1 --batch 1 --context 1
+expect_err 2 "tp must be a positive integer" memory --gpu h100 --model llama-3-70b --tp 0 --precision bf16
+expect_err 2 "tp must be a positive integer" step --gpu h100 --model llama-3-70b --tp -2 --prefill 1 --batch 1 --context 1
+expect_err 2 "nvfp4" memory --gpu h100 --model llama-3-70b --tp 4 --precision nvfp4 --kv-cache-dtype nvfp4
+printf '{"hidden_size": 4096,\n "num_hidden_layers": }\n' >"$TMP/config.json"
+expect_err 2 "config.json:2: not valid JSON" memory --gpu h100 --model "$TMP/config.json" --tp 1 --precision bf16
+printf 'name: x\nbase: h100\nhbm: 80\n' >"$TMP/gpu.yaml"
+expect_err 2 "gpu.yaml:3:1: unknown key 'hbm'" memory --gpu "$TMP/gpu.yaml" --model llama-3.1-8b --tp 1 --precision bf16
+
+# JSON fields: KV blocks for Llama-3-70B BF16 on 4 x H100 (hand-computed in tests/unit/test_memory.c).
+out=$("$FS" memory --gpu h100 --model llama-3-70b --tp 4 --precision bf16 --json)
+if echo "$out" | grep -q '"kv_blocks":29651'; then echo "ok: memory --json kv_blocks 29651"; else echo "FAIL: memory --json: $out"; fail=1; fi
+out=$("$FS" step --gpu a100 --model llama-2-70b --tp 4 --precision bf16 --prefill 8192 --batch 1 --context 512 --json)
+if echo "$out" | grep -q '"prefill_s":' && echo "$out" | grep -q '"decode_step_s":'; then
+	echo "ok: step --json has prefill_s and decode_step_s: $out"
+else
+	echo "FAIL: step --json: $out"; fail=1
+fi
+"$FS" models --json | grep -q '"name":"deepseek-v3"' && echo "ok: models --json lists deepseek-v3" || { echo "FAIL: models --json"; fail=1; }
+for c in memory step calibrate models; do
+	"$FS" $c --help >/dev/null || { echo "FAIL: $c --help"; fail=1; }
+done
+
+# Calibrate writes a GPU file that the other commands accept as --gpu.
+CSV=$SHARED/reference/splitwise_perf_a100.csv
+if [ -f "$CSV" ]; then
+	if "$FS" calibrate "$CSV" --gpu a100 --model llama-2-70b --out "$TMP/a100.yaml" --json >"$TMP/cal.json" &&
+	   "$FS" step --gpu "$TMP/a100.yaml" --model llama-2-70b --tp 4 --prefill 512 --batch 1 --context 576 >/dev/null; then
+		echo "ok: calibrate --out round trip: $(cat "$TMP/cal.json")"
+	else
+		echo "FAIL: calibrate round trip"; fail=1
+	fi
+else
+	echo "skip: $CSV missing"
+fi
+exit $fail

@@ -1,0 +1,71 @@
+/* CUnit suite for models/calib: Splitwise CSV reading, hold-out, fit, YAML round trip. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/calib.h"
+
+#define CSV FS_SHARED_DIR "/reference/splitwise_perf_a100.csv"
+
+static void test_fit_a100(void)
+{
+	gpu_spec g, back;
+	llm_spec m;
+	calib_row *rows = NULL;
+	size_t n, held = 0;
+	calib_result r;
+	fs_err err = {0};
+
+	CU_ASSERT_EQUAL_FATAL(gpu_lookup("a100", &g, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(llm_lookup("llama-2-70b", &m, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(calib_read_csv(CSV, m.name, g.name, NULL, 4, &rows, &n, &err), 0);
+	/* 105 Llama-2-70B A100 rows at each of TP 2, 4, 8; 19 configurations each. */
+	CU_ASSERT_EQUAL(n, 315);
+	CU_ASSERT_EQUAL(rows[n - 1].config, 56);
+	for (size_t i = 0; i < n; i++)
+		held += rows[i].holdout;
+	CU_ASSERT_EQUAL(held, 70); /* configurations 3, 7, ..., 55 with their repeats */
+	/* The TP 2 batch-64 prompt rows (0.8 s for 32768 tokens) are impossible. */
+	CU_ASSERT_EQUAL(calib_flag_impossible(&g, &m, rows, n, &err), 5);
+	CU_ASSERT_EQUAL_FATAL(calib_fit(&g, &m, rows, n, &r, &err), 0);
+	CU_ASSERT(r.gpu.compute_eff > 0.3 && r.gpu.compute_eff < 1.0);
+	CU_ASSERT(r.gpu.mem_eff > 0.3 && r.gpu.mem_eff < 1.0);
+	/* Held-out error (measured 2026: prefill 11.2 %, decode 3.5 %). */
+	CU_ASSERT(r.holdout.mape_decode < 0.10);
+	CU_ASSERT(r.holdout.mape_prefill < 0.13);
+	CU_ASSERT_EQUAL(calib_write_gpu_yaml("/tmp/fs_test_calib_a100.yaml", &r.gpu, "test\nfit", &err), 0);
+	CU_ASSERT_EQUAL_FATAL(gpu_lookup("/tmp/fs_test_calib_a100.yaml", &back, &err), 0);
+	CU_ASSERT_DOUBLE_EQUAL(back.compute_eff, r.gpu.compute_eff, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(back.step_overhead_s, r.gpu.step_overhead_s, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(back.attn_eff, r.gpu.attn_eff, 1e-12);
+	free(rows);
+}
+
+static void test_bad_csv(void)
+{
+	calib_row *rows = NULL;
+	size_t n;
+	fs_err err = {0};
+	FILE *f = fopen("/tmp/fs_test_calib_bad.csv", "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\n"
+	      "llama2-70b,a100-80gb,512,1,128,196.2,54.8,2\n"
+	      "llama2-70b,a100-80gb,512,x,128,196.2,54.8,2\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(calib_read_csv("/tmp/fs_test_calib_bad.csv", "llama-2-70b", "a100", NULL, 4, &rows,
+				       &n, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bad.csv:3: batch_size 'x'"));
+	CU_ASSERT_EQUAL(calib_read_csv(CSV, "llama-2-70b", "h200", NULL, 4, &rows, &n, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no rows"));
+}
+
+int fs_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("calib", NULL, NULL);
+	if (!s || !CU_add_test(s, "fit A100 Llama-2-70B", test_fit_a100) ||
+	    !CU_add_test(s, "bad CSV", test_bad_csv))
+		return -1;
+	return 0;
+}
