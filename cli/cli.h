@@ -18,6 +18,9 @@ typedef struct cli_command {
 
 /* Subcommands (argv[0] is the subcommand name). */
 int cmd_run(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_memory(int argc, char **argv);
 int cmd_step(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);

@@ -13,12 +13,13 @@
 #include "cli/cli.h"
 #include "reports/db.h"
 #include "reports/plot.h"
+#include "reports/results.h"
+#include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 #include "sim/fleet.h"
 #include "sim/metrics.h"
 #include "traces/workload.h"
 #include "util/numparse.h"
-#include "version.h"
 
 static const char usage_text[] =
 	"usage: fleetsim run SCENARIO.yaml [options]\n"
@@ -40,15 +41,6 @@ static const char usage_text[] =
 	"  -q, --quiet        no summary table\n"
 	"  -h, --help         this text\n";
 
-typedef struct policy_out {
-	metrics *m;
-	fleet_result res;
-	metrics_summary fleet;
-	metrics_summary pools[FS_MAX_POOLS];
-	double wall_s;
-	int64_t run_id;
-} policy_out;
-
 struct progress {
 	int tty;
 	const char *policy;
@@ -61,14 +53,6 @@ static void show_progress(void *ctx, double sim_s, int64_t arrived)
 	if (p->tty)
 		fprintf(stderr, "\r  %-16s simulated %9.1f s, %10lld requests", p->policy, sim_s,
 			(long long)arrived);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void fmt_s(char *buf, size_t cap, double v)
@@ -127,83 +111,7 @@ static cJSON *summary_json(const metrics_summary *s)
 	return o;
 }
 
-/* Run policy i; fills out. Returns 0 or -1 with err. */
-static int run_policy(const scenario *sc, int i, const fleet_opts *base, policy_out *out,
-		      fs_err *err)
-{
-	const policy_cfg *pc = &sc->policies[i];
-	trace_reader *tr = NULL;
-	fleet_opts o = *base;
-	struct progress pr = {isatty(2), pc->name};
-	double t0 = now_s();
-	int rc = -1;
-
-	if (metrics_create(&out->m)) {
-		fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
-		goto done;
-	}
-	if (workload_open(&sc->workload, sc->seed, &tr, err))
-		goto done;
-	o.progress = show_progress;
-	o.progress_ctx = &pr;
-	if (fleet_run(pc, tr, &o, out->m, &out->res, err)) {
-		fs_failp(err, "%s: policy '%s': ", sc->path, pc->name);
-		goto done;
-	}
-	if (trace_bad_rows(tr) > 0)
-		fprintf(stderr, "fleetsim: warning: %lld bad trace rows skipped (--skip-bad-rows)\n",
-			(long long)trace_bad_rows(tr));
-	if (pr.tty)
-		fputs("\r\033[K", stderr);
-	out->wall_s = now_s() - t0;
-	if (fleet_summarize(pc, &out->res, out->m, &sc->slo, -1, &out->fleet, err))
-		goto done;
-	for (int p = 0; p < pc->npools; p++)
-		if (fleet_summarize(pc, &out->res, out->m, &sc->slo, p, &out->pools[p], err))
-			goto done;
-	rc = 0;
-done:
-	trace_close(tr);
-	return rc;
-}
-
-static int write_db(db *d, const scenario *sc, int i, policy_out *po, int with_requests,
-		    time_t started, fs_err *err)
-{
-	const policy_cfg *pc = &sc->policies[i];
-	metrics_summary rows[FS_MAX_POOLS + 1];
-	const char *names[FS_MAX_POOLS + 1];
-	const mx_sample *ts;
-	const mx_request *rq;
-	size_t nts, nrq;
-	char *params = scenario_policy_json(sc, i);
-	db_run_info info = {0};
-	int rc;
-
-	if (!params)
-		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
-	rows[0] = po->fleet;
-	for (int p = 0; p < pc->npools; p++) {
-		rows[p + 1] = po->pools[p];
-		names[p] = pc->pools[p].name;
-	}
-	names[pc->npools] = NULL;
-	ts = metrics_samples(po->m, &nts);
-	rq = metrics_requests(po->m, &nrq);
-	info.scenario = sc->name;
-	info.policy = pc->name;
-	info.params_json = params;
-	info.seed = sc->seed;
-	info.started_at = started;
-	info.wall_seconds = po->wall_s;
-	info.version = FLEETSIM_VERSION;
-	rc = db_write_run(d, &info, rows, pc->npools + 1, names, ts, nts, rq,
-			  with_requests ? nrq : 0, &po->run_id, err);
-	free(params);
-	return rc;
-}
-
-static int draw_plots(const char *dir, const scenario *sc, policy_out *po, fs_err *err)
+static int draw_plots(const char *dir, const scenario *sc, runner_result *po, fs_err *err)
 {
 	const char *names[SCENARIO_MAX_POLICIES];
 	double *ttft[SCENARIO_MAX_POLICIES] = {0};
@@ -258,7 +166,8 @@ int cmd_run(int argc, char **argv)
 	int64_t seed = -1;
 	scenario *sc = NULL;
 	db *d = NULL;
-	policy_out *po = NULL;
+	runner_result *po = NULL;
+	int64_t *run_ids = NULL;
 	fs_err err = {0};
 	int c, status = FS_EXIT_OK;
 	time_t started = time(NULL);
@@ -330,24 +239,25 @@ int cmd_run(int argc, char **argv)
 	if (db_open(dbpath, &d, &err))
 		goto fail;
 	po = calloc((size_t)sc->npolicies, sizeof *po);
-	if (!po) {
+	run_ids = calloc((size_t)sc->npolicies, sizeof *run_ids);
+	if (!po || !run_ids) {
 		fs_fail(&err, FS_EXIT_RUNTIME, "out of memory");
 		goto fail;
 	}
-	{
-		fleet_opts fo = {
-			.drain = sc->drain,
-			.metrics_interval = (simtime_t)(sc->metrics_interval_s * 1e9),
-			.record_requests = with_requests,
-			.seed = sc->seed,
-			.check_invariants = check,
-		};
-		for (int i = 0; i < sc->npolicies; i++) {
-			if (run_policy(sc, i, &fo, &po[i], &err))
-				goto fail;
-			if (write_db(d, sc, i, &po[i], with_requests, started, &err))
-				goto fail;
-		}
+	for (int i = 0; i < sc->npolicies; i++) {
+		struct progress pr = {isatty(2), sc->policies[i].name};
+		runner_opts ro = {.with_requests = with_requests, .check_invariants = check,
+				  .progress = show_progress, .progress_ctx = &pr};
+		results_opts wo = {.with_requests = with_requests, .started_at = started};
+		if (runner_run_policy(sc, i, &ro, &po[i], &err))
+			goto fail;
+		if (pr.tty)
+			fputs("\r\033[K", stderr);
+		if (po[i].bad_rows > 0)
+			fprintf(stderr, "fleetsim: warning: %s: %lld bad trace rows skipped (skip_bad_rows)\n",
+				sc->policies[i].name, (long long)po[i].bad_rows);
+		if (results_write_run(d, sc, &po[i], &wo, &run_ids[i], &err))
+			goto fail;
 	}
 	if (plots && draw_plots(plots, sc, po, &err))
 		goto fail;
@@ -359,7 +269,7 @@ int cmd_run(int argc, char **argv)
 		for (int i = 0; i < sc->npolicies; i++) {
 			cJSON *p = cJSON_CreateObject(), *pools = cJSON_CreateArray();
 			cJSON_AddStringToObject(p, "policy", sc->policies[i].name);
-			cJSON_AddNumberToObject(p, "run_id", (double)po[i].run_id);
+			cJSON_AddNumberToObject(p, "run_id", (double)run_ids[i]);
 			cJSON_AddNumberToObject(p, "wall_s", po[i].wall_s);
 			cJSON_AddItemToObject(p, "fleet", summary_json(&po[i].fleet));
 			for (int k = 0; k < sc->policies[i].npools; k++)
@@ -386,8 +296,9 @@ fail:
 out:
 	if (po)
 		for (int i = 0; sc && i < sc->npolicies; i++)
-			metrics_destroy(po[i].m);
+			runner_result_free(&po[i]);
 	free(po);
+	free(run_ids);
 	db_close(d);
 	scenario_free(sc);
 	free(sets);

@@ -13,6 +13,9 @@
 
 static const cli_command commands[] = {
 	{"run", cmd_run, "replay a scenario's workload on each of its fleets"},
+	{"sweep", cmd_sweep, "run a scenario over a grid of parameter values"},
+	{"plan", cmd_plan, "find the cheapest fleet that meets the SLO"},
+	{"report", cmd_report, "plots and an HTML page from a results database"},
 	{"trace", cmd_trace, "trace statistics (trace stats) and synthetic traces (trace gen)"},
 	{"memory", cmd_memory, "per-GPU memory plan: weights, KV blocks, max sequences"},
 	{"step", cmd_step, "predicted prefill and decode step times"},

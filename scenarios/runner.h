@@ -1,0 +1,38 @@
+/*
+ * runner.h - run one policy of a loaded scenario: open its workload stream, replay it
+ * on the policy's fleet and aggregate the results.  Shared by `run`, `sweep` and
+ * `plan`; holds no global state, so several runners may work on threads at once
+ * (each on its own scenario copy or policy).
+ */
+#ifndef FS_RUNNER_H
+#define FS_RUNNER_H
+
+#include "scenarios/scenario.h"
+#include "sim/fleet.h"
+#include "sim/metrics.h"
+#include "util/err.h"
+
+typedef struct runner_opts {
+	int with_requests;      /* keep per-request rows for the requests table */
+	int check_invariants;   /* replica_check after every step */
+	void (*progress)(void *ctx, double sim_s, int64_t arrived); /* may be NULL */
+	void *progress_ctx;
+} runner_opts;
+
+typedef struct runner_result {
+	int policy;                          /* index into sc->policies */
+	metrics *m;                          /* owned */
+	fleet_result res;
+	metrics_summary fleet;               /* pool "*" */
+	metrics_summary pools[FS_MAX_POOLS];
+	double wall_s;                       /* host seconds the replay took */
+	int64_t bad_rows;                    /* trace rows skipped with skip_bad_rows */
+} runner_result;
+
+/* Replay policy i of sc. Returns 0 with *out filled (free with runner_result_free),
+ * or -1 with err ("SCENARIO: policy 'x': ..."); *out needs no freeing then. */
+int runner_run_policy(const scenario *sc, int i, const runner_opts *o, runner_result *out,
+		      fs_err *err);
+void runner_result_free(runner_result *r);
+
+#endif
