@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "reports/compare.h"
 #include "reports/db.h"
 #include "reports/plot.h"
 #include "reports/results.h"
@@ -72,9 +73,94 @@ static void print_row(const char *policy, const metrics_summary *s)
 	fmt_s(t50, sizeof t50, s->ttft_p50_s);
 	fmt_s(t99, sizeof t99, s->ttft_p99_s);
 	fmt_s(p99, sizeof p99, s->tpot_p99_s);
-	printf("%-14s %-10s %5d %9lld %8lld %8.4f %9s %9s %9s %9.2f\n", policy, s->pool, s->gpus,
-	       (long long)s->completed, (long long)s->rejected, s->preemptions_per_request, t50, t99,
-	       p99, s->gpu_hours);
+	printf("%-14s %-10s %5d %6.1f%% %9lld %8lld %8lld %9.4f %9s %9s %9s %9.2f\n", policy, s->pool,
+	       s->gpus, 100.0 * s->traffic_share, (long long)s->completed, (long long)s->rejected,
+	       (long long)s->misroutes, s->preemptions_per_request, t50, t99, p99, s->gpu_hours);
+}
+
+static void fill_cmp_run(const scenario *sc, int i, const runner_result *po, cmp_run *r)
+{
+	r->pol = &sc->policies[i];
+	r->fleet = &po[i].fleet;
+	r->pools = po[i].pools;
+	r->req = metrics_requests(po[i].m, &r->nreq);
+}
+
+/* Index of the first balance policy (the baseline), or -1. */
+static int baseline_index(const scenario *sc)
+{
+	for (int i = 0; i < sc->npolicies; i++)
+		if (sc->policies[i].router.type == ROUTER_BALANCE)
+			return i;
+	return -1;
+}
+
+/* Compare every token_budget policy with the baseline; fills cmp[i] and ok[i]. A
+ * policy that cannot be compared (no short request) is skipped, not an error. */
+static void compare_all(const scenario *sc, const runner_result *po, cmp_result *cmp, int *ok)
+{
+	int b = baseline_index(sc);
+	cmp_run base, dual;
+
+	for (int i = 0; i < sc->npolicies; i++) {
+		fs_err e = {0};
+		ok[i] = 0;
+		if (b < 0 || sc->policies[i].router.type != ROUTER_TOKEN_BUDGET)
+			continue;
+		fill_cmp_run(sc, b, po, &base);
+		fill_cmp_run(sc, i, po, &dual);
+		ok[i] = cmp_policies(&base, &dual, &cmp[i], &e) == 0;
+	}
+}
+
+static void print_cmp(const char *name, const char *base, const cmp_result *c)
+{
+	char pr[32];
+
+	if (c->ppr_base <= 0 && c->ppr_dual <= 0)
+		snprintf(pr, sizeof pr, "%s", "none in either");
+	else if (c->preempt_ratio < 0)
+		snprintf(pr, sizeof pr, "%s", "none in dual");
+	else
+		snprintf(pr, sizeof pr, "%.2fx fewer", c->preempt_ratio);
+	printf("%s vs %s: alpha %.3f, rho %.2f (%.3f vs %.3f req/s/GPU) -> closed-form saving %.1f%% "
+	       "(work-weighted %.1f%%, %.1f GPUs for the baseline's capacity); simulated GPU-hours saving "
+	       "%.1f%%, busy-GPU saving %.1f%%; preemptions %s; P99 TTFT %+.1f%%, short-request P99 TTFT "
+	       "%+.1f%%; %lld mis-routes\n",
+	       name, base, c->alpha, c->rho, c->mu_short_rps_gpu, c->mu_long_rps_gpu,
+	       100 * c->saving_closed, 100 * c->saving_closed_work, c->gpus_closed, 100 * c->saving_sim,
+	       100 * c->saving_busy, pr, 100 * c->ttft_p99_change, 100 * c->short_ttft_p99_change,
+	       (long long)c->misroutes);
+}
+
+static cJSON *cmp_json(const char *base, const cmp_result *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "baseline", base);
+	cJSON_AddNumberToObject(o, "threshold_tokens", (double)c->threshold);
+	cJSON_AddNumberToObject(o, "alpha", c->alpha);
+	cJSON_AddNumberToObject(o, "alpha_work", c->alpha_work);
+	cJSON_AddNumberToObject(o, "rho", c->rho);
+	cJSON_AddNumberToObject(o, "mu_short_rps_per_gpu", c->mu_short_rps_gpu);
+	cJSON_AddNumberToObject(o, "mu_long_rps_per_gpu", c->mu_long_rps_gpu);
+	cJSON_AddNumberToObject(o, "saving_closed_form", c->saving_closed);
+	cJSON_AddNumberToObject(o, "saving_closed_form_work", c->saving_closed_work);
+	cJSON_AddNumberToObject(o, "gpus_closed_form", c->gpus_closed);
+	cJSON_AddNumberToObject(o, "saving_simulated_gpu_hours", c->saving_sim);
+	cJSON_AddNumberToObject(o, "saving_simulated_busy", c->saving_busy);
+	if (c->preempt_ratio >= 0)
+		cJSON_AddNumberToObject(o, "preemptions_ratio", c->preempt_ratio);
+	else
+		cJSON_AddNullToObject(o, "preemptions_ratio");
+	cJSON_AddNumberToObject(o, "preemptions_per_request_base", c->ppr_base);
+	cJSON_AddNumberToObject(o, "preemptions_per_request", c->ppr_dual);
+	cJSON_AddNumberToObject(o, "ttft_p99_change", c->ttft_p99_change);
+	cJSON_AddNumberToObject(o, "short_ttft_p99_base_s", c->short_ttft_p99_base_s);
+	cJSON_AddNumberToObject(o, "short_ttft_p99_s", c->short_ttft_p99_dual_s);
+	cJSON_AddNumberToObject(o, "short_ttft_p99_change", c->short_ttft_p99_change);
+	cJSON_AddNumberToObject(o, "misroutes", (double)c->misroutes);
+	return o;
 }
 
 static cJSON *summary_json(const metrics_summary *s)
@@ -167,6 +253,8 @@ int cmd_run(int argc, char **argv)
 	scenario *sc = NULL;
 	db *d = NULL;
 	runner_result *po = NULL;
+	cmp_result *cmp = NULL;
+	int *cmp_ok = NULL;
 	int64_t *run_ids = NULL;
 	fs_err err = {0};
 	int c, status = FS_EXIT_OK;
@@ -261,6 +349,13 @@ int cmd_run(int argc, char **argv)
 	}
 	if (plots && draw_plots(plots, sc, po, &err))
 		goto fail;
+	cmp = calloc((size_t)sc->npolicies, sizeof *cmp);
+	cmp_ok = calloc((size_t)sc->npolicies, sizeof *cmp_ok);
+	if (!cmp || !cmp_ok) {
+		fs_fail(&err, FS_EXIT_RUNTIME, "out of memory");
+		goto fail;
+	}
+	compare_all(sc, po, cmp, cmp_ok);
 	if (json) {
 		cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "policies");
 		cJSON_AddStringToObject(o, "scenario", sc->name);
@@ -275,20 +370,26 @@ int cmd_run(int argc, char **argv)
 			for (int k = 0; k < sc->policies[i].npools; k++)
 				cJSON_AddItemToArray(pools, summary_json(&po[i].pools[k]));
 			cJSON_AddItemToObject(p, "pools", pools);
+			if (cmp_ok[i])
+				cJSON_AddItemToObject(p, "vs_baseline",
+						      cmp_json(sc->policies[baseline_index(sc)].name, &cmp[i]));
 			cJSON_AddItemToArray(arr, p);
 		}
 		status = cli_print_json(o);
 	} else if (!quiet) {
 		printf("scenario %s, seed %llu -> %s\n", sc->name, (unsigned long long)sc->seed, dbpath);
-		printf("%-14s %-10s %5s %9s %8s %8s %9s %9s %9s %9s\n", "policy", "pool", "GPUs",
-		       "completed", "rejected", "preempt/r", "TTFT p50", "TTFT p99", "TPOT p99",
-		       "GPU-hours");
+		printf("%-14s %-10s %5s %7s %9s %8s %8s %9s %9s %9s %9s %9s\n", "policy", "pool", "GPUs",
+		       "share", "completed", "rejected", "misroute", "preempt/r", "TTFT p50", "TTFT p99",
+		       "TPOT p99", "GPU-hours");
 		for (int i = 0; i < sc->npolicies; i++) {
 			if (sc->policies[i].npools > 1)
 				for (int k = 0; k < sc->policies[i].npools; k++)
 					print_row(sc->policies[i].name, &po[i].pools[k]);
 			print_row(sc->policies[i].name, &po[i].fleet);
 		}
+		for (int i = 0; i < sc->npolicies; i++)
+			if (cmp_ok[i])
+				print_cmp(sc->policies[i].name, sc->policies[baseline_index(sc)].name, &cmp[i]);
 	}
 	goto out;
 fail:
@@ -298,6 +399,8 @@ out:
 		for (int i = 0; sc && i < sc->npolicies; i++)
 			runner_result_free(&po[i]);
 	free(po);
+	free(cmp);
+	free(cmp_ok);
 	free(run_ids);
 	db_close(d);
 	scenario_free(sc);

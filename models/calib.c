@@ -271,7 +271,7 @@ typedef struct fit_ctx {
 	const calib_row *rows;
 	size_t n;     /* all rows; training ones are those with !holdout */
 	size_t ntrain;
-	int npar;     /* 3, or 4 when the link latency is identifiable */
+	int npar;     /* 5, or 7 when the link latency is identifiable */
 } fit_ctx;
 
 static double logistic(double x)
@@ -290,9 +290,10 @@ static void apply(gpu_spec *g, const gsl_vector *x)
 	g->mem_eff = logistic(gsl_vector_get(x, 1));
 	g->step_overhead_s = 1e-3 * exp(gsl_vector_get(x, 2));
 	g->attn_eff = logistic(gsl_vector_get(x, 3));
-	if (x->size > 4) {
-		g->link_latency_s = 1e-6 * exp(gsl_vector_get(x, 4));
-		g->link_eff = logistic(gsl_vector_get(x, 5));
+	g->prefill_seq_s = 1e-3 * exp(gsl_vector_get(x, 4));
+	if (x->size > 5) {
+		g->link_latency_s = 1e-6 * exp(gsl_vector_get(x, 5));
+		g->link_eff = logistic(gsl_vector_get(x, 6));
 	}
 }
 
@@ -366,7 +367,7 @@ int calib_fit(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_
 
 	/* The per-step all-reduce latency 2 (tp-1) alpha is a constant per step, like
 	 * the step overhead; they separate only with two or more TP sizes > 1. */
-	ctx.npar = 4;
+	ctx.npar = 5;
 	for (size_t i = 0; i < n; i++) {
 		ctx.ntrain += !rows[i].holdout && !rows[i].excluded;
 		if (rows[i].holdout || rows[i].excluded || rows[i].tp < 2)
@@ -377,7 +378,7 @@ int calib_fit(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_
 			tp_seen[1] = rows[i].tp;
 	}
 	if (tp_seen[1])
-		ctx.npar = 6;
+		ctx.npar = 7;
 	if (ctx.ntrain == 0)
 		return fs_fail(err, FS_EXIT_INPUT, "calibrate: no training rows (every configuration held out)");
 	{
@@ -411,9 +412,10 @@ int calib_fit(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_
 	gsl_vector_set(x0, 1, logit(0.6));
 	gsl_vector_set(x0, 2, log(10.0));
 	gsl_vector_set(x0, 3, logit(0.5));
-	if (ctx.npar > 4) {
-		gsl_vector_set(x0, 4, log(2.0)); /* 2 us per ring step */
-		gsl_vector_set(x0, 5, logit(0.7));
+	gsl_vector_set(x0, 4, log(1.0)); /* 1 ms per prompt */
+	if (ctx.npar > 5) {
+		gsl_vector_set(x0, 5, log(2.0)); /* 2 us per ring step */
+		gsl_vector_set(x0, 6, logit(0.7));
 	}
 	if (gsl_multifit_nlinear_init(x0, &fdf, w) != GSL_SUCCESS) {
 		fs_fail(err, FS_EXIT_RUNTIME, "calibrate: solver initialisation failed");
@@ -476,6 +478,7 @@ int calib_write_gpu_yaml(const char *path, const gpu_spec *g, const char *header
 	fprintf(f, "link_latency_us: %.17g\n", g->link_latency_s * 1e6);
 	fprintf(f, "link_eff: %.17g\n", g->link_eff);
 	fprintf(f, "attn_eff: %.17g\n", g->attn_eff);
+	fprintf(f, "prefill_seq_ms: %.17g\n", g->prefill_seq_s * 1e3);
 	if (fclose(f) != 0)
 		return fs_fail(err, FS_EXIT_RUNTIME, "%s: write failed: %s", path, strerror(errno));
 	return 0;

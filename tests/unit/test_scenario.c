@@ -1,0 +1,149 @@
+/* CUnit suite for scenarios/scenario.c: vLLM defaults, --set overrides, path
+ * resolution and FILE:LINE:COL errors. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "scenarios/scenario.h"
+
+static char dir[64];
+
+static const char *write_file(const char *name, const char *body)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(body, f);
+	fclose(f);
+	return path;
+}
+
+static const char base[] =
+	"name: t\n"
+	"workload:\n"
+	"  trace: data/t.csv\n"
+	"model: llama-3.1-8b\n"
+	"policies:\n"
+	"  - name: single\n"
+	"    pools:\n"
+	"      - {name: all, gpu: h100, replicas: 2}\n"
+	"  - name: dual\n"
+	"    router: {type: token_budget, threshold: 4096, estimator: oracle}\n"
+	"    pools:\n"
+	"      - {name: short, gpu: h100, max_model_len: 4096, max_num_seqs: 128}\n"
+	"      - {name: long, gpu: h200, tensor_parallel_size: 2, quantization: fp8}\n";
+
+static void test_defaults_and_paths(void)
+{
+	scenario *sc = NULL;
+	fs_err err = {0};
+	const char *p;
+
+	write_file("data/t.csv", "arrival_s,input_tokens,output_tokens\n0,10,10\n");
+	p = write_file("s.yaml", base);
+	CU_ASSERT_EQUAL_FATAL(scenario_load(p, NULL, 0, &sc, &err), 0);
+	CU_ASSERT_EQUAL(sc->npolicies, 2);
+	CU_ASSERT_EQUAL(sc->seed, 42);
+	/* vLLM defaults. */
+	CU_ASSERT_EQUAL(sc->policies[0].pools[0].max_num_seqs, 256);
+	CU_ASSERT_EQUAL(sc->policies[0].pools[0].max_num_batched_tokens, 8192);
+	CU_ASSERT_EQUAL(sc->policies[0].pools[0].mem.block_size, 16);
+	CU_ASSERT_DOUBLE_EQUAL(sc->policies[0].pools[0].mem.gpu_memory_utilization, 0.9, 1e-12);
+	CU_ASSERT_EQUAL(sc->policies[0].pools[0].enable_prefix_caching, 1);
+	CU_ASSERT_EQUAL(sc->policies[0].pools[0].max_model_len, sc->model.max_position);
+	CU_ASSERT_EQUAL(sc->policies[1].router.type, ROUTER_TOKEN_BUDGET);
+	CU_ASSERT_EQUAL(sc->policies[1].router.thresholds[0], 4096);
+	CU_ASSERT_EQUAL(sc->policies[1].pools[1].mem.tp, 2);
+	CU_ASSERT_EQUAL(sc->policies[1].pools[1].mem.weights, PREC_FP8);
+	CU_ASSERT(sc->policies[0].pools[0].plan.kv_blocks > 0);
+	/* Relative trace paths resolve against the scenario's directory. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(sc->workload.src.trace, dir));
+	scenario_free(sc);
+}
+
+static void test_set_overrides(void)
+{
+	scenario *sc = NULL;
+	fs_err err = {0};
+	const char *p = write_file("s.yaml", base);
+	const char *sets[] = {"policies.0.pools.0.replicas=7", "seed=9", "slo.ttft_p99=1.5"};
+
+	CU_ASSERT_EQUAL_FATAL(scenario_load(p, sets, 3, &sc, &err), 0);
+	CU_ASSERT_EQUAL(sc->policies[0].pools[0].replicas, 7);
+	CU_ASSERT_EQUAL(sc->seed, 9);
+	CU_ASSERT_DOUBLE_EQUAL(sc->slo.ttft_p99_s, 1.5, 1e-12);
+	scenario_free(sc);
+	{
+		const char *bad[] = {"policies.0.pools.0.replicas=0"};
+		CU_ASSERT_EQUAL(scenario_load(p, bad, 1, &sc, &err), -1);
+		CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "--set policies.0.pools.0.replicas"));
+	}
+}
+
+static void expect_error(const char *body, const char *fragment)
+{
+	scenario *sc = NULL;
+	fs_err err = {0};
+	const char *p = write_file("bad.yaml", body);
+
+	CU_ASSERT_EQUAL(scenario_load(p, NULL, 0, &sc, &err), -1);
+	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
+	if (!strstr(err.msg, fragment))
+		fprintf(stderr, "\nexpected '%s' in: %s\n", fragment, err.msg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, fragment));
+}
+
+static void test_errors(void)
+{
+	char buf[2048];
+
+	snprintf(buf, sizeof buf, "%sbogus: 1\n", base);
+	expect_error(buf, "bad.yaml:14:1: unknown key 'bogus' in scenario");
+	snprintf(buf, sizeof buf, "%s", base);
+	*strstr(buf, "replicas: 2") = 'x';
+	expect_error(buf, "bad.yaml:8:32: unknown key 'xeplicas' in pool");
+	snprintf(buf, sizeof buf, "%s", base);
+	memcpy(strstr(buf, "threshold: 4096"), "threshold: -409", 15);
+	expect_error(buf, "bad.yaml:10:45: value -409 out of range");
+	snprintf(buf, sizeof buf, "%s", base);
+	memcpy(strstr(buf, "model: llama-3.1-8b"), "model: llama-9-99b ", 19);
+	expect_error(buf, "bad.yaml:4:8: unknown model 'llama-9-99b");
+	snprintf(buf, sizeof buf, "%s", base);
+	memcpy(strstr(buf, "name: dual"), "name: single", 12);
+	expect_error(buf, "duplicate policy name 'single'");
+	expect_error("name: t\nmodel: llama-3.1-8b\npolicies: []\n", "scenario needs a workload");
+	expect_error("name: [unclosed\n", "bad.yaml:");
+}
+
+static int setup(void)
+{
+	char sub[96];
+	snprintf(dir, sizeof dir, "/tmp/fs_test_scen_XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(sub, sizeof sub, "%s/data", dir);
+	return mkdir(sub, 0700);
+}
+
+static int teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int fs_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("scenario", setup, teardown);
+	if (!s || !CU_add_test(s, "defaults and paths", test_defaults_and_paths) ||
+	    !CU_add_test(s, "--set overrides", test_set_overrides) ||
+	    !CU_add_test(s, "errors", test_errors))
+		return -1;
+	return 0;
+}
