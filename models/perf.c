@@ -1,7 +1,6 @@
 #include "models/perf.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 /*
  * perf_init: the roofline's per-replica constants (SPEC section 4).
@@ -20,6 +19,12 @@
  *   tokens x hidden x 2 B, ring traffic 2 (tp-1)/tp of that per GPU over
  *   link_bw x link_eff, plus the ring's 2 (tp-1) steps of link_latency_s each per
  *   all-reduce (alpha-beta model).
+ * - Per prompt sequence: prefill_seq_s of one GPU's work, split across the tp shards
+ *   (it scales like attention heads), added outside the roofline max.  The Splitwise
+ *   A100/H100 rows need it: B prompts of 512 tokens take 1.2-2x as long as one prompt
+ *   of B x 512 tokens, which no function of the total token count can produce; a
+ *   per-sequence cost independent of the prompt's length is what a prefill path that
+ *   pads or launches attention / KV-cache writes per request costs.
  */
 static int perf_check(const gpu_spec *g, const llm_spec *m, const mem_config *c, fs_err *err)
 {
@@ -78,7 +83,7 @@ int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_con
 		p->ar_fixed_s = 0;
 	}
 	p->overhead_s = g->step_overhead_s;
-	p->prefill_seq_s = g->prefill_seq_s * (getenv("PSV") ? (atoi(getenv("PSV"))==1 ? 2.0*(tp-1.0) : atoi(getenv("PSV"))==2 ? 1.0/tp : 1.0) : 1.0);
+	p->prefill_seq_s = g->prefill_seq_s / tp;
 	return 0;
 }
 

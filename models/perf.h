@@ -6,7 +6,9 @@
  * tensor-parallel all-reduce time and a fixed per-step overhead.  FLOPs are
  * 2 x active params x batch tokens plus attention (4 x layers x heads x head_dim per
  * (query token, context token) pair); bytes are the weights once per step, the KV read
- * for every sequence's context and the KV written.
+ * for every sequence's context and the KV written.  Each sequence that prefills in
+ * the step adds a fixed cost, gpu_spec.prefill_seq_s / tp (per-request prefill work
+ * that does not shrink with the prompt: see perf.c and docs/models.md).
  *
  * The struct is public because the replica engine evaluates it on every step; build
  * it with perf_init and treat the fields as read-only.
@@ -31,7 +33,8 @@ typedef struct perf_model {
 	double ar_s_per_token;      /* all-reduce seconds per batch token (0 at tp 1) */
 	double ar_fixed_s;          /* all-reduce latency per step */
 	double overhead_s;          /* fixed per step */
-	double prefill_seq_s;       /* per prompt sequence (or chunk) in a step */
+	double prefill_seq_s;       /* per prompt sequence (or chunk) in a step:
+				     * gpu_spec.prefill_seq_s / tp */
 } perf_model;
 
 /* One step's batch, aggregated over the scheduled sequences. */
@@ -51,7 +54,8 @@ int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_con
 double perf_step_s(const perf_model *p, const perf_batch *b);
 int64_t perf_step_ns(const perf_model *p, const perf_batch *b);
 
-/* Batch of one sequence prefilling `chunk` tokens after `context` already computed. */
+/* Add one sequence prefilling `chunk` tokens after `context` already computed (counts
+ * one prefill sequence: a chunked prompt pays the per-sequence cost in every step). */
 void perf_batch_add_prefill(perf_batch *b, int64_t context, int64_t chunk);
 /* Add one decode token of a sequence with `context` tokens before it. */
 void perf_batch_add_decode(perf_batch *b, int64_t context);

@@ -53,7 +53,9 @@ int cmp_policies(const cmp_run *base, const cmp_run *dual, cmp_result *o, fs_err
 			       dp->name);
 	o->threshold = dp->router.thresholds[0];
 	ps = &dp->pools[0];
-	pl = &dp->pools[dp->npools - 1];
+	/* The baseline's replicas are what the short traffic would otherwise run on (in
+	 * the paper the long pool has the same settings, so the two readings agree). */
+	pl = &base->pol->pools[0];
 	memset(&sm, 0, sizeof sm);
 	memset(&lm, 0, sizeof lm);
 	for (size_t i = 0; i < dual->nreq; i++) {

@@ -12,8 +12,9 @@
  *
  * Here alpha is the simulated share of requests the dual fleet's first pool took,
  * mu is models/capacity.h's steady-state rate per GPU (so pools with different GPUs
- * or TP compare per GPU-hour), rho = mu(short pool, short mix) / mu(last pool, short
- * mix), with the short mix = requests whose true prompt + output <= the first
+ * or TP compare per GPU-hour), rho = mu(short pool, short mix) / mu(baseline's first
+ * pool, short mix) -- the paper's long pool has the baseline's settings, so this is
+ * its "short/long" ratio -- with the short mix = requests whose true prompt + output <= the first
  * threshold.  The simulated saving is 1 - GPU-hours(dual) / GPU-hours(baseline);
  * with equal GPU counts it is ~0 by construction, and the gain shows as latency and
  * preemptions instead (see docs/validation.md).
@@ -41,8 +42,8 @@ typedef struct cmp_result {
 	double alpha;                    /* simulated share of requests in pool 0 */
 	double alpha_work;               /* short share of baseline capacity */
 	double mu_short_rps_gpu;         /* short pool on the short mix, per GPU */
-	double mu_long_rps_gpu;          /* last pool on the short mix, per GPU */
-	double mu_long_long_rps_gpu;     /* last pool on the long mix (-1: no long requests) */
+	double mu_long_rps_gpu;          /* baseline pool on the short mix, per GPU */
+	double mu_long_long_rps_gpu;     /* baseline pool on the long mix (-1: none) */
 	double rho;
 	double saving_closed;            /* alpha (1 - 1/rho) */
 	double saving_closed_work;       /* alpha_work (1 - 1/rho) */

@@ -27,7 +27,7 @@
 struct sqlite3;
 
 /* Schema version written to PRAGMA user_version. */
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 /* How long a write waits for another writer before failing with "locked". */
 #define DB_BUSY_TIMEOUT_MS 5000
 
@@ -86,5 +86,36 @@ int db_query_int64(db *d, const char *sql, int64_t *out, fs_err *err);
 struct sqlite3 *db_sqlite(db *d);
 /* The path the handle was opened with (owned by d), for error messages. */
 const char *db_path(const db *d);
+
+/* --- Sweeps (reports/sweep.h) -------------------------------------------------- */
+
+/* Group several writes into one transaction: db_begin takes the write lock
+ * (BEGIN IMMEDIATE, waiting up to the busy timeout); db_write_run inside it becomes a
+ * savepoint of the outer transaction.  db_commit makes everything durable at once;
+ * db_rollback (safe without a transaction) discards it.  Return 0 or -1 with err. */
+int db_begin(db *d, fs_err *err);
+int db_commit(db *d, fs_err *err);
+void db_rollback(db *d);
+
+/* Create a `sweep_defs` row.  grid_json must be valid JSON.  Returns 0 and *sweep_id,
+ * or -1 with err. */
+int db_sweep_create(db *d, const char *scenario, const char *grid_hash, const char *grid_json,
+		    int64_t npoints, int64_t *sweep_id, fs_err *err);
+/* The latest sweep with this hash, or *sweep_id = 0 when there is none.  Returns 0 or
+ * -1 with err. */
+int db_sweep_find(db *d, const char *grid_hash, int64_t *sweep_id, fs_err *err);
+/* Mark done[p] = 1 for every point p < npoints of the sweep that has a `sweeps` row
+ * (the caller zeroes done).  Returns 0 or -1 with err. */
+int db_sweep_done_points(db *d, int64_t sweep_id, unsigned char *done, int64_t npoints,
+			 fs_err *err);
+/* Link run_id (policy) to point `point` of the sweep with the point's values as JSON.
+ * A second row for the same (sweep, point, policy) fails: a point is never stored
+ * twice.  Returns 0 or -1 with err. */
+int db_sweep_link(db *d, int64_t sweep_id, int64_t point, const char *policy, int64_t run_id,
+		  const char *params_json, fs_err *err);
+/* Store n quantiles of a run's metric ("ttft" or "tpot") for pool ("*": fleet) in
+ * `quantiles`; values < 0 (none) are skipped.  Returns 0 or -1 with err. */
+int db_write_quantiles(db *d, int64_t run_id, const char *pool, const char *metric,
+		       const double *q, const double *v, int n, fs_err *err);
 
 #endif

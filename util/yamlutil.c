@@ -8,6 +8,51 @@
 
 #include "util/numparse.h"
 
+/* Walk n as if every alias were replaced by its target, counting nodes; stop (and
+ * fail) once the count passes YU_MAX_NODES or the depth passes YU_MAX_DEPTH, so the
+ * walk itself is bounded even when the expansion is exponential or an alias points at
+ * its own ancestor. */
+static int walk_expanded(struct fy_node *n, int depth, size_t *count)
+{
+	struct fy_node *t;
+	void *it = NULL;
+
+	if (!n)
+		return 0;
+	if (++*count > YU_MAX_NODES || depth > YU_MAX_DEPTH)
+		return -1;
+	if (fy_node_is_alias(n)) {
+		t = fy_node_resolve_alias(n);
+		return t ? walk_expanded(t, depth + 1, count) : 0;
+	}
+	switch (fy_node_get_type(n)) {
+	case FYNT_SEQUENCE:
+		for (struct fy_node *c; (c = fy_node_sequence_iterate(n, &it));)
+			if (walk_expanded(c, depth + 1, count))
+				return -1;
+		return 0;
+	case FYNT_MAPPING:
+		for (struct fy_node_pair *p; (p = fy_node_mapping_iterate(n, &it));)
+			if (walk_expanded(fy_node_pair_key(p), depth + 1, count) ||
+			    walk_expanded(fy_node_pair_value(p), depth + 1, count))
+				return -1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int expansion_ok(const char *name, struct fy_document *doc, fs_err *err)
+{
+	size_t count = 0;
+
+	if (walk_expanded(fy_document_root(doc), 0, &count))
+		return fs_fail(err, FS_EXIT_INPUT,
+			       "%s: YAML too large or too deeply nested once aliases are expanded "
+			       "(limits: %u nodes, depth %u)", name, YU_MAX_NODES, YU_MAX_DEPTH);
+	return 0;
+}
+
 /* Parse buf with errors collected rather than printed, so the command layer prints
  * them in our FILE:LINE:COL format.  If owned, buf was malloc()ed and the document
  * takes it (libfyaml keeps pointers into its input); it is freed on failure too. */
@@ -32,7 +77,9 @@ static int build_doc(const char *name, char *buf, size_t len, int owned,
 	}
 	fy_diag_set_collect_errors(diag, true);
 	memset(&pcfg, 0, sizeof pcfg);
-	pcfg.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT;
+	/* Not FYPCF_RESOLVE_DOCUMENT: aliases are resolved below, after bounding what
+	 * their expansion would produce (a "billion laughs" file is a few hundred bytes). */
+	pcfg.flags = FYPCF_QUIET;
 	pcfg.diag = diag;
 	doc = owned ? fy_document_build_from_malloc_string(&pcfg, buf, len)
 		    : fy_document_build_from_string(&pcfg, buf, len);
@@ -43,10 +90,24 @@ static int build_doc(const char *name, char *buf, size_t len, int owned,
 				de->line + 1, de->column + 1, de->msg ? de->msg : "invalid YAML");
 		else
 			fs_fail(err, FS_EXIT_INPUT, "%s: invalid YAML", name);
+		/* A malloc()ed input belongs to libfyaml from the call on, even when the
+		 * parse fails: its diagnostics still point into it, and it frees it. */
 		if (doc)
 			fy_document_destroy(doc);
-		else if (owned)
-			free(buf);
+		fy_diag_destroy(diag);
+		return -1;
+	}
+	if (expansion_ok(name, doc, err) || fy_document_resolve(doc) || fy_diag_got_error(diag)) {
+		if (!err || !err->status) {
+			de = fy_diag_errors_iterate(diag, &it);
+			if (de)
+				fs_fail(err, FS_EXIT_INPUT, "%s:%d:%d: YAML error: %s", name, de->line + 1,
+					de->column + 1, de->msg ? de->msg : "cannot resolve aliases");
+			else
+				fs_fail(err, FS_EXIT_INPUT, "%s: cannot resolve YAML aliases or merge keys",
+					name);
+		}
+		fy_document_destroy(doc);
 		fy_diag_destroy(diag);
 		return -1;
 	}
@@ -200,7 +261,8 @@ int yu_i64(const char *file, struct fy_node *n, int64_t *out, fs_err *err)
 	if (np_i64(s, len, out) == 0)
 		return 0;
 	/* Accept 1e6 or 65536.0 when they are exact integers. */
-	if (np_double(s, len, &d) == 0 && d == (double)(int64_t)d && d < 9.2e18 && d > -9.2e18) {
+	/* Range first: casting an out-of-range double to int64_t is undefined. */
+	if (np_double(s, len, &d) == 0 && d < 9.2e18 && d > -9.2e18 && d == (double)(int64_t)d) {
 		*out = (int64_t)d;
 		return 0;
 	}
@@ -365,25 +427,13 @@ static struct fy_node_pair *get_pair(struct fy_node *n, const char *key, size_t 
 	return NULL;
 }
 
-int yu_set_path(struct fy_document *doc, const char *assignment, fs_err *err)
+/* Walk path components and attach vnode; returns 0 once attached, -1 otherwise (the
+ * caller still owns vnode then). */
+static int attach_set(struct fy_document *doc, const char *assignment, size_t plen,
+		      struct fy_node *vnode, fs_err *err)
 {
-	const char *eq = strchr(assignment, '=');
-	const char *path = assignment, *comp, *val;
-	struct fy_node *cur, *vnode;
-	size_t plen;
-
-	if (!eq || eq == assignment)
-		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': expected key.path=value", assignment);
-	plen = (size_t)(eq - assignment);
-	val = eq + 1;
-	cur = fy_document_root(doc);
-	if (!cur)
-		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': document is empty", assignment);
-	vnode = fy_node_build_from_string(doc, *val ? val : "''", FY_NT);
-	if (!vnode)
-		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': value is not valid YAML", assignment);
-	fy_document_register_meta(doc, free_meta, NULL);
-	mark_set(vnode, assignment, plen);
+	const char *path = assignment, *comp;
+	struct fy_node *cur = fy_document_root(doc);
 
 	comp = path;
 	while (comp < path + plen) {
@@ -444,4 +494,27 @@ bad_path:
 	return fs_fail(err, FS_EXIT_INPUT, "--set '%s': malformed key path", assignment);
 fail:
 	return fs_fail(err, FS_EXIT_RUNTIME, "--set '%s': could not update the document", assignment);
+}
+
+int yu_set_path(struct fy_document *doc, const char *assignment, fs_err *err)
+{
+	const char *eq = strchr(assignment, '=');
+	struct fy_node *vnode;
+	size_t plen;
+
+	if (!eq || eq == assignment)
+		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': expected key.path=value", assignment);
+	plen = (size_t)(eq - assignment);
+	if (!fy_document_root(doc))
+		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': document is empty", assignment);
+	vnode = fy_node_build_from_string(doc, eq[1] ? eq + 1 : "''", FY_NT);
+	if (!vnode)
+		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': value is not valid YAML", assignment);
+	fy_document_register_meta(doc, free_meta, NULL);
+	mark_set(vnode, assignment, plen);
+	if (attach_set(doc, assignment, plen, vnode, err)) {
+		fy_node_free(vnode);
+		return -1;
+	}
+	return 0;
 }

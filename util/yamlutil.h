@@ -18,6 +18,10 @@
 
 /* Largest YAML file we accept; scenario and spec files are a few KiB. */
 #define YU_MAX_FILE_BYTES (16u << 20)
+/* Most nodes a document may hold once its aliases are expanded, and deepest nesting:
+ * bounds the memory a small hostile file ("billion laughs") can make us use. */
+#define YU_MAX_NODES 1000000u
+#define YU_MAX_DEPTH 256u
 
 /* Parse path into a new document owned by the caller (fy_document_destroy).
  * Refuses directories, FIFOs, missing and oversized files, and syntax errors, each

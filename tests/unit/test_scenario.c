@@ -115,8 +115,9 @@ static void test_errors(void)
 	memcpy(strstr(buf, "model: llama-3.1-8b"), "model: llama-9-99b ", 19);
 	expect_error(buf, "bad.yaml:4:8: unknown model 'llama-9-99b");
 	snprintf(buf, sizeof buf, "%s", base);
-	memcpy(strstr(buf, "name: dual"), "name: single", 12);
-	expect_error(buf, "duplicate policy name 'single'");
+	memcpy(strstr(buf, "name: dual"), "name: sing", 10);
+	memcpy(strstr(buf, "name: single"), "name: sing  ", 12);
+	expect_error(buf, "duplicate policy name 'sing'");
 	expect_error("name: t\nmodel: llama-3.1-8b\npolicies: []\n", "scenario needs a workload");
 	expect_error("name: [unclosed\n", "bad.yaml:");
 }
