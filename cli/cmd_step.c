@@ -12,13 +12,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fleetsim step --gpu G --model M [--tp N] [--precision P] [--kv-cache-dtype D]\n"
-		"                     --prefill T --batch B --context C [--json]\n\n"
-		"Predicted step times: prefill_s is one step prefilling a single T-token prompt\n"
-		"(no cached prefix); decode_step_s is one step decoding one token for each of B\n"
-		"sequences that have C tokens of context.\n\n"
+		"                     --prefill T [--prefill-batch N] --batch B --context C [--json]\n\n"
+		"Predicted step times: prefill_s is one step prefilling N prompts of T tokens\n"
+		"each (default N=1; no cached prefix); decode_step_s is one step decoding one\n"
+		"token for each of B sequences that have C tokens of context.\n\n"
 		"  --gpu G        catalog GPU or GPU YAML file (e.g. a calibrate --out file)\n"
 		"  --model M      catalog model or config.json path\n"
 		"  --tp N         tensor_parallel_size (default 1)\n"
+		"  --prefill-batch N  prompts of T tokens prefilled together in the one step\n"
 		"  --precision P  weights: bf16, fp8, nvfp4 (default bf16)\n"
 		"  --kv-cache-dtype D  bf16, fp8, nvfp4 (default bf16)\n"
 		"  --json         one JSON object on stdout\n");
@@ -31,11 +32,12 @@ int cmd_step(int argc, char **argv)
 		{"tp", required_argument, NULL, 't'}, {"precision", required_argument, NULL, 'p'},
 		{"kv-cache-dtype", required_argument, NULL, 'k'},
 		{"prefill", required_argument, NULL, 'P'}, {"batch", required_argument, NULL, 'B'},
+		{"prefill-batch", required_argument, NULL, 'N'},
 		{"context", required_argument, NULL, 'C'},
 		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	const char *gpu_name = NULL, *model_name = NULL;
-	int json = 0, c, prefill = -1, batch = -1, context = -1;
+	int json = 0, c, prefill = -1, batch = -1, context = -1, nprefill = 1;
 	mem_config cfg;
 	gpu_spec g;
 	llm_spec m;
@@ -67,6 +69,11 @@ int cmd_step(int argc, char **argv)
 			if (cli_parse_int(optarg, &prefill) || prefill <= 0)
 				return cli_usage_error("step: --prefill must be a positive integer, got '%s'", optarg);
 			break;
+		case 'N':
+			if (cli_parse_int(optarg, &nprefill) || nprefill <= 0)
+				return cli_usage_error("step: --prefill-batch must be a positive integer, got '%s'",
+						       optarg);
+			break;
 		case 'B':
 			if (cli_parse_int(optarg, &batch) || batch <= 0)
 				return cli_usage_error("step: --batch must be a positive integer, got '%s'", optarg);
@@ -89,7 +96,8 @@ int cmd_step(int argc, char **argv)
 	if (gpu_lookup(gpu_name, &g, &err) || llm_lookup(model_name, &m, &err) ||
 	    gpu_check_kv_dtype(&g, cfg.kv, &err) || perf_init(&pm, &g, &m, &cfg, &err))
 		return cli_report(&err);
-	perf_batch_add_prefill(&pb, 0, prefill);
+	for (int i = 0; i < nprefill; i++)
+		perf_batch_add_prefill(&pb, 0, prefill);
 	for (int i = 0; i < batch; i++)
 		perf_batch_add_decode(&db, context);
 	ps = perf_step_s(&pm, &pb);
@@ -103,6 +111,7 @@ int cmd_step(int argc, char **argv)
 		cJSON_AddStringToObject(o, "precision", prec_name(cfg.weights));
 		cJSON_AddStringToObject(o, "kv_cache_dtype", prec_name(cfg.kv));
 		cJSON_AddNumberToObject(o, "prefill_tokens", prefill);
+		cJSON_AddNumberToObject(o, "prefill_batch", nprefill);
 		cJSON_AddNumberToObject(o, "prefill_s", ps);
 		cJSON_AddNumberToObject(o, "batch", batch);
 		cJSON_AddNumberToObject(o, "context", context);
@@ -112,7 +121,10 @@ int cmd_step(int argc, char **argv)
 	}
 	printf("%s on %d x %s, %s weights, %s KV\n", m.name, cfg.tp, g.display, prec_name(cfg.weights),
 	       prec_name(cfg.kv));
-	printf("  prefill of %d tokens:            %.4f s\n", prefill, ps);
+	if (nprefill == 1)
+		printf("  prefill of %d tokens:            %.4f s\n", prefill, ps);
+	else
+		printf("  prefill of %d x %d tokens:       %.4f s\n", nprefill, prefill, ps);
 	printf("  decode step, %d seqs at ctx %d:  %.4f s (%.0f tokens/s)\n", batch, context, ds, batch / ds);
 	return ferror(stdout) ? FS_EXIT_RUNTIME : 0;
 }

@@ -65,6 +65,7 @@ static int build_doc(const char *name, char *buf, size_t len, int owned,
 	struct fy_document *doc;
 	struct fy_diag_error *de;
 	void *it = NULL;
+	int bad;
 
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
@@ -97,16 +98,17 @@ static int build_doc(const char *name, char *buf, size_t len, int owned,
 		fy_diag_destroy(diag);
 		return -1;
 	}
-	if (expansion_ok(name, doc, err) || fy_document_resolve(doc) || fy_diag_got_error(diag)) {
-		if (!err || !err->status) {
-			de = fy_diag_errors_iterate(diag, &it);
-			if (de)
-				fs_fail(err, FS_EXIT_INPUT, "%s:%d:%d: YAML error: %s", name, de->line + 1,
-					de->column + 1, de->msg ? de->msg : "cannot resolve aliases");
-			else
-				fs_fail(err, FS_EXIT_INPUT, "%s: cannot resolve YAML aliases or merge keys",
-					name);
-		}
+	bad = expansion_ok(name, doc, err);
+	if (!bad && (fy_document_resolve(doc) || fy_diag_got_error(diag))) {
+		bad = -1;
+		de = fy_diag_errors_iterate(diag, &it);
+		if (de)
+			fs_fail(err, FS_EXIT_INPUT, "%s:%d:%d: YAML error: %s", name, de->line + 1,
+				de->column + 1, de->msg ? de->msg : "cannot resolve aliases");
+		else
+			fs_fail(err, FS_EXIT_INPUT, "%s: cannot resolve YAML aliases or merge keys", name);
+	}
+	if (bad) {
 		fy_document_destroy(doc);
 		fy_diag_destroy(diag);
 		return -1;
