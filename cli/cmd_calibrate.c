@@ -148,7 +148,7 @@ int cmd_calibrate(int argc, char **argv)
 		cJSON_AddNumberToObject(o, "compute_eff", res.gpu.compute_eff);
 		cJSON_AddNumberToObject(o, "mem_eff", res.gpu.mem_eff);
 		cJSON_AddNumberToObject(o, "step_overhead_s", res.gpu.step_overhead_s);
-		cJSON_AddNumberToObject(o, "prefill_seq_s", res.gpu.prefill_seq_s);
+		cJSON_AddNumberToObject(o, "prefill_seq_tokens", res.gpu.prefill_seq_tokens);
 		cJSON_AddNumberToObject(o, "link_latency_s", res.gpu.link_latency_s);
 		err_json(o, "train", &res.train);
 		err_json(o, "holdout", &res.holdout);
@@ -163,7 +163,7 @@ int cmd_calibrate(int argc, char **argv)
 		       res.gpu.compute_eff, res.gpu.mem_eff, res.gpu.step_overhead_s * 1e3,
 		       res.gpu.link_latency_s * 1e6,
 		       res.gpu.link_latency_s == g.link_latency_s ? " (kept: one TP size)" : "", res.gpu.link_eff, res.gpu.attn_eff);
-		printf("  prefill_seq_ms    %.3f\n", res.gpu.prefill_seq_s * 1e3);
+		printf("  prefill_seq_tokens %.2f\n", res.gpu.prefill_seq_tokens);
 		printf("  fit (%zu rows):      prefill MAPE %5.2f %% worst %5.2f %% | decode MAPE %5.2f %% worst %5.2f %%\n",
 		       res.train.rows, 100 * res.train.mape_prefill, 100 * res.train.worst_prefill,
 		       100 * res.train.mape_decode, 100 * res.train.worst_decode);

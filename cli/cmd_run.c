@@ -115,14 +115,14 @@ static void compare_all(const scenario *sc, const runner_result *po, cmp_result 
 
 static void print_cmp(const char *name, const char *base, const cmp_result *c)
 {
-	char pr[32];
+	char pr[64];
 
 	if (c->ppr_base <= 0 && c->ppr_dual <= 0)
 		snprintf(pr, sizeof pr, "%s", "none in either");
 	else if (c->preempt_ratio < 0)
-		snprintf(pr, sizeof pr, "%s", "none in dual");
+		snprintf(pr, sizeof pr, "%.4f/request -> none", c->ppr_base);
 	else
-		snprintf(pr, sizeof pr, "%.2fx fewer", c->preempt_ratio);
+		snprintf(pr, sizeof pr, "%.4f -> %.4f/request", c->ppr_base, c->ppr_dual);
 	printf("%s vs %s: alpha %.3f, rho %.2f (%.3f vs %.3f req/s/GPU) -> closed-form saving %.1f%% "
 	       "(work-weighted %.1f%%, %.1f GPUs for the baseline's capacity); simulated GPU-hours saving "
 	       "%.1f%%, busy-GPU saving %.1f%%; preemptions %s; P99 TTFT %+.1f%%, short-request P99 TTFT "
@@ -144,6 +144,7 @@ static cJSON *cmp_json(const char *base, const cmp_result *c)
 	cJSON_AddNumberToObject(o, "rho", c->rho);
 	cJSON_AddNumberToObject(o, "mu_short_rps_per_gpu", c->mu_short_rps_gpu);
 	cJSON_AddNumberToObject(o, "mu_long_rps_per_gpu", c->mu_long_rps_gpu);
+	cJSON_AddNumberToObject(o, "mu_long_on_long_rps_per_gpu", c->mu_long_long_rps_gpu);
 	cJSON_AddNumberToObject(o, "saving_closed_form", c->saving_closed);
 	cJSON_AddNumberToObject(o, "saving_closed_form_work", c->saving_closed_work);
 	cJSON_AddNumberToObject(o, "gpus_closed_form", c->gpus_closed);

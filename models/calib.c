@@ -290,7 +290,7 @@ static void apply(gpu_spec *g, const gsl_vector *x)
 	g->mem_eff = logistic(gsl_vector_get(x, 1));
 	g->step_overhead_s = 1e-3 * exp(gsl_vector_get(x, 2));
 	g->attn_eff = logistic(gsl_vector_get(x, 3));
-	g->prefill_seq_s = 1e-3 * exp(gsl_vector_get(x, 4));
+	g->prefill_seq_tokens = exp(gsl_vector_get(x, 4));
 	if (x->size > 5) {
 		g->link_latency_s = 1e-6 * exp(gsl_vector_get(x, 5));
 		g->link_eff = logistic(gsl_vector_get(x, 6));
@@ -412,7 +412,7 @@ int calib_fit(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_
 	gsl_vector_set(x0, 1, logit(0.6));
 	gsl_vector_set(x0, 2, log(10.0));
 	gsl_vector_set(x0, 3, logit(0.5));
-	gsl_vector_set(x0, 4, log(1.0)); /* 1 ms per prompt */
+	gsl_vector_set(x0, 4, log(16.0)); /* 16 tokens per prompt */
 	if (ctx.npar > 5) {
 		gsl_vector_set(x0, 5, log(2.0)); /* 2 us per ring step */
 		gsl_vector_set(x0, 6, logit(0.7));
@@ -478,7 +478,7 @@ int calib_write_gpu_yaml(const char *path, const gpu_spec *g, const char *header
 	fprintf(f, "link_latency_us: %.17g\n", g->link_latency_s * 1e6);
 	fprintf(f, "link_eff: %.17g\n", g->link_eff);
 	fprintf(f, "attn_eff: %.17g\n", g->attn_eff);
-	fprintf(f, "prefill_seq_ms: %.17g\n", g->prefill_seq_s * 1e3);
+	fprintf(f, "prefill_seq_tokens: %.17g\n", g->prefill_seq_tokens);
 	if (fclose(f) != 0)
 		return fs_fail(err, FS_EXIT_RUNTIME, "%s: write failed: %s", path, strerror(errno));
 	return 0;

@@ -42,8 +42,9 @@ static const gpu_spec catalog[] = {
 		.price_per_hour = 1.79,       /* Lambda on-demand A100 80GB SXM, 2025 */
 		/* Fitted: fleetsim calibrate splitwise_perf_a100.csv --gpu a100
 		 * --model llama-2-70b (TP 2/4/8, every 4th configuration held out). */
-		.compute_eff = 0.6616, .mem_eff = 0.7756, .step_overhead_s = 0.013033,
-		.link_latency_s = 9.561e-6, .link_eff = 0.3216, .attn_eff = 0.4384,
+		.compute_eff = 0.7667, .mem_eff = 0.7573, .step_overhead_s = 0.011674,
+		.link_latency_s = 10.098e-6, .link_eff = 0.3290, .attn_eff = 0.1239,
+		.prefill_seq_tokens = 72.16,
 		.calib_source = "fitted: Splitwise Llama-2-70B A100 rows",
 	},
 	{
@@ -57,11 +58,12 @@ static const gpu_spec catalog[] = {
 		.power_w = 700,               /* H100 SXM TDP 700 W */
 		.price_per_hour = 2.99,       /* Lambda on-demand H100 SXM, 2025 */
 		/* Fitted on the BLOOM-176B H100 rows (TP 8 only, so the link figures stay
-		 * at the defaults 2 us / 0.7).  attn_eff is NOT the fit's 0.044: BLOOM's
+		 * at the defaults 2 us / 0.7).  attn_eff is NOT the fit's 0.030: BLOOM's
 		 * ALiBi attention ran without FlashAttention; vLLM's kernels are taken to
-		 * keep A100's attention/GEMM ratio, 0.4384 / 0.6616 = 0.663. */
-		.compute_eff = 0.3819, .mem_eff = 0.4072, .step_overhead_s = 0.0,
-		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.2531,
+		 * keep A100's attention/GEMM ratio, 0.1239 / 0.7667 = 0.1616. */
+		.compute_eff = 0.4605, .mem_eff = 0.4101, .step_overhead_s = 0.0,
+		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.0744,
+		.prefill_seq_tokens = 99.51,
 		.calib_source = "fitted: Splitwise BLOOM-176B H100 rows",
 	},
 	{
@@ -75,8 +77,9 @@ static const gpu_spec catalog[] = {
 		.power_w = 700,               /* H200 SXM TDP 700 W */
 		.price_per_hour = 3.79,       /* typical on-demand H200, 2025 */
 		/* Same die as H100: H100's fitted efficiencies. */
-		.compute_eff = 0.3819, .mem_eff = 0.4072, .step_overhead_s = 0.0,
-		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.2531,
+		.compute_eff = 0.4605, .mem_eff = 0.4101, .step_overhead_s = 0.0,
+		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.0744,
+		.prefill_seq_tokens = 99.51, /* fitted jointly with compute_eff */
 		.calib_source = "derived: H100 fit (same Hopper die)",
 	},
 	{
@@ -90,8 +93,9 @@ static const gpu_spec catalog[] = {
 		.power_w = 1000,              /* HGX B200 1000 W */
 		.price_per_hour = 4.99,       /* Lambda on-demand B200, 2025 */
 		/* No measurements: nearest measured generation (H100). */
-		.compute_eff = 0.3819, .mem_eff = 0.4072, .step_overhead_s = 0.0,
-		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.2531,
+		.compute_eff = 0.4605, .mem_eff = 0.4101, .step_overhead_s = 0.0,
+		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.0744,
+		.prefill_seq_tokens = 99.51, /* fitted jointly with compute_eff */
 		.calib_source = "derived: H100 fit (nearest measured generation)",
 	},
 	{
@@ -105,8 +109,9 @@ static const gpu_spec catalog[] = {
 		.power_w = 750,               /* MI300X TBP 750 W */
 		.price_per_hour = 2.49,       /* typical on-demand MI300X, 2025 */
 		/* No measurements: H100's efficiencies (same-era data-centre part). */
-		.compute_eff = 0.3819, .mem_eff = 0.4072, .step_overhead_s = 0.0,
-		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.2531,
+		.compute_eff = 0.4605, .mem_eff = 0.4101, .step_overhead_s = 0.0,
+		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.0744,
+		.prefill_seq_tokens = 99.51, /* fitted jointly with compute_eff */
 		.calib_source = "derived: H100 fit (same era, no measurements)",
 	},
 };
@@ -185,7 +190,7 @@ static const struct {
 	{"link_latency_us", offsetof(gpu_spec, link_latency_s), 1e-6, 0, 1e6},
 	{"link_eff", offsetof(gpu_spec, link_eff), 1.0, 1e-4, 1.0},
 	{"attn_eff", offsetof(gpu_spec, attn_eff), 1.0, 0, 1.0},
-	{"prefill_seq_ms", offsetof(gpu_spec, prefill_seq_s), 1e-3, 0, 1e5},
+	{"prefill_seq_tokens", offsetof(gpu_spec, prefill_seq_tokens), 1.0, 0, 1e6},
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -196,7 +201,7 @@ int gpu_load_file(const char *path, gpu_spec *out, fs_err *err)
 		"name", "display", "base", "calib_source", "hbm_gib", "mem_bw_tbps",
 		"bf16_tflops", "fp8_tflops", "fp4_tflops", "link_gbps", "power_w",
 		"price_per_hour", "compute_eff", "mem_eff", "step_overhead_ms",
-		"link_latency_us", "link_eff", "attn_eff", "prefill_seq_ms", NULL,
+		"link_latency_us", "link_eff", "attn_eff", "prefill_seq_tokens", NULL,
 	};
 	struct fy_document *doc = NULL;
 	struct fy_node *root, *n;
@@ -242,7 +247,7 @@ int gpu_load_file(const char *path, gpu_spec *out, fs_err *err)
 			    !strcmp(fields[i].key, "compute_eff") || !strcmp(fields[i].key, "mem_eff") ||
 			    !strcmp(fields[i].key, "step_overhead_ms") || !strcmp(fields[i].key, "link_latency_us") ||
 			    !strcmp(fields[i].key, "link_eff") || !strcmp(fields[i].key, "attn_eff") ||
-			    !strcmp(fields[i].key, "prefill_seq_ms"))
+			    !strcmp(fields[i].key, "prefill_seq_tokens"))
 				have[i] = 1;
 	}
 

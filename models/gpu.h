@@ -34,10 +34,9 @@ typedef struct gpu_spec {
 	char calib_source[128]; /* where the efficiencies come from */
 	double attn_eff;        /* fraction of dense peak reached by attention's
 				 * score/value products; 0 = same as compute_eff */
-	double prefill_seq_s;   /* seconds of one GPU's work per prompt sequence
-				 * prefilled in a step, on top of its tokens' roofline
-				 * cost; split across tp shards (models/perf.h).
-				 * 0 = none (not fitted) */
+	double prefill_seq_tokens; /* each prompt sequence prefilled in a step costs
+				 * the GEMM time of this many extra tokens, on top of
+				 * its own tokens (models/perf.h); 0 = none (not fitted) */
 } gpu_spec;
 
 /* Look name up in the built-in catalog (case-insensitive, aliases like "h100-sxm",

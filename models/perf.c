@@ -19,12 +19,13 @@
  *   tokens x hidden x 2 B, ring traffic 2 (tp-1)/tp of that per GPU over
  *   link_bw x link_eff, plus the ring's 2 (tp-1) steps of link_latency_s each per
  *   all-reduce (alpha-beta model).
- * - Per prompt sequence: prefill_seq_s of one GPU's work, split across the tp shards
- *   (it scales like attention heads), added outside the roofline max.  The Splitwise
- *   A100/H100 rows need it: B prompts of 512 tokens take 1.2-2x as long as one prompt
- *   of B x 512 tokens, which no function of the total token count can produce; a
- *   per-sequence cost independent of the prompt's length is what a prefill path that
- *   pads or launches attention / KV-cache writes per request costs.
+ * - Per prompt sequence: the GEMM time of prefill_seq_tokens extra tokens (so it
+ *   scales with model size, precision rate and 1/tp), added outside the roofline
+ *   max.  The Splitwise A100/H100 rows need it: B prompts of 512 tokens take 1.2-2x
+ *   as long as one prompt of B x 512 tokens, which no function of the total token
+ *   count can produce.  A cost per request that does not depend on its length is what
+ *   a prefill path pays that pads each prompt (to a tile / block multiple) or runs
+ *   per-request kernels (attention, KV-cache writes, the last-token lm_head).
  */
 static int perf_check(const gpu_spec *g, const llm_spec *m, const mem_config *c, fs_err *err)
 {
@@ -36,7 +37,7 @@ static int perf_check(const gpu_spec *g, const llm_spec *m, const mem_config *c,
 	if (!(g->compute_eff > 0 && g->compute_eff <= 1 && g->mem_eff > 0 && g->mem_eff <= 1))
 		return fs_fail(err, FS_EXIT_INPUT, "GPU '%s': compute_eff and mem_eff must be in (0, 1]",
 			       g->name);
-	if (!(g->flops_bf16 > 0 && g->mem_bw > 0) || g->step_overhead_s < 0 || g->prefill_seq_s < 0)
+	if (!(g->flops_bf16 > 0 && g->mem_bw > 0) || g->step_overhead_s < 0 || g->prefill_seq_tokens < 0)
 		return fs_fail(err, FS_EXIT_INPUT, "GPU '%s': needs bf16 FLOPS and bandwidth > 0", g->name);
 	if (c->tp > 1 && !(g->link_bw > 0 && g->link_eff > 0))
 		return fs_fail(err, FS_EXIT_INPUT, "GPU '%s': TP %d needs link bandwidth and link_eff > 0",
@@ -83,7 +84,7 @@ int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_con
 		p->ar_fixed_s = 0;
 	}
 	p->overhead_s = g->step_overhead_s;
-	p->prefill_seq_s = g->prefill_seq_s / tp;
+	p->prefill_seq_s = g->prefill_seq_tokens * p->flops_per_token * p->s_per_flop;
 	return 0;
 }
 

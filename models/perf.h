@@ -7,8 +7,8 @@
  * 2 x active params x batch tokens plus attention (4 x layers x heads x head_dim per
  * (query token, context token) pair); bytes are the weights once per step, the KV read
  * for every sequence's context and the KV written.  Each sequence that prefills in
- * the step adds a fixed cost, gpu_spec.prefill_seq_s / tp (per-request prefill work
- * that does not shrink with the prompt: see perf.c and docs/models.md).
+ * the step adds the GEMM time of gpu_spec.prefill_seq_tokens tokens (per-request
+ * prefill work that does not shrink with the prompt: see perf.c, docs/models.md).
  *
  * The struct is public because the replica engine evaluates it on every step; build
  * it with perf_init and treat the fields as read-only.
@@ -34,7 +34,8 @@ typedef struct perf_model {
 	double ar_fixed_s;          /* all-reduce latency per step */
 	double overhead_s;          /* fixed per step */
 	double prefill_seq_s;       /* per prompt sequence (or chunk) in a step:
-				     * gpu_spec.prefill_seq_s / tp */
+				     * gpu_spec.prefill_seq_tokens x flops_per_token
+				     * x s_per_flop */
 } perf_model;
 
 /* One step's batch, aggregated over the scheduled sequences. */

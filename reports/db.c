@@ -121,23 +121,51 @@ static const char schema_fixed[] =
 	" waiting INTEGER NOT NULL,"
 	" kv_usage REAL);"
 	"CREATE INDEX IF NOT EXISTS timeseries_run ON timeseries(run_id);"
+	"CREATE TABLE IF NOT EXISTS sweep_defs ("
+	" sweep_id INTEGER PRIMARY KEY,"
+	" scenario TEXT NOT NULL,"
+	" grid_hash TEXT NOT NULL,"
+	" grid TEXT NOT NULL CHECK (json_valid(grid)),"
+	" points INTEGER NOT NULL,"
+	" created_at TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS sweep_defs_hash ON sweep_defs(grid_hash);"
 	"CREATE TABLE IF NOT EXISTS sweeps ("
-	" sweep_id INTEGER NOT NULL,"
+	" sweep_id INTEGER NOT NULL REFERENCES sweep_defs(sweep_id),"
+	" point INTEGER NOT NULL,"
+	" policy TEXT NOT NULL,"
 	" run_id INTEGER NOT NULL REFERENCES runs(run_id),"
 	" params TEXT NOT NULL CHECK (json_valid(params)),"
-	" PRIMARY KEY (sweep_id, run_id));"
+	" PRIMARY KEY (sweep_id, run_id),"
+	" UNIQUE (sweep_id, point, policy));"
+	"CREATE TABLE IF NOT EXISTS quantiles ("
+	" run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+	" pool TEXT NOT NULL,"
+	" metric TEXT NOT NULL CHECK (metric = 'ttft' OR metric = 'tpot'),"
+	" q REAL NOT NULL,"
+	" value_s REAL NOT NULL,"
+	" PRIMARY KEY (run_id, pool, metric, q));"
+	/* One row per simulation `fleetsim plan` ran (docs/database.md, docs/planning.md). */
 	"CREATE TABLE IF NOT EXISTS plans ("
 	" plan_id INTEGER NOT NULL,"
 	" run_id INTEGER REFERENCES runs(run_id),"
-	" created_at TEXT,"
-	" candidate TEXT,"
-	" gpu TEXT,"
-	" precision TEXT,"
-	" policy TEXT,"
-	" gpus INTEGER,"
+	" created_at TEXT NOT NULL,"
+	" option TEXT NOT NULL,"
+	" gpu TEXT NOT NULL,"
+	" precision TEXT NOT NULL,"
+	" policy TEXT NOT NULL,"
+	" phase TEXT NOT NULL,"
+	" load_scale REAL NOT NULL,"
+	" seed INTEGER NOT NULL,"
+	" replicas INTEGER NOT NULL,"
+	" gpus INTEGER NOT NULL,"
+	" threshold INTEGER,"
+	" verdict TEXT NOT NULL CHECK (verdict = 'pass' OR verdict = 'fail'),"
+	" reason TEXT,"
+	" ttft_p99_s REAL,"
+	" tpot_p99_s REAL,"
+	" rejection_rate REAL,"
 	" gpu_hours REAL,"
-	" meets_slo INTEGER,"
-	" params TEXT CHECK (params IS NULL OR json_valid(params)));"
+	" params TEXT NOT NULL CHECK (json_valid(params)));"
 	"CREATE INDEX IF NOT EXISTS plans_plan ON plans(plan_id);";
 
 static int sql_fail(db *d, fs_err *err, const char *what)
@@ -210,6 +238,20 @@ static int create_schema(db *d, fs_err *err)
 				d->path);
 			goto fail;
 		}
+	}
+	if (ver == 1) {
+		/* Version 1 had a `sweeps` table no release wrote to; version 2 gives it the
+		 * point index and policy.  Refuse rather than drop rows someone put there. */
+		int64_t nsw;
+		if (query_i64(d, "SELECT count(*) FROM sweeps", &nsw, "upgrading the schema", err))
+			goto fail;
+		if (nsw > 0) {
+			fs_fail(err, FS_EXIT_INPUT, "%s: cannot upgrade schema version 1: its sweeps table has rows",
+				d->path);
+			goto fail;
+		}
+		if (exec(d, "DROP TABLE sweeps", "upgrading the schema", err))
+			goto fail;
 	}
 	if (ver < DB_SCHEMA_VERSION) {
 		if (exec(d, schema_fixed, "creating the schema", err))
@@ -532,7 +574,7 @@ int db_write_run(db *d, const db_run_info *info, const metrics_summary *pools, i
 		 const mx_request *reqs, size_t nreqs, int64_t *run_id, fs_err *err)
 {
 	int64_t rid = 0;
-	int nnames = 0;
+	int nnames = 0, nested;
 
 	if (!info || !info->scenario || !info->policy || npools < 0 || (npools > 0 && !pools) ||
 	    (nts > 0 && !ts) || (nreqs > 0 && !reqs))
@@ -549,9 +591,12 @@ int db_write_run(db *d, const db_run_info *info, const metrics_summary *pools, i
 			return fs_fail(err, FS_EXIT_INPUT, "%s: run parameters are not valid JSON", d->path);
 	}
 
-	/* IMMEDIATE takes the write lock now (waiting up to the busy timeout) rather than
-	 * failing half-way when a concurrent writer got there first. */
-	if (exec(d, "BEGIN IMMEDIATE", "starting the run's transaction", err))
+	/* Inside a caller's transaction (db_begin) the run is a savepoint of it.
+	 * Otherwise IMMEDIATE takes the write lock now (waiting up to the busy timeout)
+	 * rather than failing half-way when a concurrent writer got there first. */
+	nested = !sqlite3_get_autocommit(d->h);
+	if (exec(d, nested ? "SAVEPOINT fs_run" : "BEGIN IMMEDIATE", "starting the run's transaction",
+		 err))
 		return -1;
 	if (write_run_row(d, info, &rid, err))
 		goto fail;
@@ -593,13 +638,15 @@ int db_write_run(db *d, const db_run_info *info, const metrics_summary *pools, i
 			goto fail;
 	}
 
-	if (exec(d, "COMMIT", "committing the run", err))
+	if (exec(d, nested ? "RELEASE fs_run" : "COMMIT", "committing the run", err))
 		goto fail;
 	if (run_id)
 		*run_id = rid;
 	return 0;
 fail:
-	if (!sqlite3_get_autocommit(d->h))
+	if (nested)
+		sqlite3_exec(d->h, "ROLLBACK TO fs_run; RELEASE fs_run", NULL, NULL, NULL);
+	else if (!sqlite3_get_autocommit(d->h))
 		sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
@@ -640,4 +687,217 @@ int db_query_double(db *d, const char *sql, double *out, fs_err *err)
 		sql_fail(d, err, what);
 	sqlite3_finalize(st);
 	return -1;
+}
+
+int db_begin(db *d, fs_err *err)
+{
+	return exec(d, "BEGIN IMMEDIATE", "starting a transaction", err);
+}
+
+int db_commit(db *d, fs_err *err)
+{
+	if (exec(d, "COMMIT", "committing", err)) {
+		db_rollback(d);
+		return -1;
+	}
+	return 0;
+}
+
+void db_rollback(db *d)
+{
+	if (d && !sqlite3_get_autocommit(d->h))
+		sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* A one-off statement: these run once per point, cheap next to a simulation. */
+static int stmt(db *d, const char *sql, sqlite3_stmt **st, const char *what, fs_err *err)
+{
+	if (sqlite3_prepare_v2(d->h, sql, -1, st, NULL) != SQLITE_OK)
+		return sql_fail(d, err, what);
+	return 0;
+}
+
+int db_sweep_create(db *d, const char *scenario, const char *grid_hash, const char *grid_json,
+		    int64_t npoints, int64_t *sweep_id, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	char when[32];
+	struct tm tm;
+	time_t t = time(NULL);
+
+	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(when, sizeof when, "1970-01-01T00:00:00Z");
+	if (stmt(d, "INSERT INTO sweep_defs (scenario, grid_hash, grid, points, created_at)"
+		    " VALUES (?1, ?2, json(?3), ?4, ?5)", &st, "creating the sweep", err))
+		return -1;
+	sqlite3_bind_text(st, 1, scenario, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, grid_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, grid_json, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, npoints);
+	sqlite3_bind_text(st, 5, when, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sql_fail(d, err, "creating the sweep");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	*sweep_id = sqlite3_last_insert_rowid(d->h);
+	return 0;
+}
+
+int db_sweep_find(db *d, const char *grid_hash, int64_t *sweep_id, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*sweep_id = 0;
+	if (stmt(d, "SELECT max(sweep_id) FROM sweep_defs WHERE grid_hash = ?1", &st,
+		 "looking up the sweep", err))
+		return -1;
+	sqlite3_bind_text(st, 1, grid_hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*sweep_id = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sql_fail(d, err, "looking up the sweep");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int db_sweep_done_points(db *d, int64_t sweep_id, unsigned char *done, int64_t npoints,
+			 fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (stmt(d, "SELECT DISTINCT point FROM sweeps WHERE sweep_id = ?1", &st,
+		 "reading the sweep's points", err))
+		return -1;
+	sqlite3_bind_int64(st, 1, sweep_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t p = sqlite3_column_int64(st, 0);
+		if (p >= 0 && p < npoints)
+			done[p] = 1;
+	}
+	if (rc != SQLITE_DONE) {
+		sql_fail(d, err, "reading the sweep's points");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int db_sweep_link(db *d, int64_t sweep_id, int64_t point, const char *policy, int64_t run_id,
+		  const char *params_json, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (stmt(d, "INSERT INTO sweeps (sweep_id, point, policy, run_id, params)"
+		    " VALUES (?1, ?2, ?3, ?4, json(?5))", &st, "linking the run to its sweep", err))
+		return -1;
+	sqlite3_bind_int64(st, 1, sweep_id);
+	sqlite3_bind_int64(st, 2, point);
+	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, run_id);
+	sqlite3_bind_text(st, 5, params_json ? params_json : "{}", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sql_fail(d, err, "linking the run to its sweep");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int db_write_quantiles(db *d, int64_t run_id, const char *pool, const char *metric,
+		       const double *q, const double *v, int n, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (stmt(d, "INSERT INTO quantiles (run_id, pool, metric, q, value_s) VALUES (?1, ?2, ?3, ?4, ?5)",
+		 &st, "writing quantiles", err))
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (!(v[i] >= 0))
+			continue;
+		sqlite3_bind_int64(st, 1, run_id);
+		sqlite3_bind_text(st, 2, pool, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, metric, -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 4, q[i]);
+		sqlite3_bind_double(st, 5, v[i]);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sql_fail(d, err, "writing quantiles");
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* --- Plans ---------------------------------------------------------------------- */
+
+int db_next_plan_id(db *d, int64_t *plan_id, fs_err *err)
+{
+	int64_t n = 0;
+
+	if (query_i64(d, "SELECT coalesce(max(plan_id), 0) + 1 FROM plans", &n, "numbering the plan", err))
+		return -1;
+	*plan_id = n;
+	return 0;
+}
+
+int db_write_plan_row(db *d, const db_plan_row *r, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	char when[32];
+	struct tm tm;
+	time_t t = r->created_at ? r->created_at : time(NULL);
+
+	if (!r->option || !r->gpu || !r->precision || !r->policy || !r->phase)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: plan row: option, gpu, precision, policy and phase are required",
+			       d->path);
+	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(when, sizeof when, "1970-01-01T00:00:00Z");
+	if (stmt(d, "INSERT INTO plans (plan_id, run_id, created_at, option, gpu, precision, policy,"
+		    " phase, load_scale, seed, replicas, gpus, threshold, verdict, reason, ttft_p99_s,"
+		    " tpot_p99_s, rejection_rate, gpu_hours, params) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+		    " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, json(?20))",
+		 &st, "writing a plan row", err))
+		return -1;
+	sqlite3_bind_int64(st, 1, r->plan_id);
+	if (r->run_id > 0)
+		sqlite3_bind_int64(st, 2, r->run_id);
+	sqlite3_bind_text(st, 3, when, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->option, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, r->gpu, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->precision, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, r->policy, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, r->phase, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 9, r->load_scale);
+	sqlite3_bind_int64(st, 10, (int64_t)r->seed);
+	sqlite3_bind_int64(st, 11, r->replicas);
+	sqlite3_bind_int64(st, 12, r->gpus);
+	if (r->threshold > 0)
+		sqlite3_bind_int64(st, 13, r->threshold);
+	sqlite3_bind_text(st, 14, r->meets_slo ? "pass" : "fail", -1, SQLITE_STATIC);
+	if (r->reason && r->reason[0])
+		sqlite3_bind_text(st, 15, r->reason, -1, SQLITE_STATIC);
+	bind_sec(st, 16, r->ttft_p99_s);
+	bind_sec(st, 17, r->tpot_p99_s);
+	bind_sec(st, 18, r->rejection_rate);
+	bind_sec(st, 19, r->gpu_hours);
+	sqlite3_bind_text(st, 20, r->params_json ? r->params_json : "{}", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sql_fail(d, err, "writing a plan row");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
 }

@@ -118,4 +118,30 @@ int db_sweep_link(db *d, int64_t sweep_id, int64_t point, const char *policy, in
 int db_write_quantiles(db *d, int64_t run_id, const char *pool, const char *metric,
 		       const double *q, const double *v, int n, fs_err *err);
 
+/* --- Plans (reports/plan.h) ------------------------------------------------------ */
+
+/* One `plans` row: a simulation the planner ran and its verdict.  Strings borrowed. */
+typedef struct db_plan_row {
+	int64_t plan_id;
+	int64_t run_id;          /* <= 0: NULL (not recorded as a run) */
+	time_t created_at;       /* 0: now */
+	const char *option;      /* "h100/bf16/dual"; required */
+	const char *gpu, *precision, *policy, *phase; /* required */
+	double load_scale;
+	uint64_t seed;
+	int64_t replicas;        /* total over the pools */
+	int64_t gpus;            /* replicas x tensor_parallel_size, summed */
+	int64_t threshold;       /* dual router threshold; <= 0: NULL */
+	int meets_slo;           /* stored as verdict 'pass' / 'fail' */
+	const char *reason;      /* NULL or "": NULL */
+	double ttft_p99_s, tpot_p99_s, rejection_rate, gpu_hours; /* < 0: NULL */
+	const char *params_json; /* per-pool replicas etc.; NULL: "{}"; must be valid JSON */
+} db_plan_row;
+
+/* The next free plan_id (max + 1, 1 for the first).  Returns 0 or -1 with err. */
+int db_next_plan_id(db *d, int64_t *plan_id, fs_err *err);
+/* Append one `plans` row (autocommit).  Returns 0, or -1 with err (FS_EXIT_INPUT for a
+ * missing required string, FS_EXIT_RUNTIME for SQL failures). */
+int db_write_plan_row(db *d, const db_plan_row *r, fs_err *err);
+
 #endif

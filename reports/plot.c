@@ -545,3 +545,168 @@ fail:
 	free(refs);
 	return -1;
 }
+
+/* Added for the sizing report (reports/sizing.c): its own scripts, same runner. */
+int plot_run_script(const char *dir, const char *name, fs_err *err)
+{
+	return run_gnuplot(dir, name, err);
+}
+
+int plot_mkdir(const char *dir, fs_err *err)
+{
+	return mkdir_p(dir, err);
+}
+
+int plot_lines(const char *dir, const plot_lines_spec *spec, int nseries,
+	       const plot_series *series, fs_err *err)
+{
+	char base[128], name[160], path[4096];
+	int block = 0, any = 0, logx, first = 1;
+	FILE *f = NULL;
+
+	if (!dir || !spec || nseries <= 0 || !series)
+		return fs_fail(err, FS_EXIT_INPUT, "line plot: no series given");
+	plot_safe_name(spec->name ? spec->name : "plot", base, sizeof base);
+	logx = spec->logx && !spec->xtics;
+	for (int s = 0; s < nseries; s++)
+		for (size_t i = 0; i < series[s].n; i++) {
+			if (isfinite(series[s].y[i]) && series[s].y[i] >= 0)
+				any = 1;
+			if (!(series[s].x[i] > 0))
+				logx = 0;
+		}
+	if (!any)
+		return fs_fail(err, FS_EXIT_INPUT, "plot %s: no data", base);
+	if (mkdir_p(dir, err))
+		return -1;
+	snprintf(name, sizeof name, "%s.dat", base);
+	if (open_out(dir, name, path, sizeof path, &f, err))
+		return -1;
+	fputs("# fleetsim: one index block per series; columns: x y (blank line: no value)\n", f);
+	for (int s = 0; s < nseries; s++) {
+		fprintf(f, "%s# ", s ? "\n\n" : "");
+		gp_str(f, series[s].name ? series[s].name : "");
+		fputc('\n', f);
+		for (size_t i = 0; i < series[s].n; i++) {
+			double y = series[s].y[i];
+			if (isfinite(y) && y >= 0)
+				fprintf(f, "%.10g %.10g\n", series[s].x[i], y);
+			else
+				fputc('\n', f);
+		}
+		/* An empty block would shift gnuplot's index numbering: keep a comment line. */
+		if (!series[s].n)
+			fputs("# (empty)\n", f);
+	}
+	if (close_out(f, path, err))
+		return -1;
+
+	snprintf(name, sizeof name, "%s.gp", base);
+	if (open_out(dir, name, path, sizeof path, &f, err))
+		return -1;
+	fprintf(f, "# fleetsim plot from %s.dat. Redraw after editing: cd here, `gnuplot %s.gp`.\n"
+		   "do for [fmt in \"png svg\"] {\n",
+		base, base);
+	gp_terminal(f, PNG_SIZE);
+	fprintf(f, "  set output '%s.'.fmt\n  set grid\n  set key outside right\n", base);
+	fputs("  set title ", f);
+	gp_str(f, spec->title ? spec->title : "");
+	fputs("\n  set xlabel ", f);
+	gp_str(f, spec->xlabel ? spec->xlabel : "");
+	fputs("\n  set ylabel ", f);
+	gp_str(f, spec->ylabel ? spec->ylabel : "");
+	fprintf(f, "\n  %s\n  set yrange [0:*]\n", logx ? "set logscale x" : "unset logscale x");
+	if (spec->xtics && spec->nxtics > 0) {
+		fputs("  set xtics (", f);
+		for (int i = 0; i < spec->nxtics; i++) {
+			if (i)
+				fputs(", ", f);
+			gp_str(f, spec->xtics[i] ? spec->xtics[i] : "");
+			fprintf(f, " %d", i);
+		}
+		fprintf(f, ")\n  set xrange [-0.5:%g]\n", spec->nxtics - 0.5);
+	}
+	fputs("  plot \\\n", f);
+	for (int s = 0; s < nseries; s++) {
+		if (!first)
+			fputs(", \\\n", f);
+		first = 0;
+		fprintf(f, "    '%s.dat' index %d using 1:2 with %s lw 2 title ", base, block++,
+			spec->steps ? "steps" : "linespoints pt 7 ps 0.8");
+		gp_str(f, series[s].name ? series[s].name : "");
+	}
+	if (spec->hline > 0) {
+		char t[200];
+		snprintf(t, sizeof t, "%.120s = %g", spec->hline_label ? spec->hline_label : "SLO", spec->hline);
+		fprintf(f, ", \\\n    %.10g with lines dt 2 lw 2 lc rgb 'red' title ", spec->hline);
+		gp_str(f, t);
+	}
+	fputs("\n  set output\n}\n", f);
+	if (close_out(f, path, err))
+		return -1;
+	return run_gnuplot(dir, base, err);
+}
+
+int plot_bars(const char *dir, const char *name, const char *title, const char *ylabel,
+	      int ncat, const char *const *cats, int nseries, const char *const *series,
+	      const double *values, fs_err *err)
+{
+	char base[128], fname[160], path[4096];
+	FILE *f = NULL;
+
+	if (!dir || ncat <= 0 || nseries <= 0 || !cats || !series || !values)
+		return fs_fail(err, FS_EXIT_INPUT, "bar plot: no data given");
+	plot_safe_name(name ? name : "bars", base, sizeof base);
+	if (mkdir_p(dir, err))
+		return -1;
+	snprintf(fname, sizeof fname, "%s.dat", base);
+	if (open_out(dir, fname, path, sizeof path, &f, err))
+		return -1;
+	/* One row per category, one column per series ("-" = no bar). */
+	fputs("# fleetsim bars; columns: category, then one value per series\n\"category\"", f);
+	for (int s = 0; s < nseries; s++) {
+		fputs(" \"", f);
+		for (const char *c = series[s] ? series[s] : ""; *c; c++)
+			fputc(*c == '"' || (unsigned char)*c < 0x20 ? '_' : *c, f);
+		fputc('"', f);
+	}
+	fputc('\n', f);
+	for (int c = 0; c < ncat; c++) {
+		fputc('"', f);
+		for (const char *p = cats[c] ? cats[c] : ""; *p; p++)
+			fputc(*p == '"' || (unsigned char)*p < 0x20 ? '_' : *p, f);
+		fputc('"', f);
+		for (int s = 0; s < nseries; s++) {
+			double v = values[s * ncat + c];
+			if (isfinite(v) && v >= 0)
+				fprintf(f, " %.10g", v);
+			else
+				fputs(" -", f);
+		}
+		fputc('\n', f);
+	}
+	if (close_out(f, path, err))
+		return -1;
+	snprintf(fname, sizeof fname, "%s.gp", base);
+	if (open_out(dir, fname, path, sizeof path, &f, err))
+		return -1;
+	fprintf(f, "# fleetsim bar chart from %s.dat. Redraw after editing: cd here, `gnuplot %s.gp`.\n"
+		   "do for [fmt in \"png svg\"] {\n",
+		base, base);
+	gp_terminal(f, PNG_SIZE);
+	fprintf(f, "  set output '%s.'.fmt\n  set grid ytics\n  set key outside right\n"
+		   "  set style data histograms\n  set style histogram clustered gap 1\n"
+		   "  set style fill solid 0.8 border -1\n  set datafile missing '-'\n"
+		   "  set yrange [0:*]\n  set xtics rotate by -30\n",
+		base);
+	fputs("  set title ", f);
+	gp_str(f, title ? title : "");
+	fputs("\n  set ylabel ", f);
+	gp_str(f, ylabel ? ylabel : "");
+	fprintf(f, "\n  plot for [i=2:%d] '%s.dat' using i:xtic(1) title columnheader(i)\n"
+		   "  set output\n}\n",
+		nseries + 1, base);
+	if (close_out(f, path, err))
+		return -1;
+	return run_gnuplot(dir, base, err);
+}

@@ -47,4 +47,43 @@ int plot_timeseries(const char *dir, const char *policy, const mx_sample *ts, si
  * truncated to cap - 1 bytes.  Exposed for callers naming their own files. */
 void plot_safe_name(const char *name, char *out, size_t cap);
 
+/* Run the gnuplot script NAME.gp that a caller wrote in dir (it must write NAME.png
+ * and NAME.svg, e.g. in a `do for [fmt in "png svg"]` loop) and check both outputs.
+ * name must be a safe file name (plot_safe_name).  Returns 0 or -1 with err as above. */
+int plot_run_script(const char *dir, const char *name, fs_err *err);
+/* mkdir -p dir.  Returns 0, or -1 with err (FS_EXIT_RUNTIME naming the path). */
+int plot_mkdir(const char *dir, fs_err *err);
+
+/* One line of a plot_lines chart: n points (x[i], y[i]); negative or non-finite y
+ * (no value) leaves a gap.  Strings and arrays are borrowed. */
+typedef struct plot_series {
+	const char *name;
+	const double *x, *y;
+	size_t n;
+} plot_series;
+
+typedef struct plot_lines_spec {
+	const char *name;          /* base file name; reduced with plot_safe_name */
+	const char *title, *xlabel, *ylabel;
+	int logx;                  /* log x axis (used only when every x > 0) */
+	int steps;                 /* 1: staircase lines without point marks (CDFs) */
+	double hline;              /* > 0: a dashed horizontal line at this y (an SLO) */
+	const char *hline_label;
+	const char *const *xtics;  /* non-NULL: categorical x, x values are 0..nxtics-1 */
+	int nxtics;
+} plot_lines_spec;
+
+/* Lines (with point marks unless steps) of y against x, one per series: writes
+ * NAME.{dat,gp,png,svg} in dir.  Returns 0, or -1 with err: FS_EXIT_INPUT when no
+ * series has a point, FS_EXIT_RUNTIME for I/O and gnuplot failures. */
+int plot_lines(const char *dir, const plot_lines_spec *spec, int nseries,
+	       const plot_series *series, fs_err *err);
+
+/* Clustered bars: values[s * ncat + c] is series s (legend) in category c (x tic),
+ * negative = no bar.  Writes NAME.{dat,gp,png,svg} in dir.  Returns 0, or -1 with err
+ * as plot_lines. */
+int plot_bars(const char *dir, const char *name, const char *title, const char *ylabel,
+	      int ncat, const char *const *cats, int nseries, const char *const *series,
+	      const double *values, fs_err *err);
+
 #endif

@@ -10,7 +10,9 @@
 
 static const char *const top_keys[] = {
 	"name", "description", "seed", "workload", "model", "quantization", "kv_cache_dtype",
-	"slo", "policies", "metrics_interval", "drain", NULL};
+	"slo", "policies", "metrics_interval", "drain",
+	"sweep", /* read by reports/sweep.c (fleetsim sweep); ignored here */
+	NULL};
 static const char *const slo_keys[] = {"ttft_p99", "tpot_p99", "max_rejection_rate", NULL};
 static const char *const policy_keys[] = {"name", "router", "pools", NULL};
 static const char *const router_keys[] = {

@@ -1,9 +1,18 @@
 /*
- * kv.c - vLLM V1 block pool: reference-counted blocks, a doubly linked free queue
+ * kv.c - vLLM V1 block pool: reference-counted blocks, a FIFO free queue
  * (allocation pops the head, freeing appends to the tail, so cached blocks are
  * evicted least recently freed first) and a block-key -> block table for prefix
  * caching.  Cached blocks with ref 0 stay in the free queue: they count as free and
  * are evicted (their key dropped) when the head reaches them.
+ *
+ * The free queue is the never-used blocks [virgin, num_blocks) followed by a ring
+ * buffer of freed block ids: the only out-of-order removal is a prefix hit on a
+ * cached free block, which leaves a tombstone (NIL) that the head skips.  Compared
+ * with a doubly linked list over all blocks this keeps pops and appends sequential
+ * in memory and never touches a block the run does not use (a few hundred
+ * 80 k-block replicas would otherwise cost 20 B per block up front).  Per-block keys,
+ * ring positions and the key table are allocated on the first key registration,
+ * so workloads without prefix hashes never pay for them.
  *
  * Block keys: the trace gives one prefix-chained hash per hash_block_tokens tokens
  * (Mooncake 512), vLLM blocks are block_size tokens (16).  Block j is keyed by the
@@ -23,12 +32,15 @@ struct kv_cache {
 	int bs;
 	int caching;
 	int32_t *ref;       /* per block */
-	uint64_t *key;      /* per block; 0 = not cached */
-	int32_t *prev, *next; /* free queue links (valid while ref == 0) */
-	int32_t head, tail;
+	uint64_t *key;      /* per block; 0 = not cached (NULL until the first key) */
+	int32_t *pos;       /* ring index of a keyed free block (with key) */
+	/* Free queue: blocks [virgin, num_blocks), then ring[rh .. rh + rn) (mod rcap). */
+	int64_t virgin;
+	int32_t *ring;
+	int64_t rcap, rh, rn, tomb;
 	int64_t n_free;         /* blocks in the free queue */
 	int64_t n_cached_free;  /* of which keyed */
-	/* key -> block, linear probing, key 0 = empty slot. */
+	/* key -> block, linear probing, key 0 = empty slot (NULL until the first key). */
 	uint64_t *tab_key;
 	int32_t *tab_val;
 	uint64_t tab_mask;
@@ -68,6 +80,8 @@ static int32_t tab_find(const kv_cache *kv, uint64_t k)
 {
 	uint64_t i = k & kv->tab_mask;
 
+	if (!kv->tab_key)
+		return NIL;
 	while (kv->tab_key[i]) {
 		if (kv->tab_key[i] == k)
 			return kv->tab_val[i];
@@ -112,42 +126,116 @@ static void tab_del(kv_cache *kv, uint64_t k, int32_t b)
 	kv->tab_key[i] = 0;
 }
 
-static void fq_remove(kv_cache *kv, int32_t b)
+static inline int keyed(const kv_cache *kv, int32_t b)
 {
-	int32_t p = kv->prev[b], n = kv->next[b];
-
-	if (p != NIL)
-		kv->next[p] = n;
-	else
-		kv->head = n;
-	if (n != NIL)
-		kv->prev[n] = p;
-	else
-		kv->tail = p;
-	kv->n_free--;
-	if (kv->key[b])
-		kv->n_cached_free--;
+	return kv->key && kv->key[b];
 }
 
+/* Take keyed free block b out of the middle of the free queue (a prefix hit). */
+static void fq_remove(kv_cache *kv, int32_t b)
+{
+	kv->ring[kv->pos[b]] = NIL;
+	kv->tomb++;
+	kv->n_free--;
+	kv->n_cached_free--;
+}
+
+/* Squeeze the tombstones out of the ring in place: the write index trails the read
+ * index, so live entries keep their order.  Called only when the ring is full, which
+ * (it has room for num_blocks + slack entries, at most num_blocks of them live)
+ * means at least slack tombstones are dropped: amortised O(1) per removal. */
+static void ring_compact(kv_cache *kv)
+{
+	int64_t i, r = kv->rh, w = kv->rh, live = 0;
+
+	for (i = 0; i < kv->rn; i++) {
+		int32_t b = kv->ring[r];
+
+		if (++r == kv->rcap)
+			r = 0;
+		if (b == NIL)
+			continue;
+		kv->ring[w] = b;
+		if (keyed(kv, b))
+			kv->pos[b] = (int32_t)w;
+		if (++w == kv->rcap)
+			w = 0;
+		live++;
+	}
+	kv->rn = live;
+	kv->tomb = 0;
+}
+
+/* Append a block to the tail of the free queue. */
 static void fq_append(kv_cache *kv, int32_t b)
 {
-	kv->prev[b] = kv->tail;
-	kv->next[b] = NIL;
-	if (kv->tail != NIL)
-		kv->next[kv->tail] = b;
-	else
-		kv->head = b;
-	kv->tail = b;
+	int64_t i;
+
+	if (kv->rn == kv->rcap)
+		ring_compact(kv);
+	i = kv->rh + kv->rn;
+	if (i >= kv->rcap)
+		i -= kv->rcap;
+	kv->ring[i] = b;
+	kv->rn++;
 	kv->n_free++;
-	if (kv->key[b])
+	if (keyed(kv, b)) {
+		kv->pos[b] = (int32_t)i;
 		kv->n_cached_free++;
+	}
+}
+
+/* Pop the head of the free queue (n_free > 0). */
+static int32_t fq_pop(kv_cache *kv)
+{
+	int32_t b;
+
+	kv->n_free--;
+	if (kv->virgin < kv->num_blocks)
+		return (int32_t)kv->virgin++;
+	for (;;) {
+		b = kv->ring[kv->rh];
+		if (++kv->rh == kv->rcap)
+			kv->rh = 0;
+		kv->rn--;
+		if (b != NIL)
+			break;
+		kv->tomb--;
+	}
+	if (keyed(kv, b))
+		kv->n_cached_free--;
+	return b;
+}
+
+/* First key registration: the per-block key/position arrays and the key table. */
+static int keys_init(kv_cache *kv)
+{
+	uint64_t tsz = 16;
+
+	while (tsz < 2 * (uint64_t)kv->num_blocks)
+		tsz *= 2;
+	kv->key = calloc((size_t)kv->num_blocks, sizeof *kv->key);
+	kv->pos = malloc((size_t)kv->num_blocks * sizeof *kv->pos);
+	kv->tab_key = calloc(tsz, sizeof *kv->tab_key);
+	kv->tab_val = malloc(tsz * sizeof *kv->tab_val);
+	if (!kv->key || !kv->pos || !kv->tab_key || !kv->tab_val) {
+		free(kv->key);
+		free(kv->pos);
+		free(kv->tab_key);
+		free(kv->tab_val);
+		kv->key = NULL;
+		kv->pos = NULL;
+		kv->tab_key = NULL;
+		kv->tab_val = NULL;
+		return -1;
+	}
+	kv->tab_mask = tsz - 1;
+	return 0;
 }
 
 int kv_create(int64_t num_blocks, int block_size, int enable_prefix_caching, kv_cache **out)
 {
 	kv_cache *kv;
-	uint64_t tsz = 16;
-	int64_t i;
 
 	*out = NULL;
 	if (num_blocks <= 0 || num_blocks > INT32_MAX / 2 || block_size <= 0 || block_size > (1 << 20))
@@ -158,20 +246,13 @@ int kv_create(int64_t num_blocks, int block_size, int enable_prefix_caching, kv_
 	kv->num_blocks = num_blocks;
 	kv->bs = block_size;
 	kv->caching = enable_prefix_caching != 0;
+	/* calloc: pages of blocks never used are never touched. */
 	kv->ref = calloc((size_t)num_blocks, sizeof *kv->ref);
-	kv->key = calloc((size_t)num_blocks, sizeof *kv->key);
-	kv->prev = malloc((size_t)num_blocks * sizeof *kv->prev);
-	kv->next = malloc((size_t)num_blocks * sizeof *kv->next);
-	while (tsz < 2 * (uint64_t)num_blocks)
-		tsz *= 2;
-	kv->tab_key = calloc(tsz, sizeof *kv->tab_key);
-	kv->tab_val = malloc(tsz * sizeof *kv->tab_val);
-	kv->tab_mask = tsz - 1;
-	if (!kv->ref || !kv->key || !kv->prev || !kv->next || !kv->tab_key || !kv->tab_val)
+	kv->rcap = num_blocks + num_blocks / 8 + 64;
+	kv->ring = malloc((size_t)kv->rcap * sizeof *kv->ring);
+	if (!kv->ref || !kv->ring)
 		goto fail;
-	kv->head = kv->tail = NIL;
-	for (i = 0; i < num_blocks; i++)
-		fq_append(kv, (int32_t)i);
+	kv->n_free = num_blocks;
 	*out = kv;
 	return 0;
 fail:
@@ -185,8 +266,8 @@ void kv_destroy(kv_cache *kv)
 		return;
 	free(kv->ref);
 	free(kv->key);
-	free(kv->prev);
-	free(kv->next);
+	free(kv->pos);
+	free(kv->ring);
 	free(kv->tab_key);
 	free(kv->tab_val);
 	free(kv);
@@ -270,10 +351,9 @@ int kv_allocate(kv_cache *kv, sim_req *req, int64_t tokens)
 	if (need > kv->n_free || ensure_cap(req, want) != 0)
 		return -1;
 	for (i = 0; i < need; i++) {
-		int32_t b = kv->head;
+		int32_t b = fq_pop(kv);
 
-		fq_remove(kv, b);
-		if (kv->key[b]) {
+		if (keyed(kv, b)) {
 			/* Evict: the block's cached content is about to be overwritten. */
 			tab_del(kv, kv->key[b], b);
 			kv->key[b] = 0;
@@ -305,6 +385,8 @@ void kv_commit(kv_cache *kv, sim_req *req)
 		int32_t b = req->blocks[j];
 		uint64_t k;
 
+		if (!kv->key && keys_init(kv) != 0)
+			return; /* out of memory: the block just stays uncached */
 		if (kv->key[b])
 			continue;
 		k = block_key(kv, req, j);
@@ -358,54 +440,99 @@ int kv_block_size(const kv_cache *kv)
 	return kv->bs;
 }
 
+static int check_free_block(const kv_cache *kv, int32_t b, uint8_t *seen, int64_t *keyed_free,
+			    fs_err *err)
+{
+	if (b < 0 || b >= kv->num_blocks)
+		return fs_fail(err, FS_EXIT_RUNTIME, "kv: free queue holds block %d of %lld", b,
+			       (long long)kv->num_blocks);
+	if (seen[b / 8] & (1u << (b % 8)))
+		return fs_fail(err, FS_EXIT_RUNTIME, "kv: block %d is in the free queue twice", b);
+	seen[b / 8] |= (uint8_t)(1u << (b % 8));
+	if (kv->ref[b] != 0)
+		return fs_fail(err, FS_EXIT_RUNTIME, "kv: block %d in free queue has ref %d", b,
+			       kv->ref[b]);
+	if (keyed(kv, b))
+		(*keyed_free)++;
+	return 0;
+}
+
 int kv_check(const kv_cache *kv, int64_t *ref_sum, fs_err *err)
 {
-	int64_t n = 0, keyed_free = 0, zero = 0, sum = 0, keyed = 0, entries = 0, i;
-	int32_t b, prev = NIL;
+	int64_t n = 0, keyed_free = 0, zero = 0, sum = 0, keyed_n = 0, entries = 0, tomb = 0, i;
+	uint8_t *seen = calloc((size_t)kv->num_blocks / 8 + 1, 1);
+	int rc = -1;
 
-	for (b = kv->head; b != NIL; b = kv->next[b]) {
-		if (++n > kv->num_blocks)
-			return fs_fail(err, FS_EXIT_RUNTIME, "kv: free queue has a cycle");
-		if (kv->prev[b] != prev)
-			return fs_fail(err, FS_EXIT_RUNTIME, "kv: free queue link broken at block %d", b);
-		if (kv->ref[b] != 0)
-			return fs_fail(err, FS_EXIT_RUNTIME, "kv: block %d in free queue has ref %d", b,
-				       kv->ref[b]);
-		if (kv->key[b])
-			keyed_free++;
-		prev = b;
+	if (!seen)
+		return fs_fail(err, FS_EXIT_RUNTIME, "kv: out of memory checking the block pool");
+	if (kv->rn > kv->rcap || kv->rh < 0 || kv->rh >= kv->rcap) {
+		fs_fail(err, FS_EXIT_RUNTIME, "kv: free ring head %lld count %lld capacity %lld",
+			(long long)kv->rh, (long long)kv->rn, (long long)kv->rcap);
+		goto out;
 	}
-	if (prev != kv->tail || n != kv->n_free || keyed_free != kv->n_cached_free)
-		return fs_fail(err, FS_EXIT_RUNTIME,
-			       "kv: free queue holds %lld blocks (%lld cached), counters say %lld (%lld)",
-			       (long long)n, (long long)keyed_free, (long long)kv->n_free,
-			       (long long)kv->n_cached_free);
+	for (i = kv->virgin; i < kv->num_blocks; i++, n++)
+		if (check_free_block(kv, (int32_t)i, seen, &keyed_free, err))
+			goto out;
+	for (i = 0; i < kv->rn; i++) {
+		int64_t at = (kv->rh + i) % kv->rcap;
+		int32_t b = kv->ring[at];
+
+		if (b == NIL) {
+			tomb++;
+			continue;
+		}
+		if (check_free_block(kv, b, seen, &keyed_free, err))
+			goto out;
+		if (keyed(kv, b) && kv->pos[b] != at) {
+			fs_fail(err, FS_EXIT_RUNTIME, "kv: cached free block %d at ring slot %lld, recorded %d",
+				b, (long long)at, kv->pos[b]);
+			goto out;
+		}
+		n++;
+	}
+	if (n != kv->n_free || keyed_free != kv->n_cached_free || tomb != kv->tomb) {
+		fs_fail(err, FS_EXIT_RUNTIME,
+			"kv: free queue holds %lld blocks (%lld cached, %lld tombstones), counters say "
+			"%lld (%lld, %lld)",
+			(long long)n, (long long)keyed_free, (long long)tomb, (long long)kv->n_free,
+			(long long)kv->n_cached_free, (long long)kv->tomb);
+		goto out;
+	}
 	for (i = 0; i < kv->num_blocks; i++) {
-		if (kv->ref[i] < 0)
-			return fs_fail(err, FS_EXIT_RUNTIME, "kv: block %lld has ref %d", (long long)i,
-				       kv->ref[i]);
+		if (kv->ref[i] < 0) {
+			fs_fail(err, FS_EXIT_RUNTIME, "kv: block %lld has ref %d", (long long)i, kv->ref[i]);
+			goto out;
+		}
 		if (kv->ref[i] == 0)
 			zero++;
 		sum += kv->ref[i];
-		if (kv->key[i]) {
-			keyed++;
-			if (tab_find(kv, kv->key[i]) != (int32_t)i)
-				return fs_fail(err, FS_EXIT_RUNTIME,
-					       "kv: block %lld has a key the table does not map to it",
-					       (long long)i);
+		if (keyed(kv, (int32_t)i)) {
+			keyed_n++;
+			if (tab_find(kv, kv->key[i]) != (int32_t)i) {
+				fs_fail(err, FS_EXIT_RUNTIME,
+					"kv: block %lld has a key the table does not map to it", (long long)i);
+				goto out;
+			}
 		}
 	}
-	if (zero != n)
-		return fs_fail(err, FS_EXIT_RUNTIME,
-			       "kv: %lld blocks have ref 0 but %lld are in the free queue",
-			       (long long)zero, (long long)n);
-	for (i = 0; i <= (int64_t)kv->tab_mask; i++)
-		if (kv->tab_key[i])
-			entries++;
-	if (entries != keyed)
-		return fs_fail(err, FS_EXIT_RUNTIME, "kv: table has %lld keys, blocks carry %lld",
-			       (long long)entries, (long long)keyed);
+	if (zero != n) {
+		fs_fail(err, FS_EXIT_RUNTIME, "kv: %lld blocks have ref 0 but %lld are in the free queue",
+			(long long)zero, (long long)n);
+		goto out;
+	}
+	if (kv->tab_key)
+		for (i = 0; i <= (int64_t)kv->tab_mask; i++)
+			if (kv->tab_key[i])
+				entries++;
+	if (entries != keyed_n) {
+		fs_fail(err, FS_EXIT_RUNTIME, "kv: table has %lld keys, blocks carry %lld",
+			(long long)entries, (long long)keyed_n);
+		goto out;
+	}
 	if (ref_sum)
 		*ref_sum = sum;
-	return 0;
+	rc = 0;
+out:
+	free(seen);
+	return rc;
 }

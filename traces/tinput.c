@@ -135,15 +135,27 @@ int tin_open(const char *path, tin **out, fs_err *err)
 		fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 		goto fail;
 	}
-	t->fd = open(path, O_RDONLY);
+	/* O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever; only
+	 * regular files are read, so the flag changes nothing after the check. */
+	t->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (t->fd < 0) {
 		fs_fail(err, FS_EXIT_INPUT, "%s: cannot open: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (fstat(t->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(t->fd, &st) != 0) {
+		fs_fail(err, FS_EXIT_INPUT, "%s: cannot stat: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
 		fs_fail(err, FS_EXIT_INPUT, "%s: is a directory", path);
 		goto fail;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		fs_fail(err, FS_EXIT_INPUT, "%s: not a regular file (a FIFO, socket or device); "
+			"decompress or copy it to a file first", path);
+		goto fail;
+	}
+	(void)fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) & ~O_NONBLOCK);
 	/* Read until we have 4 bytes (or end) to look at the magic. */
 	while (t->raw_len < 4 && !t->raw_eof) {
 		ssize_t n = read(t->fd, t->raw + t->raw_len, RAW_BYTES - t->raw_len);

@@ -12,7 +12,7 @@
  * fail) once the count passes YU_MAX_NODES or the depth passes YU_MAX_DEPTH, so the
  * walk itself is bounded even when the expansion is exponential or an alias points at
  * its own ancestor. */
-static int walk_expanded(struct fy_node *n, int depth, size_t *count)
+static int walk_expanded(struct fy_node *n, unsigned depth, size_t *count)
 {
 	struct fy_node *t;
 	void *it = NULL;
@@ -85,10 +85,11 @@ static int build_doc(const char *name, char *buf, size_t len, int owned,
 	doc = owned ? fy_document_build_from_malloc_string(&pcfg, buf, len)
 		    : fy_document_build_from_string(&pcfg, buf, len);
 	if (!doc || fy_diag_got_error(diag)) {
+		/* libfyaml's collected line and column are already 1-based. */
 		de = fy_diag_errors_iterate(diag, &it);
 		if (de)
 			fs_fail(err, FS_EXIT_INPUT, "%s:%d:%d: YAML syntax error: %s", name,
-				de->line + 1, de->column + 1, de->msg ? de->msg : "invalid YAML");
+				de->line, de->column, de->msg ? de->msg : "invalid YAML");
 		else
 			fs_fail(err, FS_EXIT_INPUT, "%s: invalid YAML", name);
 		/* A malloc()ed input belongs to libfyaml from the call on, even when the
@@ -103,8 +104,8 @@ static int build_doc(const char *name, char *buf, size_t len, int owned,
 		bad = -1;
 		de = fy_diag_errors_iterate(diag, &it);
 		if (de)
-			fs_fail(err, FS_EXIT_INPUT, "%s:%d:%d: YAML error: %s", name, de->line + 1,
-				de->column + 1, de->msg ? de->msg : "cannot resolve aliases");
+			fs_fail(err, FS_EXIT_INPUT, "%s:%d:%d: YAML error: %s", name, de->line,
+				de->column, de->msg ? de->msg : "cannot resolve aliases");
 		else
 			fs_fail(err, FS_EXIT_INPUT, "%s: cannot resolve YAML aliases or merge keys", name);
 	}

@@ -14,6 +14,7 @@ static void test_catalog(void)
 	CU_ASSERT_EQUAL_FATAL(gpu_lookup("H100-SXM", &g, &err), 0);
 	CU_ASSERT_STRING_EQUAL(g.name, "h100");
 	CU_ASSERT_DOUBLE_EQUAL(g.flops_bf16, 989e12, 1);
+	CU_ASSERT_DOUBLE_EQUAL(g.prefill_seq_tokens, 99.51, 1e-9); /* fitted on BLOOM-176B */
 	CU_ASSERT_DOUBLE_EQUAL(g.mem_bw, 3.35e12, 1);
 	CU_ASSERT_DOUBLE_EQUAL(g.hbm_bytes, 80.0 * 1073741824.0, 1);
 	CU_ASSERT_EQUAL(gpu_lookup("a100-80gb", &g, &err), 0);
@@ -84,6 +85,13 @@ static void test_yaml(void)
 	CU_ASSERT_STRING_EQUAL(g.name, "h100-cheap");
 	CU_ASSERT_DOUBLE_EQUAL(g.price_per_hour, 1.5, 1e-12);
 	CU_ASSERT_DOUBLE_EQUAL(g.flops_bf16, 989e12, 1);
+	CU_ASSERT_DOUBLE_EQUAL(g.prefill_seq_tokens, 99.51, 1e-9); /* inherited from h100 */
+
+	p = write_tmp("seq", "name: x\nbase: a100\nprefill_seq_tokens: 0\n");
+	CU_ASSERT_EQUAL_FATAL(gpu_lookup(p, &g, &err), 0);
+	CU_ASSERT_DOUBLE_EQUAL(g.prefill_seq_tokens, 0, 0);
+	p = write_tmp("seqneg", "name: x\nbase: a100\nprefill_seq_tokens: -5\n");
+	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), -1);
 
 	p = write_tmp("unknown", "name: x\nbase: h100\nhbm_gb: 80\n");
 	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), -1);

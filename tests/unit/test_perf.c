@@ -13,6 +13,43 @@ static void ideal(const char *name, gpu_spec *g)
 	g->compute_eff = g->mem_eff = g->link_eff = 1.0;
 	g->attn_eff = 0;
 	g->step_overhead_s = g->link_latency_s = 0;
+	g->prefill_seq_tokens = 0;
+}
+
+static void test_prefill_seq(void)
+{
+	gpu_spec g;
+	llm_spec m;
+	mem_config c;
+	perf_model p;
+	perf_batch one = {0}, four = {0};
+	fs_err err = {0};
+
+	/* Ideal H100, Llama-3-70B, TP 2, 100 tokens per prompt: each prompt costs the
+	 * GEMM time of 100 more tokens, 100 x 139,006,066,688 / (2 x 989e12) =
+	 * 7.0276 ms, independent of its length. */
+	ideal("h100", &g);
+	g.prefill_seq_tokens = 100;
+	CU_ASSERT_EQUAL_FATAL(llm_lookup("llama-3-70b", &m, &err), 0);
+	mem_config_default(&c);
+	c.tp = 2;
+	CU_ASSERT_EQUAL_FATAL(perf_init(&p, &g, &m, &c, &err), 0);
+	CU_ASSERT_DOUBLE_EQUAL(p.prefill_seq_s, 100 * 139006066688.0 / (2 * 989e12), 1e-12);
+	/* One 2048-token prompt vs four of 512: same tokens; the four pay 3 more
+	 * per-prompt costs but 4x less attention (4 x 512 x 513 / 2 vs 2048 x 2049 / 2
+	 * pairs = 525,312 vs 2,098,176: 1,572,864 fewer x 2,621,440 FLOPs over 2 x 989e12). */
+	perf_batch_add_prefill(&one, 0, 2048);
+	for (int i = 0; i < 4; i++)
+		perf_batch_add_prefill(&four, 0, 512);
+	CU_ASSERT_EQUAL(one.prefill_seqs, 1);
+	CU_ASSERT_EQUAL(four.prefill_seqs, 4);
+	CU_ASSERT_DOUBLE_EQUAL(perf_step_s(&p, &four) - perf_step_s(&p, &one),
+			       3 * p.prefill_seq_s - 1572864.0 * 2621440.0 / (2 * 989e12), 1e-9);
+	/* Decodes pay nothing per sequence. */
+	perf_batch_add_decode(&one, 10);
+	CU_ASSERT_EQUAL(one.prefill_seqs, 1);
+	g.prefill_seq_tokens = -1;
+	CU_ASSERT_EQUAL(perf_init(&p, &g, &m, &c, &err), -1);
 }
 
 static void test_roofline(void)
@@ -84,7 +121,8 @@ int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("perf", NULL, NULL);
 	if (!s || !CU_add_test(s, "roofline constants", test_roofline) ||
-	    !CU_add_test(s, "SPEC example", test_spec_example))
+	    !CU_add_test(s, "SPEC example", test_spec_example) ||
+	    !CU_add_test(s, "per-prompt prefill cost", test_prefill_seq))
 		return -1;
 	return 0;
 }

@@ -1,0 +1,1061 @@
+/*
+ * plan.c - the capacity planner (see plan.h for the search).
+ */
+#include "reports/plan.h"
+
+#include <cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "models/capacity.h"
+#include "reports/results.h"
+#include "traces/workload.h"
+
+#define MAX_SETS_EXTRA (8 * FS_MAX_POOLS + 8)
+#define SET_LEN 1200
+#define CACHE_MAX 96
+
+static const char *const layout_names[] = {"single", "dual"};
+
+const char *plan_layout_name(plan_layout l)
+{
+	return (unsigned)l < 2 ? layout_names[l] : "?";
+}
+
+int plan_layout_parse(const char *s, plan_layout *out, fs_err *err)
+{
+	for (int i = 0; i < 2; i++)
+		if (!strcasecmp(s, layout_names[i])) {
+			*out = (plan_layout)i;
+			return 0;
+		}
+	return fs_fail(err, FS_EXIT_INPUT, "unknown layout '%s' (known: single, dual)", s);
+}
+
+double plan_power_w(double tdp_w, double busy_share)
+{
+	double idle = PLAN_IDLE_POWER_SHARE * tdp_w;
+
+	if (!(busy_share > 0))
+		busy_share = 0;
+	if (busy_share > 1)
+		busy_share = 1;
+	return idle + busy_share * (tdp_w - idle);
+}
+
+/* ---- generic search -------------------------------------------------------------- */
+
+typedef struct seen {
+	int n, pass;
+} seen;
+
+typedef struct search {
+	plan_pred f;
+	void *ctx;
+	int nseen;
+	seen s[CACHE_MAX];
+	int evals;
+} search;
+
+static int probe(search *s, int n, int *pass, fs_err *err)
+{
+	for (int i = 0; i < s->nseen; i++)
+		if (s->s[i].n == n) {
+			*pass = s->s[i].pass;
+			return 0;
+		}
+	if (s->f(s->ctx, n, pass, err))
+		return -1;
+	s->evals++;
+	if (s->nseen < CACHE_MAX)
+		s->s[s->nseen++] = (seen){n, *pass};
+	return 0;
+}
+
+int plan_search_min(plan_pred f, void *ctx, int guess_lo, int guess_hi, int min_n, int max_n,
+		    int *found, int *out_n, int *evals, fs_err *err)
+{
+	search s = {.f = f, .ctx = ctx};
+	int fail = min_n - 1, lo, hi, ok = 0, rc = -1;
+
+	*found = 0;
+	*out_n = 0;
+	if (min_n < 1 || max_n < min_n)
+		return fs_fail(err, FS_EXIT_INPUT, "plan: search range [%d, %d] is empty", min_n, max_n);
+	lo = guess_lo < min_n ? min_n : guess_lo > max_n ? max_n : guess_lo;
+	hi = guess_hi < lo ? lo : guess_hi > max_n ? max_n : guess_hi;
+	/* Top of the bracket; grow it exponentially while it fails. */
+	if (probe(&s, hi, &ok, err))
+		goto out;
+	while (!ok) {
+		fail = hi;
+		if (hi >= max_n) {
+			rc = 0;
+			goto out;
+		}
+		hi = hi * 2 > max_n ? max_n : hi * 2;
+		if (probe(&s, hi, &ok, err))
+			goto out;
+	}
+	/* Bottom of the bracket: it should fail; if it passes, halve until one fails. */
+	if (lo > fail && lo < hi) {
+		if (probe(&s, lo, &ok, err))
+			goto out;
+		if (ok) {
+			hi = lo;
+			while (hi - 1 > fail) {
+				int cand = hi / 2 > fail ? hi / 2 : fail + 1;
+				if (cand >= hi)
+					cand = hi - 1;
+				if (probe(&s, cand, &ok, err))
+					goto out;
+				if (ok)
+					hi = cand;
+				else {
+					fail = cand;
+					break;
+				}
+			}
+		} else {
+			fail = lo;
+		}
+	}
+	while (hi - fail > 1) {
+		int mid = fail + (hi - fail) / 2;
+		if (probe(&s, mid, &ok, err))
+			goto out;
+		if (ok)
+			hi = mid;
+		else
+			fail = mid;
+	}
+	*found = 1;
+	*out_n = hi;
+	rc = 0;
+out:
+	if (evals)
+		*evals = s.evals;
+	return rc;
+}
+
+/* ---- candidates ------------------------------------------------------------------ */
+
+typedef struct wl_req {
+	int32_t in, out, mt;
+} wl_req;
+
+typedef struct setlist {
+	int n;
+	const char **ptr;
+	char (*buf)[SET_LEN];
+} setlist;
+
+static int setlist_init(setlist *l, const plan_request *rq, fs_err *err)
+{
+	l->n = 0;
+	l->ptr = calloc((size_t)rq->nsets + MAX_SETS_EXTRA, sizeof *l->ptr);
+	l->buf = calloc(MAX_SETS_EXTRA, sizeof *l->buf);
+	if (!l->ptr || !l->buf) {
+		free(l->ptr);
+		free(l->buf);
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	}
+	for (int i = 0; i < rq->nsets; i++)
+		l->ptr[l->n++] = rq->sets[i];
+	return 0;
+}
+
+static void setlist_free(setlist *l)
+{
+	free(l->ptr);
+	free(l->buf);
+}
+
+static void __attribute__((format(printf, 3, 4))) add_set(setlist *l, int base, const char *fmt, ...)
+{
+	int k = l->n - base;
+	va_list ap;
+
+	if (k >= MAX_SETS_EXTRA)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(l->buf[k], SET_LEN, fmt, ap);
+	va_end(ap);
+	l->ptr[l->n++] = l->buf[k];
+}
+
+/* What the planner needs of the scenario as the user gave it. */
+typedef struct base_info {
+	double target_rate, rate_scale;
+	uint64_t seed;
+	int single_policy, dual_policy;
+} base_info;
+
+static int find_template(const scenario *sc, plan_layout l)
+{
+	int any = -1;
+
+	for (int i = 0; i < sc->npolicies; i++) {
+		const policy_cfg *p = &sc->policies[i];
+		int fits = l == PLAN_SINGLE ? p->npools == 1
+					    : (p->npools == 2 && p->router.type == ROUTER_TOKEN_BUDGET);
+		if (!fits)
+			continue;
+		if (!strcmp(p->name, plan_layout_name(l)))
+			return i;
+		if (any < 0)
+			any = i;
+	}
+	return any;
+}
+
+/* The --set list that turns the scenario into candidate o. */
+static int candidate_sets(const plan_request *rq, const base_info *bi, const plan_option *o,
+			  const int *replicas, int64_t threshold, double load_scale, setlist *l,
+			  fs_err *err)
+{
+	int base = rq->nsets;
+
+	if (setlist_init(l, rq, err))
+		return -1;
+	for (int k = 0; k < o->npools; k++) {
+		add_set(l, base, "policies.%d.pools.%d.gpu=%s", o->policy, k, o->gpu);
+		add_set(l, base, "policies.%d.pools.%d.quantization=%s", o->policy, k, prec_name(o->prec));
+		add_set(l, base, "policies.%d.pools.%d.kv_cache_dtype=%s", o->policy, k, prec_name(o->kv));
+		add_set(l, base, "policies.%d.pools.%d.tensor_parallel_size=%d", o->policy, k, o->tp[k]);
+		add_set(l, base, "policies.%d.pools.%d.replicas=%d", o->policy, k, replicas ? replicas[k] : 1);
+		if (o->price_per_gpu_hour >= 0)
+			add_set(l, base, "policies.%d.pools.%d.price_per_gpu_hour=%.17g", o->policy, k,
+				o->price_per_gpu_hour);
+	}
+	if (o->layout == PLAN_DUAL && threshold > 0)
+		add_set(l, base, "policies.%d.router.thresholds=[%lld]", o->policy, (long long)threshold);
+	if (load_scale != 1.0) {
+		if (bi->target_rate > 0)
+			add_set(l, base, "workload.target_rate=%.17g", bi->target_rate * load_scale);
+		else
+			add_set(l, base, "workload.rate_scale=%.17g", bi->rate_scale * load_scale);
+	}
+	return 0;
+}
+
+/* ---- evaluation ------------------------------------------------------------------ */
+
+typedef struct plan_state {
+	const plan_request *rq;
+	base_info bi;
+	plan_result *res;
+	wl_req *reqs;
+	size_t nreqs;
+	double span_s;
+} plan_state;
+
+/* plan_simulate needs the base info; it is recomputed from the scenario when called
+ * from outside plan_run (headroom, reports).  Cheap: one YAML load. */
+static int load_base(const plan_request *rq, base_info *bi, scenario **keep, fs_err *err)
+{
+	scenario *sc = NULL;
+
+	if (scenario_load(rq->scenario_path, rq->sets, rq->nsets, &sc, err))
+		return -1;
+	bi->target_rate = sc->workload.target_rate;
+	bi->rate_scale = sc->workload.rate_scale > 0 ? sc->workload.rate_scale : 1.0;
+	bi->seed = sc->seed;
+	bi->single_policy = find_template(sc, PLAN_SINGLE);
+	bi->dual_policy = find_template(sc, PLAN_DUAL);
+	if (keep)
+		*keep = sc;
+	else
+		scenario_free(sc);
+	return 0;
+}
+
+static void judge(const plan_request *rq, const scenario *sc, const runner_result *r, plan_eval *ev)
+{
+	const metrics_summary *f = &r->fleet;
+	double maxrej = sc->max_rejection_rate >= 0 ? sc->max_rejection_rate : PLAN_DEFAULT_MAX_REJECTION;
+	double denom;
+
+	ev->requests = f->requests;
+	ev->ttft_p99_s = f->ttft_p99_s;
+	ev->tpot_p99_s = f->tpot_p99_s;
+	ev->rejection_rate = f->requests > 0 ? (double)(f->rejected + f->unfinished) / (double)f->requests : 1;
+	ev->preemptions_per_request = f->preemptions_per_request;
+	ev->gpu_hours = f->gpu_hours;
+	ev->makespan_s = f->makespan_s;
+	ev->throughput_rps = f->throughput_rps;
+	denom = (double)ev->gpus * f->makespan_s;
+	ev->busy_share = denom > 0 ? f->gpu_busy_s / denom : 0;
+	ev->pass = 0;
+	ev->reason[0] = 0;
+	if (f->requests <= 0)
+		snprintf(ev->reason, sizeof ev->reason, "no requests in the workload");
+	else if (ev->rejection_rate > maxrej)
+		snprintf(ev->reason, sizeof ev->reason, "rejection rate %.4f > %.4f", ev->rejection_rate, maxrej);
+	else if (sc->slo.ttft_p99_s > 0 && (f->ttft_p99_s < 0 || f->ttft_p99_s > sc->slo.ttft_p99_s))
+		snprintf(ev->reason, sizeof ev->reason, "TTFT p99 %.3f s > %.3f s", f->ttft_p99_s,
+			 sc->slo.ttft_p99_s);
+	else if (sc->slo.tpot_p99_s > 0 && f->tpot_p99_s > sc->slo.tpot_p99_s)
+		snprintf(ev->reason, sizeof ev->reason, "TPOT p99 %.4f s > %.4f s", f->tpot_p99_s,
+			 sc->slo.tpot_p99_s);
+	else if (rq->max_preemptions_per_request >= 0 &&
+		 f->preemptions_per_request > rq->max_preemptions_per_request)
+		snprintf(ev->reason, sizeof ev->reason, "preemptions per request %.3f > %.3f",
+			 f->preemptions_per_request, rq->max_preemptions_per_request);
+	else
+		ev->pass = 1;
+}
+
+static int record(const plan_request *rq, const scenario *sc, const plan_option *o,
+		  const runner_result *r, const char *phase, plan_eval *ev, fs_err *err)
+{
+	cJSON *pt = cJSON_CreateObject(), *arr;
+	char *ptxt = NULL;
+	int total = 0, rc = -1;
+	db_plan_row row;
+	results_opts wo;
+
+	if (!pt)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	cJSON_AddNumberToObject(pt, "plan_id", (double)rq->plan_id);
+	cJSON_AddStringToObject(pt, "option", o->label);
+	cJSON_AddStringToObject(pt, "phase", phase);
+	arr = cJSON_AddArrayToObject(pt, "replicas");
+	for (int k = 0; k < ev->npools; k++) {
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber(ev->replicas[k]));
+		total += ev->replicas[k];
+	}
+	if (ev->threshold > 0)
+		cJSON_AddNumberToObject(pt, "threshold", (double)ev->threshold);
+	cJSON_AddNumberToObject(pt, "load_scale", ev->load_scale);
+	ptxt = cJSON_PrintUnformatted(pt);
+	if (!ptxt) {
+		fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+		goto out;
+	}
+	memset(&wo, 0, sizeof wo);
+	wo.started_at = time(NULL);
+	wo.extra_params_json = ptxt;
+	if (results_write_run(rq->d, sc, r, &wo, &ev->run_id, err))
+		goto out;
+	memset(&row, 0, sizeof row);
+	row.plan_id = rq->plan_id;
+	row.run_id = ev->run_id;
+	row.option = o->label;
+	row.gpu = o->gpu;
+	row.precision = prec_name(o->prec);
+	row.policy = plan_layout_name(o->layout);
+	row.phase = phase;
+	row.load_scale = ev->load_scale;
+	row.seed = ev->seed;
+	row.replicas = total;
+	row.gpus = ev->gpus;
+	row.threshold = ev->threshold;
+	row.meets_slo = ev->pass;
+	row.reason = ev->reason;
+	row.ttft_p99_s = ev->ttft_p99_s;
+	row.tpot_p99_s = ev->tpot_p99_s;
+	row.rejection_rate = ev->rejection_rate;
+	row.gpu_hours = ev->gpu_hours;
+	row.params_json = ptxt;
+	rc = db_write_plan_row(rq->d, &row, err);
+out:
+	cJSON_Delete(pt);
+	free(ptxt);
+	return rc;
+}
+
+static int simulate(const plan_request *rq, const base_info *bi, const plan_option *o,
+		    const int *replicas, int64_t threshold, double load_scale, uint64_t seed,
+		    const char *phase, plan_eval *ev, runner_result *keep, fs_err *err)
+{
+	setlist l;
+	scenario *sc = NULL;
+	runner_result rr;
+	runner_opts ro;
+	int rc = -1;
+
+	memset(ev, 0, sizeof *ev);
+	memset(&rr, 0, sizeof rr);
+	if (o->policy < 0 || o->npools < 1)
+		return fs_fail(err, FS_EXIT_INPUT, "plan: option %s has no template policy", o->label);
+	ev->npools = o->npools;
+	ev->threshold = o->layout == PLAN_DUAL ? threshold : 0;
+	ev->seed = seed;
+	ev->load_scale = load_scale;
+	for (int k = 0; k < o->npools; k++) {
+		if (replicas[k] < 1)
+			return fs_fail(err, FS_EXIT_INPUT, "plan: %s: pool %d needs at least one replica", o->label, k);
+		ev->replicas[k] = replicas[k];
+		ev->gpus += replicas[k] * o->tp[k];
+	}
+	if (candidate_sets(rq, bi, o, replicas, ev->threshold, load_scale, &l, err))
+		return -1;
+	if (scenario_load(rq->scenario_path, l.ptr, l.n, &sc, err))
+		goto out;
+	sc->seed = seed;
+	memset(&ro, 0, sizeof ro);
+	if (runner_run_policy(sc, o->policy, &ro, &rr, err))
+		goto out;
+	judge(rq, sc, &rr, ev);
+	if (rq->d && record(rq, sc, o, &rr, phase, ev, err)) {
+		runner_result_free(&rr);
+		goto out;
+	}
+	if (keep)
+		*keep = rr;
+	else
+		runner_result_free(&rr);
+	rc = 0;
+out:
+	scenario_free(sc);
+	setlist_free(&l);
+	return rc;
+}
+
+/* The option's template shape, as the plan_option loaded by plan_run records it. */
+int plan_simulate(const plan_request *rq, const plan_option *o, const int *replicas,
+		  int64_t threshold, double load_scale, uint64_t seed, const char *phase,
+		  plan_eval *ev, runner_result *keep, fs_err *err)
+{
+	base_info bi;
+
+	if (load_base(rq, &bi, NULL, err))
+		return -1;
+	return simulate(rq, &bi, o, replicas, threshold, load_scale, seed, phase, ev, keep, err);
+}
+
+int plan_headroom(const plan_request *rq, const plan_option *o, const double *scales, int n,
+		  plan_eval *evs, int *nout, fs_err *err)
+{
+	base_info bi;
+
+	*nout = 0;
+	if (!o->feasible)
+		return fs_fail(err, FS_EXIT_INPUT, "plan: %s has no feasible fleet to stress", o->label);
+	if (load_base(rq, &bi, NULL, err))
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (simulate(rq, &bi, o, o->best.replicas, o->best.threshold, rq->load_scale * scales[i],
+			     o->best.seed, "headroom", &evs[i], NULL, err))
+			return -1;
+		evs[i].load_scale = scales[i];
+		(*nout)++;
+		if (!evs[i].pass)
+			break;
+	}
+	return 0;
+}
+
+/* ---- option setup ---------------------------------------------------------------- */
+
+static int read_workload(plan_state *ps, const scenario *sc, fs_err *err)
+{
+	trace_reader *tr = NULL;
+	trace_req r;
+	size_t cap = 0;
+	int64_t first = -1, last = 0;
+	int got;
+
+	if (workload_open(&sc->workload, sc->seed, &tr, err))
+		return -1;
+	while ((got = trace_next(tr, &r, err)) == 1) {
+		if (ps->nreqs == cap) {
+			size_t nc = cap ? cap * 2 : 4096;
+			wl_req *p = realloc(ps->reqs, nc * sizeof *p);
+			if (!p) {
+				trace_close(tr);
+				return fs_fail(err, FS_EXIT_RUNTIME, "out of memory reading the workload");
+			}
+			ps->reqs = p;
+			cap = nc;
+		}
+		ps->reqs[ps->nreqs++] = (wl_req){r.input_tokens, r.output_tokens, r.max_tokens};
+		if (first < 0)
+			first = r.arrival_ns;
+		last = r.arrival_ns;
+	}
+	trace_close(tr);
+	if (got < 0)
+		return -1;
+	if (ps->nreqs == 0)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: the workload has no requests", sc->path);
+	ps->span_s = (double)(last - first) / 1e9;
+	if (ps->span_s <= 0)
+		ps->span_s = 1.0;
+	return 0;
+}
+
+/* Which pool of a dual layout request r goes to under threshold t (-1: none holds it). */
+static int route(const plan_option *o, const router_cfg *rc, const wl_req *r, int64_t t)
+{
+	int64_t total = (int64_t)r->in + r->out;
+	int64_t est = r->in + (rc->estimator == EST_ORACLE ? r->out
+							   : (r->mt > 0 ? r->mt : rc->default_max_tokens));
+	int want = est <= t ? 0 : 1;
+
+	if (total <= o->max_model_len[want])
+		return want;
+	if (total <= o->max_model_len[1 - want])
+		return 1 - want;
+	return -1;
+}
+
+/* Analytical demand of each pool in replicas (fractional) for threshold t. */
+static int demand(const plan_state *ps, const plan_option *o, const scenario *sc, int64_t t,
+		  double *need, fs_err *err)
+{
+	const policy_cfg *pc = &sc->policies[o->policy];
+	cap_mix mix[FS_MAX_POOLS];
+
+	memset(mix, 0, sizeof mix);
+	for (size_t i = 0; i < ps->nreqs; i++) {
+		const wl_req *r = &ps->reqs[i];
+		int p;
+		if (o->layout == PLAN_SINGLE)
+			p = (int64_t)r->in + r->out <= o->max_model_len[0] ? 0 : -1;
+		else
+			p = route(o, &pc->router, r, t);
+		if (p >= 0)
+			cap_mix_add(&mix[p], r->in, r->out);
+	}
+	for (int k = 0; k < o->npools; k++) {
+		const pool_cfg *pl = &pc->pools[k];
+		cap_engine e = {.perf = &pl->perf, .kv_tokens = pl->plan.kv_tokens,
+				.block_size = pl->mem.block_size, .max_num_seqs = pl->max_num_seqs,
+				.max_num_batched_tokens = pl->max_num_batched_tokens, .tp = pl->mem.tp};
+		cap_result cr;
+		need[k] = 0;
+		if (mix[k].n < 1)
+			continue;
+		if (cap_replica(&e, &mix[k], &cr, err))
+			return -1;
+		need[k] = (mix[k].n / ps->span_s) / cr.rps;
+	}
+	return 0;
+}
+
+/* Find the smallest TP (from the scenario's) and the KV dtype that load. On success the
+ * loaded scenario is handed back in *out. */
+static int option_setup(plan_state *ps, const scenario *base, plan_option *o, scenario **out,
+			fs_err *err)
+{
+	const plan_request *rq = ps->rq;
+	int pol = o->layout == PLAN_SINGLE ? ps->bi.single_policy : ps->bi.dual_policy;
+	prec_t kvs[2];
+	int nkv = 0, ones[FS_MAX_POOLS];
+	fs_err e2 = {0};
+	gpu_spec g;
+
+	*out = NULL;
+	o->policy = pol;
+	if (pol < 0) {
+		snprintf(o->note, sizeof o->note, "the scenario has no %s policy to take the pool shapes from",
+			 o->layout == PLAN_SINGLE ? "single-pool" : "two-pool token_budget");
+		return 0;
+	}
+	snprintf(o->policy_name, sizeof o->policy_name, "%s", base->policies[pol].name);
+	o->npools = base->policies[pol].npools;
+	if (gpu_lookup(o->gpu, &g, err))
+		return -1;
+	snprintf(o->gpu_display, sizeof o->gpu_display, "%s", g.display);
+	/* Price: the scenario's override holds for the GPU it was written for. */
+	o->price_per_gpu_hour = g.price_per_hour;
+	{
+		const pool_cfg *bp = &base->policies[pol].pools[0];
+		if (!strcmp(bp->gpu.name, g.name))
+			o->price_per_gpu_hour = bp->price_per_gpu_hour;
+	}
+	/* KV dtype: BF16 runs keep the scenario's; FP8 and NVFP4 weights pair with an FP8
+	 * cache (what vLLM serves them with), or BF16 where the GPU has no FP8. */
+	if (o->prec == PREC_BF16) {
+		kvs[nkv++] = base->policies[pol].pools[0].mem.kv;
+	} else {
+		kvs[nkv++] = PREC_FP8;
+		kvs[nkv++] = PREC_BF16;
+	}
+	for (int k = 0; k < o->npools; k++) {
+		const pool_cfg *bp = &base->policies[pol].pools[k];
+		snprintf(o->pool_names[k], sizeof o->pool_names[k], "%s", bp->name);
+		ones[k] = 1;
+	}
+	for (int ki = 0; ki < nkv; ki++) {
+		if (gpu_check_kv_dtype(&g, kvs[ki], &e2))
+			continue;
+		o->kv = kvs[ki];
+		for (int tp = 1; tp <= 64; tp *= 2) {
+			int tpk = tp;
+			setlist l;
+			scenario *sc = NULL;
+			/* The scenario's TP where it gives one (> 1), else the smallest that loads. */
+			for (int k = 0; k < o->npools; k++) {
+				int st = base->policies[pol].pools[k].mem.tp;
+				o->tp[k] = st > tpk ? st : tpk;
+			}
+			if (candidate_sets(rq, &ps->bi, o, ones, 0, rq->load_scale, &l, err))
+				return -1;
+			if (!scenario_load(rq->scenario_path, l.ptr, l.n, &sc, &e2)) {
+				setlist_free(&l);
+				*out = sc;
+				for (int k = 0; k < o->npools; k++) {
+					const pool_cfg *p = &sc->policies[pol].pools[k];
+					o->max_model_len[k] = p->max_model_len;
+					o->max_num_seqs[k] = p->max_num_seqs;
+					o->max_num_batched_tokens[k] = p->max_num_batched_tokens;
+					o->gpu_memory_utilization[k] = p->mem.gpu_memory_utilization;
+				}
+				return 0;
+			}
+			setlist_free(&l);
+		}
+	}
+	snprintf(o->note, sizeof o->note, "does not load at any tensor_parallel_size up to 64: %.180s", e2.msg);
+	return 0;
+}
+
+typedef struct pred_ctx {
+	plan_state *ps;
+	plan_option *o;
+	int64_t threshold;
+	double share;          /* dual: short pool's share of the replicas */
+	uint64_t seed;
+	int nev;
+	plan_eval ev[CACHE_MAX];
+} pred_ctx;
+
+static void split(int total, double share, int npools, int *rep)
+{
+	if (npools == 1) {
+		rep[0] = total;
+		return;
+	}
+	rep[0] = (int)lround(total * share);
+	if (rep[0] < 1)
+		rep[0] = 1;
+	if (rep[0] > total - 1)
+		rep[0] = total - 1;
+	rep[1] = total - rep[0];
+}
+
+static int eval_reps(pred_ctx *c, const int *rep, const char *phase, plan_eval **ev, fs_err *err)
+{
+	for (int i = 0; i < c->nev; i++) {
+		int same = c->ev[i].seed == c->seed && c->ev[i].threshold == (c->o->layout ? c->threshold : 0);
+		for (int k = 0; k < c->o->npools; k++)
+			same &= c->ev[i].replicas[k] == rep[k];
+		if (same) {
+			*ev = &c->ev[i];
+			return 0;
+		}
+	}
+	if (c->nev >= CACHE_MAX)
+		return fs_fail(err, FS_EXIT_RUNTIME, "plan: %s: more than %d simulations for one search",
+			       c->o->label, CACHE_MAX);
+	*ev = &c->ev[c->nev];
+	if (simulate(c->ps->rq, &c->ps->bi, c->o, rep, c->threshold, c->ps->rq->load_scale, c->seed, phase,
+		     *ev, NULL, err))
+		return -1;
+	c->nev++;
+	c->o->sims++;
+	c->ps->res->sims++;
+	if (c->ps->rq->progress)
+		c->ps->rq->progress(c->ps->rq->progress_ctx, c->o->label, c->ps->res->sims);
+	return 0;
+}
+
+static int pred(void *ctx, int total, int *pass, fs_err *err)
+{
+	pred_ctx *c = ctx;
+	int rep[FS_MAX_POOLS];
+	plan_eval *ev;
+
+	split(total, c->share, c->o->npools, rep);
+	if (eval_reps(c, rep, "search", &ev, err))
+		return -1;
+	*pass = ev->pass;
+	return 0;
+}
+
+static int total_of(const int *rep, int n)
+{
+	int t = 0;
+	for (int k = 0; k < n; k++)
+		t += rep[k];
+	return t;
+}
+
+/* Search one threshold (or the single pool): fills *best (pass = 0: none found). */
+static int search_one(plan_state *ps, plan_option *o, const scenario *sc, int64_t t, plan_eval *best,
+		      fs_err *err)
+{
+	pred_ctx *c = calloc(1, sizeof *c);
+	double need[FS_MAX_POOLS] = {0}, tot = 0;
+	int lo, hi, found = 0, n = 0, evals = 0, min_n = o->npools, rc = -1;
+	int maxr = ps->rq->max_replicas > 0 ? ps->rq->max_replicas : 512;
+	int rep[FS_MAX_POOLS];
+	plan_eval *ev;
+
+	memset(best, 0, sizeof *best);
+	if (!c)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	c->ps = ps;
+	c->o = o;
+	c->threshold = t;
+	c->seed = ps->bi.seed;
+	if (demand(ps, o, sc, t, need, err))
+		goto out;
+	for (int k = 0; k < o->npools; k++) {
+		tot += need[k];
+		o->cap_rps[k] = 0;
+	}
+	c->share = tot > 0 ? need[0] / tot : 0.5;
+	{
+		double g = 0;
+		for (int k = 0; k < o->npools; k++)
+			g += need[k] * o->tp[k];
+		if (o->layout == PLAN_SINGLE || o->estimate_gpus <= 0 || g < o->estimate_gpus)
+			o->estimate_gpus = g;
+	}
+	lo = (int)floor(0.8 * tot);
+	hi = (int)ceil(1.3 * tot) + 1;
+	if (plan_search_min(pred, c, lo, hi, min_n, maxr, &found, &n, &evals, err))
+		goto out;
+	if (!found) {
+		rc = 0;
+		goto out;
+	}
+	split(n, c->share, o->npools, rep);
+	if (eval_reps(c, rep, "search", &ev, err))
+		goto out;
+	*best = *ev;
+	/* Dual: move the split by one replica at one replica fewer while that passes. */
+	while (o->npools == 2 && total_of(best->replicas, 2) > 2) {
+		int improved = 0, t2 = total_of(best->replicas, 2) - 1;
+		for (int d = 0; d < 2 && !improved; d++) {
+			int r2[2] = {best->replicas[0] - d, best->replicas[1] - (1 - d)};
+			if (r2[0] < 1 || r2[1] < 1 || r2[0] + r2[1] != t2)
+				continue;
+			if (eval_reps(c, r2, "split", &ev, err))
+				goto out;
+			if (ev->pass) {
+				*best = *ev;
+				improved = 1;
+			}
+		}
+		if (!improved)
+			break;
+	}
+	rc = 0;
+out:
+	free(c);
+	return rc;
+}
+
+/* Verify on seed + 1; add replicas (to the pool that is busiest, or the single pool)
+ * until it passes there too. */
+static int verify(plan_state *ps, plan_option *o, fs_err *err)
+{
+	pred_ctx *c = calloc(1, sizeof *c);
+	int rep[FS_MAX_POOLS], maxr = ps->rq->max_replicas > 0 ? ps->rq->max_replicas : 512, rc = -1;
+	plan_eval *ev;
+
+	if (!c)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	c->ps = ps;
+	c->o = o;
+	c->threshold = o->best.threshold;
+	c->seed = o->best.seed + 1;
+	memcpy(rep, o->best.replicas, sizeof rep);
+	for (int step = 0; step < 16; step++) {
+		if (eval_reps(c, rep, "verify", &ev, err))
+			goto out;
+		o->verify = *ev;
+		if (ev->pass)
+			break;
+		if (total_of(rep, o->npools) >= maxr)
+			break;
+		/* Grow the pool whose share of the fleet is smallest relative to its
+		 * demand: alternate for dual, simple for single. */
+		rep[o->npools == 2 ? step % 2 : 0]++;
+	}
+	if (!o->verify.pass) {
+		o->feasible = 0;
+		snprintf(o->note, sizeof o->note, "passes on seed %llu but not on seed %llu (%s)",
+			 (unsigned long long)o->best.seed, (unsigned long long)c->seed, o->verify.reason);
+		rc = 0;
+		goto out;
+	}
+	if (total_of(rep, o->npools) != total_of(o->best.replicas, o->npools)) {
+		/* Stepped up: the bigger fleet is the answer; check it on the first seed too. */
+		c->seed = o->best.seed;
+		if (eval_reps(c, rep, "verify", &ev, err))
+			goto out;
+		if (ev->pass)
+			o->best = *ev;
+		else {
+			o->feasible = 0;
+			snprintf(o->note, sizeof o->note, "no fleet found that passes on both seeds");
+		}
+	}
+	rc = 0;
+out:
+	free(c);
+	return rc;
+}
+
+static int plan_option_run(plan_state *ps, const scenario *base, plan_option *o, fs_err *err)
+{
+	scenario *sc = NULL;
+	int64_t ts[3];
+	int nts = 0, rc = -1;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (option_setup(ps, base, o, &sc, err))
+		return -1;
+	if (!sc) {
+		rc = 0;
+		goto out;
+	}
+	if (o->layout == PLAN_SINGLE) {
+		ts[nts++] = 0;
+	} else {
+		const policy_cfg *pc = &sc->policies[o->policy];
+		int64_t t0v = pc->router.thresholds[0], cand[3] = {t0v, t0v / 2, t0v * 2};
+		for (int i = 0; i < 3; i++) {
+			int dup = 0;
+			if (cand[i] < 64 || cand[i] > o->max_model_len[0])
+				continue;
+			for (int j = 0; j < nts; j++)
+				dup |= ts[j] == cand[i];
+			if (!dup)
+				ts[nts++] = cand[i];
+		}
+		if (!nts)
+			ts[nts++] = t0v;
+	}
+	for (int i = 0; i < nts; i++) {
+		plan_eval b;
+		if (search_one(ps, o, sc, ts[i], &b, err))
+			goto out;
+		if (!b.pass)
+			continue;
+		if (!o->feasible || b.gpus < o->best.gpus ||
+		    (b.gpus == o->best.gpus && b.ttft_p99_s < o->best.ttft_p99_s)) {
+			o->best = b;
+			o->feasible = 1;
+		}
+	}
+	/* Analytical capacity per replica at the chosen threshold, for the report. */
+	if (o->feasible || nts) {
+		double need[FS_MAX_POOLS];
+		int64_t t = o->feasible ? o->best.threshold : ts[0];
+		if (demand(ps, o, sc, t, need, err))
+			goto out;
+		for (int k = 0; k < o->npools; k++) {
+			const pool_cfg *pl = &sc->policies[o->policy].pools[k];
+			cap_engine e = {.perf = &pl->perf, .kv_tokens = pl->plan.kv_tokens,
+					.block_size = pl->mem.block_size, .max_num_seqs = pl->max_num_seqs,
+					.max_num_batched_tokens = pl->max_num_batched_tokens, .tp = pl->mem.tp};
+			cap_mix m = {0};
+			cap_result cr;
+			for (size_t i = 0; i < ps->nreqs; i++) {
+				const wl_req *r = &ps->reqs[i];
+				int p = o->layout == PLAN_SINGLE
+						? ((int64_t)r->in + r->out <= o->max_model_len[0] ? 0 : -1)
+						: route(o, &sc->policies[o->policy].router, r, t);
+				if (p == k)
+					cap_mix_add(&m, r->in, r->out);
+			}
+			o->cap_rps[k] = m.n >= 1 && !cap_replica(&e, &m, &cr, err) ? cr.rps : 0;
+		}
+	}
+	if (!o->feasible) {
+		if (!o->note[0])
+			snprintf(o->note, sizeof o->note, "no fleet of up to %d replicas meets the SLO",
+				 ps->rq->max_replicas > 0 ? ps->rq->max_replicas : 512);
+		rc = 0;
+		goto out;
+	}
+	if (ps->rq->verify && verify(ps, o, err))
+		goto out;
+	rc = 0;
+out:
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	o->wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	scenario_free(sc);
+	return rc;
+}
+
+static void costs(plan_result *res, const plan_request *rq)
+{
+	for (int i = 0; i < res->noptions; i++) {
+		plan_option *o = &res->options[i];
+		gpu_spec g;
+		fs_err e = {0};
+		o->savings_vs_baseline = NAN;
+		if (!o->feasible)
+			continue;
+		o->gpu_hours_per_day = o->best.gpus * 24.0;
+		o->gpu_hours_per_year = o->best.gpus * PLAN_HOURS_PER_YEAR;
+		o->annual_cost = o->gpu_hours_per_year * o->price_per_gpu_hour;
+		o->power_w_per_gpu = gpu_lookup(o->gpu, &g, &e) ? 0 : plan_power_w(g.power_w, o->best.busy_share);
+		o->power_kw = o->best.gpus * o->power_w_per_gpu / 1000.0;
+		o->energy_mwh_per_year = o->power_kw * PLAN_HOURS_PER_YEAR / 1000.0;
+	}
+	(void)rq;
+	/* Rank by annual cost, then GPUs, then P99 TTFT. */
+	for (int r = 1;; r++) {
+		int pick = -1;
+		for (int i = 0; i < res->noptions; i++) {
+			plan_option *o = &res->options[i], *p;
+			if (!o->feasible || o->rank)
+				continue;
+			if (pick < 0) {
+				pick = i;
+				continue;
+			}
+			p = &res->options[pick];
+			if (o->annual_cost < p->annual_cost ||
+			    (o->annual_cost == p->annual_cost &&
+			     (o->best.gpus < p->best.gpus ||
+			      (o->best.gpus == p->best.gpus && o->best.ttft_p99_s < p->best.ttft_p99_s))))
+				pick = i;
+		}
+		if (pick < 0)
+			break;
+		res->options[pick].rank = r;
+		if (r == 1)
+			res->best = pick;
+	}
+	if (res->baseline >= 0 && res->options[res->baseline].feasible) {
+		double b = res->options[res->baseline].annual_cost;
+		for (int i = 0; i < res->noptions; i++)
+			if (res->options[i].feasible && b > 0)
+				res->options[i].savings_vs_baseline = (b - res->options[i].annual_cost) / b;
+	}
+}
+
+int plan_run(const plan_request *rq, plan_result **out, fs_err *err)
+{
+	plan_state ps;
+	plan_result *res = calloc(1, sizeof *res);
+	scenario *base = NULL;
+	struct timespec t0, t1;
+	trace_reader *tr = NULL;
+
+	memset(&ps, 0, sizeof ps);
+	*out = NULL;
+	if (!res)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ps.rq = rq;
+	ps.res = res;
+	res->baseline = -1;
+	res->best = -1;
+	res->load_scale = rq->load_scale;
+	res->max_preemptions_per_request = rq->max_preemptions_per_request;
+	if (rq->ngpus < 1 || rq->nprecs < 1 || rq->nlayouts < 1) {
+		fs_fail(err, FS_EXIT_INPUT, "plan: need at least one GPU, precision and layout");
+		goto fail;
+	}
+	if (!(rq->load_scale > 0)) {
+		fs_fail(err, FS_EXIT_INPUT, "plan: load scale must be positive, got %g", rq->load_scale);
+		goto fail;
+	}
+	if (load_base(rq, &ps.bi, NULL, err))
+		goto fail;
+	/* The base at this load (workload summary and the template shapes). */
+	{
+		setlist l;
+		plan_option dummy;
+		memset(&dummy, 0, sizeof dummy);
+		dummy.layout = PLAN_SINGLE;
+		if (candidate_sets(rq, &ps.bi, &dummy, NULL, 0, rq->load_scale, &l, err))
+			goto fail;
+		if (scenario_load(rq->scenario_path, l.ptr, l.n, &base, err)) {
+			setlist_free(&l);
+			goto fail;
+		}
+		setlist_free(&l);
+	}
+	snprintf(res->scenario, sizeof res->scenario, "%s", base->name);
+	snprintf(res->model, sizeof res->model, "%s", base->model.name);
+	res->slo = base->slo;
+	res->max_rejection_rate = base->max_rejection_rate >= 0 ? base->max_rejection_rate
+								: PLAN_DEFAULT_MAX_REJECTION;
+	res->seed = base->seed;
+	if (read_workload(&ps, base, err))
+		goto fail;
+	if (workload_open(&base->workload, base->seed, &tr, err) || tstats_compute(tr, 1, &res->stats, err))
+		goto fail;
+	trace_close(tr);
+	tr = NULL;
+	for (int g = 0; g < rq->ngpus; g++) {
+		gpu_spec gs;
+		if (gpu_lookup(rq->gpus[g], &gs, err))
+			goto fail;
+		snprintf(res->calib_source[g], sizeof res->calib_source[g], "%.63s: %.127s", gs.name,
+			 gs.calib_source);
+		for (int p = 0; p < rq->nprecs; p++)
+			for (int l = 0; l < rq->nlayouts; l++) {
+				plan_option *o = &res->options[res->noptions++];
+				memset(o, 0, sizeof *o);
+				memcpy(o->gpu, rq->gpus[g], sizeof o->gpu);
+				o->gpu[sizeof o->gpu - 1] = 0;
+				o->prec = rq->precs[p];
+				o->layout = rq->layouts[l];
+				o->policy = -1;
+				o->price_per_gpu_hour = -1;
+				snprintf(o->label, sizeof o->label, "%.63s/%s/%s", rq->gpus[g], prec_name(o->prec),
+					 plan_layout_name(o->layout));
+			}
+	}
+	if (rq->baseline) {
+		for (int i = 0; i < res->noptions; i++)
+			if (!strcasecmp(res->options[i].label, rq->baseline))
+				res->baseline = i;
+		if (res->baseline < 0) {
+			fs_fail(err, FS_EXIT_INPUT, "plan: baseline '%s' is not one of the planned options (e.g. %s)",
+				rq->baseline, res->options[0].label);
+			goto fail;
+		}
+	} else {
+		res->baseline = 0;
+		for (int i = 0; i < res->noptions; i++)
+			if (!strcmp(res->options[i].gpu, rq->gpus[0]) && res->options[i].prec == PREC_BF16 &&
+			    res->options[i].layout == PLAN_SINGLE) {
+				res->baseline = i;
+				break;
+			}
+	}
+	for (int i = 0; i < res->noptions; i++)
+		if (plan_option_run(&ps, base, &res->options[i], err))
+			goto fail;
+	costs(res, rq);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	res->wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	scenario_free(base);
+	free(ps.reqs);
+	*out = res;
+	return 0;
+fail:
+	trace_close(tr);
+	scenario_free(base);
+	free(ps.reqs);
+	plan_result_free(res);
+	return -1;
+}
+
+void plan_result_free(plan_result *r)
+{
+	if (!r)
+		return;
+	tstats_free(&r->stats);
+	free(r);
+}

@@ -1,0 +1,176 @@
+/*
+ * plan.h - the capacity planner behind `fleetsim plan`: for each GPU x precision x
+ * layout (single pool / dual token-budget pools), the fewest GPUs whose simulated
+ * SLO holds (P99 TTFT, P99 TPOT, rejection rate, optionally preemptions per request).
+ *
+ * Search, per option (docs/planning.md has the full story):
+ *   1. bracket with the analytical saturation throughput (models/capacity.h) of each
+ *      pool for the request mix it receives: need = rate / rps_per_replica;
+ *   2. simulate the bracket ends; if the top fails, double it until one passes
+ *      (exponential search), if the bottom passes, halve it until one fails;
+ *   3. bisect between the highest failing and the lowest passing replica count;
+ *   4. verify the winner on seed + 1; if it fails there, add a replica until it holds.
+ * Dual: for each candidate threshold (the scenario's, half of it, twice it while the
+ * short pool's max_model_len holds it) the total replica count is bisected with the
+ * split between the pools proportional to their analytical demand; then the split is
+ * moved by one replica either way at one replica fewer, while that still passes.  The
+ * threshold and split with the fewest GPUs win (ties: lower P99 TTFT).
+ *
+ * Each candidate is a scenario_load of the scenario with --set assignments (pool gpu,
+ * quantization, kv_cache_dtype, tensor_parallel_size, replicas, router thresholds,
+ * workload rate), so the `runs.params` of every simulation say what was simulated.
+ * Every simulation is written to the database (runs + pool_metrics + timeseries) and
+ * linked by a `plans` row (plan id, option, phase, replicas, verdict).
+ */
+#ifndef FS_PLAN_H
+#define FS_PLAN_H
+
+#include <stdint.h>
+
+#include "models/gpu.h"
+#include "models/precision.h"
+#include "reports/db.h"
+#include "scenarios/runner.h"
+#include "scenarios/scenario.h"
+#include "sim/metrics.h"
+#include "traces/tstats.h"
+#include "util/err.h"
+
+#define PLAN_MAX_GPUS 8
+#define PLAN_MAX_OPTIONS (PLAN_MAX_GPUS * 3 * 2)
+#define PLAN_MAX_REPLICAS 100000
+/* Used when the scenario sets no slo.max_rejection_rate. */
+#define PLAN_DEFAULT_MAX_REJECTION 0.001
+/* Idle board power as a share of TDP (power rule, see plan_power_w). */
+#define PLAN_IDLE_POWER_SHARE 0.30
+#define PLAN_HOURS_PER_YEAR 8760.0
+
+typedef enum plan_layout { PLAN_SINGLE = 0, PLAN_DUAL = 1 } plan_layout;
+
+const char *plan_layout_name(plan_layout l);
+/* "single" / "dual"; returns 0 or -1 with a message listing both. */
+int plan_layout_parse(const char *s, plan_layout *out, fs_err *err);
+
+typedef struct plan_request {
+	const char *scenario_path;
+	const char *const *sets;       /* user --set assignments, applied first (borrowed) */
+	int nsets;
+	int ngpus;
+	char gpus[PLAN_MAX_GPUS][64];  /* catalog names or GPU YAML paths */
+	int nprecs;
+	prec_t precs[3];
+	int nlayouts;
+	plan_layout layouts[2];
+	double load_scale;             /* multiplies the workload's rate; 1 */
+	double max_preemptions_per_request; /* < 0: not part of the SLO */
+	int max_replicas;              /* per option, search ceiling; 0: 512 */
+	int verify;                    /* re-check the winner on seed + 1 */
+	const char *baseline;          /* option label "gpu/precision/layout"; NULL: default */
+	db *d;                         /* NULL: record nothing */
+	int64_t plan_id;               /* plans.plan_id of this plan (db_next_plan_id) */
+	/* Called after each simulation, for progress bars; may be NULL. */
+	void (*progress)(void *ctx, const char *option, int sims);
+	void *progress_ctx;
+} plan_request;
+
+/* One simulated candidate and its verdict. */
+typedef struct plan_eval {
+	int npools;
+	int replicas[FS_MAX_POOLS];
+	int gpus;
+	int64_t threshold;             /* 0 for single */
+	uint64_t seed;
+	double load_scale;
+	int pass;
+	char reason[160];              /* why it failed ("" when it passed) */
+	double ttft_p99_s, tpot_p99_s, rejection_rate, preemptions_per_request;
+	double busy_share;             /* GPU busy seconds / (GPUs x makespan) */
+	double gpu_hours, makespan_s, throughput_rps;
+	int64_t requests;
+	int64_t run_id;                /* 0 when not recorded */
+} plan_eval;
+
+typedef struct plan_option {
+	char gpu[64];                  /* as requested */
+	char gpu_display[64];
+	prec_t prec, kv;
+	plan_layout layout;
+	char label[128];               /* "h100/bf16/single" */
+	int policy;                    /* template policy index in the scenario, -1 none */
+	char policy_name[64];
+	int npools;
+	char pool_names[FS_MAX_POOLS][64];
+	int tp[FS_MAX_POOLS];
+	int max_model_len[FS_MAX_POOLS], max_num_seqs[FS_MAX_POOLS];
+	int max_num_batched_tokens[FS_MAX_POOLS];
+	double gpu_memory_utilization[FS_MAX_POOLS];
+	double cap_rps[FS_MAX_POOLS];  /* analytical requests/s per replica */
+	double estimate_gpus;          /* analytical GPUs at saturation */
+	int feasible;                  /* a fleet meeting the SLO was found */
+	char note[256];                /* why not feasible, or remarks */
+	plan_eval best;                /* the chosen fleet on the scenario's seed */
+	plan_eval verify;              /* the same on seed + 1 (verify.seed 0: not run) */
+	int sims;                      /* simulations spent on this option */
+	double wall_s;
+	/* Cost and power (feasible options only). */
+	double price_per_gpu_hour, gpu_hours_per_day, gpu_hours_per_year, annual_cost;
+	double power_w_per_gpu, power_kw, energy_mwh_per_year;
+	double savings_vs_baseline;    /* share of the baseline's annual cost; NAN if none */
+	int rank;                      /* 1 = cheapest feasible; 0 infeasible */
+} plan_option;
+
+typedef struct plan_result {
+	char scenario[128];
+	char model[96];
+	char calib_source[PLAN_MAX_GPUS][200];
+	double load_scale;
+	mx_slo slo;
+	double max_rejection_rate;
+	double max_preemptions_per_request;
+	uint64_t seed;
+	tstats stats;                  /* the workload as simulated (at load_scale) */
+	int noptions;
+	plan_option options[PLAN_MAX_OPTIONS];
+	int baseline;                  /* option index, -1 when not feasible / absent */
+	int best;                      /* cheapest feasible option, -1 none */
+	int sims;
+	double wall_s;
+} plan_result;
+
+/* Run the plan.  Options are enumerated gpu-major, then precision, then layout (so
+ * option 0 is the first GPU, first precision, first layout); rq->baseline NULL picks
+ * single/bf16 on the first GPU (or option 0 when that is not planned).  Returns 0 and
+ * *out (caller owns, plan_result_free) — options with no feasible fleet are in it
+ * with a note — or -1 with err: FS_EXIT_INPUT for a bad scenario or request (a
+ * baseline label that names no option),
+ * FS_EXIT_RUNTIME for a failed simulation or database write. */
+int plan_run(const plan_request *rq, plan_result **out, fs_err *err);
+void plan_result_free(plan_result *r);
+
+/* Simulate option o with the given per-pool replicas (and threshold for dual) at
+ * load_scale and seed; fill *ev.  Records the run when rq->d is set (phase names
+ * the step: "bracket", "bisect", "verify", "headroom", ...).  keep: when not NULL,
+ * receives the runner result (caller frees with runner_result_free).  Returns 0 (the
+ * verdict is in ev->pass) or -1 with err. */
+int plan_simulate(const plan_request *rq, const plan_option *o, const int *replicas,
+		  int64_t threshold, double load_scale, uint64_t seed, const char *phase,
+		  plan_eval *ev, runner_result *keep, fs_err *err);
+
+/* Re-simulate the chosen fleet of o at each of the n load scales (ascending) and stop
+ * after the first that breaks the SLO.  Returns 0 with evs[0..*nout) filled, or -1. */
+int plan_headroom(const plan_request *rq, const plan_option *o, const double *scales, int n,
+		  plan_eval *evs, int *nout, fs_err *err);
+
+/* The generic search: the smallest n in [min_n, max_n] with pass(n), assuming pass is
+ * monotone.  guess_lo / guess_hi bracket the answer (they are clamped; they need not
+ * be right).  Returns 0 with *found (0: even max_n fails) and *out_n, or -1 when pass
+ * fails.  *evals counts calls to pass (may be NULL). */
+typedef int (*plan_pred)(void *ctx, int n, int *pass, fs_err *err);
+int plan_search_min(plan_pred pass, void *ctx, int guess_lo, int guess_hi, int min_n, int max_n,
+		    int *found, int *out_n, int *evals, fs_err *err);
+
+/* Board power of one GPU at busy share u in [0,1]: idle = PLAN_IDLE_POWER_SHARE x TDP,
+ * plus u x (TDP - idle).  E.g. a 700 W H100 half busy: 210 + 0.5 x 490 = 455 W. */
+double plan_power_w(double tdp_w, double busy_share);
+
+#endif
