@@ -16,7 +16,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: fleetsim calibrate MEASUREMENTS.csv --gpu G --model M [--hardware STR]\n"
 		"                          [--holdout-every K] [--out FILE.yaml] [--json]\n\n"
-		"Fit compute_eff, mem_eff and step_overhead of GPU G to measured prompt and\n"
+		"Fit compute_eff, mem_eff, attn_eff, step_overhead and prefill_seq_tokens\n"
+		"(and link figures with 2+ TP sizes) of GPU G to measured prompt and\n"
 		"decode step times in the Splitwise CSV layout (model, hardware, prompt_size,\n"
 		"batch_size, token_size, prompt_time and token_time in ms, tensor_parallel),\n"
 		"by GSL nonlinear least squares on relative error.  Rows are those whose model\n"

@@ -60,7 +60,8 @@ typedef struct calib_result {
 	calib_err train, holdout;
 } calib_result;
 
-/* Fit g's compute_eff, mem_eff and step_overhead_s (and link_latency_s when the
+/* Fit g's compute_eff, mem_eff, attn_eff, step_overhead_s and prefill_seq_tokens
+ * (and link_latency_s / link_eff when the
  * training rows span two or more TP sizes > 1: only then is the all-reduce latency
  * separable from the step overhead) to the non-held-out rows (weights and KV in
  * BF16), minimising the Huber loss (threshold 0.05) of the log ratios

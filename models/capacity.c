@@ -69,6 +69,8 @@ int cap_replica(const cap_engine *e, const cap_mix *m, cap_result *out, fs_err *
 		batch.seqs = 1;
 	batch.attn_pairs = lam * (ep2 / 2.0 + eo * c);
 	batch.kv_read = out->concurrency * c;
+	/* Each step carries lam new prompts' prefill, each spread over sp steps. */
+	batch.prefill_seqs = (int64_t)(lam * sp + 0.5);
 	out->tokens_per_step = lam * (ep + eo);
 	out->step_s = perf_step_s(e->perf, &batch);
 	if (out->step_s <= 0)

@@ -43,8 +43,15 @@ typedef struct run_state {
 	simtime_t *step_end;     /* end of each replica's step in flight, -1 if none */
 	int nreps;
 	int pool_first[FS_MAX_POOLS + 1];
+	int8_t *reps_pool;       /* pool of each replica */
 	uint64_t rr[FS_MAX_POOLS];
 	sim_req *free_list;      /* recycled requests (keep their arrays) */
+	/* Least-tokens / least-KV choice: per pool a min segment tree over its replicas
+	 * keyed (key1, key2, index), so a choice costs O(log replicas) instead of a scan
+	 * and ties go to the lowest index exactly as the scan did. */
+	int tree_size[FS_MAX_POOLS];     /* leaves, a power of two */
+	int32_t *tree[FS_MAX_POOLS];     /* 2 x tree_size nodes: replica index (pool-relative) or -1 */
+	int64_t *key1, *key2;            /* per replica (global index) */
 	int64_t inflight;
 	int failed;              /* allocation failure inside a callback */
 } run_state;
@@ -93,40 +100,99 @@ static void on_done(void *ctx, sim_req *r)
 	req_put(s, r);
 }
 
+/* Balance keys of replica ri: outstanding tokens, or (KV blocks in use, outstanding
+ * tokens).  Blocks in use order like the KV usage ratio because every replica of a
+ * pool has the same number of blocks. */
+static void balance_keys(const run_state *s, int ri, int64_t *k1, int64_t *k2)
+{
+	const replica *r = s->reps[ri];
+
+	if (s->pol->router.balance == BAL_LEAST_KV) {
+		*k1 = kv_used_blocks(replica_kv(r));
+		*k2 = replica_outstanding_tokens(r);
+	} else {
+		*k1 = replica_outstanding_tokens(r);
+		*k2 = 0;
+	}
+}
+
+static int node_less(const run_state *s, int first, int32_t a, int32_t b)
+{
+	int64_t a1, b1;
+
+	if (b < 0)
+		return a >= 0;
+	if (a < 0)
+		return 0;
+	a1 = s->key1[first + a];
+	b1 = s->key1[first + b];
+	if (a1 != b1)
+		return a1 < b1;
+	if (s->key2[first + a] != s->key2[first + b])
+		return s->key2[first + a] < s->key2[first + b];
+	return a < b;
+}
+
+/* Refresh replica ri's keys after the fleet called into it. */
+static void tree_update(run_state *s, int ri)
+{
+	int pool = s->reps_pool[ri], first = s->pool_first[pool], n = s->tree_size[pool], i;
+	int32_t *t = s->tree[pool];
+	int64_t k1, k2;
+
+	if (!t)
+		return;
+	balance_keys(s, ri, &k1, &k2);
+	if (k1 == s->key1[ri] && k2 == s->key2[ri])
+		return;
+	s->key1[ri] = k1;
+	s->key2[ri] = k2;
+	for (i = (n + ri - first) / 2; i >= 1; i /= 2) {
+		int32_t m = node_less(s, first, t[2 * i + 1], t[2 * i]) ? t[2 * i + 1] : t[2 * i];
+
+		/* Same winner with unchanged key: nothing above changes either. */
+		if (m == t[i] && m != ri - first)
+			break;
+		t[i] = m;
+	}
+}
+
+static int tree_init(run_state *s)
+{
+	if (s->pol->router.balance == BAL_ROUND_ROBIN)
+		return 0;
+	s->key1 = calloc((size_t)s->nreps, sizeof *s->key1);
+	s->key2 = calloc((size_t)s->nreps, sizeof *s->key2);
+	if (!s->key1 || !s->key2)
+		return -1;
+	for (int p = 0; p < s->pol->npools; p++) {
+		int first = s->pool_first[p], cnt = s->pool_first[p + 1] - first, n = 1;
+		int32_t *t;
+
+		while (n < cnt)
+			n *= 2;
+		t = malloc(2 * (size_t)n * sizeof *t);
+		if (!t)
+			return -1;
+		s->tree[p] = t;
+		s->tree_size[p] = n;
+		for (int i = 0; i < n; i++)
+			t[n + i] = i < cnt ? i : -1;
+		for (int i = 0; i < cnt; i++)
+			balance_keys(s, first + i, &s->key1[first + i], &s->key2[first + i]);
+		for (int i = n - 1; i >= 1; i--)
+			t[i] = node_less(s, first, t[2 * i + 1], t[2 * i]) ? t[2 * i + 1] : t[2 * i];
+	}
+	return 0;
+}
+
 static int pick_replica(run_state *s, int pool)
 {
-	int first = s->pool_first[pool], n = s->pool_first[pool + 1] - first, best = 0;
+	int first = s->pool_first[pool], n = s->pool_first[pool + 1] - first;
 
-	switch (s->pol->router.balance) {
-	case BAL_ROUND_ROBIN:
+	if (s->pol->router.balance == BAL_ROUND_ROBIN)
 		return first + (int)(s->rr[pool]++ % (uint64_t)n);
-	case BAL_LEAST_TOKENS: {
-		int64_t bt = replica_outstanding_tokens(s->reps[first]);
-		for (int i = 1; i < n && bt > 0; i++) {
-			int64_t t = replica_outstanding_tokens(s->reps[first + i]);
-			if (t < bt) {
-				bt = t;
-				best = i;
-			}
-		}
-		return first + best;
-	}
-	case BAL_LEAST_KV: {
-		double bu = replica_kv_usage(s->reps[first]);
-		int64_t bt = replica_outstanding_tokens(s->reps[first]);
-		for (int i = 1; i < n; i++) {
-			double u = replica_kv_usage(s->reps[first + i]);
-			int64_t t = replica_outstanding_tokens(s->reps[first + i]);
-			if (u < bu || (u == bu && t < bt)) {
-				bu = u;
-				bt = t;
-				best = i;
-			}
-		}
-		return first + best;
-	}
-	}
-	return first;
+	return first + s->tree[pool][1];
 }
 
 static void pool_view(run_state *s, router_pool_view *v)
@@ -155,6 +221,7 @@ static int start_step(run_state *s, int ri, fs_err *err)
 	if (replica_in_step(s->reps[ri]) || !replica_has_work(s->reps[ri]))
 		return 0;
 	d = replica_begin_step(s->reps[ri], ev_now(s->q));
+	tree_update(s, ri);
 	if (d <= 0)
 		return fs_fail(err, FS_EXIT_RUNTIME,
 			       "replica %d has queued requests but could schedule none at t=%.6f s",
@@ -221,6 +288,7 @@ static int on_arrival(run_state *s, const trace_req *t, int64_t id, fs_err *err)
 		on_done(s, r);
 		return 0;
 	}
+	tree_update(s, ri);
 	return start_step(s, ri, err);
 }
 
@@ -254,6 +322,11 @@ static void run_free(run_state *s)
 			replica_destroy(s->reps[i]);
 	free(s->reps);
 	free(s->step_end);
+	free(s->reps_pool);
+	free(s->key1);
+	free(s->key2);
+	for (int p = 0; p < FS_MAX_POOLS; p++)
+		free(s->tree[p]);
 	while ((r = s->free_list)) {
 		s->free_list = r->next;
 		free(r->blocks);
@@ -323,7 +396,8 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 	s.pool_first[pol->npools] = s.nreps;
 	s.reps = calloc((size_t)s.nreps, sizeof *s.reps);
 	s.step_end = malloc((size_t)s.nreps * sizeof *s.step_end);
-	if (!s.reps || !s.step_end) {
+	s.reps_pool = malloc((size_t)s.nreps * sizeof *s.reps_pool);
+	if (!s.reps || !s.step_end || !s.reps_pool) {
 		fs_fail(err, FS_EXIT_RUNTIME, "out of memory for %d replicas", s.nreps);
 		goto out;
 	}
@@ -348,6 +422,13 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			}
 	}
 
+	for (int p = 0; p < pol->npools; p++)
+		for (int i = s.pool_first[p]; i < s.pool_first[p + 1]; i++)
+			s.reps_pool[i] = (int8_t)p;
+	if (tree_init(&s)) {
+		fs_fail(err, FS_EXIT_RUNTIME, "out of memory for the replica index");
+		goto out;
+	}
 	have_next = trace_next(tr, &next, err);
 	if (have_next < 0)
 		goto out;
@@ -385,6 +466,7 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 		case EV_STEP_END:
 			s.step_end[ev.target] = -1;
 			replica_end_step(s.reps[ev.target], ev.time, on_done, &s);
+			tree_update(&s, ev.target);
 			if (o->check_invariants && replica_check(s.reps[ev.target], err))
 				goto out;
 			if (start_step(&s, ev.target, err))

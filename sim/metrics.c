@@ -117,18 +117,64 @@ double metrics_quantile(const double *v, size_t n, double q)
 	return r;
 }
 
-/* Sort v in place and fill p50/p90/p99/max (all -1 when empty). */
+/* Put the k-th smallest of v[lo, hi) at v[k], smaller-or-equal values before it and
+ * greater-or-equal after it (quickselect, median of three; deterministic). */
+static void select_kth(double *v, size_t lo, size_t hi, size_t k)
+{
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2, i = lo, j = hi - 1;
+		double a = v[lo], b = v[mid], c = v[hi - 1], piv, t;
+
+		piv = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+		/* Hoare partition: [lo, j] <= piv <= [i, hi) afterwards. */
+		for (;;) {
+			while (v[i] < piv)
+				i++;
+			while (v[j] > piv)
+				j--;
+			if (i >= j)
+				break;
+			t = v[i];
+			v[i] = v[j];
+			v[j] = t;
+			i++;
+			j--;
+		}
+		if (k <= j)
+			hi = j + 1;
+		else
+			lo = j + 1;
+	}
+}
+
+/* Reorder v in place (not fully sorted: only the order statistics GSL reads) and fill
+ * p50/p90/p99/max (all -1 when empty).  gsl_stats_quantile_from_sorted_data reads
+ * positions floor(q (n-1)) and the one after, so placing exactly those order
+ * statistics gives the same figures as sorting, in O(n) instead of O(n log n). */
 static void quantiles(double *v, size_t n, double *p50, double *p90, double *p99, double *mx)
 {
+	static const double qs[3] = {0.50, 0.90, 0.99};
+	double *out[3] = {p50, p90, p99};
+	size_t b = 0; /* v[0, b) are <= v[b, n) and every needed position below b is final */
+
 	if (n == 0) {
 		*p50 = *p90 = *p99 = *mx = -1.0;
 		return;
 	}
-	gsl_sort(v, 1, n);
-	*p50 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.50);
-	*p90 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.90);
-	*p99 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.99);
-	*mx = v[n - 1];
+	for (int i = 0; i < 3; i++) {
+		size_t k = (size_t)(int)(qs[i] * (double)(n - 1));
+
+		for (size_t kk = k; kk <= k + 1 && kk < n; kk++)
+			if (kk >= b) {
+				select_kth(v, b, n, kk);
+				b = kk + 1;
+			}
+		*out[i] = gsl_stats_quantile_from_sorted_data(v, 1, n, qs[i]);
+	}
+	*mx = v[b - 1];
+	for (size_t i = b; i < n; i++)
+		if (v[i] > *mx)
+			*mx = v[i];
 }
 
 int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_summary *o)

@@ -210,7 +210,9 @@ int64_t replica_begin_step(replica *r, simtime_t now)
 
 		if (n == 0)
 			continue;
-		while (kv_allocate(r->kv, q, (int64_t)q->computed + n) != 0) {
+		/* Most decode steps need no new block: skip the call. */
+		while ((int64_t)q->computed + n > (int64_t)q->n_blocks * r->cfg.block_size &&
+		       kv_allocate(r->kv, q, (int64_t)q->computed + n) != 0) {
 			sim_req *v = r->running.tail;
 
 			preempt(r, v);
@@ -310,7 +312,8 @@ void replica_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx
 		r->outstanding -= q->scheduled;
 		r->st.tokens_computed += q->scheduled;
 		q->last_scheduled = now;
-		kv_commit(r->kv, q);
+		if (q->n_hashes > 0) /* kv_commit has nothing to register otherwise */
+			kv_commit(r->kv, q);
 		q->scheduled = 0;
 		if (q->computed < rq_num_tokens(q))
 			continue; /* a partial prefill chunk samples nothing */

@@ -1,0 +1,824 @@
+/*
+ * report.c - plots and index.html from a results database.  See report.h.
+ */
+#include "reports/report.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "reports/plot.h"
+#include "sim/fleet.h"
+#include "sim/metrics.h"
+
+#define MAX_PLOTS 256
+
+/* One run's numbers as the report shows them (fleet row unless noted). */
+typedef struct rrun {
+	int64_t run_id, point;
+	char policy[128];
+	char *point_json;
+	int pol;                        /* index into the report's policy list */
+	double gpu_hours, ppr, ttft_p50, ttft_p99, tpot_p99, slo_att, thr;
+	int64_t completed, rejected, gpus;
+	int npools;
+	char pools[FS_MAX_POOLS][64];
+	double share[FS_MAX_POOLS];
+} rrun;
+
+typedef struct axis {
+	char key[256];
+	int nvals, numeric;
+	double *num;                    /* numeric values (numeric) */
+	char **label;                   /* values as text */
+} axis;
+
+typedef struct rep {
+	db *d;
+	sqlite3 *h;
+	const char *dir;
+	int nruns;
+	rrun *runs;
+	int npol;
+	char pols[64][128];
+	int naxes;
+	axis axes[16];
+	double slo_ttft, slo_tpot;
+	int nplots;
+	char plots[MAX_PLOTS][128];     /* base names */
+	char notes[2048];
+} rep;
+
+static int sql_err(rep *r, fs_err *err, const char *what)
+{
+	return fs_fail(err, FS_EXIT_RUNTIME, "%s: %s: %s", db_path(r->d), what, sqlite3_errmsg(r->h));
+}
+
+static double col_d(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_double(st, i);
+}
+
+static void add_plot(rep *r, const char *base)
+{
+	if (r->nplots < MAX_PLOTS)
+		plot_safe_name(base, r->plots[r->nplots++], sizeof r->plots[0]);
+}
+
+static void note(rep *r, const char *fmt, const char *a)
+{
+	size_t n = strlen(r->notes);
+	snprintf(r->notes + n, sizeof r->notes - n, fmt, a);
+}
+
+/* Load the runs selected by where (bound ?1 = id). */
+static int load_runs(rep *r, const char *where, int64_t id, fs_err *err)
+{
+	char sql[1024];
+	sqlite3_stmt *st = NULL;
+	int rc, cap = 0;
+
+	snprintf(sql, sizeof sql,
+		 "SELECT r.run_id, r.policy, s.point, s.params, m.gpu_hours, m.preemptions_per_request,"
+		 " m.ttft_p50_s, m.ttft_p99_s, m.tpot_p99_s, m.slo_attainment, m.throughput_rps,"
+		 " m.completed, m.rejected, m.gpus"
+		 " FROM runs r JOIN pool_metrics m ON m.run_id = r.run_id AND m.pool = '*'"
+		 " LEFT JOIN sweeps s ON s.run_id = r.run_id WHERE %s ORDER BY s.point, r.run_id",
+		 where);
+	if (sqlite3_prepare_v2(r->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_err(r, err, "reading runs");
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rrun *x;
+		int p;
+		if (r->nruns == cap) {
+			rrun *n = realloc(r->runs, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *n);
+			if (!n)
+				goto oom;
+			r->runs = n;
+		}
+		x = &r->runs[r->nruns];
+		memset(x, 0, sizeof *x);
+		x->run_id = sqlite3_column_int64(st, 0);
+		snprintf(x->policy, sizeof x->policy, "%s", (const char *)sqlite3_column_text(st, 1));
+		x->point = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 2);
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL &&
+		    !(x->point_json = strdup((const char *)sqlite3_column_text(st, 3))))
+			goto oom;
+		r->nruns++;
+		x->gpu_hours = col_d(st, 4);
+		x->ppr = col_d(st, 5);
+		x->ttft_p50 = col_d(st, 6);
+		x->ttft_p99 = col_d(st, 7);
+		x->tpot_p99 = col_d(st, 8);
+		x->slo_att = col_d(st, 9);
+		x->thr = col_d(st, 10);
+		x->completed = sqlite3_column_int64(st, 11);
+		x->rejected = sqlite3_column_int64(st, 12);
+		x->gpus = sqlite3_column_int64(st, 13);
+		for (p = 0; p < r->npol; p++)
+			if (!strcmp(r->pols[p], x->policy))
+				break;
+		if (p == r->npol && r->npol < 64)
+			snprintf(r->pols[r->npol++], sizeof r->pols[0], "%s", x->policy);
+		x->pol = p < 64 ? p : 63;
+	}
+	if (rc != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return sql_err(r, err, "reading runs");
+	}
+	sqlite3_finalize(st);
+
+	/* Pools and their traffic shares. */
+	if (sqlite3_prepare_v2(r->h,
+			       "SELECT pool, traffic_share FROM pool_metrics WHERE run_id = ?1 AND pool <> '*'"
+			       " ORDER BY rowid",
+			       -1, &st, NULL) != SQLITE_OK)
+		return sql_err(r, err, "reading pool metrics");
+	for (int i = 0; i < r->nruns; i++) {
+		rrun *x = &r->runs[i];
+		sqlite3_bind_int64(st, 1, x->run_id);
+		while (sqlite3_step(st) == SQLITE_ROW && x->npools < FS_MAX_POOLS) {
+			snprintf(x->pools[x->npools], 64, "%s", (const char *)sqlite3_column_text(st, 0));
+			x->share[x->npools++] = col_d(st, 1);
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return 0;
+oom:
+	sqlite3_finalize(st);
+	return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+}
+
+static int load_grid(rep *r, int64_t sweep_id, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *g = NULL, *params, *p, *slo, *v;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(r->h, "SELECT grid FROM sweep_defs WHERE sweep_id = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return sql_err(r, err, "reading the sweep");
+	sqlite3_bind_int64(st, 1, sweep_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return fs_fail(err, FS_EXIT_INPUT, "%s: no sweep %lld", db_path(r->d), (long long)sweep_id);
+	}
+	g = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (!g)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: sweep %lld: grid is not valid JSON", db_path(r->d),
+			       (long long)sweep_id);
+	slo = cJSON_GetObjectItem(g, "slo");
+	if ((v = cJSON_GetObjectItem(slo, "ttft_p99_s")) && cJSON_IsNumber(v))
+		r->slo_ttft = v->valuedouble;
+	if ((v = cJSON_GetObjectItem(slo, "tpot_p99_s")) && cJSON_IsNumber(v))
+		r->slo_tpot = v->valuedouble;
+	params = cJSON_GetObjectItem(g, "params");
+	cJSON_ArrayForEach(p, params)
+	{
+		axis *a;
+		cJSON *key = cJSON_GetObjectItem(p, "key"), *vals = cJSON_GetObjectItem(p, "values");
+		int n = cJSON_GetArraySize(vals), k = 0;
+		if (r->naxes == 16 || !cJSON_IsString(key) || n <= 0)
+			continue;
+		a = &r->axes[r->naxes++];
+		snprintf(a->key, sizeof a->key, "%s", key->valuestring);
+		a->nvals = n;
+		a->numeric = 1;
+		a->num = calloc((size_t)n, sizeof *a->num);
+		a->label = calloc((size_t)n, sizeof *a->label);
+		if (!a->num || !a->label)
+			goto oom;
+		cJSON_ArrayForEach(v, vals)
+		{
+			char buf[64];
+			if (cJSON_IsNumber(v)) {
+				a->num[k] = v->valuedouble;
+				snprintf(buf, sizeof buf, "%.12g", v->valuedouble);
+				a->label[k] = strdup(buf);
+			} else {
+				a->numeric = 0;
+				a->num[k] = k;
+				a->label[k] = cJSON_IsString(v) ? strdup(v->valuestring) : cJSON_PrintUnformatted(v);
+			}
+			if (!a->label[k++])
+				goto oom;
+		}
+	}
+	rc = 0;
+	goto out;
+oom:
+	fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+out:
+	cJSON_Delete(g);
+	return rc;
+}
+
+/* Value index of axis k for point idx: row-major, the last axis fastest (as sweep.c). */
+static int axis_index(const rep *r, int64_t idx, int k)
+{
+	for (int j = r->naxes - 1; j > k; j--)
+		idx /= r->axes[j].nvals;
+	return (int)(idx % r->axes[k].nvals);
+}
+
+static const char *short_key(const char *key)
+{
+	const char *d = strrchr(key, '.');
+	return d ? d + 1 : key;
+}
+
+/* Series name for run x on a plot against axis k: policy plus the other axes' values. */
+static void group_name(const rep *r, const rrun *x, int k, const char *suffix, char *out, size_t cap)
+{
+	size_t n = (size_t)snprintf(out, cap, "%s%s", x->policy, suffix ? suffix : "");
+	for (int j = 0; j < r->naxes && n < cap; j++)
+		if (j != k)
+			n += (size_t)snprintf(out + n, cap - n, " %s=%s", short_key(r->axes[j].key),
+					      r->axes[j].label[axis_index(r, x->point, j)]);
+}
+
+/* Group index of run x against axis k: policy-major, then the other axes. */
+static int64_t group_of(const rep *r, const rrun *x, int k, int64_t *ngroups)
+{
+	int64_t g = x->pol, n = r->npol;
+	for (int j = 0; j < r->naxes; j++)
+		if (j != k) {
+			g = g * r->axes[j].nvals + axis_index(r, x->point, j);
+			n *= r->axes[j].nvals;
+		}
+	*ngroups = n;
+	return g;
+}
+
+typedef double (*metric_fn)(const rrun *x, int pool);
+
+static double m_gpuh(const rrun *x, int p) { (void)p; return x->gpu_hours; }
+static double m_ppr(const rrun *x, int p) { (void)p; return x->ppr; }
+static double m_ttft(const rrun *x, int p) { (void)p; return x->ttft_p99; }
+static double m_tpot(const rrun *x, int p) { (void)p; return x->tpot_p99; }
+static double m_share(const rrun *x, int p) { return p < x->npools ? x->share[p] : -1; }
+
+/* One metric against axis k; with pooled, one line per (group, pool) of traffic share. */
+static int plot_vs(rep *r, int k, const char *mname, const char *ylabel, metric_fn fn, int pooled,
+		   double slo, fs_err *err)
+{
+	const axis *a = &r->axes[k];
+	int64_t ng = 1, nl;
+	int npool = 1, rc = -1, used = 0;
+	plot_series *ser = NULL;
+	double *xs = NULL, *ys = NULL;
+	char (*names)[256] = NULL;
+	char base[200], title[400];
+	plot_lines_spec sp = {0};
+
+	if (pooled)
+		for (int i = 0; i < r->nruns; i++)
+			if (r->runs[i].npools > npool)
+				npool = r->runs[i].npools;
+	if (r->nruns)
+		group_of(r, &r->runs[0], k, &ng);
+	nl = ng * npool;
+	if (nl > 4096)
+		return 0; /* unreadable anyway; the table has the numbers */
+	ser = calloc((size_t)nl, sizeof *ser);
+	names = calloc((size_t)nl, sizeof *names);
+	xs = calloc((size_t)(nl * a->nvals), sizeof *xs);
+	ys = malloc((size_t)(nl * a->nvals) * sizeof *ys);
+	if (!ser || !names || !xs || !ys) {
+		fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+		goto out;
+	}
+	for (int64_t i = 0; i < nl * a->nvals; i++)
+		ys[i] = -1;
+	for (int64_t l = 0; l < nl; l++) {
+		ser[l].x = xs + l * a->nvals;
+		ser[l].y = ys + l * a->nvals;
+		ser[l].n = (size_t)a->nvals;
+		for (int v = 0; v < a->nvals; v++)
+			xs[l * a->nvals + v] = a->num[v];
+	}
+	for (int i = 0; i < r->nruns; i++) {
+		const rrun *x = &r->runs[i];
+		int64_t g = group_of(r, x, k, &ng);
+		int v = axis_index(r, x->point, k);
+		for (int p = 0; p < (pooled ? x->npools : 1); p++) {
+			int64_t l = g * npool + p;
+			char suffix[80];
+			if (!names[l][0]) {
+				snprintf(suffix, sizeof suffix, "/%s", pooled ? x->pools[p] : "");
+				group_name(r, x, k, pooled ? suffix : NULL, names[l], sizeof names[l]);
+				ser[l].name = names[l];
+			}
+			ys[l * a->nvals + v] = fn(x, p);
+		}
+	}
+	/* Drop lines nobody filled (policies with fewer pools). */
+	for (int64_t l = 0; l < nl; l++)
+		if (ser[l].name)
+			ser[used++] = ser[l];
+	snprintf(base, sizeof base, "%.40s_vs_%.80s", mname, a->key);
+	snprintf(title, sizeof title, "%s vs %s", ylabel, a->key);
+	sp.name = base;
+	sp.title = title;
+	sp.xlabel = a->key;
+	sp.ylabel = ylabel;
+	sp.hline = slo;
+	sp.hline_label = "SLO";
+	if (!a->numeric) {
+		sp.xtics = (const char *const *)a->label;
+		sp.nxtics = a->nvals;
+	} else {
+		double lo = INFINITY, hi = 0;
+		for (int v = 0; v < a->nvals; v++) {
+			lo = fmin(lo, a->num[v]);
+			hi = fmax(hi, a->num[v]);
+		}
+		sp.logx = lo > 0 && hi / lo >= 16; /* x2 ranges read best on a log axis */
+	}
+	if (used == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (plot_lines(r->dir, &sp, used, ser, err)) {
+		/* A metric nobody has (e.g. no TPOT with one-token outputs) is not an error. */
+		if (err->status == FS_EXIT_INPUT) {
+			note(r, "<li>%s: no data.</li>\n", base);
+			err->status = 0;
+			err->msg[0] = '\0';
+			rc = 0;
+		}
+		goto out;
+	}
+	add_plot(r, base);
+	rc = 0;
+out:
+	free(ser);
+	free(names);
+	free(xs);
+	free(ys);
+	return rc;
+}
+
+/* Evenly chosen runs for the CDF plots. */
+static int pick_runs(const rep *r, int *idx)
+{
+	int n = r->nruns <= REPORT_MAX_CDF ? r->nruns : REPORT_MAX_CDF;
+	for (int i = 0; i < n; i++)
+		idx[i] = r->nruns <= REPORT_MAX_CDF ? i : (int)((int64_t)i * (r->nruns - 1) / (n - 1));
+	return n;
+}
+
+static void run_label(const rep *r, const rrun *x, char *out, size_t cap)
+{
+	size_t n = (size_t)snprintf(out, cap, "%s", x->policy);
+	if (x->point >= 0)
+		for (int j = 0; j < r->naxes && n < cap; j++)
+			n += (size_t)snprintf(out + n, cap - n, " %s=%s", short_key(r->axes[j].key),
+					      r->axes[j].label[axis_index(r, x->point, j)]);
+	else if (n < cap)
+		snprintf(out + n, cap - n, " (run %lld)", (long long)x->run_id);
+}
+
+/* Read one run's CDF of metric ("ttft"/"tpot") into (*xs, *ys, *n): from requests
+ * when present, else the quantiles table.  *n = 0 when neither has it. */
+static int read_cdf(rep *r, int64_t run_id, const char *metric, double **xs, double **ys, size_t *n,
+		    int *exact, fs_err *err)
+{
+	char sql[256];
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0, m = 0;
+	double *x = NULL, *y = NULL;
+	int pass;
+
+	*xs = *ys = NULL;
+	*n = 0;
+	for (pass = 0; pass < 2 && m == 0; pass++) {
+		if (pass == 0)
+			snprintf(sql, sizeof sql,
+				 "SELECT %s_s FROM requests WHERE run_id = ?1 AND %s_s IS NOT NULL ORDER BY 1",
+				 metric, metric);
+		else
+			snprintf(sql, sizeof sql,
+				 "SELECT value_s, q FROM quantiles WHERE run_id = ?1 AND pool = '*'"
+				 " AND metric = '%s' ORDER BY q",
+				 metric);
+		if (sqlite3_prepare_v2(r->h, sql, -1, &st, NULL) != SQLITE_OK)
+			return sql_err(r, err, "reading CDF data");
+		sqlite3_bind_int64(st, 1, run_id);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (m == cap) {
+				double *nx, *ny;
+				cap = cap ? 2 * cap : 256;
+				nx = realloc(x, cap * sizeof *x);
+				ny = nx ? realloc(y, cap * sizeof *y) : NULL;
+				if (nx)
+					x = nx;
+				if (ny)
+					y = ny;
+				if (!nx || !ny) {
+					sqlite3_finalize(st);
+					free(x);
+					free(y);
+					return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+				}
+			}
+			x[m] = sqlite3_column_double(st, 0);
+			y[m] = pass ? sqlite3_column_double(st, 1) : 0;
+			m++;
+		}
+		sqlite3_finalize(st);
+		*exact = pass == 0;
+	}
+	if (*exact)
+		for (size_t i = 0; i < m; i++)
+			y[i] = (double)(i + 1) / (double)m;
+	/* Thin exact CDFs to PLOT_MAX_POINTS evenly spaced ranks. */
+	if (m > PLOT_MAX_POINTS) {
+		for (size_t i = 0; i < PLOT_MAX_POINTS; i++) {
+			size_t j = (size_t)((double)i * (double)(m - 1) / (PLOT_MAX_POINTS - 1));
+			x[i] = x[j];
+			y[i] = y[j];
+		}
+		m = PLOT_MAX_POINTS;
+	}
+	*xs = x;
+	*ys = y;
+	*n = m;
+	return 0;
+}
+
+static int plot_cdf(rep *r, const char *metric, const char *label, fs_err *err)
+{
+	int idx[REPORT_MAX_CDF], n = pick_runs(r, idx), used = 0, exact = 0, rc = -1;
+	plot_series ser[REPORT_MAX_CDF];
+	char names[REPORT_MAX_CDF][300], base[64], title[128];
+	double *xs[REPORT_MAX_CDF] = {0}, *ys[REPORT_MAX_CDF] = {0};
+	plot_lines_spec sp = {0};
+
+	for (int i = 0; i < n; i++) {
+		size_t m;
+		int ex = 0;
+		if (read_cdf(r, r->runs[idx[i]].run_id, metric, &xs[i], &ys[i], &m, &ex, err))
+			goto out;
+		if (!m)
+			continue;
+		exact |= ex;
+		run_label(r, &r->runs[idx[i]], names[used], sizeof names[used]);
+		ser[used] = (plot_series){names[used], xs[i], ys[i], m};
+		used++;
+	}
+	snprintf(base, sizeof base, "%s_cdf", metric);
+	if (!used) {
+		note(r, "<li>%s: no per-request data or stored quantiles in these runs (run with --requests).</li>\n",
+		     base);
+		rc = 0;
+		goto out;
+	}
+	snprintf(title, sizeof title, "%s CDF%s%s", label, r->nruns > n ? " (selected runs)" : "",
+		 exact ? "" : " (from stored quantiles)");
+	sp.name = base;
+	sp.title = title;
+	sp.xlabel = metric[1] == 't' ? "TTFT (s)" : "TPOT (s)";
+	sp.ylabel = "fraction of requests";
+	sp.logx = 1;
+	sp.steps = 1;
+	if (plot_lines(r->dir, &sp, used, ser, err))
+		goto out;
+	add_plot(r, base);
+	rc = 0;
+out:
+	for (int i = 0; i < n; i++) {
+		free(xs[i]);
+		free(ys[i]);
+	}
+	return rc;
+}
+
+/* KV usage and queue depth over time of run x, through plot_timeseries. */
+static int plot_ts(rep *r, const rrun *x, const char *label, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	mx_sample *s = NULL;
+	size_t n = 0, cap = 0;
+	const char *names[FS_MAX_POOLS + 1] = {0};
+	char pn[FS_MAX_POOLS][64];
+	int np = 0, rc = -1;
+	char base[200];
+
+	if (sqlite3_prepare_v2(r->h,
+			       "SELECT t_s, pool, running, waiting, kv_usage FROM timeseries WHERE run_id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return sql_err(r, err, "reading timeseries");
+	sqlite3_bind_int64(st, 1, x->run_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *pool = (const char *)sqlite3_column_text(st, 1);
+		int p = -1;
+		if (n == cap) {
+			mx_sample *ns = realloc(s, (cap = cap ? 2 * cap : 1024) * sizeof *s);
+			if (!ns) {
+				fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+				goto out;
+			}
+			s = ns;
+		}
+		if (pool && strcmp(pool, "*")) {
+			for (p = 0; p < np; p++)
+				if (!strcmp(pn[p], pool))
+					break;
+			if (p == np) {
+				if (np == FS_MAX_POOLS)
+					continue;
+				snprintf(pn[np], sizeof pn[np], "%s", pool);
+				names[np] = pn[np];
+				np++;
+			}
+		}
+		s[n].t_s = sqlite3_column_double(st, 0);
+		s[n].pool = (int16_t)p;
+		s[n].running = sqlite3_column_int(st, 2);
+		s[n].waiting = sqlite3_column_int(st, 3);
+		s[n].kv_usage = col_d(st, 4) < 0 ? 0 : sqlite3_column_double(st, 4);
+		n++;
+	}
+	if (!n) {
+		note(r, "<li>%s: no time series stored.</li>\n", label);
+		rc = 0;
+		goto out;
+	}
+	if (plot_timeseries(r->dir, label, s, n, np, names, err))
+		goto out;
+	snprintf(base, sizeof base, "timeseries_%s", label);
+	add_plot(r, base);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	free(s);
+	return rc;
+}
+
+static void html_esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static void html_num(FILE *f, double v, const char *fmt)
+{
+	fputs("<td>", f);
+	if (v < 0 || !isfinite(v))
+		fputs("&ndash;", f);
+	else
+		fprintf(f, fmt, v);
+	fputs("</td>", f);
+}
+
+static int write_index(rep *r, const char *title, report_stats *stt, fs_err *err)
+{
+	FILE *f;
+
+	if ((size_t)snprintf(stt->index_path, sizeof stt->index_path, "%s/index.html", r->dir) >=
+	    sizeof stt->index_path)
+		return fs_fail(err, FS_EXIT_INPUT, "%.200s: output directory path too long", r->dir);
+	if (!(f = fopen(stt->index_path, "w")))
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot write: %s", stt->index_path, strerror(errno));
+	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>", f);
+	html_esc(f, title);
+	fputs("</title>\n<style>body{font-family:sans-serif;margin:2em}img{max-width:100%;border:1px solid #ddd}"
+	      "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
+	      "td.l,th.l{text-align:left}figure{margin:1em 0}</style></head><body>\n<h1>",
+	      f);
+	html_esc(f, title);
+	fprintf(f, "</h1>\n<p>Database: <code>");
+	html_esc(f, db_path(r->d));
+	fprintf(f, "</code>, %d runs. Each plot links its SVG, gnuplot script and data.</p>\n", r->nruns);
+	if (r->slo_ttft > 0 || r->slo_tpot > 0)
+		fprintf(f, "<p>SLO: TTFT p99 &le; %g s, TPOT p99 &le; %g s (unset: 0).</p>\n", r->slo_ttft,
+			r->slo_tpot);
+	for (int i = 0; i < r->nplots; i++) {
+		const char *b = r->plots[i];
+		fprintf(f, "<figure><img src=\"%s.png\" alt=\"%s\"><figcaption>%s "
+			   "(<a href=\"%s.svg\">SVG</a>, <a href=\"%s.gp\">.gp</a>, <a href=\"%s.dat\">.dat</a>)"
+			   "</figcaption></figure>\n",
+			b, b, b, b, b, b);
+	}
+	if (r->notes[0])
+		fprintf(f, "<h2>Not drawn</h2><ul>\n%s</ul>\n", r->notes);
+	fputs("<h2>Numbers (fleet-wide)</h2>\n<table><tr><th>run</th><th class=l>policy</th>"
+	      "<th>point</th><th class=l>parameters</th><th>GPUs</th><th>GPU-hours</th>"
+	      "<th>completed</th><th>rejected</th><th>preemptions/req</th><th>TTFT p50 (s)</th>"
+	      "<th>TTFT p99 (s)</th><th>TPOT p99 (s)</th><th>SLO attainment</th><th>req/s</th>"
+	      "<th class=l>traffic share</th></tr>\n",
+	      f);
+	for (int i = 0; i < r->nruns; i++) {
+		const rrun *x = &r->runs[i];
+		fprintf(f, "<tr><td>%lld</td><td class=l>", (long long)x->run_id);
+		html_esc(f, x->policy);
+		fputs("</td><td>", f);
+		if (x->point >= 0)
+			fprintf(f, "%lld", (long long)x->point);
+		fputs("</td><td class=l>", f);
+		html_esc(f, x->point_json ? x->point_json : "");
+		fprintf(f, "</td><td>%lld</td>", (long long)x->gpus);
+		html_num(f, x->gpu_hours, "%.4g");
+		fprintf(f, "<td>%lld</td><td>%lld</td>", (long long)x->completed, (long long)x->rejected);
+		html_num(f, x->ppr, "%.4g");
+		html_num(f, x->ttft_p50, "%.4g");
+		html_num(f, x->ttft_p99, "%.4g");
+		html_num(f, x->tpot_p99, "%.4g");
+		html_num(f, x->slo_att, "%.4f");
+		html_num(f, x->thr, "%.4g");
+		fputs("<td class=l>", f);
+		for (int p = 0; p < x->npools; p++) {
+			char b[128];
+			snprintf(b, sizeof b, "%s%s %.3f", p ? ", " : "", x->pools[p], x->share[p]);
+			html_esc(f, b);
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n</body></html>\n", f);
+	if (fclose(f) != 0)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: write failed", stt->index_path);
+	return 0;
+}
+
+static int mkdir_out(const char *dir, fs_err *err)
+{
+	struct stat sb;
+
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot create: %s", dir, strerror(errno));
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: not a directory", dir);
+	return 0;
+}
+
+static int latest(rep *r, const char *sql, int64_t *id)
+{
+	sqlite3_stmt *st = NULL;
+
+	*id = 0;
+	if (sqlite3_prepare_v2(r->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int report_write(db *d, const report_opts *o, report_stats *st, fs_err *err)
+{
+	rep *r = calloc(1, sizeof *r);
+	char title[256];
+	int rc = -1;
+
+	memset(st, 0, sizeof *st);
+	if (!r)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	r->d = d;
+	r->h = db_sqlite(d);
+	r->dir = o->out_dir;
+	st->sweep_id = o->sweep_id;
+	st->run_id = o->run_id;
+	if (st->sweep_id <= 0 && st->run_id <= 0) {
+		if (latest(r, "SELECT max(sweep_id) FROM sweeps", &st->sweep_id) ||
+		    (!st->sweep_id && latest(r, "SELECT max(run_id) FROM runs", &st->run_id))) {
+			sql_err(r, err, "finding the latest sweep or run");
+			goto out;
+		}
+		if (!st->sweep_id && !st->run_id) {
+			fs_fail(err, FS_EXIT_INPUT, "%s: no runs to report", db_path(d));
+			goto out;
+		}
+	}
+	if (mkdir_out(o->out_dir, err))
+		goto out;
+	if (st->sweep_id > 0) {
+		if (load_grid(r, st->sweep_id, err) ||
+		    load_runs(r, "s.sweep_id = ?1", st->sweep_id, err))
+			goto out;
+		if (!r->nruns) {
+			fs_fail(err, FS_EXIT_INPUT, "%s: sweep %lld has no completed points yet", db_path(d),
+				(long long)st->sweep_id);
+			goto out;
+		}
+		snprintf(title, sizeof title, "fleetsim sweep %lld", (long long)st->sweep_id);
+		for (int k = 0; k < r->naxes; k++)
+			if (plot_vs(r, k, "gpu_hours", "GPU-hours", m_gpuh, 0, 0, err) ||
+			    plot_vs(r, k, "preemptions_per_request", "preemptions per request", m_ppr, 0, 0, err) ||
+			    plot_vs(r, k, "ttft_p99", "TTFT p99 (s)", m_ttft, 0, r->slo_ttft, err) ||
+			    plot_vs(r, k, "tpot_p99", "TPOT p99 (s)", m_tpot, 0, r->slo_tpot, err) ||
+			    plot_vs(r, k, "traffic_share", "traffic share", m_share, 1, 0, err))
+				goto out;
+	} else {
+		sqlite3_stmt *q = NULL;
+		int found = 0;
+		/* A `fleetsim run` writes each policy as its own run with the same scenario and
+		 * start time: report them together so the policies can be compared. */
+		if (sqlite3_prepare_v2(r->h,
+				       "SELECT json_extract(params, '$.scenario_file.slo.ttft_p99'),"
+				       " json_extract(params, '$.scenario_file.slo.tpot_p99') FROM runs WHERE run_id = ?1",
+				       -1, &q, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(q, 1, st->run_id);
+			if (sqlite3_step(q) == SQLITE_ROW) {
+				found = 1;
+				r->slo_ttft = col_d(q, 0);
+				r->slo_tpot = col_d(q, 1);
+			}
+			sqlite3_finalize(q);
+		}
+		if (!found) {
+			fs_fail(err, FS_EXIT_INPUT, "%s: no run %lld", db_path(d), (long long)st->run_id);
+			goto out;
+		}
+		if (load_runs(r,
+			      "r.sweep_id IS NULL AND EXISTS (SELECT 1 FROM runs o WHERE o.run_id = ?1"
+			      " AND o.scenario = r.scenario AND o.started_at = r.started_at"
+			      " AND o.sweep_id IS NULL) OR r.run_id = ?1",
+			      st->run_id, err))
+			goto out;
+		snprintf(title, sizeof title, "fleetsim run %lld", (long long)st->run_id);
+		{
+			int ncat = 0;
+			const char *cats[FS_MAX_POOLS * 4], *sers[64];
+			double *vals;
+			for (int i = 0; i < r->nruns; i++)
+				for (int p = 0; p < r->runs[i].npools; p++) {
+					int c;
+					for (c = 0; c < ncat; c++)
+						if (!strcmp(cats[c], r->runs[i].pools[p]))
+							break;
+					if (c == ncat && ncat < FS_MAX_POOLS * 4)
+						cats[ncat++] = r->runs[i].pools[p];
+				}
+			vals = malloc((size_t)(ncat * r->nruns + 1) * sizeof *vals);
+			if (!vals) {
+				fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+				goto out;
+			}
+			for (int i = 0; i < r->nruns && i < 64; i++) {
+				sers[i] = r->runs[i].policy;
+				for (int c = 0; c < ncat; c++) {
+					vals[i * ncat + c] = -1;
+					for (int p = 0; p < r->runs[i].npools; p++)
+						if (!strcmp(cats[c], r->runs[i].pools[p]))
+							vals[i * ncat + c] = r->runs[i].share[p];
+				}
+			}
+			if (ncat && plot_bars(o->out_dir, "traffic_share", "Traffic share per pool", "share of requests",
+					      ncat, cats, r->nruns < 64 ? r->nruns : 64, sers, vals, err)) {
+				free(vals);
+				goto out;
+			}
+			free(vals);
+			if (ncat)
+				add_plot(r, "traffic_share");
+		}
+	}
+	if (plot_cdf(r, "ttft", "TTFT", err) || plot_cdf(r, "tpot", "TPOT", err))
+		goto out;
+	/* Time series: each policy's run with the worst TTFT p99 (the one under most stress). */
+	for (int p = 0; p < r->npol; p++) {
+		int w = -1;
+		char label[96]; /* plot_timeseries keeps 95 characters of the name */
+		for (int i = 0; i < r->nruns; i++)
+			if (r->runs[i].pol == p && (w < 0 || r->runs[i].ttft_p99 > r->runs[w].ttft_p99))
+				w = i;
+		if (w < 0)
+			continue;
+		run_label(r, &r->runs[w], label, sizeof label);
+		if (plot_ts(r, &r->runs[w], label, err))
+			goto out;
+	}
+	if (write_index(r, title, st, err))
+		goto out;
+	st->nruns = r->nruns;
+	st->nplots = r->nplots;
+	rc = 0;
+out:
+	for (int i = 0; i < r->nruns; i++)
+		free(r->runs[i].point_json);
+	free(r->runs);
+	for (int k = 0; k < r->naxes; k++) {
+		for (int v = 0; r->axes[k].label && v < r->axes[k].nvals; v++)
+			free(r->axes[k].label[v]);
+		free(r->axes[k].label);
+		free(r->axes[k].num);
+	}
+	free(r);
+	return rc;
+}

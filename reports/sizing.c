@@ -1,0 +1,738 @@
+/*
+ * sizing.c - sizing report, plots and Kubernetes manifests of a plan (see sizing.h).
+ */
+#include "reports/sizing.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reports/plot.h"
+
+#define PATH_CAP 4096
+
+const char *sizing_vllm_quantization(prec_t p)
+{
+	switch (p) {
+	case PREC_FP8: return "fp8";
+	case PREC_NVFP4: return "modelopt_fp4";
+	default: return NULL;
+	}
+}
+
+const char *sizing_vllm_kv_dtype(prec_t p)
+{
+	switch (p) {
+	case PREC_FP8: return "fp8";
+	case PREC_NVFP4: return "nvfp4";
+	default: return "auto";
+	}
+}
+
+static int open_w(const char *dir, const char *name, char *path, FILE **f, fs_err *err)
+{
+	if ((size_t)snprintf(path, PATH_CAP, "%s/%s", dir, name) >= PATH_CAP)
+		return fs_fail(err, FS_EXIT_INPUT, "%.200s: path too long", dir);
+	*f = fopen(path, "w");
+	if (!*f)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
+	return 0;
+}
+
+static int close_w(FILE *f, const char *path, fs_err *err)
+{
+	int bad = ferror(f);
+
+	if (fclose(f) != 0 || bad)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: write failed", path);
+	return 0;
+}
+
+/* A DNS-1123 label from a pool name: lower case, [a-z0-9-], at most 40 characters. */
+static void k8s_name(const char *s, char *out, size_t cap)
+{
+	size_t j = 0;
+
+	for (; *s && j + 1 < cap && j < 40; s++) {
+		char c = (char)tolower((unsigned char)*s);
+		out[j++] = (isalnum((unsigned char)c)) ? c : '-';
+	}
+	while (j > 0 && out[j - 1] == '-')
+		j--;
+	out[j] = 0;
+	if (!j)
+		snprintf(out, cap, "pool");
+}
+
+/* ---- manifests ------------------------------------------------------------------- */
+
+int sizing_write_manifests(const plan_result *r, const plan_option *o, const char *dir, fs_err *err)
+{
+	char path[PATH_CAP], name[64], fname[96];
+	FILE *f = NULL;
+
+	if (!o->feasible)
+		return fs_fail(err, FS_EXIT_INPUT, "manifests: %s has no feasible fleet", o->label);
+	if (plot_mkdir(dir, err))
+		return -1;
+	for (int k = 0; k < o->npools; k++) {
+		const char *q = sizing_vllm_quantization(o->prec);
+		k8s_name(o->pool_names[k], name, sizeof name);
+		snprintf(fname, sizeof fname, "%s.yaml", name);
+		if (open_w(dir, fname, path, &f, err))
+			return -1;
+		fprintf(f,
+			"# vLLM pool '%s' of the recommended fleet (%s), planned by fleetsim plan.\n"
+			"# --model is fleetsim's catalog name: replace it with your checkpoint path or HF id.\n"
+			"apiVersion: apps/v1\n"
+			"kind: Deployment\n"
+			"metadata:\n"
+			"  name: vllm-%s\n"
+			"  labels:\n"
+			"    app.kubernetes.io/name: vllm\n"
+			"    fleetsim.io/pool: \"%s\"\n"
+			"    kueue.x-k8s.io/queue-name: %s-queue\n"
+			"spec:\n"
+			"  replicas: %d\n"
+			"  selector:\n"
+			"    matchLabels:\n"
+			"      fleetsim.io/pool: \"%s\"\n"
+			"  template:\n"
+			"    metadata:\n"
+			"      labels:\n"
+			"        app.kubernetes.io/name: vllm\n"
+			"        fleetsim.io/pool: \"%s\"\n"
+			"        kueue.x-k8s.io/queue-name: %s-queue\n"
+			"    spec:\n"
+			"      nodeSelector:\n"
+			"        nvidia.com/gpu.product: \"%s\"\n"
+			"      containers:\n"
+			"        - name: vllm\n"
+			"          image: vllm/vllm-openai:latest\n"
+			"          args:\n"
+			"            - \"--model=%s\"\n"
+			"            - \"--max-model-len=%d\"\n"
+			"            - \"--max-num-seqs=%d\"\n"
+			"            - \"--max-num-batched-tokens=%d\"\n"
+			"            - \"--gpu-memory-utilization=%.2f\"\n"
+			"            - \"--tensor-parallel-size=%d\"\n",
+			o->pool_names[k], o->label, name, name, name, o->best.replicas[k], name, name, name,
+			o->gpu_display, r->model, o->max_model_len[k], o->max_num_seqs[k],
+			o->max_num_batched_tokens[k], o->gpu_memory_utilization[k], o->tp[k]);
+		if (q)
+			fprintf(f, "            - \"--quantization=%s\"\n", q);
+		else
+			fprintf(f, "            - \"--dtype=bfloat16\"\n");
+		fprintf(f,
+			"            - \"--kv-cache-dtype=%s\"\n"
+			"          ports:\n"
+			"            - containerPort: 8000\n"
+			"              name: http\n"
+			"          resources:\n"
+			"            requests:\n"
+			"              nvidia.com/gpu: %d\n"
+			"            limits:\n"
+			"              nvidia.com/gpu: %d\n"
+			"---\n"
+			"apiVersion: v1\n"
+			"kind: Service\n"
+			"metadata:\n"
+			"  name: vllm-%s\n"
+			"spec:\n"
+			"  selector:\n"
+			"    fleetsim.io/pool: \"%s\"\n"
+			"  ports:\n"
+			"    - port: 8000\n"
+			"      targetPort: http\n",
+			sizing_vllm_kv_dtype(o->kv), o->tp[k], o->tp[k], name, name);
+		if (close_w(f, path, err))
+			return -1;
+	}
+	if (open_w(dir, "kueue-localqueues.yaml", path, &f, err))
+		return -1;
+	fprintf(f, "# Kueue LocalQueues, one per pool; point clusterQueue at your cluster's queue.\n");
+	for (int k = 0; k < o->npools; k++) {
+		k8s_name(o->pool_names[k], name, sizeof name);
+		fprintf(f,
+			"%s"
+			"apiVersion: kueue.x-k8s.io/v1beta1\n"
+			"kind: LocalQueue\n"
+			"metadata:\n"
+			"  name: %s-queue\n"
+			"  labels:\n"
+			"    fleetsim.io/pool: \"%s\"\n"
+			"  annotations:\n"
+			"    fleetsim.io/gpus: \"%d\"\n"
+			"spec:\n"
+			"  clusterQueue: fleetsim-%s\n",
+			k ? "---\n" : "", name, name, o->best.replicas[k] * o->tp[k], o->gpu);
+	}
+	if (close_w(f, path, err))
+		return -1;
+	if (open_w(dir, "router-configmap.yaml", path, &f, err))
+		return -1;
+	fprintf(f,
+		"# The router's settings: requests with estimated prompt + output tokens up to\n"
+		"# `threshold` go to the short pool, the rest to the long pool.\n"
+		"apiVersion: v1\n"
+		"kind: ConfigMap\n"
+		"metadata:\n"
+		"  name: fleetsim-router\n"
+		"data:\n"
+		"  policy: \"%s\"\n"
+		"  threshold: \"%lld\"\n",
+		plan_layout_name(o->layout), (long long)o->best.threshold);
+	for (int k = 0; k < o->npools; k++) {
+		k8s_name(o->pool_names[k], name, sizeof name);
+		fprintf(f, "  pool_%d_service: \"vllm-%s:8000\"\n  pool_%d_max_model_len: \"%d\"\n", k, name, k,
+			o->max_model_len[k]);
+	}
+	return close_w(f, path, err);
+}
+
+/* ---- plots ----------------------------------------------------------------------- */
+
+static void gp_head(FILE *f, const char *name, const char *size)
+{
+	fprintf(f,
+		"# fleetsim plan: redraw with `gnuplot %s.gp` in this directory.\n"
+		"do for [fmt in \"png svg\"] {\n"
+		"  if (fmt eq \"svg\") {\n"
+		"    set terminal svg size %s dynamic noenhanced font \"sans,11\"\n"
+		"  } else {\n"
+		"    if (strstrt(GPVAL_TERMINALS, \"pngcairo\") > 0) {\n"
+		"      set terminal pngcairo size %s noenhanced font \"sans,11\"\n"
+		"    } else {\n"
+		"      set terminal png size %s noenhanced\n"
+		"    }\n"
+		"  }\n"
+		"  set output '%s.'.fmt\n"
+		"  set grid\n",
+		name, size, size, size, name);
+}
+
+/* Bar chart of one value per feasible option (ranked order). */
+static int bar_chart(const char *dir, const char *name, const plan_result *r, const char *title,
+		     const char *ylabel, int cost, fs_err *err)
+{
+	char path[PATH_CAP];
+	FILE *f;
+
+	{
+		char dat[128], gp[128];
+		snprintf(dat, sizeof dat, "%s.dat", name);
+		if (open_w(dir, dat, path, &f, err))
+			return -1;
+		fprintf(f, "# option value\n");
+		for (int rank = 1; rank <= r->noptions; rank++)
+			for (int i = 0; i < r->noptions; i++)
+				if (r->options[i].rank == rank)
+					fprintf(f, "\"%s\" %.6g\n", r->options[i].label,
+						cost ? r->options[i].annual_cost / 1000.0 : (double)r->options[i].best.gpus);
+		if (close_w(f, path, err))
+			return -1;
+		snprintf(gp, sizeof gp, "%s.gp", name);
+		if (open_w(dir, gp, path, &f, err))
+			return -1;
+		gp_head(f, name, "900,420");
+		fprintf(f,
+			"  set title '%s'\n"
+			"  set ylabel '%s'\n"
+			"  set style fill solid 0.7 border -1\n"
+			"  set boxwidth 0.6\n"
+			"  set yrange [0:*]\n"
+			"  set xtics rotate by -30\n"
+			"  unset key\n"
+			"  plot '%s' using 0:2:xtic(1) with boxes lc rgb '#3b6ea8', "
+			"'' using 0:2:(sprintf('%%g', $2)) with labels offset 0,0.8\n"
+			"  set output\n}\n",
+			title, ylabel, dat);
+		if (close_w(f, path, err))
+			return -1;
+	}
+	return plot_run_script(dir, name, err);
+}
+
+static int plot_headroom(const char *dir, const plan_result *r, const plan_eval *ev, int n, fs_err *err)
+{
+	char path[PATH_CAP];
+	FILE *f;
+
+	if (open_w(dir, "headroom.dat", path, &f, err))
+		return -1;
+	fprintf(f, "# load_scale ttft_p99/slo tpot_p99/slo\n");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%g %.6g %.6g\n", ev[i].load_scale,
+			r->slo.ttft_p99_s > 0 && ev[i].ttft_p99_s >= 0 ? ev[i].ttft_p99_s / r->slo.ttft_p99_s : 0,
+			r->slo.tpot_p99_s > 0 && ev[i].tpot_p99_s >= 0 ? ev[i].tpot_p99_s / r->slo.tpot_p99_s : 0);
+	if (close_w(f, path, err))
+		return -1;
+	if (open_w(dir, "headroom.gp", path, &f, err))
+		return -1;
+	gp_head(f, "headroom", "900,420");
+	fprintf(f,
+		"  set title 'Load headroom of the recommended fleet'\n"
+		"  set xlabel 'traffic (x planned load)'\n"
+		"  set ylabel 'P99 / SLO'\n"
+		"  set logscale y\n"
+		"  set key top left\n"
+		"  plot 'headroom.dat' using 1:2 with linespoints lw 2 title 'TTFT p99 / SLO', "
+		"'' using 1:3 with linespoints lw 2 title 'TPOT p99 / SLO', 1 with lines dt 2 lc rgb 'red' title 'SLO'\n"
+		"  set output\n}\n");
+	if (close_w(f, path, err))
+		return -1;
+	return plot_run_script(dir, "headroom", err);
+}
+
+static int plot_whatif(const char *dir, const sizing_opts *so, fs_err *err)
+{
+	char path[PATH_CAP];
+	FILE *f;
+	const plan_result *r0 = so->whatif[0];
+	int first = 1;
+
+	if (open_w(dir, "gpus_vs_load.dat", path, &f, err))
+		return -1;
+	for (int k = 0; k < r0->noptions; k++) {
+		fprintf(f, "# %s\n", r0->options[k].label);
+		for (int i = 0; i < so->nwhatif; i++) {
+			const plan_option *o = &so->whatif[i]->options[k];
+			if (o->feasible)
+				fprintf(f, "%g %d\n", so->whatif_scales[i], o->best.gpus);
+		}
+		fprintf(f, "\n\n");
+	}
+	if (close_w(f, path, err))
+		return -1;
+	if (open_w(dir, "gpus_vs_load.gp", path, &f, err))
+		return -1;
+	gp_head(f, "gpus_vs_load", "900,480");
+	fprintf(f,
+		"  set title 'GPUs needed against load (what-if)'\n"
+		"  set xlabel 'traffic (x scenario load)'\n"
+		"  set ylabel 'GPUs'\n"
+		"  set logscale x 2\n"
+		"  set key outside right\n"
+		"  plot ");
+	for (int k = 0; k < r0->noptions; k++) {
+		fprintf(f, "%s'gpus_vs_load.dat' index %d using 1:2 with linespoints lw 2 title '%s'",
+			first ? "" : ", ", k, r0->options[k].label);
+		first = 0;
+	}
+	fprintf(f, "\n  set output\n}\n");
+	if (close_w(f, path, err))
+		return -1;
+	return plot_run_script(dir, "gpus_vs_load", err);
+}
+
+/* ---- report ---------------------------------------------------------------------- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* <img> with the PNG inlined as base64, so the HTML opens offline. */
+static int html_img(FILE *out, const char *dir, const char *name, const char *alt, fs_err *err)
+{
+	char path[PATH_CAP];
+	unsigned char in[3];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s.png", dir, name);
+	f = fopen(path, "rb");
+	if (!f)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot read: %s", path, strerror(errno));
+	fprintf(out, "<figure><img alt=\"%s\" src=\"data:image/png;base64,", alt);
+	while ((n = fread(in, 1, 3, f)) > 0) {
+		unsigned v = (unsigned)in[0] << 16 | (n > 1 ? (unsigned)in[1] << 8 : 0) | (n > 2 ? in[2] : 0);
+		fputc(b64[v >> 18 & 63], out);
+		fputc(b64[v >> 12 & 63], out);
+		fputc(n > 1 ? b64[v >> 6 & 63] : '=', out);
+		fputc(n > 2 ? b64[v & 63] : '=', out);
+	}
+	fclose(f);
+	fprintf(out, "\"><figcaption>%s</figcaption></figure>\n", alt);
+	return 0;
+}
+
+static void fmt_money(char *buf, size_t cap, double v)
+{
+	if (v >= 1e6)
+		snprintf(buf, cap, "$%.2fM", v / 1e6);
+	else
+		snprintf(buf, cap, "$%.0fk", v / 1e3);
+}
+
+static void fleet_text(const plan_option *o, char *buf, size_t cap)
+{
+	int w = 0;
+
+	buf[0] = 0;
+	for (int k = 0; k < o->npools && w < (int)cap; k++)
+		w += snprintf(buf + w, cap - (size_t)w, "%s%s: %d x TP%d", k ? ", " : "", o->pool_names[k],
+			      o->best.replicas[k], o->tp[k]);
+	if (o->layout == PLAN_DUAL && w < (int)cap)
+		snprintf(buf + w, cap - (size_t)w, "; threshold %lld tokens", (long long)o->best.threshold);
+}
+
+typedef struct doc {
+	FILE *md, *html;
+} doc;
+
+static void esc(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* A table row in both formats; cells separated by '\t'. */
+static void row(doc *d, const char *cells, int header)
+{
+	char buf[2048];
+	char *save = NULL, *c;
+	int n = 0;
+
+	snprintf(buf, sizeof buf, "%s", cells);
+	fputs("|", d->md);
+	fputs("<tr>", d->html);
+	for (c = strtok_r(buf, "\t", &save); c; c = strtok_r(NULL, "\t", &save), n++) {
+		fprintf(d->md, " %s |", c);
+		fputs(header ? "<th>" : "<td>", d->html);
+		esc(d->html, c);
+		fputs(header ? "</th>" : "</td>", d->html);
+	}
+	fputs("\n", d->md);
+	fputs("</tr>\n", d->html);
+	if (header) {
+		fputs("|", d->md);
+		for (int i = 0; i < n; i++)
+			fputs("---|", d->md);
+		fputs("\n", d->md);
+	}
+}
+
+static void para(doc *d, const char *text)
+{
+	fprintf(d->md, "%s\n\n", text);
+	fputs("<p>", d->html);
+	esc(d->html, text);
+	fputs("</p>\n", d->html);
+}
+
+static void heading(doc *d, const char *text)
+{
+	fprintf(d->md, "## %s\n\n", text);
+	fputs("<h2>", d->html);
+	esc(d->html, text);
+	fputs("</h2>\n", d->html);
+}
+
+static void table_open(doc *d)
+{
+	fputs("<table>\n", d->html);
+}
+
+static void table_close(doc *d)
+{
+	fputs("</table>\n", d->html);
+	fputs("\n", d->md);
+}
+
+static int figure(doc *d, const char *plots, const char *name, const char *alt, fs_err *err)
+{
+	fprintf(d->md, "![%s](plots/%s.png)\n\n", alt, name);
+	return html_img(d->html, plots, name, alt, err);
+}
+
+static const char css[] =
+	"body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;"
+	"margin:2em auto;padding:0 1em;color:#222;line-height:1.45}"
+	"h1{border-bottom:3px solid #3b6ea8;padding-bottom:.3em}h2{color:#3b6ea8;margin-top:1.6em}"
+	"table{border-collapse:collapse;margin:1em 0;font-size:.92em}"
+	"th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}th{background:#eef3f9}"
+	"tr:nth-child(even) td{background:#fafafa}"
+	".rec{background:#eef8ee;border-left:5px solid #3a3;padding:.8em 1.2em;margin:1em 0}"
+	"figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}"
+	"figcaption{font-size:.85em;color:#666}";
+
+int sizing_write(const plan_request *rq, const plan_result *r, const sizing_opts *so, fs_err *err)
+{
+	char plots[PATH_CAP], mani[PATH_CAP], pmd[PATH_CAP], phtml[PATH_CAP], buf[2048], line[1024];
+	const double def_scales[] = {1, 1.25, 1.5, 2, 3, 4};
+	const double *hs = so->headroom_scales ? so->headroom_scales : def_scales;
+	int nhs = so->headroom_scales ? so->nheadroom : 6, nhe = 0, rc = -1;
+	plan_eval hev[16];
+	doc d = {0};
+	const plan_option *best = r->best >= 0 ? &r->options[r->best] : NULL;
+	const plan_option *base = r->baseline >= 0 ? &r->options[r->baseline] : NULL;
+	runner_result rb, rbase;
+	int have_rb = 0, have_base = 0;
+	double headroom = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	char when[64];
+
+	memset(&rb, 0, sizeof rb);
+	memset(&rbase, 0, sizeof rbase);
+	if (nhs > 16)
+		nhs = 16;
+	if ((size_t)snprintf(plots, sizeof plots, "%s/plots", so->out_dir) >= sizeof plots ||
+	    (size_t)snprintf(mani, sizeof mani, "%s/manifests", so->out_dir) >= sizeof mani)
+		return fs_fail(err, FS_EXIT_INPUT, "%.200s: path too long", so->out_dir);
+	if (plot_mkdir(so->out_dir, err) || plot_mkdir(plots, err))
+		return -1;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+
+	/* Plots first: a gnuplot failure should leave no half report. */
+	if (best) {
+		const char *names[2];
+		const double *vals[2];
+		double *ttft[2] = {0};
+		size_t counts[2] = {0};
+		int ns = 0;
+		plan_eval ev;
+		if (bar_chart(plots, "gpus_per_option", r, "GPUs needed per option", "GPUs", 0, err) ||
+		    bar_chart(plots, "cost_per_option", r, "Annual cost per option", "k$ per year", 1, err))
+			goto out;
+		if (plan_simulate(rq, best, best->best.replicas, best->best.threshold, r->load_scale, best->best.seed,
+				  "report", &ev, &rb, err))
+			goto out;
+		have_rb = 1;
+		if (base && base != best && base->feasible) {
+			if (plan_simulate(rq, base, base->best.replicas, base->best.threshold, r->load_scale,
+					  base->best.seed, "report", &ev, &rbase, err))
+				goto out;
+			have_base = 1;
+		}
+		for (int s = 0; s < 1 + have_base; s++) {
+			size_t n;
+			const mx_request *rqs = metrics_requests(s ? rbase.m : rb.m, &n);
+			ttft[s] = malloc((n + 1) * sizeof(double));
+			if (!ttft[s]) {
+				free(ttft[0]);
+				fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+				goto out;
+			}
+			for (size_t i = 0; i < n; i++)
+				if (rqs[i].ttft_s >= 0)
+					ttft[s][counts[s]++] = rqs[i].ttft_s;
+			names[s] = s ? base->label : best->label;
+			vals[s] = ttft[s];
+			ns++;
+		}
+		rc = plot_ttft_cdf(plots, ns, names, vals, counts, err);
+		free(ttft[0]);
+		free(ttft[1]);
+		if (rc)
+			goto out;
+		rc = -1;
+		if (plan_headroom(rq, best, hs, nhs, hev, &nhe, err) || plot_headroom(plots, r, hev, nhe, err))
+			goto out;
+		for (int i = 0; i < nhe; i++)
+			if (hev[i].pass)
+				headroom = hev[i].load_scale;
+		if (sizing_write_manifests(r, best, mani, err))
+			goto out;
+	}
+	if (so->nwhatif > 0 && plot_whatif(plots, so, err))
+		goto out;
+
+	if (open_w(so->out_dir, "report.md", pmd, &d.md, err) ||
+	    open_w(so->out_dir, "report.html", phtml, &d.html, err))
+		goto out;
+	fprintf(d.md, "# Sizing report: %s\n\n", r->scenario);
+	fprintf(d.html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+			"<title>Sizing report: ");
+	esc(d.html, r->scenario);
+	fprintf(d.html, "</title><style>%s</style></head><body>\n<h1>Sizing report: ", css);
+	esc(d.html, r->scenario);
+	fputs("</h1>\n", d.html);
+	snprintf(buf, sizeof buf,
+		 "Generated by fleetsim plan on %s: model %s, %d options, %d simulations in %.1f s, traffic at %gx the scenario's load.",
+		 when, r->model, r->noptions, r->sims, r->wall_s, r->load_scale);
+	para(&d, buf);
+
+	heading(&d, "Recommended fleet");
+	if (best) {
+		char fl[512], money[32];
+		fleet_text(best, fl, sizeof fl);
+		fmt_money(money, sizeof money, best->annual_cost);
+		snprintf(buf, sizeof buf,
+			 "%s: %d GPUs (%s) of %s, %s weights, %s KV cache. P99 TTFT %.3f s, P99 TPOT %.4f s, "
+			 "rejections %.2f%%. %s per year at $%.2f per GPU-hour; %.1f kW at the simulated "
+			 "utilisation (%.0f%% busy). Load headroom: the SLO holds up to %gx the planned traffic%s.",
+			 best->label, best->best.gpus, fl, best->gpu_display, prec_name(best->prec), prec_name(best->kv),
+			 best->best.ttft_p99_s, best->best.tpot_p99_s, 100 * best->best.rejection_rate, money,
+			 best->price_per_gpu_hour, best->power_kw, 100 * best->best.busy_share, headroom,
+			 nhe > 0 && hev[nhe - 1].pass ? " (the highest tried)" : "");
+		fprintf(d.md, "**%s**\n\n", buf);
+		fputs("<div class=\"rec\"><strong>", d.html);
+		esc(d.html, buf);
+		fputs("</strong></div>\n", d.html);
+		if (base && base->feasible && base != best && !isnan(best->savings_vs_baseline)) {
+			snprintf(buf, sizeof buf, "Savings against the baseline %s (%d GPUs): %.1f%% of its annual cost.",
+				 base->label, base->best.gpus, 100 * best->savings_vs_baseline);
+			para(&d, buf);
+		}
+		para(&d, "Deployment manifests for this fleet are in manifests/ (vLLM Deployments and Services per "
+			 "pool, Kueue LocalQueues, the router's ConfigMap).");
+	} else {
+		para(&d, "No option meets the SLO within the search limits; see the notes in the table below.");
+	}
+
+	heading(&d, "Workload");
+	table_open(&d);
+	row(&d, "quantity\tvalue", 1);
+	snprintf(line, sizeof line, "requests\t%lld", (long long)r->stats.count);
+	row(&d, line, 0);
+	snprintf(line, sizeof line, "duration\t%.1f s", r->stats.duration_s);
+	row(&d, line, 0);
+	snprintf(line, sizeof line, "mean rate\t%.2f req/s", r->stats.mean_rate);
+	row(&d, line, 0);
+	snprintf(line, sizeof line, "peak 1-s rate\t%lld req/s", (long long)r->stats.peak_1s);
+	row(&d, line, 0);
+	snprintf(line, sizeof line, "input tokens mean / p50 / p99 / max\t%.0f / %.0f / %.0f / %lld",
+		 r->stats.all.input.mean, r->stats.all.input.p50, r->stats.all.input.p99,
+		 (long long)r->stats.all.input.max);
+	row(&d, line, 0);
+	snprintf(line, sizeof line, "output tokens mean / p50 / p99 / max\t%.0f / %.0f / %.0f / %lld",
+		 r->stats.all.output.mean, r->stats.all.output.p50, r->stats.all.output.p99,
+		 (long long)r->stats.all.output.max);
+	row(&d, line, 0);
+	table_close(&d);
+
+	heading(&d, "Service-level objective");
+	{
+		char t1[32] = "(none)", t2[32] = "(none)";
+		if (r->slo.ttft_p99_s > 0)
+			snprintf(t1, sizeof t1, "%g", r->slo.ttft_p99_s);
+		if (r->slo.tpot_p99_s > 0)
+			snprintf(t2, sizeof t2, "%g", r->slo.tpot_p99_s);
+		snprintf(buf, sizeof buf,
+			 "P99 TTFT <= %s s, P99 TPOT <= %s s, rejected or unfinished requests <= %.2f%%%s. "
+			 "Each candidate is simulated on seed %llu; the winner of each option is re-checked on "
+			 "seed %llu.",
+			 t1, t2, 100 * r->max_rejection_rate,
+			 r->max_preemptions_per_request >= 0 ? ", preemptions per request within the limit" : "",
+			 (unsigned long long)r->seed, (unsigned long long)r->seed + 1);
+	}
+	para(&d, buf);
+
+	heading(&d, "Options, cheapest first");
+	table_open(&d);
+	row(&d, "rank\toption\tGPUs\tfleet\tTTFT p99 (s)\tTPOT p99 (s)\tbusy\t$/GPU-h\tGPU-h/day\tannual cost\tpower (kW)\tvs baseline\tsims",
+	    1);
+	for (int rank = 1; rank <= r->noptions + 1; rank++)
+		for (int i = 0; i < r->noptions; i++) {
+			const plan_option *o = &r->options[i];
+			char fl[256], money[32], sav[32] = "-";
+			if (rank <= r->noptions ? o->rank != rank : o->feasible)
+				continue;
+			if (!o->feasible) {
+				snprintf(line, sizeof line, "-\t%s\t-\tno fleet: %.200s\t-\t-\t-\t-\t-\t-\t-\t-\t%d", o->label,
+					 o->note, o->sims);
+				row(&d, line, 0);
+				continue;
+			}
+			fleet_text(o, fl, sizeof fl);
+			fmt_money(money, sizeof money, o->annual_cost);
+			if (!isnan(o->savings_vs_baseline))
+				snprintf(sav, sizeof sav, "%+.1f%%", 100 * o->savings_vs_baseline);
+			snprintf(line, sizeof line, "%d\t%s\t%d\t%s\t%.3f\t%.4f\t%.0f%%\t%.2f\t%.0f\t%s\t%.1f\t%s\t%d", o->rank,
+				 o->label, o->best.gpus, fl, o->best.ttft_p99_s, o->best.tpot_p99_s,
+				 100 * o->best.busy_share, o->price_per_gpu_hour, o->gpu_hours_per_day, money, o->power_kw,
+				 sav, o->sims);
+			row(&d, line, 0);
+		}
+	table_close(&d);
+
+	if (best) {
+		heading(&d, "Plots");
+		if (figure(&d, plots, "gpus_per_option", "GPUs needed per option", err) ||
+		    figure(&d, plots, "cost_per_option", "Annual cost per option (k$)", err) ||
+		    figure(&d, plots, "ttft_cdf", "TTFT CDF of the recommended fleet (and the baseline)", err) ||
+		    figure(&d, plots, "headroom", "Load headroom: P99 over SLO as traffic grows", err))
+			goto out;
+	}
+	if (so->nwhatif > 0) {
+		heading(&d, "What-if: GPUs needed against load");
+		table_open(&d);
+		{
+			int w = snprintf(line, sizeof line, "load");
+			for (int k = 0; k < r->noptions && w < (int)sizeof line; k++)
+				w += snprintf(line + w, sizeof line - (size_t)w, "\t%s", r->options[k].label);
+		}
+		row(&d, line, 1);
+		for (int i = 0; i < so->nwhatif; i++) {
+			int w = snprintf(line, sizeof line, "x%g", so->whatif_scales[i]);
+			for (int k = 0; k < so->whatif[i]->noptions && w < (int)sizeof line; k++) {
+				const plan_option *o = &so->whatif[i]->options[k];
+				if (o->feasible)
+					w += snprintf(line + w, sizeof line - (size_t)w, "\t%d", o->best.gpus);
+				else
+					w += snprintf(line + w, sizeof line - (size_t)w, "\t-");
+			}
+			row(&d, line, 0);
+		}
+		table_close(&d);
+		if (figure(&d, plots, "gpus_vs_load", "GPUs needed against load", err))
+			goto out;
+	}
+
+	heading(&d, "Assumptions");
+	snprintf(buf, sizeof buf,
+		 "Model %s. Pool shapes (max_model_len, max_num_seqs, max_num_batched_tokens, "
+		 "gpu_memory_utilization) come from the scenario's single and dual policies; tensor parallelism "
+		 "is the scenario's where it sets one, else the smallest that fits the model and one "
+		 "max_model_len sequence. FP8 and NVFP4 weights are paired with an FP8 KV cache.",
+		 r->model);
+	para(&d, buf);
+	para(&d, "Cost: GPUs x hours x $/GPU-hour (the GPU catalog's price, or the scenario's "
+		 "price_per_gpu_hour for the GPU it was written for); fleets run 24 h a day, 8760 h a year.");
+	snprintf(buf, sizeof buf,
+		 "Power: each GPU draws %.0f%% of its TDP when idle plus its busy share x (TDP - idle); busy share = "
+		 "simulated GPU busy seconds / (GPUs x makespan). Host, network and cooling power are not included.",
+		 100 * PLAN_IDLE_POWER_SHARE);
+	para(&d, buf);
+	para(&d, "NVFP4: 4-bit weights cost accuracy that the simulator does not model; validate output quality "
+		 "on your own evaluations before deploying. On GPUs without FP4 tensor cores (H100, H200) "
+		 "NVFP4 runs weight-only, at BF16 compute speed.");
+	para(&d, "Search: the analytical saturation throughput of each pool brackets the replica count, "
+		 "simulations bisect it, and the winner is re-checked on a second seed. Simulated traffic is "
+		 "short; rerun with a longer workload.duration for the final figures.");
+	for (int g = 0; g < rq->ngpus; g++) {
+		snprintf(buf, sizeof buf, "Step-time calibration, %s.", r->calib_source[g]);
+		para(&d, buf);
+	}
+	fputs("</body></html>\n", d.html);
+	{
+		fs_err e2 = {0};
+		rc = close_w(d.md, pmd, err);
+		d.md = NULL;
+		if (close_w(d.html, phtml, rc ? &e2 : err))
+			rc = -1;
+		d.html = NULL;
+	}
+out:
+	if (d.md)
+		fclose(d.md);
+	if (d.html)
+		fclose(d.html);
+	if (have_rb)
+		runner_result_free(&rb);
+	if (have_base)
+		runner_result_free(&rbase);
+	return rc;
+}
