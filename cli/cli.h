@@ -34,6 +34,18 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print obj as one JSON object line on stdout and free it. Returns 0, or
  * FS_EXIT_RUNTIME if it could not be printed. */
 int cli_print_json(cJSON *obj);
+/* The options `memory`, `step` and the like share: --gpu, --model, --tp,
+ * --precision, --kv-cache-dtype (getopt codes 'g', 'm', 't', 'p', 'k'). */
+typedef struct cli_model_args {
+	const char *gpu, *model;
+} cli_model_args;
+struct mem_config;
+/* Handle option c with argument arg for command cmd into a and cfg.  Returns 1 if c
+ * was one of the shared options and is fine, 0 if c is not shared, or -1 after
+ * printing an error (the command then exits with *status). */
+int cli_model_opt(const char *cmd, int c, const char *arg, cli_model_args *a,
+		  struct mem_config *cfg, int *status);
+
 /* Parse a strictly positive int / any finite double CLI value; -1 on junk. */
 int cli_parse_int(const char *s, int *out);
 int cli_parse_double(const char *s, double *out);

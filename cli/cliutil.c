@@ -1,6 +1,7 @@
 #include <limits.h>
 
 #include "cli/cli.h"
+#include "models/memory.h"
 #include "util/numparse.h"
 
 int cli_parse_int(const char *s, int *out)
@@ -16,4 +17,29 @@ int cli_parse_int(const char *s, int *out)
 int cli_parse_double(const char *s, double *out)
 {
 	return np_double(s, (size_t)-1, out);
+}
+
+int cli_model_opt(const char *cmd, int c, const char *arg, cli_model_args *a, mem_config *cfg,
+		  int *status)
+{
+	fs_err err = {0};
+
+	switch (c) {
+	case 'g': a->gpu = arg; return 1;
+	case 'm': a->model = arg; return 1;
+	case 't':
+		if (cli_parse_int(arg, &cfg->tp) || cfg->tp <= 0) {
+			*status = cli_usage_error("%s: --tp must be a positive integer, got '%s'", cmd, arg);
+			return -1;
+		}
+		return 1;
+	case 'p':
+	case 'k':
+		if (prec_parse(arg, c == 'p' ? &cfg->weights : &cfg->kv, &err)) {
+			*status = cli_report(&err);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
 }

@@ -43,7 +43,8 @@ int cmd_memory(int argc, char **argv)
 		{"max-num-seqs", required_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	const char *gpu_name = NULL, *model_name = NULL;
+	cli_model_args ma = {0};
+	int status = 0;
 	int json = 0, c;
 	mem_config cfg;
 	gpu_spec g;
@@ -55,21 +56,13 @@ int cmd_memory(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int shared = cli_model_opt("memory", c, optarg, &ma, &cfg, &status);
+
+		if (shared < 0)
+			return status;
+		if (shared)
+			continue;
 		switch (c) {
-		case 'g': gpu_name = optarg; break;
-		case 'm': model_name = optarg; break;
-		case 't':
-			if (cli_parse_int(optarg, &cfg.tp) || cfg.tp <= 0)
-				return cli_usage_error("memory: --tp must be a positive integer, got '%s'", optarg);
-			break;
-		case 'p':
-			if (prec_parse(optarg, &cfg.weights, &err))
-				return cli_report(&err);
-			break;
-		case 'k':
-			if (prec_parse(optarg, &cfg.kv, &err))
-				return cli_report(&err);
-			break;
 		case 'u':
 			if (cli_parse_double(optarg, &cfg.gpu_memory_utilization) ||
 			    !(cfg.gpu_memory_utilization > 0 && cfg.gpu_memory_utilization <= 1))
@@ -98,9 +91,9 @@ int cmd_memory(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("memory: unexpected argument '%s'", argv[optind]);
-	if (!gpu_name || !model_name)
+	if (!ma.gpu || !ma.model)
 		return cli_usage_error("memory: --gpu and --model are required; see 'fleetsim memory --help'");
-	if (gpu_lookup(gpu_name, &g, &err) || llm_lookup(model_name, &m, &err) ||
+	if (gpu_lookup(ma.gpu, &g, &err) || llm_lookup(ma.model, &m, &err) ||
 	    mem_plan_compute(&g, &m, &cfg, &p, &err))
 		return cli_report(&err);
 

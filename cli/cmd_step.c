@@ -36,7 +36,8 @@ int cmd_step(int argc, char **argv)
 		{"context", required_argument, NULL, 'C'},
 		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	const char *gpu_name = NULL, *model_name = NULL;
+	cli_model_args ma = {0};
+	int status = 0;
 	int json = 0, c, prefill = -1, batch = -1, context = -1, nprefill = 1;
 	mem_config cfg;
 	gpu_spec g;
@@ -50,21 +51,13 @@ int cmd_step(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int shared = cli_model_opt("step", c, optarg, &ma, &cfg, &status);
+
+		if (shared < 0)
+			return status;
+		if (shared)
+			continue;
 		switch (c) {
-		case 'g': gpu_name = optarg; break;
-		case 'm': model_name = optarg; break;
-		case 't':
-			if (cli_parse_int(optarg, &cfg.tp) || cfg.tp <= 0)
-				return cli_usage_error("step: --tp must be a positive integer, got '%s'", optarg);
-			break;
-		case 'p':
-			if (prec_parse(optarg, &cfg.weights, &err))
-				return cli_report(&err);
-			break;
-		case 'k':
-			if (prec_parse(optarg, &cfg.kv, &err))
-				return cli_report(&err);
-			break;
 		case 'P':
 			if (cli_parse_int(optarg, &prefill) || prefill <= 0)
 				return cli_usage_error("step: --prefill must be a positive integer, got '%s'", optarg);
@@ -91,9 +84,9 @@ int cmd_step(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("step: unexpected argument '%s'", argv[optind]);
-	if (!gpu_name || !model_name || prefill < 0 || batch < 0 || context < 0)
+	if (!ma.gpu || !ma.model || prefill < 0 || batch < 0 || context < 0)
 		return cli_usage_error("step: --gpu, --model, --prefill, --batch and --context are required");
-	if (gpu_lookup(gpu_name, &g, &err) || llm_lookup(model_name, &m, &err) ||
+	if (gpu_lookup(ma.gpu, &g, &err) || llm_lookup(ma.model, &m, &err) ||
 	    gpu_check_kv_dtype(&g, cfg.kv, &err) || perf_init(&pm, &g, &m, &cfg, &err))
 		return cli_report(&err);
 	for (int i = 0; i < nprefill; i++)
