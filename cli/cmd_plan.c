@@ -307,7 +307,8 @@ int cmd_plan(int argc, char **argv)
 		if (scales[i] == 1.0)
 			continue;
 		r2.load_scale = scales[i];
-		if (plan_run(&r2, &what[i], &err))
+		/* Each what-if load is a plan of its own in the `plans` table. */
+		if (db_next_plan_id(d, &r2.plan_id, &err) || plan_run(&r2, &what[i], &err))
 			goto fail;
 	}
 	if (pr.tty)

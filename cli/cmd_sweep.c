@@ -122,7 +122,14 @@ int cmd_sweep(int argc, char **argv)
 			}
 			cfg.seed = v;
 			break;
-		case 'h': fputs(usage_text, stdout); goto out;
+		case 'h':
+			fputs(usage_text, stdout);
+#ifdef FLEETSIM_HAVE_MPI
+			puts("This build: MPI sweeps available.");
+#else
+			puts("This build: MPI sweeps not built in (configure with -DFLEETSIM_MPI=ON).");
+#endif
+			goto out;
 		default:
 			fputs(usage_text, stderr);
 			status = FS_EXIT_INPUT;

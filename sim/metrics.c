@@ -118,32 +118,35 @@ double metrics_quantile(const double *v, size_t n, double q)
 }
 
 /* Put the k-th smallest of v[lo, hi) at v[k], smaller-or-equal values before it and
- * greater-or-equal after it (quickselect, median of three; deterministic). */
+ * greater-or-equal after it (quickselect, median of three, three-way partition so
+ * runs of equal values cannot stall it; deterministic). */
 static void select_kth(double *v, size_t lo, size_t hi, size_t k)
 {
 	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2, i = lo, j = hi - 1;
+		size_t mid = lo + (hi - lo) / 2, lt = lo, i = lo, gt = hi;
 		double a = v[lo], b = v[mid], c = v[hi - 1], piv, t;
 
 		piv = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-		/* Hoare partition: [lo, j] <= piv <= [i, hi) afterwards. */
-		for (;;) {
-			while (v[i] < piv)
+		/* [lo, lt) < piv, [lt, i) == piv, [gt, hi) > piv */
+		while (i < gt) {
+			if (v[i] < piv) {
+				t = v[i];
+				v[i++] = v[lt];
+				v[lt++] = t;
+			} else if (v[i] > piv) {
+				t = v[i];
+				v[i] = v[--gt];
+				v[gt] = t;
+			} else {
 				i++;
-			while (v[j] > piv)
-				j--;
-			if (i >= j)
-				break;
-			t = v[i];
-			v[i] = v[j];
-			v[j] = t;
-			i++;
-			j--;
+			}
 		}
-		if (k <= j)
-			hi = j + 1;
+		if (k < lt)
+			hi = lt;
+		else if (k >= gt)
+			lo = gt;
 		else
-			lo = j + 1;
+			return;
 	}
 }
 

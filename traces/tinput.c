@@ -211,6 +211,11 @@ int tin_line(tin *t, char **line, size_t *len, fs_err *err)
 				l--;
 			s[l] = '\0'; /* buf has one spare byte past TIN_BUF_BYTES */
 			t->lineno++;
+			/* A NUL would silently cut the line short for every parser. */
+			if (memchr(s, '\0', l))
+				return fs_fail(err, FS_EXIT_INPUT,
+					       "%s:%lld: NUL byte in line; not a text trace (corrupt or binary file?)",
+					       t->path, (long long)t->lineno);
 			*line = s;
 			*len = l;
 			return 1;

@@ -83,7 +83,8 @@ int trace_format_parse(const char *name, trace_format *out);
 trace_format trace_reader_format(const trace_reader *r);
 
 /* Parse "YYYY-MM-DD HH:MM:SS[.frac][+HH:MM|Z]" (also 'T' as separator) into ns since
- * 1970-01-01 UTC without locale or TZ.  Returns 0 or -1 on malformed text. */
+ * 1970-01-01 UTC without locale or TZ.  Returns 0 or -1 on malformed text or a year
+ * outside 1970..2199 (so differences of stamps fit in int64_t nanoseconds). */
 int trace_parse_timestamp(const char *s, size_t len, int64_t *out_ns);
 
 #endif

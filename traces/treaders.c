@@ -100,6 +100,10 @@ int trace_parse_timestamp(const char *s, size_t len, int64_t *out_ns)
 	    digits(s + 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') || digits(s + 11, 2, &h) ||
 	    s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &sec))
 		return -1;
+	/* Years are bounded so that nanoseconds, and the difference of any two stamps
+	 * (arrival = ts - first ts), fit in int64_t: 230 years is 7.3e18 ns. */
+	if (y < 1970 || y > 2199)
+		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
 		return -1;
 	i = 19;

@@ -53,6 +53,49 @@ static int expansion_ok(const char *name, struct fy_document *doc, fs_err *err)
 	return 0;
 }
 
+/* Offset of the first byte of s[0..n) that is not part of well-formed UTF-8 (no
+ * overlong forms, surrogates or code points past U+10FFFF), or n.  libfyaml 0.7 can
+ * loop forever on some malformed sequences, so input is checked before it sees it. */
+static size_t utf8_bad_offset(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i], need, min, cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			min = 0x80;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			min = 0x800;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			min = 0x10000;
+			cp = c & 0x07;
+		} else {
+			return i;
+		}
+		if (n - i <= need)
+			return i;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += need + 1;
+	}
+	return n;
+}
+
 /* Parse buf with errors collected rather than printed, so the command layer prints
  * them in our FILE:LINE:COL format.  If owned, buf was malloc()ed and the document
  * takes it (libfyaml keeps pointers into its input); it is freed on failure too. */
@@ -66,7 +109,26 @@ static int build_doc(const char *name, char *buf, size_t len, int owned,
 	struct fy_diag_error *de;
 	void *it = NULL;
 	int bad;
+	size_t bad_at;
 
+	bad_at = utf8_bad_offset((const unsigned char *)buf, len);
+	if (bad_at < len) {
+		int line = 1, col = 1;
+
+		for (size_t i = 0; i < bad_at; i++) {
+			if (buf[i] == '\n') {
+				line++;
+				col = 1;
+			} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+				col++;
+			}
+		}
+		fs_fail(err, FS_EXIT_INPUT, "%s:%d:%d: not valid UTF-8 (byte 0x%02x); YAML files must be UTF-8",
+			name, line, col, (unsigned char)buf[bad_at]);
+		if (owned)
+			free(buf);
+		return -1;
+	}
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.colorize = false;
@@ -470,8 +532,10 @@ static int attach_set(struct fy_document *doc, const char *assignment, size_t pl
 						goto fail;
 				} else {
 					struct fy_node *k = fy_node_create_scalar_copy(doc, comp, clen);
-					if (!k || fy_node_mapping_append(cur, k, vnode))
+					if (!k || fy_node_mapping_append(cur, k, vnode)) {
+						fy_node_free(k); /* not attached: ours to free */
 						goto fail;
+					}
 					mark_set(k, assignment, plen);
 				}
 				return 0;
@@ -479,8 +543,11 @@ static int attach_set(struct fy_document *doc, const char *assignment, size_t pl
 			if (!p) {
 				struct fy_node *k = fy_node_create_scalar_copy(doc, comp, clen);
 				struct fy_node *m = fy_node_create_mapping(doc);
-				if (!k || !m || fy_node_mapping_append(cur, k, m))
+				if (!k || !m || fy_node_mapping_append(cur, k, m)) {
+					fy_node_free(k);
+					fy_node_free(m);
 					goto fail;
+				}
 				mark_set(m, assignment, plen);
 				mark_set(k, assignment, plen);
 				cur = m;
@@ -510,9 +577,22 @@ int yu_set_path(struct fy_document *doc, const char *assignment, fs_err *err)
 	plen = (size_t)(eq - assignment);
 	if (!fy_document_root(doc))
 		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': document is empty", assignment);
-	vnode = fy_node_build_from_string(doc, eq[1] ? eq + 1 : "''", FY_NT);
+	/* Parsed as a document of its own, not with fy_node_build_from_string: that
+	 * leaks its diagnostics on a syntax error, and this way the value gets the same
+	 * UTF-8 and alias-expansion limits as a file. */
+	{
+		const char *v = eq[1] ? eq + 1 : "''";
+		struct fy_document *vdoc;
+		fs_err ve = {0};
+
+		if (build_doc("value", (char *)v, strlen(v), 0, &vdoc, &ve))
+			return fs_fail(err, FS_EXIT_INPUT, "--set '%.*s': value is not valid YAML (%s)",
+				       (int)plen, assignment, ve.msg);
+		vnode = fy_node_copy(doc, fy_document_root(vdoc));
+		fy_document_destroy(vdoc);
+	}
 	if (!vnode)
-		return fs_fail(err, FS_EXIT_INPUT, "--set '%s': value is not valid YAML", assignment);
+		return fs_fail(err, FS_EXIT_RUNTIME, "--set '%s': out of memory", assignment);
 	fy_document_register_meta(doc, free_meta, NULL);
 	mark_set(vnode, assignment, plen);
 	if (attach_set(doc, assignment, plen, vnode, err)) {

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# bench/run.sh [FLEETSIM] - issue 8's performance suite: paper scale (3.6 M requests,
+# single and dual pool), a steady decode-heavy pool, and scaling in requests and in
+# fleet size.  Prints one table row per run and whether each target is met.
+#
+# Each run is `fleetsim run SCENARIO --policy P -q --json` under /usr/bin/time (one
+# process, one core): wall and CPU (user + sys) seconds and peak RSS come from
+# time(1), requests and engine steps from the JSON.  QUICK=1 divides the request
+# counts by 8 (the paper-scale targets are then not judged).
+# Needs /usr/bin/time (Debian/Ubuntu package `time`) and python3.
+set -euo pipefail
+bin=$(realpath "${1:-build/fleetsim}")
+here=$(cd "$(dirname "$0")" && pwd)
+div=1
+[ "${QUICK:-0}" = 1 ] && div=8
+[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)"; exit 1; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+
+printf '%-26s %9s %10s %7s %7s %9s %10s %8s  %s\n' scenario requests steps wall_s cpu_s req/cpu_s steps/cpu_s rss_MiB "targets"
+# run NAME SCENARIO POLICY TARGETS [--set ...]; TARGETS: comma list of
+# cpu<S, rss<MiB, rps>N, sps>N (judged on CPU seconds).
+run() {
+	local name=$1 sc=$2 pol=$3 targets=$4
+	shift 4
+	(cd "$here" && /usr/bin/time -f '%e %U %S %M' -o "$T/time" "$bin" run "$sc" --db "$T/r.db" \
+		--policy "$pol" -q --json "$@" > "$T/out.json")
+	rm -f "$T/r.db"
+	python3 - "$name" "$T/out.json" "$T/time" "$targets" <<'PY' || fails=$((fails + 1))
+import json, sys
+name, out, tm, targets = sys.argv[1:]
+d = json.load(open(out))
+f = d["policies"][0]["fleet"]
+wall, user, sys_, rss = open(tm).read().split()[-4:]
+cpu = float(user) + float(sys_)
+rss_mib = int(rss) / 1024
+req, steps = f["requests"], f["steps"]
+rps, sps = req / cpu, steps / cpu
+res, ok = [], True
+for t in filter(None, targets.split(",")):
+    k, v = t[:3], float(t[4:])
+    got = {"cpu": cpu, "rss": rss_mib, "rps": rps, "sps": sps}[k]
+    met = got < v if t[3] == "<" else got > v
+    ok &= met
+    res.append(f"{t} {'met' if met else 'NOT MET'}")
+print(f"{name:<26} {req:9d} {steps:10d} {float(wall):7.2f} {cpu:7.2f} {rps:9.0f} {sps:10.0f} {rss_mib:8.1f}  {'; '.join(res)}")
+sys.exit(0 if ok else 1)
+PY
+}
+
+n=$((3600000 / div))
+pt="cpu<10,rss<1024,rps>500000"
+[ "$div" = 1 ] || pt=""
+run "paper single 3.6M" paper.yaml single "$pt" --set workload.synthetic.requests=$n
+run "paper dual 3.6M" paper.yaml dual "$pt" --set workload.synthetic.requests=$n
+run "decode-heavy pool" decode.yaml decode "sps>20000000"
+
+echo "-- scaling in requests (single pool, 320 replicas, 1,000 req/s)"
+for k in 1 2 4 8; do
+	run "requests $((k * 450000 / div))" paper.yaml single "" --set workload.synthetic.requests=$((k * 450000 / div))
+done
+echo "-- scaling in fleet size (load per replica fixed: 3.125 req/s per replica, same duration)"
+for r in 80 160 320 640; do
+	run "replicas $r" paper.yaml single "" --set "policies.0.pools.0.replicas=$r" \
+		--set "workload.synthetic.arrival.rate=$((r * 1000 / 320))" \
+		--set "workload.synthetic.requests=$((r * 450000 / 320 / div))"
+done
+echo "-- idle replicas cost nothing (450,000 requests at 1,000 req/s, growing fleet)"
+for r in 320 1280; do
+	run "replicas $r, same load" paper.yaml single "" --set "policies.0.pools.0.replicas=$r" \
+		--set "workload.synthetic.requests=$((450000 / div))"
+done
+[ "$fails" = 0 ] && echo "all judged targets met" || echo "$fails run(s) missed a target"

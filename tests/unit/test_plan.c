@@ -1,0 +1,489 @@
+/* CUnit suite for reports/plan and reports/sizing: the search on fake predicates and on
+ * a pool whose capacity is computed by hand, monotonicity in load, the second seed,
+ * the plans table, power, and manifests parsed back with libfyaml. */
+#include <CUnit/CUnit.h>
+#include <libfyaml.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "reports/db.h"
+#include "reports/plan.h"
+#include "reports/sizing.h"
+#include "scenarios/scenario.h"
+
+static char tmpdir[256];
+
+/* ---- the generic search ---- */
+
+typedef struct fake {
+	int answer, calls, fail_at;
+} fake;
+
+static int fake_pred(void *ctx, int n, int *pass, fs_err *err)
+{
+	fake *f = ctx;
+	f->calls++;
+	if (f->fail_at && f->calls >= f->fail_at)
+		return fs_fail(err, FS_EXIT_RUNTIME, "fake failure");
+	*pass = n >= f->answer;
+	return 0;
+}
+
+static void test_search_fake(void)
+{
+	/* (guess_lo, guess_hi) pairs: right, too low (exponential up), too high (halving
+	 * down), and degenerate. */
+	const int guesses[][2] = {{30, 45}, {2, 5}, {200, 300}, {37, 37}, {1, 1}, {36, 36}};
+	fs_err err = {0};
+
+	for (size_t i = 0; i < sizeof guesses / sizeof guesses[0]; i++) {
+		fake f = {37, 0, 0};
+		int found, n, evals;
+		CU_ASSERT_EQUAL_FATAL(plan_search_min(fake_pred, &f, guesses[i][0], guesses[i][1], 1, 1000, &found,
+						      &n, &evals, &err), 0);
+		CU_ASSERT_EQUAL(found, 1);
+		CU_ASSERT_EQUAL(n, 37);
+		CU_ASSERT_EQUAL(evals, f.calls);
+		/* Never more than a doubling walk plus a bisection: ~2 log2(1000). */
+		CU_ASSERT(evals <= 22);
+	}
+	{
+		/* A good bracket [30, 45]: 45 pass, 30 fail, then bisect 15 -> 4 probes. */
+		fake f = {37, 0, 0};
+		int found, n, evals;
+		plan_search_min(fake_pred, &f, 30, 45, 1, 1000, &found, &n, &evals, &err);
+		CU_ASSERT(evals <= 6);
+	}
+	{
+		fake f = {1, 0, 0};
+		int found, n;
+		CU_ASSERT_EQUAL(plan_search_min(fake_pred, &f, 3, 8, 1, 100, &found, &n, NULL, &err), 0);
+		CU_ASSERT_EQUAL(found, 1);
+		CU_ASSERT_EQUAL(n, 1);
+	}
+	{
+		/* Nothing up to the ceiling passes. */
+		fake f = {5000, 0, 0};
+		int found = 1, n;
+		CU_ASSERT_EQUAL(plan_search_min(fake_pred, &f, 3, 8, 1, 100, &found, &n, NULL, &err), 0);
+		CU_ASSERT_EQUAL(found, 0);
+	}
+	{
+		fake f = {10, 0, 2};
+		int found, n;
+		CU_ASSERT_EQUAL(plan_search_min(fake_pred, &f, 3, 8, 1, 100, &found, &n, NULL, &err), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "fake failure"));
+	}
+	CU_ASSERT_EQUAL(plan_search_min(fake_pred, NULL, 3, 8, 5, 4, &(int){0}, &(int){0}, NULL, &err), -1);
+}
+
+static void test_power(void)
+{
+	/* 700 W board: idle 0.3 x 700 = 210 W; half busy adds 0.5 x 490 = 245 W. */
+	CU_ASSERT_DOUBLE_EQUAL(plan_power_w(700, 0.5), 455.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(plan_power_w(700, 0), 210.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(plan_power_w(700, 1.7), 700.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(plan_power_w(1000, 0.25), 300 + 0.25 * 700, 1e-9);
+}
+
+/* ---- a pool computed by hand ----
+ * Constant requests (prompt P = 1024, output O = 64), near-periodic arrivals (gamma,
+ * cv 0.02), max_num_seqs = 1: a replica serves one request at a time, in
+ * S = prefill(P) + (O - 1) decode steps, each from the step model (`fleetsim step`).
+ * At rate lambda = 3.5 / S the fleet needs lambda x S = 3.5 -> 4 replicas: with 3 the
+ * backlog grows by 0.5 / S requests per second, so after 40 s the last requests wait
+ * about 40 / 6 ~ 7 s, far beyond the 1.5 s TTFT SLO; with 4 each replica is 87.5 %
+ * busy on a near-regular stream and requests barely queue.  At 1.6x the load,
+ * lambda S = 5.6 -> 6 replicas. */
+
+#define HP 1024
+#define HO 64
+
+static int write_hand(const char *path, double rate, int requests)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f,
+		"name: hand\n"
+		"seed: 7\n"
+		"workload:\n"
+		"  synthetic:\n"
+		"    requests: %d\n"
+		"    arrival: {process: gamma, rate: %.9g, cv: 0.02}\n"
+		"    input: {dist: constant, value: %d}\n"
+		"    output: {dist: constant, value: %d}\n"
+		"model: llama-3.1-8b\n"
+		"slo: {ttft_p99: 1.5}\n"
+		"policies:\n"
+		"  - name: single\n"
+		"    pools:\n"
+		"      - {name: one, gpu: h100, replicas: 1, max_model_len: 4096, max_num_seqs: 1,\n"
+		"         max_num_batched_tokens: 2048, enable_prefix_caching: false}\n",
+		requests, rate, HP, HO);
+	return fclose(f);
+}
+
+static double service_s(const char *path)
+{
+	scenario *sc = NULL;
+	fs_err err = {0};
+	double s;
+	perf_batch b;
+
+	if (scenario_load(path, NULL, 0, &sc, &err))
+		return -1;
+	const perf_model *pm = &sc->policies[0].pools[0].perf;
+	memset(&b, 0, sizeof b);
+	b.tokens = HP;
+	b.seqs = 1;
+	b.prefill_seqs = 1;
+	b.attn_pairs = HP * (HP + 1) / 2.0;
+	b.kv_read = HP;
+	s = perf_step_s(pm, &b);
+	for (int k = 1; k < HO; k++) {
+		memset(&b, 0, sizeof b);
+		b.tokens = 1;
+		b.seqs = 1;
+		b.attn_pairs = HP + k;
+		b.kv_read = HP + k;
+		s += perf_step_s(pm, &b);
+	}
+	scenario_free(sc);
+	return s;
+}
+
+static void hand_request(plan_request *rq, const char *path, db *d)
+{
+	memset(rq, 0, sizeof *rq);
+	rq->scenario_path = path;
+	rq->ngpus = 1;
+	snprintf(rq->gpus[0], sizeof rq->gpus[0], "h100");
+	rq->nprecs = 1;
+	rq->precs[0] = PREC_BF16;
+	rq->nlayouts = 1;
+	rq->layouts[0] = PLAN_SINGLE;
+	rq->load_scale = 1;
+	rq->max_preemptions_per_request = -1;
+	rq->verify = 1;
+	rq->d = d;
+	rq->plan_id = 1;
+}
+
+static void test_known_answer(void)
+{
+	char path[512], dbp[512];
+	double s, rate;
+	plan_request rq;
+	plan_result *r1 = NULL, *r2 = NULL;
+	db *d = NULL;
+	fs_err err = {0};
+	int64_t n;
+	char sql[128];
+
+	snprintf(path, sizeof path, "%s/hand.yaml", tmpdir);
+	snprintf(dbp, sizeof dbp, "%s/plan.db", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(write_hand(path, 1.0, 10), 0);
+	s = service_s(path);
+	CU_ASSERT_FATAL(s > 0.05 && s < 5);
+	rate = 3.5 / s;
+	/* 40 s of traffic. */
+	CU_ASSERT_EQUAL_FATAL(write_hand(path, rate, (int)(rate * 40)), 0);
+	CU_ASSERT_EQUAL_FATAL(db_open(dbp, &d, &err), 0);
+	hand_request(&rq, path, d);
+	if (plan_run(&rq, &r1, &err))
+		fprintf(stderr, "plan_run: %s\n", err.msg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r1);
+	CU_ASSERT_EQUAL(r1->noptions, 1);
+	CU_ASSERT_EQUAL(r1->options[0].feasible, 1);
+	CU_ASSERT_EQUAL(r1->options[0].tp[0], 1);
+	CU_ASSERT_EQUAL(r1->options[0].best.replicas[0], 4);
+	CU_ASSERT_EQUAL(r1->options[0].best.gpus, 4);
+	CU_ASSERT_EQUAL(r1->best, 0);
+	/* Analytical estimate: rate / (1 / S) = 3.5 replicas, within 20 %. */
+	CU_ASSERT(fabs(r1->options[0].estimate_gpus - 3.5) < 0.7);
+	/* Cost: 4 GPUs x 8760 h x the catalog's H100 price. */
+	CU_ASSERT_DOUBLE_EQUAL(r1->options[0].annual_cost, 4 * 8760.0 * r1->options[0].price_per_gpu_hour, 1e-6);
+	CU_ASSERT(r1->options[0].savings_vs_baseline == 0.0);
+	/* The winner holds on the second seed, both in the plan and when re-simulated. */
+	CU_ASSERT_EQUAL(r1->options[0].verify.seed, 8);
+	CU_ASSERT_EQUAL(r1->options[0].verify.pass, 1);
+	{
+		plan_eval ev;
+		CU_ASSERT_EQUAL(plan_simulate(&rq, &r1->options[0], r1->options[0].best.replicas, 0, 1.0, 8, "test",
+					      &ev, NULL, &err), 0);
+		CU_ASSERT_EQUAL(ev.pass, 1);
+		/* One replica fewer breaks the SLO. */
+		int three[1] = {3};
+		CU_ASSERT_EQUAL(plan_simulate(&rq, &r1->options[0], three, 0, 1.0, 7, "test", &ev, NULL, &err), 0);
+		CU_ASSERT_EQUAL(ev.pass, 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(ev.reason, "TTFT"));
+	}
+	/* Every simulation is a plans row linked to a run. */
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM plans WHERE plan_id = 1 AND phase != 'test'");
+	CU_ASSERT_EQUAL(db_query_int64(d, sql, &n, &err), 0);
+	CU_ASSERT_EQUAL(n, r1->sims);
+	CU_ASSERT_EQUAL(db_query_int64(d, "SELECT count(*) FROM plans p JOIN runs r USING (run_id)", &n, &err), 0);
+	CU_ASSERT_EQUAL(n, r1->sims + 2);
+	CU_ASSERT_EQUAL(db_query_int64(d, "SELECT min(replicas) FROM plans WHERE verdict = 'pass' AND seed = 7",
+				       &n, &err), 0);
+	CU_ASSERT_EQUAL(n, 4);
+
+	/* More load never needs fewer GPUs: 1.6x -> lambda S = 5.6 -> 6 replicas. */
+	rq.load_scale = 1.6;
+	rq.d = NULL;
+	CU_ASSERT_EQUAL(plan_run(&rq, &r2, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r2);
+	CU_ASSERT_EQUAL(r2->options[0].best.replicas[0], 6);
+	CU_ASSERT(r2->options[0].best.gpus >= r1->options[0].best.gpus);
+	plan_result_free(r1);
+	plan_result_free(r2);
+	db_close(d);
+}
+
+/* ---- dual on the example scenario: second seed and monotone load ---- */
+
+static void test_dual_example(void)
+{
+	char path[512];
+	const char *sets[] = {"workload.duration=300"};
+	plan_request rq;
+	plan_result *r[3] = {0};
+	const double loads[3] = {0.5, 1, 2};
+	fs_err err = {0};
+
+	snprintf(path, sizeof path, "%s/scenarios/plan_example.yaml", FS_SOURCE_DIR);
+	hand_request(&rq, path, NULL);
+	rq.sets = sets;
+	rq.nsets = 1;
+	rq.layouts[0] = PLAN_DUAL;
+	rq.nlayouts = 2;
+	rq.layouts[1] = PLAN_SINGLE;
+	for (int i = 0; i < 3; i++) {
+		rq.load_scale = loads[i];
+		if (plan_run(&rq, &r[i], &err))
+			fprintf(stderr, "plan_run: %s\n", err.msg);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r[i]);
+		CU_ASSERT_EQUAL(r[i]->noptions, 2);
+		for (int k = 0; k < 2; k++) {
+			const plan_option *o = &r[i]->options[k];
+			CU_ASSERT_EQUAL(o->feasible, 1);
+			CU_ASSERT_EQUAL(o->verify.pass, 1);
+			CU_ASSERT_EQUAL(o->verify.seed, o->best.seed + 1);
+			CU_ASSERT(o->best.ttft_p99_s <= r[i]->slo.ttft_p99_s);
+			if (i)
+				CU_ASSERT(o->best.gpus >= r[i - 1]->options[k].best.gpus);
+		}
+		/* Dual: both pools get replicas, the threshold fits the short pool. */
+		CU_ASSERT(r[i]->options[0].best.replicas[0] >= 1 && r[i]->options[0].best.replicas[1] >= 1);
+		CU_ASSERT(r[i]->options[0].best.threshold > 0 &&
+			  r[i]->options[0].best.threshold <= r[i]->options[0].max_model_len[0]);
+	}
+	for (int i = 0; i < 3; i++)
+		plan_result_free(r[i]);
+}
+
+/* ---- manifests ---- */
+
+static const char *scalar_at(struct fy_node *root, const char *p)
+{
+	struct fy_node *n = fy_node_by_path(root, p, (size_t)-1, FYNWF_DONT_FOLLOW);
+	size_t len;
+	static char buf[256];
+	const char *s;
+
+	if (!n || !(s = fy_node_get_scalar(n, &len)) || len >= sizeof buf)
+		return "";
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	return buf;
+}
+
+/* Mapping path p, then key (which may hold '/', unlike a path component). */
+static const char *scalar_key(struct fy_node *root, const char *p, const char *key)
+{
+	struct fy_node *n = fy_node_by_path(root, p, (size_t)-1, FYNWF_DONT_FOLLOW);
+	size_t len;
+	static char buf[256];
+	const char *s;
+
+	if (!n || !(n = fy_node_mapping_lookup_by_string(n, key, strlen(key))) ||
+	    !(s = fy_node_get_scalar(n, &len)) || len >= sizeof buf)
+		return "";
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	return buf;
+}
+
+static int has_arg(struct fy_node *root, const char *want)
+{
+	struct fy_node *args = fy_node_by_path(root, "/spec/template/spec/containers/0/args", (size_t)-1,
+					       FYNWF_DONT_FOLLOW), *it;
+	void *iter = NULL;
+
+	while (args && (it = fy_node_sequence_iterate(args, &iter))) {
+		size_t len;
+		const char *s = fy_node_get_scalar(it, &len);
+		if (s && len == strlen(want) && !memcmp(s, want, len))
+			return 1;
+	}
+	return 0;
+}
+
+/* Load every document of a multi-document file. */
+static int load_docs(const char *path, struct fy_document **docs, int cap)
+{
+	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
+	struct fy_parser *p = fy_parser_create(&cfg);
+	struct fy_document *d;
+	int n = 0;
+
+	if (!p || fy_parser_set_input_file(p, path)) {
+		fy_parser_destroy(p);
+		return -1;
+	}
+	while (n < cap && (d = fy_parse_load_document(p)))
+		docs[n++] = d;
+	if (fy_parser_get_stream_error(p))
+		n = -1;
+	fy_parser_destroy(p);
+	return n;
+}
+
+static void test_manifests(void)
+{
+	plan_result *r = calloc(1, sizeof *r);
+	plan_option *o = &r->options[0];
+	char dir[512], path[600];
+	struct fy_document *docs[4] = {0};
+	fs_err err = {0};
+	int n;
+
+	snprintf(r->model, sizeof r->model, "llama-3.1-8b");
+	r->noptions = 1;
+	o->feasible = 1;
+	snprintf(o->label, sizeof o->label, "b200/nvfp4/dual");
+	snprintf(o->gpu, sizeof o->gpu, "b200");
+	snprintf(o->gpu_display, sizeof o->gpu_display, "NVIDIA B200");
+	o->prec = PREC_NVFP4;
+	o->kv = PREC_FP8;
+	o->layout = PLAN_DUAL;
+	o->npools = 2;
+	snprintf(o->pool_names[0], 64, "Short_Pool");
+	snprintf(o->pool_names[1], 64, "long");
+	o->tp[0] = 1;
+	o->tp[1] = 2;
+	o->max_model_len[0] = 4096;
+	o->max_model_len[1] = 32768;
+	o->max_num_seqs[0] = 128;
+	o->max_num_seqs[1] = 16;
+	o->max_num_batched_tokens[0] = o->max_num_batched_tokens[1] = 8192;
+	o->gpu_memory_utilization[0] = o->gpu_memory_utilization[1] = 0.9;
+	o->best.npools = 2;
+	o->best.replicas[0] = 5;
+	o->best.replicas[1] = 3;
+	o->best.threshold = 3000;
+	snprintf(dir, sizeof dir, "%s/manifests", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(sizing_write_manifests(r, o, dir, &err), 0);
+
+	snprintf(path, sizeof path, "%s/short-pool.yaml", dir);
+	n = load_docs(path, docs, 4);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	{
+		struct fy_node *root = fy_document_root(docs[0]);
+		CU_ASSERT_STRING_EQUAL(scalar_at(root, "/kind"), "Deployment");
+		CU_ASSERT_STRING_EQUAL(scalar_at(root, "/spec/replicas"), "5");
+		CU_ASSERT_STRING_EQUAL(
+			scalar_key(root, "/spec/template/spec/containers/0/resources/limits", "nvidia.com/gpu"), "1");
+		CU_ASSERT(has_arg(root, "--max-model-len=4096"));
+		CU_ASSERT(has_arg(root, "--max-num-seqs=128"));
+		CU_ASSERT(has_arg(root, "--gpu-memory-utilization=0.90"));
+		CU_ASSERT(has_arg(root, "--tensor-parallel-size=1"));
+		CU_ASSERT(has_arg(root, "--quantization=modelopt_fp4"));
+		CU_ASSERT(has_arg(root, "--kv-cache-dtype=fp8"));
+		CU_ASSERT_STRING_EQUAL(scalar_key(root, "/metadata/labels", "kueue.x-k8s.io/queue-name"),
+				       "short-pool-queue");
+		CU_ASSERT_STRING_EQUAL(scalar_at(fy_document_root(docs[1]), "/kind"), "Service");
+	}
+	for (int i = 0; i < n; i++)
+		fy_document_destroy(docs[i]);
+	snprintf(path, sizeof path, "%s/long.yaml", dir);
+	n = load_docs(path, docs, 4);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(scalar_at(fy_document_root(docs[0]), "/spec/replicas"), "3");
+	CU_ASSERT(has_arg(fy_document_root(docs[0]), "--tensor-parallel-size=2"));
+	CU_ASSERT_STRING_EQUAL(
+		scalar_key(fy_document_root(docs[0]), "/spec/template/spec/containers/0/resources/requests",
+			   "nvidia.com/gpu"),
+		"2");
+	for (int i = 0; i < n; i++)
+		fy_document_destroy(docs[i]);
+	snprintf(path, sizeof path, "%s/kueue-localqueues.yaml", dir);
+	n = load_docs(path, docs, 4);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(scalar_at(fy_document_root(docs[0]), "/kind"), "LocalQueue");
+	CU_ASSERT_STRING_EQUAL(scalar_at(fy_document_root(docs[1]), "/metadata/name"), "long-queue");
+	for (int i = 0; i < n; i++)
+		fy_document_destroy(docs[i]);
+	snprintf(path, sizeof path, "%s/router-configmap.yaml", dir);
+	n = load_docs(path, docs, 4);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(scalar_at(fy_document_root(docs[0]), "/kind"), "ConfigMap");
+	CU_ASSERT_STRING_EQUAL(scalar_at(fy_document_root(docs[0]), "/data/threshold"), "3000");
+	fy_document_destroy(docs[0]);
+	CU_ASSERT_STRING_EQUAL(sizing_vllm_kv_dtype(PREC_BF16), "auto");
+	CU_ASSERT_PTR_NULL(sizing_vllm_quantization(PREC_BF16));
+	free(r);
+}
+
+static void test_bad_input(void)
+{
+	plan_request rq;
+	plan_result *r = NULL;
+	fs_err err = {0};
+	char path[512];
+	plan_layout l;
+
+	snprintf(path, sizeof path, "%s/scenarios/plan_example.yaml", FS_SOURCE_DIR);
+	hand_request(&rq, path, NULL);
+	rq.baseline = "a100/bf16/single";
+	CU_ASSERT_EQUAL(plan_run(&rq, &r, &err), -1);
+	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
+	CU_ASSERT_PTR_NULL(r);
+	rq.baseline = NULL;
+	snprintf(rq.gpus[0], sizeof rq.gpus[0], "tpu9");
+	CU_ASSERT_EQUAL(plan_run(&rq, &r, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "tpu9"));
+	CU_ASSERT_EQUAL(plan_layout_parse("triple", &l, &err), -1);
+	CU_ASSERT_EQUAL(plan_layout_parse("Dual", &l, &err), 0);
+	CU_ASSERT_EQUAL(l, PLAN_DUAL);
+}
+
+static int suite_init(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/fs_test_plan_XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int suite_clean(void)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int fs_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("plan", suite_init, suite_clean);
+	if (!s || !CU_add_test(s, "search on fake predicates", test_search_fake) ||
+	    !CU_add_test(s, "power rule", test_power) ||
+	    !CU_add_test(s, "known answer: pool sized by hand", test_known_answer) ||
+	    !CU_add_test(s, "dual: second seed, monotone load", test_dual_example) ||
+	    !CU_add_test(s, "manifests parse with the planned values", test_manifests) ||
+	    !CU_add_test(s, "bad input", test_bad_input))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,95 @@
+/* CUnit suite for reports/report and the plot_lines/plot_bars helpers: a tiny sweep is
+ * reported; PNGs carry the PNG signature, index.html names the plots; bad ids fail. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "reports/db.h"
+#include "reports/plot.h"
+#include "reports/report.h"
+#include "reports/sweep.h"
+
+static int is_png(const char *dir, const char *base)
+{
+	char p[512], h[8] = {0};
+	FILE *f;
+	snprintf(p, sizeof p, "%s/%s.png", dir, base);
+	if (!(f = fopen(p, "rb")))
+		return 0;
+	size_t n = fread(h, 1, 8, f);
+	fclose(f);
+	return n == 8 && !memcmp(h, "\x89PNG\r\n\x1a\n", 8);
+}
+
+static void test_plot_helpers(void)
+{
+	char dir[] = "/tmp/fs_test_plotXXXXXX";
+	double x[3] = {1, 2, 4}, y[3] = {0.5, -1, 2}, v[4] = {0.25, 0.75, 1, -1};
+	plot_series s = {"a", x, y, 3};
+	plot_lines_spec sp = {.name = "lines", .title = "t", .hline = 1};
+	const char *cats[2] = {"short", "long"}, *ser[2] = {"single", "dual"};
+	fs_err err = {0};
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	CU_ASSERT_EQUAL(plot_lines(dir, &sp, 1, &s, &err), 0);
+	CU_ASSERT(is_png(dir, "lines"));
+	CU_ASSERT_EQUAL(plot_bars(dir, "bars", "t", "share", 2, cats, 2, ser, v, &err), 0);
+	CU_ASSERT(is_png(dir, "bars"));
+	/* All values missing: an input error, not an empty picture. */
+	double none[3] = {-1, -1, -1};
+	plot_series e = {"e", x, none, 3};
+	fs_err e2 = {0};
+	CU_ASSERT_EQUAL(plot_lines(dir, &sp, 1, &e, &e2), -1);
+	CU_ASSERT_EQUAL(e2.status, FS_EXIT_INPUT);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static void test_report_sweep(void)
+{
+	char dir[] = "/tmp/fs_test_reportXXXXXX", dbp[600], out[600], cmd[1400];
+	sweep_grid g = {.npoints = 1};
+	sweep_stats st;
+	report_stats rs;
+	fs_err err = {0};
+	db *d = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(dbp, sizeof dbp, "%s/r.db", dir);
+	snprintf(out, sizeof out, "%s/out", dir);
+	CU_ASSERT_EQUAL_FATAL(sweep_grid_add(&g, "policies.0.pools.0.replicas=1,2", &err), 0);
+	sweep_cfg c = {.scenario_path = FS_SOURCE_DIR "/tests/data/scenarios/light.yaml", .grid = &g,
+		       .seed = -1, .jobs = 2, .db_path = dbp};
+	CU_ASSERT_EQUAL_FATAL(sweep_run(&c, &st, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(db_open(dbp, &d, &err), 0);
+	report_opts o = {.sweep_id = st.sweep_id, .out_dir = out};
+	CU_ASSERT_EQUAL_FATAL(report_write(d, &o, &rs, &err), 0);
+	CU_ASSERT_EQUAL(rs.nruns, 2);
+	/* 1 axis x (GPU-hours, preemptions, TTFT p99, TPOT p99, traffic share) + 2 CDFs +
+	 * 1 time series (one policy) = 8. */
+	CU_ASSERT_EQUAL(rs.nplots, 8);
+	CU_ASSERT(is_png(out, "gpu_hours_vs_policies.0.pools.0.replicas"));
+	CU_ASSERT(is_png(out, "ttft_cdf"));
+	CU_ASSERT_EQUAL(access(rs.index_path, R_OK), 0);
+	/* Unknown sweep: input error. */
+	fs_err e2 = {0};
+	report_opts bad = {.sweep_id = 99, .out_dir = out};
+	CU_ASSERT_EQUAL(report_write(d, &bad, &rs, &e2), -1);
+	CU_ASSERT_EQUAL(e2.status, FS_EXIT_INPUT);
+	db_close(d);
+	sweep_grid_free(&g);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+int fs_test_register(void)
+{
+	CU_pSuite s = CU_add_suite("report", NULL, NULL);
+	if (!s || !CU_add_test(s, "plot_lines and plot_bars", test_plot_helpers) ||
+	    !CU_add_test(s, "sweep report", test_report_sweep))
+		return -1;
+	return 0;
+}
