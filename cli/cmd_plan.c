@@ -296,20 +296,30 @@ int cmd_plan(int argc, char **argv)
 	if (db_open(dbpath, &d, &err))
 		goto fail;
 	rq.d = d;
-	if (db_next_plan_id(d, &rq.plan_id, &err))
-		goto fail;
 	rq.progress = show_progress;
 	rq.progress_ctx = &pr;
-	if (plan_run(&rq, &main_res, &err))
-		goto fail;
-	for (int i = 0; i < nscales; i++) {
-		plan_request r2 = rq;
-		if (scales[i] == 1.0)
-			continue;
-		r2.load_scale = scales[i];
-		/* Each what-if load is a plan of its own in the `plans` table. */
-		if (db_next_plan_id(d, &r2.plan_id, &err) || plan_run(&r2, &what[i], &err))
-			goto fail;
+	/* Plans in ascending load, each bounded below by the one before it (the what-if
+	 * curve never goes down); the main plan (x1) takes its place in the chain. */
+	{
+		const plan_result *prev = NULL;
+		for (int i = 0; i <= nscales; i++) {
+			double sc = i < nscales ? scales[i] : 1e300;
+			plan_request r2 = rq;
+			if (!main_res && sc >= 1.0) {
+				rq.lower = prev;
+				if (db_next_plan_id(d, &rq.plan_id, &err) || plan_run(&rq, &main_res, &err))
+					goto fail;
+				prev = main_res;
+			}
+			if (i == nscales || sc == 1.0)
+				continue;
+			r2.load_scale = sc;
+			r2.lower = prev;
+			/* Each what-if load is a plan of its own in the `plans` table. */
+			if (db_next_plan_id(d, &r2.plan_id, &err) || plan_run(&r2, &what[i], &err))
+				goto fail;
+			prev = what[i];
+		}
 	}
 	if (pr.tty)
 		fputs("\r\033[K", stderr);

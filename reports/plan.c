@@ -723,6 +723,11 @@ static int search_one(plan_state *ps, plan_option *o, const scenario *sc, int64_
 	}
 	lo = (int)floor(0.8 * tot);
 	hi = (int)ceil(1.3 * tot) + 1;
+	if (ps->rq->lower && o - ps->res->options < ps->rq->lower->noptions) {
+		const plan_option *lo_o = &ps->rq->lower->options[o - ps->res->options];
+		if (lo_o->feasible && !strcmp(lo_o->label, o->label) && total_of(lo_o->best.replicas, o->npools) > min_n)
+			min_n = total_of(lo_o->best.replicas, o->npools);
+	}
 	if (plan_search_min(pred, c, lo, hi, min_n, maxr, &found, &n, &evals, err))
 		goto out;
 	if (!found) {
@@ -734,7 +739,7 @@ static int search_one(plan_state *ps, plan_option *o, const scenario *sc, int64_
 		goto out;
 	*best = *ev;
 	/* Dual: move the split by one replica at one replica fewer while that passes. */
-	while (o->npools == 2 && total_of(best->replicas, 2) > 2) {
+	while (o->npools == 2 && total_of(best->replicas, 2) > (min_n > 2 ? min_n : 2)) {
 		int improved = 0, t2 = total_of(best->replicas, 2) - 1;
 		for (int d = 0; d < 2 && !improved; d++) {
 			int r2[2] = {best->replicas[0] - d, best->replicas[1] - (1 - d)};

@@ -66,6 +66,10 @@ typedef struct plan_request {
 	int max_replicas;              /* per option, search ceiling; 0: 512 */
 	int verify;                    /* re-check the winner on seed + 1 */
 	const char *baseline;          /* option label "gpu/precision/layout"; NULL: default */
+	/* A plan of the same options at a lower load (what-if chains), or NULL: each
+	 * option's total replicas there is the floor of the search here, since the SLO
+	 * is taken as monotone in load (noise in short simulations can break that). */
+	const struct plan_result *lower;
 	db *d;                         /* NULL: record nothing */
 	int64_t plan_id;               /* plans.plan_id of this plan (db_next_plan_id) */
 	/* Called after each simulation, for progress bars; may be NULL. */

@@ -14,6 +14,19 @@
  * ring positions and the key table are allocated on the first key registration,
  * so workloads without prefix hashes never pay for them.
  *
+ * Counting mode: until a request with prefix hashes is allocated blocks (and while
+ * caching is off, for ever) no block carries a key, so blocks are interchangeable
+ * and nothing observable depends on which ids a request holds.  The manager then only
+ * counts (n_free, req->n_blocks): no per-block array, no ring, no req->blocks (left
+ * NULL).  The first hashed allocation switches to id mode: the blocks already held
+ * become ids [0, used) ("anonymous": held, ref 1, owner unknown, since the manager
+ * keeps no list of requests) and the free queue becomes [used, num_blocks).  Any
+ * assignment is equivalent to the one the id mode would have made, because the free
+ * queue then holds only unkeyed blocks and only its length and the position of keyed
+ * blocks in it are observable.  A request admitted in counting mode (n_blocks > 0,
+ * blocks == NULL) takes its ids from the top of the anonymous range the first time
+ * id mode needs them (kv_allocate, kv_commit) or gives them back (kv_free).
+ *
  * Block keys: the trace gives one prefix-chained hash per hash_block_tokens tokens
  * (Mooncake 512), vLLM blocks are block_size tokens (16).  Block j is keyed by the
  * hash covering its last token mixed with j, which identifies the whole prefix up to
@@ -31,6 +44,8 @@ struct kv_cache {
 	int64_t num_blocks;
 	int bs;
 	int caching;
+	int ids;            /* 0: counting mode (ref, ring NULL), 1: id mode */
+	int64_t anon;       /* id mode: blocks [0, anon) held by counting-mode requests */
 	int32_t *ref;       /* per block */
 	uint64_t *key;      /* per block; 0 = not cached (NULL until the first key) */
 	int32_t *pos;       /* ring index of a keyed free block (with key) */
@@ -246,18 +261,36 @@ int kv_create(int64_t num_blocks, int block_size, int enable_prefix_caching, kv_
 	kv->num_blocks = num_blocks;
 	kv->bs = block_size;
 	kv->caching = enable_prefix_caching != 0;
-	/* calloc: pages of blocks never used are never touched. */
-	kv->ref = calloc((size_t)num_blocks, sizeof *kv->ref);
 	kv->rcap = num_blocks + num_blocks / 8 + 64;
-	kv->ring = malloc((size_t)kv->rcap * sizeof *kv->ring);
-	if (!kv->ref || !kv->ring)
-		goto fail;
 	kv->n_free = num_blocks;
 	*out = kv;
 	return 0;
-fail:
-	kv_destroy(kv);
-	return -1;
+}
+
+/* Leave counting mode: the used blocks become the anonymous ids [0, used), the free
+ * queue the never-used range [used, num_blocks).  Returns 0, or -1 (still counting)
+ * on allocation failure. */
+static int to_ids(kv_cache *kv)
+{
+	int64_t used = kv->num_blocks - kv->n_free, b;
+
+	/* calloc: pages of blocks never used are never touched. */
+	kv->ref = calloc((size_t)kv->num_blocks, sizeof *kv->ref);
+	kv->ring = malloc((size_t)kv->rcap * sizeof *kv->ring);
+	if (!kv->ref || !kv->ring) {
+		free(kv->ref);
+		free(kv->ring);
+		kv->ref = NULL;
+		kv->ring = NULL;
+		return -1;
+	}
+	for (b = 0; b < used; b++)
+		kv->ref[b] = 1;
+	kv->virgin = used;
+	kv->anon = used;
+	kv->rh = kv->rn = kv->tomb = 0;
+	kv->ids = 1;
+	return 0;
 }
 
 void kv_destroy(kv_cache *kv)
@@ -323,12 +356,28 @@ static int ensure_cap(sim_req *req, int64_t n)
 	return 0;
 }
 
+/* Id mode, request admitted in counting mode (n_blocks > 0, no array): give it ids
+ * from the top of the anonymous range, room for `want` blocks.  Returns 0 or -1. */
+static int materialise(kv_cache *kv, sim_req *req, int64_t want)
+{
+	int64_t n = req->n_blocks, j;
+
+	if (req->blocks || n == 0)
+		return 0;
+	if (ensure_cap(req, want > n ? want : n) != 0)
+		return -1;
+	for (j = 0; j < n; j++)
+		req->blocks[j] = (int32_t)(kv->anon - n + j);
+	kv->anon -= n;
+	return 0;
+}
+
 int32_t kv_match_prefix(kv_cache *kv, sim_req *req)
 {
 	int64_t ev, n, j;
 
-	if (req->n_blocks != 0)
-		return 0;
+	if (req->n_blocks != 0 || !kv->ids)
+		return 0; /* counting mode: no block carries a key, so no hit */
 	n = count_hits(kv, req, &ev);
 	if (n == 0 || ensure_cap(req, n) != 0)
 		return 0;
@@ -348,7 +397,23 @@ int kv_allocate(kv_cache *kv, sim_req *req, int64_t tokens)
 
 	if (need <= 0)
 		return 0;
-	if (need > kv->n_free || ensure_cap(req, want) != 0)
+	if (need > kv->n_free)
+		return -1;
+	if (!kv->ids && kv->caching && hashed_limit(req) > 0 && to_ids(kv) != 0)
+		return -1;
+	if (!kv->ids) {
+		if (req->n_blocks == 0 && req->blocks) {
+			/* A reused request's array from an id-mode replica: drop it, so that
+			 * blocks == NULL marks requests admitted while counting. */
+			free(req->blocks);
+			req->blocks = NULL;
+			req->cap_blocks = 0;
+		}
+		kv->n_free -= need;
+		req->n_blocks = (int32_t)want;
+		return 0;
+	}
+	if (materialise(kv, req, want) != 0 || ensure_cap(req, want) != 0)
 		return -1;
 	for (i = 0; i < need; i++) {
 		int32_t b = fq_pop(kv);
@@ -381,6 +446,11 @@ void kv_commit(kv_cache *kv, sim_req *req)
 	j = ((int64_t)req->computed - req->scheduled) / kv->bs;
 	if (j < 0)
 		j = 0;
+	if (j >= full)
+		return;
+	/* Out of memory below: the blocks just stay uncached. */
+	if ((!kv->ids && to_ids(kv) != 0) || materialise(kv, req, 0) != 0)
+		return;
 	for (; j < full; j++) {
 		int32_t b = req->blocks[j];
 		uint64_t k;
@@ -401,6 +471,23 @@ void kv_free(kv_cache *kv, sim_req *req)
 {
 	int32_t i;
 
+	if (!kv->ids) {
+		kv->n_free += req->n_blocks;
+		req->n_blocks = 0;
+		return;
+	}
+	if (!req->blocks) {
+		/* Admitted while counting: its blocks are the top of the anonymous range. */
+		for (i = req->n_blocks - 1; i >= 0; i--) {
+			int32_t b = (int32_t)(kv->anon - req->n_blocks + i);
+
+			if (--kv->ref[b] == 0)
+				fq_append(kv, b);
+		}
+		kv->anon -= req->n_blocks;
+		req->n_blocks = 0;
+		return;
+	}
 	for (i = req->n_blocks - 1; i >= 0; i--) {
 		int32_t b = req->blocks[i];
 
@@ -460,9 +547,28 @@ static int check_free_block(const kv_cache *kv, int32_t b, uint8_t *seen, int64_
 int kv_check(const kv_cache *kv, int64_t *ref_sum, fs_err *err)
 {
 	int64_t n = 0, keyed_free = 0, zero = 0, sum = 0, keyed_n = 0, entries = 0, tomb = 0, i;
-	uint8_t *seen = calloc((size_t)kv->num_blocks / 8 + 1, 1);
+	uint8_t *seen;
 	int rc = -1;
 
+	if (!kv->ids) {
+		if (kv->n_free < 0 || kv->n_free > kv->num_blocks || kv->n_cached_free != 0 || kv->key)
+			return fs_fail(err, FS_EXIT_RUNTIME,
+				       "kv: counting mode with %lld of %lld blocks free, %lld cached",
+				       (long long)kv->n_free, (long long)kv->num_blocks,
+				       (long long)kv->n_cached_free);
+		if (ref_sum)
+			*ref_sum = kv->num_blocks - kv->n_free;
+		return 0;
+	}
+	if (kv->anon < 0 || kv->anon > kv->num_blocks)
+		return fs_fail(err, FS_EXIT_RUNTIME, "kv: %lld anonymous blocks of %lld",
+			       (long long)kv->anon, (long long)kv->num_blocks);
+	for (i = 0; i < kv->anon; i++)
+		if (kv->ref[i] != 1 || keyed(kv, (int32_t)i))
+			return fs_fail(err, FS_EXIT_RUNTIME,
+				       "kv: anonymous block %lld has ref %d%s", (long long)i,
+				       kv->ref[i], keyed(kv, (int32_t)i) ? " and a key" : "");
+	seen = calloc((size_t)kv->num_blocks / 8 + 1, 1);
 	if (!seen)
 		return fs_fail(err, FS_EXIT_RUNTIME, "kv: out of memory checking the block pool");
 	if (kv->rn > kv->rcap || kv->rh < 0 || kv->rh >= kv->rcap) {

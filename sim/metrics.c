@@ -5,27 +5,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every request has a brief (the aggregates read only those, so both storage modes
+ * summarise identically); full rows only with keep_rows. */
 struct metrics {
+	int keep_rows;
+	mx_brief *brf;
+	size_t nreq, capbrf;
 	mx_request *req;
-	size_t nreq, capreq;
+	size_t capreq;
 	mx_sample *smp;
 	size_t nsmp, capsmp;
 };
 
-int metrics_create(metrics **out)
+int metrics_create_ex(int keep_rows, metrics **out)
 {
 	metrics *m = calloc(1, sizeof *m);
 
 	if (!m)
 		return -1;
+	m->keep_rows = keep_rows != 0;
 	*out = m;
 	return 0;
+}
+
+int metrics_create(metrics **out)
+{
+	return metrics_create_ex(1, out);
+}
+
+int metrics_keeps_rows(const metrics *m)
+{
+	return m->keep_rows;
 }
 
 void metrics_destroy(metrics *m)
 {
 	if (!m)
 		return;
+	free(m->brf);
 	free(m->req);
 	free(m->smp);
 	free(m);
@@ -57,9 +74,24 @@ static double to_s(simtime_t t)
 int metrics_add_request(metrics *m, const sim_req *r)
 {
 	mx_request *x;
+	mx_brief *b;
 
-	if (grow((void **)&m->req, &m->capreq, m->nreq + 1, sizeof *m->req))
+	if (grow((void **)&m->brf, &m->capbrf, m->nreq + 1, sizeof *m->brf) ||
+	    (m->keep_rows && grow((void **)&m->req, &m->capreq, m->nreq + 1, sizeof *m->req)))
 		return -1;
+	b = &m->brf[m->nreq];
+	b->ttft_ns = r->first_token >= 0 ? r->first_token - r->arrival : MX_NONE;
+	b->e2e_ns = r->status == RQ_DONE ? r->finish - r->arrival : MX_NONE;
+	b->prompt = r->prompt;
+	b->output = r->status == RQ_DONE ? r->generated : r->output;
+	b->preemptions = r->preemptions;
+	b->pool = r->pool;
+	b->status = r->status;
+	b->misrouted = r->misrouted;
+	if (!m->keep_rows) {
+		m->nreq++;
+		return 0;
+	}
 	x = &m->req[m->nreq++];
 	x->id = r->id;
 	x->arrival_s = to_s(r->arrival);
@@ -91,8 +123,46 @@ int metrics_add_sample(metrics *m, const mx_sample *s)
 
 const mx_request *metrics_requests(const metrics *m, size_t *n)
 {
+	*n = m->keep_rows ? m->nreq : 0;
+	return m->keep_rows ? m->req : NULL;
+}
+
+const mx_brief *metrics_briefs(const metrics *m, size_t *n)
+{
 	*n = m->nreq;
-	return m->req;
+	return m->brf;
+}
+
+size_t metrics_count(const metrics *m)
+{
+	return m->nreq;
+}
+
+int metrics_values(const metrics *m, int pool, mx_value which, double **out, size_t *n)
+{
+	double *v;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (which != MX_TTFT && which != MX_TPOT && which != MX_E2E)
+		return -1;
+	v = malloc((m->nreq + 1) * sizeof *v);
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < m->nreq; i++) {
+		const mx_brief *b = &m->brf[i];
+		double x;
+
+		if (pool >= 0 && b->pool != pool)
+			continue;
+		x = which == MX_TTFT ? mx_brief_ttft_s(b) : which == MX_TPOT ? mx_brief_tpot_s(b) : mx_brief_e2e_s(b);
+		if (x >= 0)
+			v[k++] = x;
+	}
+	*out = v;
+	*n = k;
+	return 0;
 }
 
 const mx_sample *metrics_samples(const metrics *m, size_t *n)
@@ -196,7 +266,9 @@ int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_sum
 	o->requests = o->completed = o->rejected = o->unfinished = 0;
 	o->preemptions = o->preempted_requests = o->misroutes = 0;
 	for (i = 0; i < m->nreq; i++) {
-		const mx_request *x = &m->req[i];
+		const mx_brief *x = &m->brf[i];
+		double x_ttft, x_tpot;
+
 		all++;
 		if (pool >= 0 && x->pool != pool)
 			continue;
@@ -214,12 +286,14 @@ int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_sum
 		}
 		o->completed++;
 		out_tokens += x->output;
-		ttft[nt++] = x->ttft_s;
-		e2e[ne++] = x->e2e_s;
-		if (x->tpot_s >= 0)
-			tpot[np++] = x->tpot_s;
-		if ((slo->ttft_p99_s <= 0 || x->ttft_s <= slo->ttft_p99_s) &&
-		    (slo->tpot_p99_s <= 0 || x->tpot_s < 0 || x->tpot_s <= slo->tpot_p99_s))
+		x_ttft = mx_brief_ttft_s(x);
+		x_tpot = mx_brief_tpot_s(x);
+		ttft[nt++] = x_ttft;
+		e2e[ne++] = mx_brief_e2e_s(x);
+		if (x_tpot >= 0)
+			tpot[np++] = x_tpot;
+		if ((slo->ttft_p99_s <= 0 || x_ttft <= slo->ttft_p99_s) &&
+		    (slo->tpot_p99_s <= 0 || x_tpot < 0 || x_tpot <= slo->tpot_p99_s))
 			good++;
 	}
 	o->traffic_share = all ? (double)o->requests / all : 0.0;

@@ -28,6 +28,44 @@ typedef struct mx_request {
 	uint8_t misrouted;
 } mx_request;
 
+/* What the aggregates need of one request (32 bytes, against mx_request's 80): kept
+ * for every request in both storage modes.  Times are integer nanoseconds so the
+ * doubles of mx_request can be recomputed bit for bit (mx_brief_ttft_s etc.);
+ * MX_NONE marks a missing time. */
+#define MX_NONE INT64_MIN
+typedef struct mx_brief {
+	int64_t ttft_ns;       /* first_token - arrival, MX_NONE without a first token */
+	int64_t e2e_ns;        /* finish - arrival for RQ_DONE, else MX_NONE */
+	int32_t prompt;
+	int32_t output;        /* as mx_request.output: generated if done, else planned */
+	int32_t preemptions;
+	int16_t pool;
+	uint8_t status;        /* rq_status */
+	uint8_t misrouted;
+} mx_brief;
+
+/* mx_request.ttft_s / e2e_s / tpot_s of a brief, bit-identical (-1 when undefined). */
+static inline double mx_brief_ttft_s(const mx_brief *b)
+{
+	return b->ttft_ns != MX_NONE ? (double)b->ttft_ns / 1e9 : -1.0;
+}
+
+static inline double mx_brief_e2e_s(const mx_brief *b)
+{
+	return b->e2e_ns != MX_NONE ? (double)b->e2e_ns / 1e9 : -1.0;
+}
+
+static inline double mx_brief_tpot_s(const mx_brief *b)
+{
+	/* finish - first_token = e2e - ttft exactly (integers), then mx_request's formula */
+	return b->e2e_ns != MX_NONE && b->ttft_ns != MX_NONE && b->output >= 2
+		       ? (double)(b->e2e_ns - b->ttft_ns) / 1e9 / (b->output - 1)
+		       : -1.0;
+}
+
+/* Which per-request value metrics_values returns. */
+typedef enum mx_value { MX_TTFT = 0, MX_TPOT = 1, MX_E2E = 2 } mx_value;
+
 typedef struct mx_sample {
 	double t_s;
 	int16_t pool;          /* pool index */
@@ -63,8 +101,17 @@ typedef struct metrics_summary {
 
 typedef struct metrics metrics;
 
-/* Create an empty collector. Returns 0 and *out (caller owns, metrics_destroy), or -1. */
+/* Create an empty collector that keeps full per-request rows (metrics_requests).
+ * Same as metrics_create_ex(1, out). Returns 0 and *out (caller owns,
+ * metrics_destroy), or -1. */
 int metrics_create(metrics **out);
+
+/* Create an empty collector; keep_rows = 0 stores only an mx_brief per request (32
+ * bytes instead of 32 + 80): summaries, metrics_briefs and metrics_values are the
+ * same in both modes, bit for bit, but metrics_requests has no rows.  Returns 0 and
+ * *out (caller owns, metrics_destroy), or -1 on allocation failure. */
+int metrics_create_ex(int keep_rows, metrics **out);
+int metrics_keeps_rows(const metrics *m);
 void metrics_destroy(metrics *m);
 
 /* Record a request that has left the simulation (done, rejected or unfinished).
@@ -72,7 +119,21 @@ void metrics_destroy(metrics *m);
 int metrics_add_request(metrics *m, const sim_req *r);
 int metrics_add_sample(metrics *m, const mx_sample *s);
 
+/* Full rows in recording order; NULL and *n = 0 when the collector does not keep
+ * rows (metrics_create_ex(0, ..)): use metrics_briefs / metrics_values then. */
 const mx_request *metrics_requests(const metrics *m, size_t *n);
+/* One brief per recorded request, in recording order (both modes; owned by m). */
+const mx_brief *metrics_briefs(const metrics *m, size_t *n);
+/* Number of requests recorded (both modes). */
+size_t metrics_count(const metrics *m);
+
+/* The TTFT / TPOT / E2E seconds (which) of every recorded request of pool `pool`
+ * (-1: all) for which it is defined (TTFT: had a first token, whatever its status;
+ * TPOT: done with >= 2 output tokens; E2E: done), in recording order: the values
+ * the callers of metrics_requests filtered with `x >= 0`.  Returns 0 with *out
+ * (malloc'd, never NULL, caller frees) and *n, or -1 on allocation failure or a bad
+ * `which`. */
+int metrics_values(const metrics *m, int pool, mx_value which, double **out, size_t *n);
 const mx_sample *metrics_samples(const metrics *m, size_t *n);
 
 /* Aggregate the recorded requests of pool `pool` (-1: all) into *out; the caller fills

@@ -17,6 +17,19 @@ typedef struct rlist {
 	int n;
 } rlist;
 
+/* A pure-decode request accounted in the cohort: its live computed / generated are
+ * the values at join plus (D - d_join). */
+typedef struct cmember {
+	sim_req *q;
+	int64_t d_join;     /* cohort step counter D when it joined (or was last synced) */
+	int64_t d_fin;      /* D of the step in which it samples its last token */
+	int64_t stamp;      /* running-list order */
+	simtime_t sched_join; /* last_scheduled at join */
+	int32_t c_join, g_join;
+	int32_t res;        /* it needs a new block in the steps with D = res (mod bs) */
+	int32_t rprev, rnext; /* links of its residue list (member slots, -1 = none) */
+} cmember;
+
 struct replica {
 	replica_cfg cfg;
 	kv_cache *kv;
@@ -26,6 +39,26 @@ struct replica {
 	int in_step;
 	int64_t outstanding; /* sum over queued requests of prompt + output - computed */
 	replica_stats st;
+	/* Fast path (cfg.fast_path).  Running requests are split into the cohort (pure
+	 * decodes, in aggregate) and indiv[] (everything else, in running order).  Each
+	 * running request has a stamp increasing along the running list, so the two can
+	 * be merged in the reference's order when order matters (finishes). */
+	int dissolved;        /* cohort and indiv[] must be rebuilt from the running list */
+	int ref_step;         /* the step in flight was taken by the reference code */
+	int coh_in_step;      /* the cohort takes part in the step in flight */
+	int64_t step_count;   /* engine steps the step in flight stands for */
+	int64_t D;            /* cohort steps completed */
+	int64_t coh_n, coh_s; /* members, sum of their computed tokens */
+	int64_t next_stamp, m_max; /* next stamp; largest stamp of a member since rebuild */
+	simtime_t coh_last_end; /* end of the last completed cohort step */
+	cmember *mem;
+	int32_t *mem_free, n_mem_free;
+	int32_t *heap, n_heap; /* member slots, min-heap on (d_fin, stamp) */
+	int32_t *res_head, *res_cnt; /* per residue mod bs */
+	sim_req **indiv;
+	int64_t *indiv_stamp;
+	int n_indiv;
+	int32_t *fin;         /* scratch: members finishing in the step that ends */
 };
 
 static void list_push_tail(rlist *l, sim_req *r)
@@ -109,6 +142,26 @@ int replica_create(const replica_cfg *cfg, replica **out, fs_err *err)
 		goto oom;
 	if (kv_create(cfg->num_blocks, cfg->block_size, cfg->enable_prefix_caching, &r->kv) != 0)
 		goto oom;
+	if (cfg->fast_path) {
+		size_t n = (size_t)cfg->max_num_seqs, bs = (size_t)cfg->block_size;
+
+		r->mem = malloc(n * sizeof *r->mem);
+		r->mem_free = malloc(n * sizeof *r->mem_free);
+		r->heap = malloc(n * sizeof *r->heap);
+		r->fin = malloc(n * sizeof *r->fin);
+		r->res_head = malloc(bs * sizeof *r->res_head);
+		r->res_cnt = calloc(bs, sizeof *r->res_cnt);
+		r->indiv = malloc(n * sizeof *r->indiv);
+		r->indiv_stamp = malloc(n * sizeof *r->indiv_stamp);
+		if (!r->mem || !r->mem_free || !r->heap || !r->fin || !r->res_head || !r->res_cnt ||
+		    !r->indiv || !r->indiv_stamp)
+			goto oom;
+		for (size_t i = 0; i < bs; i++)
+			r->res_head[i] = -1;
+		for (size_t i = 0; i < n; i++)
+			r->mem_free[i] = (int32_t)(n - 1 - i);
+		r->n_mem_free = (int32_t)n;
+	}
 	*out = r;
 	return 0;
 oom:
@@ -123,6 +176,14 @@ void replica_destroy(replica *r)
 		return;
 	kv_destroy(r->kv);
 	free(r->batch);
+	free(r->mem);
+	free(r->mem_free);
+	free(r->heap);
+	free(r->fin);
+	free(r->res_head);
+	free(r->res_cnt);
+	free(r->indiv);
+	free(r->indiv_stamp);
 	free(r);
 }
 
@@ -191,7 +252,7 @@ static int64_t cap_new(const replica *r, const sim_req *q, int64_t n, int64_t bu
 	return n < 0 ? 0 : n;
 }
 
-int64_t replica_begin_step(replica *r, simtime_t now)
+static int64_t ref_begin_step(replica *r, simtime_t now)
 {
 	int64_t budget = r->cfg.max_num_batched_tokens;
 	int preempted = 0, i;
@@ -278,6 +339,7 @@ int64_t replica_begin_step(replica *r, simtime_t now)
 			perf_batch_add_prefill(&b, q->computed, q->scheduled);
 	}
 	r->in_step = 1;
+	r->step_count = 1;
 	{
 		int64_t d = perf_step_ns(r->cfg.perf, &b);
 
@@ -298,13 +360,12 @@ static void finish_req(replica *r, sim_req *q, int status, simtime_t now)
 	q->scheduled = 0;
 }
 
-void replica_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx)
+static void ref_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx)
 {
 	int i;
 
-	if (!r->in_step)
-		return;
 	r->in_step = 0;
+	r->step_count = 0;
 	for (i = 0; i < r->n_batch; i++) {
 		sim_req *q = r->batch[i];
 
@@ -328,6 +389,501 @@ void replica_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx
 		}
 	}
 	r->n_batch = 0;
+}
+
+/* ---- Fast path: the decode cohort and macro-steps ----
+ *
+ * Exactness argument, in short (details in bench/RESULTS.md, "issue 8 fast path"):
+ * - A pure decode schedules 1 token, adds (1, 1, context + 1, context) to the perf
+ *   batch and needs a block exactly when its computed tokens reach a multiple of
+ *   block_size.  All perf batch terms are integers below 2^53, so summing the cohort
+ *   in aggregate gives the reference's doubles bit for bit.
+ * - The fast step is taken only when the reference would schedule everyone the same
+ *   way: every member and every running request before a member gets its full share
+ *   of the budget, and the step's new blocks fit in the free blocks (then no request
+ *   is preempted and all allocations succeed).  Otherwise the cohort is dissolved
+ *   and the reference code takes the step.
+ * - Allocations of one step (or one macro-step, which has no other KV operation
+ *   between its steps) are consecutive pops of the free queue; doing them in another
+ *   order only relabels block ids among the requests that took them.
+ * - Requests that finish in a step are handled in running-list order (stamp order),
+ *   so kv_free order and done() order are the reference's.
+ */
+
+static void res_link(replica *r, int32_t sl)
+{
+	cmember *m = &r->mem[sl];
+
+	m->rprev = -1;
+	m->rnext = r->res_head[m->res];
+	if (m->rnext >= 0)
+		r->mem[m->rnext].rprev = sl;
+	r->res_head[m->res] = sl;
+	r->res_cnt[m->res]++;
+}
+
+static void res_unlink(replica *r, int32_t sl)
+{
+	cmember *m = &r->mem[sl];
+
+	if (m->rprev >= 0)
+		r->mem[m->rprev].rnext = m->rnext;
+	else
+		r->res_head[m->res] = m->rnext;
+	if (m->rnext >= 0)
+		r->mem[m->rnext].rprev = m->rprev;
+	r->res_cnt[m->res]--;
+}
+
+static int heap_less(const replica *r, int32_t a, int32_t b)
+{
+	const cmember *x = &r->mem[a], *y = &r->mem[b];
+
+	return x->d_fin < y->d_fin || (x->d_fin == y->d_fin && x->stamp < y->stamp);
+}
+
+static void heap_push(replica *r, int32_t sl)
+{
+	int32_t i = r->n_heap++;
+
+	while (i > 0) {
+		int32_t p = (i - 1) / 2;
+
+		if (!heap_less(r, sl, r->heap[p]))
+			break;
+		r->heap[i] = r->heap[p];
+		i = p;
+	}
+	r->heap[i] = sl;
+}
+
+static int32_t heap_pop(replica *r)
+{
+	int32_t top = r->heap[0], last = r->heap[--r->n_heap], i = 0;
+
+	for (;;) {
+		int32_t c = 2 * i + 1;
+
+		if (c >= r->n_heap)
+			break;
+		if (c + 1 < r->n_heap && heap_less(r, r->heap[c + 1], r->heap[c]))
+			c++;
+		if (!heap_less(r, r->heap[c], last))
+			break;
+		r->heap[i] = r->heap[c];
+		i = c;
+	}
+	if (r->n_heap > 0)
+		r->heap[i] = last;
+	return top;
+}
+
+/* Write a member's live values into its request and re-base it on D. */
+static void member_sync(replica *r, cmember *m)
+{
+	int64_t delta = r->D - m->d_join;
+	sim_req *q = m->q;
+
+	q->computed = (int32_t)(m->c_join + delta);
+	q->generated = (int32_t)(m->g_join + delta);
+	if (delta > 0)
+		q->last_scheduled = r->coh_last_end;
+	m->c_join = q->computed;
+	m->g_join = q->generated;
+	m->d_join = r->D;
+	m->sched_join = q->last_scheduled;
+}
+
+/* A running request can join when it is a pure decode whose blocks cover exactly its
+ * computed tokens rounded up (true after every step it took part in); its decode
+ * steps then never touch a hashed block (keys stop at the prompt). */
+static int joinable(const replica *r, const sim_req *q)
+{
+	int64_t slack = (int64_t)q->n_blocks * r->cfg.block_size - q->computed;
+
+	return q->generated > 0 && q->generated < q->output &&
+	       q->computed == rq_num_tokens(q) - 1 && slack >= 0 && slack < r->cfg.block_size;
+}
+
+static void member_join(replica *r, sim_req *q, int64_t stamp)
+{
+	int32_t sl = r->mem_free[--r->n_mem_free];
+	cmember *m = &r->mem[sl];
+	int64_t bs = r->cfg.block_size;
+
+	m->q = q;
+	m->d_join = r->D;
+	m->d_fin = r->D + (q->output - q->generated) - 1;
+	m->stamp = stamp;
+	m->sched_join = q->last_scheduled;
+	m->c_join = q->computed;
+	m->g_join = q->generated;
+	/* First step needing a block: D + n_blocks x bs - computed, then every bs. */
+	m->res = (int32_t)(((r->D + (int64_t)q->n_blocks * bs - q->computed) % bs + bs) % bs);
+	res_link(r, sl);
+	heap_push(r, sl);
+	r->coh_n++;
+	r->coh_s += q->computed;
+	if (stamp > r->m_max)
+		r->m_max = stamp;
+}
+
+/* Hand every member back to the reference representation (O(members)). */
+static void cohort_dissolve(replica *r)
+{
+	int i;
+
+	if (!r->cfg.fast_path || r->dissolved)
+		return;
+	for (i = 0; i < r->n_heap; i++) {
+		cmember *m = &r->mem[r->heap[i]];
+
+		member_sync(r, m);
+		r->res_head[m->res] = -1;
+		r->res_cnt[m->res] = 0;
+		r->mem_free[r->n_mem_free++] = r->heap[i];
+	}
+	r->n_heap = 0;
+	r->coh_n = r->coh_s = 0;
+	r->n_indiv = 0;
+	r->dissolved = 1;
+}
+
+static void cohort_rebuild(replica *r)
+{
+	sim_req *q;
+
+	r->m_max = -1;
+	for (q = r->running.head; q; q = q->next) {
+		int64_t st = r->next_stamp++;
+
+		if (joinable(r, q)) {
+			member_join(r, q, st);
+		} else {
+			r->indiv[r->n_indiv] = q;
+			r->indiv_stamp[r->n_indiv++] = st;
+		}
+	}
+	r->dissolved = 0;
+}
+
+static int64_t blocks_missing(const replica *r, const sim_req *q, int64_t tokens)
+{
+	int64_t want = (tokens + r->cfg.block_size - 1) / r->cfg.block_size;
+
+	return want > q->n_blocks ? want - q->n_blocks : 0;
+}
+
+static void cohort_batch(const replica *r, int64_t s, perf_batch *b)
+{
+	b->tokens += r->coh_n;
+	b->seqs += r->coh_n;
+	b->attn_pairs += (double)(s + r->coh_n);
+	b->kv_read += (double)s;
+}
+
+/* Give the members whose residue falls in the next k steps the blocks they hold at
+ * the end of those k steps. */
+static void cohort_allocate(replica *r, int64_t k)
+{
+	int64_t bs = r->cfg.block_size, j, nres = k < bs ? k : bs;
+
+	for (j = 0; j < nres; j++) {
+		int32_t sl;
+
+		for (sl = r->res_head[(r->D + j) % bs]; sl >= 0; sl = r->mem[sl].rnext) {
+			const cmember *m = &r->mem[sl];
+
+			/* Cannot fail: the caller checked the blocks fit. */
+			(void)kv_allocate(r->kv, m->q, m->c_join + (r->D + k - m->d_join));
+		}
+	}
+}
+
+/* Several decode-only steps at once. Returns the duration, or 0 when the first step's
+ * blocks do not fit (the reference must take it: preemption). */
+static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
+{
+	int64_t free_b = kv_free_blocks(r->kv), need = 0, total = 0, k = 0, s = r->coh_s;
+	int64_t bs = r->cfg.block_size, dmin = r->mem[r->heap[0]].d_fin;
+	simtime_t t = now, t_prev = now;
+
+	for (;;) {
+		int64_t nb = r->res_cnt[(r->D + k) % bs], d;
+		perf_batch b = {0, 0, 0.0, 0.0, 0};
+
+		if (need + nb > free_b)
+			break;
+		cohort_batch(r, s, &b);
+		d = perf_step_ns(r->cfg.perf, &b);
+		need += nb;
+		total += d;
+		t_prev = t;
+		t += d;
+		s += r->coh_n;
+		k++;
+		/* The last step is the one in flight: a finish, or the first end not
+		 * strictly before the horizon (an event there would see it in flight). */
+		if (r->D + k - 1 >= dmin || t >= horizon)
+			break;
+	}
+	if (k == 0)
+		return 0;
+	cohort_allocate(r, k);
+	/* The first k - 1 steps end before anyone can look: apply them now. */
+	if (k > 1) {
+		int64_t done = k - 1;
+
+		r->D += done;
+		r->coh_s += r->coh_n * done;
+		r->outstanding -= r->coh_n * done;
+		r->st.tokens_computed += r->coh_n * done;
+		r->coh_last_end = t_prev;
+	}
+	r->coh_in_step = 1;
+	r->in_step = 1;
+	r->n_batch = 0;
+	r->step_count = k;
+	r->st.steps += k;
+	r->st.busy_ns += total;
+	return total;
+}
+
+/* One step with the cohort in aggregate. Returns the duration, 0 when there is
+ * nothing to run, or -1 when the reference must take the step. */
+static int64_t fast_step(replica *r, simtime_t now, simtime_t horizon)
+{
+	int64_t budget = r->cfg.max_num_batched_tokens, early = 0, need = 0;
+	int64_t bs = r->cfg.block_size, n_coh = r->coh_n;
+	int i, n_sched = 0;
+	perf_batch b;
+
+	if (r->n_indiv == 0 && n_coh > 0 && n_coh <= budget &&
+	    (r->waiting.n == 0 || r->running.n >= r->cfg.max_num_seqs)) {
+		int64_t d = macro_step(r, now, horizon);
+
+		return d > 0 ? d : -1;
+	}
+	/* Running requests before the last member take budget before (some) members:
+	 * all of them must get their full share for the members to be uniform. */
+	if (n_coh > 0) {
+		for (i = 0; i < r->n_indiv && r->indiv_stamp[i] < r->m_max; i++)
+			early += cap_new(r, r->indiv[i], (int64_t)rq_num_tokens(r->indiv[i]) -
+							   r->indiv[i]->computed, INT64_MAX);
+		if (early + n_coh > budget)
+			return -1;
+		need = r->res_cnt[r->D % bs];
+	}
+	/* Pass 1 dry run in running order: tokens and blocks. */
+	{
+		int64_t left = budget - n_coh;
+
+		for (i = 0; i < r->n_indiv && left > 0; i++) {
+			sim_req *q = r->indiv[i];
+			int64_t n = cap_new(r, q, (int64_t)rq_num_tokens(q) - q->computed,
+					    (n_coh > 0 && r->indiv_stamp[i] < r->m_max) ? INT64_MAX : left);
+
+			q->scheduled = (int32_t)n;
+			left -= n;
+			need += blocks_missing(r, q, (int64_t)q->computed + n);
+			n_sched = i + 1;
+		}
+		if (need > kv_free_blocks(r->kv)) {
+			for (i = 0; i < n_sched; i++)
+				r->indiv[i]->scheduled = 0;
+			return -1;
+		}
+		budget = left;
+	}
+	/* Commit: no preemption can happen, every allocation succeeds. */
+	r->n_batch = 0;
+	for (i = 0; i < n_sched; i++) {
+		sim_req *q = r->indiv[i];
+
+		if (q->scheduled == 0)
+			continue;
+		if ((int64_t)q->computed + q->scheduled > (int64_t)q->n_blocks * bs)
+			(void)kv_allocate(r->kv, q, (int64_t)q->computed + q->scheduled);
+		r->batch[r->n_batch++] = q;
+	}
+	if (n_coh > 0)
+		cohort_allocate(r, 1);
+
+	/* Pass 2: WAITING, FCFS, as the reference (nothing was preempted). */
+	while (r->waiting.n > 0 && budget > 0 && r->running.n < r->cfg.max_num_seqs) {
+		int64_t ev = 0, hit = 0, n, want_blocks, have_blocks;
+		sim_req *q = r->waiting.head;
+
+		if (q->computed == 0)
+			hit = kv_lookup_prefix(r->kv, q, &ev);
+		n = cap_new(r, q, (int64_t)rq_num_tokens(q) - (q->computed + hit), budget);
+		if (n == 0)
+			break;
+		want_blocks = ((int64_t)q->computed + hit + n + bs - 1) / bs;
+		have_blocks = q->n_blocks + hit / bs;
+		if (want_blocks - have_blocks + ev > kv_free_blocks(r->kv))
+			break;
+		if (q->computed == 0) {
+			hit = kv_match_prefix(r->kv, q);
+			q->computed = (int32_t)hit;
+			q->cached_tokens = (int32_t)hit;
+			r->outstanding -= hit;
+			r->st.prefix_hit_tokens += hit;
+		}
+		if (kv_allocate(r->kv, q, (int64_t)q->computed + n) != 0) {
+			r->outstanding += q->computed;
+			q->computed = 0;
+			kv_free(r->kv, q);
+			break;
+		}
+		list_remove(&r->waiting, q);
+		list_push_tail(&r->running, q);
+		q->status = RQ_RUNNING;
+		q->scheduled = (int32_t)n;
+		r->batch[r->n_batch++] = q;
+		r->indiv[r->n_indiv] = q;
+		r->indiv_stamp[r->n_indiv++] = r->next_stamp++;
+		budget -= n;
+	}
+
+	if (r->n_batch == 0 && n_coh == 0)
+		return 0;
+	memset(&b, 0, sizeof b);
+	for (i = 0; i < r->n_batch; i++) {
+		sim_req *q = r->batch[i];
+
+		if (q->generated > 0 && q->computed == rq_num_tokens(q) - 1 && q->scheduled == 1)
+			perf_batch_add_decode(&b, q->computed);
+		else
+			perf_batch_add_prefill(&b, q->computed, q->scheduled);
+	}
+	if (n_coh > 0)
+		cohort_batch(r, r->coh_s, &b);
+	r->coh_in_step = n_coh > 0;
+	r->in_step = 1;
+	r->step_count = 1;
+	{
+		int64_t d = perf_step_ns(r->cfg.perf, &b);
+
+		r->st.steps++;
+		r->st.busy_ns += d;
+		return d;
+	}
+}
+
+int64_t replica_begin_step_until(replica *r, simtime_t now, simtime_t horizon)
+{
+	int64_t d;
+
+	if (r->in_step)
+		return 0;
+	if (!r->cfg.fast_path)
+		return ref_begin_step(r, now);
+	if (r->dissolved)
+		cohort_rebuild(r);
+	d = fast_step(r, now, horizon);
+	if (d >= 0)
+		return d;
+	cohort_dissolve(r);
+	r->ref_step = 1;
+	return ref_begin_step(r, now);
+}
+
+int64_t replica_begin_step(replica *r, simtime_t now)
+{
+	return replica_begin_step_until(r, now, now);
+}
+
+static void member_finish(replica *r, int32_t sl, simtime_t now, replica_done_fn done, void *ctx)
+{
+	cmember *m = &r->mem[sl];
+	sim_req *q = m->q;
+
+	member_sync(r, m);
+	q->last_scheduled = now;
+	if (q->first_token < 0)
+		q->first_token = now;
+	res_unlink(r, sl);
+	r->coh_n--;
+	r->coh_s -= q->computed;
+	r->mem_free[r->n_mem_free++] = sl;
+	list_remove(&r->running, q);
+	finish_req(r, q, RQ_DONE, now);
+	if (done)
+		done(ctx, q);
+}
+
+static void fast_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx)
+{
+	int i, w = 0, nfin = 0, j = 0;
+
+	r->in_step = 0;
+	r->step_count = 0;
+	if (r->coh_in_step) {
+		r->D++;
+		r->coh_s += r->coh_n;
+		r->outstanding -= r->coh_n;
+		r->st.tokens_computed += r->coh_n;
+		r->coh_last_end = now;
+		r->coh_in_step = 0;
+		while (r->n_heap > 0 && r->mem[r->heap[0]].d_fin < r->D)
+			r->fin[nfin++] = heap_pop(r);
+	}
+	/* indiv[] holds the step's other requests (scheduled > 0) in running order. */
+	for (i = 0; i < r->n_indiv; i++) {
+		sim_req *q = r->indiv[i];
+		int64_t st = r->indiv_stamp[i];
+
+		while (j < nfin && r->mem[r->fin[j]].stamp < st)
+			member_finish(r, r->fin[j++], now, done, ctx);
+		if (q->scheduled == 0) {
+			r->indiv[w] = q;
+			r->indiv_stamp[w++] = st;
+			continue;
+		}
+		q->computed += q->scheduled;
+		r->outstanding -= q->scheduled;
+		r->st.tokens_computed += q->scheduled;
+		q->last_scheduled = now;
+		if (q->n_hashes > 0)
+			kv_commit(r->kv, q);
+		q->scheduled = 0;
+		if (q->computed < rq_num_tokens(q)) {
+			r->indiv[w] = q;
+			r->indiv_stamp[w++] = st;
+			continue;
+		}
+		q->generated++;
+		if (q->first_token < 0)
+			q->first_token = now;
+		if (q->generated >= q->output) {
+			list_remove(&r->running, q);
+			finish_req(r, q, RQ_DONE, now);
+			if (done)
+				done(ctx, q);
+		} else if (joinable(r, q)) {
+			member_join(r, q, st);
+		} else {
+			r->indiv[w] = q;
+			r->indiv_stamp[w++] = st;
+		}
+	}
+	while (j < nfin)
+		member_finish(r, r->fin[j++], now, done, ctx);
+	r->n_indiv = w;
+	r->n_batch = 0;
+}
+
+void replica_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx)
+{
+	if (!r->in_step)
+		return;
+	if (!r->cfg.fast_path || r->ref_step) {
+		r->ref_step = 0;
+		ref_end_step(r, now, done, ctx);
+	} else {
+		fast_end_step(r, now, done, ctx);
+	}
 #ifdef FS_CHECK_INVARIANTS
 	{
 		fs_err e = {0};
@@ -339,10 +895,19 @@ void replica_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx
 #endif
 }
 
+int64_t replica_step_count(const replica *r)
+{
+	return r->in_step ? r->step_count : 0;
+}
+
 void replica_abort_all(replica *r, replica_done_fn done, void *ctx)
 {
 	rlist *lists[2] = {&r->running, &r->waiting};
 	int k;
+
+	cohort_dissolve(r);
+	r->coh_in_step = 0;
+	r->ref_step = 0;
 
 	for (k = 0; k < 2; k++) {
 		while (lists[k]->head) {
@@ -355,6 +920,7 @@ void replica_abort_all(replica *r, replica_done_fn done, void *ctx)
 		}
 	}
 	r->in_step = 0;
+	r->step_count = 0;
 	r->n_batch = 0;
 }
 

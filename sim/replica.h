@@ -32,6 +32,11 @@ typedef struct replica_cfg {
 	int enable_prefix_caching;  /* default on */
 	int long_prefill_token_threshold; /* 0 = off (vLLM default) */
 	const perf_model *perf;     /* borrowed; must outlive the replica */
+	/* 1: account pure-decode requests as one cohort (O(1) per step) and let
+	 * replica_begin_step_until take several decode-only steps at once.  Results are
+	 * identical to the step-by-step engine (0, the reference); tests/unit/test_fastpath.c
+	 * compares the two. */
+	int fast_path;
 } replica_cfg;
 
 typedef struct replica replica;
@@ -58,6 +63,16 @@ int replica_in_step(const replica *r);
 /* Form the next batch at time now. Returns the step's duration in ns (> 0), or 0 if
  * nothing can be scheduled (no work). */
 int64_t replica_begin_step(replica *r, simtime_t now);
+
+/* As replica_begin_step, but with fast_path on the replica may take k >= 1
+ * decode-only steps at once (a macro-step) when nothing outside it can observe or
+ * change it before `horizon`: every step but the last ends strictly before horizon,
+ * the last one is in flight until the returned time.  Pass the earliest time any
+ * other event that reads or feeds this replica (arrival, metrics sample) can run;
+ * horizon <= now gives exactly one step.  Returns the total duration in ns (> 0), or
+ * 0 if nothing can be scheduled.  The state the replica reports at any time in
+ * [now, horizon] (outstanding tokens, KV use, queue lengths) is the reference's. */
+int64_t replica_begin_step_until(replica *r, simtime_t now, simtime_t horizon);
 
 typedef void (*replica_done_fn)(void *ctx, sim_req *req);
 
@@ -88,6 +103,10 @@ const kv_cache *replica_kv(const replica *r);
 /* KV blocks in use / total, in [0, 1]. */
 double replica_kv_usage(const replica *r);
 const replica_cfg *replica_get_cfg(const replica *r);
+
+/* Engine steps the step in flight stands for (1 unless it is a macro-step; 0 when no
+ * step is in flight). */
+int64_t replica_step_count(const replica *r);
 
 /* Debug-build invariant check (blocks used + free == total, each request in exactly
  * one place). Returns 0, or -1 with err describing the violation. */

@@ -52,13 +52,15 @@ PY
 
 echo "== plans table"
 sims=$(python3 -c "import json; print(json.load(open('$T/plan.json'))['simulations'])")
-rows=$(q "select count(*) from plans p join runs r using (run_id) where plan_id = 1 and phase in ('search','split','verify')")
-[ "$rows" = "$sims" ] || fail "plan 1: $rows search rows linked to runs, $sims simulations"
+pid=$(python3 -c "import json; print(json.load(open('$T/plan.json'))['plan_id'])")
+rows=$(q "select count(*) from plans p join runs r using (run_id) where plan_id = $pid and phase in ('search','split','verify')")
+[ "$rows" = "$sims" ] || fail "plan $pid: $rows search rows linked to runs, $sims simulations"
+[ "$(q "select count(distinct load_scale) from plans where phase in ('search','split','verify')")" = 3 ] || fail "expected plans at 3 loads"
 bad=$(q "select count(*) from plans p join pool_metrics m using (run_id) where m.pool = '*' and p.verdict = 'pass' and (m.ttft_p99_s > 2.0 or m.tpot_p99_s > 0.1)")
 [ "$bad" = 0 ] || fail "$bad pass rows break the SLO"
 nplans=$(q "select count(distinct plan_id) from plans")
 [ "$nplans" = 3 ] || fail "expected 3 plan ids (x1, x0.5, x2), got $nplans"
-echo "  $rows rows for plan 1, $(q 'select count(*) from plans') in all, $nplans plans"
+echo "  $rows rows for plan $pid (x1), $(q 'select count(*) from plans') in all, $nplans plans"
 
 echo "== report"
 for f in report.html report.md plots/gpus_per_option.png plots/cost_per_option.png plots/ttft_cdf.png \
