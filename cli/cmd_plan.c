@@ -112,6 +112,10 @@ static cJSON *plan_json(const plan_result *r, int64_t plan_id)
 		cJSON_AddStringToObject(j, "note", p->note);
 		cJSON_AddNumberToObject(j, "simulations", p->sims);
 		cJSON_AddNumberToObject(j, "estimate_gpus", p->estimate_gpus);
+		/* Bounds that hold at any fleet size (plan.h): an SLO below them is infeasible. */
+		cJSON_AddNumberToObject(j, "ttft_p99_floor_s", p->ttft_p99_floor_s);
+		cJSON_AddNumberToObject(j, "tpot_p99_floor_s", p->tpot_p99_floor_s);
+		cJSON_AddNumberToObject(j, "never_fits_share", p->never_fits);
 		if (p->feasible) {
 			cJSON *tp = cJSON_AddArrayToObject(j, "tensor_parallel_size");
 			for (int k = 0; k < p->npools; k++)

@@ -38,6 +38,8 @@ static const char usage_text[] =
 	"  --no-drain         stop at the trace's last arrival; requests in flight are\n"
 	"                     reported as unfinished\n"
 	"  --check            verify the engine's invariants after every step (slower)\n"
+	"  --reference        use the step-by-step reference engine instead of the exact\n"
+	"                     fast path (same results, slower; FLEETSIM_REFERENCE=1 too)\n"
 	"  --json             print the fleet-wide results as one JSON object\n"
 	"  -q, --quiet        no summary table\n"
 	"  -h, --help         this text\n";
@@ -245,11 +247,12 @@ int cmd_run(int argc, char **argv)
 		{"db", required_argument, NULL, 'd'},     {"plots", required_argument, NULL, 'p'},
 		{"set", required_argument, NULL, 's'},    {"seed", required_argument, NULL, 'S'},
 		{"requests", no_argument, NULL, 'r'},     {"no-drain", no_argument, NULL, 'n'},
-		{"check", no_argument, NULL, 'c'},        {"json", no_argument, NULL, 'j'},
+		{"check", no_argument, NULL, 'c'},        {"reference", no_argument, NULL, 'R'},        {"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},        {"policy", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	const char *dbpath = "results.db", *plots = NULL, **sets = NULL, **only = NULL;
 	int nsets = 0, nonly = 0, with_requests = 0, drain = -1, check = 0, json = 0, quiet = 0;
+	int reference = getenv("FLEETSIM_REFERENCE") && !strcmp(getenv("FLEETSIM_REFERENCE"), "1");
 	int64_t seed = -1;
 	scenario *sc = NULL;
 	db *d = NULL;
@@ -284,6 +287,7 @@ int cmd_run(int argc, char **argv)
 		case 'r': with_requests = 1; break;
 		case 'n': drain = 0; break;
 		case 'c': check = 1; break;
+		case 'R': reference = 1; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage_text, stdout); goto out;
@@ -336,6 +340,7 @@ int cmd_run(int argc, char **argv)
 	for (int i = 0; i < sc->npolicies; i++) {
 		struct progress pr = {isatty(2), sc->policies[i].name};
 		runner_opts ro = {.with_requests = with_requests, .check_invariants = check,
+				  .reference = reference,
 				  .progress = show_progress, .progress_ctx = &pr};
 		results_opts wo = {.with_requests = with_requests, .started_at = started};
 		if (runner_run_policy(sc, i, &ro, &po[i], &err))

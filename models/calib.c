@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include "models/perf.h"
@@ -92,19 +93,28 @@ static int matches_gpu(const char *field, const char *gpu_name, const char *hw_m
 	return gpu_lookup(field, &g, NULL) == 0 && !strcmp(g.name, gpu_name);
 }
 
+#define CALIB_MAX_LINE 65536
+
 int calib_read_csv(const char *path, const char *model_name, const char *gpu_name,
 		   const char *hw_match, int holdout_every, calib_row **rows, size_t *n,
 		   fs_err *err)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f;
 	char *line = NULL;
 	size_t cap = 0, nr = 0, ar = 0;
 	calib_row *r = NULL;
 	int idx[C_N], lineno = 0;
 	char *fld[64];
+	struct stat st;
 
 	*rows = NULL;
 	*n = 0;
+	/* stat first: fopen on a FIFO would block until a writer appears. */
+	if (stat(path, &st) != 0)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: cannot open: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: not a regular file", path);
+	f = fopen(path, "r");
 	if (!f)
 		return fs_fail(err, FS_EXIT_INPUT, "%s: cannot open: %s", path, strerror(errno));
 	if (getline(&line, &cap, f) < 0) {
@@ -135,6 +145,13 @@ int calib_read_csv(const char *path, const char *model_name, const char *gpu_nam
 		int64_t tp;
 
 		lineno++;
+		/* A measurement row is a few hundred bytes; anything far longer is not
+		 * this layout, and reading on would only grow memory. */
+		if (strlen(line) > CALIB_MAX_LINE) {
+			fs_fail(err, FS_EXIT_INPUT, "%s:%d: line longer than %d bytes", path, lineno,
+				CALIB_MAX_LINE);
+			goto fail;
+		}
 		chomp(line);
 		if (!line[0])
 			continue;

@@ -4,6 +4,8 @@
 #include "reports/plan.h"
 
 #include <cJSON.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -143,10 +145,140 @@ out:
 	return rc;
 }
 
+/* ---- per-pool search ------------------------------------------------------------- */
+
+#define SPLIT_MAX_POINTS 512
+#define SPLIT_MAX_ROUNDS 64
+
+typedef struct split_search {
+	plan_pred_pools f;
+	void *ctx;
+	int np;
+	int npts;
+	plan_point pts[SPLIT_MAX_POINTS];
+	int evals;
+} split_search;
+
+static void split_remember(split_search *s, const int *n, int pass)
+{
+	plan_point *p;
+
+	if (s->npts >= SPLIT_MAX_POINTS)
+		return;
+	p = &s->pts[s->npts++];
+	memset(p, 0, sizeof *p);
+	memcpy(p->n, n, (size_t)s->np * sizeof *n);
+	p->pass = pass;
+}
+
+static int split_probe(split_search *s, const int *n, int *pass, fs_err *err)
+{
+	for (int i = 0; i < s->npts; i++) {
+		int same = 1;
+		for (int k = 0; k < s->np; k++)
+			same &= s->pts[i].n[k] == n[k];
+		if (same) {
+			*pass = s->pts[i].pass;
+			return 0;
+		}
+	}
+	if (s->f(s->ctx, n, pass, err))
+		return -1;
+	s->evals++;
+	split_remember(s, n, *pass);
+	return 0;
+}
+
+/* The highest count of pool k known to fail while every other pool has at least as
+ * many replicas as cur: by monotonicity it fails at cur's other pools too. */
+static int split_floor(const split_search *s, const int *cur, int k, int lo)
+{
+	for (int i = 0; i < s->npts; i++) {
+		const plan_point *p = &s->pts[i];
+		int dominates = !p->pass && p->n[k] > lo && p->n[k] < cur[k];
+		for (int j = 0; j < s->np && dominates; j++)
+			if (j != k && p->n[j] < cur[j])
+				dominates = 0;
+		if (dominates)
+			lo = p->n[k];
+	}
+	return lo;
+}
+
+int plan_search_split(plan_pred_pools f, void *ctx, int npools, const int *start, const int *min_n,
+		      const plan_point *known, int nknown, int *found, int *out, int *evals, fs_err *err)
+{
+	split_search *s;
+	int cur[FS_MAX_POOLS], ok = 0, rc = -1;
+
+	*found = 0;
+	if (evals)
+		*evals = 0;
+	if (npools < 1 || npools > FS_MAX_POOLS)
+		return fs_fail(err, FS_EXIT_INPUT, "plan: per-pool search over %d pools (1..%d)", npools,
+			       FS_MAX_POOLS);
+	for (int k = 0; k < npools; k++) {
+		out[k] = start[k];
+		if (min_n[k] < 1 || start[k] < min_n[k])
+			return fs_fail(err, FS_EXIT_INPUT, "plan: pool %d: start %d below the floor %d (or floor < 1)",
+				       k, start[k], min_n[k]);
+	}
+	s = calloc(1, sizeof *s);
+	if (!s)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	s->f = f;
+	s->ctx = ctx;
+	s->np = npools;
+	for (int i = 0; i < nknown && known; i++)
+		split_remember(s, known[i].n, known[i].pass);
+	memcpy(cur, start, (size_t)npools * sizeof *cur);
+	if (split_probe(s, cur, &ok, err))
+		goto out;
+	if (!ok) {
+		rc = 0;
+		goto out;
+	}
+	/* Coordinate descent.  cur always passes (it was simulated), so each pool's
+	 * interval (lo, cur[k]] holds its minimum given the others; lo comes from known
+	 * failures, so a pool whose neighbours shrank is not re-bisected from scratch. */
+	for (int round = 0; round < SPLIT_MAX_ROUNDS; round++) {
+		int changed = 0;
+		for (int k = 0; k < npools; k++) {
+			int lo = split_floor(s, cur, k, min_n[k] - 1), hi = cur[k];
+			while (hi - lo > 1) {
+				int x[FS_MAX_POOLS], mid = lo + (hi - lo) / 2;
+				memcpy(x, cur, sizeof x);
+				x[k] = mid;
+				if (split_probe(s, x, &ok, err))
+					goto out;
+				if (ok)
+					hi = mid;
+				else
+					lo = mid;
+			}
+			if (hi != cur[k]) {
+				cur[k] = hi;
+				changed = 1;
+			}
+		}
+		if (!changed || npools == 1)
+			break;
+	}
+	memcpy(out, cur, (size_t)npools * sizeof *cur);
+	*found = 1;
+	rc = 0;
+out:
+	if (evals)
+		*evals = s->evals;
+	free(s);
+	return rc;
+}
+
 /* ---- candidates ------------------------------------------------------------------ */
 
 typedef struct wl_req {
 	int32_t in, out, mt;
+	int32_t hashed;        /* carries prefix hashes: the prefix cache may skip prefill */
 } wl_req;
 
 typedef struct setlist {
@@ -475,7 +607,7 @@ static int read_workload(plan_state *ps, const scenario *sc, fs_err *err)
 			ps->reqs = p;
 			cap = nc;
 		}
-		ps->reqs[ps->nreqs++] = (wl_req){r.input_tokens, r.output_tokens, r.max_tokens};
+		ps->reqs[ps->nreqs++] = (wl_req){r.input_tokens, r.output_tokens, r.max_tokens, r.n_hashes > 0};
 		if (first < 0)
 			first = r.arrival_ns;
 		last = r.arrival_ns;
@@ -537,6 +669,137 @@ static int demand(const plan_state *ps, const plan_option *o, const scenario *sc
 			return -1;
 		need[k] = (mix[k].n / ps->span_s) / cr.rps;
 	}
+	return 0;
+}
+
+/* Seconds an unloaded replica of pool p needs to prefill a prompt: chunks of
+ * max_num_batched_tokens, each one step with nothing else in it.  Smaller chunks or
+ * company in the step only add time (each step pays the weights and the fixed costs
+ * again; the roofline's max is subadditive), so this bounds any simulated TTFT. */
+static double unloaded_prefill_s(const pool_cfg *p, int64_t prompt)
+{
+	int64_t chunk = p->max_num_batched_tokens > 0 ? p->max_num_batched_tokens : prompt;
+	double t = 0;
+
+	for (int64_t done = 0; done < prompt; done += chunk) {
+		perf_batch b;
+		memset(&b, 0, sizeof b);
+		perf_batch_add_prefill(&b, done, prompt - done < chunk ? prompt - done : chunk);
+		t += perf_step_s(&p->perf, &b);
+	}
+	return t;
+}
+
+/* One decode step of the request alone: the least any of its output tokens can take. */
+static double unloaded_decode_s(const pool_cfg *p, int64_t context)
+{
+	perf_batch b;
+
+	memset(&b, 0, sizeof b);
+	perf_batch_add_decode(&b, context);
+	return perf_step_s(&p->perf, &b);
+}
+
+/* P99 (as sim/metrics.c computes it: GSL's interpolated quantile over completed
+ * requests) of per-request lower bounds v[0..n), after dropping the `drop` largest:
+ * the SLO lets that many requests be rejected, which takes them out of the P99.
+ * Sorts v. */
+static double floor_p99(double *v, size_t n, size_t drop)
+{
+	if (n <= drop)
+		return 0;
+	gsl_sort(v, 1, n);
+	return gsl_stats_quantile_from_sorted_data(v, 1, n - drop, 0.99);
+}
+
+/* Lower bounds on what any fleet of option o can achieve, from the requests alone:
+ * the P99 of each request's unloaded TTFT and TPOT on the fastest pool that holds it
+ * (so the bound does not depend on the router or the threshold), and the share of
+ * requests no pool holds (rejected at any size).  When one of them breaks the SLO,
+ * o gets a note saying which and by how much and *feasible = 0: no search is run. */
+static int slo_floor(const plan_state *ps, plan_option *o, const scenario *sc, int *feasible, fs_err *err)
+{
+	const policy_cfg *pc = &sc->policies[o->policy];
+	double *ttft = malloc((ps->nreqs + 1) * sizeof *ttft), *tpot = malloc((ps->nreqs + 1) * sizeof *tpot);
+	double maxrej = sc->max_rejection_rate >= 0 ? sc->max_rejection_rate : PLAN_DEFAULT_MAX_REJECTION;
+	size_t nt = 0, np = 0, never = 0, drop, allowed;
+	int64_t p99_prompt = 0;
+	double p99_prompt_s = 0;
+
+	*feasible = 1;
+	if (!ttft || !tpot) {
+		free(ttft);
+		free(tpot);
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	}
+	for (size_t i = 0; i < ps->nreqs; i++) {
+		const wl_req *r = &ps->reqs[i];
+		double bt = INFINITY, bd = INFINITY;
+		for (int k = 0; k < o->npools; k++) {
+			const pool_cfg *p = &pc->pools[k];
+			double t;
+			if ((int64_t)r->in + r->out > p->max_model_len)
+				continue;
+			t = r->hashed && p->enable_prefix_caching ? 0 : unloaded_prefill_s(p, r->in);
+			if (t < bt)
+				bt = t;
+			t = unloaded_decode_s(p, r->in);
+			if (t < bd)
+				bd = t;
+		}
+		if (isinf(bt)) {
+			never++;
+			continue;
+		}
+		ttft[nt++] = bt;
+		if (r->out >= 2)
+			tpot[np++] = bd;
+	}
+	allowed = (size_t)floor(maxrej * (double)ps->nreqs);
+	drop = allowed > never ? allowed - never : 0;
+	o->ttft_p99_floor_s = floor_p99(ttft, nt, drop);
+	o->tpot_p99_floor_s = floor_p99(tpot, np, drop);
+	o->never_fits = ps->nreqs ? (double)never / (double)ps->nreqs : 0;
+	/* The prompt whose unloaded prefill sits at the P99, to name in the message. */
+	if (nt > drop) {
+		for (size_t i = 0; i < ps->nreqs; i++) {
+			const wl_req *r = &ps->reqs[i];
+			for (int k = 0; k < o->npools; k++) {
+				const pool_cfg *p = &pc->pools[k];
+				double t;
+				if ((int64_t)r->in + r->out > p->max_model_len)
+					continue;
+				t = unloaded_prefill_s(p, r->in);
+				if (t >= o->ttft_p99_floor_s && (!p99_prompt || r->in < p99_prompt)) {
+					p99_prompt = r->in;
+					p99_prompt_s = t;
+				}
+			}
+		}
+	}
+	if (never > allowed) {
+		*feasible = 0;
+		snprintf(o->note, sizeof o->note,
+			 "infeasible at any fleet size: %zu of %zu requests (%.2f %%) exceed every pool's "
+			 "max_model_len and are rejected; the SLO allows %.2f %%",
+			 never, ps->nreqs, 100.0 * o->never_fits, 100.0 * maxrej);
+	} else if (sc->slo.ttft_p99_s > 0 && o->ttft_p99_floor_s > sc->slo.ttft_p99_s) {
+		*feasible = 0;
+		snprintf(o->note, sizeof o->note,
+			 "infeasible at any fleet size: unloaded prefill alone puts TTFT p99 at >= %.3f s "
+			 "> SLO %.3f s (prompts of %lld tokens take %.3f s in %d-token chunks on an idle "
+			 "replica)",
+			 o->ttft_p99_floor_s, sc->slo.ttft_p99_s, (long long)p99_prompt, p99_prompt_s,
+			 pc->pools[o->npools - 1].max_num_batched_tokens);
+	} else if (sc->slo.tpot_p99_s > 0 && o->tpot_p99_floor_s > sc->slo.tpot_p99_s) {
+		*feasible = 0;
+		snprintf(o->note, sizeof o->note,
+			 "infeasible at any fleet size: one decode step alone puts TPOT p99 at >= %.4f s "
+			 "> SLO %.4f s",
+			 o->tpot_p99_floor_s, sc->slo.tpot_p99_s);
+	}
+	free(ttft);
+	free(tpot);
 	return 0;
 }
 
@@ -681,6 +944,17 @@ static int pred(void *ctx, int total, int *pass, fs_err *err)
 	return 0;
 }
 
+static int pred_pools(void *ctx, const int *rep, int *pass, fs_err *err)
+{
+	pred_ctx *c = ctx;
+	plan_eval *ev;
+
+	if (eval_reps(c, rep, "split", &ev, err))
+		return -1;
+	*pass = ev->pass;
+	return 0;
+}
+
 static int total_of(const int *rep, int n)
 {
 	int t = 0;
@@ -738,22 +1012,34 @@ static int search_one(plan_state *ps, plan_option *o, const scenario *sc, int64_
 	if (eval_reps(c, rep, "search", &ev, err))
 		goto out;
 	*best = *ev;
-	/* Dual: move the split by one replica at one replica fewer while that passes. */
-	while (o->npools == 2 && total_of(best->replicas, 2) > (min_n > 2 ? min_n : 2)) {
-		int improved = 0, t2 = total_of(best->replicas, 2) - 1;
-		for (int d = 0; d < 2 && !improved; d++) {
-			int r2[2] = {best->replicas[0] - d, best->replicas[1] - (1 - d)};
-			if (r2[0] < 1 || r2[1] < 1 || r2[0] + r2[1] != t2)
-				continue;
-			if (eval_reps(c, r2, "split", &ev, err))
-				goto out;
-			if (ev->pass) {
-				*best = *ev;
-				improved = 1;
-			}
+	/* Dual: the proportional split over- or under-provisions one pool when the
+	 * analytical shares are off; shrink each pool to its minimum with the other held,
+	 * by bisection, alternating (plan_search_split), seeded with every simulation of
+	 * this search so failures already seen bound the bisections. */
+	if (o->npools == 2) {
+		plan_point *known = calloc((size_t)c->nev, sizeof *known);
+		int mins[FS_MAX_POOLS], out_rep[FS_MAX_POOLS], sfound = 0;
+		if (!known) {
+			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+			goto out;
 		}
-		if (!improved)
-			break;
+		for (int i = 0; i < c->nev; i++) {
+			memcpy(known[i].n, c->ev[i].replicas, sizeof known[i].n);
+			known[i].pass = c->ev[i].pass;
+		}
+		for (int k = 0; k < o->npools; k++)
+			mins[k] = 1;
+		if (plan_search_split(pred_pools, c, o->npools, best->replicas, mins, known, c->nev, &sfound,
+				      out_rep, NULL, err)) {
+			free(known);
+			goto out;
+		}
+		free(known);
+		if (sfound) {
+			if (eval_reps(c, out_rep, "split", &ev, err))
+				goto out;
+			*best = *ev;
+		}
 	}
 	rc = 0;
 out:
@@ -826,6 +1112,15 @@ static int plan_option_run(plan_state *ps, const scenario *base, plan_option *o,
 	if (!sc) {
 		rc = 0;
 		goto out;
+	}
+	{
+		int ok = 1;
+		if (slo_floor(ps, o, sc, &ok, err))
+			goto out;
+		if (!ok) {
+			rc = 0;
+			goto out;
+		}
 	}
 	if (o->layout == PLAN_SINGLE) {
 		ts[nts++] = 0;

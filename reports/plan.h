@@ -12,9 +12,13 @@
  *   4. verify the winner on seed + 1; if it fails there, add a replica until it holds.
  * Dual: for each candidate threshold (the scenario's, half of it, twice it while the
  * short pool's max_model_len holds it) the total replica count is bisected with the
- * split between the pools proportional to their analytical demand; then the split is
- * moved by one replica either way at one replica fewer, while that still passes.  The
- * threshold and split with the fewest GPUs win (ties: lower P99 TTFT).
+ * split between the pools proportional to their analytical demand; then each pool is
+ * shrunk to its minimum with the other held, by bisection, alternating
+ * (plan_search_split: O(log) simulations).  The threshold and split with the fewest
+ * GPUs win (ties: lower P99 TTFT).
+ * Before searching, lower bounds that hold at any fleet size (unloaded prefill for
+ * TTFT, a lone decode step for TPOT, requests no pool holds) are checked against the
+ * SLO; an option that cannot meet it is reported infeasible with the bound named. 
  *
  * Each candidate is a scenario_load of the scenario with --set assignments (pool gpu,
  * quantization, kv_cache_dtype, tensor_parallel_size, replicas, router thresholds,
@@ -110,6 +114,13 @@ typedef struct plan_option {
 	double gpu_memory_utilization[FS_MAX_POOLS];
 	double cap_rps[FS_MAX_POOLS];  /* analytical requests/s per replica */
 	double estimate_gpus;          /* analytical GPUs at saturation */
+	/* Lower bounds that hold for any fleet size (see docs/planning.md, "Feasibility"):
+	 * P99 over requests of the unloaded TTFT (prefill in max_num_batched_tokens chunks
+	 * with nothing else in the steps) and of one lone decode step, on the fastest pool
+	 * that holds each request; and the share of requests no pool holds.  When one of
+	 * them breaks the SLO the option is infeasible, its note says why, and no fleet is
+	 * simulated. */
+	double ttft_p99_floor_s, tpot_p99_floor_s, never_fits;
 	int feasible;                  /* a fleet meeting the SLO was found */
 	char note[256];                /* why not feasible, or remarks */
 	plan_eval best;                /* the chosen fleet on the scenario's seed */
@@ -172,6 +183,29 @@ int plan_headroom(const plan_request *rq, const plan_option *o, const double *sc
 typedef int (*plan_pred)(void *ctx, int n, int *pass, fs_err *err);
 int plan_search_min(plan_pred pass, void *ctx, int guess_lo, int guess_hi, int min_n, int max_n,
 		    int *found, int *out_n, int *evals, fs_err *err);
+
+/* A point of the per-pool search with its verdict (seeds plan_search_split). */
+typedef struct plan_point {
+	int n[FS_MAX_POOLS];
+	int pass;
+} plan_point;
+
+/* The per-pool search behind the dual layout's split phase: starting from a point that
+ * passes, shrink each pool in turn to the fewest replicas that still pass with the
+ * other pools held, each by bisection, alternating until a round changes nothing.
+ * pass must be monotone in every pool (more replicas never break the SLO).
+ *   start:  npools counts; it must pass (probed unless known says so);
+ *   min_n:  per-pool floor (>= 1);
+ *   known:  points already simulated (may be NULL): a known failure f bounds pool k
+ *           from below for any point whose other pools are all <= f's, so bisection
+ *           intervals only shrink across rounds: at most sum_k ceil(log2(start_k -
+ *           min_n_k + 1)) probes in all, plus one for start.
+ * Returns 0 with *found (0: start fails; out = start) and out (npools counts, each
+ * pool's minimum given the others: lowering any one of them fails), or -1 when pass
+ * fails or the arguments are bad.  *evals counts calls to pass (may be NULL). */
+typedef int (*plan_pred_pools)(void *ctx, const int *n, int *pass, fs_err *err);
+int plan_search_split(plan_pred_pools pass, void *ctx, int npools, const int *start, const int *min_n,
+		      const plan_point *known, int nknown, int *found, int *out, int *evals, fs_err *err);
 
 /* Board power of one GPU at busy share u in [0,1]: idle = PLAN_IDLE_POWER_SHARE x TDP,
  * plus u x (TDP - idle).  E.g. a 700 W H100 half busy: 210 + 0.5 x 490 = 455 W. */

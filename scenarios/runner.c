@@ -24,6 +24,7 @@ int runner_run_policy(const scenario *sc, int i, const runner_opts *o, runner_re
 		.record_requests = o->with_requests,
 		.seed = sc->seed,
 		.check_invariants = o->check_invariants,
+		.reference = o->reference,
 		.progress = o->progress,
 		.progress_ctx = o->progress_ctx,
 	};

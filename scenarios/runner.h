@@ -15,6 +15,7 @@
 typedef struct runner_opts {
 	int with_requests;      /* keep per-request rows for the requests table */
 	int check_invariants;   /* replica_check after every step */
+	int reference;          /* step-by-step reference engine instead of the fast path */
 	void (*progress)(void *ctx, double sim_s, int64_t arrived); /* may be NULL */
 	void *progress_ctx;
 } runner_opts;

@@ -7,7 +7,7 @@
 #include "sim/event.h"
 #include "sim/replica.h"
 
-enum { EV_ARRIVAL = 1, EV_STEP_END, EV_SAMPLE };
+enum { EV_ARRIVAL = 1, EV_STEP_END, EV_SAMPLE, EV_GHOST };
 
 int fleet_pool_prepare(pool_cfg *p, const llm_spec *m, fs_err *err)
 {
@@ -41,6 +41,7 @@ typedef struct run_state {
 	router *rt;
 	replica **reps;          /* all replicas, pool by pool */
 	simtime_t *step_end;     /* end of each replica's step in flight, -1 if none */
+	int64_t *ghost_step;     /* macro-step: index of the step whose end is pending */
 	int nreps;
 	int pool_first[FS_MAX_POOLS + 1];
 	int8_t *reps_pool;       /* pool of each replica */
@@ -53,6 +54,8 @@ typedef struct run_state {
 	int32_t *tree[FS_MAX_POOLS];     /* 2 x tree_size nodes: replica index (pool-relative) or -1 */
 	int64_t *key1, *key2;            /* per replica (global index) */
 	int64_t inflight;
+	simtime_t next_arrival;  /* time of the pending arrival event, INT64_MAX if none */
+	simtime_t next_sample;   /* time of the pending sample event */
 	int failed;              /* allocation failure inside a callback */
 } run_state;
 
@@ -214,20 +217,30 @@ static void pool_view(run_state *s, router_pool_view *v)
 	}
 }
 
-static int start_step(run_state *s, int ri, fs_err *err)
+/* horizon: the earliest time another event may read or feed replica ri (see
+ * replica_begin_step_until); other replicas' step ends do neither. */
+static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 {
 	int64_t d;
 
 	if (replica_in_step(s->reps[ri]) || !replica_has_work(s->reps[ri]))
 		return 0;
-	d = replica_begin_step(s->reps[ri], ev_now(s->q));
+	d = replica_begin_step_until(s->reps[ri], ev_now(s->q), horizon);
 	tree_update(s, ri);
 	if (d <= 0)
 		return fs_fail(err, FS_EXIT_RUNTIME,
 			       "replica %d has queued requests but could schedule none at t=%.6f s",
 			       ri, ev_now(s->q) / 1e9);
-	if (!ev_schedule(s->q, ev_now(s->q) + d, EV_STEP_END, ri, NULL))
+	if (replica_step_count(s->reps[ri]) > 1) {
+		/* A macro-step: a placeholder event at each intermediate step end keeps
+		 * equal-time event order exactly the reference's. */
+		s->ghost_step[ri] = 1;
+		if (!ev_schedule(s->q, replica_macro_next_end(s->reps[ri], ev_now(s->q), 0), EV_GHOST,
+				 ri, NULL))
+			return fs_fail(err, FS_EXIT_RUNTIME, "out of memory scheduling a step");
+	} else if (!ev_schedule(s->q, ev_now(s->q) + d, EV_STEP_END, ri, NULL)) {
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory scheduling a step");
+	}
 	s->step_end[ri] = ev_now(s->q) + d;
 	return 0;
 }
@@ -289,7 +302,8 @@ static int on_arrival(run_state *s, const trace_req *t, int64_t id, fs_err *err)
 		return 0;
 	}
 	tree_update(s, ri);
-	return start_step(s, ri, err);
+	/* The next arrival is not scheduled yet (its time is unknown here): one step. */
+	return start_step(s, ri, ev_now(s->q), err);
 }
 
 static int take_sample(run_state *s)
@@ -322,6 +336,7 @@ static void run_free(run_state *s)
 			replica_destroy(s->reps[i]);
 	free(s->reps);
 	free(s->step_end);
+	free(s->ghost_step);
 	free(s->reps_pool);
 	free(s->key1);
 	free(s->key2);
@@ -375,6 +390,7 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 	ev_event ev;
 	int have_next, trace_done = 0, rc = -1;
 	int64_t next_id = 0, events = 0;
+	int reference = o->reference;
 
 	memset(&s, 0, sizeof s);
 	memset(res, 0, sizeof *res);
@@ -396,8 +412,9 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 	s.pool_first[pol->npools] = s.nreps;
 	s.reps = calloc((size_t)s.nreps, sizeof *s.reps);
 	s.step_end = malloc((size_t)s.nreps * sizeof *s.step_end);
+	s.ghost_step = calloc((size_t)s.nreps, sizeof *s.ghost_step);
 	s.reps_pool = malloc((size_t)s.nreps * sizeof *s.reps_pool);
-	if (!s.reps || !s.step_end || !s.reps_pool) {
+	if (!s.reps || !s.step_end || !s.reps_pool || !s.ghost_step) {
 		fs_fail(err, FS_EXIT_RUNTIME, "out of memory for %d replicas", s.nreps);
 		goto out;
 	}
@@ -414,6 +431,7 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			.enable_prefix_caching = pc->enable_prefix_caching,
 			.long_prefill_token_threshold = pc->long_prefill_token_threshold,
 			.perf = &pc->perf,
+			.fast_path = !reference,
 		};
 		for (int i = s.pool_first[p]; i < s.pool_first[p + 1]; i++)
 			if (replica_create(&rc_, &s.reps[i], err)) {
@@ -438,8 +456,10 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 	} else {
 		trace_done = 1;
 	}
+	s.next_arrival = have_next ? next.arrival_ns : INT64_MAX;
 	if (!ev_schedule(s.q, 0, EV_SAMPLE, 0, NULL))
 		goto oom;
+	s.next_sample = 0;
 
 	while (ev_pop(s.q, &ev)) {
 		if ((++events & 0xFFFF) == 0 && o->progress)
@@ -459,8 +479,10 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 					next.arrival_ns = ev.time; /* readers keep order; never go back */
 				if (!ev_schedule(s.q, next.arrival_ns, EV_ARRIVAL, 0, NULL))
 					goto oom;
+				s.next_arrival = next.arrival_ns;
 			} else {
 				trace_done = 1;
+				s.next_arrival = INT64_MAX;
 			}
 			break;
 		case EV_STEP_END:
@@ -469,14 +491,27 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			tree_update(&s, ev.target);
 			if (o->check_invariants && replica_check(s.reps[ev.target], err))
 				goto out;
-			if (start_step(&s, ev.target, err))
+			if (start_step(&s, ev.target,
+				       s.next_arrival < s.next_sample ? s.next_arrival : s.next_sample, err))
 				goto out;
 			break;
+		case EV_GHOST: {
+			/* An intermediate step end of a macro-step: its work was done at the
+			 * macro-step's start; schedule the next end as the reference would. */
+			int64_t j = s.ghost_step[ev.target]++;
+			int last = j == replica_step_count(s.reps[ev.target]) - 1;
+			simtime_t t = replica_macro_next_end(s.reps[ev.target], ev.time, j);
+
+			if (!ev_schedule(s.q, t, last ? EV_STEP_END : EV_GHOST, ev.target, NULL))
+				goto oom;
+			break;
+		}
 		case EV_SAMPLE:
 			if (take_sample(&s))
 				goto oom;
 			if (!ev_schedule(s.q, ev.time + o->metrics_interval, EV_SAMPLE, 0, NULL))
 				goto oom;
+			s.next_sample = ev.time + o->metrics_interval;
 			break;
 		}
 		if (s.failed)

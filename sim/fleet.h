@@ -57,6 +57,11 @@ typedef struct fleet_opts {
 	int record_requests;       /* keep per-request rows (always kept for aggregates) */
 	uint64_t seed;
 	int check_invariants;      /* replica_check after every step */
+	/* 1: step-by-step reference engine (every step an event, every request touched
+	 * every step); 0: the exact fast path (decode cohort + macro-steps), which must
+	 * give identical results (tests/unit/test_fastpath.c).  `fleetsim run
+	 * --reference` (or FLEETSIM_REFERENCE=1 in its environment) sets it. */
+	int reference;
 	/* Called now and then with the simulated time, for progress bars; may be NULL. */
 	void (*progress)(void *ctx, double sim_s, int64_t arrived);
 	void *progress_ctx;

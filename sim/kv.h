@@ -2,6 +2,12 @@
  * kv.h - paged KV-cache block manager of one replica (vLLM V1 KVCacheManager):
  * incremental block allocation, reference counts, and prefix caching where freed
  * full blocks stay cached (evictable, LRU) until reused or evicted.
+ *
+ * Until the first request with prefix hashes is allocated blocks (with caching off:
+ * for ever) the manager only counts blocks: req->n_blocks is kept, req->blocks is
+ * left NULL (kv_allocate frees a stale array a reused request brings with it).  The
+ * figures every function returns are the same in both modes; only block ids, which
+ * no caller may rely on, exist in id mode alone.
  */
 #ifndef FS_KV_H
 #define FS_KV_H
@@ -33,7 +39,8 @@ int32_t kv_lookup_prefix(const kv_cache *kv, const sim_req *req, int64_t *n_evic
 
 /* Ensure req holds blocks for `tokens` tokens in total. Allocates only the missing
  * blocks, evicting cached ones LRU-first. Returns 0, or -1 (nothing allocated) when
- * not enough blocks are free, or on allocation failure of the block array. */
+ * not enough blocks are free, or on allocation failure of the block array (or of
+ * the per-block state, when this first hashed request leaves counting mode). */
 int kv_allocate(kv_cache *kv, sim_req *req, int64_t tokens);
 
 /* After a step computed tokens up to req->computed, register newly full blocks that
@@ -43,8 +50,8 @@ int kv_allocate(kv_cache *kv, sim_req *req, int64_t tokens);
 void kv_commit(kv_cache *kv, sim_req *req);
 
 /* Release all of req's blocks (finish or preemption), last block first so a
- * request's tail blocks are evicted first (vLLM).  req->blocks' array is kept for
- * reuse; its owner frees it. */
+ * request's tail blocks are evicted first (vLLM).  req->blocks' array (NULL if req
+ * was admitted while counting) is kept for reuse; its owner frees it. */
 void kv_free(kv_cache *kv, sim_req *req);
 
 int64_t kv_total_blocks(const kv_cache *kv);
@@ -55,7 +62,7 @@ uint64_t kv_hit_tokens(const kv_cache *kv);    /* cumulative prefix-hit tokens *
 int kv_block_size(const kv_cache *kv);
 
 /* Consistency check of the block pool (free queue links and count, reference
- * counts, hash table).  Returns 0 and *ref_sum = sum of all reference counts (equal
+ * counts, hash table; in counting mode the free count only).  Returns 0 and *ref_sum = sum of all reference counts (equal
  * to the sum of n_blocks over the requests holding blocks), or -1 with err. */
 int kv_check(const kv_cache *kv, int64_t *ref_sum, fs_err *err);
 

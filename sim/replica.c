@@ -9,6 +9,7 @@
 #include "sim/replica.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,7 @@ struct replica {
 	int64_t coh_n, coh_s; /* members, sum of their computed tokens */
 	int64_t next_stamp, m_max; /* next stamp; largest stamp of a member since rebuild */
 	simtime_t coh_last_end; /* end of the last completed cohort step */
+	int64_t macro_s0;     /* cohort tokens S at the macro-step's first step */
 	cmember *mem;
 	int32_t *mem_free, n_mem_free;
 	int32_t *heap, n_heap; /* member slots, min-heap on (d_fin, stamp) */
@@ -644,6 +646,7 @@ static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 	r->in_step = 1;
 	r->n_batch = 0;
 	r->step_count = k;
+	r->macro_s0 = r->coh_s - r->coh_n * (k - 1);
 	r->st.steps += k;
 	r->st.busy_ns += total;
 	return total;
@@ -887,12 +890,47 @@ void replica_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx
 #ifdef FS_CHECK_INVARIANTS
 	{
 		fs_err e = {0};
-		int rc = replica_check(r, &e);
 
-		assert(rc == 0);
-		(void)rc;
+		/* A broken invariant is a bug in the engine, not bad input: stop at once
+		 * with the state that shows it, in every build that asked for checks. */
+		if (replica_check(r, &e)) {
+			fprintf(stderr, "fleetsim: engine invariant violated at t=%.9f s: %s\n", now / 1e9,
+				e.msg);
+			replica_dump(r, stderr);
+			abort();
+		}
 	}
 #endif
+}
+
+void replica_dump(const replica *r, FILE *f)
+{
+	const sim_req *q;
+
+	fprintf(f, "replica: in_step %d, running %d, waiting %d, outstanding %lld tokens, "
+		   "KV used %lld free %lld total %lld, steps %lld, preemptions %lld\n",
+		r->in_step, replica_num_running(r), replica_num_waiting(r), (long long)r->outstanding,
+		(long long)kv_used_blocks(r->kv), (long long)kv_free_blocks(r->kv),
+		(long long)kv_total_blocks(r->kv), (long long)r->st.steps, (long long)r->st.preemptions);
+	fprintf(f, "  (fast path: cohort %lld members, D %lld, dissolved %d)\n", (long long)r->coh_n,
+		(long long)r->D, r->dissolved);
+	for (int pass = 0; pass < 2; pass++) {
+		q = pass == 0 ? r->running.head : r->waiting.head;
+		for (; q; q = q->next)
+			fprintf(f, "  %s id %lld: prompt %d output %d generated %d computed %d scheduled %d "
+				   "blocks %d preemptions %d status %d\n",
+				pass == 0 ? "running" : "waiting", (long long)q->id, q->prompt, q->output,
+				q->generated, q->computed, q->scheduled, q->n_blocks, q->preemptions, q->status);
+	}
+}
+
+simtime_t replica_macro_next_end(const replica *r, simtime_t t, int64_t step)
+{
+	perf_batch b = {0, 0, 0.0, 0.0, 0};
+
+	/* Step `step` (0-based within the macro-step) has context S0 + step x N. */
+	cohort_batch(r, r->macro_s0 + step * r->coh_n, &b);
+	return t + perf_step_ns(r->cfg.perf, &b);
 }
 
 int64_t replica_step_count(const replica *r)
@@ -998,9 +1036,35 @@ static int check_list(const rlist *l, int status, const char *name, int bs, int6
 	return 0;
 }
 
-int replica_check(const replica *r, fs_err *err)
+int replica_check(const replica *rc, fs_err *err)
 {
 	int64_t blocks = 0, refs = 0, outstanding = 0;
+	/* Writing the cohort's live values into its requests changes nothing a caller
+	 * can observe, so the check may do it on a const replica. */
+	replica *r = (replica *)rc;
+
+	if (r->cfg.fast_path && !r->dissolved) {
+		int64_t s = 0;
+
+		for (int i = 0; i < r->n_heap; i++) {
+			cmember *m = &r->mem[r->heap[i]];
+
+			member_sync(r, m);
+			s += m->q->computed;
+			if (m->q->status != RQ_RUNNING || m->d_fin < r->D)
+				return fs_fail(err, FS_EXIT_RUNTIME,
+					       "replica: cohort member %lld has status %d, finish step %lld < %lld",
+					       (long long)m->q->id, m->q->status, (long long)m->d_fin,
+					       (long long)r->D);
+		}
+		if (s != r->coh_s || r->n_heap != r->coh_n ||
+		    r->n_heap + r->n_indiv != r->running.n || r->n_heap + r->n_mem_free != r->cfg.max_num_seqs)
+			return fs_fail(err, FS_EXIT_RUNTIME,
+				       "replica: cohort of %lld (heap %d, %d indiv, %d running) holds %lld tokens, "
+				       "members sum to %lld",
+				       (long long)r->coh_n, r->n_heap, r->n_indiv, r->running.n,
+				       (long long)r->coh_s, (long long)s);
+	}
 
 	if (kv_check(r->kv, &refs, err) != 0)
 		return -1;

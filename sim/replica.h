@@ -16,6 +16,7 @@
 #define FS_REPLICA_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "models/perf.h"
 #include "sim/event.h"
@@ -108,8 +109,18 @@ const replica_cfg *replica_get_cfg(const replica *r);
  * step is in flight). */
 int64_t replica_step_count(const replica *r);
 
+/* During a macro-step, given the end time `t` of one of its steps but the last, the
+ * end time of the next step.  The fleet keeps one placeholder event per intermediate
+ * step end so that events at equal times are ordered exactly as with the reference's
+ * per-step events (the placeholders do no replica work). */
+simtime_t replica_macro_next_end(const replica *r, simtime_t t, int64_t step);
+
 /* Debug-build invariant check (blocks used + free == total, each request in exactly
  * one place). Returns 0, or -1 with err describing the violation. */
 int replica_check(const replica *r, fs_err *err);
+
+/* Print the replica's queues, KV counts and every queued request to f (invariant
+ * failures and debugging only: the engine never prints otherwise). */
+void replica_dump(const replica *r, FILE *f);
 
 #endif

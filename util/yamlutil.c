@@ -563,7 +563,8 @@ static int attach_set(struct fy_document *doc, const char *assignment, size_t pl
 bad_path:
 	return fs_fail(err, FS_EXIT_INPUT, "--set '%s': malformed key path", assignment);
 fail:
-	return fs_fail(err, FS_EXIT_RUNTIME, "--set '%s': could not update the document", assignment);
+	return fs_fail(err, FS_EXIT_INPUT, "--set '%s': cannot set that key (a key is letters, digits, "
+		       "'_' and '-' between dots)", assignment);
 }
 
 int yu_set_path(struct fy_document *doc, const char *assignment, fs_err *err)

@@ -11,6 +11,9 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 db=$T/k.db
 scen=$SRC/tests/data/scenarios/light.yaml
+# 50000 requests: each run writes as many `requests` rows, so a kill often lands in
+# the database write, not only in the simulation.
+big=(--set workload.synthetic.requests=50000 --set workload.synthetic.arrival.rate=5)
 kills=${KILLSAFE_KILLS:-25}
 RANDOM=${KILLSAFE_SEED:-9}
 
@@ -37,23 +40,24 @@ PY
 
 # How long one run takes here, to spread the kills over it.
 t0=$(date +%s%N)
-"$bin" run "$scen" --db "$T/time.db" --requests -q || { echo "FAIL: clean run failed"; exit 1; }
+"$bin" run "$scen" --db "$T/time.db" --requests -q "${big[@]}" || { echo "FAIL: clean run failed"; exit 1; }
 dur_ms=$(( ($(date +%s%N) - t0) / 1000000 + 1 ))
-echo "one run takes ${dur_ms} ms; killing $kills times at random points in [0, 2x)"
+echo "one run takes ${dur_ms} ms; killing $kills times at random points in [0, 1.5x)"
 prev=0
 killed=0
 for i in $(seq "$kills"); do
-	"$bin" run "$scen" --db "$db" --requests -q --seed "$i" 2> /dev/null &
+	"$bin" run "$scen" --db "$db" --requests -q --seed "$i" "${big[@]}" 2> /dev/null &
 	pid=$!
-	delay=$(( RANDOM % (2 * dur_ms + 1) ))
+	delay=$(( RANDOM % (3 * dur_ms / 2 + 1) ))
 	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
-	kill -9 "$pid" 2> /dev/null && killed=$((killed + 1))
+	kill -9 "$pid" 2> /dev/null
 	wait "$pid" 2> /dev/null
+	[ $? = 137 ] && killed=$((killed + 1)) # 128 + SIGKILL: it was still running
 	n=$(check) || { echo "FAIL after kill $i (at ${delay} ms): $n"; exit 1; }
 	[ "$n" -ge "$prev" ] || { echo "FAIL: runs went from $prev to $n"; exit 1; }
 	prev=$n
 done
-"$bin" run "$scen" --db "$db" --requests -q || { echo "FAIL: run after the kills failed"; exit 1; }
+"$bin" run "$scen" --db "$db" --requests -q "${big[@]}" || { echo "FAIL: run after the kills failed"; exit 1; }
 n=$(check) || { echo "FAIL after the final run: $n"; exit 1; }
 [ "$n" = $((prev + 1)) ] || { echo "FAIL: final run not appended ($prev -> $n)"; exit 1; }
 echo "ok: $killed of $kills runs killed mid-way; database holds $n complete runs, integrity ok"

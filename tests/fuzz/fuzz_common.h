@@ -18,17 +18,28 @@
 /* Write data[0..n) to a file named NAME in a private directory made once per process;
  * returns the path (static storage) or aborts: a harness that cannot write its input
  * must not report "no finding". */
+static char fuzz_dir[64], fuzz_path[256];
+
+static inline void fuzz_cleanup(void)
+{
+	if (fuzz_path[0])
+		unlink(fuzz_path);
+	if (fuzz_dir[0])
+		rmdir(fuzz_dir);
+}
+
 static inline const char *fuzz_file(const char *name, const uint8_t *data, size_t n)
 {
-	static char dir[64], path[256];
+	char *dir = fuzz_dir, *path = fuzz_path;
 	FILE *f;
 
 	if (!dir[0]) {
-		snprintf(dir, sizeof dir, "/tmp/fsfuzz.XXXXXX");
-		if (!mkdtemp(dir))
+		snprintf(fuzz_dir, sizeof fuzz_dir, "/tmp/fsfuzz.XXXXXX");
+		if (!mkdtemp(fuzz_dir))
 			abort();
+		atexit(fuzz_cleanup);
 	}
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(path, sizeof fuzz_path, "%s/%s", dir, name);
 	f = fopen(path, "wb");
 	if (!f || (n && fwrite(data, 1, n, f) != n) || fclose(f))
 		abort();

@@ -179,12 +179,138 @@ static void test_coarse_hashes(void)
 	kv_destroy(kv);
 }
 
+/* Counting mode: requests without hashes get counts only, no block array. */
+static void test_counting_mode(void)
+{
+	kv_cache *kv = NULL;
+	sim_req a, b;
+	int32_t *stale = malloc(8 * sizeof *stale);
+
+	CU_ASSERT_EQUAL_FATAL(kv_create(10, 4, 1, &kv), 0);
+	mkreq(&a, 0, 10, NULL, 0, 0);
+	mkreq(&b, 1, 10, NULL, 0, 0);
+	/* b is a reused struct holding an array from an earlier life: dropped on admission. */
+	b.blocks = stale;
+	b.cap_blocks = 8;
+	CU_ASSERT_EQUAL(kv_allocate(kv, &a, 9), 0); /* ceil(9 / 4) = 3 */
+	CU_ASSERT_EQUAL(kv_allocate(kv, &b, 16), 0); /* 4 */
+	CU_ASSERT_EQUAL(a.n_blocks, 3);
+	CU_ASSERT_EQUAL(b.n_blocks, 4);
+	CU_ASSERT_PTR_NULL(a.blocks);
+	CU_ASSERT_PTR_NULL(b.blocks);
+	CU_ASSERT_EQUAL(b.cap_blocks, 0);
+	CU_ASSERT_EQUAL(kv_used_blocks(kv), 7);
+	CU_ASSERT_EQUAL(kv_free_blocks(kv), 3);
+	/* 4 more for a: 3 + 4 = 7 > 3 free -> refused, nothing taken. */
+	CU_ASSERT_EQUAL(kv_allocate(kv, &a, 28), -1);
+	CU_ASSERT_EQUAL(a.n_blocks, 3);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &a, 24), 0); /* 6 blocks: the last 3 free */
+	CU_ASSERT_EQUAL(kv_free_blocks(kv), 0);
+	CU_ASSERT_EQUAL(check(kv, 10), 0);
+	/* Caching on but no keys yet: no hit, nothing touched. */
+	CU_ASSERT_EQUAL(kv_match_prefix(kv, &b), 0);
+	kv_free(kv, &a);
+	CU_ASSERT_EQUAL(a.n_blocks, 0);
+	CU_ASSERT_EQUAL(kv_used_blocks(kv), 4);
+	CU_ASSERT_EQUAL(check(kv, 4), 0);
+	kv_free(kv, &b);
+	CU_ASSERT_EQUAL(check(kv, 0), 0);
+	CU_ASSERT_EQUAL(kv_cached_blocks(kv), 0);
+	kv_destroy(kv);
+}
+
+/* The first hashed allocation switches to id mode while counted requests hold
+ * blocks: they become anonymous ids, get real ones when they grow, give them back
+ * on free, and caching then works as in a manager that tracked ids all along. */
+static void test_switch_to_ids(void)
+{
+	uint64_t h[4] = {21, 22, 23, 24};
+	kv_cache *kv = NULL;
+	sim_req a, b, c, d;
+	int64_t ev = -1;
+
+	CU_ASSERT_EQUAL_FATAL(kv_create(12, 4, 1, &kv), 0);
+	mkreq(&a, 0, 8, NULL, 0, 0);
+	mkreq(&b, 1, 12, NULL, 0, 0);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &a, 8), 0);  /* 2 blocks, counted */
+	CU_ASSERT_EQUAL(kv_allocate(kv, &b, 12), 0); /* 3 blocks, counted */
+	/* c carries hashes: switch.  Used 5 -> anonymous ids 0..4, free queue 5..11;
+	 * c takes 5, 6, 7, 8 (16 tokens). */
+	mkreq(&c, 2, 16, h, 4, 4);
+	CU_ASSERT_EQUAL(kv_match_prefix(kv, &c), 0);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &c, 16), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.blocks);
+	CU_ASSERT_EQUAL(c.blocks[0], 5);
+	CU_ASSERT_EQUAL(c.blocks[3], 8);
+	CU_ASSERT_EQUAL(kv_used_blocks(kv), 9);
+	CU_ASSERT_EQUAL(check(kv, 9), 0);
+	compute(kv, &c, 16); /* keys c's 4 full blocks */
+	/* b grows to 4 blocks: takes the anonymous top 2..4 (anon range 0..4, b has 3),
+	 * then block 9 from the free queue. */
+	CU_ASSERT_EQUAL(kv_allocate(kv, &b, 13), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b.blocks);
+	CU_ASSERT_EQUAL(b.n_blocks, 4);
+	CU_ASSERT_EQUAL(b.blocks[0], 2);
+	CU_ASSERT_EQUAL(b.blocks[2], 4);
+	CU_ASSERT_EQUAL(b.blocks[3], 9);
+	CU_ASSERT_EQUAL(check(kv, 10), 0);
+	/* a (still anonymous: 0, 1) frees: appended 1 then 0.  Free queue: 10 11 1 0. */
+	kv_free(kv, &a);
+	CU_ASSERT_PTR_NULL(a.blocks);
+	CU_ASSERT_EQUAL(kv_free_blocks(kv), 4);
+	CU_ASSERT_EQUAL(check(kv, 8), 0);
+	/* c frees: its 4 keyed blocks go to the tail (8 7 6 5). */
+	kv_free(kv, &c);
+	CU_ASSERT_EQUAL(kv_cached_blocks(kv), 4);
+	/* d = c's prompt: hit min(4, (16-1)/4 = 3) blocks = 12 tokens, all evictable. */
+	mkreq(&d, 3, 16, h, 4, 4);
+	CU_ASSERT_EQUAL(kv_lookup_prefix(kv, &d, &ev), 12);
+	CU_ASSERT_EQUAL(ev, 3);
+	CU_ASSERT_EQUAL(kv_match_prefix(kv, &d), 12);
+	CU_ASSERT_EQUAL(d.blocks[0], 5);
+	/* d's 4th block pops the head: 10 (unkeyed), no eviction. */
+	CU_ASSERT_EQUAL(kv_allocate(kv, &d, 16), 0);
+	CU_ASSERT_EQUAL(d.blocks[3], 10);
+	CU_ASSERT_EQUAL(kv_cached_blocks(kv), 1); /* c's block 8 */
+	CU_ASSERT_EQUAL(check(kv, 8), 0);
+	kv_free(kv, &b);
+	kv_free(kv, &d);
+	CU_ASSERT_EQUAL(kv_used_blocks(kv), 0);
+	CU_ASSERT_EQUAL(check(kv, 0), 0);
+	free(b.blocks);
+	free(c.blocks);
+	free(d.blocks);
+	kv_destroy(kv);
+}
+
+/* Caching off: hashed requests never leave counting mode. */
+static void test_caching_off_counts(void)
+{
+	uint64_t h[2] = {1, 2};
+	kv_cache *kv = NULL;
+	sim_req a;
+
+	CU_ASSERT_EQUAL_FATAL(kv_create(8, 4, 0, &kv), 0);
+	mkreq(&a, 0, 8, h, 2, 4);
+	CU_ASSERT_EQUAL(kv_allocate(kv, &a, 8), 0);
+	compute(kv, &a, 8);
+	CU_ASSERT_PTR_NULL(a.blocks);
+	CU_ASSERT_EQUAL(kv_cached_blocks(kv), 0);
+	CU_ASSERT_EQUAL(check(kv, 2), 0);
+	kv_free(kv, &a);
+	CU_ASSERT_EQUAL(check(kv, 0), 0);
+	kv_destroy(kv);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("kv", NULL, NULL);
 	if (!s || !CU_add_test(s, "incremental allocation", test_incremental) ||
 	    !CU_add_test(s, "prefix caching and LRU eviction", test_prefix_and_lru) ||
-	    !CU_add_test(s, "trace hash blocks vs vLLM blocks", test_coarse_hashes))
+	    !CU_add_test(s, "trace hash blocks vs vLLM blocks", test_coarse_hashes) ||
+	    !CU_add_test(s, "counting mode", test_counting_mode) ||
+	    !CU_add_test(s, "switch from counting to ids", test_switch_to_ids) ||
+	    !CU_add_test(s, "caching off stays counting", test_caching_off_counts))
 		return -1;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* CUnit suite for sim/metrics.c: per-request derived times and pool aggregates,
  * checked against values computed by hand. */
 #include <CUnit/CUnit.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/metrics.h"
@@ -122,12 +123,102 @@ static void test_quantile(void)
 	CU_ASSERT_DOUBLE_EQUAL(metrics_quantile(v, 0, 0.5), -1.0, 0);
 }
 
+/* Compact storage: no rows, the same summary bit for bit, values per pool. */
+static void test_compact(void)
+{
+	metrics *full, *cmp;
+	metrics_summary a, b;
+	mx_slo slo = {.ttft_p99_s = 0.35, .tpot_p99_s = 0.011};
+	const mx_request *rows;
+	const mx_brief *br;
+	double *v;
+	size_t n, nf;
+	sim_req r;
+
+	CU_ASSERT_EQUAL_FATAL(metrics_create(&full), 0);
+	CU_ASSERT_EQUAL_FATAL(metrics_create_ex(0, &cmp), 0);
+	CU_ASSERT_EQUAL(metrics_keeps_rows(full), 1);
+	CU_ASSERT_EQUAL(metrics_keeps_rows(cmp), 0);
+	/* 200 requests with awkward nanosecond times (pool i % 3, every 7th unfinished
+	 * with a first token, every 11th rejected), recorded in both collectors. */
+	for (int i = 0; i < 200; i++) {
+		memset(&r, 0, sizeof r);
+		r.id = i;
+		r.pool = (int16_t)(i % 3);
+		r.prompt = 100 + i;
+		r.arrival = 1000000007LL * i + 13;
+		r.first_token = r.arrival + 123456789LL + 7919LL * i * i;
+		r.finish = r.first_token + 98765431LL * (1 + i % 5) + i;
+		r.generated = r.output = 1 + i % 9;
+		r.preemptions = i % 13 == 0;
+		r.misrouted = i % 17 == 0;
+		r.status = RQ_DONE;
+		if (i % 7 == 0) {
+			r.status = RQ_UNFINISHED;
+			r.generated = 1;
+		} else if (i % 11 == 0) {
+			r.status = RQ_REJECTED;
+			r.first_token = -1;
+			r.finish = r.arrival;
+		}
+		CU_ASSERT_EQUAL(metrics_add_request(full, &r), 0);
+		CU_ASSERT_EQUAL(metrics_add_request(cmp, &r), 0);
+	}
+	rows = metrics_requests(cmp, &n);
+	CU_ASSERT_PTR_NULL(rows);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(metrics_count(cmp), 200);
+	rows = metrics_requests(full, &nf);
+	br = metrics_briefs(cmp, &n);
+	CU_ASSERT_EQUAL_FATAL(n, 200);
+	CU_ASSERT_EQUAL_FATAL(nf, 200);
+	/* The briefs' times equal the rows' doubles exactly (compared as ==). */
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT(mx_brief_ttft_s(&br[i]) == rows[i].ttft_s);
+		CU_ASSERT(mx_brief_tpot_s(&br[i]) == rows[i].tpot_s);
+		CU_ASSERT(mx_brief_e2e_s(&br[i]) == rows[i].e2e_s);
+		CU_ASSERT_EQUAL(br[i].output, rows[i].output);
+	}
+	for (int pool = -1; pool < 3; pool++) {
+		memset(&a, 0, sizeof a);
+		memset(&b, 0, sizeof b);
+		a.makespan_s = b.makespan_s = 200.0;
+		CU_ASSERT_EQUAL(metrics_summarize(full, pool, &slo, &a), 0);
+		CU_ASSERT_EQUAL(metrics_summarize(cmp, pool, &slo, &b), 0);
+		CU_ASSERT(memcmp(&a, &b, sizeof a) == 0);
+	}
+	/* TTFT values: every request with a first token, any status: 200 minus the
+	 * rejected ones (i % 11 == 0 and i % 7 != 0: 19 of 0..199 are multiples of 11,
+	 * 3 of them (0, 77, 154) multiples of 7) -> 200 - 16 = 184. */
+	CU_ASSERT_EQUAL(metrics_values(cmp, -1, MX_TTFT, &v, &n), 0);
+	CU_ASSERT_EQUAL(n, 184);
+	CU_ASSERT(v[0] == rows[0].ttft_s); /* request 0: unfinished with a first token */
+	free(v);
+	/* E2E of pool 1: done requests i = 1, 4, .., 199 (67) less multiples of 7 (i = 7,
+	 * 28, .., 196: i = 7 (mod 21), 10 of them) and of 11 not of 7 (22, 55, 88, 121,
+	 * 154 is x7, 187: 5) -> 67 - 10 - 5 = 52. */
+	CU_ASSERT_EQUAL(metrics_values(cmp, 1, MX_E2E, &v, &n), 0);
+	CU_ASSERT_EQUAL(n, 52);
+	CU_ASSERT(v[0] == rows[1].e2e_s);
+	free(v);
+	/* TPOT needs >= 2 output tokens too: same values from either collector. */
+	CU_ASSERT_EQUAL(metrics_values(full, 2, MX_TPOT, &v, &nf), 0);
+	free(v);
+	CU_ASSERT_EQUAL(metrics_values(cmp, 2, MX_TPOT, &v, &n), 0);
+	CU_ASSERT_EQUAL(n, nf);
+	free(v);
+	CU_ASSERT_EQUAL(metrics_values(cmp, 2, (mx_value)7, &v, &n), -1);
+	metrics_destroy(full);
+	metrics_destroy(cmp);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
 	if (!s || !CU_add_test(s, "request fields", test_request_fields) ||
 	    !CU_add_test(s, "pool summary", test_summary) ||
-	    !CU_add_test(s, "quantile", test_quantile))
+	    !CU_add_test(s, "quantile", test_quantile) ||
+	    !CU_add_test(s, "compact storage", test_compact))
 		return -1;
 	return 0;
 }
