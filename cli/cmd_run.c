@@ -85,7 +85,8 @@ static void fill_cmp_run(const scenario *sc, int i, const runner_result *po, cmp
 	r->pol = &sc->policies[i];
 	r->fleet = &po[i].fleet;
 	r->pools = po[i].pools;
-	r->req = metrics_requests(po[i].m, &r->nreq);
+	r->req = NULL;
+	r->brf = metrics_briefs(po[i].m, &r->nreq);
 }
 
 /* Index of the first balance policy (the baseline), or -1. */
@@ -208,18 +209,12 @@ static int draw_plots(const char *dir, const scenario *sc, runner_result *po, fs
 	int rc = -1;
 
 	for (int i = 0; i < sc->npolicies; i++) {
-		size_t n;
-		const mx_request *rq = metrics_requests(po[i].m, &n);
 		names[i] = sc->policies[i].name;
 		counts[i] = 0;
-		ttft[i] = malloc((n + 1) * sizeof(double));
-		if (!ttft[i]) {
+		if (metrics_values(po[i].m, -1, MX_TTFT, &ttft[i], &counts[i])) {
 			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 			goto out;
 		}
-		for (size_t k = 0; k < n; k++)
-			if (rq[k].ttft_s >= 0)
-				ttft[i][counts[i]++] = rq[k].ttft_s;
 	}
 	if (plot_ttft_cdf(dir, sc->npolicies, names, (const double *const *)ttft, counts, err))
 		goto out;

@@ -29,9 +29,12 @@ static int short_p99(const cmp_run *r, int64_t thr, double *out, fs_err *err)
 	if (!v)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory comparing policies");
 	for (size_t i = 0; i < r->nreq; i++) {
-		const mx_request *q = &r->req[i];
-		if (q->status == RQ_DONE && q->ttft_s >= 0 && (int64_t)q->prompt + q->output <= thr)
-			v[n++] = q->ttft_s;
+		int st = r->brf ? r->brf[i].status : r->req[i].status;
+		double ttft = r->brf ? mx_brief_ttft_s(&r->brf[i]) : r->req[i].ttft_s;
+		int64_t tot = r->brf ? (int64_t)r->brf[i].prompt + r->brf[i].output
+				     : (int64_t)r->req[i].prompt + r->req[i].output;
+		if (st == RQ_DONE && ttft >= 0 && tot <= thr)
+			v[n++] = ttft;
 	}
 	*out = n ? metrics_quantile(v, n, 0.99) : -1.0;
 	free(v);
@@ -59,13 +62,15 @@ int cmp_policies(const cmp_run *base, const cmp_run *dual, cmp_result *o, fs_err
 	memset(&sm, 0, sizeof sm);
 	memset(&lm, 0, sizeof lm);
 	for (size_t i = 0; i < dual->nreq; i++) {
-		const mx_request *q = &dual->req[i];
-		if (q->status == RQ_REJECTED)
+		int st = dual->brf ? dual->brf[i].status : dual->req[i].status;
+		int32_t pr = dual->brf ? dual->brf[i].prompt : dual->req[i].prompt;
+		int32_t ou = dual->brf ? dual->brf[i].output : dual->req[i].output;
+		if (st == RQ_REJECTED)
 			continue;
-		if ((int64_t)q->prompt + q->output <= o->threshold)
-			cap_mix_add(&sm, q->prompt, q->output);
+		if ((int64_t)pr + ou <= o->threshold)
+			cap_mix_add(&sm, pr, ou);
 		else
-			cap_mix_add(&lm, q->prompt, q->output);
+			cap_mix_add(&lm, pr, ou);
 	}
 	if (sm.n < 1)
 		return fs_fail(err, FS_EXIT_INPUT, "policy '%s': no request at or under the threshold %lld",

@@ -33,7 +33,8 @@ typedef struct cmp_run {
 	const policy_cfg *pol;
 	const metrics_summary *fleet;
 	const metrics_summary *pools;   /* pol->npools entries */
-	const mx_request *req;          /* every request of the run */
+	const mx_request *req;          /* every request of the run (or NULL: brf) */
+	const mx_brief *brf;            /* every request of the run, read when set */
 	size_t nreq;
 } cmp_run;
 

@@ -517,17 +517,11 @@ int sizing_write(const plan_request *rq, const plan_result *r, const sizing_opts
 			have_base = 1;
 		}
 		for (int s = 0; s < 1 + have_base; s++) {
-			size_t n;
-			const mx_request *rqs = metrics_requests(s ? rbase.m : rb.m, &n);
-			ttft[s] = malloc((n + 1) * sizeof(double));
-			if (!ttft[s]) {
+			if (metrics_values(s ? rbase.m : rb.m, -1, MX_TTFT, &ttft[s], &counts[s])) {
 				free(ttft[0]);
 				fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 				goto out;
 			}
-			for (size_t i = 0; i < n; i++)
-				if (rqs[i].ttft_s >= 0)
-					ttft[s][counts[s]++] = rqs[i].ttft_s;
 			names[s] = s ? base->label : best->label;
 			vals[s] = ttft[s];
 			ns++;

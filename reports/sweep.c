@@ -384,18 +384,13 @@ static int cmp_dbl(const void *a, const void *b)
 }
 
 /* Fleet-wide quantiles of the requests' TTFT (which = 0) or TPOT (which = 1). */
-static int fill_quantiles(const mx_request *rq, size_t n, int which, double *q)
+static int fill_quantiles(const metrics *mx, int which, double *q)
 {
-	double *v = malloc((n + 1) * sizeof *v);
+	double *v;
 	size_t m = 0;
 
-	if (!v)
+	if (metrics_values(mx, -1, which ? MX_TPOT : MX_TTFT, &v, &m))
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		double x = which ? rq[i].tpot_s : rq[i].ttft_s;
-		if (x >= 0 && isfinite(x))
-			v[m++] = x;
-	}
 	qsort(v, m, sizeof *v, cmp_dbl);
 	for (int k = 0; k < SWEEP_NQ; k++) {
 		/* Linear interpolation between order statistics (type 7, as metrics_quantile). */
@@ -448,7 +443,7 @@ static int fill_run(const scenario *sc, const runner_result *r, const char *poin
 	o->nreq = with_requests ? nrq : 0;
 	o->req = malloc((o->nreq + 1) * sizeof *o->req);
 	if (!o->params_json || !o->rows || !o->pool_names || !o->ts || !o->req ||
-	    fill_quantiles(rq, nrq, 0, o->ttft_q) || fill_quantiles(rq, nrq, 1, o->tpot_q))
+	    fill_quantiles(r->m, 0, o->ttft_q) || fill_quantiles(r->m, 1, o->tpot_q))
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 	o->rows[0] = r->fleet;
 	for (int p = 0; p < pc->npools; p++) {

@@ -32,7 +32,7 @@ int runner_run_policy(const scenario *sc, int i, const runner_opts *o, runner_re
 
 	memset(out, 0, sizeof *out);
 	out->policy = i;
-	if (metrics_create(&out->m)) {
+	if (metrics_create_ex(o->with_requests, &out->m)) {
 		fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 		goto fail;
 	}
