@@ -13,7 +13,7 @@
 
 static int is_png(const char *dir, const char *base)
 {
-	char p[512], h[8] = {0};
+	char p[1280], h[8] = {0};
 	FILE *f;
 	snprintf(p, sizeof p, "%s/%s.png", dir, base);
 	if (!(f = fopen(p, "rb")))
