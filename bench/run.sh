@@ -3,6 +3,7 @@
 # single and dual pool), a steady decode-heavy pool, and scaling in requests and in
 # fleet size.  Prints one table row per run and whether each target is met.
 #
+# The last line times a threshold sweep (see SWEEP_POINTS below).
 # Each run is `fleetsim run SCENARIO --policy P -q --json` under /usr/bin/time (one
 # process, one core): wall and CPU (user + sys) seconds and peak RSS come from
 # time(1), requests and engine steps from the JSON.  QUICK=1 divides the request
@@ -71,4 +72,31 @@ for r in 320 1280; do
 	run "replicas $r, same load" paper.yaml single "" --set "policies.0.pools.0.replicas=$r" \
 		--set "workload.synthetic.requests=$((450000 / div))"
 done
+echo "-- sweep: 64-point threshold sweep at paper scale, 2 jobs (bench/sweep.yaml: the dual policy)"
+# SWEEP_POINTS (default 8, of 64) runs that many thresholds of 32:2048:+32 (every
+# 64/SWEEP_POINTS-th one) and extrapolates linearly to 64 points; the target is
+# judged on CPU seconds / 2 (two cores, one run per core), because wall time on
+# a shared machine says more about the neighbours than about fleetsim.
+sp=${SWEEP_POINTS:-8}
+st=$((32 * (64 / sp)))
+sreq=$((3600000 / div))
+(cd "$here" && /usr/bin/time -f '%e %U %S %M' -o "$T/time" "$bin" sweep sweep.yaml --db "$T/s.db" \
+	--param "policies.0.router.threshold=$st:2048:+$st" \
+	--set workload.synthetic.requests=$sreq --jobs 2 -q --json > "$T/sweep.json")
+rm -f "$T/s.db"
+python3 - "$T/sweep.json" "$T/time" "$sreq" "$div" <<'PY' || fails=$((fails + 1))
+import json, sys
+out, tm, sreq, div = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+d = json.load(open(out))
+wall, user, sys_, rss = open(tm).read().split()[-4:]
+cpu = float(user) + float(sys_)
+pts = d["points_run"]
+req = pts * sreq
+est = cpu * 64 / pts / 2
+judged = div == 1
+met = est < 360
+tgt = f"64 pts: {est:.0f} s on 2 cores (cpu/2 x 64/{pts}), wall x 64/{pts} = {float(wall) * 64 / pts:.0f} s; <360 s " + (("met" if met else "NOT MET") if judged else "not judged")
+print(f"{'sweep ' + str(pts) + ' pts x ' + str(sreq // 1000) + 'K':<26} {req:9d} {'-':>10} {float(wall):7.2f} {cpu:7.2f} {req / cpu:9.0f} {'-':>10} {int(rss) / 1024:8.1f}  {tgt}")
+sys.exit(0 if met or not judged else 1)
+PY
 [ "$fails" = 0 ] && echo "all judged targets met" || echo "$fails run(s) missed a target"

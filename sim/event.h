@@ -41,6 +41,17 @@ int ev_cancel(ev_queue *q, ev_handle h);
  * Returns 1, or 0 when the queue is empty. */
 int ev_pop(ev_queue *q, ev_event *out);
 
+/* Copy the earliest pending event into *out without popping it: returns 1, or 0
+ * when the queue is empty (*out untouched). */
+int ev_peek(const ev_queue *q, ev_event *out);
+/* For a caller that keeps some of its events outside the queue (in its own index,
+ * one per object) but must order them with the queued ones exactly: ev_take_seq
+ * hands out the sequence number ev_schedule would give an event scheduled now
+ * (compare (time, seq) with ev_peek's), and ev_advance moves now to t when the
+ * caller runs such an event.  ev_advance returns 0, or -1 (nothing changes) if t is
+ * before now or after the earliest queued event. */
+uint64_t ev_take_seq(ev_queue *q);
+int ev_advance(ev_queue *q, simtime_t t);
 /* Time of the earliest pending event without popping: returns 1 and *t, or 0 if
  * the queue is empty (*t untouched). */
 int ev_peek_time(const ev_queue *q, simtime_t *t);

@@ -42,6 +42,22 @@ typedef struct run_state {
 	replica **reps;          /* all replicas, pool by pool */
 	simtime_t *step_end;     /* end of each replica's step in flight, -1 if none */
 	int64_t *ghost_step;     /* macro-step: index of the step whose end is pending */
+	/* Each replica's one pending step event (a step end or a macro-step placeholder)
+	 * lives outside the event queue: (time, seq, kind) per replica, INT64_MAX = none,
+	 * seq from the queue's counter, and a winner tree over replicas keyed (time, seq).
+	 * Runs take the smaller of its root and the queue's head by (time, seq), the
+	 * queue's own order, so the event order is unchanged; a macro-step placeholder
+	 * then costs one leaf-to-root pass (log2 replicas comparisons) instead of a heap
+	 * pop and push. */
+	simtime_t *rev_time;
+	uint64_t *rev_seq;
+	int8_t *rev_kind;
+	struct rnode {           /* a subtree's earliest pending event; idx -1 = none */
+		simtime_t time;
+		uint64_t seq;
+		int32_t idx;
+	} *rtree;                /* 2 x rtree_size nodes, keys copied so a pass reads siblings only */
+	int rtree_size;
 	int nreps;
 	int pool_first[FS_MAX_POOLS + 1];
 	int8_t *reps_pool;       /* pool of each replica */
@@ -57,6 +73,17 @@ typedef struct run_state {
 	simtime_t next_arrival;  /* time of the pending arrival event, INT64_MAX if none */
 	simtime_t next_sample;   /* time of the pending sample event */
 	int failed;              /* allocation failure inside a callback */
+	/* The trace's next requests, read ahead (hashes copied: a reader's are valid only
+	 * until its next call).  One entry, unless arrivals go round robin over a single
+	 * pool without spill-over: the k-th next arrival then goes to a replica known
+	 * now (k positions after the counter, later if some are rejected), so a replica's
+	 * macro-steps need to stop only at the next arrival *to it*, and the window holds
+	 * one arrival per replica of the pool.  Not with --no-drain: the run stops at the
+	 * last arrival, and no replica may have applied steps beyond it then. */
+	trace_req *la;
+	uint64_t **la_hash;      /* per entry, owned */
+	int32_t *la_hash_cap;
+	int la_cap, la_head, la_n, la_eof, la_rr;
 } run_state;
 
 static sim_req *req_get(run_state *s)
@@ -217,6 +244,64 @@ static void pool_view(run_state *s, router_pool_view *v)
 	}
 }
 
+static inline int rnode_less(const struct rnode *a, const struct rnode *b)
+{
+	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+/* Replay replica ri's path of the winner tree after its pending event changed. */
+static void rtree_update(run_state *s, int ri)
+{
+	struct rnode *t = s->rtree, cur;
+	int i = s->rtree_size + ri;
+
+	cur.time = s->rev_time[ri];
+	cur.seq = s->rev_seq[ri];
+	cur.idx = ri;
+	t[i] = cur;
+	for (; i > 1; i /= 2) {
+		const struct rnode *sib = &t[i ^ 1];
+
+		/* Seqs are unique, so no two real events tie; an empty slot (time
+		 * INT64_MAX) never precedes a real one. */
+		if (rnode_less(sib, &cur))
+			cur = *sib;
+		t[i / 2] = cur;
+	}
+}
+
+/* Give replica ri the pending event (t, kind), ordered as if ev_schedule'd now. */
+static void rev_set(run_state *s, int ri, simtime_t t, int kind)
+{
+	s->rev_time[ri] = t;
+	s->rev_seq[ri] = ev_take_seq(s->q);
+	s->rev_kind[ri] = (int8_t)kind;
+	rtree_update(s, ri);
+}
+
+static int rtree_init(run_state *s)
+{
+	int n = 1;
+
+	while (n < s->nreps)
+		n *= 2;
+	s->rtree_size = n;
+	s->rev_time = malloc((size_t)s->nreps * sizeof *s->rev_time);
+	s->rev_seq = calloc((size_t)s->nreps, sizeof *s->rev_seq);
+	s->rev_kind = calloc((size_t)s->nreps, sizeof *s->rev_kind);
+	s->rtree = malloc(2 * (size_t)n * sizeof *s->rtree);
+	if (!s->rev_time || !s->rev_seq || !s->rev_kind || !s->rtree)
+		return -1;
+	for (int i = 0; i < s->nreps; i++)
+		s->rev_time[i] = INT64_MAX;
+	for (int i = 0; i < 2 * n; i++) {
+		s->rtree[i].time = INT64_MAX;
+		s->rtree[i].seq = UINT64_MAX;
+		s->rtree[i].idx = -1;
+	}
+	return 0;
+}
+
 /* horizon: the earliest time another event may read or feed replica ri (see
  * replica_begin_step_until); other replicas' step ends do neither. */
 static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
@@ -235,11 +320,9 @@ static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 		/* A macro-step: a placeholder event at each intermediate step end keeps
 		 * equal-time event order exactly the reference's. */
 		s->ghost_step[ri] = 1;
-		if (!ev_schedule(s->q, replica_macro_next_end(s->reps[ri], ev_now(s->q), 0), EV_GHOST,
-				 ri, NULL))
-			return fs_fail(err, FS_EXIT_RUNTIME, "out of memory scheduling a step");
-	} else if (!ev_schedule(s->q, ev_now(s->q) + d, EV_STEP_END, ri, NULL)) {
-		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory scheduling a step");
+		rev_set(s, ri, replica_macro_next_end(s->reps[ri], ev_now(s->q), 0), EV_GHOST);
+	} else {
+		rev_set(s, ri, ev_now(s->q) + d, EV_STEP_END);
 	}
 	s->step_end[ri] = ev_now(s->q) + d;
 	return 0;
@@ -306,6 +389,68 @@ static int on_arrival(run_state *s, const trace_req *t, int64_t id, fs_err *err)
 	return start_step(s, ri, ev_now(s->q), err);
 }
 
+/* Read ahead until the window is full or the trace ends.  Returns 0, or -1 with err
+ * set (trace error or out of memory). */
+static int la_fill(run_state *s, trace_reader *tr, fs_err *err)
+{
+	while (!s->la_eof && s->la_n < s->la_cap) {
+		int i = (s->la_head + s->la_n) % s->la_cap, prev = (i + s->la_cap - 1) % s->la_cap;
+		trace_req *e = &s->la[i];
+		int got = trace_next(tr, e, err);
+
+		if (got < 0)
+			return -1;
+		if (got == 0) {
+			s->la_eof = 1;
+			break;
+		}
+		if (e->n_hashes > 0) {
+			if (e->n_hashes > s->la_hash_cap[i]) {
+				uint64_t *h = realloc(s->la_hash[i], sizeof *h * (size_t)e->n_hashes);
+
+				if (!h)
+					return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for prefix hashes");
+				s->la_hash[i] = h;
+				s->la_hash_cap[i] = e->n_hashes;
+			}
+			memcpy(s->la_hash[i], e->hashes, sizeof *e->hashes * (size_t)e->n_hashes);
+			e->hashes = s->la_hash[i];
+		}
+		/* Readers keep order; never go back (as the arrival before it ran). */
+		if (s->la_n > 0 && e->arrival_ns < s->la[prev].arrival_ns)
+			e->arrival_ns = s->la[prev].arrival_ns;
+		s->la_n++;
+	}
+	return 0;
+}
+
+static int la_init(run_state *s)
+{
+	const policy_cfg *pol = s->pol;
+
+	s->la_rr = pol->npools == 1 && pol->router.balance == BAL_ROUND_ROBIN &&
+		   !pol->router.spillover && s->o->drain && !s->o->reference;
+	s->la_cap = s->la_rr ? pol->pools[0].replicas : 1;
+	s->la = calloc((size_t)s->la_cap, sizeof *s->la);
+	s->la_hash = calloc((size_t)s->la_cap, sizeof *s->la_hash);
+	s->la_hash_cap = calloc((size_t)s->la_cap, sizeof *s->la_hash_cap);
+	return s->la && s->la_hash && s->la_hash_cap ? 0 : -1;
+}
+
+/* The earliest time an arrival may feed replica ri. */
+static simtime_t arrival_horizon(const run_state *s, int ri)
+{
+	int n, m;
+
+	if (!s->la_rr)
+		return s->next_arrival;
+	n = s->la_cap;
+	m = (int)(((uint64_t)(ri - s->pool_first[0]) + (uint64_t)n - s->rr[0] % (uint64_t)n) % (uint64_t)n);
+	if (m < s->la_n)
+		return s->la[(s->la_head + m) % n].arrival_ns;
+	return s->la_eof ? INT64_MAX : s->next_arrival;
+}
+
 static int take_sample(run_state *s)
 {
 	for (int p = 0; p < s->pol->npools; p++) {
@@ -337,6 +482,16 @@ static void run_free(run_state *s)
 	free(s->reps);
 	free(s->step_end);
 	free(s->ghost_step);
+	free(s->rev_time);
+	free(s->rev_seq);
+	free(s->rev_kind);
+	free(s->rtree);
+	if (s->la_hash)
+		for (int i = 0; i < s->la_cap; i++)
+			free(s->la_hash[i]);
+	free(s->la_hash);
+	free(s->la_hash_cap);
+	free(s->la);
 	free(s->reps_pool);
 	free(s->key1);
 	free(s->key2);
@@ -386,9 +541,8 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 	      fleet_result *res, fs_err *err)
 {
 	run_state s;
-	trace_req next;
 	ev_event ev;
-	int have_next, trace_done = 0, rc = -1;
+	int trace_done = 0, rc = -1;
 	int64_t next_id = 0, events = 0;
 	int reference = o->reference;
 
@@ -443,25 +597,71 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 	for (int p = 0; p < pol->npools; p++)
 		for (int i = s.pool_first[p]; i < s.pool_first[p + 1]; i++)
 			s.reps_pool[i] = (int8_t)p;
-	if (tree_init(&s)) {
+	if (tree_init(&s) || rtree_init(&s)) {
 		fs_fail(err, FS_EXIT_RUNTIME, "out of memory for the replica index");
 		goto out;
 	}
-	have_next = trace_next(tr, &next, err);
-	if (have_next < 0)
+	if (la_init(&s)) {
+		fs_fail(err, FS_EXIT_RUNTIME, "out of memory for the trace window");
 		goto out;
-	if (have_next) {
-		if (!ev_schedule(s.q, next.arrival_ns, EV_ARRIVAL, 0, NULL))
+	}
+	if (la_fill(&s, tr, err))
+		goto out;
+	if (s.la_n > 0) {
+		if (!ev_schedule(s.q, s.la[s.la_head].arrival_ns, EV_ARRIVAL, 0, NULL))
 			goto oom;
 	} else {
 		trace_done = 1;
 	}
-	s.next_arrival = have_next ? next.arrival_ns : INT64_MAX;
+	s.next_arrival = s.la_n > 0 ? s.la[s.la_head].arrival_ns : INT64_MAX;
 	if (!ev_schedule(s.q, 0, EV_SAMPLE, 0, NULL))
 		goto oom;
 	s.next_sample = 0;
 
-	while (ev_pop(s.q, &ev)) {
+	for (;;) {
+		ev_event qh;
+		int have_q = ev_peek(s.q, &qh), ri;
+
+		/* Placeholders run in this inner loop: they do not touch the queue, so
+		 * its head stays as peeked. */
+		for (;;) {
+			const struct rnode *top = &s.rtree[1];
+
+			ri = top->idx;
+			if (ri < 0 || top->time == INT64_MAX ||
+			    (have_q && (qh.time < top->time || (qh.time == top->time && qh.seq < top->seq))))
+				break;
+			if (s.rev_kind[ri] != EV_GHOST)
+				break;
+			/* An intermediate step end of a macro-step: its work was done at the
+			 * macro-step's start; schedule the next end as the reference's step
+			 * end would.  Nothing else changes, so the exit test below cannot
+			 * either, and no clock is read (only events that do move it). */
+			{
+				int64_t j = s.ghost_step[ri]++;
+				int last = j == replica_step_count(s.reps[ri]) - 1;
+
+				rev_set(&s, ri, replica_macro_next_end(s.reps[ri], top->time, j),
+					last ? EV_STEP_END : EV_GHOST);
+			}
+		}
+		if (ri >= 0 && s.rtree[1].time != INT64_MAX &&
+		    (!have_q || s.rtree[1].time < qh.time ||
+		     (s.rtree[1].time == qh.time && s.rtree[1].seq < qh.seq))) {
+			/* The replica's pending event comes first. */
+			ev.time = s.rev_time[ri];
+			ev.seq = s.rev_seq[ri];
+			ev.kind = s.rev_kind[ri];
+			ev.target = ri;
+			ev.data = NULL;
+			/* A step end: the pending slot is free until start_step refills it. */
+			(void)ev_advance(s.q, ev.time); /* cannot fail: ev.time <= the queue's head */
+			s.rev_time[ri] = INT64_MAX;
+		} else if (!have_q) {
+			break;
+		} else {
+			ev_pop(s.q, &ev);
+		}
 		if ((++events & 0xFFFF) == 0 && o->progress)
 			o->progress(o->progress_ctx, ev.time / 1e9, res->arrived);
 		switch (ev.kind) {
@@ -469,17 +669,18 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			if (res->first_arrival < 0)
 				res->first_arrival = ev.time;
 			res->last_arrival = ev.time;
-			if (on_arrival(&s, &next, next_id++, err))
+			if (on_arrival(&s, &s.la[s.la_head], next_id++, err))
 				goto out;
-			have_next = trace_next(tr, &next, err);
-			if (have_next < 0)
+			s.la_head = (s.la_head + 1) % s.la_cap;
+			s.la_n--;
+			if (la_fill(&s, tr, err))
 				goto out;
-			if (have_next) {
-				if (next.arrival_ns < ev.time)
-					next.arrival_ns = ev.time; /* readers keep order; never go back */
-				if (!ev_schedule(s.q, next.arrival_ns, EV_ARRIVAL, 0, NULL))
+			if (s.la_n > 0) {
+				simtime_t t = s.la[s.la_head].arrival_ns;
+
+				if (!ev_schedule(s.q, t, EV_ARRIVAL, 0, NULL))
 					goto oom;
-				s.next_arrival = next.arrival_ns;
+				s.next_arrival = t;
 			} else {
 				trace_done = 1;
 				s.next_arrival = INT64_MAX;
@@ -491,21 +692,15 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			tree_update(&s, ev.target);
 			if (o->check_invariants && replica_check(s.reps[ev.target], err))
 				goto out;
-			if (start_step(&s, ev.target,
-				       s.next_arrival < s.next_sample ? s.next_arrival : s.next_sample, err))
-				goto out;
-			break;
-		case EV_GHOST: {
-			/* An intermediate step end of a macro-step: its work was done at the
-			 * macro-step's start; schedule the next end as the reference would. */
-			int64_t j = s.ghost_step[ev.target]++;
-			int last = j == replica_step_count(s.reps[ev.target]) - 1;
-			simtime_t t = replica_macro_next_end(s.reps[ev.target], ev.time, j);
+			{
+				simtime_t h = arrival_horizon(&s, ev.target);
 
-			if (!ev_schedule(s.q, t, last ? EV_STEP_END : EV_GHOST, ev.target, NULL))
-				goto oom;
+				if (start_step(&s, ev.target, h < s.next_sample ? h : s.next_sample, err))
+					goto out;
+			}
+			if (s.rev_time[ev.target] == INT64_MAX)
+				rtree_update(&s, ev.target); /* no new step: take it out of the tree */
 			break;
-		}
 		case EV_SAMPLE:
 			if (take_sample(&s))
 				goto oom;

@@ -507,6 +507,16 @@ int64_t kv_used_blocks(const kv_cache *kv)
 	return kv->num_blocks - kv->n_free;
 }
 
+int kv_counting(const kv_cache *kv)
+{
+	return !kv->ids;
+}
+
+void kv_take_counted(kv_cache *kv, int64_t n)
+{
+	kv->n_free -= n;
+}
+
 int64_t kv_free_blocks(const kv_cache *kv)
 {
 	return kv->n_free;

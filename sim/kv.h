@@ -54,6 +54,15 @@ void kv_commit(kv_cache *kv, sim_req *req);
  * was admitted while counting) is kept for reuse; its owner frees it. */
 void kv_free(kv_cache *kv, sim_req *req);
 
+/* Bulk growth in counting mode (the decode cohort's allocations): kv_counting says
+ * whether the manager is counting (no block ids exist); then kv_allocate of a
+ * request without prefix hashes that already holds blocks is exactly
+ * "req->n_blocks = want; free -= want - old", and the caller may do that itself for
+ * many requests and hand the total to kv_take_counted (which trusts it to fit).
+ * Call kv_take_counted before any other kv_* call: the mode switch reads the count. */
+int kv_counting(const kv_cache *kv);
+void kv_take_counted(kv_cache *kv, int64_t n);
+
 int64_t kv_total_blocks(const kv_cache *kv);
 int64_t kv_used_blocks(const kv_cache *kv);    /* referenced by some request */
 int64_t kv_free_blocks(const kv_cache *kv);    /* free + evictable cached */

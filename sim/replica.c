@@ -61,6 +61,10 @@ struct replica {
 	int64_t *indiv_stamp;
 	int n_indiv;
 	int32_t *fin;         /* scratch: members finishing in the step that ends */
+	/* Durations of the macro-step's steps, computed once in macro_step and read back
+	 * by replica_macro_next_end (was a second perf evaluation per step). */
+	int64_t *macro_d;
+	int64_t macro_cap;
 };
 
 static void list_push_tail(rlist *l, sim_req *r)
@@ -186,6 +190,7 @@ void replica_destroy(replica *r)
 	free(r->res_cnt);
 	free(r->indiv);
 	free(r->indiv_stamp);
+	free(r->macro_d);
 	free(r);
 }
 
@@ -588,18 +593,38 @@ static void cohort_batch(const replica *r, int64_t s, perf_batch *b)
  * the end of those k steps. */
 static void cohort_allocate(replica *r, int64_t k)
 {
-	int64_t bs = r->cfg.block_size, j, nres = k < bs ? k : bs;
+	int64_t bs = r->cfg.block_size, j, nres = k < bs ? k : bs, taken = 0;
+	int64_t res = r->D % bs;
+	int counting = kv_counting(r->kv);
 
 	for (j = 0; j < nres; j++) {
+		/* A member of residue class D + j needs a block at steps j, j + bs, ...
+		 * below k: its blocks cover its computed tokens rounded up (joinable). */
+		int64_t gain = 1 + (k - 1 - j) / bs;
 		int32_t sl;
 
-		for (sl = r->res_head[(r->D + j) % bs]; sl >= 0; sl = r->mem[sl].rnext) {
+		for (sl = r->res_head[res]; sl >= 0; sl = r->mem[sl].rnext) {
 			const cmember *m = &r->mem[sl];
+			sim_req *q = m->q;
+			int64_t tokens = m->c_join + (r->D + k - m->d_join);
 
+			if (counting && q->n_hashes <= 0 && q->n_blocks > 0) {
+				/* kv_allocate's counting branch, inline (see kv_counting). */
+				assert(q->n_blocks + gain == (tokens + bs - 1) / bs);
+				taken += gain;
+				q->n_blocks += (int32_t)gain;
+				continue;
+			}
+			kv_take_counted(r->kv, taken);
+			taken = 0;
 			/* Cannot fail: the caller checked the blocks fit. */
-			(void)kv_allocate(r->kv, m->q, m->c_join + (r->D + k - m->d_join));
+			(void)kv_allocate(r->kv, q, tokens);
+			counting = kv_counting(r->kv);
 		}
+		if (++res == bs)
+			res = 0;
 	}
+	kv_take_counted(r->kv, taken);
 }
 
 /* Several decode-only steps at once. Returns the duration, or 0 when the first step's
@@ -607,23 +632,36 @@ static void cohort_allocate(replica *r, int64_t k)
 static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 {
 	int64_t free_b = kv_free_blocks(r->kv), need = 0, total = 0, k = 0, s = r->coh_s;
-	int64_t bs = r->cfg.block_size, dmin = r->mem[r->heap[0]].d_fin;
+	int64_t bs = r->cfg.block_size, dmin = r->mem[r->heap[0]].d_fin, res = r->D % bs;
 	simtime_t t = now, t_prev = now;
 
 	for (;;) {
-		int64_t nb = r->res_cnt[(r->D + k) % bs], d;
+		int64_t nb = r->res_cnt[res], d;
 		perf_batch b = {0, 0, 0.0, 0.0, 0};
 
 		if (need + nb > free_b)
 			break;
+		if (k == r->macro_cap) {
+			int64_t nc = r->macro_cap ? 2 * r->macro_cap : 256;
+			int64_t *nd = realloc(r->macro_d, (size_t)nc * sizeof *nd);
+
+			/* Out of memory: a shorter macro-step is just as exact. */
+			if (!nd)
+				break;
+			r->macro_d = nd;
+			r->macro_cap = nc;
+		}
 		cohort_batch(r, s, &b);
 		d = perf_step_ns(r->cfg.perf, &b);
+		r->macro_d[k] = d;
 		need += nb;
 		total += d;
 		t_prev = t;
 		t += d;
 		s += r->coh_n;
 		k++;
+		if (++res == bs)
+			res = 0;
 		/* The last step is the one in flight: a finish, or the first end not
 		 * strictly before the horizon (an event there would see it in flight). */
 		if (r->D + k - 1 >= dmin || t >= horizon)
@@ -926,11 +964,9 @@ void replica_dump(const replica *r, FILE *f)
 
 simtime_t replica_macro_next_end(const replica *r, simtime_t t, int64_t step)
 {
-	perf_batch b = {0, 0, 0.0, 0.0, 0};
-
-	/* Step `step` (0-based within the macro-step) has context S0 + step x N. */
-	cohort_batch(r, r->macro_s0 + step * r->coh_n, &b);
-	return t + perf_step_ns(r->cfg.perf, &b);
+	/* Step `step` (0-based within the macro-step) has context S0 + step x N; its
+	 * duration was computed from exactly that batch in macro_step. */
+	return t + r->macro_d[step];
 }
 
 int64_t replica_step_count(const replica *r)
