@@ -251,8 +251,8 @@ static void test_random_equivalence(void)
 	for (uint64_t seed = 1; seed <= n; seed++)
 		one_scenario(seed, 0);
 	/* The scenarios must actually reach the hard cases (scaled for fewer runs). */
-	CU_ASSERT(total_preemptions > 50 * n / 120);
-	CU_ASSERT(total_steps > 30000 * n / 120);
+	CU_ASSERT(total_preemptions > (int64_t)(50 * n / 120));
+	CU_ASSERT(total_steps > (int64_t)(30000 * n / 120));
 }
 
 /* Same, with replica_check after every step (it syncs the cohort first). */
