@@ -3,12 +3,23 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Messages quote user input (a YAML scalar, a --set value, a trace field); control
+ * characters in it would split the one-line "fleetsim: FILE:LINE: msg" report, so
+ * they are shown as '?'. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 int fs_vfail(fs_err *e, int status, const char *fmt, va_list ap)
 {
 	if (!e)
 		return -1;
 	e->status = status;
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	one_line(e->msg);
 	return -1;
 }
 
@@ -42,6 +53,7 @@ int fs_failp(fs_err *e, const char *fmt, ...)
 		memcpy(e->msg + pl, old, ol);
 		e->msg[pl + ol] = '\0';
 	}
+	one_line(e->msg);
 	if (!e->status)
 		e->status = FS_EXIT_RUNTIME;
 	return -1;
