@@ -259,6 +259,50 @@ static int64_t cap_new(const replica *r, const sim_req *q, int64_t n, int64_t bu
 	return n < 0 ? 0 : n;
 }
 
+/* Admit the head of WAITING into this step, as vLLM's scheduler does: prefix hits
+ * first (never the whole prompt), then as many tokens as the budget allows, but only if
+ * the blocks they need are free: checked before anything is touched, so a refused
+ * admission leaves the LRU order alone.  Returns the admitted request (now at the tail
+ * of RUNNING and in the batch, *budget reduced), or NULL when the head cannot be
+ * admitted and admission stops for this step. */
+static sim_req *admit_head(replica *r, int64_t *budget)
+{
+	int64_t ev = 0, hit = 0, n, want_blocks, have_blocks;
+	int bs = r->cfg.block_size;
+	sim_req *q = r->waiting.head;
+
+	if (q->computed == 0)
+		hit = kv_lookup_prefix(r->kv, q, &ev);
+	n = cap_new(r, q, (int64_t)rq_num_tokens(q) - (q->computed + hit), *budget);
+	if (n == 0)
+		return NULL;
+	want_blocks = ((int64_t)q->computed + hit + n + bs - 1) / bs;
+	have_blocks = q->n_blocks + hit / bs;
+	if (want_blocks - have_blocks + ev > kv_free_blocks(r->kv))
+		return NULL;
+	if (q->computed == 0) {
+		hit = kv_match_prefix(r->kv, q);
+		q->computed = (int32_t)hit;
+		q->cached_tokens = (int32_t)hit;
+		r->outstanding -= hit;
+		r->st.prefix_hit_tokens += hit;
+	}
+	if (kv_allocate(r->kv, q, (int64_t)q->computed + n) != 0) {
+		/* Only on allocation failure of the block array: undo the match. */
+		r->outstanding += q->computed;
+		q->computed = 0;
+		kv_free(r->kv, q);
+		return NULL;
+	}
+	list_remove(&r->waiting, q);
+	list_push_tail(&r->running, q);
+	q->status = RQ_RUNNING;
+	q->scheduled = (int32_t)n;
+	r->batch[r->n_batch++] = q;
+	*budget -= n;
+	return q;
+}
+
 static int64_t ref_begin_step(replica *r, simtime_t now)
 {
 	int64_t budget = r->cfg.max_num_batched_tokens;
@@ -298,42 +342,9 @@ static int64_t ref_begin_step(replica *r, simtime_t now)
 	}
 
 	/* Pass 2: WAITING, FCFS, only in a step that preempted nothing. */
-	while (!preempted && r->waiting.n > 0 && budget > 0 && r->running.n < r->cfg.max_num_seqs) {
-		int64_t ev = 0, hit = 0, n, want_blocks, have_blocks;
-		int bs = r->cfg.block_size;
-
-		q = r->waiting.head;
-		if (q->computed == 0)
-			hit = kv_lookup_prefix(r->kv, q, &ev);
-		n = cap_new(r, q, (int64_t)rq_num_tokens(q) - (q->computed + hit), budget);
-		if (n == 0)
+	while (!preempted && r->waiting.n > 0 && budget > 0 && r->running.n < r->cfg.max_num_seqs)
+		if (!admit_head(r, &budget))
 			break;
-		/* Check first, touch after: a refused admission leaves the LRU order alone. */
-		want_blocks = ((int64_t)q->computed + hit + n + bs - 1) / bs;
-		have_blocks = q->n_blocks + hit / bs;
-		if (want_blocks - have_blocks + ev > kv_free_blocks(r->kv))
-			break;
-		if (q->computed == 0) {
-			hit = kv_match_prefix(r->kv, q);
-			q->computed = (int32_t)hit;
-			q->cached_tokens = (int32_t)hit;
-			r->outstanding -= hit;
-			r->st.prefix_hit_tokens += hit;
-		}
-		if (kv_allocate(r->kv, q, (int64_t)q->computed + n) != 0) {
-			/* Only on allocation failure of the block array: undo the match. */
-			r->outstanding += q->computed;
-			q->computed = 0;
-			kv_free(r->kv, q);
-			break;
-		}
-		list_remove(&r->waiting, q);
-		list_push_tail(&r->running, q);
-		q->status = RQ_RUNNING;
-		q->scheduled = (int32_t)n;
-		r->batch[r->n_batch++] = q;
-		budget -= n;
-	}
 
 	if (r->n_batch == 0)
 		return 0;
@@ -752,39 +763,12 @@ static int64_t fast_step(replica *r, simtime_t now, simtime_t horizon)
 
 	/* Pass 2: WAITING, FCFS, as the reference (nothing was preempted). */
 	while (r->waiting.n > 0 && budget > 0 && r->running.n < r->cfg.max_num_seqs) {
-		int64_t ev = 0, hit = 0, n, want_blocks, have_blocks;
-		sim_req *q = r->waiting.head;
+		sim_req *q = admit_head(r, &budget);
 
-		if (q->computed == 0)
-			hit = kv_lookup_prefix(r->kv, q, &ev);
-		n = cap_new(r, q, (int64_t)rq_num_tokens(q) - (q->computed + hit), budget);
-		if (n == 0)
+		if (!q)
 			break;
-		want_blocks = ((int64_t)q->computed + hit + n + bs - 1) / bs;
-		have_blocks = q->n_blocks + hit / bs;
-		if (want_blocks - have_blocks + ev > kv_free_blocks(r->kv))
-			break;
-		if (q->computed == 0) {
-			hit = kv_match_prefix(r->kv, q);
-			q->computed = (int32_t)hit;
-			q->cached_tokens = (int32_t)hit;
-			r->outstanding -= hit;
-			r->st.prefix_hit_tokens += hit;
-		}
-		if (kv_allocate(r->kv, q, (int64_t)q->computed + n) != 0) {
-			r->outstanding += q->computed;
-			q->computed = 0;
-			kv_free(r->kv, q);
-			break;
-		}
-		list_remove(&r->waiting, q);
-		list_push_tail(&r->running, q);
-		q->status = RQ_RUNNING;
-		q->scheduled = (int32_t)n;
-		r->batch[r->n_batch++] = q;
 		r->indiv[r->n_indiv] = q;
 		r->indiv_stamp[r->n_indiv++] = r->next_stamp++;
-		budget -= n;
 	}
 
 	if (r->n_batch == 0 && n_coh == 0)
