@@ -466,6 +466,8 @@ static int take_sample(run_state *s)
 			total += kv_total_blocks(kv);
 		}
 		x.kv_usage = total ? (double)used / total : 0.0;
+		x.kv_used = used;
+		x.kv_total = total;
 		if (metrics_add_sample(s->m, &x))
 			return -1;
 	}

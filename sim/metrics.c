@@ -308,15 +308,34 @@ int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_sum
 	o->gpu_hours = o->gpus * o->makespan_s / 3600.0;
 	o->slo_attainment = o->completed ? (double)good / o->completed : 0.0;
 	o->goodput_rps = o->makespan_s > 0 ? good / o->makespan_s : 0.0;
-	/* KV usage: time average of the pool's samples (fleet: of all pools' samples). */
-	for (i = 0; i < m->nsmp; i++) {
+	/* KV usage: time average of the pool's samples.  For the fleet, the pools sampled
+	 * at one instant are pooled block for block (a 1-replica pool must not weigh as
+	 * much as a 30-replica one); samples without block counts fall back to the plain
+	 * average of their usages. */
+	for (i = 0; i < m->nsmp;) {
 		const mx_sample *s = &m->smp[i];
-		if (pool >= 0 && s->pool != pool)
-			continue;
-		kv_sum += s->kv_usage;
+		double u;
+		if (pool >= 0) {
+			i++;
+			if (s->pool != pool)
+				continue;
+			u = s->kv_usage;
+		} else {
+			int64_t used = 0, total = 0;
+			double plain = 0.0;
+			size_t k = i;
+			for (; k < m->nsmp && m->smp[k].t_s == s->t_s; k++) {
+				used += m->smp[k].kv_used;
+				total += m->smp[k].kv_total;
+				plain += m->smp[k].kv_usage;
+			}
+			u = total > 0 ? (double)used / total : plain / (double)(k - i);
+			i = k;
+		}
+		kv_sum += u;
 		kv_n++;
-		if (s->kv_usage > kv_max)
-			kv_max = s->kv_usage;
+		if (u > kv_max)
+			kv_max = u;
 	}
 	o->kv_usage_mean = kv_n ? kv_sum / kv_n : 0.0;
 	o->kv_usage_max = kv_max;

@@ -71,6 +71,7 @@ typedef struct mx_sample {
 	int16_t pool;          /* pool index */
 	int32_t running, waiting;
 	double kv_usage;       /* blocks used / total over the pool's replicas, [0,1] */
+	int64_t kv_used, kv_total; /* the blocks behind kv_usage (0/0 if not recorded) */
 } mx_sample;
 
 typedef struct mx_slo {

@@ -132,7 +132,7 @@ static void test_write_and_read(void)
 	static const char *const names2[] = {"short", "long", NULL};
 	metrics_summary p1[2], p2[3];
 	mx_sample ts1[4] = {
-		{0.0, 0, 1, 0, 0.1}, {1.0, 0, 2, 3, 0.5}, {2.0, 0, 0, 0, 0.0}, {1.0, -1, 2, 3, 0.5},
+		{0.0, 0, 1, 0, 0.1, 0, 0}, {1.0, 0, 2, 3, 0.5, 0, 0}, {2.0, 0, 0, 0, 0.0, 0, 0}, {1.0, -1, 2, 3, 0.5, 0, 0},
 	};
 	mx_request rq[4];
 	db_run_info info = {0};
@@ -257,7 +257,7 @@ static void test_rollback_and_reopen(void)
 	char path[128];
 	static const char *const names[] = {"all", NULL};
 	metrics_summary p[2];
-	mx_sample ts[3] = {{0.0, 0, 1, 0, 0.1}, {1.0, 0, 1, 0, 0.2}, {2.0, 5, 1, 0, 0.3}};
+	mx_sample ts[3] = {{0.0, 0, 1, 0, 0.1, 0, 0}, {1.0, 0, 1, 0, 0.2, 0, 0}, {2.0, 5, 1, 0, 0.3, 0, 0}};
 	mx_request rq[2];
 	db_run_info info = {.scenario = "s", .policy = "p", .started_at = 0};
 	fs_err err = {0};

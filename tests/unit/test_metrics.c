@@ -113,6 +113,34 @@ static void test_summary(void)
 	metrics_destroy(m);
 }
 
+/* The fleet's KV usage pools blocks across pools sampled at the same instant: a
+ * 100-block pool at 10 % and a 1000-block pool at 90 % make 910 / 1100 = 0.8273, not
+ * the 0.5 an average of the two ratios would say.  At t = 1 both are empty. */
+static void test_fleet_kv_weighting(void)
+{
+	metrics *m;
+	metrics_summary s;
+	mx_slo slo = {0};
+	mx_sample a = {.t_s = 0, .pool = 0, .kv_usage = 0.1, .kv_used = 10, .kv_total = 100};
+	mx_sample b = {.t_s = 0, .pool = 1, .kv_usage = 0.9, .kv_used = 900, .kv_total = 1000};
+	mx_sample c = {.t_s = 1, .pool = 0, .kv_usage = 0.0, .kv_used = 0, .kv_total = 100};
+	mx_sample d = {.t_s = 1, .pool = 1, .kv_usage = 0.0, .kv_used = 0, .kv_total = 1000};
+
+	CU_ASSERT_EQUAL_FATAL(metrics_create(&m), 0);
+	metrics_add_sample(m, &a);
+	metrics_add_sample(m, &b);
+	metrics_add_sample(m, &c);
+	metrics_add_sample(m, &d);
+	memset(&s, 0, sizeof s);
+	CU_ASSERT_EQUAL(metrics_summarize(m, -1, &slo, &s), 0);
+	CU_ASSERT_DOUBLE_EQUAL(s.kv_usage_max, 910.0 / 1100.0, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.kv_usage_mean, 910.0 / 1100.0 / 2.0, 1e-12);
+	memset(&s, 0, sizeof s);
+	CU_ASSERT_EQUAL(metrics_summarize(m, 1, &slo, &s), 0);
+	CU_ASSERT_DOUBLE_EQUAL(s.kv_usage_mean, 0.45, 1e-12);
+	metrics_destroy(m);
+}
+
 static void test_quantile(void)
 {
 	double v[] = {5, 1, 3};
@@ -218,6 +246,7 @@ int fs_test_register(void)
 	if (!s || !CU_add_test(s, "request fields", test_request_fields) ||
 	    !CU_add_test(s, "pool summary", test_summary) ||
 	    !CU_add_test(s, "quantile", test_quantile) ||
+	    !CU_add_test(s, "fleet KV usage weighting", test_fleet_kv_weighting) ||
 	    !CU_add_test(s, "compact storage", test_compact))
 		return -1;
 	return 0;

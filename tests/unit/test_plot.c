@@ -128,8 +128,8 @@ static void test_timeseries(void)
 	const char *pools[] = {"short", "long"};
 	/* Out of time order and interleaved: the plot sorts each pool by time. */
 	mx_sample ts[] = {
-		{1.0, 0, 4, 1, 0.50}, {0.0, 0, 1, 0, 0.10}, {0.0, 1, 2, 0, 0.20},
-		{1.0, 1, 3, 2, 0.90}, {0.0, -1, 3, 0, 0.15}, {1.0, -1, 7, 3, 0.70},
+		{1.0, 0, 4, 1, 0.50, 0, 0}, {0.0, 0, 1, 0, 0.10, 0, 0}, {0.0, 1, 2, 0, 0.20, 0, 0},
+		{1.0, 1, 3, 2, 0.90, 0, 0}, {0.0, -1, 3, 0, 0.15, 0, 0}, {1.0, -1, 7, 3, 0.70, 0, 0},
 	};
 	fs_err err = {0};
 	char *dat;
