@@ -42,24 +42,16 @@ int cmd_models(int argc, char **argv)
 		cJSON *o = cJSON_CreateObject(), *ga = cJSON_CreateArray(), *la = cJSON_CreateArray();
 
 		for (int i = 0; i < gpu_catalog_count(); i++) {
-			const gpu_spec *g = gpu_catalog_get(i);
-			cJSON *e = cJSON_CreateObject();
+			cJSON *e;
+			fs_err err = {0};
 
-			cJSON_AddStringToObject(e, "name", g->name);
-			cJSON_AddStringToObject(e, "display", g->display);
-			cJSON_AddNumberToObject(e, "hbm_gib", g->hbm_bytes / GIB);
-			cJSON_AddNumberToObject(e, "mem_bw_tbps", g->mem_bw / 1e12);
-			cJSON_AddNumberToObject(e, "bf16_tflops", g->flops_bf16 / 1e12);
-			cJSON_AddNumberToObject(e, "fp8_tflops", g->flops_fp8 / 1e12);
-			cJSON_AddNumberToObject(e, "fp4_tflops", g->flops_fp4 / 1e12);
-			cJSON_AddNumberToObject(e, "link_gbps", g->link_bw / 1e9);
-			cJSON_AddNumberToObject(e, "power_w", g->power_w);
-			cJSON_AddNumberToObject(e, "price_per_hour", g->price_per_hour);
-			cJSON_AddNumberToObject(e, "compute_eff", g->compute_eff);
-			cJSON_AddNumberToObject(e, "mem_eff", g->mem_eff);
-			cJSON_AddNumberToObject(e, "attn_eff", g->attn_eff);
-			cJSON_AddNumberToObject(e, "step_overhead_s", g->step_overhead_s);
-			cJSON_AddStringToObject(e, "calib_source", g->calib_source);
+			/* Every GPU file key (models/gpu.c's table), in the file's units. */
+			if (gpu_json(gpu_catalog_get(i), &e, &err)) {
+				cJSON_Delete(o);
+				cJSON_Delete(ga);
+				cJSON_Delete(la);
+				return cli_report(&err);
+			}
 			cJSON_AddItemToArray(ga, e);
 		}
 		for (int i = 0; i < llm_catalog_count(); i++) {

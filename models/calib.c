@@ -465,38 +465,34 @@ fail:
 
 int calib_write_gpu_yaml(const char *path, const gpu_spec *g, const char *header, fs_err *err)
 {
-	FILE *f = fopen(path, "w");
-	const double gib = 1024.0 * 1024.0 * 1024.0;
+	FILE *f;
+	char *text;
+	size_t len;
 
-	if (!f)
+	/* Built and checked first: a GPU that cannot be written leaves no file. */
+	if (gpu_yaml_string(g, &text, &len, err))
+		return fs_failp(err, "%s: ", path);
+	f = fopen(path, "w");
+	if (!f) {
+		free(text);
 		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
-	if (header)
-		for (const char *p = header; *p;) {
-			const char *e = strchr(p, '\n');
-			int len = e ? (int)(e - p) : (int)strlen(p);
-
-			fprintf(f, "# %.*s\n", len, p);
-			p += len + (e ? 1 : 0);
+	}
+	/* libfyaml's emitter writes no comments: the header goes first, by hand. */
+	if (header && *header) {
+		fputs("# ", f);
+		for (const char *p = header; *p; p++) {
+			if (*p == '\n') {
+				if (p[1])
+					fputs("\n# ", f);
+			} else {
+				fputc(*p == '\r' ? ' ' : *p, f); /* a CR would end the comment */
+			}
 		}
-	fprintf(f, "name: \"%s\"\n", g->name);
-	fprintf(f, "display: \"%s\"\n", g->display);
-	fprintf(f, "calib_source: \"%s\"\n", g->calib_source);
-	fprintf(f, "hbm_gib: %.17g\n", g->hbm_bytes / gib);
-	fprintf(f, "mem_bw_tbps: %.17g\n", g->mem_bw / 1e12);
-	fprintf(f, "bf16_tflops: %.17g\n", g->flops_bf16 / 1e12);
-	fprintf(f, "fp8_tflops: %.17g\n", g->flops_fp8 / 1e12);
-	fprintf(f, "fp4_tflops: %.17g\n", g->flops_fp4 / 1e12);
-	fprintf(f, "link_gbps: %.17g\n", g->link_bw / 1e9);
-	fprintf(f, "power_w: %.17g\n", g->power_w);
-	fprintf(f, "price_per_hour: %.17g\n", g->price_per_hour);
-	fprintf(f, "compute_eff: %.17g\n", g->compute_eff);
-	fprintf(f, "mem_eff: %.17g\n", g->mem_eff);
-	fprintf(f, "step_overhead_ms: %.17g\n", g->step_overhead_s * 1e3);
-	fprintf(f, "link_latency_us: %.17g\n", g->link_latency_s * 1e6);
-	fprintf(f, "link_eff: %.17g\n", g->link_eff);
-	fprintf(f, "attn_eff: %.17g\n", g->attn_eff);
-	fprintf(f, "prefill_seq_tokens: %.17g\n", g->prefill_seq_tokens);
-	if (fclose(f) != 0)
+		fputc('\n', f);
+	}
+	fwrite(text, 1, len, f);
+	free(text);
+	if (ferror(f) | (fclose(f) != 0))
 		return fs_fail(err, FS_EXIT_RUNTIME, "%s: write failed: %s", path, strerror(errno));
 	return 0;
 }

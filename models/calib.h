@@ -75,8 +75,10 @@ int calib_fit(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_
 int calib_predict(const gpu_spec *g, const llm_spec *m, const calib_row *r, double *prompt_s,
 		  double *token_s, fs_err *err);
 
-/* Write g as a GPU YAML file that gpu_load_file reads back; header is written as a
- * comment.  Returns 0 or -1 (I/O error, FS_EXIT_RUNTIME). */
+/* Write g as a GPU YAML file (gpu_yaml_string) that gpu_load_file reads back bit for
+ * bit; header (lines split at '\n') is written as '#' comments above it.  Returns 0,
+ * or -1: g cannot be written faithfully (FS_EXIT_INPUT, no file created) or an I/O
+ * error (FS_EXIT_RUNTIME). */
 int calib_write_gpu_yaml(const char *path, const gpu_spec *g, const char *header, fs_err *err);
 
 #endif

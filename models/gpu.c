@@ -1,5 +1,6 @@
 /*
- * gpu.c - built-in GPU catalog and the YAML loader for user GPUs.
+ * gpu.c - built-in GPU catalog, the GPU file key table, and the YAML loader and
+ * writer for user GPUs.
  *
  * Conventions for the figures (see docs/models.md):
  * - hbm_bytes: the marketed capacity read as GiB.  That is what the device reports
@@ -17,11 +18,17 @@
  */
 #include "models/gpu.h"
 
+#include <cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "util/numparse.h"
 #include "util/yamlutil.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
@@ -167,58 +174,177 @@ int gpu_lookup(const char *name, gpu_spec *out, fs_err *err)
 		       name);
 }
 
-/* YAML keys and the factor from the file's unit to the struct's SI unit.  The
- * file uses the units of data sheets (GiB, TB/s, TFLOPS, GB/s, ms, us) so a user
- * can copy figures straight in. */
-static const struct {
-	const char *key;
-	size_t off;
-	double scale;
-	double lo, hi;
-} fields[] = {
-	{"hbm_gib", offsetof(gpu_spec, hbm_bytes), GIB, 1e-3, 1e6},
-	{"mem_bw_tbps", offsetof(gpu_spec, mem_bw), TB, 1e-3, 1e3},
-	{"bf16_tflops", offsetof(gpu_spec, flops_bf16), TFLOPS, 1e-3, 1e6},
-	{"fp8_tflops", offsetof(gpu_spec, flops_fp8), TFLOPS, 0, 1e6},
-	{"fp4_tflops", offsetof(gpu_spec, flops_fp4), TFLOPS, 0, 1e6},
-	{"link_gbps", offsetof(gpu_spec, link_bw), GB, 1e-3, 1e6},
-	{"power_w", offsetof(gpu_spec, power_w), 1.0, 0, 1e5},
-	{"price_per_hour", offsetof(gpu_spec, price_per_hour), 1.0, 0, 1e4},
-	{"compute_eff", offsetof(gpu_spec, compute_eff), 1.0, 1e-4, 1.0},
-	{"mem_eff", offsetof(gpu_spec, mem_eff), 1.0, 1e-4, 1.0},
-	{"step_overhead_ms", offsetof(gpu_spec, step_overhead_s), 1e-3, 0, 1e5},
-	{"link_latency_us", offsetof(gpu_spec, link_latency_s), 1e-6, 0, 1e6},
-	{"link_eff", offsetof(gpu_spec, link_eff), 1.0, 1e-4, 1.0},
-	{"attn_eff", offsetof(gpu_spec, attn_eff), 1.0, 0, 1.0},
-	{"prefill_seq_tokens", offsetof(gpu_spec, prefill_seq_tokens), 1.0, 0, 1e6},
+/* The GPU file's keys (see gpu.h).  Units are the data sheets' so a user can copy
+ * figures straight in; ranges are in those units.  Order = the written file's. */
+#define STR(k, member, need) \
+	{k, GPU_FIELD_STR, need, offsetof(gpu_spec, member), sizeof(((gpu_spec *)0)->member), 0, 0, 0, 0, 0}
+#define NUM(k, member, need, bin, dec, lo, hi, dflt) \
+	{k, GPU_FIELD_NUM, need, offsetof(gpu_spec, member), 0, bin, dec, lo, hi, dflt}
+static const gpu_field fields[] = {
+	STR("name", name, GPU_NEED_ALWAYS),
+	STR("display", display, GPU_NEED_OPTIONAL),
+	STR("calib_source", calib_source, GPU_NEED_OPTIONAL),
+	NUM("hbm_gib", hbm_bytes, GPU_NEED_UNLESS_BASE, GIB, 0, 1e-3, 1e6, 0),
+	NUM("mem_bw_tbps", mem_bw, GPU_NEED_UNLESS_BASE, 1, 12, 1e-3, 1e3, 0),
+	NUM("bf16_tflops", flops_bf16, GPU_NEED_UNLESS_BASE, 1, 12, 1e-3, 1e6, 0),
+	NUM("fp8_tflops", flops_fp8, GPU_NEED_OPTIONAL, 1, 12, 0, 1e6, 0),
+	NUM("fp4_tflops", flops_fp4, GPU_NEED_OPTIONAL, 1, 12, 0, 1e6, 0),
+	NUM("link_gbps", link_bw, GPU_NEED_UNLESS_BASE, 1, 9, 1e-3, 1e6, 0),
+	NUM("power_w", power_w, GPU_NEED_OPTIONAL, 1, 0, 0, 1e5, 0),
+	NUM("price_per_hour", price_per_hour, GPU_NEED_OPTIONAL, 1, 0, 0, 1e4, 0),
+	/* Defaults for the step model: a typical serving GPU, uncalibrated. */
+	NUM("compute_eff", compute_eff, GPU_NEED_OPTIONAL, 1, 0, 1e-4, 1.0, 0.5),
+	NUM("mem_eff", mem_eff, GPU_NEED_OPTIONAL, 1, 0, 1e-4, 1.0, 0.6),
+	NUM("step_overhead_ms", step_overhead_s, GPU_NEED_OPTIONAL, 1, -3, 0, 1e5, 0.015),
+	NUM("link_latency_us", link_latency_s, GPU_NEED_OPTIONAL, 1, -6, 0, 1e6, 2e-6),
+	NUM("link_eff", link_eff, GPU_NEED_OPTIONAL, 1, 0, 1e-4, 1.0, 0.7),
+	NUM("attn_eff", attn_eff, GPU_NEED_OPTIONAL, 1, 0, 0, 1.0, 0),
+	NUM("prefill_seq_tokens", prefill_seq_tokens, GPU_NEED_OPTIONAL, 1, 0, 0, 1e6, 0),
 };
+#undef STR
+#undef NUM
 
-#define NFIELDS (sizeof fields / sizeof fields[0])
+#define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
-int gpu_load_file(const char *path, gpu_spec *out, fs_err *err)
+int gpu_field_count(void)
 {
-	static const char *const allowed[] = {
-		"name", "display", "base", "calib_source", "hbm_gib", "mem_bw_tbps",
-		"bf16_tflops", "fp8_tflops", "fp4_tflops", "link_gbps", "power_w",
-		"price_per_hour", "compute_eff", "mem_eff", "step_overhead_ms",
-		"link_latency_us", "link_eff", "attn_eff", "prefill_seq_tokens", NULL,
-	};
-	struct fy_document *doc = NULL;
-	struct fy_node *root, *n;
+	return NFIELDS;
+}
+
+const gpu_field *gpu_field_at(int i)
+{
+	return i >= 0 && i < NFIELDS ? &fields[i] : NULL;
+}
+
+const char *gpu_field_str(const gpu_spec *g, const gpu_field *f)
+{
+	return (const char *)g + f->off;
+}
+
+double gpu_field_si(const gpu_spec *g, const gpu_field *f)
+{
+	double v;
+
+	memcpy(&v, (const char *)g + f->off, sizeof v);
+	return v;
+}
+
+static void set_si(gpu_spec *g, const gpu_field *f, double v)
+{
+	memcpy((char *)g + f->off, &v, sizeof v);
+}
+
+/* SI value of the file text s, which np_double already read as v (file units).
+ * The power of ten goes into the text's exponent ("3.35" -> "3.35e12") so the
+ * decimal is rounded once; v * 1e12 rounds twice and cannot reach about half of the
+ * doubles, so a written figure would not read back exactly. */
+static double text_to_si(const gpu_field *f, const char *s, size_t len, double v)
+{
+	char buf[128], pw[16];
+	const char *e;
+	size_t mlen;
+	int64_t ex = 0;
+	double x;
+
+	if (f->dec_exp == 0)
+		return v * f->bin_scale;
+	while (len && isspace((unsigned char)*s)) {
+		s++;
+		len--;
+	}
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	e = memchr(s, 'e', len);
+	if (!e)
+		e = memchr(s, 'E', len);
+	mlen = e ? (size_t)(e - s) : len;
+	/* np_double accepted s, so it is [sign] digits [. digits] [e [sign] digits]. */
+	if ((!e || (np_i64(e + 1, len - mlen - 1, &ex) == 0 && ex > -100000 && ex < 100000)) &&
+	    snprintf(buf, sizeof buf, "%.*se%lld", (int)mlen, s, (long long)(ex + f->dec_exp)) <
+		    (int)sizeof buf &&
+	    np_double(buf, (size_t)-1, &x) == 0)
+		return x * f->bin_scale;
+	/* Not expected to happen (an overlong mantissa): scale with two roundings. */
+	snprintf(pw, sizeof pw, "1e%d", f->dec_exp);
+	if (np_double(pw, (size_t)-1, &x))
+		x = 1;
+	return v * x * f->bin_scale;
+}
+
+int gpu_field_text(const gpu_spec *g, const gpu_field *f, char *buf, size_t cap)
+{
+	double x = gpu_field_si(g, f) / f->bin_scale, back;
+	static const char zeros[] = "000000000000000000000";
+	char sci[40], digits[24], *p, *end;
+	int prec, n = 0, point, len;
+	long ex;
+
+	if (f->kind != GPU_FIELD_NUM || !isfinite(x) || !cap)
+		return -1;
+	/* Shortest "d.ddde+XX" that reads back as x (at most 17 digits, IEEE double). */
+	for (prec = 0; prec < 17; prec++) {
+		snprintf(sci, sizeof sci, "%.*e", prec, x);
+		if (np_double(sci, (size_t)-1, &back) == 0 && back == x)
+			break;
+	}
+	p = sci;
+	if (*p == '-')
+		p++;
+	for (; *p && *p != 'e'; p++)
+		if (isdigit((unsigned char)*p))
+			digits[n++] = *p;
+	digits[n] = '\0';
+	ex = strtol(p + 1, &end, 10);
+	while (n > 1 && digits[n - 1] == '0')
+		digits[--n] = '\0';
+	if (!strcmp(digits, "0")) {
+		len = snprintf(buf, cap, "%s0", sci[0] == '-' ? "-" : "");
+		return len < (int)cap ? 0 : -1;
+	}
+	/* x = 0.digits x 10^point in the file's unit: shift the decimal exponent. */
+	point = (int)ex + 1 - f->dec_exp;
+	if (point >= n && point <= 21) /* integer: 80, 1979 */
+		len = snprintf(buf, cap, "%s%s%.*s", sci[0] == '-' ? "-" : "", digits, point - n, zeros);
+	else if (point > 0 && point < n) /* 3.35 */
+		len = snprintf(buf, cap, "%s%.*s.%s", sci[0] == '-' ? "-" : "", point, digits,
+			       digits + point);
+	else if (point <= 0 && point > -6) /* 0.011674 */
+		len = snprintf(buf, cap, "%s0.%.*s%s", sci[0] == '-' ? "-" : "", -point, zeros, digits);
+	else
+		len = snprintf(buf, cap, "%s%c%s%se%d", sci[0] == '-' ? "-" : "", digits[0],
+			       n > 1 ? "." : "", digits + 1, point - 1);
+	return len > 0 && len < (int)cap ? 0 : -1;
+}
+
+double gpu_field_value(const gpu_spec *g, const gpu_field *f)
+{
+	char buf[64];
+	double v;
+
+	if (gpu_field_text(g, f, buf, sizeof buf) || np_double(buf, (size_t)-1, &v))
+		return NAN;
+	return v;
+}
+
+/* The loader proper, on a parsed document; path names the file in messages. */
+static int load_doc(const char *path, struct fy_document *doc, gpu_spec *out, fs_err *err)
+{
+	const char *allowed[NFIELDS + 2];
+	struct fy_node *root, *n, *nodes[NFIELDS];
 	gpu_spec g;
-	int have[NFIELDS] = {0};
+	int has_base = 0;
 	char base[64];
 
-	if (yu_load_file(path, &doc, err))
-		return -1;
+	for (int i = 0; i < NFIELDS; i++)
+		allowed[i] = fields[i].key;
+	allowed[NFIELDS] = "base";
+	allowed[NFIELDS + 1] = NULL;
 	root = fy_document_root(doc);
-	if (!root) {
-		fs_fail(err, FS_EXIT_INPUT, "%s: empty GPU file", path);
-		goto fail;
-	}
+	if (!root)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: empty GPU file", path);
 	if (yu_expect_map(path, root, "GPU file", err) ||
 	    yu_check_keys(path, root, allowed, "GPU file", err))
-		goto fail;
+		return -1;
 
 	memset(&g, 0, sizeof g);
 	/* A file may start from a catalog GPU and override a few figures. */
@@ -226,71 +352,185 @@ int gpu_load_file(const char *path, gpu_spec *out, fs_err *err)
 		fs_err sub = {0};
 
 		if (yu_str(path, n, base, sizeof base, err))
-			goto fail;
-		if (gpu_lookup(base, &g, &sub) || is_path(base)) {
-			yu_errf(err, path, n, "base '%s' is not a catalog GPU (a100, h100, h200, b200, mi300x)",
-				base);
-			goto fail;
-		}
-		for (size_t i = 0; i < NFIELDS; i++)
-			have[i] = 1;
+			return -1;
+		if (gpu_lookup(base, &g, &sub) || is_path(base))
+			return yu_errf(err, path, n,
+				       "base '%s' is not a catalog GPU (a100, h100, h200, b200, mi300x)", base);
+		has_base = 1;
 	} else {
-		/* Defaults for the optional step-model figures. */
-		g.compute_eff = 0.5;
-		g.mem_eff = 0.6;
-		g.step_overhead_s = 0.015;
-		g.link_latency_s = 2e-6;
-		g.link_eff = 0.7;
-		for (size_t i = 0; i < NFIELDS; i++)
-			if (!strcmp(fields[i].key, "fp8_tflops") || !strcmp(fields[i].key, "fp4_tflops") ||
-			    !strcmp(fields[i].key, "power_w") || !strcmp(fields[i].key, "price_per_hour") ||
-			    !strcmp(fields[i].key, "compute_eff") || !strcmp(fields[i].key, "mem_eff") ||
-			    !strcmp(fields[i].key, "step_overhead_ms") || !strcmp(fields[i].key, "link_latency_us") ||
-			    !strcmp(fields[i].key, "link_eff") || !strcmp(fields[i].key, "attn_eff") ||
-			    !strcmp(fields[i].key, "prefill_seq_tokens"))
-				have[i] = 1;
+		for (int i = 0; i < NFIELDS; i++)
+			if (fields[i].kind == GPU_FIELD_NUM)
+				set_si(&g, &fields[i], fields[i].dflt);
 	}
 
-	n = yu_get(root, "name");
-	if (!n) {
-		fs_fail(err, FS_EXIT_INPUT, "%s: missing key 'name'", path);
-		goto fail;
-	}
-	if (yu_str(path, n, g.name, sizeof g.name, err))
-		goto fail;
-	if ((n = yu_get(root, "display"))) {
-		if (yu_str(path, n, g.display, sizeof g.display, err))
-			goto fail;
-	} else if (!g.display[0]) {
-		snprintf(g.display, sizeof g.display, "%s", g.name);
-	}
-	if ((n = yu_get(root, "calib_source"))) {
-		if (yu_str(path, n, g.calib_source, sizeof g.calib_source, err))
-			goto fail;
-	} else {
-		snprintf(g.calib_source, sizeof g.calib_source, "file %s", path);
-	}
-	for (size_t i = 0; i < NFIELDS; i++) {
+	for (int i = 0; i < NFIELDS; i++) {
+		const gpu_field *f = &fields[i];
 		double v;
+		size_t len;
+		const char *s;
 
-		if (!(n = yu_get(root, fields[i].key)))
+		nodes[i] = n = yu_get(root, f->key);
+		if (!n) {
+			if (f->need == GPU_NEED_ALWAYS)
+				return fs_fail(err, FS_EXIT_INPUT, "%s: missing key '%s'", path, f->key);
 			continue;
-		if (yu_double_range(path, n, fields[i].lo, fields[i].hi, &v, err))
-			goto fail;
-		*(double *)((char *)&g + fields[i].off) = v * fields[i].scale;
-		have[i] = 1;
+		}
+		if (f->kind == GPU_FIELD_STR) {
+			if (yu_str(path, n, (char *)&g + f->off, f->cap, err))
+				return -1;
+			continue;
+		}
+		if (yu_double_range(path, n, f->lo, f->hi, &v, err))
+			return -1;
+		s = fy_node_get_scalar(n, &len);
+		set_si(&g, f, text_to_si(f, s, len, v));
 	}
-	for (size_t i = 0; i < NFIELDS; i++)
-		if (!have[i]) {
-			fs_fail(err, FS_EXIT_INPUT, "%s: missing key '%s'", path, fields[i].key);
+	for (int i = 0; i < NFIELDS; i++) {
+		const gpu_field *f = &fields[i];
+
+		if (nodes[i] || f->need != GPU_NEED_UNLESS_BASE || has_base)
+			continue;
+		return fs_fail(err, FS_EXIT_INPUT, "%s: missing key '%s'", path, f->key);
+	}
+	if (!yu_get(root, "display") && !g.display[0])
+		snprintf(g.display, sizeof g.display, "%s", g.name);
+	if (!yu_get(root, "calib_source"))
+		snprintf(g.calib_source, sizeof g.calib_source, "file %s", path);
+	*out = g;
+	return 0;
+}
+
+int gpu_load_file(const char *path, gpu_spec *out, fs_err *err)
+{
+	struct fy_document *doc = NULL;
+	int rc;
+
+	if (yu_load_file(path, &doc, err))
+		return -1;
+	rc = load_doc(path, doc, out, err);
+	fy_document_destroy(doc);
+	return rc;
+}
+
+static int emit(struct fy_emitter *em, struct fy_event *ev)
+{
+	return ev ? fy_emit_event(em, ev) : -1;
+}
+
+/* The YAML text of g, malloc'd into *text.  Strings are forced double-quoted: the
+ * emitter's automatic style writes "" as nothing (null) and "- x" plain. */
+static int emit_yaml(const gpu_spec *g, char **text, size_t *len, fs_err *err)
+{
+	struct fy_emitter *em;
+	char num[NFIELDS][64];
+	int bad;
+
+	*text = NULL;
+	/* Numbers first: stopping an emitter halfway leaks its queued events. */
+	for (int i = 0; i < NFIELDS; i++)
+		if (fields[i].kind == GPU_FIELD_NUM && gpu_field_text(g, &fields[i], num[i], sizeof num[i]))
+			return fs_fail(err, FS_EXIT_INPUT, "GPU '%s': %s is not a finite number", g->name,
+				       fields[i].key);
+	em = fy_emit_to_string(FYECF_MODE_BLOCK | FYECF_WIDTH_INF | FYECF_DOC_START_MARK_OFF |
+			       FYECF_DOC_END_MARK_OFF);
+	bad = !em || emit(em, fy_emit_event_create(em, FYET_STREAM_START)) ||
+	      emit(em, fy_emit_event_create(em, FYET_DOCUMENT_START, 1, NULL, NULL)) ||
+	      emit(em, fy_emit_event_create(em, FYET_MAPPING_START, FYNS_BLOCK, NULL, NULL));
+	for (int i = 0; i < NFIELDS && !bad; i++) {
+		const gpu_field *f = &fields[i];
+
+		bad = emit(em, fy_emit_event_create(em, FYET_SCALAR, FYSS_PLAIN, f->key, FY_NT, NULL, NULL)) ||
+		      emit(em, f->kind == GPU_FIELD_STR ?
+				       fy_emit_event_create(em, FYET_SCALAR, FYSS_DOUBLE_QUOTED,
+							    gpu_field_str(g, f), FY_NT, NULL, NULL) :
+				       fy_emit_event_create(em, FYET_SCALAR, FYSS_PLAIN, num[i], FY_NT, NULL,
+							    NULL));
+	}
+	bad = bad || emit(em, fy_emit_event_create(em, FYET_MAPPING_END)) ||
+	      emit(em, fy_emit_event_create(em, FYET_DOCUMENT_END, 1)) ||
+	      emit(em, fy_emit_event_create(em, FYET_STREAM_END)) ||
+	      !(*text = fy_emit_to_string_collect(em, len));
+	if (em)
+		fy_emitter_destroy(em);
+	if (bad)
+		return fs_fail(err, FS_EXIT_RUNTIME, "GPU '%s': YAML emitter failed", g->name);
+	*len = strlen(*text); /* libfyaml 0.7's size counts the terminating NUL */
+	return 0;
+}
+
+int gpu_yaml_string(const gpu_spec *g, char **out, size_t *outlen, fs_err *err)
+{
+	static const char what[] = "GPU YAML being written";
+	struct fy_document *doc = NULL;
+	fs_err sub = {0};
+	gpu_spec back;
+	char *text;
+	size_t len;
+
+	if (emit_yaml(g, &text, &len, err))
+		return -1;
+	/* Read it back: the file must give g again, bit for bit. */
+	if (yu_load_string(what, text, len, &doc, &sub) || load_doc(what, doc, &back, &sub)) {
+		fs_fail(err, FS_EXIT_INPUT, "GPU '%s' cannot be written as a GPU file: %s", g->name, sub.msg);
+		goto fail;
+	}
+	for (int i = 0; i < NFIELDS; i++) {
+		const gpu_field *f = &fields[i];
+		int same = f->kind == GPU_FIELD_STR ?
+				   !strcmp(gpu_field_str(g, f), gpu_field_str(&back, f)) :
+				   !memcmp((const char *)g + f->off, (const char *)&back + f->off, sizeof(double));
+
+		if (!same) {
+			fs_fail(err, FS_EXIT_INPUT,
+				"GPU '%s': %s does not survive a YAML round trip (leading or trailing "
+				"blanks and invalid UTF-8 are not supported)", g->name, f->key);
 			goto fail;
 		}
+	}
 	fy_document_destroy(doc);
-	*out = g;
+	*out = text;
+	*outlen = len;
 	return 0;
 fail:
 	fy_document_destroy(doc);
+	free(text);
 	return -1;
+}
+
+int gpu_write_yaml(const gpu_spec *g, FILE *f, fs_err *err)
+{
+	char *text;
+	size_t len;
+	int rc = 0;
+
+	if (gpu_yaml_string(g, &text, &len, err))
+		return -1;
+	if (fwrite(text, 1, len, f) != len)
+		rc = fs_fail(err, FS_EXIT_RUNTIME, "GPU file write failed: %s", strerror(errno));
+	free(text);
+	return rc;
+}
+
+int gpu_json(const gpu_spec *g, struct cJSON **out, fs_err *err)
+{
+	cJSON *o = cJSON_CreateObject();
+	int bad = !o;
+
+	for (int i = 0; i < NFIELDS && !bad; i++) {
+		const gpu_field *f = &fields[i];
+
+		bad = f->kind == GPU_FIELD_STR ?
+			      !cJSON_AddStringToObject(o, f->key, gpu_field_str(g, f)) :
+			      !cJSON_AddNumberToObject(o, f->key, gpu_field_value(g, f));
+	}
+	/* Listed before the table existed; scripts may read it. */
+	bad = bad || !cJSON_AddNumberToObject(o, "step_overhead_s", g->step_overhead_s);
+	if (bad) {
+		cJSON_Delete(o);
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	}
+	*out = o;
+	return 0;
 }
 
 double gpu_compute_flops(const gpu_spec *g, prec_t weights)

@@ -9,8 +9,13 @@
 #ifndef FS_GPU_H
 #define FS_GPU_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 #include "util/err.h"
 #include "models/precision.h"
+
+struct cJSON;
 
 typedef struct gpu_spec {
 	char name[64];          /* catalog key, lower case: "h100" */
@@ -46,6 +51,73 @@ int gpu_lookup(const char *name, gpu_spec *out, fs_err *err);
 
 /* Load one GPU description from a YAML file. Returns 0 or -1. */
 int gpu_load_file(const char *path, gpu_spec *out, fs_err *err);
+
+/*
+ * The GPU file's keys.  One table in gpu.c lists them; the loader, the writer
+ * (gpu_write_yaml, used by `fleetsim calibrate --out`) and `fleetsim models --json`
+ * all walk it, so a field added there is read, written and listed.
+ *
+ * Numbers are in the units of data sheets (GiB, TB/s, TFLOPS, GB/s, ms, us); the
+ * struct holds SI: si = file value x bin_scale x 10^dec_exp.  The power of ten is
+ * applied to the decimal text (one rounding), not by a multiplication (two), so
+ * every double the writer emits reads back bit-for-bit.
+ */
+typedef enum gpu_field_kind { GPU_FIELD_STR, GPU_FIELD_NUM } gpu_field_kind;
+
+typedef enum gpu_field_need {
+	GPU_NEED_ALWAYS,      /* every file names it (name) */
+	GPU_NEED_UNLESS_BASE, /* required unless `base: <catalog gpu>` supplies it */
+	GPU_NEED_OPTIONAL,    /* NUM: dflt; display: the name; calib_source: "file PATH" */
+} gpu_field_need;
+
+typedef struct gpu_field {
+	const char *key;     /* YAML and JSON key */
+	gpu_field_kind kind;
+	gpu_field_need need;
+	size_t off;          /* offsetof(gpu_spec, member) */
+	size_t cap;          /* STR: size of the char array, NUL included */
+	double bin_scale;    /* NUM: a power of two (exact): 2^30 for GiB, else 1 */
+	int dec_exp;         /* NUM: power of ten from the file unit to SI */
+	double lo, hi;       /* NUM: accepted range, file units */
+	double dflt;         /* NUM: SI value when optional, absent and no base */
+} gpu_field;
+
+/* Number of keys and the i-th (table order = the order files are written in);
+ * NULL when i is out of range.  The table is static: nothing to free. */
+int gpu_field_count(void);
+const gpu_field *gpu_field_at(int i);
+
+/* The string of a GPU_FIELD_STR field (points into g). */
+const char *gpu_field_str(const gpu_spec *g, const gpu_field *f);
+
+/* The SI value of a GPU_FIELD_NUM field. */
+double gpu_field_si(const gpu_spec *g, const gpu_field *f);
+
+/* The shortest decimal text, in the file's unit, that gpu_load_file reads back to
+ * exactly gpu_field_si(g, f) (e.g. "3.35" for 3.35e12 B/s in mem_bw_tbps).
+ * Returns 0, or -1 if the value is not finite or buf (64 bytes is enough) is short. */
+int gpu_field_text(const gpu_spec *g, const gpu_field *f, char *buf, size_t cap);
+
+/* The value of a GPU_FIELD_NUM field in the file's unit, correctly rounded from
+ * gpu_field_text (3.35, not 3.35e12 / 1e12 = 3.3500000000000001); NAN if not finite. */
+double gpu_field_value(const gpu_spec *g, const gpu_field *f);
+
+/* g as the text of a GPU YAML file: every key of the table, strings double-quoted by
+ * libfyaml's emitter.  The text is loaded back before it is returned: a GPU whose
+ * strings libfyaml 0.7 cannot write faithfully (it drops leading/trailing blanks;
+ * invalid UTF-8) or whose figures the loader would refuse is an FS_EXIT_INPUT error
+ * naming the field.  *text is malloc'd (NUL-terminated, *len bytes), caller frees.
+ * Returns 0 or -1. */
+int gpu_yaml_string(const gpu_spec *g, char **text, size_t *len, fs_err *err);
+
+/* gpu_yaml_string written to f; nothing is written on failure.  A write error is
+ * FS_EXIT_RUNTIME.  Returns 0 or -1. */
+int gpu_write_yaml(const gpu_spec *g, FILE *f, fs_err *err);
+
+/* A new cJSON object with every key of the table (numbers in the file's units,
+ * via gpu_field_value) plus "step_overhead_s" (seconds, kept for existing readers).
+ * The caller owns *out (cJSON_Delete).  Returns 0, or -1 (out of memory). */
+int gpu_json(const gpu_spec *g, struct cJSON **out, fs_err *err);
 
 /* Number of built-in GPUs and the i-th one (for `fleetsim models`). */
 int gpu_catalog_count(void);

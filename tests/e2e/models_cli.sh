@@ -40,6 +40,17 @@ else
 	echo "FAIL: step --json: $out"; fail=1
 fi
 "$FS" models --json | grep -q '"name":"deepseek-v3"' && echo "ok: models --json lists deepseek-v3" || { echo "FAIL: models --json"; fail=1; }
+# Every GPU file key (models/gpu.c's table) is listed for each GPU, plus step_overhead_s.
+out=$("$FS" models --json)
+out=${out%%'"models":'*} # the "gpus" array only
+for k in name display calib_source hbm_gib mem_bw_tbps bf16_tflops fp8_tflops fp4_tflops link_gbps \
+	power_w price_per_hour compute_eff mem_eff step_overhead_ms link_latency_us link_eff attn_eff \
+	prefill_seq_tokens step_overhead_s; do
+	n=$(echo "$out" | grep -o "\"$k\":" | wc -l)
+	[ "$n" -eq 5 ] || { echo "FAIL: models --json has '$k' $n times, want 5 (one per GPU)"; fail=1; }
+done
+echo "$out" | grep -q '"name":"h100","display":"NVIDIA H100 SXM5 80GB","calib_source":"[^"]*","hbm_gib":80,"mem_bw_tbps":3.35,' &&
+	echo "ok: models --json lists every GPU key, h100 mem_bw_tbps 3.35" || { echo "FAIL: models --json h100: $out"; fail=1; }
 for c in memory step calibrate models; do
 	"$FS" $c --help >/dev/null || { echo "FAIL: $c --help"; fail=1; }
 done

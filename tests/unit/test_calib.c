@@ -38,12 +38,39 @@ static void test_fit_a100(void)
 	CU_ASSERT_DOUBLE_EQUAL(r.gpu.prefill_seq_tokens, 72.16, 0.5);
 	CU_ASSERT_DOUBLE_EQUAL(r.gpu.compute_eff, g.compute_eff, 0.001);
 	CU_ASSERT_DOUBLE_EQUAL(r.gpu.attn_eff, g.attn_eff, 0.001);
-	CU_ASSERT_EQUAL(calib_write_gpu_yaml("/tmp/fs_test_calib_a100.yaml", &r.gpu, "test\nfit", &err), 0);
+	/* The fitted GPU, with a source naming a hostile CSV path, reads back bit for bit. */
+	snprintf(r.gpu.calib_source, sizeof r.gpu.calib_source, "fitted: llama \"2\": a\\b #1\n\xc3\xa9.csv");
+	CU_ASSERT_EQUAL(calib_write_gpu_yaml("/tmp/fs_test_calib_a100.yaml", &r.gpu, "test\nfit\r", &err), 0);
 	CU_ASSERT_EQUAL_FATAL(gpu_lookup("/tmp/fs_test_calib_a100.yaml", &back, &err), 0);
-	CU_ASSERT_DOUBLE_EQUAL(back.compute_eff, r.gpu.compute_eff, 1e-12);
-	CU_ASSERT_DOUBLE_EQUAL(back.step_overhead_s, r.gpu.step_overhead_s, 1e-12);
-	CU_ASSERT_DOUBLE_EQUAL(back.attn_eff, r.gpu.attn_eff, 1e-12);
-	CU_ASSERT_DOUBLE_EQUAL(back.prefill_seq_tokens, r.gpu.prefill_seq_tokens, 1e-12);
+	for (int i = 0; i < gpu_field_count(); i++) {
+		const gpu_field *f = gpu_field_at(i);
+
+		if (f->kind == GPU_FIELD_STR) {
+			CU_ASSERT_STRING_EQUAL(gpu_field_str(&back, f), gpu_field_str(&r.gpu, f));
+		} else {
+			double a = gpu_field_si(&back, f), b = gpu_field_si(&r.gpu, f);
+
+			CU_ASSERT(memcmp(&a, &b, sizeof a) == 0);
+		}
+	}
+	{
+		/* The header stays as comment lines above the document. */
+		char head[32] = "";
+		FILE *f = fopen("/tmp/fs_test_calib_a100.yaml", "r");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		CU_ASSERT_EQUAL(fread(head, 1, 20, f), 20);
+		fclose(f);
+		CU_ASSERT_STRING_EQUAL(head, "# test\n# fit \nname: ");
+	}
+	/* A GPU the loader would refuse is an error, and no file is left behind. */
+	remove("/tmp/fs_test_calib_bad.yaml");
+	back = r.gpu;
+	back.compute_eff = 0;
+	CU_ASSERT_EQUAL(calib_write_gpu_yaml("/tmp/fs_test_calib_bad.yaml", &back, NULL, &err), -1);
+	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/tmp/fs_test_calib_bad.yaml: GPU 'a100' cannot be written"));
+	CU_ASSERT_PTR_NULL(fopen("/tmp/fs_test_calib_bad.yaml", "r"));
 	free(rows);
 }
 
