@@ -51,9 +51,39 @@ typedef struct perf_batch {
 int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_config *c,
 	      fs_err *err);
 
-/* Step duration in seconds, and in integer nanoseconds (rounded up, at least 1). */
-double perf_step_s(const perf_model *p, const perf_batch *b);
-int64_t perf_step_ns(const perf_model *p, const perf_batch *b);
+/* Step duration in seconds, and in integer nanoseconds (rounded up, at least 1).
+ * Inline: the engine's macro-steps evaluate it once per engine step.  Every caller
+ * compiles the same expression in the same order (no FP contraction in ISO C mode),
+ * so the fast path and the reference get the same bits. */
+static inline double perf_step_s(const perf_model *p, const perf_batch *b)
+{
+	double flops, bytes, t_compute, t_memory, t;
+
+	if (b->tokens <= 0)
+		return 0.0;
+	flops = p->flops_per_token * (double)b->tokens + p->attn_flops_per_pair * b->attn_pairs;
+	bytes = p->weight_bytes + p->kv_bytes_per_token * (b->kv_read + (double)b->tokens);
+	t_compute = flops * p->s_per_flop;
+	t_memory = bytes * p->s_per_byte;
+	t = t_compute > t_memory ? t_compute : t_memory;
+	return t + p->ar_fixed_s + p->ar_s_per_token * (double)b->tokens + p->overhead_s +
+	       p->prefill_seq_s * (double)b->prefill_seqs;
+}
+
+static inline int64_t perf_step_ns(const perf_model *p, const perf_batch *b)
+{
+	double ns = perf_step_s(p, b) * 1e9;
+	int64_t i;
+
+	/* ceil without the libm call: exact for 1 < ns < 2^62 (truncation, plus one
+	 * when there was a fraction); below, at least 1 ns as before. */
+	if (!(ns > 1.0))
+		return 1;
+	if (ns >= 4.6e18)
+		return INT64_MAX / 4; /* a step of 146 years: callers' sums stay finite */
+	i = (int64_t)ns;
+	return i + ((double)i < ns);
+}
 
 /* Add one sequence prefilling `chunk` tokens after `context` already computed (counts
  * one prefill sequence: a chunked prompt pays the per-sequence cost in every step). */

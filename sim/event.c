@@ -308,6 +308,11 @@ uint64_t ev_take_seq(ev_queue *q)
 	return q->next_seq++;
 }
 
+uint64_t *ev_seq_counter(ev_queue *q)
+{
+	return &q->next_seq;
+}
+
 int ev_advance(ev_queue *q, simtime_t t)
 {
 	if (t < q->now || (q->n > 0 && t > q->heap[0].time))

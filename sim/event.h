@@ -51,6 +51,9 @@ int ev_peek(const ev_queue *q, ev_event *out);
  * caller runs such an event.  ev_advance returns 0, or -1 (nothing changes) if t is
  * before now or after the earliest queued event. */
 uint64_t ev_take_seq(ev_queue *q);
+/* The counter ev_take_seq reads and increments (`(*p)++` is ev_take_seq), for a
+ * caller that takes one per engine step; valid for the queue's lifetime. */
+uint64_t *ev_seq_counter(ev_queue *q);
 int ev_advance(ev_queue *q, simtime_t t);
 /* Time of the earliest pending event without popping: returns 1 and *t, or 0 if
  * the queue is empty (*t untouched). */

@@ -41,22 +41,25 @@ typedef struct run_state {
 	router *rt;
 	replica **reps;          /* all replicas, pool by pool */
 	simtime_t *step_end;     /* end of each replica's step in flight, -1 if none */
-	int64_t *ghost_step;     /* macro-step: index of the step whose end is pending */
+	/* Macro-steps in flight: per replica the durations of the engine steps its step
+	 * stands for (the replica's array, valid until its step ends), how many, and the
+	 * index of the step whose end is pending. */
+	const int64_t **ghost_d;
+	int64_t *ghost_n;
+	int64_t *ghost_step;
 	/* Each replica's one pending step event (a step end or a macro-step placeholder)
 	 * lives outside the event queue: (time, seq, kind) per replica, INT64_MAX = none,
 	 * seq from the queue's counter, and a winner tree over replicas keyed (time, seq).
 	 * Runs take the smaller of its root and the queue's head by (time, seq), the
 	 * queue's own order, so the event order is unchanged; a macro-step placeholder
 	 * then costs one leaf-to-root pass (log2 replicas comparisons) instead of a heap
-	 * pop and push. */
+	 * pop and push.  Index nreps is a sentinel that never wins (time INT64_MAX, seq
+	 * UINT64_MAX): it fills the leaves past the last replica. */
 	simtime_t *rev_time;
 	uint64_t *rev_seq;
 	int8_t *rev_kind;
-	struct rnode {           /* a subtree's earliest pending event; idx -1 = none */
-		simtime_t time;
-		uint64_t seq;
-		int32_t idx;
-	} *rtree;                /* 2 x rtree_size nodes, keys copied so a pass reads siblings only */
+	int32_t *rtree;          /* 2 x rtree_size nodes: the replica winning the subtree */
+	uint64_t *seq;           /* the queue's sequence counter (ev_seq_counter) */
 	int rtree_size;
 	int nreps;
 	int pool_first[FS_MAX_POOLS + 1];
@@ -244,29 +247,28 @@ static void pool_view(run_state *s, router_pool_view *v)
 	}
 }
 
-static inline int rnode_less(const struct rnode *a, const struct rnode *b)
-{
-	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
-}
-
-/* Replay replica ri's path of the winner tree after its pending event changed. */
+/* Replay replica ri's path of the winner tree after its pending event changed.
+ * Nodes hold indices only and the keys are read from rev_time / rev_seq: a level is
+ * one sibling load and a compare (the seq only on equal times). */
 static void rtree_update(run_state *s, int ri)
 {
-	struct rnode *t = s->rtree, cur;
+	int32_t *t = s->rtree, cur = ri;
+	const simtime_t *tm = s->rev_time;
+	const uint64_t *sq = s->rev_seq;
+	simtime_t ct = tm[ri];
 	int i = s->rtree_size + ri;
 
-	cur.time = s->rev_time[ri];
-	cur.seq = s->rev_seq[ri];
-	cur.idx = ri;
-	t[i] = cur;
-	for (; i > 1; i /= 2) {
-		const struct rnode *sib = &t[i ^ 1];
+	for (; i > 1; i >>= 1) {
+		int32_t sib = t[i ^ 1];
+		simtime_t st = tm[sib];
 
 		/* Seqs are unique, so no two real events tie; an empty slot (time
 		 * INT64_MAX) never precedes a real one. */
-		if (rnode_less(sib, &cur))
-			cur = *sib;
-		t[i / 2] = cur;
+		if (st < ct || (st == ct && sq[sib] < sq[cur])) {
+			cur = sib;
+			ct = st;
+		}
+		t[i >> 1] = cur;
 	}
 }
 
@@ -274,7 +276,7 @@ static void rtree_update(run_state *s, int ri)
 static void rev_set(run_state *s, int ri, simtime_t t, int kind)
 {
 	s->rev_time[ri] = t;
-	s->rev_seq[ri] = ev_take_seq(s->q);
+	s->rev_seq[ri] = (*s->seq)++;
 	s->rev_kind[ri] = (int8_t)kind;
 	rtree_update(s, ri);
 }
@@ -286,19 +288,24 @@ static int rtree_init(run_state *s)
 	while (n < s->nreps)
 		n *= 2;
 	s->rtree_size = n;
-	s->rev_time = malloc((size_t)s->nreps * sizeof *s->rev_time);
-	s->rev_seq = calloc((size_t)s->nreps, sizeof *s->rev_seq);
-	s->rev_kind = calloc((size_t)s->nreps, sizeof *s->rev_kind);
+	s->seq = ev_seq_counter(s->q);
+	s->rev_time = malloc((size_t)(s->nreps + 1) * sizeof *s->rev_time);
+	s->rev_seq = malloc((size_t)(s->nreps + 1) * sizeof *s->rev_seq);
+	s->rev_kind = calloc((size_t)s->nreps + 1, sizeof *s->rev_kind);
 	s->rtree = malloc(2 * (size_t)n * sizeof *s->rtree);
-	if (!s->rev_time || !s->rev_seq || !s->rev_kind || !s->rtree)
+	s->ghost_d = calloc((size_t)s->nreps, sizeof *s->ghost_d);
+	s->ghost_n = calloc((size_t)s->nreps, sizeof *s->ghost_n);
+	if (!s->rev_time || !s->rev_seq || !s->rev_kind || !s->rtree || !s->ghost_d || !s->ghost_n)
 		return -1;
-	for (int i = 0; i < s->nreps; i++)
+	for (int i = 0; i <= s->nreps; i++) {
 		s->rev_time[i] = INT64_MAX;
-	for (int i = 0; i < 2 * n; i++) {
-		s->rtree[i].time = INT64_MAX;
-		s->rtree[i].seq = UINT64_MAX;
-		s->rtree[i].idx = -1;
+		s->rev_seq[i] = UINT64_MAX;
 	}
+	/* Every node starts as the sentinel: all slots are empty. */
+	for (int i = 0; i < 2 * n; i++)
+		s->rtree[i] = s->nreps;
+	for (int i = 0; i < s->nreps; i++)
+		s->rtree[n + i] = i;
 	return 0;
 }
 
@@ -319,8 +326,9 @@ static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 	if (replica_step_count(s->reps[ri]) > 1) {
 		/* A macro-step: a placeholder event at each intermediate step end keeps
 		 * equal-time event order exactly the reference's. */
+		s->ghost_d[ri] = replica_macro_steps(s->reps[ri], &s->ghost_n[ri]);
 		s->ghost_step[ri] = 1;
-		rev_set(s, ri, replica_macro_next_end(s->reps[ri], ev_now(s->q), 0), EV_GHOST);
+		rev_set(s, ri, ev_now(s->q) + s->ghost_d[ri][0], EV_GHOST);
 	} else {
 		rev_set(s, ri, ev_now(s->q) + d, EV_STEP_END);
 	}
@@ -488,6 +496,8 @@ static void run_free(run_state *s)
 	free(s->rev_seq);
 	free(s->rev_kind);
 	free(s->rtree);
+	free(s->ghost_d);
+	free(s->ghost_n);
 	if (s->la_hash)
 		for (int i = 0; i < s->la_cap; i++)
 			free(s->la_hash[i]);
@@ -626,12 +636,14 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 
 		/* Placeholders run in this inner loop: they do not touch the queue, so
 		 * its head stays as peeked. */
-		for (;;) {
-			const struct rnode *top = &s.rtree[1];
+		simtime_t qt = have_q ? qh.time : INT64_MAX;
 
-			ri = top->idx;
-			if (ri < 0 || top->time == INT64_MAX ||
-			    (have_q && (qh.time < top->time || (qh.time == top->time && qh.seq < top->seq))))
+		for (;;) {
+			simtime_t top;
+
+			ri = s.rtree[1];
+			top = s.rev_time[ri];
+			if (top > qt || top == INT64_MAX || (top == qt && qh.seq < s.rev_seq[ri]))
 				break;
 			if (s.rev_kind[ri] != EV_GHOST)
 				break;
@@ -641,15 +653,14 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			 * either, and no clock is read (only events that do move it). */
 			{
 				int64_t j = s.ghost_step[ri]++;
-				int last = j == replica_step_count(s.reps[ri]) - 1;
 
-				rev_set(&s, ri, replica_macro_next_end(s.reps[ri], top->time, j),
-					last ? EV_STEP_END : EV_GHOST);
+				rev_set(&s, ri, top + s.ghost_d[ri][j],
+					j == s.ghost_n[ri] - 1 ? EV_STEP_END : EV_GHOST);
 			}
 		}
-		if (ri >= 0 && s.rtree[1].time != INT64_MAX &&
-		    (!have_q || s.rtree[1].time < qh.time ||
-		     (s.rtree[1].time == qh.time && s.rtree[1].seq < qh.seq))) {
+		if (s.rev_time[ri] != INT64_MAX &&
+		    (!have_q || s.rev_time[ri] < qh.time ||
+		     (s.rev_time[ri] == qh.time && s.rev_seq[ri] < qh.seq))) {
 			/* The replica's pending event comes first. */
 			ev.time = s.rev_time[ri];
 			ev.seq = s.rev_seq[ri];

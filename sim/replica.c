@@ -49,6 +49,8 @@ struct replica {
 	int coh_in_step;      /* the cohort takes part in the step in flight */
 	int64_t step_count;   /* engine steps the step in flight stands for */
 	int64_t D;            /* cohort steps completed */
+	int64_t D_alloc;      /* members hold the blocks of their tokens after step D_alloc
+			       * (D, or D + steps in flight) */
 	int64_t coh_n, coh_s; /* members, sum of their computed tokens */
 	int64_t next_stamp, m_max; /* next stamp; largest stamp of a member since rebuild */
 	simtime_t coh_last_end; /* end of the last completed cohort step */
@@ -62,10 +64,12 @@ struct replica {
 	int n_indiv;
 	int32_t *fin;         /* scratch: members finishing in the step that ends */
 	/* Durations of the macro-step's steps, computed once in macro_step and read back
-	 * by replica_macro_next_end (was a second perf evaluation per step). */
+	 * by the fleet through replica_macro_steps (was a second perf evaluation per step). */
 	int64_t *macro_d;
 	int64_t macro_cap;
 };
+
+static void blocks_out(replica *r, const sim_req *q);
 
 static void list_push_tail(rlist *l, sim_req *r)
 {
@@ -287,6 +291,7 @@ static sim_req *admit_head(replica *r, int64_t *budget)
 		r->outstanding -= hit;
 		r->st.prefix_hit_tokens += hit;
 	}
+	blocks_out(r, q);
 	if (kv_allocate(r->kv, q, (int64_t)q->computed + n) != 0) {
 		/* Only on allocation failure of the block array: undo the match. */
 		r->outstanding += q->computed;
@@ -496,11 +501,39 @@ static int32_t heap_pop(replica *r)
 	return top;
 }
 
+/* While the KV manager only counts (kv_counting), members' block counts are not kept
+ * per request: cohort_allocate takes the cohort's blocks in bulk, and a member's count
+ * is its tokens after step D_alloc rounded up to blocks (it joined with exactly that,
+ * see joinable).  They are written into the requests when someone reads them. */
+static int32_t member_blocks(const replica *r, const cmember *m)
+{
+	int64_t tokens = m->c_join + (r->D_alloc - m->d_join), bs = r->cfg.block_size;
+
+	return (int32_t)((tokens + bs - 1) / bs);
+}
+
+/* Before a KV call that may leave counting mode (a request with prefix hashes): the
+ * id mode needs every holder's true count. */
+static void blocks_out(replica *r, const sim_req *q)
+{
+	if (q->n_hashes <= 0 || !r->cfg.enable_prefix_caching || !r->cfg.fast_path || r->dissolved ||
+	    !kv_counting(r->kv))
+		return;
+	for (int i = 0; i < r->n_heap; i++) {
+		const cmember *m = &r->mem[r->heap[i]];
+
+		m->q->n_blocks = member_blocks(r, m);
+	}
+}
+
 /* Write a member's live values into its request and re-base it on D. */
 static void member_sync(replica *r, cmember *m)
 {
 	int64_t delta = r->D - m->d_join;
 	sim_req *q = m->q;
+
+	if (kv_counting(r->kv))
+		q->n_blocks = member_blocks(r, m);
 
 	q->computed = (int32_t)(m->c_join + delta);
 	q->generated = (int32_t)(m->g_join + delta);
@@ -514,12 +547,14 @@ static void member_sync(replica *r, cmember *m)
 
 /* A running request can join when it is a pure decode whose blocks cover exactly its
  * computed tokens rounded up (true after every step it took part in); its decode
- * steps then never touch a hashed block (keys stop at the prompt). */
+ * steps then never touch a hashed block (keys stop at the prompt).  At least one
+ * block: a request with none may carry a recycled id array that counting-mode
+ * kv_allocate would drop (member_blocks never calls it). */
 static int joinable(const replica *r, const sim_req *q)
 {
 	int64_t slack = (int64_t)q->n_blocks * r->cfg.block_size - q->computed;
 
-	return q->generated > 0 && q->generated < q->output &&
+	return q->generated > 0 && q->generated < q->output && q->n_blocks > 0 &&
 	       q->computed == rq_num_tokens(q) - 1 && slack >= 0 && slack < r->cfg.block_size;
 }
 
@@ -606,36 +641,30 @@ static void cohort_allocate(replica *r, int64_t k)
 {
 	int64_t bs = r->cfg.block_size, j, nres = k < bs ? k : bs, taken = 0;
 	int64_t res = r->D % bs;
-	int counting = kv_counting(r->kv);
 
+	if (kv_counting(r->kv)) {
+		/* In bulk (see member_blocks): a member of residue class D + j needs a block
+		 * at steps j, j + bs, ... below k. */
+		for (j = 0; j < nres; j++) {
+			taken += r->res_cnt[res] * (1 + (k - 1 - j) / bs);
+			if (++res == bs)
+				res = 0;
+		}
+		kv_take_counted(r->kv, taken);
+		r->D_alloc = r->D + k;
+		return;
+	}
 	for (j = 0; j < nres; j++) {
-		/* A member of residue class D + j needs a block at steps j, j + bs, ...
-		 * below k: its blocks cover its computed tokens rounded up (joinable). */
-		int64_t gain = 1 + (k - 1 - j) / bs;
-		int32_t sl;
-
-		for (sl = r->res_head[res]; sl >= 0; sl = r->mem[sl].rnext) {
+		for (int32_t sl = r->res_head[res]; sl >= 0; sl = r->mem[sl].rnext) {
 			const cmember *m = &r->mem[sl];
-			sim_req *q = m->q;
-			int64_t tokens = m->c_join + (r->D + k - m->d_join);
 
-			if (counting && q->n_hashes <= 0 && q->n_blocks > 0) {
-				/* kv_allocate's counting branch, inline (see kv_counting). */
-				assert(q->n_blocks + gain == (tokens + bs - 1) / bs);
-				taken += gain;
-				q->n_blocks += (int32_t)gain;
-				continue;
-			}
-			kv_take_counted(r->kv, taken);
-			taken = 0;
 			/* Cannot fail: the caller checked the blocks fit. */
-			(void)kv_allocate(r->kv, q, tokens);
-			counting = kv_counting(r->kv);
+			(void)kv_allocate(r->kv, m->q, m->c_join + (r->D + k - m->d_join));
 		}
 		if (++res == bs)
 			res = 0;
 	}
-	kv_take_counted(r->kv, taken);
+	r->D_alloc = r->D + k;
 }
 
 /* Several decode-only steps at once. Returns the duration, or 0 when the first step's
@@ -754,8 +783,10 @@ static int64_t fast_step(replica *r, simtime_t now, simtime_t horizon)
 
 		if (q->scheduled == 0)
 			continue;
-		if ((int64_t)q->computed + q->scheduled > (int64_t)q->n_blocks * bs)
+		if ((int64_t)q->computed + q->scheduled > (int64_t)q->n_blocks * bs) {
+			blocks_out(r, q);
 			(void)kv_allocate(r->kv, q, (int64_t)q->computed + q->scheduled);
+		}
 		r->batch[r->n_batch++] = q;
 	}
 	if (n_coh > 0)
@@ -870,8 +901,10 @@ static void fast_end_step(replica *r, simtime_t now, replica_done_fn done, void 
 		r->outstanding -= q->scheduled;
 		r->st.tokens_computed += q->scheduled;
 		q->last_scheduled = now;
-		if (q->n_hashes > 0)
+		if (q->n_hashes > 0) {
+			blocks_out(r, q);
 			kv_commit(r->kv, q);
+		}
 		q->scheduled = 0;
 		if (q->computed < rq_num_tokens(q)) {
 			r->indiv[w] = q;
@@ -946,11 +979,12 @@ void replica_dump(const replica *r, FILE *f)
 	}
 }
 
-simtime_t replica_macro_next_end(const replica *r, simtime_t t, int64_t step)
+const int64_t *replica_macro_steps(const replica *r, int64_t *n)
 {
-	/* Step `step` (0-based within the macro-step) has context S0 + step x N; its
-	 * duration was computed from exactly that batch in macro_step. */
-	return t + r->macro_d[step];
+	/* Step j (0-based within the macro-step) has context S0 + j x N; its duration
+	 * was computed from exactly that batch in macro_step. */
+	*n = replica_step_count(r);
+	return r->macro_d;
 }
 
 int64_t replica_step_count(const replica *r)

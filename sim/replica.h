@@ -109,11 +109,12 @@ const replica_cfg *replica_get_cfg(const replica *r);
  * step is in flight). */
 int64_t replica_step_count(const replica *r);
 
-/* During a macro-step, given the end time `t` of one of its steps but the last, the
- * end time of the next step.  The fleet keeps one placeholder event per intermediate
- * step end so that events at equal times are ordered exactly as with the reference's
+/* The durations (ns) of the engine steps the step in flight stands for, in order;
+ * *n = replica_step_count.  The array is the replica's, valid until its next
+ * replica_begin_step*.  The fleet keeps one placeholder event per intermediate step
+ * end so that events at equal times are ordered exactly as with the reference's
  * per-step events (the placeholders do no replica work). */
-simtime_t replica_macro_next_end(const replica *r, simtime_t t, int64_t step);
+const int64_t *replica_macro_steps(const replica *r, int64_t *n);
 
 /* Debug-build invariant check (blocks used + free == total, each request in exactly
  * one place). Returns 0, or -1 with err describing the violation. */

@@ -41,7 +41,9 @@ static int64_t urange(int64_t lo, int64_t hi)
 }
 
 /* A Mooncake-style JSONL trace: ms timestamps, lengths, optional chained hash ids
- * (a few shared prefixes so prefix caching hits). */
+ * (a few shared prefixes so prefix caching hits).  hashes: 0 none, 1 every request,
+ * 2 about half of the requests after the first quarter (a replica's KV manager then
+ * leaves counting mode while a decode cohort is running). */
 static const char *write_trace(int n, int max_in, int max_out, double mean_gap_ms, int hashes)
 {
 	static char path[128];
@@ -61,7 +63,7 @@ static const char *write_trace(int n, int max_in, int max_out, double mean_gap_m
 		default: t += (double)(rnd() % 1000) / 500.0 * mean_gap_ms; break;
 		}
 		fprintf(f, "{\"timestamp\": %.3f, \"input_length\": %d, \"output_length\": %d", t, in, out);
-		if (hashes) {
+		if (hashes == 1 || (hashes == 2 && i > n / 4 && rnd() % 2)) {
 			int nh = (in + 511) / 512, family = (int)(rnd() % 3);
 
 			fputs(", \"hash_ids\": [", f);
@@ -161,7 +163,7 @@ static void one_scenario(uint64_t seed, int check)
 		pol.router.spill_kv_usage = 0.8;
 	}
 	tr = write_trace((int)urange(20, 400), (int)urange(8, mml), (int)urange(1, 600),
-			 (double)urange(1, 300), (int)(rnd() % 2));
+			 (double)urange(1, 300), (int)(rnd() % 3));
 	memset(&fo, 0, sizeof fo);
 	fo.drain = rnd() % 4 != 0;
 	fo.metrics_interval = urange(1, 2000) * 1000000LL;

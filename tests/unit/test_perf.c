@@ -1,5 +1,6 @@
 /* CUnit suite for perf_init: the roofline constants, checked by hand on an ideal GPU. */
 #include <CUnit/CUnit.h>
+#include <math.h>
 #include <string.h>
 
 #include "models/perf.h"
@@ -14,6 +15,54 @@ static void ideal(const char *name, gpu_spec *g)
 	g->attn_eff = 0;
 	g->step_overhead_s = g->link_latency_s = 0;
 	g->prefill_seq_tokens = 0;
+}
+
+/* perf_step_ns rounds up without libm's ceil: it must agree with ceil() on every
+ * batch, including exact multiples of a nanosecond and sub-nanosecond steps. */
+static void test_step_ns_rounding(void)
+{
+	perf_model p;
+	uint64_t x = 88172645463325252ULL;
+
+	memset(&p, 0, sizeof p);
+	/* 1 ns per token exactly: whole nanoseconds must not round up. */
+	p.overhead_s = 0;
+	p.flops_per_token = 1.0;
+	p.s_per_flop = 1e-9;
+	for (int64_t n = 1; n < 5000; n++) {
+		perf_batch b = {n, 1, 0.0, 0.0, 0};
+
+		CU_ASSERT_EQUAL(perf_step_ns(&p, &b), (int64_t)ceil(perf_step_s(&p, &b) * 1e9));
+	}
+	/* A 0.25 ns step is 1 ns (at least 1), an empty batch 1 ns. */
+	p.s_per_flop = 0.25e-9;
+	{
+		perf_batch b = {1, 1, 0.0, 0.0, 0}, e = {0, 0, 0.0, 0.0, 0};
+
+		CU_ASSERT_EQUAL(perf_step_ns(&p, &b), 1);
+		CU_ASSERT_EQUAL(perf_step_ns(&p, &e), 1);
+	}
+	/* Random models and batches (xorshift), against ceil(). */
+	for (int i = 0; i < 200000; i++) {
+		perf_batch b;
+		double want;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		p.s_per_flop = 1e-15 * (double)(x % 100000 + 1);
+		p.s_per_byte = 1e-13 * (double)(x >> 40 & 0xFFFF);
+		p.flops_per_token = (double)(x >> 20 & 0xFFFFF);
+		p.attn_flops_per_pair = (double)(x >> 50);
+		p.weight_bytes = (double)(x & 0xFFFFFFF) * 100.0;
+		p.kv_bytes_per_token = (double)(x >> 30 & 0xFFFF);
+		p.overhead_s = 1e-6 * (double)(x >> 58);
+		b.tokens = (int64_t)(x % 9000);
+		b.seqs = 1;
+		b.attn_pairs = (double)(x >> 12 & 0xFFFFFFF);
+		b.kv_read = (double)(x >> 24 & 0xFFFFF);
+		b.prefill_seqs = 0;
+		want = ceil(perf_step_s(&p, &b) * 1e9);
+		CU_ASSERT_EQUAL(perf_step_ns(&p, &b), want < 1.0 ? 1 : (int64_t)want);
+	}
 }
 
 static void test_prefill_seq(void)
@@ -122,7 +171,8 @@ int fs_test_register(void)
 	CU_pSuite s = CU_add_suite("perf", NULL, NULL);
 	if (!s || !CU_add_test(s, "roofline constants", test_roofline) ||
 	    !CU_add_test(s, "SPEC example", test_spec_example) ||
-	    !CU_add_test(s, "per-prompt prefill cost", test_prefill_seq))
+	    !CU_add_test(s, "per-prompt prefill cost", test_prefill_seq) ||
+	    !CU_add_test(s, "step ns rounding agrees with ceil", test_step_ns_rounding))
 		return -1;
 	return 0;
 }
