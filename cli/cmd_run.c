@@ -367,6 +367,14 @@ int cmd_run(int argc, char **argv)
 			cJSON_AddStringToObject(p, "policy", sc->policies[i].name);
 			cJSON_AddNumberToObject(p, "run_id", (double)run_ids[i]);
 			cJSON_AddNumberToObject(p, "wall_s", po[i].wall_s);
+			{
+				/* How the fast path ran (not a result: --reference gives zeros). */
+				cJSON *fp = cJSON_AddObjectToObject(p, "fast_path");
+
+				cJSON_AddNumberToObject(fp, "macro_steps", (double)po[i].res.macro_steps);
+				cJSON_AddNumberToObject(fp, "explicit", (double)po[i].res.macro_explicit);
+				cJSON_AddNumberToObject(fp, "tie_hits", (double)po[i].res.tie_hits);
+			}
 			cJSON_AddItemToObject(p, "fleet", summary_json(&po[i].fleet));
 			for (int k = 0; k < sc->policies[i].npools; k++)
 				cJSON_AddItemToArray(pools, summary_json(&po[i].pools[k]));

@@ -9,6 +9,47 @@
 
 enum { EV_ARRIVAL = 1, EV_STEP_END, EV_SAMPLE, EV_GHOST };
 
+/*
+ * Event order.  The reference engine orders events by (time, seq), seq being the
+ * order of scheduling; an event is scheduled while another (its parent) is processed.
+ * Since seqs grow with processing order and processing order with time, ordering by
+ * (time, sched, seq) - sched being the parent's time - is the same order, and it lets
+ * a macro-step skip its placeholders: the reference's per-step end events, which do
+ * nothing but take a seq each.  The last step end of a macro-step whose placeholders
+ * are skipped ("implicit") gets the key (T, e, virtual seq), e being the end time of
+ * the step before it: that is its reference key unless another event scheduled at
+ * exactly e sits at time T too, and that can happen only if some event was processed
+ * at e.  So the fleet indexes every macro-step's intermediate end times by exact time
+ * (the ghost-time wheel below) and makes a macro-step explicit - placeholders in the
+ * tree from that step on, as the reference - when
+ *   - a real event (arrival, sample, step end) is processed at one of its
+ *     intermediate end times: the placeholder is then ordered against that event by
+ *     its key (time, previous end, seq) and processed at its place; or
+ *   - another macro-step has an intermediate end at the same time (checked when the
+ *     later one starts: the later one is explicit from the start).
+ * A comparison that would need a virtual seq to break a tie is then impossible; the
+ * run fails loudly if one happens (order_bug) rather than guess.
+ */
+#define SEQ_VIRTUAL UINT64_MAX
+
+/* The ghost-time wheel: intermediate end times of macro-steps in flight, by exact
+ * time.  A ring of GW_BUCKETS buckets of 2^gw_shift ns; a bucket holds the entries of
+ * one window (time >> gw_shift) and is emptied lazily when a later window reuses it.
+ * Entries stay valid while their time is at most (GW_BUCKETS - 1) windows ahead of
+ * the present, so macro-steps are capped to that span (gw_span).  A full bucket is
+ * marked: a macro-step that would add to it is made explicit instead (exact, slower). */
+#define GW_BUCKETS 4096
+#define GW_CAP 7
+typedef struct gw_bucket {
+	int64_t window;
+	int32_t n, full;
+	struct gw_entry {
+		simtime_t time;
+		int32_t ri;    /* replica */
+		int32_t step;  /* the end of step `step` - 1 of its macro-step (1-based ghost) */
+	} e[GW_CAP];
+} gw_bucket;
+
 int fleet_pool_prepare(pool_cfg *p, const llm_spec *m, fs_err *err)
 {
 	int64_t need_blocks;
@@ -56,10 +97,20 @@ typedef struct run_state {
 	 * pop and push.  Index nreps is a sentinel that never wins (time INT64_MAX, seq
 	 * UINT64_MAX): it fills the leaves past the last replica. */
 	simtime_t *rev_time;
+	simtime_t *rev_sched;    /* when the pending event was scheduled (see key order below) */
 	uint64_t *rev_seq;
 	int8_t *rev_kind;
 	int32_t *rtree;          /* 2 x rtree_size nodes: the replica winning the subtree */
 	uint64_t *seq;           /* the queue's sequence counter (ev_seq_counter) */
+	/* Implicit macro-steps (see "Event order" below): per replica, whether the step in
+	 * flight is one, its start time and the seq its first placeholder took. */
+	int8_t *chain_imp;
+	simtime_t *chain_t0;
+	uint64_t *chain_s0;
+	gw_bucket *gw;           /* ghost-time wheel, GW_BUCKETS buckets; NULL with --reference */
+	int gw_shift;            /* bucket width 2^gw_shift ns */
+	simtime_t arr_sched, smp_sched; /* scheduling times of the queued arrival / sample */
+	int order_bug;           /* two events the key order cannot tell apart (a bug) */
 	int rtree_size;
 	int nreps;
 	int pool_first[FS_MAX_POOLS + 1];
@@ -247,14 +298,24 @@ static void pool_view(run_state *s, router_pool_view *v)
 	}
 }
 
+/* Break a tie in time between events a and b (at time t): is a first?  By scheduling
+ * time, then seq.  Empty slots (t = INT64_MAX) are in any order. */
+static int tie_less(run_state *s, simtime_t t, simtime_t da, uint64_t qa, simtime_t db, uint64_t qb)
+{
+	if (da != db)
+		return da < db;
+	if (t != INT64_MAX && (qa == SEQ_VIRTUAL || qb == SEQ_VIRTUAL))
+		s->order_bug = 1; /* see "Event order": must not happen */
+	return qa < qb;
+}
+
 /* Replay replica ri's path of the winner tree after its pending event changed.
- * Nodes hold indices only and the keys are read from rev_time / rev_seq: a level is
- * one sibling load and a compare (the seq only on equal times). */
+ * Nodes hold indices only and the keys are read from rev_*: a level is one sibling
+ * load and a compare (scheduling time and seq only on equal times). */
 static void rtree_update(run_state *s, int ri)
 {
 	int32_t *t = s->rtree, cur = ri;
 	const simtime_t *tm = s->rev_time;
-	const uint64_t *sq = s->rev_seq;
 	simtime_t ct = tm[ri];
 	int i = s->rtree_size + ri;
 
@@ -262,9 +323,8 @@ static void rtree_update(run_state *s, int ri)
 		int32_t sib = t[i ^ 1];
 		simtime_t st = tm[sib];
 
-		/* Seqs are unique, so no two real events tie; an empty slot (time
-		 * INT64_MAX) never precedes a real one. */
-		if (st < ct || (st == ct && sq[sib] < sq[cur])) {
+		if (st < ct || (st == ct && tie_less(s, st, s->rev_sched[sib], s->rev_seq[sib],
+						       s->rev_sched[cur], s->rev_seq[cur]))) {
 			cur = sib;
 			ct = st;
 		}
@@ -272,32 +332,45 @@ static void rtree_update(run_state *s, int ri)
 	}
 }
 
-/* Give replica ri the pending event (t, kind), ordered as if ev_schedule'd now. */
-static void rev_set(run_state *s, int ri, simtime_t t, int kind)
+/* Give replica ri the pending event (t, kind) with key (t, sched, seq). */
+static void rev_put(run_state *s, int ri, simtime_t t, simtime_t sched, uint64_t seq, int kind)
 {
 	s->rev_time[ri] = t;
-	s->rev_seq[ri] = (*s->seq)++;
+	s->rev_sched[ri] = sched;
+	s->rev_seq[ri] = seq;
 	s->rev_kind[ri] = (int8_t)kind;
 	rtree_update(s, ri);
+}
+
+/* Give replica ri the pending event (t, kind), scheduled now (at time `now`). */
+static void rev_set(run_state *s, int ri, simtime_t t, simtime_t now, int kind)
+{
+	rev_put(s, ri, t, now, (*s->seq)++, kind);
 }
 
 static int rtree_init(run_state *s)
 {
 	int n = 1;
+	size_t m = (size_t)s->nreps + 1;
 
 	while (n < s->nreps)
 		n *= 2;
 	s->rtree_size = n;
 	s->seq = ev_seq_counter(s->q);
-	s->rev_time = malloc((size_t)(s->nreps + 1) * sizeof *s->rev_time);
-	s->rev_seq = malloc((size_t)(s->nreps + 1) * sizeof *s->rev_seq);
-	s->rev_kind = calloc((size_t)s->nreps + 1, sizeof *s->rev_kind);
+	s->rev_time = malloc(m * sizeof *s->rev_time);
+	s->rev_sched = calloc(m, sizeof *s->rev_sched);
+	s->rev_seq = malloc(m * sizeof *s->rev_seq);
+	s->rev_kind = calloc(m, sizeof *s->rev_kind);
 	s->rtree = malloc(2 * (size_t)n * sizeof *s->rtree);
-	s->ghost_d = calloc((size_t)s->nreps, sizeof *s->ghost_d);
-	s->ghost_n = calloc((size_t)s->nreps, sizeof *s->ghost_n);
-	if (!s->rev_time || !s->rev_seq || !s->rev_kind || !s->rtree || !s->ghost_d || !s->ghost_n)
+	s->ghost_d = calloc(m, sizeof *s->ghost_d);
+	s->ghost_n = calloc(m, sizeof *s->ghost_n);
+	s->chain_imp = calloc(m, sizeof *s->chain_imp);
+	s->chain_t0 = calloc(m, sizeof *s->chain_t0);
+	s->chain_s0 = calloc(m, sizeof *s->chain_s0);
+	if (!s->rev_time || !s->rev_sched || !s->rev_seq || !s->rev_kind || !s->rtree || !s->ghost_d ||
+	    !s->ghost_n || !s->chain_imp || !s->chain_t0 || !s->chain_s0)
 		return -1;
-	for (int i = 0; i <= s->nreps; i++) {
+	for (size_t i = 0; i < m; i++) {
 		s->rev_time[i] = INT64_MAX;
 		s->rev_seq[i] = UINT64_MAX;
 	}
@@ -306,33 +379,158 @@ static int rtree_init(run_state *s)
 		s->rtree[i] = s->nreps;
 	for (int i = 0; i < s->nreps; i++)
 		s->rtree[n + i] = i;
+	if (!s->o->reference) {
+		/* Buckets of about 100 ms / replicas (steps of ~50 ms put ~2 ghost times in
+		 * a bucket), 4 us to 16 ms. */
+		int64_t w = 100000000 / s->nreps;
+
+		s->gw_shift = 12;
+		while (s->gw_shift < 24 && ((int64_t)1 << (s->gw_shift + 1)) <= w)
+			s->gw_shift++;
+		s->gw = malloc(GW_BUCKETS * sizeof *s->gw);
+		if (!s->gw)
+			return -1;
+		for (int i = 0; i < GW_BUCKETS; i++) {
+			s->gw[i].window = -1;
+			s->gw[i].n = s->gw[i].full = 0;
+		}
+	}
 	return 0;
+}
+
+/* How far ahead of now a macro-step's intermediate ends may lie (see the wheel). */
+static simtime_t gw_span(const run_state *s)
+{
+	return ((simtime_t)GW_BUCKETS - 1) << s->gw_shift;
+}
+
+/* The bucket of time t, or NULL if it holds another window (no entry for t). */
+static gw_bucket *gw_find(run_state *s, simtime_t t)
+{
+	gw_bucket *b = &s->gw[(t >> s->gw_shift) & (GW_BUCKETS - 1)];
+
+	return b->window == t >> s->gw_shift ? b : NULL;
+}
+
+/* Make replica x's implicit macro-step explicit from its placeholder `g` (1-based:
+ * the end of its step g - 1, at time t): that placeholder goes into the tree with its
+ * reference key, (t, end of the step before, seq), the seq virtual after the first. */
+static void chain_explicit_at(run_state *s, int x, int64_t g, simtime_t t)
+{
+	s->chain_imp[x] = 0;
+	s->ghost_step[x] = g;
+	rev_put(s, x, t, t - s->ghost_d[x][g - 1], g == 1 ? s->chain_s0[x] : SEQ_VIRTUAL, EV_GHOST);
+	s->res->macro_explicit++;
+}
+
+/* Index the intermediate end times of replica ri's macro-step starting now; other
+ * macro-steps with an end at one of them become explicit there.  Returns 1 when this
+ * one may be implicit, 0 when it must be explicit (a shared time or a full bucket). */
+static int chain_index(run_state *s, int ri, simtime_t now)
+{
+	const int64_t *d = s->ghost_d[ri];
+	int64_t k = s->ghost_n[ri];
+	gw_bucket *gw = s->gw;
+	const int shift = s->gw_shift;
+	simtime_t t = now;
+	int imp = 1;
+
+	for (int64_t g = 1; g < k; g++) {
+		int64_t w = (t += d[g - 1]) >> shift;
+		gw_bucket *b = &gw[w & (GW_BUCKETS - 1)];
+
+		if (b->window != w) {
+			b->window = w;
+			b->n = b->full = 0;
+		}
+		for (int i = 0; i < b->n; i++) {
+			const struct gw_entry *e = &b->e[i];
+
+			if (e->time != t)
+				continue;
+			imp = 0;
+			/* Its entry is current if its macro-step started before t (an earlier
+			 * one of the same replica ended by then). */
+			if (s->chain_imp[e->ri] && s->chain_t0[e->ri] < t)
+				chain_explicit_at(s, e->ri, e->step, t);
+		}
+		if (b->n < GW_CAP)
+			b->e[b->n++] = (struct gw_entry){t, ri, (int32_t)g};
+		else
+			b->full = imp = 0;
+	}
+	return imp;
+}
+
+/* A real event with key (t, sched, seq) is about to be processed: a placeholder of an
+ * implicit macro-step at exactly t is ordered against it by the reference's key and
+ * either processed now (it comes first: it only takes a seq, and the event has not
+ * scheduled anything yet) or put in the tree to follow it. */
+static void chain_hits(run_state *s, simtime_t t, simtime_t sched, uint64_t seq)
+{
+	gw_bucket *b = gw_find(s, t);
+
+	if (!b)
+		return;
+	for (int i = 0; i < b->n; i++) {
+		const struct gw_entry *e = &b->e[i];
+		int x = e->ri;
+		int64_t g = e->step;
+
+		if (e->time != t || !s->chain_imp[x] || s->chain_t0[x] >= t)
+			continue;
+		s->res->tie_hits++;
+		if (tie_less(s, t, t - s->ghost_d[x][g - 1], g == 1 ? s->chain_s0[x] : SEQ_VIRTUAL, sched,
+			     seq)) {
+			s->chain_imp[x] = 0;
+			s->ghost_step[x] = g + 1;
+			rev_set(s, x, t + s->ghost_d[x][g], t, g == s->ghost_n[x] - 1 ? EV_STEP_END : EV_GHOST);
+			s->res->macro_explicit++;
+		} else {
+			chain_explicit_at(s, x, g, t);
+		}
+	}
 }
 
 /* horizon: the earliest time another event may read or feed replica ri (see
  * replica_begin_step_until); other replicas' step ends do neither. */
 static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 {
+	simtime_t now = ev_now(s->q);
 	int64_t d;
 
 	if (replica_in_step(s->reps[ri]) || !replica_has_work(s->reps[ri]))
 		return 0;
-	d = replica_begin_step_until(s->reps[ri], ev_now(s->q), horizon);
+	if (s->gw && horizon - now > gw_span(s))
+		horizon = now + gw_span(s);
+	d = replica_begin_step_until(s->reps[ri], now, horizon);
 	tree_update(s, ri);
 	if (d <= 0)
 		return fs_fail(err, FS_EXIT_RUNTIME,
 			       "replica %d has queued requests but could schedule none at t=%.6f s",
-			       ri, ev_now(s->q) / 1e9);
+			       ri, now / 1e9);
 	if (replica_step_count(s->reps[ri]) > 1) {
-		/* A macro-step: a placeholder event at each intermediate step end keeps
-		 * equal-time event order exactly the reference's. */
+		/* A macro-step: implicit (one event at its end, keyed as the reference's
+		 * last step end) unless it shares an end time with something. */
+		int64_t k;
+
 		s->ghost_d[ri] = replica_macro_steps(s->reps[ri], &s->ghost_n[ri]);
-		s->ghost_step[ri] = 1;
-		rev_set(s, ri, ev_now(s->q) + s->ghost_d[ri][0], EV_GHOST);
+		k = s->ghost_n[ri];
+		s->chain_t0[ri] = now;
+		s->chain_s0[ri] = (*s->seq)++;
+		s->res->macro_steps++;
+		if (chain_index(s, ri, now)) {
+			s->chain_imp[ri] = 1;
+			rev_put(s, ri, now + d, now + d - s->ghost_d[ri][k - 1], SEQ_VIRTUAL, EV_STEP_END);
+		} else {
+			s->res->macro_explicit++;
+			s->ghost_step[ri] = 1;
+			rev_put(s, ri, now + s->ghost_d[ri][0], now, s->chain_s0[ri], EV_GHOST);
+		}
 	} else {
-		rev_set(s, ri, ev_now(s->q) + d, EV_STEP_END);
+		rev_set(s, ri, now + d, now, EV_STEP_END);
 	}
-	s->step_end[ri] = ev_now(s->q) + d;
+	s->step_end[ri] = now + d;
 	return 0;
 }
 
@@ -496,8 +694,13 @@ static void run_free(run_state *s)
 	free(s->rev_seq);
 	free(s->rev_kind);
 	free(s->rtree);
+	free(s->rev_sched);
 	free(s->ghost_d);
 	free(s->ghost_n);
+	free(s->chain_imp);
+	free(s->chain_t0);
+	free(s->chain_s0);
+	free(s->gw);
 	if (s->la_hash)
 		for (int i = 0; i < s->la_cap; i++)
 			free(s->la_hash[i]);
@@ -637,44 +840,52 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 		/* Placeholders run in this inner loop: they do not touch the queue, so
 		 * its head stays as peeked. */
 		simtime_t qt = have_q ? qh.time : INT64_MAX;
+		simtime_t qd = have_q ? (qh.kind == EV_ARRIVAL ? s.arr_sched : s.smp_sched) : 0;
 
 		for (;;) {
 			simtime_t top;
 
 			ri = s.rtree[1];
 			top = s.rev_time[ri];
-			if (top > qt || top == INT64_MAX || (top == qt && qh.seq < s.rev_seq[ri]))
+			if (top > qt || top == INT64_MAX ||
+			    (top == qt && tie_less(&s, qt, qd, qh.seq, s.rev_sched[ri], s.rev_seq[ri])))
 				break;
 			if (s.rev_kind[ri] != EV_GHOST)
 				break;
-			/* An intermediate step end of a macro-step: its work was done at the
-			 * macro-step's start; schedule the next end as the reference's step
-			 * end would.  Nothing else changes, so the exit test below cannot
+			/* An intermediate step end of an explicit macro-step: its work was done
+			 * at the macro-step's start; schedule the next end as the reference's
+			 * step end would.  Nothing else changes, so the exit test below cannot
 			 * either, and no clock is read (only events that do move it). */
 			{
 				int64_t j = s.ghost_step[ri]++;
 
-				rev_set(&s, ri, top + s.ghost_d[ri][j],
+				rev_set(&s, ri, top + s.ghost_d[ri][j], top,
 					j == s.ghost_n[ri] - 1 ? EV_STEP_END : EV_GHOST);
 			}
 		}
 		if (s.rev_time[ri] != INT64_MAX &&
-		    (!have_q || s.rev_time[ri] < qh.time ||
-		     (s.rev_time[ri] == qh.time && s.rev_seq[ri] < qh.seq))) {
+		    (s.rev_time[ri] < qt ||
+		     (s.rev_time[ri] == qt &&
+		      tie_less(&s, qt, s.rev_sched[ri], s.rev_seq[ri], qd, qh.seq)))) {
 			/* The replica's pending event comes first. */
 			ev.time = s.rev_time[ri];
 			ev.seq = s.rev_seq[ri];
 			ev.kind = s.rev_kind[ri];
 			ev.target = ri;
 			ev.data = NULL;
+			qd = s.rev_sched[ri];
 			/* A step end: the pending slot is free until start_step refills it. */
 			(void)ev_advance(s.q, ev.time); /* cannot fail: ev.time <= the queue's head */
 			s.rev_time[ri] = INT64_MAX;
+			s.chain_imp[ri] = 0;
 		} else if (!have_q) {
 			break;
 		} else {
 			ev_pop(s.q, &ev);
 		}
+		/* qd: the event's scheduling time. */
+		if (s.gw)
+			chain_hits(&s, ev.time, qd, ev.seq);
 		if ((++events & 0xFFFF) == 0 && o->progress)
 			o->progress(o->progress_ctx, ev.time / 1e9, res->arrived);
 		switch (ev.kind) {
@@ -693,6 +904,7 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 
 				if (!ev_schedule(s.q, t, EV_ARRIVAL, 0, NULL))
 					goto oom;
+				s.arr_sched = ev.time;
 				s.next_arrival = t;
 			} else {
 				trace_done = 1;
@@ -719,11 +931,18 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 				goto oom;
 			if (!ev_schedule(s.q, ev.time + o->metrics_interval, EV_SAMPLE, 0, NULL))
 				goto oom;
+			s.smp_sched = ev.time;
 			s.next_sample = ev.time + o->metrics_interval;
 			break;
 		}
 		if (s.failed)
 			goto oom;
+		if (s.order_bug) {
+			fs_fail(err, FS_EXIT_RUNTIME,
+				"internal error: two events at t=%.9f s the fast path cannot order "
+				"(run with --reference and report it)", ev.time / 1e9);
+			goto out;
+		}
 		if (trace_done && (!o->drain || s.inflight == 0))
 			break;
 	}

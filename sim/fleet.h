@@ -80,6 +80,10 @@ typedef struct fleet_result {
 	simtime_t first_arrival, last_arrival;
 	int64_t arrived, completed, rejected, unfinished;
 	fleet_pool_totals pools[FS_MAX_POOLS];
+	/* Fast-path bookkeeping (all 0 with --reference), not results: macro-steps taken,
+	 * those made explicit (placeholder events, see fleet.c "Event order"), and real
+	 * events that fell exactly on an implicit macro-step's intermediate step end. */
+	int64_t macro_steps, macro_explicit, tie_hits;
 } fleet_result;
 
 /* Replay tr on the fleet described by pol (its pools prepared) and record into m.

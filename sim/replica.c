@@ -636,22 +636,18 @@ static void cohort_batch(const replica *r, int64_t s, perf_batch *b)
 }
 
 /* Give the members whose residue falls in the next k steps the blocks they hold at
- * the end of those k steps. */
-static void cohort_allocate(replica *r, int64_t k)
+ * the end of those k steps; `blocks` is how many that is (the callers count them to
+ * check they fit: a member of residue class D + j needs one at steps j, j + bs, ...
+ * below k). */
+static void cohort_allocate(replica *r, int64_t k, int64_t blocks)
 {
-	int64_t bs = r->cfg.block_size, j, nres = k < bs ? k : bs, taken = 0;
+	int64_t bs = r->cfg.block_size, j, nres = k < bs ? k : bs;
 	int64_t res = r->D % bs;
 
+	r->D_alloc = r->D + k;
 	if (kv_counting(r->kv)) {
-		/* In bulk (see member_blocks): a member of residue class D + j needs a block
-		 * at steps j, j + bs, ... below k. */
-		for (j = 0; j < nres; j++) {
-			taken += r->res_cnt[res] * (1 + (k - 1 - j) / bs);
-			if (++res == bs)
-				res = 0;
-		}
-		kv_take_counted(r->kv, taken);
-		r->D_alloc = r->D + k;
+		/* In bulk (see member_blocks). */
+		kv_take_counted(r->kv, blocks);
 		return;
 	}
 	for (j = 0; j < nres; j++) {
@@ -664,7 +660,6 @@ static void cohort_allocate(replica *r, int64_t k)
 		if (++res == bs)
 			res = 0;
 	}
-	r->D_alloc = r->D + k;
 }
 
 /* Several decode-only steps at once. Returns the duration, or 0 when the first step's
@@ -672,16 +667,42 @@ static void cohort_allocate(replica *r, int64_t k)
 static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 {
 	int64_t free_b = kv_free_blocks(r->kv), need = 0, total = 0, k = 0, s = r->coh_s;
-	int64_t bs = r->cfg.block_size, dmin = r->mem[r->heap[0]].d_fin, res = r->D % bs;
+	int64_t bs = r->cfg.block_size, res = r->D % bs, n = r->coh_n;
+	/* The last step is the one in flight: a member's finish (its last token comes
+	 * in the step with D = d_fin), the first end not strictly before the horizon (an
+	 * event there would see it in flight), or the last whose blocks fit. */
+	int64_t kmax = r->mem[r->heap[0]].d_fin - r->D + 1;
 	simtime_t t = now, t_prev = now;
 
 	for (;;) {
-		int64_t nb = r->res_cnt[res], d;
-		perf_batch b = {0, 0, 0.0, 0.0, 0};
+		int64_t kstop = kmax < r->macro_cap ? kmax : r->macro_cap;
+		/* Locals: the stores below would otherwise make the compiler reload these. */
+		int64_t *md = r->macro_d;
+		const int32_t *rc = r->res_cnt;
+		const perf_model *pm = r->cfg.perf;
 
-		if (need + nb > free_b)
+		while (k < kstop) {
+			int64_t nb = rc[res], d;
+			perf_batch b = {n, n, (double)(s + n), (double)s, 0};
+
+			if (need + nb > free_b)
+				goto done;
+			/* = cohort_batch on an empty batch */
+			d = perf_step_ns(pm, &b);
+			md[k++] = d;
+			need += nb;
+			total += d;
+			t_prev = t;
+			t += d;
+			s += n;
+			if (++res == bs)
+				res = 0;
+			if (t >= horizon)
+				goto done;
+		}
+		if (k >= kmax)
 			break;
-		if (k == r->macro_cap) {
+		{
 			int64_t nc = r->macro_cap ? 2 * r->macro_cap : 256;
 			int64_t *nd = realloc(r->macro_d, (size_t)nc * sizeof *nd);
 
@@ -691,40 +712,26 @@ static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 			r->macro_d = nd;
 			r->macro_cap = nc;
 		}
-		cohort_batch(r, s, &b);
-		d = perf_step_ns(r->cfg.perf, &b);
-		r->macro_d[k] = d;
-		need += nb;
-		total += d;
-		t_prev = t;
-		t += d;
-		s += r->coh_n;
-		k++;
-		if (++res == bs)
-			res = 0;
-		/* The last step is the one in flight: a finish, or the first end not
-		 * strictly before the horizon (an event there would see it in flight). */
-		if (r->D + k - 1 >= dmin || t >= horizon)
-			break;
 	}
+done:
 	if (k == 0)
 		return 0;
-	cohort_allocate(r, k);
+	cohort_allocate(r, k, need);
 	/* The first k - 1 steps end before anyone can look: apply them now. */
 	if (k > 1) {
 		int64_t done = k - 1;
 
 		r->D += done;
-		r->coh_s += r->coh_n * done;
-		r->outstanding -= r->coh_n * done;
-		r->st.tokens_computed += r->coh_n * done;
+		r->coh_s += n * done;
+		r->outstanding -= n * done;
+		r->st.tokens_computed += n * done;
 		r->coh_last_end = t_prev;
 	}
 	r->coh_in_step = 1;
 	r->in_step = 1;
 	r->n_batch = 0;
 	r->step_count = k;
-	r->macro_s0 = r->coh_s - r->coh_n * (k - 1);
+	r->macro_s0 = r->coh_s - n * (k - 1);
 	r->st.steps += k;
 	r->st.busy_ns += total;
 	return total;
@@ -790,7 +797,7 @@ static int64_t fast_step(replica *r, simtime_t now, simtime_t horizon)
 		r->batch[r->n_batch++] = q;
 	}
 	if (n_coh > 0)
-		cohort_allocate(r, 1);
+		cohort_allocate(r, 1, r->res_cnt[r->D % bs]);
 
 	/* Pass 2: WAITING, FCFS, as the reference (nothing was preempted). */
 	while (r->waiting.n > 0 && budget > 0 && r->running.n < r->cfg.max_num_seqs) {

@@ -126,7 +126,10 @@ static int run_one(const policy_cfg *pol, const char *trace, fleet_opts *fo, met
 	return rc;
 }
 
-static int64_t total_preemptions, total_steps;
+static int64_t total_preemptions, total_steps, total_macro, total_explicit, total_hits;
+
+static void compare_engines(uint64_t seed, const policy_cfg *pol_, const char *tr, fleet_opts fo,
+			    fleet_result *fast);
 
 /* Run scenario `seed` with both engines and compare everything. */
 static void one_scenario(uint64_t seed, int check)
@@ -135,11 +138,7 @@ static void one_scenario(uint64_t seed, int check)
 	policy_cfg pol;
 	fs_err err = {0};
 	fleet_opts fo;
-	metrics *ma, *mb;
-	fleet_result ra, rb;
-	const mx_request *qa, *qb;
-	const mx_sample *sa, *sb;
-	size_t na, nb, xa, xb;
+	fleet_result rb;
 	const char *tr;
 	int mml;
 
@@ -169,12 +168,33 @@ static void one_scenario(uint64_t seed, int check)
 	fo.metrics_interval = urange(1, 2000) * 1000000LL;
 	fo.seed = seed;
 	fo.check_invariants = check;
+	compare_engines(seed, &pol, tr, fo, &rb);
+	unlink(tr);
+	for (int p = 0; p < pol.npools; p++) {
+		total_preemptions += rb.pools[p].preemptions;
+		total_steps += rb.pools[p].steps;
+	}
+	total_macro += rb.macro_steps;
+	total_explicit += rb.macro_explicit;
+	total_hits += rb.tie_hits;
+}
+
+/* Replay trace tr on pol with the reference engine and the fast path; every request
+ * row, sample and total must be equal.  *fast: the fast path's totals. */
+static void compare_engines(uint64_t seed, const policy_cfg *pol_, const char *tr, fleet_opts fo,
+			    fleet_result *fast)
+{
+	const policy_cfg pol = *pol_;
+	metrics *ma, *mb;
+	fleet_result ra, rb;
+	const mx_request *qa, *qb;
+	const mx_sample *sa, *sb;
+	size_t na, nb, xa, xb;
 
 	fo.reference = 1;
 	CU_ASSERT_EQUAL_FATAL(run_one(&pol, tr, &fo, &ma, &ra), 0);
 	fo.reference = 0;
 	CU_ASSERT_EQUAL_FATAL(run_one(&pol, tr, &fo, &mb, &rb), 0);
-	unlink(tr);
 
 	qa = metrics_requests(ma, &na);
 	qb = metrics_requests(mb, &nb);
@@ -228,11 +248,64 @@ static void one_scenario(uint64_t seed, int check)
 			fprintf(stderr, "seed %" PRIu64 " pool %d: steps %lld/%lld busy %lld/%lld\n", seed, p,
 				(long long)ra.pools[p].steps, (long long)rb.pools[p].steps,
 				(long long)ra.pools[p].busy_ns, (long long)rb.pools[p].busy_ns);
-		total_preemptions += ra.pools[p].preemptions;
-		total_steps += ra.pools[p].steps;
 	}
+	*fast = rb;
 	metrics_destroy(ma);
 	metrics_destroy(mb);
+}
+
+/* Lockstep: 4 identical replicas, round robin, 8 equal requests at t=0 and then one
+ * every 50 ms, whole-ms steps (10 ms + 1 ms per token).  Replicas 0-3 run the same
+ * batches at the same times, so their macro-steps share every step end (the later
+ * ones must be explicit), and arrivals on whole 50 ms land on step ends of
+ * macro-steps in flight.  The reference orders all these equal-time events by
+ * scheduling order; the fast path must reproduce it row for row. */
+static void test_lockstep(void)
+{
+	llm_spec m;
+	policy_cfg pol;
+	fs_err err = {0};
+	fleet_opts fo;
+	fleet_result rb;
+	char path[160];
+	FILE *f;
+
+	CU_ASSERT_EQUAL_FATAL(llm_lookup("llama-3.1-8b", &m, &err), 0);
+	memset(&pol, 0, sizeof pol);
+	router_cfg_default(&pol.router);
+	pol.router.balance = BAL_ROUND_ROBIN;
+	pol.npools = 1;
+	snprintf(pol.pools[0].name, sizeof pol.pools[0].name, "a");
+	CU_ASSERT_EQUAL_FATAL(gpu_lookup("h100", &pol.pools[0].gpu, &err), 0);
+	pol.pools[0].replicas = 4;
+	mem_config_default(&pol.pools[0].mem);
+	pol.pools[0].max_model_len = 4096;
+	pol.pools[0].max_num_seqs = 64;
+	pol.pools[0].max_num_batched_tokens = 8192;
+	CU_ASSERT_EQUAL_FATAL(fleet_pool_prepare(&pol.pools[0], &m, &err), 0);
+	memset(&pol.pools[0].perf, 0, sizeof pol.pools[0].perf);
+	pol.pools[0].perf.overhead_s = 0.010;
+	pol.pools[0].perf.flops_per_token = 1.0;
+	pol.pools[0].perf.s_per_flop = 0.001;
+
+	snprintf(path, sizeof path, "%s/lockstep.jsonl", tmpdir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	for (int i = 0; i < 8; i++)
+		fprintf(f, "{\"timestamp\": 0, \"input_length\": 20, \"output_length\": 300}\n");
+	for (int i = 1; i <= 40; i++)
+		fprintf(f, "{\"timestamp\": %d, \"input_length\": 20, \"output_length\": 100}\n", 50 * i);
+	fclose(f);
+
+	memset(&fo, 0, sizeof fo);
+	fo.drain = 1;
+	fo.metrics_interval = 1000000000LL;
+	fo.seed = 1;
+	compare_engines(0, &pol, path, fo, &rb);
+	unlink(path);
+	CU_ASSERT(rb.macro_steps > 0);
+	CU_ASSERT(rb.macro_explicit > 0);
+	CU_ASSERT(rb.tie_hits > 0);
 }
 
 /* FS_FASTPATH_SCENARIOS=N runs N random scenarios instead of 120 (the sanitizer
@@ -249,12 +322,20 @@ static void test_random_equivalence(void)
 {
 	uint64_t n = n_scenarios();
 
-	total_preemptions = total_steps = 0;
+	total_preemptions = total_steps = total_macro = total_explicit = total_hits = 0;
 	for (uint64_t seed = 1; seed <= n; seed++)
 		one_scenario(seed, 0);
+	fprintf(stderr, "\n  %" PRId64 " steps, %" PRId64 " preemptions, %" PRId64 " macro-steps (%" PRId64
+		" made explicit), %" PRId64 " events on an implicit macro-step's step end\n",
+		total_steps, total_preemptions, total_macro, total_explicit, total_hits);
 	/* The scenarios must actually reach the hard cases (scaled for fewer runs). */
 	CU_ASSERT(total_preemptions > (int64_t)(50 * n / 120));
 	CU_ASSERT(total_steps > (int64_t)(30000 * n / 120));
+	/* ... including macro-steps made explicit by shared end times and events landing
+	 * on an implicit one's intermediate step end (fleet.c, "Event order"). */
+	CU_ASSERT(total_macro > (int64_t)(10000 * n / 120));
+	CU_ASSERT(total_explicit > (int64_t)(1000 * n / 120));
+	CU_ASSERT(total_hits > (int64_t)(100 * n / 120) || (n < 120 && total_hits > 0));
 }
 
 /* Same, with replica_check after every step (it syncs the cohort first). */
@@ -355,6 +436,7 @@ int fs_test_register(void)
 
 	if (!s || !CU_add_test(s, "macro-step by hand", test_macro_step_by_hand) ||
 	    !CU_add_test(s, "random scenarios: fast == reference", test_random_equivalence) ||
+	    !CU_add_test(s, "lockstep replicas and equal-time events", test_lockstep) ||
 	    !CU_add_test(s, "random scenarios with replica_check", test_random_equivalence_checked))
 		return -1;
 	return 0;
