@@ -33,12 +33,11 @@ enum { EV_ARRIVAL = 1, EV_STEP_END, EV_SAMPLE, EV_GHOST };
 #define SEQ_VIRTUAL UINT64_MAX
 
 /* The ghost-time wheel: intermediate end times of macro-steps in flight, by exact
- * time.  A ring of GW_BUCKETS buckets of 2^gw_shift ns; a bucket holds the entries of
+ * time.  A ring of gw_n buckets of 2^gw_shift ns; a bucket holds the entries of
  * one window (time >> gw_shift) and is emptied lazily when a later window reuses it.
- * Entries stay valid while their time is at most (GW_BUCKETS - 1) windows ahead of
+ * Entries stay valid while their time is at most (gw_n - 1) windows ahead of
  * the present, so macro-steps are capped to that span (gw_span).  A full bucket is
  * marked: a macro-step that would add to it is made explicit instead (exact, slower). */
-#define GW_BUCKETS 4096
 #define GW_CAP 7
 typedef struct gw_bucket {
 	int64_t window;
@@ -107,7 +106,8 @@ typedef struct run_state {
 	int8_t *chain_imp;
 	simtime_t *chain_t0;
 	uint64_t *chain_s0;
-	gw_bucket *gw;           /* ghost-time wheel, GW_BUCKETS buckets; NULL with --reference */
+	gw_bucket *gw;           /* ghost-time wheel, gw_n buckets; NULL with --reference */
+	int64_t gw_n;            /* a power of two */
 	int gw_shift;            /* bucket width 2^gw_shift ns */
 	simtime_t arr_sched, smp_sched; /* scheduling times of the queued arrival / sample */
 	int order_bug;           /* two events the key order cannot tell apart (a bug) */
@@ -381,16 +381,20 @@ static int rtree_init(run_state *s)
 		s->rtree[n + i] = i;
 	if (!s->o->reference) {
 		/* Buckets of about 100 ms / replicas (steps of ~50 ms put ~2 ghost times in
-		 * a bucket), 4 us to 16 ms. */
+		 * a bucket), 4 us to 16 ms, and at least 16 per replica, so a macro-step
+		 * may span about 1.6 s or more whatever the fleet size (~2 KB per replica). */
 		int64_t w = 100000000 / s->nreps;
 
 		s->gw_shift = 12;
 		while (s->gw_shift < 24 && ((int64_t)1 << (s->gw_shift + 1)) <= w)
 			s->gw_shift++;
-		s->gw = malloc(GW_BUCKETS * sizeof *s->gw);
+		s->gw_n = 4096;
+		while (s->gw_n < 16 * (int64_t)s->nreps)
+			s->gw_n *= 2;
+		s->gw = malloc((size_t)s->gw_n * sizeof *s->gw);
 		if (!s->gw)
 			return -1;
-		for (int i = 0; i < GW_BUCKETS; i++) {
+		for (int64_t i = 0; i < s->gw_n; i++) {
 			s->gw[i].window = -1;
 			s->gw[i].n = s->gw[i].full = 0;
 		}
@@ -401,13 +405,13 @@ static int rtree_init(run_state *s)
 /* How far ahead of now a macro-step's intermediate ends may lie (see the wheel). */
 static simtime_t gw_span(const run_state *s)
 {
-	return ((simtime_t)GW_BUCKETS - 1) << s->gw_shift;
+	return (s->gw_n - 1) << s->gw_shift;
 }
 
 /* The bucket of time t, or NULL if it holds another window (no entry for t). */
 static gw_bucket *gw_find(run_state *s, simtime_t t)
 {
-	gw_bucket *b = &s->gw[(t >> s->gw_shift) & (GW_BUCKETS - 1)];
+	gw_bucket *b = &s->gw[(t >> s->gw_shift) & (s->gw_n - 1)];
 
 	return b->window == t >> s->gw_shift ? b : NULL;
 }
@@ -431,13 +435,14 @@ static int chain_index(run_state *s, int ri, simtime_t now)
 	const int64_t *d = s->ghost_d[ri];
 	int64_t k = s->ghost_n[ri];
 	gw_bucket *gw = s->gw;
+	const int64_t mask = s->gw_n - 1;
 	const int shift = s->gw_shift;
 	simtime_t t = now;
 	int imp = 1;
 
 	for (int64_t g = 1; g < k; g++) {
 		int64_t w = (t += d[g - 1]) >> shift;
-		gw_bucket *b = &gw[w & (GW_BUCKETS - 1)];
+		gw_bucket *b = &gw[w & mask];
 
 		if (b->window != w) {
 			b->window = w;
