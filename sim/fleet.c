@@ -427,9 +427,26 @@ static void chain_explicit_at(run_state *s, int x, int64_t g, simtime_t t)
 	s->res->macro_explicit++;
 }
 
+/* Make replica x's implicit macro-step explicit from its first placeholder after
+ * now (earlier ones are past: no event was processed at their times, or x would have
+ * been made explicit then). */
+static void chain_explicit_now(run_state *s, int x, simtime_t now)
+{
+	const int64_t *d = s->ghost_d[x];
+	simtime_t t = s->chain_t0[x] + d[0];
+	int64_t g = 1;
+
+	/* The caller found one of its placeholders after now, so this stops there. */
+	while (t <= now && g < s->ghost_n[x] - 1)
+		t += d[g++];
+	chain_explicit_at(s, x, g, t);
+}
+
 /* Index the intermediate end times of replica ri's macro-step starting now; other
- * macro-steps with an end at one of them become explicit there.  Returns 1 when this
- * one may be implicit, 0 when it must be explicit (a shared time or a full bucket). */
+ * macro-steps with an end at one of them become explicit (from now on, not only from
+ * the shared time: an event processed between now and then could otherwise meet a
+ * virtual key).  Returns 1 when this one may be implicit, 0 when it must be explicit
+ * (a shared time or a full bucket). */
 static int chain_index(run_state *s, int ri, simtime_t now)
 {
 	const int64_t *d = s->ghost_d[ri];
@@ -457,7 +474,7 @@ static int chain_index(run_state *s, int ri, simtime_t now)
 			/* Its entry is current if its macro-step started before t (an earlier
 			 * one of the same replica ended by then). */
 			if (s->chain_imp[e->ri] && s->chain_t0[e->ri] < t)
-				chain_explicit_at(s, e->ri, e->step, t);
+				chain_explicit_now(s, e->ri, now);
 		}
 		if (b->n < GW_CAP)
 			b->e[b->n++] = (struct gw_entry){t, ri, (int32_t)g};
@@ -506,7 +523,7 @@ static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 
 	if (replica_in_step(s->reps[ri]) || !replica_has_work(s->reps[ri]))
 		return 0;
-	if (s->gw && horizon - now > gw_span(s))
+	if (s->gw && horizon > now + gw_span(s))
 		horizon = now + gw_span(s);
 	d = replica_begin_step_until(s->reps[ri], now, horizon);
 	tree_update(s, ri);
