@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "models/calib.h"
+#include "tutil.h"
 
 #define CSV FS_SHARED_DIR "/reference/splitwise_perf_a100.csv"
 
@@ -16,7 +17,10 @@ static void test_fit_a100(void)
 	size_t n, held = 0;
 	calib_result r;
 	fs_err err = {0};
+	char yaml[512], bad[512], want[600];
 
+	CU_ASSERT_EQUAL_FATAL(tu_path(yaml, sizeof yaml, "a100.yaml"), 0);
+	CU_ASSERT_EQUAL_FATAL(tu_path(bad, sizeof bad, "bad.yaml"), 0);
 	CU_ASSERT_EQUAL_FATAL(gpu_lookup("a100", &g, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(llm_lookup("llama-2-70b", &m, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(calib_read_csv(CSV, m.name, g.name, NULL, 4, &rows, &n, &err), 0);
@@ -40,8 +44,8 @@ static void test_fit_a100(void)
 	CU_ASSERT_DOUBLE_EQUAL(r.gpu.attn_eff, g.attn_eff, 0.001);
 	/* The fitted GPU, with a source naming a hostile CSV path, reads back bit for bit. */
 	snprintf(r.gpu.calib_source, sizeof r.gpu.calib_source, "fitted: llama \"2\": a\\b #1\n\xc3\xa9.csv");
-	CU_ASSERT_EQUAL(calib_write_gpu_yaml("/tmp/fs_test_calib_a100.yaml", &r.gpu, "test\nfit\r", &err), 0);
-	CU_ASSERT_EQUAL_FATAL(gpu_lookup("/tmp/fs_test_calib_a100.yaml", &back, &err), 0);
+	CU_ASSERT_EQUAL(calib_write_gpu_yaml(yaml, &r.gpu, "test\nfit\r", &err), 0);
+	CU_ASSERT_EQUAL_FATAL(gpu_lookup(yaml, &back, &err), 0);
 	for (int i = 0; i < gpu_field_count(); i++) {
 		const gpu_field *f = gpu_field_at(i);
 
@@ -56,7 +60,7 @@ static void test_fit_a100(void)
 	{
 		/* The header stays as comment lines above the document. */
 		char head[32] = "";
-		FILE *f = fopen("/tmp/fs_test_calib_a100.yaml", "r");
+		FILE *f = fopen(yaml, "r");
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 		CU_ASSERT_EQUAL(fread(head, 1, 20, f), 20);
@@ -64,13 +68,14 @@ static void test_fit_a100(void)
 		CU_ASSERT_STRING_EQUAL(head, "# test\n# fit \nname: ");
 	}
 	/* A GPU the loader would refuse is an error, and no file is left behind. */
-	remove("/tmp/fs_test_calib_bad.yaml");
+	remove(bad);
 	back = r.gpu;
 	back.compute_eff = 0;
-	CU_ASSERT_EQUAL(calib_write_gpu_yaml("/tmp/fs_test_calib_bad.yaml", &back, NULL, &err), -1);
+	CU_ASSERT_EQUAL(calib_write_gpu_yaml(bad, &back, NULL, &err), -1);
 	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/tmp/fs_test_calib_bad.yaml: GPU 'a100' cannot be written"));
-	CU_ASSERT_PTR_NULL(fopen("/tmp/fs_test_calib_bad.yaml", "r"));
+	snprintf(want, sizeof want, "%s: GPU 'a100' cannot be written", bad);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, want));
+	CU_ASSERT_PTR_NULL(fopen(bad, "r"));
 	free(rows);
 }
 
@@ -79,14 +84,14 @@ static void test_bad_csv(void)
 	calib_row *rows = NULL;
 	size_t n;
 	fs_err err = {0};
-	FILE *f = fopen("/tmp/fs_test_calib_bad.csv", "w");
+	char csv[512];
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	fputs("model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\n"
-	      "llama2-70b,a100-80gb,512,1,128,196.2,54.8,2\n"
-	      "llama2-70b,a100-80gb,512,x,128,196.2,54.8,2\n", f);
-	fclose(f);
-	CU_ASSERT_EQUAL(calib_read_csv("/tmp/fs_test_calib_bad.csv", "llama-2-70b", "a100", NULL, 4, &rows,
+	CU_ASSERT_EQUAL_FATAL(tu_write("bad.csv",
+				       "model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\n"
+				       "llama2-70b,a100-80gb,512,1,128,196.2,54.8,2\n"
+				       "llama2-70b,a100-80gb,512,x,128,196.2,54.8,2\n",
+				       csv, sizeof csv), 0);
+	CU_ASSERT_EQUAL(calib_read_csv(csv, "llama-2-70b", "a100", NULL, 4, &rows,
 				       &n, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bad.csv:3: batch_size 'x'"));
 	CU_ASSERT_EQUAL(calib_read_csv(CSV, "llama-2-70b", "h200", NULL, 4, &rows, &n, &err), -1);

@@ -10,14 +10,8 @@
 #include <unistd.h>
 
 #include "reports/db.h"
+#include "tutil.h"
 #include "version.h"
-
-static char tmpdir[64];
-
-static void path_in_tmp(char *out, size_t cap, const char *name)
-{
-	snprintf(out, cap, "%s/%s", tmpdir, name);
-}
 
 /* Plain-sqlite3 readers: a second connection sees exactly what was committed. */
 static sqlite3 *raw_open(const char *path)
@@ -127,7 +121,7 @@ static mx_request req(int64_t id, int16_t pool, int16_t replica, uint8_t status,
 
 static void test_write_and_read(void)
 {
-	char path[128], sql[256];
+	char path[512], sql[256];
 	static const char *const names1[] = {"all", NULL};
 	static const char *const names2[] = {"short", "long", NULL};
 	metrics_summary p1[2], p2[3];
@@ -142,7 +136,7 @@ static void test_write_and_read(void)
 	db *db = NULL;
 	sqlite3 *h;
 
-	path_in_tmp(path, sizeof path, "runs.db");
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "runs.db"), 0);
 	/* 0.1 + 0.2 is not 0.3 in binary: only an exact double round-trip returns it. */
 	p1[0] = summary("*", 4, 0.1 + 0.2);
 	p1[1] = summary("all", 4, 0.1 + 0.2);
@@ -254,7 +248,7 @@ static void test_write_and_read(void)
 
 static void test_rollback_and_reopen(void)
 {
-	char path[128];
+	char path[512];
 	static const char *const names[] = {"all", NULL};
 	metrics_summary p[2];
 	mx_sample ts[3] = {{0.0, 0, 1, 0, 0.1, 0, 0}, {1.0, 0, 1, 0, 0.2, 0, 0}, {2.0, 5, 1, 0, 0.3, 0, 0}};
@@ -265,7 +259,7 @@ static void test_rollback_and_reopen(void)
 	db *db = NULL;
 	sqlite3 *h;
 
-	path_in_tmp(path, sizeof path, "runs.db"); /* written by test_write_and_read: 2 runs */
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "runs.db"), 0); /* written by test_write_and_read: 2 runs */
 	p[0] = summary("*", 2, 0.1);
 	p[1] = summary("*", 2, 0.1); /* same pool twice: PRIMARY KEY (run_id, pool) fails */
 	rq[0] = req(0, 0, 0, RQ_DONE, 0, 0.5, 1.0, 2);
@@ -320,17 +314,17 @@ static void test_rollback_and_reopen(void)
 
 static void test_open_errors(void)
 {
-	char path[128];
+	char path[512];
 	fs_err err = {0};
 	db *db = NULL;
 	sqlite3 *h;
 	FILE *f;
 
 	/* a directory */
-	CU_ASSERT_EQUAL(db_open(tmpdir, &db, &err), -1);
+	CU_ASSERT_EQUAL(db_open(tu_dir(), &db, &err), -1);
 	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is a directory"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, tmpdir));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, tu_dir()));
 	CU_ASSERT_PTR_NULL(db);
 
 	/* a missing parent directory */
@@ -340,14 +334,14 @@ static void test_open_errors(void)
 
 	/* read-only: a write-protected file.  Root ignores file modes, so as root the check
 	 * runs in a child that drops to user nobody. */
-	path_in_tmp(path, sizeof path, "ro.db");
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "ro.db"), 0);
 	CU_ASSERT_EQUAL_FATAL(db_open(path, &db, &err), 0);
 	db_close(db);
 	chmod(path, 0444);
 	if (geteuid() == 0) {
 		pid_t pid;
 		int st = 0;
-		chmod(tmpdir, 0755);
+		chmod(tu_dir(), 0755);
 		pid = fork();
 		CU_ASSERT_FATAL(pid >= 0);
 		if (pid == 0) {
@@ -362,7 +356,7 @@ static void test_open_errors(void)
 		CU_ASSERT(WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 77));
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
 			fprintf(stderr, "\n  (read-only check skipped: cannot drop root)\n");
-		chmod(tmpdir, 0700);
+		chmod(tu_dir(), 0700);
 	} else {
 		CU_ASSERT_EQUAL(db_open(path, &db, &err), -1);
 		CU_ASSERT_EQUAL(err.status, FS_EXIT_RUNTIME);
@@ -371,7 +365,7 @@ static void test_open_errors(void)
 	}
 
 	/* not a database */
-	path_in_tmp(path, sizeof path, "text.db");
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "text.db"), 0);
 	f = fopen(path, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs("this is not an SQLite file, just some text that is long enough to have a header\n", f);
@@ -381,7 +375,7 @@ static void test_open_errors(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not an SQLite database"));
 
 	/* someone else's database */
-	path_in_tmp(path, sizeof path, "foreign.db");
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "foreign.db"), 0);
 	h = raw_open(path);
 	CU_ASSERT_EQUAL(sqlite3_exec(h, "CREATE TABLE customers (id INTEGER)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
@@ -390,7 +384,7 @@ static void test_open_errors(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not a fleetsim results database"));
 
 	/* a newer schema */
-	path_in_tmp(path, sizeof path, "newer.db");
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "newer.db"), 0);
 	h = raw_open(path);
 	CU_ASSERT_EQUAL(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
@@ -399,7 +393,7 @@ static void test_open_errors(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "newer fleetsim (schema version 99"));
 
 	/* locked: another connection holds the write lock */
-	path_in_tmp(path, sizeof path, "locked.db");
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "locked.db"), 0);
 	CU_ASSERT_EQUAL_FATAL(db_open(path, &db, &err), 0);
 	db_close(db);
 	h = raw_open(path);
@@ -424,7 +418,7 @@ static void test_open_errors(void)
 /* Bulk speed: FS_DB_BENCH_ROWS request rows (default 200000) in one run. */
 static void test_bulk_requests(void)
 {
-	char path[128];
+	char path[512];
 	static const char *const names[] = {"short", "long", NULL};
 	const char *env = getenv("FS_DB_BENCH_ROWS");
 	size_t n = env ? (size_t)strtoull(env, NULL, 10) : 200000;
@@ -441,7 +435,7 @@ static void test_bulk_requests(void)
 	for (size_t i = 0; i < n; i++)
 		rq[i] = req((int64_t)i, (int16_t)(i % 2), (int16_t)(i % 7), RQ_DONE, i * 0.01, i * 0.01 + 0.2,
 			    i * 0.01 + 3.0, 100);
-	path_in_tmp(path, sizeof path, "bulk.db");
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "bulk.db"), 0);
 	CU_ASSERT_EQUAL_FATAL(db_open(path, &db, &err), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CU_ASSERT_EQUAL(db_write_run(db, &info, &p, 1, names, NULL, 0, rq, n, &id, &err), 0);
@@ -455,22 +449,9 @@ static void test_bulk_requests(void)
 	free(rq);
 }
 
-static int suite_init(void)
-{
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/fs_test_db_XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int suite_clean(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int fs_test_register(void)
 {
-	CU_pSuite s = CU_add_suite("db", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("db", tu_suite_init, NULL);
 	if (!s || !CU_add_test(s, "write two runs, read back", test_write_and_read) ||
 	    !CU_add_test(s, "failed writes roll back; reopen appends", test_rollback_and_reopen) ||
 	    !CU_add_test(s, "open errors name the file", test_open_errors) ||

@@ -20,8 +20,10 @@
 #include "sim/fleet.h"
 #include "sim/replica.h"
 #include "traces/trace.h"
+#include "tutil.h"
 
-static char tmpdir[64];
+/* The suite's private temp dir (tutil.h), copied here by suite_init. */
+static char tmpdir[256];
 
 static uint64_t rng_state;
 
@@ -46,7 +48,7 @@ static int64_t urange(int64_t lo, int64_t hi)
  * leaves counting mode while a decode cohort is running). */
 static const char *write_trace(int n, int max_in, int max_out, double mean_gap_ms, int hashes)
 {
-	static char path[128];
+	static char path[512];
 	FILE *f;
 	double t = 0;
 
@@ -267,7 +269,7 @@ static void test_lockstep(void)
 	fs_err err = {0};
 	fleet_opts fo;
 	fleet_result rb;
-	char path[160];
+	char path[512];
 	FILE *f;
 
 	CU_ASSERT_EQUAL_FATAL(llm_lookup("llama-3.1-8b", &m, &err), 0);
@@ -420,19 +422,14 @@ static void test_macro_step_by_hand(void)
 
 static int suite_init(void)
 {
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/fs_fastpath_XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
+	const char *d = tu_dir();
 
-static int suite_clean(void)
-{
-	rmdir(tmpdir);
-	return 0;
+	return d && snprintf(tmpdir, sizeof tmpdir, "%s", d) < (int)sizeof tmpdir ? 0 : -1;
 }
 
 int fs_test_register(void)
 {
-	CU_pSuite s = CU_add_suite("fastpath", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("fastpath", suite_init, NULL);
 
 	if (!s || !CU_add_test(s, "macro-step by hand", test_macro_step_by_hand) ||
 	    !CU_add_test(s, "random scenarios: fast == reference", test_random_equivalence) ||

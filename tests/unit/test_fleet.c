@@ -11,15 +11,14 @@
 
 #include "sim/fleet.h"
 #include "traces/trace.h"
-
-static char tmpdir[64];
+#include "tutil.h"
 
 static const char *write_trace(const char *name, const char *body)
 {
-	static char path[128];
+	static char path[512];
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, name), 0);
 	f = fopen(path, "w");
 	fputs("arrival_s,input_tokens,output_tokens,max_tokens\n", f);
 	fputs(body, f);
@@ -229,22 +228,9 @@ static void test_no_drain(void)
 	metrics_destroy(mx);
 }
 
-static int setup(void)
-{
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/fs_test_fleet_XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int fs_test_register(void)
 {
-	CU_pSuite s = CU_add_suite("fleet", setup, teardown);
+	CU_pSuite s = CU_add_suite("fleet", tu_suite_init, NULL);
 	if (!s || !CU_add_test(s, "lone request timing", test_lone_request) ||
 	    !CU_add_test(s, "round robin and rejection", test_round_robin_and_rejection) ||
 	    !CU_add_test(s, "least tokens prefers idle", test_least_tokens_prefers_idle) ||

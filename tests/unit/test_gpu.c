@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "models/gpu.h"
+#include "tutil.h"
 
 static void test_catalog(void)
 {
@@ -58,20 +59,6 @@ static void test_precision_rules(void)
 	CU_ASSERT_EQUAL(gpu_check_kv_dtype(&h100, PREC_FP8, &err), 0);
 }
 
-static const char *write_tmp(const char *name, const char *text)
-{
-	static char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof path, "/tmp/fs_test_gpu_%s.yaml", name);
-	f = fopen(path, "w");
-	if (!f)
-		return NULL;
-	fputs(text, f);
-	fclose(f);
-	return path;
-}
-
 static void test_yaml(void)
 {
 	gpu_spec g;
@@ -84,30 +71,30 @@ static void test_yaml(void)
 	CU_ASSERT_STRING_EQUAL(g.name, "l40s");
 	CU_ASSERT_DOUBLE_EQUAL(g.flops_bf16, 362e12, 1);
 
-	p = write_tmp("base", "name: h100-cheap\nbase: h100\nprice_per_hour: 1.5\n");
+	p = tu_file("base.yaml", "name: h100-cheap\nbase: h100\nprice_per_hour: 1.5\n");
 	CU_ASSERT_EQUAL_FATAL(gpu_lookup(p, &g, &err), 0);
 	CU_ASSERT_STRING_EQUAL(g.name, "h100-cheap");
 	CU_ASSERT_DOUBLE_EQUAL(g.price_per_hour, 1.5, 1e-12);
 	CU_ASSERT_DOUBLE_EQUAL(g.flops_bf16, 989e12, 1);
 	CU_ASSERT_DOUBLE_EQUAL(g.prefill_seq_tokens, 99.51, 1e-9); /* inherited from h100 */
 
-	p = write_tmp("seq", "name: x\nbase: a100\nprefill_seq_tokens: 0\n");
+	p = tu_file("seq.yaml", "name: x\nbase: a100\nprefill_seq_tokens: 0\n");
 	CU_ASSERT_EQUAL_FATAL(gpu_lookup(p, &g, &err), 0);
 	CU_ASSERT_DOUBLE_EQUAL(g.prefill_seq_tokens, 0, 0);
-	p = write_tmp("seqneg", "name: x\nbase: a100\nprefill_seq_tokens: -5\n");
+	p = tu_file("seqneg.yaml", "name: x\nbase: a100\nprefill_seq_tokens: -5\n");
 	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), -1);
 
-	p = write_tmp("unknown", "name: x\nbase: h100\nhbm_gb: 80\n");
+	p = tu_file("unknown.yaml", "name: x\nbase: h100\nhbm_gb: 80\n");
 	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), -1);
 	snprintf(want, sizeof want, "%s:3:1: unknown key 'hbm_gb'", p);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, want));
 
-	p = write_tmp("type", "name: x\nbase: h100\nmem_eff: fast\n");
+	p = tu_file("type.yaml", "name: x\nbase: h100\nmem_eff: fast\n");
 	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), -1);
 	snprintf(want, sizeof want, "%s:3:10:", p);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, want));
 
-	p = write_tmp("missing", "name: x\nhbm_gib: 48\n");
+	p = tu_file("missing.yaml", "name: x\nhbm_gib: 48\n");
 	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "missing key 'mem_bw_tbps'"));
 }
@@ -247,8 +234,9 @@ static void test_write_roundtrip(void)
 	fs_err err = {0};
 	char *text = NULL;
 	size_t len;
-	const char *p = "/tmp/fs_test_gpu_written.yaml";
+	char p[512];
 
+	CU_ASSERT_EQUAL_FATAL(tu_path(p, sizeof p, "written.yaml"), 0);
 	CU_ASSERT_FATAL(!gpu_lookup("a100", &g, &err));
 	snprintf(g.name, sizeof g.name, "x\"q\\b: c #d\ne \xc3\xa9\xe2\x82\xac");  /* é € */
 	snprintf(g.display, sizeof g.display, "- \"H100\": 80 GB # really\n\ttab 'single' \xf0\x9f\x9a\x80");
@@ -308,7 +296,9 @@ static void test_write_random(void)
 	uint64_t s = 0x9e3779b97f4a7c15u;
 	int old_misses = 0;
 	fs_err err = {0};
+	char path[512];
 
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "random.yaml"), 0);
 	for (int k = 0; k < 300; k++) {
 		gpu_spec g, back;
 		char *text;
@@ -338,7 +328,7 @@ static void test_write_random(void)
 			continue;
 		}
 		free(text);
-		CU_ASSERT_EQUAL_FATAL(write_and_load(&g, "/tmp/fs_test_gpu_random.yaml", &back, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(write_and_load(&g, path, &back, &err), 0);
 		CU_ASSERT(same_fields(&g, &back));
 	}
 	/* Measured: 183 of the 2100 figures whose unit is a power of ten. */
@@ -351,9 +341,9 @@ static void test_decimal_units(void)
 {
 	gpu_spec g;
 	fs_err err = {0};
-	const char *p = write_tmp("units", "name: u\nbase: h100\nstep_overhead_ms: 15\n"
-					   "link_latency_us: 2.5E0\nmem_bw_tbps: 3350e-3\n"
-					   "link_gbps: \" 0.1 \"\nbf16_tflops: +.5\n");
+	const char *p = tu_file("units.yaml", "name: u\nbase: h100\nstep_overhead_ms: 15\n"
+					      "link_latency_us: 2.5E0\nmem_bw_tbps: 3350e-3\n"
+					      "link_gbps: \" 0.1 \"\nbf16_tflops: +.5\n");
 
 	CU_ASSERT_EQUAL_FATAL(gpu_lookup(p, &g, &err), 0);
 	CU_ASSERT(g.step_overhead_s == 0.015);
@@ -361,10 +351,10 @@ static void test_decimal_units(void)
 	CU_ASSERT(g.mem_bw == 3.35e12);
 	CU_ASSERT(g.link_bw == 1e8);
 	CU_ASSERT(g.flops_bf16 == 5e11);
-	p = write_tmp("units_bad", "name: u\nbase: h100\nlink_latency_us: 2e\n");
+	p = tu_file("units_bad.yaml", "name: u\nbase: h100\nlink_latency_us: 2e\n");
 	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, ":3:18: expected a number"));
-	p = write_tmp("units_range", "name: u\nbase: h100\nmem_bw_tbps: 2e3\n");
+	p = tu_file("units_range.yaml", "name: u\nbase: h100\nmem_bw_tbps: 2e3\n");
 	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, ":3:14: value 2000 out of range [0.001, 1000]"));
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "models/llm.h"
+#include "tutil.h"
 
 static llm_spec get(const char *name)
 {
@@ -91,43 +92,29 @@ static void test_qwen36_and_catalog(void)
 		CU_ASSERT(llm_catalog_get(i)->params_total > 1e9);
 }
 
-static const char *write_tmp(const char *name, const char *text)
-{
-	static char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof path, "/tmp/fs_test_llm_%s.json", name);
-	f = fopen(path, "w");
-	if (!f)
-		return NULL;
-	fputs(text, f);
-	fclose(f);
-	return path;
-}
-
 static void test_config_json(void)
 {
 	llm_spec m, cat = get("llama-3-70b");
 	fs_err err = {0};
 	const char *p;
 
-	p = write_tmp("llama", "{\"hidden_size\": 8192, \"num_hidden_layers\": 80, \"num_attention_heads\": 64,"
-			       "\"num_key_value_heads\": 8, \"intermediate_size\": 28672, \"vocab_size\": 128256,"
-			       "\"tie_word_embeddings\": false, \"max_position_embeddings\": 131072}");
+	p = tu_file("llama.json", "{\"hidden_size\": 8192, \"num_hidden_layers\": 80, \"num_attention_heads\": 64,"
+			          "\"num_key_value_heads\": 8, \"intermediate_size\": 28672, \"vocab_size\": 128256,"
+			          "\"tie_word_embeddings\": false, \"max_position_embeddings\": 131072}");
 	CU_ASSERT_EQUAL_FATAL(llm_lookup(p, &m, &err), 0);
 	CU_ASSERT_DOUBLE_EQUAL(m.params_total, cat.params_total, 0.5);
 	CU_ASSERT_EQUAL(m.head_dim, 128);
 
 	/* text_config + layer_types, as Qwen3.5 multimodal checkpoints write them. */
-	p = write_tmp("qwen35", "{\"model_type\": \"qwen3_5\", \"tie_word_embeddings\": false, \"text_config\": {"
-			       "\"model_type\": \"qwen3_5_text\", \"hidden_size\": 5120, \"num_hidden_layers\": 8,"
-			       "\"num_attention_heads\": 24, \"num_key_value_heads\": 4, \"head_dim\": 256,"
-			       "\"intermediate_size\": 17408, \"vocab_size\": 248320,"
-			       "\"layer_types\": [\"linear_attention\",\"linear_attention\",\"linear_attention\","
-			       "\"full_attention\",\"linear_attention\",\"linear_attention\",\"linear_attention\","
-			       "\"full_attention\"], \"linear_num_key_heads\": 16, \"linear_num_value_heads\": 48,"
-			       "\"linear_key_head_dim\": 128, \"linear_value_head_dim\": 128,"
-			       "\"mamba_ssm_dtype\": \"float32\"}}");
+	p = tu_file("qwen35.json", "{\"model_type\": \"qwen3_5\", \"tie_word_embeddings\": false, \"text_config\": {"
+			          "\"model_type\": \"qwen3_5_text\", \"hidden_size\": 5120, \"num_hidden_layers\": 8,"
+			          "\"num_attention_heads\": 24, \"num_key_value_heads\": 4, \"head_dim\": 256,"
+			          "\"intermediate_size\": 17408, \"vocab_size\": 248320,"
+			          "\"layer_types\": [\"linear_attention\",\"linear_attention\",\"linear_attention\","
+			          "\"full_attention\",\"linear_attention\",\"linear_attention\",\"linear_attention\","
+			          "\"full_attention\"], \"linear_num_key_heads\": 16, \"linear_num_value_heads\": 48,"
+			          "\"linear_key_head_dim\": 128, \"linear_value_head_dim\": 128,"
+			          "\"mamba_ssm_dtype\": \"float32\"}}");
 	CU_ASSERT_EQUAL_FATAL(llm_lookup(p, &m, &err), 0);
 	CU_ASSERT_EQUAL(m.full_attn_layers, 2);
 	CU_ASSERT_EQUAL(m.attn_output_gate, 1);
@@ -135,28 +122,28 @@ static void test_config_json(void)
 	CU_ASSERT_DOUBLE_EQUAL(llm_kv_bytes_per_token(&m, PREC_BF16), 2.0 * 2 * 4 * 256 * 2, 0);
 
 	/* DeepSeek field names. */
-	p = write_tmp("ds", "{\"model_type\": \"deepseek_v3\", \"hidden_size\": 7168, \"num_hidden_layers\": 61,"
-			   "\"num_attention_heads\": 128, \"num_key_value_heads\": 128, \"intermediate_size\": 18432,"
-			   "\"vocab_size\": 129280, \"tie_word_embeddings\": false, \"n_routed_experts\": 256,"
-			   "\"n_shared_experts\": 1, \"num_experts_per_tok\": 8, \"moe_intermediate_size\": 2048,"
-			   "\"first_k_dense_replace\": 3, \"kv_lora_rank\": 512, \"q_lora_rank\": 1536,"
-			   "\"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128}");
+	p = tu_file("ds.json", "{\"model_type\": \"deepseek_v3\", \"hidden_size\": 7168, \"num_hidden_layers\": 61,"
+			      "\"num_attention_heads\": 128, \"num_key_value_heads\": 128, \"intermediate_size\": 18432,"
+			      "\"vocab_size\": 129280, \"tie_word_embeddings\": false, \"n_routed_experts\": 256,"
+			      "\"n_shared_experts\": 1, \"num_experts_per_tok\": 8, \"moe_intermediate_size\": 2048,"
+			      "\"first_k_dense_replace\": 3, \"kv_lora_rank\": 512, \"q_lora_rank\": 1536,"
+			      "\"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128}");
 	CU_ASSERT_EQUAL_FATAL(llm_lookup(p, &m, &err), 0);
 	cat = get("deepseek-v3");
 	CU_ASSERT_DOUBLE_EQUAL(m.params_total, cat.params_total, 0.5);
 
 	/* Malformed: one-line errors naming the file. */
-	p = write_tmp("bad", "{\"hidden_size\": 8192,\n \"num_hidden_layers\": }");
+	p = tu_file("bad.json", "{\"hidden_size\": 8192,\n \"num_hidden_layers\": }");
 	CU_ASSERT_EQUAL(llm_lookup(p, &m, &err), -1);
 	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, p));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, ":2: not valid JSON"));
 	CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
-	p = write_tmp("type", "{\"hidden_size\": \"big\", \"num_hidden_layers\": 2}");
+	p = tu_file("type.json", "{\"hidden_size\": \"big\", \"num_hidden_layers\": 2}");
 	CU_ASSERT_EQUAL(llm_lookup(p, &m, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'hidden_size' must be a number"));
-	p = write_tmp("heads", "{\"hidden_size\": 64, \"num_hidden_layers\": 2, \"num_attention_heads\": 6,"
-			      "\"num_key_value_heads\": 4, \"intermediate_size\": 128, \"vocab_size\": 100}");
+	p = tu_file("heads.json", "{\"hidden_size\": 64, \"num_hidden_layers\": 2, \"num_attention_heads\": 6,"
+			         "\"num_key_value_heads\": 4, \"intermediate_size\": 128, \"vocab_size\": 100}");
 	CU_ASSERT_EQUAL(llm_lookup(p, &m, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not divisible"));
 	CU_ASSERT_EQUAL(llm_lookup("/nonexistent/config.json", &m, &err), -1);

@@ -13,8 +13,7 @@
 #include "reports/plan.h"
 #include "reports/sizing.h"
 #include "scenarios/scenario.h"
-
-static char tmpdir[256];
+#include "tutil.h"
 
 /* ---- the generic search ---- */
 
@@ -314,8 +313,8 @@ static void test_known_answer(void)
 	int64_t n;
 	char sql[128];
 
-	snprintf(path, sizeof path, "%s/hand.yaml", tmpdir);
-	snprintf(dbp, sizeof dbp, "%s/plan.db", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "hand.yaml"), 0);
+	CU_ASSERT_EQUAL_FATAL(tu_path(dbp, sizeof dbp, "plan.db"), 0);
 	CU_ASSERT_EQUAL_FATAL(write_hand(path, 1.0, 10), 0);
 	s = service_s(path);
 	CU_ASSERT_FATAL(s > 0.05 && s < 5);
@@ -392,7 +391,7 @@ static void test_slo_floor(void)
 	double prefill, decode;
 	fs_err err = {0};
 
-	snprintf(path, sizeof path, "%s/floor.yaml", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "floor.yaml"), 0);
 	CU_ASSERT_EQUAL_FATAL(write_hand(path, 2.0, 40), 0);
 	CU_ASSERT_EQUAL_FATAL(scenario_load(path, NULL, 0, &sc, &err), 0);
 	memset(&b, 0, sizeof b);
@@ -595,7 +594,7 @@ static void test_manifests(void)
 	o->best.replicas[0] = 5;
 	o->best.replicas[1] = 3;
 	o->best.threshold = 3000;
-	snprintf(dir, sizeof dir, "%s/manifests", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, "manifests"), 0);
 	CU_ASSERT_EQUAL_FATAL(sizing_write_manifests(r, o, dir, &err), 0);
 
 	snprintf(path, sizeof path, "%s/short-pool.yaml", dir);
@@ -671,22 +670,9 @@ static void test_bad_input(void)
 	CU_ASSERT_EQUAL(l, PLAN_DUAL);
 }
 
-static int suite_init(void)
-{
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/fs_test_plan_XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int suite_clean(void)
-{
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int fs_test_register(void)
 {
-	CU_pSuite s = CU_add_suite("plan", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("plan", tu_suite_init, NULL);
 	if (!s || !CU_add_test(s, "search on fake predicates", test_search_fake) ||
 	    !CU_add_test(s, "per-pool split search on fake predicates", test_search_split) ||
 	    !CU_add_test(s, "SLO floor: infeasible at any size, no simulation", test_slo_floor) ||

@@ -7,8 +7,7 @@
 #include <unistd.h>
 
 #include "reports/plot.h"
-
-static char tmpdir[64];
+#include "tutil.h"
 
 static char *slurp(const char *dir, const char *name, size_t *len)
 {
@@ -77,7 +76,7 @@ static int data_lines(const char *text)
 
 static void test_ttft_cdf(void)
 {
-	char dir[128];
+	char dir[512];
 	enum { NBIG = 5000 };
 	double *big = malloc(NBIG * sizeof *big);
 	double small[3] = {0.4, -1, 0.2};
@@ -91,7 +90,7 @@ static void test_ttft_cdf(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
 	for (int i = 0; i < NBIG; i++)
 		big[i] = 0.1 + 0.001 * (NBIG - 1 - i); /* reversed: plot must sort */
-	snprintf(dir, sizeof dir, "%s/plots/nested", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, "plots/nested"), 0);
 	CU_ASSERT_EQUAL(plot_ttft_cdf(dir, 3, names, vals, counts, &err), 0);
 	if (err.msg[0])
 		fprintf(stderr, "\n  %s\n", err.msg);
@@ -124,7 +123,7 @@ static void test_ttft_cdf(void)
 
 static void test_timeseries(void)
 {
-	char dir[128];
+	char dir[512];
 	const char *pools[] = {"short", "long"};
 	/* Out of time order and interleaved: the plot sorts each pool by time. */
 	mx_sample ts[] = {
@@ -134,7 +133,7 @@ static void test_timeseries(void)
 	fs_err err = {0};
 	char *dat;
 
-	snprintf(dir, sizeof dir, "%s/ts", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, "ts"), 0);
 	CU_ASSERT_EQUAL(plot_timeseries(dir, "dual/../x y", ts, 6, 2, pools, &err), 0);
 	if (err.msg[0])
 		fprintf(stderr, "\n  %s\n", err.msg);
@@ -169,7 +168,7 @@ static void test_safe_name(void)
 
 static void test_gnuplot_failures(void)
 {
-	char dir[96], empty[192], *old = NULL;
+	char dir[512], empty[600], *old = NULL;
 	const char *names[] = {"single"};
 	double v[] = {0.5, 1.0};
 	const double *vals[] = {v};
@@ -177,7 +176,7 @@ static void test_gnuplot_failures(void)
 	fs_err err = {0};
 
 	/* gnuplot fails: the PNG output path is taken by a directory. */
-	snprintf(dir, sizeof dir, "%s/fail", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, "fail"), 0);
 	CU_ASSERT_EQUAL(mkdir(dir, 0755), 0);
 	snprintf(empty, sizeof empty, "%s/ttft_cdf.png", dir);
 	CU_ASSERT_EQUAL(mkdir(empty, 0755), 0);
@@ -187,12 +186,12 @@ static void test_gnuplot_failures(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cannot open file"));
 
 	/* gnuplot missing: PATH holds only an empty directory. */
-	snprintf(empty, sizeof empty, "%s/nobin", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(tu_path(empty, sizeof empty, "nobin"), 0);
 	CU_ASSERT_EQUAL(mkdir(empty, 0755), 0);
 	if (getenv("PATH"))
 		old = strdup(getenv("PATH"));
 	setenv("PATH", empty, 1);
-	snprintf(dir, sizeof dir, "%s/nognuplot", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, "nognuplot"), 0);
 	CU_ASSERT_EQUAL(plot_ttft_cdf(dir, 1, names, vals, counts, &err), -1);
 	if (old) {
 		setenv("PATH", old, 1);
@@ -202,22 +201,9 @@ static void test_gnuplot_failures(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "gnuplot not found"));
 }
 
-static int suite_init(void)
-{
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/fs_test_plot_XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int suite_clean(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int fs_test_register(void)
 {
-	CU_pSuite s = CU_add_suite("plot", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("plot", tu_suite_init, NULL);
 	if (!s || !CU_add_test(s, "TTFT CDF files and data", test_ttft_cdf) ||
 	    !CU_add_test(s, "time series files and data", test_timeseries) ||
 	    !CU_add_test(s, "safe file names", test_safe_name) ||

@@ -10,6 +10,7 @@
 #include "reports/plot.h"
 #include "reports/report.h"
 #include "reports/sweep.h"
+#include "tutil.h"
 
 static int is_png(const char *dir, const char *base)
 {
@@ -25,14 +26,14 @@ static int is_png(const char *dir, const char *base)
 
 static void test_plot_helpers(void)
 {
-	char dir[] = "/tmp/fs_test_plotXXXXXX";
+	char dir[512];
 	double x[3] = {1, 2, 4}, y[3] = {0.5, -1, 2}, v[4] = {0.25, 0.75, 1, -1};
 	plot_series s = {"a", x, y, 3};
 	plot_lines_spec sp = {.name = "lines", .title = "t", .hline = 1};
 	const char *cats[2] = {"short", "long"}, *ser[2] = {"single", "dual"};
 	fs_err err = {0};
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	CU_ASSERT_EQUAL_FATAL(tu_mkdir("plot", dir, sizeof dir), 0);
 	CU_ASSERT_EQUAL(plot_lines(dir, &sp, 1, &s, &err), 0);
 	CU_ASSERT(is_png(dir, "lines"));
 	CU_ASSERT_EQUAL(plot_bars(dir, "bars", "t", "share", 2, cats, 2, ser, v, &err), 0);
@@ -43,21 +44,18 @@ static void test_plot_helpers(void)
 	fs_err e2 = {0};
 	CU_ASSERT_EQUAL(plot_lines(dir, &sp, 1, &e, &e2), -1);
 	CU_ASSERT_EQUAL(e2.status, FS_EXIT_INPUT);
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
 static void test_report_sweep(void)
 {
-	char dir[] = "/tmp/fs_test_reportXXXXXX", dbp[600], out[600], cmd[1400];
+	char dir[512], dbp[600], out[600];
 	sweep_grid g = {.npoints = 1};
 	sweep_stats st;
 	report_stats rs;
 	fs_err err = {0};
 	db *d = NULL;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	CU_ASSERT_EQUAL_FATAL(tu_mkdir("report", dir, sizeof dir), 0);
 	snprintf(dbp, sizeof dbp, "%s/r.db", dir);
 	snprintf(out, sizeof out, "%s/out", dir);
 	CU_ASSERT_EQUAL_FATAL(sweep_grid_add(&g, "policies.0.pools.0.replicas=1,2", &err), 0);
@@ -81,8 +79,6 @@ static void test_report_sweep(void)
 	CU_ASSERT_EQUAL(e2.status, FS_EXIT_INPUT);
 	db_close(d);
 	sweep_grid_free(&g);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
 int fs_test_register(void)

@@ -8,20 +8,7 @@
 #include <unistd.h>
 
 #include "scenarios/scenario.h"
-
-static char dir[64];
-
-static const char *write_file(const char *name, const char *body)
-{
-	static char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fputs(body, f);
-	fclose(f);
-	return path;
-}
+#include "tutil.h"
 
 static const char base[] =
 	"name: t\n"
@@ -44,8 +31,8 @@ static void test_defaults_and_paths(void)
 	fs_err err = {0};
 	const char *p;
 
-	write_file("data/t.csv", "arrival_s,input_tokens,output_tokens\n0,10,10\n");
-	p = write_file("s.yaml", base);
+	tu_file("data/t.csv", "arrival_s,input_tokens,output_tokens\n0,10,10\n");
+	p = tu_file("s.yaml", base);
 	CU_ASSERT_EQUAL_FATAL(scenario_load(p, NULL, 0, &sc, &err), 0);
 	CU_ASSERT_EQUAL(sc->npolicies, 2);
 	CU_ASSERT_EQUAL(sc->seed, 42);
@@ -62,7 +49,7 @@ static void test_defaults_and_paths(void)
 	CU_ASSERT_EQUAL(sc->policies[1].pools[1].mem.weights, PREC_FP8);
 	CU_ASSERT(sc->policies[0].pools[0].plan.kv_blocks > 0);
 	/* Relative trace paths resolve against the scenario's directory. */
-	CU_ASSERT_PTR_NOT_NULL(strstr(sc->workload.src.trace, dir));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sc->workload.src.trace, tu_dir()));
 	scenario_free(sc);
 }
 
@@ -70,7 +57,7 @@ static void test_set_overrides(void)
 {
 	scenario *sc = NULL;
 	fs_err err = {0};
-	const char *p = write_file("s.yaml", base);
+	const char *p = tu_file("s.yaml", base);
 	const char *sets[] = {"policies.0.pools.0.replicas=7", "seed=9", "slo.ttft_p99=1.5"};
 
 	CU_ASSERT_EQUAL_FATAL(scenario_load(p, sets, 3, &sc, &err), 0);
@@ -90,7 +77,7 @@ static void expect_error(const char *body, const char *fragment)
 {
 	scenario *sc = NULL;
 	fs_err err = {0};
-	const char *p = write_file("bad.yaml", body);
+	const char *p = tu_file("bad.yaml", body);
 
 	CU_ASSERT_EQUAL(scenario_load(p, NULL, 0, &sc, &err), -1);
 	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
@@ -122,26 +109,15 @@ static void test_errors(void)
 	expect_error("name: [unclosed\n", "bad.yaml:");
 }
 
+/* The suite's temp dir with a data/ subdirectory for the relative trace path. */
 static int setup(void)
 {
-	char sub[96];
-	snprintf(dir, sizeof dir, "/tmp/fs_test_scen_XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(sub, sizeof sub, "%s/data", dir);
-	return mkdir(sub, 0700);
-}
-
-static int teardown(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tu_mkdir("data", NULL, 0);
 }
 
 int fs_test_register(void)
 {
-	CU_pSuite s = CU_add_suite("scenario", setup, teardown);
+	CU_pSuite s = CU_add_suite("scenario", setup, NULL);
 	if (!s || !CU_add_test(s, "defaults and paths", test_defaults_and_paths) ||
 	    !CU_add_test(s, "--set overrides", test_set_overrides) ||
 	    !CU_add_test(s, "errors", test_errors))

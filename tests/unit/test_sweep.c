@@ -9,6 +9,7 @@
 
 #include "reports/db.h"
 #include "reports/sweep.h"
+#include "tutil.h"
 
 static void free_list(char **v, int n)
 {
@@ -165,7 +166,7 @@ static void dump(const char *path, char *out, size_t cap)
 
 static void test_run_threads(void)
 {
-	char path[2][64], text[2][8192];
+	char path[2][512], text[2][8192];
 	sweep_grid g = {.npoints = 1};
 	fs_err err = {0};
 
@@ -175,7 +176,7 @@ static void test_run_threads(void)
 		sweep_cfg c = {.scenario_path = FS_SOURCE_DIR "/tests/data/scenarios/light.yaml",
 			       .grid = &g, .seed = -1, .jobs = t ? 3 : 1};
 		sweep_stats st;
-		snprintf(path[t], sizeof path[t], "/tmp/fs_test_sweep_%d_%d.db", (int)getpid(), t);
+		CU_ASSERT_EQUAL_FATAL(tu_path(path[t], sizeof path[t], t ? "sweep_1.db" : "sweep_0.db"), 0);
 		c.db_path = path[t];
 		CU_ASSERT_EQUAL_FATAL(sweep_run(&c, &st, &err), 0);
 		/* light.yaml has one policy: 4 points -> 4 runs. */
@@ -193,7 +194,7 @@ static void test_run_threads(void)
 	CU_ASSERT_STRING_EQUAL(text[0], text[1]);
 	CU_ASSERT(strlen(text[0]) > 20);
 	for (int t = 0; t < 2; t++) {
-		char p[200];
+		char p[1040];
 		unlink(path[t]);
 		snprintf(p, sizeof p, "%s-wal", path[t]);
 		unlink(p);

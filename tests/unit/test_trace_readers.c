@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "traces/trace.h"
+#include "tutil.h"
 
 #define D FS_SOURCE_DIR "/tests/data/traces/"
 
@@ -137,14 +138,6 @@ static void test_generic(void)
 	check_generic(D "generic.csv.zst", TRACE_FMT_CSV);
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	fputs(text, f);
-	fclose(f);
-}
-
 /* Open + read to the end; returns the error message ("" when fine). */
 static const char *read_all(const char *text, int skip, int64_t *bad, int64_t *n)
 {
@@ -153,18 +146,30 @@ static const char *read_all(const char *text, int skip, int64_t *bad, int64_t *n
 	trace_reader *r = NULL;
 	trace_req q;
 	int rc;
+	const char *path = tu_file("trace.csv", text);
 
-	write_file("/tmp/fs_test_trace.csv", text);
 	memset(&err, 0, sizeof err);
 	o.skip_bad_rows = skip;
 	*n = 0;
-	if (trace_open_file("/tmp/fs_test_trace.csv", &o, &r, &err))
+	if (trace_open_file(path, &o, &r, &err))
 		return err.msg;
 	while ((rc = trace_next(r, &q, &err)) == 1)
 		(*n)++;
 	*bad = trace_bad_rows(r);
 	trace_close(r);
 	return rc < 0 ? err.msg : "";
+}
+
+/* The message expected for the fixture: its path followed by rest. */
+static const char *at_trace(const char *rest)
+{
+	static char want[640];
+	char path[512];
+
+	if (tu_path(path, sizeof path, "trace.csv"))
+		return "(no temp dir)";
+	snprintf(want, sizeof want, "%s%s", path, rest);
+	return want;
 }
 
 static void test_bad_rows(void)
@@ -174,19 +179,19 @@ static void test_bad_rows(void)
 	int64_t bad = 0, n;
 
 	snprintf(buf, sizeof buf, "%s1,10,5\n2,-3,5\n3,10,5\n", hdr);
-	CU_ASSERT_STRING_EQUAL(read_all(buf, 0, &bad, &n), "/tmp/fs_test_trace.csv:3: input tokens -3 is negative");
+	CU_ASSERT_STRING_EQUAL(read_all(buf, 0, &bad, &n), at_trace(":3: input tokens -3 is negative"));
 	CU_ASSERT_STRING_EQUAL(read_all(buf, 1, &bad, &n), "");
 	CU_ASSERT_EQUAL(bad, 1);
 	CU_ASSERT_EQUAL(n, 2);
 	snprintf(buf, sizeof buf, "%s1,10,abc\n", hdr);
-	CU_ASSERT_STRING_EQUAL(read_all(buf, 0, &bad, &n), "/tmp/fs_test_trace.csv:2: output tokens 'abc' is not an integer");
+	CU_ASSERT_STRING_EQUAL(read_all(buf, 0, &bad, &n), at_trace(":2: output tokens 'abc' is not an integer"));
 	snprintf(buf, sizeof buf, "%s1,10\n", hdr);
-	CU_ASSERT_STRING_EQUAL(read_all(buf, 0, &bad, &n), "/tmp/fs_test_trace.csv:2: expected 3 columns, found 2");
+	CU_ASSERT_STRING_EQUAL(read_all(buf, 0, &bad, &n), at_trace(":2: expected 3 columns, found 2"));
 	/* 0.5 s back is within the 1 s tolerance (clamped); 1.5 s back is not. */
 	snprintf(buf, sizeof buf, "%s10,1,1\n9.5,1,1\n8,1,1\n", hdr);
-	CU_ASSERT_STRING_EQUAL(read_all(buf, 0, &bad, &n), "/tmp/fs_test_trace.csv:4: timestamp goes backwards by 2.000 s (tolerance 1.000 s)");
+	CU_ASSERT_STRING_EQUAL(read_all(buf, 0, &bad, &n), at_trace(":4: timestamp goes backwards by 2.000 s (tolerance 1.000 s)"));
 	CU_ASSERT_EQUAL(n, 2);
-	CU_ASSERT_STRING_EQUAL(read_all("", 0, &bad, &n), "/tmp/fs_test_trace.csv: empty trace file");
+	CU_ASSERT_STRING_EQUAL(read_all("", 0, &bad, &n), at_trace(": empty trace file"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(read_all("a,b,c\n1,2,3\n", 0, &bad, &n), "unknown column 'a'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(read_all("{\"x\": 1}\n", 0, &bad, &n), "unknown trace format"));
 }
