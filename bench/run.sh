@@ -67,6 +67,9 @@ pt="cpu<10,rss<1024,rps>500000"
 run "paper single 3.6M" paper.yaml single "$pt" --set workload.synthetic.requests=$n
 run "paper dual 3.6M" paper.yaml dual "$pt" --set workload.synthetic.requests=$n
 REPS=${DECODE_REPS:-5} run "decode pool (best of ${DECODE_REPS:-5})" decode.yaml decode "sps>20000000"
+# The same pool under the default balance (least_tokens; round robin above): not judged.
+REPS=${DECODE_REPS:-5} run "  same, least_tokens" decode.yaml decode "" \
+	--set policies.0.router.balance=least_tokens
 
 echo "-- scaling in requests (single pool, 320 replicas, 1,000 req/s)"
 for k in 1 2 4 8; do

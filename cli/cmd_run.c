@@ -374,6 +374,7 @@ int cmd_run(int argc, char **argv)
 				cJSON_AddNumberToObject(fp, "macro_steps", (double)po[i].res.macro_steps);
 				cJSON_AddNumberToObject(fp, "explicit", (double)po[i].res.macro_explicit);
 				cJSON_AddNumberToObject(fp, "tie_hits", (double)po[i].res.tie_hits);
+				cJSON_AddNumberToObject(fp, "cuts", (double)po[i].res.macro_cuts);
 			}
 			cJSON_AddItemToObject(p, "fleet", summary_json(&po[i].fleet));
 			for (int k = 0; k < sc->policies[i].npools; k++)

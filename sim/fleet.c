@@ -46,6 +46,7 @@ typedef struct gw_bucket {
 		simtime_t time;
 		int32_t ri;    /* replica */
 		int32_t step;  /* the end of step `step` - 1 of its macro-step (1-based ghost) */
+		uint32_t gen;  /* the replica's chain_gen when added: current entries only */
 	} e[GW_CAP];
 } gw_bucket;
 
@@ -106,6 +107,20 @@ typedef struct run_state {
 	int8_t *chain_imp;
 	simtime_t *chain_t0;
 	uint64_t *chain_s0;
+	uint32_t *chain_gen;     /* bumped per macro-step and per cut: wheel entries of older ones are void */
+	/* Macro-steps past arrivals (pass): with least_tokens / least_kv the router reads
+	 * every replica's load, which a macro-step has applied ahead of time.  While KV is
+	 * counted, a macro-step may still run past arrivals: the replica tree holds lower
+	 * bounds of their loads, pick_replica evaluates the loads as of the arrival
+	 * (replica_macro_view) where the bounds do not rule a replica out, and the replica
+	 * that gets the request is cut back to its step in flight (replica_macro_cut). */
+	int pass;
+	int64_t steps_started;   /* engine steps begun so far (macro-steps count all theirs) */
+	int32_t *mlist, *mpos;   /* replicas in a cuttable macro-step; position or -1 */
+	int nm;
+	int64_t *m_ended;        /* steps of it ended before the arrival (set by pick_replica) */
+	int64_t *cur_g;          /* implicit macro-steps: next placeholder not yet passed */
+	simtime_t *cur_t;        /* and its time */
 	gw_bucket *gw;           /* ghost-time wheel, gw_n buckets; NULL with --reference */
 	int64_t gw_n;            /* a power of two */
 	int gw_shift;            /* bucket width 2^gw_shift ns */
@@ -191,6 +206,18 @@ static void balance_keys(const run_state *s, int ri, int64_t *k1, int64_t *k2)
 {
 	const replica *r = s->reps[ri];
 
+	if (s->mpos && s->mpos[ri] >= 0 && s->pol->router.balance == BAL_LEAST_KV) {
+		int64_t out, used;
+
+		/* In a macro-step past arrivals: a lower bound of its keys at any moment of
+		 * it (blocks in use at its first step, outstanding tokens after its last);
+		 * pick_replica evaluates the exact ones. */
+		replica_macro_view(r, 0, &out, &used);
+		*k1 = used;
+		*k2 = replica_outstanding_tokens(r);
+		return;
+	}
+	/* (least_tokens: the outstanding tokens after the last step are the lower bound.) */
 	if (s->pol->router.balance == BAL_LEAST_KV) {
 		*k1 = kv_used_blocks(replica_kv(r));
 		*k2 = replica_outstanding_tokens(r);
@@ -270,13 +297,72 @@ static int tree_init(run_state *s)
 	return 0;
 }
 
+static int64_t macro_ended(run_state *s, int x, simtime_t t);
+
+/* Is (a1, a2, a) before (b1, b2, b)?  b < 0: nothing yet. */
+static int key_less(int64_t a1, int64_t a2, int a, int64_t b1, int64_t b2, int b)
+{
+	if (b < 0)
+		return 1;
+	if (a1 != b1)
+		return a1 < b1;
+	if (a2 != b2)
+		return a2 < b2;
+	return a < b;
+}
+
+/* The replica with the least keys in the subtree under node i of pool tree t: the
+ * tree holds exact keys, except lower bounds for replicas in macro-steps past
+ * arrivals, whose exact keys at the present are evaluated here (branch and bound:
+ * a subtree whose least bound is not below the best exact key so far is skipped).
+ * *b / *b1 / *b2: best so far (relative index, -1 none). */
+static void bb_search(run_state *s, const int32_t *t, int first, int n, int i, int *b, int64_t *b1,
+		      int64_t *b2)
+{
+	int w = t[i];
+
+	if (w < 0 || !key_less(s->key1[first + w], s->key2[first + w], w, *b1, *b2, *b))
+		return;
+	if (i >= n) {
+		int x = first + w;
+		int64_t k1 = s->key1[x], k2 = s->key2[x];
+
+		if (s->mpos[x] >= 0) {
+			int64_t out, used;
+
+			s->m_ended[x] = macro_ended(s, x, ev_now(s->q));
+			replica_macro_view(s->reps[x], s->m_ended[x], &out, &used);
+			k1 = s->pol->router.balance == BAL_LEAST_KV ? used : out;
+			k2 = s->pol->router.balance == BAL_LEAST_KV ? out : 0;
+		}
+		if (key_less(k1, k2, w, *b1, *b2, *b)) {
+			*b = w;
+			*b1 = k1;
+			*b2 = k2;
+		}
+		return;
+	}
+	/* The winner's side first: its bound is the subtree's least. */
+	if (t[2 * i] == w) {
+		bb_search(s, t, first, n, 2 * i, b, b1, b2);
+		bb_search(s, t, first, n, 2 * i + 1, b, b1, b2);
+	} else {
+		bb_search(s, t, first, n, 2 * i + 1, b, b1, b2);
+		bb_search(s, t, first, n, 2 * i, b, b1, b2);
+	}
+}
+
 static int pick_replica(run_state *s, int pool)
 {
-	int first = s->pool_first[pool], n = s->pool_first[pool + 1] - first;
+	int first = s->pool_first[pool], n = s->pool_first[pool + 1] - first, b = -1;
+	int64_t b1 = 0, b2 = 0;
 
 	if (s->pol->router.balance == BAL_ROUND_ROBIN)
 		return first + (int)(s->rr[pool]++ % (uint64_t)n);
-	return first + s->tree[pool][1];
+	if (s->nm == 0)
+		return first + s->tree[pool][1];
+	bb_search(s, s->tree[pool], first, s->tree_size[pool], 1, &b, &b1, &b2);
+	return first + b;
 }
 
 static void pool_view(run_state *s, router_pool_view *v)
@@ -367,9 +453,20 @@ static int rtree_init(run_state *s)
 	s->chain_imp = calloc(m, sizeof *s->chain_imp);
 	s->chain_t0 = calloc(m, sizeof *s->chain_t0);
 	s->chain_s0 = calloc(m, sizeof *s->chain_s0);
+	s->chain_gen = calloc(m, sizeof *s->chain_gen);
+	s->mlist = malloc(m * sizeof *s->mlist);
+	s->mpos = malloc(m * sizeof *s->mpos);
+	s->m_ended = calloc(m, sizeof *s->m_ended);
+	s->cur_g = calloc(m, sizeof *s->cur_g);
+	s->cur_t = calloc(m, sizeof *s->cur_t);
 	if (!s->rev_time || !s->rev_sched || !s->rev_seq || !s->rev_kind || !s->rtree || !s->ghost_d ||
-	    !s->ghost_n || !s->chain_imp || !s->chain_t0 || !s->chain_s0)
+	    !s->ghost_n || !s->chain_imp || !s->chain_t0 || !s->chain_s0 || !s->chain_gen || !s->mlist ||
+	    !s->mpos || !s->m_ended || !s->cur_g || !s->cur_t)
 		return -1;
+	for (size_t i = 0; i < m; i++)
+		s->mpos[i] = -1;
+	s->pass = !s->o->reference && s->o->drain && !s->pol->router.spillover &&
+		  s->pol->router.balance != BAL_ROUND_ROBIN;
 	for (size_t i = 0; i < m; i++) {
 		s->rev_time[i] = INT64_MAX;
 		s->rev_seq[i] = UINT64_MAX;
@@ -471,13 +568,11 @@ static int chain_index(run_state *s, int ri, simtime_t now)
 			if (e->time != t)
 				continue;
 			imp = 0;
-			/* Its entry is current if its macro-step started before t (an earlier
-			 * one of the same replica ended by then). */
-			if (s->chain_imp[e->ri] && s->chain_t0[e->ri] < t)
+			if (s->chain_imp[e->ri] && e->gen == s->chain_gen[e->ri])
 				chain_explicit_now(s, e->ri, now);
 		}
 		if (b->n < GW_CAP)
-			b->e[b->n++] = (struct gw_entry){t, ri, (int32_t)g};
+			b->e[b->n++] = (struct gw_entry){t, ri, (int32_t)g, s->chain_gen[ri]};
 		else
 			b->full = imp = 0;
 	}
@@ -499,7 +594,7 @@ static void chain_hits(run_state *s, simtime_t t, simtime_t sched, uint64_t seq)
 		int x = e->ri;
 		int64_t g = e->step;
 
-		if (e->time != t || !s->chain_imp[x] || s->chain_t0[x] >= t)
+		if (e->time != t || !s->chain_imp[x] || e->gen != s->chain_gen[x])
 			continue;
 		s->res->tie_hits++;
 		if (tie_less(s, t, t - s->ghost_d[x][g - 1], g == 1 ? s->chain_s0[x] : SEQ_VIRTUAL, sched,
@@ -511,6 +606,69 @@ static void chain_hits(run_state *s, simtime_t t, simtime_t sched, uint64_t seq)
 		} else {
 			chain_explicit_at(s, x, g, t);
 		}
+	}
+}
+
+static void mlist_add(run_state *s, int x)
+{
+	if (s->mpos[x] >= 0)
+		return;
+	s->mpos[x] = s->nm;
+	s->mlist[s->nm++] = x;
+}
+
+static void mlist_del(run_state *s, int x)
+{
+	int p = s->mpos[x];
+
+	if (p < 0)
+		return;
+	s->mlist[p] = s->mlist[--s->nm];
+	s->mpos[s->mlist[p]] = p;
+	s->mpos[x] = -1;
+}
+
+/* Steps of replica x's macro-step that end before the event being processed at t:
+ * placeholders processed (explicit), or end times before t (implicit: one at t would
+ * have made it explicit in chain_hits). */
+static int64_t macro_ended(run_state *s, int x, simtime_t t)
+{
+	if (!s->chain_imp[x])
+		return s->ghost_step[x] - 1;
+	while (s->cur_g[x] < s->ghost_n[x] && s->cur_t[x] < t)
+		s->cur_t[x] += s->ghost_d[x][s->cur_g[x]++];
+	return s->cur_g[x] - 1;
+}
+
+/* Replica x, in a macro-step, got a request: cut the macro-step back to its step in
+ * flight, which becomes its last (the next step admits the request). */
+static void macro_cut(run_state *s, int x)
+{
+	int64_t ended = s->m_ended[x], k = s->ghost_n[x];
+
+	mlist_del(s, x);
+	if (ended >= k - 1)
+		return; /* its last step is already the one in flight */
+	s->res->macro_cuts++;
+	replica_macro_cut(s->reps[x], ended);
+	{
+		simtime_t t = s->chain_t0[x];
+
+		for (int64_t i = 0; i <= ended; i++)
+			t += s->ghost_d[x][i];
+		if (s->chain_imp[x]) {
+			/* Its end keyed as the reference's: after step `ended` - 1's end, at
+			 * which no event was processed (or it would be explicit). */
+			rev_put(s, x, t, t - s->ghost_d[x][ended], ended == 0 ? s->chain_s0[x] : SEQ_VIRTUAL,
+				EV_STEP_END);
+			s->chain_imp[x] = 0;
+		} else {
+			/* The pending placeholder is that step's end: make it the real one. */
+			s->rev_kind[x] = EV_STEP_END;
+		}
+		s->ghost_n[x] = ended + 1;
+		s->step_end[x] = t;
+		s->chain_gen[x]++;
 	}
 }
 
@@ -526,6 +684,8 @@ static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 	if (s->gw && horizon > now + gw_span(s))
 		horizon = now + gw_span(s);
 	d = replica_begin_step_until(s->reps[ri], now, horizon);
+	if (s->pass && replica_macro_cuttable(s->reps[ri]))
+		mlist_add(s, ri); /* before tree_update: its keys become lower bounds */
 	tree_update(s, ri);
 	if (d <= 0)
 		return fs_fail(err, FS_EXIT_RUNTIME,
@@ -540,6 +700,9 @@ static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 		k = s->ghost_n[ri];
 		s->chain_t0[ri] = now;
 		s->chain_s0[ri] = (*s->seq)++;
+		s->chain_gen[ri]++;
+		s->cur_g[ri] = 1;
+		s->cur_t[ri] = now + s->ghost_d[ri][0];
 		s->res->macro_steps++;
 		if (chain_index(s, ri, now)) {
 			s->chain_imp[ri] = 1;
@@ -553,6 +716,7 @@ static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 		rev_set(s, ri, now + d, now, EV_STEP_END);
 	}
 	s->step_end[ri] = now + d;
+	s->steps_started += replica_step_count(s->reps[ri]);
 	return 0;
 }
 
@@ -612,6 +776,8 @@ static int on_arrival(run_state *s, const trace_req *t, int64_t id, fs_err *err)
 		on_done(s, r);
 		return 0;
 	}
+	if (s->mpos[ri] >= 0)
+		macro_cut(s, ri);
 	tree_update(s, ri);
 	/* The next arrival is not scheduled yet (its time is unknown here): one step. */
 	return start_step(s, ri, ev_now(s->q), err);
@@ -670,6 +836,12 @@ static simtime_t arrival_horizon(const run_state *s, int ri)
 {
 	int n, m;
 
+	/* Past arrivals (pass) only while steps far outnumber arrivals: each arrival then
+	 * pays a search among bounds (pick_replica) that plain macro-steps do not need, and
+	 * saves steps' events only when there are several steps per arrival and replica.
+	 * (Either way the results are the same.) */
+	if (s->pass && s->steps_started > 8 * s->res->arrived && kv_counting(replica_kv(s->reps[ri])))
+		return INT64_MAX; /* arrivals cut it back when they must (macro_cut) */
 	if (!s->la_rr)
 		return s->next_arrival;
 	n = s->la_cap;
@@ -722,6 +894,12 @@ static void run_free(run_state *s)
 	free(s->chain_imp);
 	free(s->chain_t0);
 	free(s->chain_s0);
+	free(s->chain_gen);
+	free(s->mlist);
+	free(s->mpos);
+	free(s->m_ended);
+	free(s->cur_g);
+	free(s->cur_t);
 	free(s->gw);
 	if (s->la_hash)
 		for (int i = 0; i < s->la_cap; i++)
@@ -935,6 +1113,7 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			break;
 		case EV_STEP_END:
 			s.step_end[ev.target] = -1;
+			mlist_del(&s, ev.target);
 			replica_end_step(s.reps[ev.target], ev.time, on_done, &s);
 			tree_update(&s, ev.target);
 			if (o->check_invariants && replica_check(s.reps[ev.target], err))

@@ -82,8 +82,9 @@ typedef struct fleet_result {
 	fleet_pool_totals pools[FS_MAX_POOLS];
 	/* Fast-path bookkeeping (all 0 with --reference), not results: macro-steps taken,
 	 * those made explicit (placeholder events, see fleet.c "Event order"), and real
-	 * events that fell exactly on an implicit macro-step's intermediate step end. */
-	int64_t macro_steps, macro_explicit, tie_hits;
+	 * events that fell exactly on an implicit macro-step's intermediate step end, and
+	 * macro-steps cut back by an arrival routed to their replica. */
+	int64_t macro_steps, macro_explicit, tie_hits, macro_cuts;
 } fleet_result;
 
 /* Replay tr on the fleet described by pol (its pools prepared) and record into m.

@@ -55,6 +55,8 @@ struct replica {
 	int64_t next_stamp, m_max; /* next stamp; largest stamp of a member since rebuild */
 	simtime_t coh_last_end; /* end of the last completed cohort step */
 	int64_t macro_s0;     /* cohort tokens S at the macro-step's first step */
+	simtime_t macro_t0;   /* start of the macro-step in flight */
+	simtime_t macro_last_end0; /* coh_last_end before it */
 	cmember *mem;
 	int32_t *mem_free, n_mem_free;
 	int32_t *heap, n_heap; /* member slots, min-heap on (d_fin, stamp) */
@@ -716,6 +718,8 @@ static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 done:
 	if (k == 0)
 		return 0;
+	r->macro_t0 = now;
+	r->macro_last_end0 = r->coh_last_end;
 	cohort_allocate(r, k, need);
 	/* The first k - 1 steps end before anyone can look: apply them now. */
 	if (k > 1) {
@@ -992,6 +996,63 @@ const int64_t *replica_macro_steps(const replica *r, int64_t *n)
 	 * was computed from exactly that batch in macro_step. */
 	*n = replica_step_count(r);
 	return r->macro_d;
+}
+
+/* Blocks the cohort takes in steps [from, to) of the macro-step in flight (counted
+ * from its first step). */
+static int64_t macro_blocks(const replica *r, int64_t from, int64_t to)
+{
+	int64_t bs = r->cfg.block_size, d0 = r->D - (r->step_count - 1), sum = 0;
+	int64_t n = to - from, nres = n < bs ? n : bs, res = (d0 + from) % bs;
+
+	for (int64_t j = 0; j < nres; j++) {
+		sum += r->res_cnt[res] * (1 + (n - 1 - j) / bs);
+		if (++res == bs)
+			res = 0;
+	}
+	return sum;
+}
+
+int replica_macro_cuttable(const replica *r)
+{
+	return r->in_step && r->step_count > 1 && r->coh_in_step && kv_counting(r->kv);
+}
+
+void replica_macro_view(const replica *r, int64_t ended, int64_t *outstanding, int64_t *kv_used)
+{
+	int64_t k = r->step_count;
+
+	/* Steps ended + 1 .. k - 1 are applied but have not run yet. */
+	*outstanding = r->outstanding + r->coh_n * (k - 1 - ended);
+	*kv_used = kv_used_blocks(r->kv) - macro_blocks(r, ended + 1, k);
+}
+
+void replica_macro_cut(replica *r, int64_t ended)
+{
+	int64_t k = r->step_count, u = k - 1 - ended, n = r->coh_n, undo_ns = 0;
+
+	if (u <= 0)
+		return;
+	kv_take_counted(r->kv, -macro_blocks(r, ended + 1, k));
+	for (int64_t i = ended + 1; i < k; i++)
+		undo_ns += r->macro_d[i];
+	r->D -= u;
+	r->D_alloc = r->D + 1;
+	r->coh_s -= n * u;
+	r->outstanding += n * u;
+	r->st.tokens_computed -= n * u;
+	r->st.steps -= u;
+	r->st.busy_ns -= undo_ns;
+	if (ended == 0) {
+		r->coh_last_end = r->macro_last_end0;
+	} else {
+		simtime_t t = r->macro_t0;
+
+		for (int64_t i = 0; i < ended; i++)
+			t += r->macro_d[i];
+		r->coh_last_end = t;
+	}
+	r->step_count = ended + 1;
 }
 
 int64_t replica_step_count(const replica *r)

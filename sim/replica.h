@@ -116,6 +116,18 @@ int64_t replica_step_count(const replica *r);
  * per-step events (the placeholders do no replica work). */
 const int64_t *replica_macro_steps(const replica *r, int64_t *n);
 
+/* A macro-step applies its first k - 1 steps when it starts.  While the KV manager
+ * only counts blocks it can also be cut back, so the fleet may let it run past
+ * arrivals: replica_macro_cuttable says whether the step in flight is such a
+ * macro-step; replica_macro_view gives the replica's outstanding tokens and KV blocks
+ * in use as the reference engine has them once `ended` of its steps have ended (0 <=
+ * ended < step count; the rest applied but not yet run); replica_macro_cut makes step
+ * `ended` the last one (in flight), undoing the later ones, as if the macro-step had
+ * been cut there when it began.  Cut only a cuttable replica. */
+int replica_macro_cuttable(const replica *r);
+void replica_macro_view(const replica *r, int64_t ended, int64_t *outstanding, int64_t *kv_used);
+void replica_macro_cut(replica *r, int64_t ended);
+
 /* Debug-build invariant check (blocks used + free == total, each request in exactly
  * one place). Returns 0, or -1 with err describing the violation. */
 int replica_check(const replica *r, fs_err *err);

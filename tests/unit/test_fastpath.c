@@ -128,7 +128,7 @@ static int run_one(const policy_cfg *pol, const char *trace, fleet_opts *fo, met
 	return rc;
 }
 
-static int64_t total_preemptions, total_steps, total_macro, total_explicit, total_hits;
+static int64_t total_preemptions, total_steps, total_macro, total_explicit, total_hits, total_cuts;
 
 static void compare_engines(uint64_t seed, const policy_cfg *pol_, const char *tr, fleet_opts fo,
 			    fleet_result *fast);
@@ -179,6 +179,7 @@ static void one_scenario(uint64_t seed, int check)
 	total_macro += rb.macro_steps;
 	total_explicit += rb.macro_explicit;
 	total_hits += rb.tie_hits;
+	total_cuts += rb.macro_cuts;
 }
 
 /* Replay trace tr on pol with the reference engine and the fast path; every request
@@ -324,12 +325,13 @@ static void test_random_equivalence(void)
 {
 	uint64_t n = n_scenarios();
 
-	total_preemptions = total_steps = total_macro = total_explicit = total_hits = 0;
+	total_preemptions = total_steps = total_macro = total_explicit = total_hits = total_cuts = 0;
 	for (uint64_t seed = 1; seed <= n; seed++)
 		one_scenario(seed, 0);
 	fprintf(stderr, "\n  %" PRId64 " steps, %" PRId64 " preemptions, %" PRId64 " macro-steps (%" PRId64
-		" made explicit), %" PRId64 " events on an implicit macro-step's step end\n",
-		total_steps, total_preemptions, total_macro, total_explicit, total_hits);
+		" made explicit, %" PRId64 " cut back by an arrival), %" PRId64
+		" events on an implicit macro-step's step end\n",
+		total_steps, total_preemptions, total_macro, total_explicit, total_cuts, total_hits);
 	/* The scenarios must actually reach the hard cases (scaled for fewer runs). */
 	CU_ASSERT(total_preemptions > (int64_t)(50 * n / 120));
 	CU_ASSERT(total_steps > (int64_t)(30000 * n / 120));
@@ -338,6 +340,8 @@ static void test_random_equivalence(void)
 	CU_ASSERT(total_macro > (int64_t)(10000 * n / 120));
 	CU_ASSERT(total_explicit > (int64_t)(1000 * n / 120));
 	CU_ASSERT(total_hits > (int64_t)(100 * n / 120) || (n < 120 && total_hits > 0));
+	/* ... and macro-steps run past arrivals (least_tokens / least_kv) cut back. */
+	CU_ASSERT(total_cuts > (int64_t)(500 * n / 120));
 }
 
 /* Same, with replica_check after every step (it syncs the cohort first). */
