@@ -26,9 +26,12 @@ enum { EV_ARRIVAL = 1, EV_STEP_END, EV_SAMPLE, EV_GHOST };
  *     intermediate end times: the placeholder is then ordered against that event by
  *     its key (time, previous end, seq) and processed at its place; or
  *   - another macro-step has an intermediate end at the same time (checked when the
- *     later one starts: the later one is explicit from the start).
+ *     later one starts: the later one is explicit from its start, the earlier one from
+ *     its next step end).
  * A comparison that would need a virtual seq to break a tie is then impossible; the
- * run fails loudly if one happens (order_bug) rather than guess.
+ * run fails loudly if one happens (order_bug) rather than guess.  A macro-step cut
+ * back by an arrival (see pass in run_state) keeps the same rule: its new last end is
+ * keyed after the end before it.
  */
 #define SEQ_VIRTUAL UINT64_MAX
 
