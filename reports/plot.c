@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/outfile.h"
+
 #define PNG_SIZE "1000,650"
 #define TS_SIZE "1000,800"
 
@@ -113,24 +115,6 @@ static int join(char *out, size_t cap, const char *dir, const char *name, fs_err
 	return 0;
 }
 
-static int open_out(const char *dir, const char *name, char *path, size_t cap, FILE **f, fs_err *err)
-{
-	if (join(path, cap, dir, name, err))
-		return -1;
-	*f = fopen(path, "w");
-	if (!*f)
-		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
-	return 0;
-}
-
-static int close_out(FILE *f, const char *path, fs_err *err)
-{
-	int bad = ferror(f);
-
-	if (fclose(f) != 0 || bad)
-		return fs_fail(err, FS_EXIT_RUNTIME, "%s: write failed: %s", path, strerror(errno));
-	return 0;
-}
 
 /* The terminal selection shared by every script: the loop variable `fmt` is "png" or "svg". */
 static void gp_terminal(FILE *f, const char *size)
@@ -290,7 +274,7 @@ int plot_ttft_cdf(const char *dir, int nseries, const char *const *names,
 	if (!kept)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 
-	if (open_out(dir, "ttft_cdf.dat", path, sizeof path, &f, err))
+	if (of_open(dir, "ttft_cdf.dat", path, sizeof path, &f, err))
 		goto fail;
 	fprintf(f, "# fleetsim TTFT empirical CDF; one index block per series with data\n"
 		   "# columns: ttft_s cdf (fraction of requests with TTFT <= ttft_s)\n");
@@ -334,7 +318,7 @@ int plot_ttft_cdf(const char *dir, int nseries, const char *const *names,
 			}
 		}
 	}
-	if (close_out(f, path, err)) {
+	if (of_close(f, path, err)) {
 		f = NULL;
 		goto fail;
 	}
@@ -344,7 +328,7 @@ int plot_ttft_cdf(const char *dir, int nseries, const char *const *names,
 		goto fail;
 	}
 
-	if (open_out(dir, "ttft_cdf.gp", path, sizeof path, &f, err))
+	if (of_open(dir, "ttft_cdf.gp", path, sizeof path, &f, err))
 		goto fail;
 	fprintf(f, "# fleetsim: TTFT empirical CDF per policy, from ttft_cdf.dat.\n"
 		   "# Redraw after editing: cd to this directory, then `gnuplot ttft_cdf.gp`.\n"
@@ -376,7 +360,7 @@ int plot_ttft_cdf(const char *dir, int nseries, const char *const *names,
 		}
 	}
 	fputs("\n  set output\n}\n", f);
-	if (close_out(f, path, err)) {
+	if (of_close(f, path, err)) {
 		f = NULL;
 		goto fail;
 	}
@@ -445,7 +429,7 @@ int plot_timeseries(const char *dir, const char *policy, const mx_sample *ts, si
 	}
 
 	snprintf(name, sizeof name, "%s.dat", base);
-	if (open_out(dir, name, path, sizeof path, &f, err))
+	if (of_open(dir, name, path, sizeof path, &f, err))
 		goto fail;
 	fputs("# fleetsim time series, policy ", f);
 	gp_str(f, policy ? policy : "");
@@ -471,14 +455,14 @@ int plot_timeseries(const char *dir, const char *policy, const mx_sample *ts, si
 			fprintf(f, "%.9g %d %d %.6g\n", x->t_s, (int)x->running, (int)x->waiting, x->kv_usage);
 		}
 	}
-	if (close_out(f, path, err)) {
+	if (of_close(f, path, err)) {
 		f = NULL;
 		goto fail;
 	}
 	f = NULL;
 
 	snprintf(name, sizeof name, "%s.gp", base);
-	if (open_out(dir, name, path, sizeof path, &f, err))
+	if (of_open(dir, name, path, sizeof path, &f, err))
 		goto fail;
 	fprintf(f, "# fleetsim: KV usage and queue depth over time, from %s.dat.\n"
 		   "# Redraw after editing: cd to this directory, then `gnuplot %s.gp`.\n"
@@ -528,7 +512,7 @@ int plot_timeseries(const char *dir, const char *policy, const mx_sample *ts, si
 		}
 	}
 	fputs("\n  unset multiplot\n  set output\n}\n", f);
-	if (close_out(f, path, err)) {
+	if (of_close(f, path, err)) {
 		f = NULL;
 		goto fail;
 	}
@@ -580,7 +564,7 @@ int plot_lines(const char *dir, const plot_lines_spec *spec, int nseries,
 	if (mkdir_p(dir, err))
 		return -1;
 	snprintf(name, sizeof name, "%s.dat", base);
-	if (open_out(dir, name, path, sizeof path, &f, err))
+	if (of_open(dir, name, path, sizeof path, &f, err))
 		return -1;
 	fputs("# fleetsim: one index block per series; columns: x y (blank line: no value)\n", f);
 	for (int s = 0; s < nseries; s++) {
@@ -598,11 +582,11 @@ int plot_lines(const char *dir, const plot_lines_spec *spec, int nseries,
 		if (!series[s].n)
 			fputs("# (empty)\n", f);
 	}
-	if (close_out(f, path, err))
+	if (of_close(f, path, err))
 		return -1;
 
 	snprintf(name, sizeof name, "%s.gp", base);
-	if (open_out(dir, name, path, sizeof path, &f, err))
+	if (of_open(dir, name, path, sizeof path, &f, err))
 		return -1;
 	fprintf(f, "# fleetsim plot from %s.dat. Redraw after editing: cd here, `gnuplot %s.gp`.\n"
 		   "do for [fmt in \"png svg\"] {\n",
@@ -642,7 +626,7 @@ int plot_lines(const char *dir, const plot_lines_spec *spec, int nseries,
 		gp_str(f, t);
 	}
 	fputs("\n  set output\n}\n", f);
-	if (close_out(f, path, err))
+	if (of_close(f, path, err))
 		return -1;
 	return run_gnuplot(dir, base, err);
 }
@@ -660,7 +644,7 @@ int plot_bars(const char *dir, const char *name, const char *title, const char *
 	if (mkdir_p(dir, err))
 		return -1;
 	snprintf(fname, sizeof fname, "%s.dat", base);
-	if (open_out(dir, fname, path, sizeof path, &f, err))
+	if (of_open(dir, fname, path, sizeof path, &f, err))
 		return -1;
 	/* One row per category, one column per series ("-" = no bar). */
 	fputs("# fleetsim bars; columns: category, then one value per series\n\"category\"", f);
@@ -685,10 +669,10 @@ int plot_bars(const char *dir, const char *name, const char *title, const char *
 		}
 		fputc('\n', f);
 	}
-	if (close_out(f, path, err))
+	if (of_close(f, path, err))
 		return -1;
 	snprintf(fname, sizeof fname, "%s.gp", base);
-	if (open_out(dir, fname, path, sizeof path, &f, err))
+	if (of_open(dir, fname, path, sizeof path, &f, err))
 		return -1;
 	fprintf(f, "# fleetsim bar chart from %s.dat. Redraw after editing: cd here, `gnuplot %s.gp`.\n"
 		   "do for [fmt in \"png svg\"] {\n",
@@ -706,7 +690,7 @@ int plot_bars(const char *dir, const char *name, const char *title, const char *
 	fprintf(f, "\n  plot for [i=2:%d] '%s.dat' using i:xtic(1) title columnheader(i)\n"
 		   "  set output\n}\n",
 		nseries + 1, base);
-	if (close_out(f, path, err))
+	if (of_close(f, path, err))
 		return -1;
 	return run_gnuplot(dir, base, err);
 }

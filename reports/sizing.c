@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "reports/plot.h"
+#include "util/outfile.h"
 
 #define PATH_CAP 4096
 
@@ -33,24 +34,6 @@ const char *sizing_vllm_kv_dtype(prec_t p)
 	}
 }
 
-static int open_w(const char *dir, const char *name, char *path, FILE **f, fs_err *err)
-{
-	if ((size_t)snprintf(path, PATH_CAP, "%s/%s", dir, name) >= PATH_CAP)
-		return fs_fail(err, FS_EXIT_INPUT, "%.200s: path too long", dir);
-	*f = fopen(path, "w");
-	if (!*f)
-		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
-	return 0;
-}
-
-static int close_w(FILE *f, const char *path, fs_err *err)
-{
-	int bad = ferror(f);
-
-	if (fclose(f) != 0 || bad)
-		return fs_fail(err, FS_EXIT_RUNTIME, "%s: write failed", path);
-	return 0;
-}
 
 /* A DNS-1123 label from a pool name: lower case, [a-z0-9-], at most 40 characters. */
 static void k8s_name(const char *s, char *out, size_t cap)
@@ -83,7 +66,7 @@ int sizing_write_manifests(const plan_result *r, const plan_option *o, const cha
 		const char *q = sizing_vllm_quantization(o->prec);
 		k8s_name(o->pool_names[k], name, sizeof name);
 		snprintf(fname, sizeof fname, "%s.yaml", name);
-		if (open_w(dir, fname, path, &f, err))
+		if (of_open(dir, fname, path, sizeof path, &f, err))
 			return -1;
 		fprintf(f,
 			"# vLLM pool '%s' of the recommended fleet (%s), planned by fleetsim plan.\n"
@@ -149,10 +132,10 @@ int sizing_write_manifests(const plan_result *r, const plan_option *o, const cha
 			"    - port: 8000\n"
 			"      targetPort: http\n",
 			sizing_vllm_kv_dtype(o->kv), o->tp[k], o->tp[k], name, name);
-		if (close_w(f, path, err))
+		if (of_close(f, path, err))
 			return -1;
 	}
-	if (open_w(dir, "kueue-localqueues.yaml", path, &f, err))
+	if (of_open(dir, "kueue-localqueues.yaml", path, sizeof path, &f, err))
 		return -1;
 	fprintf(f, "# Kueue LocalQueues, one per pool; point clusterQueue at your cluster's queue.\n");
 	for (int k = 0; k < o->npools; k++) {
@@ -171,9 +154,9 @@ int sizing_write_manifests(const plan_result *r, const plan_option *o, const cha
 			"  clusterQueue: fleetsim-%s\n",
 			k ? "---\n" : "", name, name, o->best.replicas[k] * o->tp[k], o->gpu);
 	}
-	if (close_w(f, path, err))
+	if (of_close(f, path, err))
 		return -1;
-	if (open_w(dir, "router-configmap.yaml", path, &f, err))
+	if (of_open(dir, "router-configmap.yaml", path, sizeof path, &f, err))
 		return -1;
 	fprintf(f,
 		"# The router's settings: requests with estimated prompt + output tokens up to\n"
@@ -191,7 +174,7 @@ int sizing_write_manifests(const plan_result *r, const plan_option *o, const cha
 		fprintf(f, "  pool_%d_service: \"vllm-%s:8000\"\n  pool_%d_max_model_len: \"%d\"\n", k, name, k,
 			o->max_model_len[k]);
 	}
-	return close_w(f, path, err);
+	return of_close(f, path, err);
 }
 
 /* ---- plots ----------------------------------------------------------------------- */
@@ -225,7 +208,7 @@ static int bar_chart(const char *dir, const char *name, const plan_result *r, co
 	{
 		char dat[128], gp[128];
 		snprintf(dat, sizeof dat, "%s.dat", name);
-		if (open_w(dir, dat, path, &f, err))
+		if (of_open(dir, dat, path, sizeof path, &f, err))
 			return -1;
 		fprintf(f, "# option value\n");
 		for (int rank = 1; rank <= r->noptions; rank++)
@@ -233,10 +216,10 @@ static int bar_chart(const char *dir, const char *name, const plan_result *r, co
 				if (r->options[i].rank == rank)
 					fprintf(f, "\"%s\" %.6g\n", r->options[i].label,
 						cost ? r->options[i].annual_cost / 1000.0 : (double)r->options[i].best.gpus);
-		if (close_w(f, path, err))
+		if (of_close(f, path, err))
 			return -1;
 		snprintf(gp, sizeof gp, "%s.gp", name);
-		if (open_w(dir, gp, path, &f, err))
+		if (of_open(dir, gp, path, sizeof path, &f, err))
 			return -1;
 		gp_head(f, name, "900,420");
 		fprintf(f,
@@ -251,7 +234,7 @@ static int bar_chart(const char *dir, const char *name, const plan_result *r, co
 			"'' using 0:2:(sprintf('%%g', $2)) with labels offset 0,0.8\n"
 			"  set output\n}\n",
 			title, ylabel, dat);
-		if (close_w(f, path, err))
+		if (of_close(f, path, err))
 			return -1;
 	}
 	return plot_run_script(dir, name, err);
@@ -262,16 +245,16 @@ static int plot_headroom(const char *dir, const plan_result *r, const plan_eval 
 	char path[PATH_CAP];
 	FILE *f;
 
-	if (open_w(dir, "headroom.dat", path, &f, err))
+	if (of_open(dir, "headroom.dat", path, sizeof path, &f, err))
 		return -1;
 	fprintf(f, "# load_scale ttft_p99/slo tpot_p99/slo\n");
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%g %.6g %.6g\n", ev[i].load_scale,
 			r->slo.ttft_p99_s > 0 && ev[i].ttft_p99_s >= 0 ? ev[i].ttft_p99_s / r->slo.ttft_p99_s : 0,
 			r->slo.tpot_p99_s > 0 && ev[i].tpot_p99_s >= 0 ? ev[i].tpot_p99_s / r->slo.tpot_p99_s : 0);
-	if (close_w(f, path, err))
+	if (of_close(f, path, err))
 		return -1;
-	if (open_w(dir, "headroom.gp", path, &f, err))
+	if (of_open(dir, "headroom.gp", path, sizeof path, &f, err))
 		return -1;
 	gp_head(f, "headroom", "900,420");
 	fprintf(f,
@@ -283,7 +266,7 @@ static int plot_headroom(const char *dir, const plan_result *r, const plan_eval 
 		"  plot 'headroom.dat' using 1:2 with linespoints lw 2 title 'TTFT p99 / SLO', "
 		"'' using 1:3 with linespoints lw 2 title 'TPOT p99 / SLO', 1 with lines dt 2 lc rgb 'red' title 'SLO'\n"
 		"  set output\n}\n");
-	if (close_w(f, path, err))
+	if (of_close(f, path, err))
 		return -1;
 	return plot_run_script(dir, "headroom", err);
 }
@@ -295,7 +278,7 @@ static int plot_whatif(const char *dir, const sizing_opts *so, fs_err *err)
 	const plan_result *r0 = so->whatif[0];
 	int first = 1;
 
-	if (open_w(dir, "gpus_vs_load.dat", path, &f, err))
+	if (of_open(dir, "gpus_vs_load.dat", path, sizeof path, &f, err))
 		return -1;
 	for (int k = 0; k < r0->noptions; k++) {
 		fprintf(f, "# %s\n", r0->options[k].label);
@@ -306,9 +289,9 @@ static int plot_whatif(const char *dir, const sizing_opts *so, fs_err *err)
 		}
 		fprintf(f, "\n\n");
 	}
-	if (close_w(f, path, err))
+	if (of_close(f, path, err))
 		return -1;
-	if (open_w(dir, "gpus_vs_load.gp", path, &f, err))
+	if (of_open(dir, "gpus_vs_load.gp", path, sizeof path, &f, err))
 		return -1;
 	gp_head(f, "gpus_vs_load", "900,480");
 	fprintf(f,
@@ -324,7 +307,7 @@ static int plot_whatif(const char *dir, const sizing_opts *so, fs_err *err)
 		first = 0;
 	}
 	fprintf(f, "\n  set output\n}\n");
-	if (close_w(f, path, err))
+	if (of_close(f, path, err))
 		return -1;
 	return plot_run_script(dir, "gpus_vs_load", err);
 }
@@ -543,8 +526,8 @@ int sizing_write(const plan_request *rq, const plan_result *r, const sizing_opts
 	if (so->nwhatif > 0 && plot_whatif(plots, so, err))
 		goto out;
 
-	if (open_w(so->out_dir, "report.md", pmd, &d.md, err) ||
-	    open_w(so->out_dir, "report.html", phtml, &d.html, err))
+	if (of_open(so->out_dir, "report.md", pmd, sizeof pmd, &d.md, err) ||
+	    of_open(so->out_dir, "report.html", phtml, sizeof phtml, &d.html, err))
 		goto out;
 	fprintf(d.md, "# Sizing report: %s\n\n", r->scenario);
 	fprintf(d.html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -713,9 +696,9 @@ int sizing_write(const plan_request *rq, const plan_result *r, const sizing_opts
 	fputs("</body></html>\n", d.html);
 	{
 		fs_err e2 = {0};
-		rc = close_w(d.md, pmd, err);
+		rc = of_close(d.md, pmd, err);
 		d.md = NULL;
-		if (close_w(d.html, phtml, rc ? &e2 : err))
+		if (of_close(d.html, phtml, rc ? &e2 : err))
 			rc = -1;
 		d.html = NULL;
 	}

@@ -310,10 +310,36 @@ static sim_req *admit_head(replica *r, int64_t *budget)
 	return q;
 }
 
+/* The step-time model's view of the scheduled requests in r->batch. */
+static void batch_of(const replica *r, perf_batch *b)
+{
+	memset(b, 0, sizeof *b);
+	for (int i = 0; i < r->n_batch; i++) {
+		const sim_req *q = r->batch[i];
+
+		if (q->generated > 0 && q->computed == rq_num_tokens(q) - 1 && q->scheduled == 1)
+			perf_batch_add_decode(b, q->computed);
+		else
+			perf_batch_add_prefill(b, q->computed, q->scheduled);
+	}
+}
+
+/* Put one engine step of batch b in flight.  Returns its duration (ns). */
+static int64_t take_step(replica *r, const perf_batch *b)
+{
+	int64_t d = perf_step_ns(r->cfg.perf, b);
+
+	r->in_step = 1;
+	r->step_count = 1;
+	r->st.steps++;
+	r->st.busy_ns += d;
+	return d;
+}
+
 static int64_t ref_begin_step(replica *r, simtime_t now)
 {
 	int64_t budget = r->cfg.max_num_batched_tokens;
-	int preempted = 0, i;
+	int preempted = 0;
 	sim_req *q;
 	perf_batch b;
 
@@ -355,23 +381,8 @@ static int64_t ref_begin_step(replica *r, simtime_t now)
 
 	if (r->n_batch == 0)
 		return 0;
-	memset(&b, 0, sizeof b);
-	for (i = 0; i < r->n_batch; i++) {
-		q = r->batch[i];
-		if (q->generated > 0 && q->computed == rq_num_tokens(q) - 1 && q->scheduled == 1)
-			perf_batch_add_decode(&b, q->computed);
-		else
-			perf_batch_add_prefill(&b, q->computed, q->scheduled);
-	}
-	r->in_step = 1;
-	r->step_count = 1;
-	{
-		int64_t d = perf_step_ns(r->cfg.perf, &b);
-
-		r->st.steps++;
-		r->st.busy_ns += d;
-		return d;
-	}
+	batch_of(r, &b);
+	return take_step(r, &b);
 }
 
 static void finish_req(replica *r, sim_req *q, int status, simtime_t now)
@@ -815,27 +826,11 @@ static int64_t fast_step(replica *r, simtime_t now, simtime_t horizon)
 
 	if (r->n_batch == 0 && n_coh == 0)
 		return 0;
-	memset(&b, 0, sizeof b);
-	for (i = 0; i < r->n_batch; i++) {
-		sim_req *q = r->batch[i];
-
-		if (q->generated > 0 && q->computed == rq_num_tokens(q) - 1 && q->scheduled == 1)
-			perf_batch_add_decode(&b, q->computed);
-		else
-			perf_batch_add_prefill(&b, q->computed, q->scheduled);
-	}
+	batch_of(r, &b);
 	if (n_coh > 0)
 		cohort_batch(r, r->coh_s, &b);
 	r->coh_in_step = n_coh > 0;
-	r->in_step = 1;
-	r->step_count = 1;
-	{
-		int64_t d = perf_step_ns(r->cfg.perf, &b);
-
-		r->st.steps++;
-		r->st.busy_ns += d;
-		return d;
-	}
+	return take_step(r, &b);
 }
 
 int64_t replica_begin_step_until(replica *r, simtime_t now, simtime_t horizon)

@@ -1,0 +1,23 @@
+/*
+ * outfile.h - the report files fleetsim writes into an output directory (plot data
+ * and scripts, sizing reports, manifests): one place for the path, open and close
+ * checks, so every writer reports a full disk or a bad directory the same way.
+ */
+#ifndef FS_OUTFILE_H
+#define FS_OUTFILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "util/err.h"
+
+/* Open dir/name for writing (truncated); the path goes to path (cap bytes).  Returns 0
+ * with *f open (the caller closes it with of_close), or -1 with err set: the path
+ * does not fit (FS_EXIT_INPUT) or the file cannot be created (FS_EXIT_RUNTIME). */
+int of_open(const char *dir, const char *name, char *path, size_t cap, FILE **f, fs_err *err);
+
+/* Close f, failing if any write to it or the close failed (a full disk shows here).
+ * f is closed either way.  Returns 0, or -1 with err naming path. */
+int of_close(FILE *f, const char *path, fs_err *err);
+
+#endif
