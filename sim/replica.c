@@ -8,7 +8,6 @@
  */
 #include "sim/replica.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,34 +395,43 @@ static void finish_req(replica *r, sim_req *q, int status, simtime_t now)
 	q->scheduled = 0;
 }
 
+/* Account the step that just ended for request q (scheduled tokens computed, prefix
+ * blocks registered, a token sampled unless a prefill chunk is partial).  Returns -1
+ * for a partial chunk, 0 when q sampled and keeps running, 1 when it finished (it is
+ * then off the running list and handed to done). */
+static int step_done(replica *r, sim_req *q, simtime_t now, replica_done_fn done, void *ctx)
+{
+	q->computed += q->scheduled;
+	r->outstanding -= q->scheduled;
+	r->st.tokens_computed += q->scheduled;
+	q->last_scheduled = now;
+	if (q->n_hashes > 0) { /* kv_commit has nothing to register otherwise */
+		blocks_out(r, q);
+		kv_commit(r->kv, q);
+	}
+	q->scheduled = 0;
+	if (q->computed < rq_num_tokens(q))
+		return -1;
+	q->generated++;
+	if (q->first_token < 0)
+		q->first_token = now;
+	if (q->generated < q->output)
+		return 0;
+	list_remove(&r->running, q);
+	finish_req(r, q, RQ_DONE, now);
+	if (done)
+		done(ctx, q);
+	return 1;
+}
+
 static void ref_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx)
 {
 	int i;
 
 	r->in_step = 0;
 	r->step_count = 0;
-	for (i = 0; i < r->n_batch; i++) {
-		sim_req *q = r->batch[i];
-
-		q->computed += q->scheduled;
-		r->outstanding -= q->scheduled;
-		r->st.tokens_computed += q->scheduled;
-		q->last_scheduled = now;
-		if (q->n_hashes > 0) /* kv_commit has nothing to register otherwise */
-			kv_commit(r->kv, q);
-		q->scheduled = 0;
-		if (q->computed < rq_num_tokens(q))
-			continue; /* a partial prefill chunk samples nothing */
-		q->generated++;
-		if (q->first_token < 0)
-			q->first_token = now;
-		if (q->generated >= q->output) {
-			list_remove(&r->running, q);
-			finish_req(r, q, RQ_DONE, now);
-			if (done)
-				done(ctx, q);
-		}
-	}
+	for (i = 0; i < r->n_batch; i++)
+		(void)step_done(r, r->batch[i], now, done, ctx);
 	r->n_batch = 0;
 }
 
@@ -903,34 +911,20 @@ static void fast_end_step(replica *r, simtime_t now, replica_done_fn done, void 
 			r->indiv_stamp[w++] = st;
 			continue;
 		}
-		q->computed += q->scheduled;
-		r->outstanding -= q->scheduled;
-		r->st.tokens_computed += q->scheduled;
-		q->last_scheduled = now;
-		if (q->n_hashes > 0) {
-			blocks_out(r, q);
-			kv_commit(r->kv, q);
+		switch (step_done(r, q, now, done, ctx)) {
+		case 1:
+			continue; /* finished */
+		case 0:
+			if (joinable(r, q)) {
+				member_join(r, q, st);
+				continue;
+			}
+			break;
+		default:
+			break; /* a partial prefill chunk */
 		}
-		q->scheduled = 0;
-		if (q->computed < rq_num_tokens(q)) {
-			r->indiv[w] = q;
-			r->indiv_stamp[w++] = st;
-			continue;
-		}
-		q->generated++;
-		if (q->first_token < 0)
-			q->first_token = now;
-		if (q->generated >= q->output) {
-			list_remove(&r->running, q);
-			finish_req(r, q, RQ_DONE, now);
-			if (done)
-				done(ctx, q);
-		} else if (joinable(r, q)) {
-			member_join(r, q, st);
-		} else {
-			r->indiv[w] = q;
-			r->indiv_stamp[w++] = st;
-		}
+		r->indiv[w] = q;
+		r->indiv_stamp[w++] = st;
 	}
 	while (j < nfin)
 		member_finish(r, r->fin[j++], now, done, ctx);
