@@ -1,82 +1,70 @@
 #!/bin/bash
-# Calibrate the step-time model on the Splitwise reference rows and check it on held-out
-# configurations with `fleetsim step` itself.
+# Regenerate the step model's fitted constants (models/data/fitted.h) from the operator
+# measurements in models/data/, then docs/fidelity.md (bench/fidelity.sh).
 #   bash bench/calibrate.sh [path/to/fleetsim]
 #
-# Per data set (Llama-2-70B on A100, TP 2/4/8; BLOOM-176B on H100, TP 8):
-#  1. `fleetsim calibrate --holdout-every 4 --out FIT.yaml`: every 4th distinct
-#     configuration (tp, prompt_size, batch_size, token_size, in sorted order) is held
-#     out of the fit with all its repeated measurements.  Rows faster than the ideal
-#     roofline (100 % of peak FLOPs, bandwidth and link, no overhead) are physically
-#     impossible and are excluded from fit and evaluation; they are counted below.
-#  2. For every held-out configuration: `fleetsim step --gpu FIT.yaml --tp TP
-#     --prefill PROMPT --prefill-batch BATCH --batch BATCH --context PROMPT+TOKENS/2`
-#     (BATCH prompts prefilled in one step; one decode step of BATCH sequences at the
-#     generation's mean context), compared with each measured row of it.
-#  3. MAPE and worst case over those rows, PASS when both MAPEs are under 10 %.
-# Exit status 0 even on FAIL (this is a report); 1 when a command fails.
+# Per GPU generation with data (models/data/README.md):
+#   H100: Vidur operator profiles (Llama-2-70B, Llama-2-7B; TP 1-8) -> GEMM and
+#         element-wise terms; NCCL all-reduce (DGX) -> link terms; FlashAttention-3
+#         causal kernel throughputs -> attention terms (FA2 rows: the length dependence
+#         used for A100, which has no attention data here).
+#   A100: Vidur operator profiles (Llama-2-70B, Llama-3-8B) and NCCL all-reduce.
+#   B200: the Sm100 FlashAttention causal row -> attn_eff at H100's attn_half_q.
+# Every 4th row of each source is held out of its fit; `fleetsim calibrate --operators`
+# prints both errors, and docs/fidelity.md tabulates them.
+# After writing fitted.h the binary is rebuilt (the catalog compiles the constants in)
+# and tests/unit/test_opfit.c checks that a fresh fit reproduces them.
 set -eu
 cd "$(dirname "$0")/.."
 FS=${1:-build/fleetsim}
 if [ ! -x "$FS" ]; then
 	cmake -S . -B build >/dev/null
-	make -C build -j"$(nproc)" fleetsim >/dev/null
+	cmake --build build -j"$(nproc)" --target fleetsim >/dev/null
 	FS=build/fleetsim
 fi
-CSV=${FS_SHARED_DIR:-../shared}/reference/splitwise_perf_a100.csv
+D=models/data
+V=$D/vidur
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-# json_num KEY < json: the number after "KEY": in fleetsim's JSON output.
-json_num() {
-	awk -v k="\"$1\"" '{ i = index($0, k); if (i) { s = substr($0, i + length(k));
-		sub(/^[ \t]*:[ \t]*/, "", s); sub(/[,} \t].*$/, "", s); print s; exit } }'
-}
+h100=(--gpu h100 --ops $V/h100_llama-2-70b_ops.csv --ops $V/h100_llama-2-7b_ops.csv
+	--allreduce $V/h100_dgx_all_reduce.csv
+	--attention $D/attention_kernels.csv --attention $D/attention_kernels_short.csv
+	--attention-engine FlashAttention-3)
+h100_fa2=(--gpu h100 --attention $D/attention_kernels.csv --attention $D/attention_kernels_short.csv
+	--attention-engine FlashAttention-2)
+a100=(--gpu a100 --ops $V/a100_llama-2-70b_ops.csv --ops $V/a100_llama-3-8b_ops.csv
+	--allreduce $V/a100_dgx_all_reduce.csv)
 
-# check GPU MODEL CSV_MODEL CSV_HARDWARE
-check() {
-	local gpu=$1 model=$2 csv_model=$3 csv_hw=$4 fit=$TMP/$1.yaml
-	local tp prompt batch gen set pred ps ds
+for set in h100 h100_fa2 a100; do
+	declare -n args=$set
+	echo "== $set: fleetsim calibrate --operators ${args[*]}"
+	"$FS" calibrate --operators "${args[@]}"
+done
+"$FS" calibrate --operators "${h100[@]}" --out "$TMP/h100.yaml" >/dev/null
+half_q=$(awk '$1 == "attn_half_q:" { print $2 }' "$TMP/h100.yaml")
+printf 'name: b200-fit\nbase: b200\nattn_half_q: %s\n' "$half_q" >"$TMP/b200.yaml"
+b200=(--gpu "$TMP/b200.yaml" --attention $D/attention_kernels.csv --attention-gpu b200)
+echo "== b200: fleetsim calibrate --operators ${b200[*]} (attn_half_q $half_q from the H100 fit)"
+"$FS" calibrate --operators "${b200[@]}"
 
-	echo "== $model on $gpu (CSV rows: $csv_model / $csv_hw)"
-	"$FS" calibrate "$CSV" --gpu "$gpu" --model "$model" --hardware "$csv_hw" --holdout-every 4 \
-		--out "$fit" --verbose >"$TMP/cal.txt"
-	# Fitted values and calibrate's own summary (everything before the per-config table).
-	sed -n '1,/^ *tp  *prompt/p' "$TMP/cal.txt" | sed '$d'
-	: >"$TMP/pred.txt"
-	while read -r tp prompt batch gen set; do
-		pred=$("$FS" step --gpu "$fit" --model "$model" --tp "$tp" --prefill "$prompt" \
-			--prefill-batch "$batch" --batch "$batch" --context $((prompt + gen / 2)) --json)
-		ps=$(json_num prefill_s <<<"$pred")
-		ds=$(json_num decode_step_s <<<"$pred")
-		echo "$tp $prompt $batch $gen $ps $ds" >>"$TMP/pred.txt"
-	done < <(awk '$1 ~ /^[0-9]+$/ && $5 == "held" { print $1, $2, $3, $4, $5 }' "$TMP/cal.txt")
-	# Configuration counts from calibrate's table; errors over the held-out CSV rows.
-	awk -v m="$csv_model" -v hw="$csv_hw" -v gpu="$gpu" '
-		FNR == NR && FILENAME ~ /cal.txt$/ { if ($1 ~ /^[0-9]+$/) cnt[$5]++; next }
-		FILENAME ~ /pred.txt$/ { p[$1 " " $2 " " $3 " " $4] = $5 " " $6; next }
-		FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-		$col["model"] == m && $col["hardware"] == hw {
-			k = $col["tensor_parallel"] " " $col["prompt_size"] " " $col["batch_size"] " " $col["token_size"]
-			if (!(k in p)) next
-			split(p[k], v, " ")
-			ep = v[1] / ($col["prompt_time"] / 1000) - 1; if (ep < 0) ep = -ep
-			ed = v[2] / ($col["token_time"] / 1000) - 1; if (ed < 0) ed = -ed
-			sp += ep; sd += ed; n++
-			if (ep > wp) wp = ep
-			if (ed > wd) wd = ed
-		}
-		END {
-			printf "  configurations: %d fit, %d held out, %d excluded as faster than the ideal roofline\n",
-				cnt["fit"], cnt["held"], cnt["bad"]
-			if (n == 0) { print "  no held-out rows"; exit 1 }
-			mp = 100 * sp / n; md = 100 * sd / n
-			printf "  fleetsim step on %d held-out rows: prefill MAPE %.2f %% (worst %.2f %%), decode MAPE %.2f %% (worst %.2f %%)\n",
-				n, mp, 100 * wp, md, 100 * wd
-			printf "  %s: %s (target: both MAPEs < 10 %%)\n", gpu, (mp < 10 && md < 10) ? "PASS" : "FAIL"
-		}' "$TMP/cal.txt" "$TMP/pred.txt" FS=, "$CSV"
-	echo
-}
-
-check a100 llama-2-70b llama2-70b a100-80gb
-check h100 bloom-176b bloom-176b h100-80gb
+{
+	echo "/* Generated by bench/calibrate.sh from models/data (do not edit by hand):"
+	echo " * fleetsim calibrate --operators on each GPU generation's operator data."
+	echo " * Sources and licences: models/data/README.md; errors: docs/fidelity.md. */"
+	echo "#ifndef FS_FITTED_H"
+	echo "#define FS_FITTED_H"
+	"$FS" calibrate --operators "${h100[@]}" --defines FIT_H100
+	"$FS" calibrate --operators "${h100_fa2[@]}" --defines FIT_H100_FA2
+	"$FS" calibrate --operators "${a100[@]}" --defines FIT_A100
+	"$FS" calibrate --operators "${b200[@]}" --defines FIT_B200
+	echo "#endif"
+} >"$TMP/fitted.h"
+if cmp -s "$TMP/fitted.h" $D/fitted.h; then
+	echo "models/data/fitted.h: unchanged"
+else
+	cp "$TMP/fitted.h" $D/fitted.h
+	echo "models/data/fitted.h: rewritten; rebuilding"
+	cmake --build "$(dirname "$FS")" -j"$(nproc)" --target fleetsim >/dev/null
+fi
+[ -z "${NO_FIDELITY:-}" ] && bash bench/fidelity.sh "$FS"

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "models/calib.h"
+#include "models/opfit.h"
 
 static void usage(FILE *f)
 {
@@ -31,7 +32,115 @@ static void usage(FILE *f)
 		"  --holdout-every K  hold out configurations k with k %% K == K-1 (default 4)\n"
 		"  --out FILE.yaml    write the fitted GPU (loadable wherever a GPU name goes)\n"
 		"  --verbose          also print measured vs predicted per configuration\n"
-		"  --json             one JSON object on stdout\n");
+		"  --json             one JSON object on stdout\n\n"
+		"usage: fleetsim calibrate --operators --gpu G [--ops FILE.csv]... [--allreduce FILE.csv]\n"
+		"                          [--attention FILE.csv]... [--attention-gpu KEY]\n"
+		"                          [--attention-engine STR] [--holdout-every K] [--out FILE.yaml]\n"
+		"                          [--defines PREFIX] [--json]\n\n"
+		"Fit the step model's operator terms of GPU G to operator measurements\n"
+		"(models/data/README.md): --ops (Vidur layout, one layer's operator times by\n"
+		"num_tokens and TP) fits compute_eff, gemm_half, mem_eff, kernel_us and ew_eff;\n"
+		"--allreduce (NCCL all_reduce_ms by size and num_workers) fits link_latency_us\n"
+		"and link_eff; --attention (kernel TFLOPS by seq_len; causal BF16 rows of gpu\n"
+		"KEY, default G, whose engine contains STR) fits attn_eff and attn_half_q.\n"
+		"Every K-th row of each source is held out (default 4) and its error printed.\n"
+		"  --defines PREFIX   print the fitted values as C #defines (models/data/fitted.h)\n");
+}
+
+static void part_print(const char *what, const opfit_part *p)
+{
+	if (!p->fitted)
+		return;
+	printf("  %-11s fit %5zu rows: MAPE %6.2f %% (worst %6.2f %%) | held out %5zu rows: MAPE %6.2f %% "
+	       "(worst %6.2f %%)\n", what, p->train.rows, 100 * p->train.mape, 100 * p->train.worst,
+	       p->holdout.rows, 100 * p->holdout.mape, 100 * p->holdout.worst);
+}
+
+static void part_json(cJSON *o, const char *what, const opfit_part *p)
+{
+	cJSON *e;
+
+	if (!p->fitted)
+		return;
+	e = cJSON_CreateObject();
+	cJSON_AddNumberToObject(e, "train_rows", (double)p->train.rows);
+	cJSON_AddNumberToObject(e, "train_mape_pct", 100 * p->train.mape);
+	cJSON_AddNumberToObject(e, "train_worst_pct", 100 * p->train.worst);
+	cJSON_AddNumberToObject(e, "holdout_rows", (double)p->holdout.rows);
+	cJSON_AddNumberToObject(e, "holdout_mape_pct", 100 * p->holdout.mape);
+	cJSON_AddNumberToObject(e, "holdout_worst_pct", 100 * p->holdout.worst);
+	cJSON_AddItemToObject(o, what, e);
+}
+
+/* `calibrate --operators`: argv already parsed into src. */
+static int operators(const char *gpu_name, opfit_sources *src, const char *out, const char *defines,
+		     int json)
+{
+	gpu_spec g;
+	opfit_result res;
+	fs_err err = {0};
+	const opfit_result *r = &res;
+
+	if (gpu_lookup(gpu_name, &g, &err) || opfit_run(&g, src, &res, &err))
+		return cli_report(&err);
+	snprintf(res.gpu.calib_source, sizeof res.gpu.calib_source, "fitted: operator measurements");
+	if (out) {
+		char hdr[768];
+
+		snprintf(hdr, sizeof hdr,
+			 "fleetsim calibrate --operators --gpu %s --holdout-every %d\n"
+			 "held-out MAPE: GEMM %.2f %%, element-wise %.2f %%, all-reduce %.2f %%, attention %.2f %%",
+			 gpu_name, src->holdout_every, 100 * r->gemm.holdout.mape, 100 * r->ew.holdout.mape,
+			 100 * r->allreduce.holdout.mape, 100 * r->attention.holdout.mape);
+		if (calib_write_gpu_yaml(out, &res.gpu, hdr, &err))
+			return cli_report(&err);
+	}
+	if (json) {
+		cJSON *o = cJSON_CreateObject(), *gj = NULL;
+
+		cJSON_AddStringToObject(o, "gpu", g.name);
+		part_json(o, "gemm", &r->gemm);
+		part_json(o, "elementwise", &r->ew);
+		part_json(o, "allreduce", &r->allreduce);
+		part_json(o, "attention", &r->attention);
+		if (gpu_json(&res.gpu, &gj, &err)) {
+			cJSON_Delete(o);
+			return cli_report(&err);
+		}
+		cJSON_AddItemToObject(o, "fitted_gpu", gj);
+		return cli_print_json(o);
+	}
+	if (defines) {
+		/* %.17g: the doubles round-trip exactly through the compiler. */
+		if (r->gemm.fitted)
+			printf("#define %s_COMPUTE_EFF %.17g\n#define %s_GEMM_HALF %.17g\n#define %s_MEM_EFF %.17g\n"
+			       "#define %s_KERNEL_S %.17g\n#define %s_EW_EFF %.17g\n", defines,
+			       res.gpu.compute_eff, defines, res.gpu.gemm_half, defines, res.gpu.mem_eff, defines,
+			       res.gpu.kernel_s, defines, res.gpu.ew_eff);
+		if (r->allreduce.fitted)
+			printf("#define %s_LINK_LATENCY_S %.17g\n#define %s_LINK_EFF %.17g\n", defines,
+			       res.gpu.link_latency_s, defines, res.gpu.link_eff);
+		if (r->attention.fitted)
+			printf("#define %s_ATTN_EFF %.17g\n#define %s_ATTN_HALF_Q %.17g\n", defines,
+			       res.gpu.attn_eff, defines, res.gpu.attn_half_q);
+		return ferror(stdout) ? FS_EXIT_RUNTIME : 0;
+	}
+	printf("operator fit for %s (every %d-th row of each source held out)\n", g.name, src->holdout_every);
+	if (r->gemm.fitted)
+		printf("  compute_eff %.4f  gemm_half %.4g elements  mem_eff %.4f  kernel_us %.3f  ew_eff %.4f\n",
+		       res.gpu.compute_eff, res.gpu.gemm_half, res.gpu.mem_eff, res.gpu.kernel_s * 1e6,
+		       res.gpu.ew_eff);
+	if (r->allreduce.fitted)
+		printf("  link_latency_us %.3f  link_eff %.4f\n", res.gpu.link_latency_s * 1e6, res.gpu.link_eff);
+	if (r->attention.fitted)
+		printf("  attn_eff %.4f  attn_half_q %.1f tokens\n", res.gpu.attn_eff, res.gpu.attn_half_q);
+	part_print("GEMM", &r->gemm);
+	part_print("elementwise", &r->ew);
+	part_print("all-reduce", &r->allreduce);
+	part_print("attention", &r->attention);
+	if (out)
+		printf("  wrote %s\n", out);
+	return ferror(stdout) ? FS_EXIT_RUNTIME : 0;
 }
 
 static cJSON *err_json(cJSON *o, const char *pfx, const calib_err *e)
@@ -77,8 +186,16 @@ int cmd_calibrate(int argc, char **argv)
 		{"hardware", required_argument, NULL, 'H'}, {"holdout-every", required_argument, NULL, 'k'},
 		{"out", required_argument, NULL, 'o'}, {"json", no_argument, NULL, 'j'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"operators", no_argument, NULL, 'O'}, {"ops", required_argument, NULL, 'P'},
+		{"allreduce", required_argument, NULL, 'A'}, {"attention", required_argument, NULL, 'T'},
+		{"attention-gpu", required_argument, NULL, 'G'},
+		{"attention-engine", required_argument, NULL, 'E'},
+		{"defines", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
+	opfit_sources src = {0};
+	int op_mode = 0, nops = 0, natt = 0;
+	const char *defines = NULL;
 	const char *gpu_name = NULL, *model_name = NULL, *hw = NULL, *out = NULL, *csv;
 	int k = 4, json = 0, verbose = 0, c, nbad;
 	gpu_spec g;
@@ -99,6 +216,21 @@ int cmd_calibrate(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'j': json = 1; break;
 		case 'v': verbose = 1; break;
+		case 'O': op_mode = 1; break;
+		case 'P':
+			if (nops == 7)
+				return cli_usage_error("calibrate: at most 7 --ops files");
+			src.ops[nops++] = optarg;
+			break;
+		case 'A': src.allreduce = optarg; break;
+		case 'T':
+			if (natt == 2)
+				return cli_usage_error("calibrate: at most 2 --attention files");
+			*(natt++ ? &src.attention2 : &src.attention) = optarg;
+			break;
+		case 'G': src.attn_gpu = optarg; break;
+		case 'E': src.attn_engine = optarg; break;
+		case 'D': defines = optarg; break;
 		case 'k':
 			if (cli_parse_int(optarg, &k) || k < 0 || k == 1)
 				return cli_usage_error("calibrate: --holdout-every must be 0 or >= 2, got '%s'", optarg);
@@ -108,6 +240,18 @@ int cmd_calibrate(int argc, char **argv)
 			return cli_usage_error("calibrate: unknown or incomplete option '%s'; see 'fleetsim calibrate --help'",
 					       argv[optind - 1]);
 		}
+	}
+	if (op_mode || nops || natt || src.allreduce) {
+		if (!op_mode)
+			return cli_usage_error("calibrate: --ops, --allreduce and --attention need --operators");
+		if (optind != argc)
+			return cli_usage_error("calibrate --operators: unexpected argument '%s'", argv[optind]);
+		if (!gpu_name)
+			return cli_usage_error("calibrate: --gpu is required");
+		if (!nops && !natt && !src.allreduce)
+			return cli_usage_error("calibrate --operators: give --ops, --allreduce or --attention");
+		src.holdout_every = k;
+		return operators(gpu_name, &src, out, defines, json);
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("calibrate: expected one MEASUREMENTS.csv; see 'fleetsim calibrate --help'");
@@ -122,6 +266,12 @@ int cmd_calibrate(int argc, char **argv)
 		free(rows);
 		return cli_report(&err);
 	}
+	/* Broken rows are named (they are left out of fit and evaluation, not fatal:
+	 * the Splitwise data itself holds five). */
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].excluded)
+			fprintf(stderr, "fleetsim: warning: %s:%d: faster than %s's ideal roofline (100 %% of peak "
+				"FLOPs, bandwidth and link, no overhead): row excluded\n", csv, rows[i].line, g.name);
 	snprintf(res.gpu.calib_source, sizeof res.gpu.calib_source, "fitted: %s rows of %s",
 		 m.name, strrchr(csv, '/') ? strrchr(csv, '/') + 1 : csv);
 	if (out) {

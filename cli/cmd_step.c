@@ -12,7 +12,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fleetsim step --gpu G --model M [--tp N] [--precision P] [--kv-cache-dtype D]\n"
-		"                     --prefill T [--prefill-batch N] --batch B --context C [--json]\n\n"
+		"                     --prefill T [--prefill-batch N] --batch B --context C\n"
+		"                     [--breakdown] [--json]\n\n"
 		"Predicted step times: prefill_s is one step prefilling N prompts of T tokens\n"
 		"each (default N=1; no cached prefix); decode_step_s is one step decoding one\n"
 		"token for each of B sequences that have C tokens of context.\n\n"
@@ -22,7 +23,54 @@ static void usage(FILE *f)
 		"  --prefill-batch N  prompts of T tokens prefilled together in the one step\n"
 		"  --precision P  weights: bf16, fp8, nvfp4 (default bf16)\n"
 		"  --kv-cache-dtype D  bf16, fp8, nvfp4 (default bf16)\n"
+		"  --breakdown    also the time per operator class (GEMMs, lm_head, prefill\n"
+		"                 attention, KV reads, element-wise, all-reduce, CPU) and the\n"
+		"                 CUDA-graph size each step runs at\n"
 		"  --json         one JSON object on stdout\n");
+}
+
+static const char *const part_names[] = {"gemm", "lm_head", "attn_prefill", "attn_kv_read",
+					 "elementwise", "allreduce", "cpu"};
+
+static void parts_array(const perf_parts *q, double *v)
+{
+	v[0] = q->gemm;
+	v[1] = q->lm_head;
+	v[2] = q->attn_prefill;
+	v[3] = q->attn_decode;
+	v[4] = q->elementwise;
+	v[5] = q->allreduce;
+	v[6] = q->cpu;
+}
+
+static cJSON *parts_json(const perf_model *pm, const perf_batch *b)
+{
+	cJSON *o = cJSON_CreateObject();
+	perf_parts q;
+	double v[7];
+
+	perf_breakdown(pm, b, &q);
+	parts_array(&q, v);
+	for (int i = 0; i < 7; i++)
+		cJSON_AddNumberToObject(o, part_names[i], v[i]);
+	cJSON_AddNumberToObject(o, "graph_tokens", (double)q.padded_tokens);
+	return o;
+}
+
+static void parts_print(const perf_model *pm, const perf_batch *b)
+{
+	perf_parts q;
+	double v[7], total = 0;
+
+	perf_breakdown(pm, b, &q);
+	parts_array(&q, v);
+	for (int i = 0; i < 7; i++)
+		total += v[i];
+	for (int i = 0; i < 7; i++)
+		printf("      %-13s %10.4f ms %5.1f %%\n", part_names[i], v[i] * 1e3,
+		       total > 0 ? 100 * v[i] / total : 0.0);
+	printf("      (%lld tokens run as a %s of %lld)\n", (long long)b->tokens,
+	       q.padded_tokens <= PERF_GRAPH_MAX ? "CUDA graph" : "eager step", (long long)q.padded_tokens);
 }
 
 int cmd_step(int argc, char **argv)
@@ -34,8 +82,10 @@ int cmd_step(int argc, char **argv)
 		{"prefill", required_argument, NULL, 'P'}, {"batch", required_argument, NULL, 'B'},
 		{"prefill-batch", required_argument, NULL, 'N'},
 		{"context", required_argument, NULL, 'C'},
-		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+		{"breakdown", no_argument, NULL, 'b'}, {NULL, 0, NULL, 0},
 	};
+	int breakdown = 0;
 	cli_model_args ma = {0};
 	int status = 0;
 	int json = 0, c, prefill = -1, batch = -1, context = -1, nprefill = 1;
@@ -76,6 +126,7 @@ int cmd_step(int argc, char **argv)
 				return cli_usage_error("step: --context must be a non-negative integer, got '%s'", optarg);
 			break;
 		case 'j': json = 1; break;
+		case 'b': breakdown = 1; break;
 		case 'h': usage(stdout); return 0;
 		default:
 			return cli_usage_error("step: unknown or incomplete option '%s'; see 'fleetsim step --help'",
@@ -110,6 +161,10 @@ int cmd_step(int argc, char **argv)
 		cJSON_AddNumberToObject(o, "context", context);
 		cJSON_AddNumberToObject(o, "decode_step_s", ds);
 		cJSON_AddNumberToObject(o, "decode_tokens_per_s", batch / ds);
+		if (breakdown) {
+			cJSON_AddItemToObject(o, "prefill_breakdown", parts_json(&pm, &pb));
+			cJSON_AddItemToObject(o, "decode_breakdown", parts_json(&pm, &db));
+		}
 		return cli_print_json(o);
 	}
 	printf("%s on %d x %s, %s weights, %s KV\n", m.name, cfg.tp, g.display, prec_name(cfg.weights),
@@ -118,6 +173,10 @@ int cmd_step(int argc, char **argv)
 		printf("  prefill of %d tokens:            %.4f s\n", prefill, ps);
 	else
 		printf("  prefill of %d x %d tokens:       %.4f s\n", nprefill, prefill, ps);
+	if (breakdown)
+		parts_print(&pm, &pb);
 	printf("  decode step, %d seqs at ctx %d:  %.4f s (%.0f tokens/s)\n", batch, context, ds, batch / ds);
+	if (breakdown)
+		parts_print(&pm, &db);
 	return ferror(stdout) ? FS_EXIT_RUNTIME : 0;
 }

@@ -259,9 +259,9 @@ int calib_flag_impossible(const gpu_spec *g, const llm_spec *m, calib_row *rows,
 	gpu_spec ideal = *g;
 	int count = 0;
 
-	ideal.compute_eff = ideal.mem_eff = ideal.link_eff = 1.0;
-	ideal.attn_eff = 0;
-	ideal.step_overhead_s = ideal.link_latency_s = 0;
+	ideal.compute_eff = ideal.mem_eff = ideal.link_eff = ideal.ew_eff = ideal.attn_eff = 1.0;
+	ideal.step_overhead_s = ideal.link_latency_s = ideal.car_latency_s = 0;
+	ideal.kernel_s = ideal.gemm_half = ideal.attn_half_q = ideal.prefill_seq_tokens = 0;
 	for (size_t i = 0; i < n; i++) {
 		double ps, ts;
 
@@ -413,8 +413,10 @@ int calib_fit(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_
 	fdf.p = (size_t)ctx.npar;
 	fdf.params = &ctx;
 	if (fdf.n < fdf.p)
-		return fs_fail(err, FS_EXIT_INPUT, "calibrate: %zu residuals for %d parameters", fdf.n,
-			       ctx.npar);
+		return fs_fail(err, FS_EXIT_INPUT,
+			       "calibrate: %zu training rows: too few rows to fit compute_eff, mem_eff, "
+			       "step_overhead, attn_eff, prefill_seq_tokens%s (%d terms)", ctx.ntrain,
+			       ctx.npar > 5 ? ", link_latency, link_eff" : "", ctx.npar);
 
 	old = gsl_set_error_handler_off();
 	w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, fdf.n, fdf.p);
@@ -439,8 +441,10 @@ int calib_fit(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_
 		goto fail;
 	}
 	status = gsl_multifit_nlinear_driver(200, 1e-10, 1e-10, 1e-10, NULL, NULL, &info, w);
-	if (status != GSL_SUCCESS && status != GSL_EMAXITER) {
-		fs_fail(err, FS_EXIT_RUNTIME, "calibrate: least squares failed: %s", gsl_strerror(status));
+	if (status != GSL_SUCCESS) {
+		/* Includes GSL_EMAXITER: a fit that has not converged is not written. */
+		fs_fail(err, FS_EXIT_RUNTIME, "calibrate: the fit did not converge (%s); nothing written",
+			gsl_strerror(status));
 		goto fail;
 	}
 	memset(out, 0, sizeof *out);

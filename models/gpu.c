@@ -12,9 +12,10 @@
  *   Infinity Fabric figure; a ring all-reduce's bus bandwidth is bounded by it.
  * - price_per_hour: representative 2025 on-demand cloud list prices (Lambda, RunPod,
  *   CoreWeave pages); a scenario overrides them for a real quote.
- * - compute_eff / mem_eff / step_overhead_s: fitted with `fleetsim calibrate` on the
- *   Splitwise measurements where they exist (A100: Llama-2-70B rows; H100: BLOOM-176B
- *   rows), copied from the nearest measured generation otherwise (docs/models.md).
+ * - the step model's constants (models/perf.h): fitted per GPU generation to
+ *   operator measurements (models/data/README.md) where they exist, assumptions
+ *   otherwise; gpu_field_source() says which, for every field of every catalog GPU
+ *   (`fleetsim models --json` lists them; docs/fidelity.md has the errors).
  */
 #include "models/gpu.h"
 
@@ -36,6 +37,11 @@
 #define GB 1e9
 #define TFLOPS 1e12
 
+/* The fitted operator constants (bench/calibrate.sh writes this file from
+ * `fleetsim calibrate --operators`; tests/unit/test_opfit.c checks a fresh fit
+ * reproduces it). */
+#include "models/data/fitted.h"
+
 static const gpu_spec catalog[] = {
 	{
 		.name = "a100", .display = "NVIDIA A100-SXM4-80GB",
@@ -47,12 +53,17 @@ static const gpu_spec catalog[] = {
 		.link_bw = 300 * GB,          /* NVLink3: 600 GB/s bidirectional per GPU */
 		.power_w = 400,               /* A100 SXM TDP 400 W */
 		.price_per_hour = 1.79,       /* Lambda on-demand A100 80GB SXM, 2025 */
-		/* Fitted: fleetsim calibrate splitwise_perf_a100.csv --gpu a100
-		 * --model llama-2-70b (TP 2/4/8, every 4th configuration held out). */
-		.compute_eff = 0.7667, .mem_eff = 0.7573, .step_overhead_s = 0.011674,
-		.link_latency_s = 10.098e-6, .link_eff = 0.3290, .attn_eff = 0.1239,
-		.prefill_seq_tokens = 72.16,
-		.calib_source = "fitted: Splitwise Llama-2-70B A100 rows",
+		/* Fitted on Vidur's A100 operator profiles and NCCL all-reduce. */
+		.compute_eff = FIT_A100_COMPUTE_EFF, .gemm_half = FIT_A100_GEMM_HALF,
+		.mem_eff = FIT_A100_MEM_EFF, .kernel_s = FIT_A100_KERNEL_S, .ew_eff = FIT_A100_EW_EFF,
+		.link_latency_s = FIT_A100_LINK_LATENCY_S, .link_eff = FIT_A100_LINK_EFF,
+		/* Assumptions (no A100 measurement in models/data): FlashAttention-2
+		 * "reaches 50-73 % of the theoretical maximum FLOPs/s on A100" (FA2 paper,
+		 * arXiv 2307.08691, abstract): the middle, 0.62; the length dependence of
+		 * FA2 on H100 (fitted). */
+		.attn_eff = 0.62, .attn_half_q = FIT_H100_FA2_ATTN_HALF_Q,
+		.car_latency_s = 9e-6, .step_overhead_s = 0.5e-3, .prefill_seq_tokens = 0,
+		.calib_source = "fitted: Vidur A100 operators + NCCL; attention assumed (FA2 paper)",
 	},
 	{
 		.name = "h100", .display = "NVIDIA H100 SXM5 80GB",
@@ -64,14 +75,14 @@ static const gpu_spec catalog[] = {
 		.link_bw = 450 * GB,          /* NVLink4: 900 GB/s bidirectional per GPU */
 		.power_w = 700,               /* H100 SXM TDP 700 W */
 		.price_per_hour = 2.99,       /* Lambda on-demand H100 SXM, 2025 */
-		/* Fitted on the BLOOM-176B H100 rows (TP 8 only, so the link figures stay
-		 * at the defaults 2 us / 0.7).  attn_eff is NOT the fit's 0.030: BLOOM's
-		 * ALiBi attention ran without FlashAttention; vLLM's kernels are taken to
-		 * keep A100's attention/GEMM ratio, 0.1239 / 0.7667 = 0.1616. */
-		.compute_eff = 0.4605, .mem_eff = 0.4101, .step_overhead_s = 0.0,
-		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.0744,
-		.prefill_seq_tokens = 99.51,
-		.calib_source = "fitted: Splitwise BLOOM-176B H100 rows",
+		/* Fitted on Vidur's H100 operator profiles and NCCL all-reduce, and on the
+		 * FlashAttention-3 causal kernel throughputs. */
+		.compute_eff = FIT_H100_COMPUTE_EFF, .gemm_half = FIT_H100_GEMM_HALF,
+		.mem_eff = FIT_H100_MEM_EFF, .kernel_s = FIT_H100_KERNEL_S, .ew_eff = FIT_H100_EW_EFF,
+		.link_latency_s = FIT_H100_LINK_LATENCY_S, .link_eff = FIT_H100_LINK_EFF,
+		.attn_eff = FIT_H100_ATTN_EFF, .attn_half_q = FIT_H100_ATTN_HALF_Q,
+		.car_latency_s = 9e-6, .step_overhead_s = 0.5e-3, .prefill_seq_tokens = 0,
+		.calib_source = "fitted: Vidur H100 operators + NCCL, FA3 kernels",
 	},
 	{
 		.name = "h200", .display = "NVIDIA H200 SXM 141GB",
@@ -83,11 +94,15 @@ static const gpu_spec catalog[] = {
 		.link_bw = 450 * GB,          /* NVLink4: 900 GB/s bidirectional */
 		.power_w = 700,               /* H200 SXM TDP 700 W */
 		.price_per_hour = 3.79,       /* typical on-demand H200, 2025 */
-		/* Same die as H100: H100's fitted efficiencies. */
-		.compute_eff = 0.4605, .mem_eff = 0.4101, .step_overhead_s = 0.0,
-		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.0744,
-		.prefill_seq_tokens = 99.51, /* fitted jointly with compute_eff */
-		.calib_source = "derived: H100 fit (same Hopper die)",
+		/* Compute, kernels, attention and links: the H100 fit (same die, same
+		 * NVLink).  Bandwidth fractions: assumed equal to H100's measured ones
+		 * (no H200 measurement), applied to H200's own 4.8 TB/s. */
+		.compute_eff = FIT_H100_COMPUTE_EFF, .gemm_half = FIT_H100_GEMM_HALF,
+		.mem_eff = FIT_H100_MEM_EFF, .kernel_s = FIT_H100_KERNEL_S, .ew_eff = FIT_H100_EW_EFF,
+		.link_latency_s = FIT_H100_LINK_LATENCY_S, .link_eff = FIT_H100_LINK_EFF,
+		.attn_eff = FIT_H100_ATTN_EFF, .attn_half_q = FIT_H100_ATTN_HALF_Q,
+		.car_latency_s = 9e-6, .step_overhead_s = 0.5e-3, .prefill_seq_tokens = 0,
+		.calib_source = "H100 fit (same die); bandwidth fractions assumed as H100's",
 	},
 	{
 		.name = "b200", .display = "NVIDIA B200 180GB",
@@ -99,11 +114,19 @@ static const gpu_spec catalog[] = {
 		.link_bw = 900 * GB,          /* NVLink5: 1.8 TB/s bidirectional per GPU */
 		.power_w = 1000,              /* HGX B200 1000 W */
 		.price_per_hour = 4.99,       /* Lambda on-demand B200, 2025 */
-		/* No measurements: nearest measured generation (H100). */
-		.compute_eff = 0.4605, .mem_eff = 0.4101, .step_overhead_s = 0.0,
-		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.0744,
-		.prefill_seq_tokens = 99.51, /* fitted jointly with compute_eff */
-		.calib_source = "derived: H100 fit (nearest measured generation)",
+		/* Measured: 6.043 TB/s device copy (nvbench DeviceTransform, NVIDIA/cccl
+		 * PR #7391) = 0.755 of 8 TB/s.  Fitted: attention on the Sm100
+		 * FlashAttention causal row.  Assumed (no B200 operator profile): GEMMs
+		 * at H100's fitted fractions (checked against two published B200 BF16
+		 * GEMMs in docs/fidelity.md), element-wise at H100's ew/mem ratio,
+		 * kernel time and links as H100's. */
+		.compute_eff = FIT_H100_COMPUTE_EFF, .gemm_half = FIT_H100_GEMM_HALF,
+		.mem_eff = 0.755, .kernel_s = FIT_H100_KERNEL_S,
+		.ew_eff = 0.755 * FIT_H100_EW_EFF / FIT_H100_MEM_EFF,
+		.link_latency_s = FIT_H100_LINK_LATENCY_S, .link_eff = FIT_H100_LINK_EFF,
+		.attn_eff = FIT_B200_ATTN_EFF, .attn_half_q = FIT_H100_ATTN_HALF_Q,
+		.car_latency_s = 9e-6, .step_overhead_s = 0.5e-3, .prefill_seq_tokens = 0,
+		.calib_source = "measured HBM (cccl nvbench), fitted Sm100 attention; rest H100-based",
 	},
 	{
 		.name = "mi300x", .display = "AMD Instinct MI300X 192GB",
@@ -115,11 +138,17 @@ static const gpu_spec catalog[] = {
 		.link_bw = 448 * GB,          /* Infinity Fabric: 7 links x 64 GB/s per direction */
 		.power_w = 750,               /* MI300X TBP 750 W */
 		.price_per_hour = 2.49,       /* typical on-demand MI300X, 2025 */
-		/* No measurements: H100's efficiencies (same-era data-centre part). */
-		.compute_eff = 0.4605, .mem_eff = 0.4101, .step_overhead_s = 0.0,
-		.link_latency_s = 2e-6, .link_eff = 0.7, .attn_eff = 0.0744,
-		.prefill_seq_tokens = 99.51, /* fitted jointly with compute_eff */
-		.calib_source = "derived: H100 fit (same era, no measurements)",
+		/* No measurement in models/data: every efficiency is an assumption.
+		 * Bandwidth 0.81 of 5.3 TB/s (~4.3 TB/s, a reported microbenchmark;
+		 * AMD: the data-sheet figure is not reachable); compute, attention,
+		 * element-wise and links at H100's fitted fractions. */
+		.compute_eff = FIT_H100_COMPUTE_EFF, .gemm_half = FIT_H100_GEMM_HALF,
+		.mem_eff = 0.81, .kernel_s = FIT_H100_KERNEL_S,
+		.ew_eff = 0.81 * FIT_H100_EW_EFF / FIT_H100_MEM_EFF,
+		.link_latency_s = FIT_H100_LINK_LATENCY_S, .link_eff = FIT_H100_LINK_EFF,
+		.attn_eff = FIT_H100_ATTN_EFF, .attn_half_q = FIT_H100_ATTN_HALF_Q,
+		.car_latency_s = 9e-6, .step_overhead_s = 0.5e-3, .prefill_seq_tokens = 0,
+		.calib_source = "assumed: H100 fractions, ~4.3 TB/s reported HBM (no MI300X data)",
 	},
 };
 
@@ -195,11 +224,16 @@ static const gpu_field fields[] = {
 	/* Defaults for the step model: a typical serving GPU, uncalibrated. */
 	NUM("compute_eff", compute_eff, GPU_NEED_OPTIONAL, 1, 0, 1e-4, 1.0, 0.5),
 	NUM("mem_eff", mem_eff, GPU_NEED_OPTIONAL, 1, 0, 1e-4, 1.0, 0.6),
-	NUM("step_overhead_ms", step_overhead_s, GPU_NEED_OPTIONAL, 1, -3, 0, 1e5, 0.015),
+	NUM("step_overhead_ms", step_overhead_s, GPU_NEED_OPTIONAL, 1, -3, 0, 1e5, 0.5e-3),
 	NUM("link_latency_us", link_latency_s, GPU_NEED_OPTIONAL, 1, -6, 0, 1e6, 2e-6),
 	NUM("link_eff", link_eff, GPU_NEED_OPTIONAL, 1, 0, 1e-4, 1.0, 0.7),
 	NUM("attn_eff", attn_eff, GPU_NEED_OPTIONAL, 1, 0, 0, 1.0, 0),
 	NUM("prefill_seq_tokens", prefill_seq_tokens, GPU_NEED_OPTIONAL, 1, 0, 0, 1e6, 0),
+	NUM("gemm_half", gemm_half, GPU_NEED_OPTIONAL, 1, 0, 0, 1e12, 1e6),
+	NUM("kernel_us", kernel_s, GPU_NEED_OPTIONAL, 1, -6, 0, 1e6, 3e-6),
+	NUM("ew_eff", ew_eff, GPU_NEED_OPTIONAL, 1, 0, 0, 1.0, 0),
+	NUM("attn_half_q", attn_half_q, GPU_NEED_OPTIONAL, 1, 0, 0, 1e9, 512),
+	NUM("car_latency_us", car_latency_s, GPU_NEED_OPTIONAL, 1, -6, 0, 1e6, 0),
 };
 #undef STR
 #undef NUM
@@ -525,12 +559,107 @@ int gpu_json(const gpu_spec *g, struct cJSON **out, fs_err *err)
 	}
 	/* Listed before the table existed; scripts may read it. */
 	bad = bad || !cJSON_AddNumberToObject(o, "step_overhead_s", g->step_overhead_s);
+	if (!bad) {
+		cJSON *src = cJSON_AddObjectToObject(o, "sources");
+
+		bad = !src;
+		for (int i = 0; i < NFIELDS && !bad; i++) {
+			const char *why = gpu_field_source(g, &fields[i]);
+
+			bad = !cJSON_AddStringToObject(src, fields[i].key, why ? why : "unknown");
+		}
+	}
 	if (bad) {
 		cJSON_Delete(o);
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 	}
 	*out = o;
 	return 0;
+}
+
+/* Provenance of the catalog's figures: first match of (gpu, key) wins; "*" is any
+ * catalog GPU.  Kept beside the catalog so a changed constant changes its source. */
+static const struct {
+	const char *gpu, *key, *src;
+} sources[] = {
+	{"*", "name", "catalog"},
+	{"*", "display", "catalog"},
+	{"*", "calib_source", "catalog"},
+	{"*", "hbm_gib", "datasheet: marketed HBM capacity (GiB, within 1 % of what the device reports)"},
+	{"*", "mem_bw_tbps", "datasheet: HBM bandwidth"},
+	{"*", "bf16_tflops", "datasheet: dense BF16 tensor peak"},
+	{"*", "fp8_tflops", "datasheet: dense FP8 tensor peak (0: none)"},
+	{"*", "fp4_tflops", "datasheet: dense FP4 tensor peak (0: none)"},
+	{"*", "link_gbps", "datasheet: NVLink / Infinity Fabric per GPU, one direction"},
+	{"*", "power_w", "datasheet: board power"},
+	{"*", "price_per_hour", "assumption: representative 2025 on-demand list price"},
+	{"a100", "compute_eff", "fitted: Vidur A100 GEMM profiles (Llama-2-70B, Llama-3-8B; TP 1-8)"},
+	{"a100", "gemm_half", "fitted: Vidur A100 GEMM profiles"},
+	{"a100", "mem_eff", "fitted: Vidur A100 small-M GEMMs (weight streaming)"},
+	{"a100", "kernel_us", "fitted: Vidur A100 operator profiles"},
+	{"a100", "ew_eff", "fitted: Vidur A100 element-wise ops (rope, act, add, emb)"},
+	{"a100", "link_latency_us", "fitted: Vidur A100 DGX NCCL all-reduce"},
+	{"a100", "link_eff", "fitted: Vidur A100 DGX NCCL all-reduce"},
+	{"a100", "attn_eff", "assumption: FA2 paper abstract, 50-73 % of A100 peak (middle)"},
+	{"a100", "attn_half_q", "fitted: FA2 causal on H100 (length dependence; no A100 data)"},
+	{"h100", "compute_eff", "fitted: Vidur H100 GEMM profiles (Llama-2-70B, Llama-2-7B; TP 1-8)"},
+	{"h100", "gemm_half", "fitted: Vidur H100 GEMM profiles"},
+	{"h100", "mem_eff", "fitted: Vidur H100 small-M GEMMs (weight streaming)"},
+	{"h100", "kernel_us", "fitted: Vidur H100 operator profiles"},
+	{"h100", "ew_eff", "fitted: Vidur H100 element-wise ops (rope, act, add, emb)"},
+	{"h100", "link_latency_us", "fitted: Vidur H100 DGX NCCL all-reduce"},
+	{"h100", "link_eff", "fitted: Vidur H100 DGX NCCL all-reduce"},
+	{"h100", "attn_eff", "fitted: FlashAttention-3 causal forward, H100 (attention_kernels*.csv)"},
+	{"h100", "attn_half_q", "fitted: FlashAttention-3 causal forward, H100"},
+	{"h200", "compute_eff", "fitted on H100 (same Hopper die)"},
+	{"h200", "gemm_half", "fitted on H100 (same Hopper die)"},
+	{"h200", "kernel_us", "fitted on H100 (same Hopper die)"},
+	{"h200", "mem_eff", "assumption: H100's fitted fraction of bandwidth (no H200 data)"},
+	{"h200", "ew_eff", "assumption: H100's fitted fraction of bandwidth (no H200 data)"},
+	{"h200", "link_latency_us", "fitted on H100 (same NVLink4)"},
+	{"h200", "link_eff", "fitted on H100 (same NVLink4)"},
+	{"h200", "attn_eff", "fitted on H100 (FA3, same die)"},
+	{"h200", "attn_half_q", "fitted on H100 (FA3, same die)"},
+	{"b200", "compute_eff", "assumption: H100's fit; checked on published B200 BF16 GEMMs (vLLM PR #20071)"},
+	{"b200", "gemm_half", "assumption: H100's fit"},
+	{"b200", "mem_eff", "measured: 6.043 TB/s device copy (nvbench, NVIDIA/cccl PR #7391) / 8 TB/s"},
+	{"b200", "kernel_us", "assumption: H100's fit"},
+	{"b200", "ew_eff", "assumption: H100's ew_eff / mem_eff ratio x B200 mem_eff"},
+	{"b200", "link_latency_us", "assumption: H100's fit (no NVLink5 all-reduce data)"},
+	{"b200", "link_eff", "assumption: H100's fit (no NVLink5 all-reduce data)"},
+	{"b200", "attn_eff", "fitted: FlashAttention CuTe-DSL Sm100 causal forward (flash-attention PR #2280)"},
+	{"b200", "attn_half_q", "assumption: H100's FA3 fit"},
+	{"mi300x", "mem_eff", "assumption: ~4.3 TB/s reported by a microbenchmark (secondary source)"},
+	{"mi300x", "ew_eff", "assumption: H100's ew_eff / mem_eff ratio x MI300X mem_eff"},
+	{"mi300x", "*", "assumption: H100's fitted value (no MI300X measurement)"},
+	{"*", "car_latency_us", "measured: vLLM custom all-reduce, 8.5-11.8 us at <= 32 KiB, TP 2-8 on "
+				"H100 (sgl-project/sglang PR #2904); assumed for the other GPUs"},
+	{"*", "step_overhead_ms", "assumption: residual per-step CPU cost of vLLM V1 with async "
+				  "scheduling and CUDA graphs (not measured here)"},
+	{"*", "prefill_seq_tokens", "not used by the catalog (0); an end-to-end calibrate term"},
+};
+
+const char *gpu_field_source(const gpu_spec *g, const gpu_field *f)
+{
+	const gpu_spec *cat = NULL;
+
+	for (int i = 0; i < NCATALOG; i++)
+		if (!strcmp(g->name, catalog[i].name))
+			cat = &catalog[i];
+	if (cat) {
+		int same = f->kind == GPU_FIELD_STR ?
+				   !strcmp(gpu_field_str(g, f), gpu_field_str(cat, f)) :
+				   !memcmp((const char *)g + f->off, (const char *)cat + f->off, sizeof(double));
+
+		if (!same)
+			return "file";
+		for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++)
+			if ((!strcmp(sources[i].gpu, "*") || !strcmp(sources[i].gpu, g->name)) &&
+			    (!strcmp(sources[i].key, "*") || !strcmp(sources[i].key, f->key)))
+				return sources[i].src;
+		return NULL;
+	}
+	return "file";
 }
 
 double gpu_compute_flops(const gpu_spec *g, prec_t weights)

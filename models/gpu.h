@@ -28,20 +28,30 @@ typedef struct gpu_spec {
 	double link_bw;         /* NVLink/Infinity Fabric per GPU, bytes/s (one direction) */
 	double power_w;         /* board power at full load, W */
 	double price_per_hour;  /* default $ per GPU-hour (scenario may override) */
-	/* Step-time model parameters (see models/perf.h). */
-	double compute_eff;     /* fraction of dense peak reached by GEMMs */
-	double mem_eff;         /* fraction of HBM bandwidth reached by weight/KV reads */
-	double step_overhead_s; /* fixed per engine step (scheduler, launch, sampling) */
-	double link_latency_s;  /* latency of one step of a ring all-reduce (the alpha of
-				 * the alpha-beta model): an all-reduce over tp GPUs
-				 * costs 2 (tp - 1) x this, plus bytes over bandwidth */
+	/* Step-time model parameters (see models/perf.h); where each catalog value
+	 * comes from is gpu_field_source(). */
+	double compute_eff;     /* fraction of dense peak reached by large GEMMs */
+	double mem_eff;         /* fraction of HBM bandwidth reached streaming weights
+				 * and paged KV */
+	double step_overhead_s; /* fixed CPU cost per engine step (scheduler, input
+				 * preparation, sampling) */
+	double link_latency_s;  /* NCCL ring: latency of one of its 2 (tp - 1) steps */
 	double link_eff;        /* fraction of link bandwidth reached by all-reduce */
-	char calib_source[128]; /* where the efficiencies come from */
-	double attn_eff;        /* fraction of dense peak reached by attention's
-				 * score/value products; 0 = same as compute_eff */
+	char calib_source[128]; /* where the efficiencies come from, in one line */
+	double attn_eff;        /* FlashAttention forward: fraction of BF16 peak at long
+				 * query lengths; 0 = compute_eff */
 	double prefill_seq_tokens; /* each prompt sequence prefilled in a step costs
-				 * the GEMM time of this many extra tokens, on top of
-				 * its own tokens (models/perf.h); 0 = none (not fitted) */
+				 * the GEMM time of this many extra tokens (an optional
+				 * end-to-end fit term; 0 in the catalog) */
+	double gemm_half;       /* GEMM output elements (M x N) at which a GEMM runs at
+				 * half of compute_eff: small-M / narrow GEMMs */
+	double kernel_s;        /* fixed time of one kernel (GEMM or element-wise) */
+	double ew_eff;          /* fraction of HBM bandwidth reached by element-wise
+				 * ops (norms, RoPE, activation); 0 = mem_eff */
+	double attn_half_q;     /* query length at which FlashAttention reaches half of
+				 * attn_eff */
+	double car_latency_s;   /* vLLM custom all-reduce latency per call (messages up
+				 * to 8 MiB); 0 = use the NCCL ring */
 } gpu_spec;
 
 /* Look name up in the built-in catalog (case-insensitive, aliases like "h100-sxm",
@@ -115,9 +125,16 @@ int gpu_yaml_string(const gpu_spec *g, char **text, size_t *len, fs_err *err);
 int gpu_write_yaml(const gpu_spec *g, FILE *f, fs_err *err);
 
 /* A new cJSON object with every key of the table (numbers in the file's units,
- * via gpu_field_value) plus "step_overhead_s" (seconds, kept for existing readers).
+ * via gpu_field_value) plus "step_overhead_s" (seconds, kept for existing readers)
+ * and "sources": each key's provenance (gpu_field_source).
  * The caller owns *out (cJSON_Delete).  Returns 0, or -1 (out of memory). */
 int gpu_json(const gpu_spec *g, struct cJSON **out, fs_err *err);
+
+/* Where the value of field f of g comes from ("datasheet: ...", "fitted: ...",
+ * "assumption: ..."): the catalog's provenance when g is a catalog GPU and the value
+ * is the catalog's, "file" for a value read from a GPU file, else NULL.  Static
+ * strings: nothing to free. */
+const char *gpu_field_source(const gpu_spec *g, const gpu_field *f);
 
 /* Number of built-in GPUs and the i-th one (for `fleetsim models`). */
 int gpu_catalog_count(void);

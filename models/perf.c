@@ -1,32 +1,21 @@
 #include "models/perf.h"
 
 #include <math.h>
+#include <string.h>
 
 /*
- * perf_init: the roofline's per-replica constants (SPEC section 4).
+ * perf_init: the operator model's per-replica constants (perf.h; the constants'
+ * sources are in models/gpu.c and docs/models.md).
  *
- * - Compute rate: tp x gpu_compute_flops(weights) x compute_eff.  FP8 weights use the
- *   FP8 tensor rate where the GPU has one; NVFP4 runs at the FP4 rate on B200 and
- *   weight-only (BF16 rate) on Hopper; everything else at BF16.
- * - FLOPs per token: 2 x active parameters, minus the input embedding (a lookup)
- *   unless it is tied to lm_head (then the one matrix is the lm_head GEMM); plus the
- *   Gated DeltaNet state update, ~4 x v_heads x k_dim x v_dim per linear layer.
- * - Attention FLOPs per (query, context) pair: 2 x full layers x heads x
- *   (qk_dim + v_dim), i.e. 4 x layers x heads x head_dim for ordinary attention.
- * - Bytes: whole-replica weights once per step; the KV of each context token as
- *   stored on every shard (replicated heads / MLA latent count once per shard).
- * - TP all-reduce: 2 per layer (after attention and after the MLP) of
- *   tokens x hidden x 2 B, ring traffic 2 (tp-1)/tp of that per GPU over
- *   link_bw x link_eff, plus the ring's 2 (tp-1) steps of link_latency_s each per
- *   all-reduce (alpha-beta model).
- * - Per prompt sequence: the GEMM time of prefill_seq_tokens extra tokens (so it
- *   scales with model size, precision rate and 1/tp), added outside the roofline
- *   max.  The Splitwise A100/H100 rows need it: B prompts of 512 tokens take 1.2-2x
- *   as long as one prompt of B x 512 tokens, which no function of the total token
- *   count can produce.  A cost per request that does not depend on its length is what
- *   a prefill path pays that pads each prompt (to a tile / block multiple) or runs
- *   per-request kernels (attention, KV-cache writes, the last-token lm_head).
+ * Shapes are per GPU: column-parallel layers (QKV, gate-up, experts' gate-up,
+ * lm_head) split N by tp, row-parallel ones (O, down) split K; KV heads are
+ * replicated when there are fewer than tp of them; MLA's down-projections
+ * (q_a, kv_a) are replicated.  The input embedding is a lookup (bytes, no GEMM).
  */
+
+/* vLLM V1 custom all-reduce's largest message (custom_all_reduce max_size). */
+#define CAR_MAX_BYTES (8.0 * 1024 * 1024)
+
 static int perf_check(const gpu_spec *g, const llm_spec *m, const mem_config *c, fs_err *err)
 {
 	if (c->tp <= 0)
@@ -34,74 +23,330 @@ static int perf_check(const gpu_spec *g, const llm_spec *m, const mem_config *c,
 	if (m->heads % c->tp)
 		return fs_fail(err, FS_EXIT_INPUT, "%s: %lld attention heads are not divisible by TP %d",
 			       m->name, (long long)m->heads, c->tp);
-	if (!(g->compute_eff > 0 && g->compute_eff <= 1 && g->mem_eff > 0 && g->mem_eff <= 1))
-		return fs_fail(err, FS_EXIT_INPUT, "GPU '%s': compute_eff and mem_eff must be in (0, 1]",
+	if (!(g->compute_eff > 0 && g->compute_eff <= 1 && g->mem_eff > 0 && g->mem_eff <= 1 &&
+	      g->ew_eff >= 0 && g->ew_eff <= 1 && g->attn_eff >= 0 && g->attn_eff <= 1))
+		return fs_fail(err, FS_EXIT_INPUT,
+			       "GPU '%s': compute_eff and mem_eff must be in (0, 1], ew_eff and attn_eff in [0, 1]",
 			       g->name);
-	if (!(g->flops_bf16 > 0 && g->mem_bw > 0) || g->step_overhead_s < 0 || g->prefill_seq_tokens < 0)
-		return fs_fail(err, FS_EXIT_INPUT, "GPU '%s': needs bf16 FLOPS and bandwidth > 0", g->name);
+	if (!(g->flops_bf16 > 0 && g->mem_bw > 0) || g->step_overhead_s < 0 || g->prefill_seq_tokens < 0 ||
+	    g->kernel_s < 0 || g->gemm_half < 0 || g->attn_half_q < 0 || g->car_latency_s < 0)
+		return fs_fail(err, FS_EXIT_INPUT,
+			       "GPU '%s': needs bf16 FLOPS and bandwidth > 0 and non-negative overheads", g->name);
 	if (c->tp > 1 && !(g->link_bw > 0 && g->link_eff > 0))
 		return fs_fail(err, FS_EXIT_INPUT, "GPU '%s': TP %d needs link bandwidth and link_eff > 0",
 			       g->name, c->tp);
 	return 0;
 }
 
+typedef struct rates {
+	double peak;     /* FLOP/s of the linear layers' precision */
+	double wbytes;   /* bytes per linear weight */
+	double bw;       /* bytes/s at mem_eff */
+} rates;
+
+/* Add `count` GEMMs of sharded shape k x n (weights of wb bytes each) per step. */
+static void add_gemm(perf_model *p, const gpu_spec *g, double peak, double wb, double bw,
+		     double count, double k, double n, int experts, int topk)
+{
+	perf_gemm *q;
+
+	if (count <= 0 || k <= 0 || n <= 0 || p->ngemm >= PERF_MAX_GEMMS)
+		return;
+	q = &p->gemm[p->ngemm++];
+	q->count = count;
+	q->k = k;
+	q->n = n;
+	q->flop_s = 2.0 * k * n / (peak * g->compute_eff);
+	q->half_s = 2.0 * k * g->gemm_half / (peak * g->compute_eff);
+	q->w_s = k * n * wb / bw;
+	q->act_s = 2.0 * (k + n) * 2.0 / bw;
+	q->experts = experts;
+	q->topk = topk;
+}
+
+/* One GEMM group at m tokens, its kernels included. */
+static double gemm_s(const perf_model *p, const perf_gemm *q, double m)
+{
+	double c, w;
+
+	if (q->experts > 0) {
+		/* m x topk routed tokens in one fused-MoE kernel (its output is
+		 * routed x n elements: one small-size term); the experts hit (expected
+		 * distinct of m x topk uniform picks) are the weights read. */
+		double routed = m * (double)q->topk, e = (double)q->experts;
+		double hit = e * -expm1(-routed / e);
+
+		c = q->flop_s * routed + q->half_s;
+		w = q->w_s * hit + q->act_s * routed;
+	} else {
+		c = q->flop_s * m + q->half_s;
+		w = q->w_s + q->act_s * m;
+	}
+	return q->count * (sqrt(c * c + w * w) + p->kernel_s);
+}
+
+static double allreduce_s(const perf_model *p, double m)
+{
+	double bytes = m * p->ar_bytes_per_token;
+
+	if (p->ar_count <= 0)
+		return 0.0;
+	return p->ar_count * ((bytes <= CAR_MAX_BYTES ? p->car_lat_s : p->nccl_lat_s) +
+			      bytes * p->ar_s_per_byte);
+}
+
+static double gemms_s(const perf_model *p, double m)
+{
+	double t = 0;
+
+	for (int i = 0; i < p->ngemm; i++)
+		t += gemm_s(p, &p->gemm[i], m);
+	return t;
+}
+
+double perf_tokens_s(const perf_model *p, int64_t m)
+{
+	double x = (double)m;
+
+	return gemms_s(p, x) + p->ew_s_per_token * x + p->ew_fixed_s + allreduce_s(p, x) + p->cpu_s;
+}
+
+double perf_gemm_time(const gpu_spec *g, double peak, double wbytes, double k, double n, double m)
+{
+	double c = 2.0 * k * (n * m + g->gemm_half) / (peak * g->compute_eff);
+	double w = (k * n * wbytes + 2.0 * m * (k + n) * 2.0) / (g->mem_bw * g->mem_eff);
+
+	return sqrt(c * c + w * w) + g->kernel_s;
+}
+
+double perf_ew_time(const gpu_spec *g, double bytes)
+{
+	return bytes / (g->mem_bw * (g->ew_eff > 0 ? g->ew_eff : g->mem_eff)) + g->kernel_s;
+}
+
+int64_t perf_graph_pad(int64_t m)
+{
+	if (m > PERF_GRAPH_MAX)
+		return m;
+	if (m <= 1)
+		return 1;
+	if (m <= 2)
+		return 2;
+	if (m <= 4)
+		return 4;
+	return (m + 7) / 8 * 8;
+}
+
 int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_config *c,
 	      fs_err *err)
 {
-	double tp, flops, qk, v, nlin;
+	double tp, peak, peak16, wb, bw, ew_bw, h, qk, v, ew = 0, kernels = 0;
+	double la, ll, kvd, qd, kvb, attn_eff;
 
 	if (perf_check(g, m, c, err))
 		return -1;
+	/* 0 = not given: attention at the GEMMs' efficiency, element-wise ops at the
+	 * weight-streaming bandwidth. */
+	attn_eff = g->attn_eff > 0 ? g->attn_eff : g->compute_eff;
+	memset(p, 0, sizeof *p);
 	tp = (double)c->tp;
-	p->s_per_flop = 1.0 / (tp * gpu_compute_flops(g, c->weights) * g->compute_eff);
-	p->s_per_byte = 1.0 / (tp * g->mem_bw * g->mem_eff);
+	h = (double)m->hidden;
+	peak = gpu_compute_flops(g, c->weights);
+	peak16 = g->flops_bf16;
+	wb = prec_weight_bytes(c->weights);
+	bw = g->mem_bw * g->mem_eff;
+	ew_bw = g->mem_bw * (g->ew_eff > 0 ? g->ew_eff : g->mem_eff);
+	kvb = prec_kv_bytes(c->kv);
+	la = (double)m->full_attn_layers;
+	ll = (double)(m->layers - m->full_attn_layers);
+	p->kernel_s = g->kernel_s;
 
-	flops = 2.0 * (m->params_active - (m->tied_embeddings ? 0.0 : m->params_embed));
-	nlin = (double)(m->layers - m->full_attn_layers);
-	flops += 4.0 * nlin * (double)m->lin_v_heads * (double)m->lin_k_dim * (double)m->lin_v_dim;
-	p->flops_per_token = flops;
+	/* ---- linear layers ---- */
 	if (m->kv_lora_rank > 0) {
-		qk = (double)(m->qk_nope_head_dim + m->qk_rope_head_dim);
-		v = (double)m->v_head_dim;
-	} else {
-		qk = v = (double)m->head_dim;
-	}
-	p->attn_flops_per_pair = 2.0 * (double)m->full_attn_layers * (double)m->heads * (qk + v);
-	/* Attention kernels may reach a different share of peak than the GEMMs; the
-	 * evaluator has one s_per_flop, so scale the FLOP count instead. */
-	if (g->attn_eff > 0)
-		p->attn_flops_per_pair *= g->compute_eff / g->attn_eff;
-	p->weight_bytes = llm_weight_bytes(m, c->weights);
-	p->kv_bytes_per_token = llm_kv_bytes_per_token_gpu(m, c->kv, c->tp) * tp;
-	if (c->tp > 1) {
-		double n_ar = 2.0 * (double)m->layers;
+		double nope = (double)m->qk_nope_head_dim, rope = (double)m->qk_rope_head_dim;
+		double lora = (double)m->kv_lora_rank, hq = (double)m->heads / tp;
 
-		p->ar_s_per_token = n_ar * (double)m->hidden * 2.0 * 2.0 * (tp - 1.0) / tp /
-				    (g->link_bw * g->link_eff);
-		p->ar_fixed_s = n_ar * 2.0 * (tp - 1.0) * g->link_latency_s;
+		v = (double)m->v_head_dim;
+		qk = nope + rope;
+		if (m->q_lora_rank > 0) {
+			add_gemm(p, g, peak, wb, bw, la, h, (double)m->q_lora_rank, 0, 0);
+			add_gemm(p, g, peak, wb, bw, la, (double)m->q_lora_rank, hq * qk, 0, 0);
+		} else {
+			add_gemm(p, g, peak, wb, bw, la, h, hq * qk, 0, 0);
+		}
+		add_gemm(p, g, peak, wb, bw, la, h, lora + rope, 0, 0);
+		add_gemm(p, g, peak, wb, bw, la, lora, hq * (nope + v), 0, 0);
+		add_gemm(p, g, peak, wb, bw, la, hq * v, h, 0, 0);
+		qd = hq * qk;
+		kvd = lora + rope;
+		/* RoPE on q's and k's rope dims; the latent written to the cache. */
+		ew += la * (4.0 * (hq + 1.0) * rope + kvd * (2.0 + kvb));
 	} else {
-		p->ar_s_per_token = 0;
-		p->ar_fixed_s = 0;
+		double kvh = (double)m->kv_heads / tp;
+
+		if (kvh < 1.0)
+			kvh = 1.0; /* replicated KV heads */
+		qk = v = (double)m->head_dim;
+		qd = (double)m->heads / tp * qk;
+		kvd = kvh * qk;
+		add_gemm(p, g, peak, wb, bw, la, h, qd * (m->attn_output_gate ? 2.0 : 1.0) + 2.0 * kvd, 0, 0);
+		add_gemm(p, g, peak, wb, bw, la, qd, h, 0, 0);
+		/* RoPE reads and writes q and k; the KV-cache write reads k, v and
+		 * stores them in the cache dtype. */
+		ew += la * (4.0 * (qd + kvd) + 2.0 * kvd * (2.0 + kvb));
 	}
-	p->overhead_s = g->step_overhead_s;
-	p->prefill_seq_s = g->prefill_seq_tokens * p->flops_per_token * p->s_per_flop;
+	kernels += la * 4.0; /* RoPE, KV write, attention, its metadata/merge */
+	if (ll > 0) {
+		double kd = (double)m->lin_k_heads * m->lin_k_dim, vd = (double)m->lin_v_heads * m->lin_v_dim;
+
+		add_gemm(p, g, peak, wb, bw, ll, h, (2 * kd + 2 * vd + 2.0 * m->lin_v_heads) / tp, 0, 0);
+		add_gemm(p, g, peak, wb, bw, ll, vd / tp, h, 0, 0);
+		/* Conv and gated norm over q, k, v, z: read + write. */
+		ew += ll * 4.0 * (2 * kd + 2 * vd) / tp;
+		kernels += ll * 4.0;
+	}
+	{
+		double moe = m->n_experts > 0 ? (double)(m->layers - m->first_dense_layers) : 0.0;
+		double dense = (double)m->layers - moe, in = (double)m->intermediate / tp;
+
+		if (dense > 0) {
+			add_gemm(p, g, peak, wb, bw, dense, h, in * (m->ffn_plain ? 1.0 : 2.0), 0, 0);
+			add_gemm(p, g, peak, wb, bw, dense, in, h, 0, 0);
+			ew += dense * (m->ffn_plain ? 4.0 : 6.0) * in;
+		}
+		if (moe > 0) {
+			double ie = (double)m->moe_intermediate / tp;
+			double is = (double)m->shared_intermediate * (double)m->n_shared_experts / tp;
+
+			add_gemm(p, g, peak, wb, bw, moe, h, 2.0 * ie, (int)m->n_experts, (int)m->experts_per_tok);
+			add_gemm(p, g, peak, wb, bw, moe, ie, h, (int)m->n_experts, (int)m->experts_per_tok);
+			add_gemm(p, g, peak, wb, bw, moe, h, 2.0 * is, 0, 0);
+			add_gemm(p, g, peak, wb, bw, moe, is, h, 0, 0);
+			/* Router (BF16, replicated). */
+			add_gemm(p, g, peak16, 2.0, bw, moe, h, (double)m->n_experts, 0, 0);
+			ew += moe * 6.0 * (ie * (double)m->experts_per_tok + is);
+			kernels += moe * 3.0; /* top-k, align/permute, combine */
+		}
+		kernels += (dense + moe) * 1.0; /* activation */
+	}
+	/* ---- element-wise, every layer: two fused add + RMSNorm (read x and the
+	 * residual, write both); once per step: embedding lookup and final norm ---- */
+	ew += (double)m->layers * 2.0 * 4.0 * h * 2.0;
+	kernels += (double)m->layers * 2.0;
+	ew += 4.0 * h + 8.0 * h;
+	kernels += 2.0;
+	p->ew_s_per_token = ew / ew_bw;
+	p->ew_fixed_s = kernels * g->kernel_s;
+
+	/* ---- lm_head: BF16, vocab split across shards, one row per sequence ---- */
+	{
+		double n = (double)m->vocab / tp;
+
+		p->lm_flop_s = 2.0 * h * n / (peak16 * g->compute_eff);
+		p->lm_half_s = 2.0 * h * g->gemm_half / (peak16 * g->compute_eff) + g->kernel_s;
+		p->lm_w_s = h * n * 2.0 / bw + g->kernel_s;
+		p->lm_act_s = 2.0 * (h + n) * 2.0 / bw;
+	}
+
+	/* ---- attention ---- */
+	p->attn_flops_per_pair = 2.0 * la * (double)m->heads * (qk + v);
+	p->attn_s_per_pair = p->attn_flops_per_pair / tp / (peak16 * attn_eff);
+	p->attn_half_q = g->attn_half_q;
+	{
+		double kv_gpu = llm_kv_bytes_per_token_gpu(m, c->kv, c->tp);
+		double rd = kv_gpu / bw, fl;
+
+		/* A decode reads each context token's KV once; MLA's absorbed decode does
+		 * ~2 x heads x (2 x latent + rope) FLOPs per context token, which can
+		 * make it compute bound. */
+		if (m->kv_lora_rank > 0)
+			fl = 2.0 * la * (double)m->heads / tp *
+			     (2.0 * (double)m->kv_lora_rank + (double)m->qk_rope_head_dim) / (peak16 * attn_eff);
+		else
+			fl = p->attn_s_per_pair;
+		p->kv_s_per_token = rd > fl ? rd : fl;
+		p->kv_bytes_per_token = kv_gpu * tp;
+	}
+	p->state_s_per_seq = 2.0 * m->state_bytes_per_seq / tp / bw;
+
+	/* ---- TP all-reduce: after attention and after the MLP, BF16 activations ---- */
+	if (c->tp > 1) {
+		p->ar_count = 2.0 * (double)m->layers;
+		p->ar_bytes_per_token = h * 2.0;
+		p->ar_s_per_byte = 2.0 * (tp - 1.0) / tp / (g->link_bw * g->link_eff);
+		p->nccl_lat_s = 2.0 * (tp - 1.0) * g->link_latency_s;
+		p->car_lat_s = g->car_latency_s > 0 ? g->car_latency_s : p->nccl_lat_s;
+	}
+	p->cpu_s = g->step_overhead_s;
+
+	for (int64_t i = 1; i <= PERF_GRAPH_MAX; i++)
+		p->tok_s[i] = perf_tokens_s(p, perf_graph_pad(i));
+	p->tok_s[0] = p->tok_s[1];
+
+	/* Per prompt (only when a fit asks for it): the dense GEMM time of
+	 * prefill_seq_tokens tokens at the compute rate. */
+	{
+		double per_tok = 0;
+
+		for (int i = 0; i < p->ngemm; i++)
+			per_tok += p->gemm[i].count * p->gemm[i].flop_s *
+				   (p->gemm[i].experts ? (double)p->gemm[i].topk : 1.0);
+		p->prefill_seq_s = g->prefill_seq_tokens * per_tok;
+		p->flops_per_token = per_tok * peak * g->compute_eff * tp +
+				     2.0 * h * (double)m->vocab;
+	}
+	p->weight_bytes = llm_weight_bytes(m, c->weights);
 	return 0;
+}
+
+void perf_init_linear(perf_model *p, double fixed_s, double per_token_s)
+{
+	memset(p, 0, sizeof *p);
+	p->cpu_s = fixed_s;
+	p->ew_s_per_token = per_token_s;
+	for (int64_t i = 0; i <= PERF_GRAPH_MAX; i++)
+		p->tok_s[i] = perf_tokens_s(p, i);
+}
+
+void perf_breakdown(const perf_model *p, const perf_batch *b, perf_parts *o)
+{
+	double x, s, lc, lm;
+
+	memset(o, 0, sizeof *o);
+	if (b->tokens <= 0)
+		return;
+	o->padded_tokens = perf_graph_pad(b->tokens);
+	x = (double)o->padded_tokens;
+	s = (double)b->seqs;
+	o->gemm = gemms_s(p, x);
+	lc = p->lm_flop_s * s + p->lm_half_s;
+	lm = p->lm_w_s + p->lm_act_s * s;
+	o->lm_head = lc > lm ? lc : lm;
+	o->attn_prefill = p->attn_s_per_pair * (b->attn_pairs + p->attn_half_q * b->attn_pairs_q);
+	o->attn_decode = p->kv_s_per_token * b->kv_read + p->state_s_per_seq * s;
+	o->elementwise = p->ew_s_per_token * x + p->ew_fixed_s;
+	o->allreduce = allreduce_s(p, x);
+	o->cpu = p->cpu_s + p->prefill_seq_s * (double)b->prefill_seqs;
 }
 
 void perf_batch_add_prefill(perf_batch *b, int64_t context, int64_t chunk)
 {
 	/* Token j of the chunk (0-based) attends to context + j + 1 positions. */
+	double pairs = (double)chunk * (double)context + (double)chunk * (double)(chunk + 1) / 2.0;
+
 	b->tokens += chunk;
 	b->seqs += 1;
 	b->prefill_seqs += 1;
-	b->attn_pairs += (double)chunk * (double)context + (double)chunk * (double)(chunk + 1) / 2.0;
+	b->attn_pairs += pairs;
+	if (chunk > 0)
+		b->attn_pairs_q += pairs / (double)chunk;
 	b->kv_read += (double)context;
 }
 
 void perf_batch_add_decode(perf_batch *b, int64_t context)
 {
+	/* The new token's KV is written, then read with the context. */
 	b->tokens += 1;
 	b->seqs += 1;
-	b->attn_pairs += (double)(context + 1);
-	b->kv_read += (double)context;
+	b->kv_read += (double)(context + 1);
 }

@@ -1,17 +1,38 @@
 /*
  * perf.h - step-time model: how long one engine step takes for a given batch.
  *
- * Roofline (SPEC section 4): compute time = FLOPs / (tp x peak x compute_eff),
- * memory time = bytes / (tp x bandwidth x mem_eff); the step takes the larger, plus
- * tensor-parallel all-reduce time and a fixed per-step overhead.  FLOPs are
- * 2 x active params x batch tokens plus attention (4 x layers x heads x head_dim per
- * (query token, context token) pair); bytes are the weights once per step, the KV read
- * for every sequence's context and the KV written.  Each sequence that prefills in
- * the step adds the GEMM time of gpu_spec.prefill_seq_tokens tokens (per-request
- * prefill work that does not shrink with the prompt: see perf.c, docs/models.md).
+ * Priced per operator, like Vidur and the roofline papers (docs/models.md, "Step
+ * model"; docs/fidelity.md for how far it is from measurements).  A step of M
+ * scheduled tokens from S sequences costs, per replica (every TP shard works in
+ * parallel, so times are per GPU):
  *
- * The struct is public because the replica engine evaluates it on every step; build
- * it with perf_init and treat the fields as read-only.
+ * - the linear layers (QKV / O / gate-up / down, MoE experts, linear-attention
+ *   projections): each GEMM of sharded shape K x N at hypot(C, W) + kernel, with
+ *       C = 2 K (N M + gemm_half) / (peak x compute_eff)   (compute)
+ *       W = (K N x weight bytes + 2 M (K + N) x 2) / (bandwidth x mem_eff)   (memory),
+ *   i.e. an efficiency that falls with the output size M x N (small-M and narrow
+ *   GEMMs) and a smooth roofline: near the ridge a GEMM is limited by both, which
+ *   max(C, W) misses (the Vidur profiles fit 9.4 % MAPE with the 2-norm, 10.6 %
+ *   with max, and the max drags mem_eff from 0.86 to 0.72).  MoE experts run at the
+ *   routed tokens per expert (M x top_k / experts) and read only the experts hit;
+ * - lm_head at S tokens (the last position of every scheduled sequence, BF16);
+ * - element-wise ops (fused add+RMSNorm, RoPE, SiLU-and-mul, KV-cache write,
+ *   embedding lookup) as bytes over bandwidth x ew_eff, plus a kernel each;
+ * - prefill attention at FlashAttention's efficiency for the chunk's query length q,
+ *   attn_eff x q / (q + attn_half_q) of peak; decode attention (and the prefix a
+ *   chunk attends to) as a paged-KV read at bandwidth x mem_eff;
+ * - the TP all-reduce after attention and after the MLP: vLLM's custom all-reduce
+ *   (latency car_latency + bytes over link) up to 8 MiB, NCCL's ring above;
+ * - a fixed per-step CPU cost (scheduler, input preparation, sampling).
+ * Token counts up to PERF_GRAPH_MAX are padded to the CUDA-graph capture sizes
+ * (1, 2, 4, 8, then multiples of 8) for the linear, element-wise and all-reduce
+ * terms, as the engine pads them; larger steps run eager at their own size.
+ *
+ * Everything that depends on M alone (and the per-step constants) is tabulated by
+ * perf_init for M <= PERF_GRAPH_MAX, so the hot path is a table lookup plus a few
+ * products.  The struct is public because the replica engine evaluates it on every
+ * step; build it with perf_init and treat the fields as read-only.  It holds no
+ * pointers: copying it copies the model.
  */
 #ifndef FS_PERF_H
 #define FS_PERF_H
@@ -22,34 +43,75 @@
 #include "models/llm.h"
 #include "models/memory.h"
 
+/* vLLM's largest CUDA-graph capture size (max_capture_size, default 512). */
+#define PERF_GRAPH_MAX 512
+/* GEMM groups a model can have (dense projections, experts, lm_head). */
+#define PERF_MAX_GEMMS 12
+
+/* One GEMM shape, repeated `count` times per step (e.g. once per layer). */
+typedef struct perf_gemm {
+	double count;      /* instances per step */
+	double k, n;       /* sharded shape: M x k times k x n */
+	double flop_s;     /* 2 k n / (peak x compute_eff): seconds per token */
+	double half_s;     /* 2 k gemm_half / (peak x compute_eff): seconds, once */
+	double w_s;        /* weight bytes / (bw x mem_eff) */
+	double act_s;      /* 2 (k + n) bytes / (bw x mem_eff): per token */
+	int experts;       /* > 0: routed experts, M x topk / experts tokens each */
+	int topk;
+} perf_gemm;
+
 typedef struct perf_model {
-	/* All per replica (already divided across tp shards). */
-	double s_per_flop;          /* 1 / (tp x peak x compute_eff) */
-	double s_per_byte;          /* 1 / (tp x bw x mem_eff) */
-	double flops_per_token;     /* 2 x active params */
+	/* Per-step seconds for a step of m tokens (padded), m = 1..PERF_GRAPH_MAX:
+	 * linear layers, element-wise ops, all-reduces, kernels and CPU cost. */
+	double tok_s[PERF_GRAPH_MAX + 1];
+	/* lm_head on S sequences: max(lm_flop_s x S + lm_half_s, lm_w_s + lm_act_s x S). */
+	double lm_flop_s, lm_half_s, lm_w_s, lm_act_s;
+	double attn_s_per_pair;     /* FLOPs per (query, key) pair / (peak x attn_eff) */
+	double attn_half_q;         /* FlashAttention's half-efficiency query length */
+	double kv_s_per_token;      /* one context token's KV read (all layers) */
+	double state_s_per_seq;     /* linear-attention state read + write per sequence */
+	double prefill_seq_s;       /* per prompt sequence (or chunk) in a step: the GEMM
+				     * time of gpu_spec.prefill_seq_tokens tokens (0 in the
+				     * catalog; a calibrate fit may use it) */
+	/* For steps beyond the table (eager) and for perf_breakdown. */
+	int ngemm;
+	perf_gemm gemm[PERF_MAX_GEMMS];
+	double ew_s_per_token;      /* element-wise bytes per token / (bw x ew_eff) */
+	double ew_fixed_s;          /* element-wise kernels and attention kernels */
+	double ar_count;            /* all-reduces per step (0 at TP 1) */
+	double ar_bytes_per_token;  /* message bytes per token of one all-reduce */
+	double car_lat_s, nccl_lat_s, ar_s_per_byte; /* custom / ring latency, bw term */
+	double cpu_s;               /* fixed per-step CPU cost */
+	double kernel_s;            /* per GEMM kernel */
+	/* Kept for reports and tests: */
+	double flops_per_token;     /* 2 x active linear params (+ lm_head) */
 	double attn_flops_per_pair; /* attention FLOPs per (query token, context token) */
-	double weight_bytes;        /* whole replica, read once per step */
+	double weight_bytes;        /* whole replica */
 	double kv_bytes_per_token;  /* whole replica */
-	double ar_s_per_token;      /* all-reduce seconds per batch token (0 at tp 1) */
-	double ar_fixed_s;          /* all-reduce latency per step */
-	double overhead_s;          /* fixed per step */
-	double prefill_seq_s;       /* per prompt sequence (or chunk) in a step:
-				     * gpu_spec.prefill_seq_tokens x flops_per_token
-				     * x s_per_flop */
 } perf_model;
 
 /* One step's batch, aggregated over the scheduled sequences. */
 typedef struct perf_batch {
-	int64_t tokens;      /* tokens computed this step (prefill chunks + decodes) */
-	int64_t seqs;        /* sequences in the step */
-	double attn_pairs;   /* sum over scheduled tokens of the context each attends to */
-	double kv_read;      /* sum over sequences of context tokens read */
+	int64_t tokens;       /* tokens computed this step (prefill chunks + decodes) */
+	int64_t seqs;         /* sequences in the step */
+	double attn_pairs;    /* prefill chunks: sum of (query, key) pairs computed */
+	double kv_read;       /* context tokens whose KV is read: decodes' contexts and
+			       * the prefix each prefill chunk attends to */
 	int64_t prefill_seqs; /* sequences prefilling (a prompt or a chunk of one) */
+	double attn_pairs_q;  /* prefill chunks: sum of pairs / chunk length */
 } perf_batch;
 
 /* Build the model for a replica. Returns 0, or -1 with the reason. */
 int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_config *c,
 	      fs_err *err);
+
+/* A linear toy model for analytical checks: every step of M tokens costs
+ * fixed_s + per_token_s x M (no padding, no other term). */
+void perf_init_linear(perf_model *p, double fixed_s, double per_token_s);
+
+/* Seconds of the m-token part (linear layers, element-wise, all-reduce, kernels,
+ * CPU) for a step of m > PERF_GRAPH_MAX tokens (no padding). */
+double perf_tokens_s(const perf_model *p, int64_t m);
 
 /* Step duration in seconds, and in integer nanoseconds (rounded up, at least 1).
  * Inline: the engine's macro-steps evaluate it once per engine step.  Every caller
@@ -57,17 +119,18 @@ int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_con
  * so the fast path and the reference get the same bits. */
 static inline double perf_step_s(const perf_model *p, const perf_batch *b)
 {
-	double flops, bytes, t_compute, t_memory, t;
+	double t, s, lc, lm;
 
 	if (b->tokens <= 0)
 		return 0.0;
-	flops = p->flops_per_token * (double)b->tokens + p->attn_flops_per_pair * b->attn_pairs;
-	bytes = p->weight_bytes + p->kv_bytes_per_token * (b->kv_read + (double)b->tokens);
-	t_compute = flops * p->s_per_flop;
-	t_memory = bytes * p->s_per_byte;
-	t = t_compute > t_memory ? t_compute : t_memory;
-	return t + p->ar_fixed_s + p->ar_s_per_token * (double)b->tokens + p->overhead_s +
-	       p->prefill_seq_s * (double)b->prefill_seqs;
+	t = b->tokens <= PERF_GRAPH_MAX ? p->tok_s[b->tokens] : perf_tokens_s(p, b->tokens);
+	s = (double)b->seqs;
+	lc = p->lm_flop_s * s + p->lm_half_s;
+	lm = p->lm_w_s + p->lm_act_s * s;
+	t += lc > lm ? lc : lm;
+	t += p->attn_s_per_pair * (b->attn_pairs + p->attn_half_q * b->attn_pairs_q);
+	t += p->kv_s_per_token * b->kv_read + p->state_s_per_seq * s;
+	return t + p->prefill_seq_s * (double)b->prefill_seqs;
 }
 
 static inline int64_t perf_step_ns(const perf_model *p, const perf_batch *b)
@@ -84,6 +147,32 @@ static inline int64_t perf_step_ns(const perf_model *p, const perf_batch *b)
 	i = (int64_t)ns;
 	return i + ((double)i < ns);
 }
+
+/* A step's time split by operator class (seconds); the parts add up to perf_step_s. */
+typedef struct perf_parts {
+	double gemm;        /* linear layers (dense, experts) incl. their kernels */
+	double lm_head;
+	double attn_prefill;/* FlashAttention FLOPs of prefill chunks */
+	double attn_decode; /* paged-KV reads (decode contexts and chunk prefixes), and
+			     * linear-attention state */
+	double elementwise; /* norms, RoPE, activation, KV write, embedding, kernels */
+	double allreduce;
+	double cpu;         /* fixed per-step CPU cost (+ per-prompt cost if fitted) */
+	int64_t padded_tokens; /* tokens after CUDA-graph padding */
+} perf_parts;
+
+void perf_breakdown(const perf_model *p, const perf_batch *b, perf_parts *out);
+
+/* One GEMM of m tokens times a k x n weight matrix (wbytes per weight) at FLOP
+ * rate `peak` on g, its kernel included: the same formula perf_init prices the
+ * linear layers with (used by the operator fit, models/opfit.c). */
+double perf_gemm_time(const gpu_spec *g, double peak, double wbytes, double k, double n, double m);
+
+/* One element-wise kernel moving `bytes` on g. */
+double perf_ew_time(const gpu_spec *g, double bytes);
+
+/* The CUDA-graph size a step of m tokens runs at: m itself above PERF_GRAPH_MAX. */
+int64_t perf_graph_pad(int64_t m);
 
 /* Add one sequence prefilling `chunk` tokens after `context` already computed (counts
  * one prefill sequence: a chunked prompt pays the per-sequence cost in every step). */

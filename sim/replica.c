@@ -652,8 +652,7 @@ static void cohort_batch(const replica *r, int64_t s, perf_batch *b)
 {
 	b->tokens += r->coh_n;
 	b->seqs += r->coh_n;
-	b->attn_pairs += (double)(s + r->coh_n);
-	b->kv_read += (double)s;
+	b->kv_read += (double)(s + r->coh_n); /* = perf_batch_add_decode per member */
 }
 
 /* Give the members whose residue falls in the next k steps the blocks they hold at
@@ -704,7 +703,7 @@ static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 
 		while (k < kstop) {
 			int64_t nb = rc[res], d;
-			perf_batch b = {n, n, (double)(s + n), (double)s, 0};
+			perf_batch b = {n, n, 0.0, (double)(s + n), 0, 0.0};
 
 			if (need + nb > free_b)
 				goto done;

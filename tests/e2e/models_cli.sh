@@ -3,7 +3,6 @@
 # Usage: bash tests/e2e/models_cli.sh /path/to/fleetsim   (cwd = repo root)
 set -u
 FS=${1:?usage: models_cli.sh FLEETSIM}
-SHARED=${FS_SHARED_DIR:-../shared}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail=0
@@ -40,23 +39,40 @@ else
 	echo "FAIL: step --json: $out"; fail=1
 fi
 "$FS" models --json | grep -q '"name":"deepseek-v3"' && echo "ok: models --json lists deepseek-v3" || { echo "FAIL: models --json"; fail=1; }
-# Every GPU file key (models/gpu.c's table) is listed for each GPU, plus step_overhead_s.
+# Every GPU file key (models/gpu.c's table) is listed for each GPU, once with its value
+# and once in "sources" (where it comes from), plus step_overhead_s.
 out=$("$FS" models --json)
 out=${out%%'"models":'*} # the "gpus" array only
 for k in name display calib_source hbm_gib mem_bw_tbps bf16_tflops fp8_tflops fp4_tflops link_gbps \
 	power_w price_per_hour compute_eff mem_eff step_overhead_ms link_latency_us link_eff attn_eff \
-	prefill_seq_tokens step_overhead_s; do
+	prefill_seq_tokens gemm_half kernel_us ew_eff attn_half_q car_latency_us; do
 	n=$(echo "$out" | grep -o "\"$k\":" | wc -l)
-	[ "$n" -eq 5 ] || { echo "FAIL: models --json has '$k' $n times, want 5 (one per GPU)"; fail=1; }
+	[ "$n" -eq 10 ] || { echo "FAIL: models --json has '$k' $n times, want 10 (value + source, per GPU)"; fail=1; }
 done
+n=$(echo "$out" | grep -o '"step_overhead_s":' | wc -l)
+[ "$n" -eq 5 ] || { echo "FAIL: models --json has step_overhead_s $n times, want 5"; fail=1; }
 echo "$out" | grep -q '"name":"h100","display":"NVIDIA H100 SXM5 80GB","calib_source":"[^"]*","hbm_gib":80,"mem_bw_tbps":3.35,' &&
 	echo "ok: models --json lists every GPU key, h100 mem_bw_tbps 3.35" || { echo "FAIL: models --json h100: $out"; fail=1; }
+echo "$out" | grep -q '"mem_eff":"fitted: Vidur H100 small-M GEMMs' &&
+	echo "ok: models --json says where h100 mem_eff comes from" || { echo "FAIL: models --json sources"; fail=1; }
+# step --breakdown: the parts add up to the step.
+out=$("$FS" step --gpu h100 --model llama-3.1-8b --prefill 4096 --batch 8 --context 1000 --breakdown --json)
+if python3 - "$out" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1])
+for step, total in (("prefill_breakdown", o["prefill_s"]), ("decode_breakdown", o["decode_step_s"])):
+    parts = o[step]
+    s = sum(v for k, v in parts.items() if k != "graph_tokens")
+    assert abs(s - total) <= 1e-9 * total, (step, s, total)
+assert o["decode_breakdown"]["graph_tokens"] == 8 and o["prefill_breakdown"]["graph_tokens"] == 4096
+PY
+then echo "ok: step --breakdown parts add up"; else echo "FAIL: step --breakdown: $out"; fail=1; fi
 for c in memory step calibrate models; do
 	"$FS" $c --help >/dev/null || { echo "FAIL: $c --help"; fail=1; }
 done
 
 # Calibrate writes a GPU file that the other commands accept as --gpu.
-CSV=$SHARED/reference/splitwise_perf_a100.csv
+CSV=${FS_SOURCE_DIR:-.}/models/data/splitwise_perf_a100.csv
 if [ -f "$CSV" ]; then
 	if "$FS" calibrate "$CSV" --gpu a100 --model llama-2-70b --out "$TMP/a100.yaml" --json >"$TMP/cal.json" &&
 	   "$FS" step --gpu "$TMP/a100.yaml" --model llama-2-70b --tp 4 --prefill 512 --batch 1 --context 576 >/dev/null; then

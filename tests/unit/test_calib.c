@@ -7,7 +7,7 @@
 #include "models/calib.h"
 #include "tutil.h"
 
-#define CSV FS_SHARED_DIR "/reference/splitwise_perf_a100.csv"
+#define CSV FS_SOURCE_DIR "/models/data/splitwise_perf_a100.csv"
 
 static void test_fit_a100(void)
 {
@@ -35,13 +35,14 @@ static void test_fit_a100(void)
 	CU_ASSERT_EQUAL_FATAL(calib_fit(&g, &m, rows, n, &r, &err), 0);
 	CU_ASSERT(r.gpu.compute_eff > 0.3 && r.gpu.compute_eff < 1.0);
 	CU_ASSERT(r.gpu.mem_eff > 0.3 && r.gpu.mem_eff < 1.0);
-	/* Held-out error with the per-prompt term (measured: prefill 9.66 %, decode
-	 * 3.73 %; 11.2 % prefill without it).  The fit is what models/gpu.c ships. */
-	CU_ASSERT(r.holdout.mape_decode < 0.10);
-	CU_ASSERT(r.holdout.mape_prefill < 0.10);
-	CU_ASSERT_DOUBLE_EQUAL(r.gpu.prefill_seq_tokens, 72.16, 0.5);
-	CU_ASSERT_DOUBLE_EQUAL(r.gpu.compute_eff, g.compute_eff, 0.001);
-	CU_ASSERT_DOUBLE_EQUAL(r.gpu.attn_eff, g.attn_eff, 0.001);
+	/* An end-to-end fit of the operator model's level terms to the 2023 Splitwise
+	 * engine (no CUDA graphs: a ~25 ms per-step floor).  Held-out error measured:
+	 * prefill 10.64 %, decode 9.39 %.  The catalog does not ship this fit (it is
+	 * built from operator measurements, docs/fidelity.md): this is the path a user
+	 * takes with bench/measure_vllm.py on their own cluster. */
+	CU_ASSERT(r.holdout.mape_decode < 0.12);
+	CU_ASSERT(r.holdout.mape_prefill < 0.12);
+	CU_ASSERT(r.gpu.step_overhead_s > 0.010); /* the old engine's per-step floor */
 	/* The fitted GPU, with a source naming a hostile CSV path, reads back bit for bit. */
 	snprintf(r.gpu.calib_source, sizeof r.gpu.calib_source, "fitted: llama \"2\": a\\b #1\n\xc3\xa9.csv");
 	CU_ASSERT_EQUAL(calib_write_gpu_yaml(yaml, &r.gpu, "test\nfit\r", &err), 0);

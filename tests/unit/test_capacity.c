@@ -1,6 +1,6 @@
 /*
  * CUnit suite for models/capacity: the steady-state formula on a toy step model whose
- * step always takes 10 ms (only overhead_s set), so every figure is hand-checkable;
+ * step always takes 10 ms (perf_init_linear(10 ms, 0)), so every figure is hand-checkable;
  * then the paper's short-vs-homogeneous ratio on the real A100 model.
  */
 #include <CUnit/CUnit.h>
@@ -29,8 +29,7 @@ static void test_toy(void)
 	cap_mix m = uniform_mix(1000, 100, 10);
 	fs_err err = {0};
 
-	memset(&pm, 0, sizeof pm);
-	pm.overhead_s = 0.01;
+	perf_init_linear(&pm, 0.01, 0.0);
 	e = (cap_engine){.perf = &pm, .kv_tokens = 1 << 30, .block_size = 16, .max_num_seqs = 16,
 			 .max_num_batched_tokens = 8192, .tp = 4};
 	/* P 1000, O 100: s_p = max(1, 1000/8192) = 1, 101 steps per slot; 16 seqs ->

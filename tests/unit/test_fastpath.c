@@ -104,10 +104,7 @@ static void make_pool(pool_cfg *p, const char *name, const llm_spec *m, int max_
 	}
 	/* Half the runs use the toy step model (whole-ms steps: many exact time ties). */
 	if (rnd() % 2) {
-		memset(&p->perf, 0, sizeof p->perf);
-		p->perf.overhead_s = 0.001 * (double)urange(1, 10);
-		p->perf.flops_per_token = 1.0;
-		p->perf.s_per_flop = 0.0001 * (double)urange(0, 3);
+		perf_init_linear(&p->perf, 0.001 * (double)urange(1, 10), 0.0001 * (double)urange(0, 3));
 	}
 }
 
@@ -286,10 +283,7 @@ static void test_lockstep(void)
 	pol.pools[0].max_num_seqs = 64;
 	pol.pools[0].max_num_batched_tokens = 8192;
 	CU_ASSERT_EQUAL_FATAL(fleet_pool_prepare(&pol.pools[0], &m, &err), 0);
-	memset(&pol.pools[0].perf, 0, sizeof pol.pools[0].perf);
-	pol.pools[0].perf.overhead_s = 0.010;
-	pol.pools[0].perf.flops_per_token = 1.0;
-	pol.pools[0].perf.s_per_flop = 0.001;
+	perf_init_linear(&pol.pools[0].perf, 0.010, 0.001);
 
 	snprintf(path, sizeof path, "%s/lockstep.jsonl", tmpdir);
 	f = fopen(path, "w");
@@ -370,10 +364,7 @@ static void test_macro_step_by_hand(void)
 	sim_req a, b;
 	int64_t d;
 
-	memset(&pm, 0, sizeof pm);
-	pm.overhead_s = 0.010;
-	pm.flops_per_token = 1.0;
-	pm.s_per_flop = 0.001;
+	perf_init_linear(&pm, 0.010, 0.001);
 	cfg.perf = &pm;
 	CU_ASSERT_EQUAL_FATAL(replica_create(&cfg, &r, &err), 0);
 	memset(&a, 0, sizeof a);

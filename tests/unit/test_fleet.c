@@ -41,10 +41,7 @@ static void make_pool(pool_cfg *p, const char *name, int n, int max_model_len, c
 	p->max_num_batched_tokens = 8192;
 	p->enable_prefix_caching = 1;
 	CU_ASSERT_EQUAL_FATAL(fleet_pool_prepare(p, m, &err), 0);
-	memset(&p->perf, 0, sizeof p->perf);
-	p->perf.overhead_s = 0.010;
-	p->perf.flops_per_token = 1.0;
-	p->perf.s_per_flop = 0.001;
+	perf_init_linear(&p->perf, 0.010, 0.001);
 }
 
 static int run(policy_cfg *pol, const char *trace, int drain, metrics **m, fleet_result *res)

@@ -19,7 +19,8 @@ static void test_catalog(void)
 	CU_ASSERT_EQUAL_FATAL(gpu_lookup("H100-SXM", &g, &err), 0);
 	CU_ASSERT_STRING_EQUAL(g.name, "h100");
 	CU_ASSERT_DOUBLE_EQUAL(g.flops_bf16, 989e12, 1);
-	CU_ASSERT_DOUBLE_EQUAL(g.prefill_seq_tokens, 99.51, 1e-9); /* fitted on BLOOM-176B */
+	CU_ASSERT_DOUBLE_EQUAL(g.prefill_seq_tokens, 0, 0); /* the operator model has no such term */
+	CU_ASSERT(g.attn_eff > 0.5 && g.attn_eff < 0.8);    /* fitted on FlashAttention-3 */
 	CU_ASSERT_DOUBLE_EQUAL(g.mem_bw, 3.35e12, 1);
 	CU_ASSERT_DOUBLE_EQUAL(g.hbm_bytes, 80.0 * 1073741824.0, 1);
 	CU_ASSERT_EQUAL(gpu_lookup("a100-80gb", &g, &err), 0);
@@ -76,7 +77,13 @@ static void test_yaml(void)
 	CU_ASSERT_STRING_EQUAL(g.name, "h100-cheap");
 	CU_ASSERT_DOUBLE_EQUAL(g.price_per_hour, 1.5, 1e-12);
 	CU_ASSERT_DOUBLE_EQUAL(g.flops_bf16, 989e12, 1);
-	CU_ASSERT_DOUBLE_EQUAL(g.prefill_seq_tokens, 99.51, 1e-9); /* inherited from h100 */
+	{
+		gpu_spec h;
+
+		CU_ASSERT_EQUAL_FATAL(gpu_lookup("h100", &h, &err), 0);
+		CU_ASSERT_EQUAL(g.attn_eff, h.attn_eff); /* inherited from h100 */
+		CU_ASSERT_EQUAL(g.gemm_half, h.gemm_half);
+	}
 
 	p = tu_file("seq.yaml", "name: x\nbase: a100\nprefill_seq_tokens: 0\n");
 	CU_ASSERT_EQUAL_FATAL(gpu_lookup(p, &g, &err), 0);
@@ -135,15 +142,15 @@ static void test_field_table(void)
 	char buf[64];
 	int n = gpu_field_count();
 
-	/* name, display, calib_source + 15 figures. */
-	CU_ASSERT_EQUAL(n, 18);
+	/* name, display, calib_source + 20 figures. */
+	CU_ASSERT_EQUAL(n, 23);
 	CU_ASSERT_PTR_NULL(gpu_field_at(n));
 	CU_ASSERT_PTR_NULL(gpu_field_at(-1));
 	CU_ASSERT_STRING_EQUAL(gpu_field_at(0)->key, "name");
 	CU_ASSERT_EQUAL(gpu_field_at(0)->need, GPU_NEED_ALWAYS);
 	CU_ASSERT_FATAL(!gpu_lookup("h100", &h100, &err) && !gpu_lookup("a100", &a100, &err));
 	/* Shortest text in the file's unit: 3.35e12 B/s = "3.35" TB/s, 80 x 2^30 B = "80"
-	 * GiB, 10.098e-6 s = "10.098" us, 0.011674 s = "11.674" ms, 0 = "0". */
+	 * GiB, 9e-6 s = "9" us, 0.0005 s = "0.5" ms, 0 = "0". */
 	for (int i = 0; i < n; i++) {
 		const gpu_field *f = gpu_field_at(i);
 
@@ -157,15 +164,15 @@ static void test_field_table(void)
 		if (!strcmp(f->key, "fp8_tflops"))
 			CU_ASSERT_STRING_EQUAL(buf, "1979");
 		if (!strcmp(f->key, "step_overhead_ms"))
+			CU_ASSERT_STRING_EQUAL(buf, "0.5");
+		if (!strcmp(f->key, "prefill_seq_tokens"))
 			CU_ASSERT_STRING_EQUAL(buf, "0");
 		CU_ASSERT_EQUAL(gpu_field_text(&a100, f, buf, sizeof buf), 0);
-		if (!strcmp(f->key, "link_latency_us"))
-			CU_ASSERT_STRING_EQUAL(buf, "10.098");
-		if (!strcmp(f->key, "step_overhead_ms"))
-			CU_ASSERT_STRING_EQUAL(buf, "11.674");
-		if (!strcmp(f->key, "link_eff")) {
-			CU_ASSERT_STRING_EQUAL(buf, "0.329");
-			CU_ASSERT_EQUAL(gpu_field_text(&a100, f, buf, 5), -1); /* needs 6 bytes */
+		if (!strcmp(f->key, "car_latency_us"))
+			CU_ASSERT_STRING_EQUAL(buf, "9");
+		if (!strcmp(f->key, "attn_eff")) {
+			CU_ASSERT_STRING_EQUAL(buf, "0.62");
+			CU_ASSERT_EQUAL(gpu_field_text(&a100, f, buf, 4), -1); /* needs 5 bytes */
 		}
 	}
 	/* Exponent forms, tiny and huge values keep the shortest digits. */
@@ -218,10 +225,21 @@ static void test_json(void)
 		}
 		v = cJSON_GetObjectItemCaseSensitive(o, "step_overhead_s");
 		CU_ASSERT(cJSON_IsNumber(v) && v->valuedouble == g->step_overhead_s);
-		CU_ASSERT_EQUAL(cJSON_GetArraySize(o), gpu_field_count() + 1);
+		CU_ASSERT_EQUAL(cJSON_GetArraySize(o), gpu_field_count() + 2);
 		if (!strcmp(g->name, "h100")) {
 			CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "mem_bw_tbps")->valuedouble, 3.35);
-			CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "link_latency_us")->valuedouble, 2.0);
+			CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "car_latency_us")->valuedouble, 9.0);
+		}
+		/* Every figure of a catalog GPU says where it comes from. */
+		v = cJSON_GetObjectItemCaseSensitive(o, "sources");
+		CU_ASSERT(cJSON_IsObject(v) && cJSON_GetArraySize(v) == gpu_field_count());
+		for (int i = 0; v && i < gpu_field_count(); i++) {
+			cJSON *s = cJSON_GetObjectItemCaseSensitive(v, gpu_field_at(i)->key);
+
+			CU_ASSERT(cJSON_IsString(s) && strcmp(s->valuestring, "file") != 0);
+			if (cJSON_IsString(s) && !strcmp(gpu_field_at(i)->key, "mem_eff"))
+				CU_ASSERT(!strncmp(s->valuestring, "fitted", 6) || !strncmp(s->valuestring, "measured", 8) ||
+					  !strncmp(s->valuestring, "assumption", 10));
 		}
 		cJSON_Delete(o);
 	}

@@ -6,8 +6,9 @@
  *  - COMPUTE: overhead 1/64 s, 1 FLOP per token at 1/512 s per FLOP, so a step of
  *    n tokens takes 15625000 + n x 1953125 ns exactly (binary fractions, no rounding):
  *    8192 tokens = 16 s + 15.625 ms = 16015625000 ns.
- *  - MEMORY: overhead 1/64 s, 1 KV byte per token at 1/512 s per byte, no weights:
- *    a step takes 15625000 + (context read + tokens) x 1953125 ns, so decodes get
+ *  - MEMORY: COMPUTE plus 1/512 s per context token whose KV is read (a decode
+ *    reads its context and the new token, a prefill chunk the prefix before it):
+ *    a step takes 15625000 + (KV read + tokens) x 1953125 ns, so decodes get
  *    slower as the context grows, which shows the replica passes the right context.
  */
 #include <CUnit/CUnit.h>
@@ -23,10 +24,7 @@ static perf_model compute_model(void)
 {
 	perf_model p;
 
-	memset(&p, 0, sizeof p);
-	p.overhead_s = 1.0 / 64;
-	p.flops_per_token = 1.0;
-	p.s_per_flop = 1.0 / 512;
+	perf_init_linear(&p, 1.0 / 64, 1.0 / 512);
 	return p;
 }
 
@@ -34,10 +32,8 @@ static perf_model memory_model(void)
 {
 	perf_model p;
 
-	memset(&p, 0, sizeof p);
-	p.overhead_s = 1.0 / 64;
-	p.kv_bytes_per_token = 1.0;
-	p.s_per_byte = 1.0 / 512;
+	perf_init_linear(&p, 1.0 / 64, 1.0 / 512);
+	p.kv_s_per_token = 1.0 / 512;
 	return p;
 }
 
@@ -119,17 +115,17 @@ static void test_lone_request(void)
 	CU_ASSERT_EQUAL(a.first_token, 1968750000LL);
 	CU_ASSERT_EQUAL(a.generated, 1);
 	CU_ASSERT_EQUAL(a.n_blocks, 63); /* ceil(1000 / 16) */
-	/* Decodes read 1000, 1001, 1002 context tokens and write 1:
-	 * 15625000 + 1001 x 1953125 = 1970703125, then 1972656250, 1974609375. */
-	CU_ASSERT_EQUAL(step(r, &now, &d), 1970703125LL);
+	/* Decodes of 1 token read 1000 + 1, 1001 + 1, 1002 + 1 tokens of KV:
+	 * 15625000 + 1002 x 1953125 = 1972656250, then 1974609375, 1976562500. */
 	CU_ASSERT_EQUAL(step(r, &now, &d), 1972656250LL);
-	CU_ASSERT_EQUAL(d.n, 0);
 	CU_ASSERT_EQUAL(step(r, &now, &d), 1974609375LL);
-	/* TTFT is the prefill step; finish is the sum of all four: 7886718750. */
+	CU_ASSERT_EQUAL(d.n, 0);
+	CU_ASSERT_EQUAL(step(r, &now, &d), 1976562500LL);
+	/* TTFT is the prefill step; finish is the sum of all four: 7892578125. */
 	CU_ASSERT_EQUAL(d.n, 1);
 	CU_ASSERT_EQUAL(a.status, RQ_DONE);
-	CU_ASSERT_EQUAL(a.finish, 7886718750LL);
-	CU_ASSERT_EQUAL(a.last_scheduled, 7886718750LL);
+	CU_ASSERT_EQUAL(a.finish, 7892578125LL);
+	CU_ASSERT_EQUAL(a.last_scheduled, 7892578125LL);
 	CU_ASSERT_EQUAL(a.generated, 4);
 	CU_ASSERT_EQUAL(a.computed, 1003); /* the last sampled token is never fed back */
 	CU_ASSERT_EQUAL(replica_has_work(r), 0);
@@ -138,7 +134,7 @@ static void test_lone_request(void)
 	CU_ASSERT_EQUAL(replica_outstanding_tokens(r), 0);
 	replica_get_stats(r, &st);
 	CU_ASSERT_EQUAL(st.steps, 4);
-	CU_ASSERT_EQUAL(st.busy_ns, 7886718750LL);
+	CU_ASSERT_EQUAL(st.busy_ns, 7892578125LL);
 	CU_ASSERT_EQUAL(st.tokens_computed, 1003);
 	CU_ASSERT_EQUAL(st.preemptions, 0);
 	replica_destroy(r);
