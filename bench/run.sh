@@ -62,7 +62,10 @@ PY
 }
 
 n=$((3600000 / div))
-pt="cpu<10,rss<1024,rps>500000"
+# Issue 8's targets: <= 10 CPU-s and <= 1 GiB.  (Until issue 13 this also judged
+# rps>500000; the operator step model prices A100 steps ~2.5x shorter, so the same
+# hour now takes 13.2 M engine steps instead of 3.0 M: see bench/RESULTS.md.)
+pt="cpu<10,rss<1024"
 [ "$div" = 1 ] || pt=""
 run "paper single 3.6M" paper.yaml single "$pt" --set workload.synthetic.requests=$n
 run "paper dual 3.6M" paper.yaml dual "$pt" --set workload.synthetic.requests=$n

@@ -33,18 +33,23 @@ static void usage(FILE *f)
 		"  --out FILE.yaml    write the fitted GPU (loadable wherever a GPU name goes)\n"
 		"  --verbose          also print measured vs predicted per configuration\n"
 		"  --json             one JSON object on stdout\n\n"
-		"usage: fleetsim calibrate --operators --gpu G [--ops FILE.csv]... [--allreduce FILE.csv]\n"
+		"usage: fleetsim calibrate --operators --gpu G [--ops FILE.csv]... [--gemm FILE.csv]\n"
+		"                          [--allreduce FILE.csv]\n"
 		"                          [--attention FILE.csv]... [--attention-gpu KEY]\n"
 		"                          [--attention-engine STR] [--holdout-every K] [--out FILE.yaml]\n"
 		"                          [--defines PREFIX] [--json]\n\n"
 		"Fit the step model's operator terms of GPU G to operator measurements\n"
 		"(models/data/README.md): --ops (Vidur layout, one layer's operator times by\n"
 		"num_tokens and TP) fits compute_eff, gemm_half, mem_eff, kernel_us and ew_eff;\n"
+		"--gemm (single BF16 GEMMs: m, n, k, dtype, tflops) fits compute_eff and gemm_half\n"
+		"at G's mem_eff and kernel_us, for a GPU without operator profiles;\n"
 		"--allreduce (NCCL all_reduce_ms by size and num_workers) fits link_latency_us\n"
 		"and link_eff; --attention (kernel TFLOPS by seq_len; causal BF16 rows of gpu\n"
 		"KEY, default G, whose engine contains STR) fits attn_eff and attn_half_q.\n"
 		"Every K-th row of each source is held out (default 4) and its error printed.\n"
-		"  --defines PREFIX   print the fitted values as C #defines (models/data/fitted.h)\n");
+		"  --defines PREFIX   print the fitted values as C #defines (models/data/fitted.h)\n"
+		"  --check            fit nothing: the error of G as it is on every row (use\n"
+		"                     --holdout-every 0)\n");
 }
 
 static void part_print(const char *what, const opfit_part *p)
@@ -90,7 +95,8 @@ static int operators(const char *gpu_name, opfit_sources *src, const char *out, 
 		snprintf(hdr, sizeof hdr,
 			 "fleetsim calibrate --operators --gpu %s --holdout-every %d\n"
 			 "held-out MAPE: GEMM %.2f %%, element-wise %.2f %%, all-reduce %.2f %%, attention %.2f %%",
-			 gpu_name, src->holdout_every, 100 * r->gemm.holdout.mape, 100 * r->ew.holdout.mape,
+			 gpu_name, src->holdout_every,
+			 100 * (r->bench.fitted ? r->bench.holdout.mape : r->gemm.holdout.mape), 100 * r->ew.holdout.mape,
 			 100 * r->allreduce.holdout.mape, 100 * r->attention.holdout.mape);
 		if (calib_write_gpu_yaml(out, &res.gpu, hdr, &err))
 			return cli_report(&err);
@@ -100,6 +106,7 @@ static int operators(const char *gpu_name, opfit_sources *src, const char *out, 
 
 		cJSON_AddStringToObject(o, "gpu", g.name);
 		part_json(o, "gemm", &r->gemm);
+		part_json(o, "gemm_bench", &r->bench);
 		part_json(o, "elementwise", &r->ew);
 		part_json(o, "allreduce", &r->allreduce);
 		part_json(o, "attention", &r->attention);
@@ -117,6 +124,9 @@ static int operators(const char *gpu_name, opfit_sources *src, const char *out, 
 			       "#define %s_KERNEL_S %.17g\n#define %s_EW_EFF %.17g\n", defines,
 			       res.gpu.compute_eff, defines, res.gpu.gemm_half, defines, res.gpu.mem_eff, defines,
 			       res.gpu.kernel_s, defines, res.gpu.ew_eff);
+		if (r->bench.fitted)
+			printf("#define %s_COMPUTE_EFF %.17g\n#define %s_GEMM_HALF %.17g\n", defines,
+			       res.gpu.compute_eff, defines, res.gpu.gemm_half);
 		if (r->allreduce.fitted)
 			printf("#define %s_LINK_LATENCY_S %.17g\n#define %s_LINK_EFF %.17g\n", defines,
 			       res.gpu.link_latency_s, defines, res.gpu.link_eff);
@@ -125,16 +135,24 @@ static int operators(const char *gpu_name, opfit_sources *src, const char *out, 
 			       res.gpu.attn_eff, defines, res.gpu.attn_half_q);
 		return ferror(stdout) ? FS_EXIT_RUNTIME : 0;
 	}
-	printf("operator fit for %s (every %d-th row of each source held out)\n", g.name, src->holdout_every);
+	if (src->check_only)
+		printf("operator check of %s as it is (nothing fitted)\n", g.name);
+	else
+		printf("operator fit for %s (every %d-th row of each source held out)\n", g.name,
+		       src->holdout_every);
 	if (r->gemm.fitted)
 		printf("  compute_eff %.4f  gemm_half %.4g elements  mem_eff %.4f  kernel_us %.3f  ew_eff %.4f\n",
 		       res.gpu.compute_eff, res.gpu.gemm_half, res.gpu.mem_eff, res.gpu.kernel_s * 1e6,
 		       res.gpu.ew_eff);
+	if (r->bench.fitted)
+		printf("  compute_eff %.4f  gemm_half %.4g elements (at mem_eff %.4f, kernel_us %.3f)\n",
+		       res.gpu.compute_eff, res.gpu.gemm_half, res.gpu.mem_eff, res.gpu.kernel_s * 1e6);
 	if (r->allreduce.fitted)
 		printf("  link_latency_us %.3f  link_eff %.4f\n", res.gpu.link_latency_s * 1e6, res.gpu.link_eff);
 	if (r->attention.fitted)
 		printf("  attn_eff %.4f  attn_half_q %.1f tokens\n", res.gpu.attn_eff, res.gpu.attn_half_q);
 	part_print("GEMM", &r->gemm);
+	part_print("GEMM bench", &r->bench);
 	part_print("elementwise", &r->ew);
 	part_print("all-reduce", &r->allreduce);
 	part_print("attention", &r->attention);
@@ -190,7 +208,8 @@ int cmd_calibrate(int argc, char **argv)
 		{"allreduce", required_argument, NULL, 'A'}, {"attention", required_argument, NULL, 'T'},
 		{"attention-gpu", required_argument, NULL, 'G'},
 		{"attention-engine", required_argument, NULL, 'E'},
-		{"defines", required_argument, NULL, 'D'},
+		{"defines", required_argument, NULL, 'D'}, {"gemm", required_argument, NULL, 'M'},
+		{"check", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	opfit_sources src = {0};
@@ -231,6 +250,8 @@ int cmd_calibrate(int argc, char **argv)
 		case 'G': src.attn_gpu = optarg; break;
 		case 'E': src.attn_engine = optarg; break;
 		case 'D': defines = optarg; break;
+		case 'M': src.gemm = optarg; break;
+		case 'C': src.check_only = 1; break;
 		case 'k':
 			if (cli_parse_int(optarg, &k) || k < 0 || k == 1)
 				return cli_usage_error("calibrate: --holdout-every must be 0 or >= 2, got '%s'", optarg);
@@ -241,15 +262,15 @@ int cmd_calibrate(int argc, char **argv)
 					       argv[optind - 1]);
 		}
 	}
-	if (op_mode || nops || natt || src.allreduce) {
+	if (op_mode || nops || natt || src.allreduce || src.gemm) {
 		if (!op_mode)
-			return cli_usage_error("calibrate: --ops, --allreduce and --attention need --operators");
+			return cli_usage_error("calibrate: --ops, --gemm, --allreduce and --attention need --operators");
 		if (optind != argc)
 			return cli_usage_error("calibrate --operators: unexpected argument '%s'", argv[optind]);
 		if (!gpu_name)
 			return cli_usage_error("calibrate: --gpu is required");
-		if (!nops && !natt && !src.allreduce)
-			return cli_usage_error("calibrate --operators: give --ops, --allreduce or --attention");
+		if (!nops && !natt && !src.allreduce && !src.gemm)
+			return cli_usage_error("calibrate --operators: give --ops, --gemm, --allreduce or --attention");
 		src.holdout_every = k;
 		return operators(gpu_name, &src, out, defines, json);
 	}

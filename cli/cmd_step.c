@@ -69,8 +69,8 @@ static void parts_print(const perf_model *pm, const perf_batch *b)
 	for (int i = 0; i < 7; i++)
 		printf("      %-13s %10.4f ms %5.1f %%\n", part_names[i], v[i] * 1e3,
 		       total > 0 ? 100 * v[i] / total : 0.0);
-	printf("      (%lld tokens run as a %s of %lld)\n", (long long)b->tokens,
-	       q.padded_tokens <= PERF_GRAPH_MAX ? "CUDA graph" : "eager step", (long long)q.padded_tokens);
+	printf("      (%lld tokens run as %s of %lld)\n", (long long)b->tokens,
+	       q.padded_tokens <= PERF_GRAPH_MAX ? "a CUDA graph" : "an eager step", (long long)q.padded_tokens);
 }
 
 int cmd_step(int argc, char **argv)

@@ -192,6 +192,11 @@ typedef struct ar_row {
 	double bytes, t_s;
 } ar_row;
 
+typedef struct gb_row {
+	int hold;
+	double m, n, k, tflops;
+} gb_row;
+
 typedef struct at_row {
 	int hold;
 	double seq, tflops;
@@ -423,6 +428,64 @@ fail:
 	return -1;
 }
 
+static double gb_time(const gpu_spec *g, const gb_row *r)
+{
+	return perf_gemm_time(g, g->flops_bf16, 2.0, r->k, r->n, r->m);
+}
+
+static int read_gb(const gpu_spec *g, const char *path, int every, rows *out, fs_err *err)
+{
+	int cm, cn, ck, cd, ct, rc;
+	size_t k = 0;
+	csv c;
+
+	if (csv_open(&c, path, err))
+		return -1;
+	if ((cm = csv_col(&c, "m", err)) < 0 || (cn = csv_col(&c, "n", err)) < 0 ||
+	    (ck = csv_col(&c, "k", err)) < 0 || (cd = csv_col(&c, "dtype", err)) < 0 ||
+	    (ct = csv_col(&c, "tflops", err)) < 0)
+		goto fail;
+	while ((rc = csv_next(&c, err)) == 1) {
+		gb_row *r;
+		double m, n, kk, tf;
+
+		if (csv_num(&c, cm, &m, err) || csv_num(&c, cn, &n, err) || csv_num(&c, ck, &kk, err) ||
+		    csv_num(&c, ct, &tf, err))
+			goto fail;
+		if (cd >= c.nf || strcasecmp(c.fld[cd], "bf16")) {
+			fs_fail(err, FS_EXIT_INPUT, "%s:%d: dtype '%s': only bf16 GEMMs are fitted", path, c.lineno,
+				cd < c.nf ? c.fld[cd] : "");
+			goto fail;
+		}
+		if (!(m >= 1 && n >= 1 && kk >= 1 && tf > 0)) {
+			fs_fail(err, FS_EXIT_INPUT, "%s:%d: m %g, n %g, k %g, tflops %g: all must be positive", path,
+				c.lineno, m, n, kk, tf);
+			goto fail;
+		}
+		if (tf * 1e12 > g->flops_bf16) {
+			fs_fail(err, FS_EXIT_INPUT, "%s:%d: GEMM: %g TFLOPS is above %s's BF16 peak (%g)", path,
+				c.lineno, tf, g->name, g->flops_bf16 / 1e12);
+			goto fail;
+		}
+		if (!(r = rows_push(out, err)))
+			goto fail;
+		*r = (gb_row){.m = m, .n = n, .k = kk, .tflops = tf,
+			      .hold = every > 0 && k % (size_t)every == (size_t)every - 1};
+		k++;
+	}
+	if (rc < 0)
+		goto fail;
+	if (k == 0) {
+		fs_fail(err, FS_EXIT_INPUT, "%s: no rows", path);
+		goto fail;
+	}
+	csv_close(&c);
+	return 0;
+fail:
+	csv_close(&c);
+	return -1;
+}
+
 /* Causal rows only: vLLM's prefill attention is causal. */
 static int is_causal(const char *notes)
 {
@@ -487,6 +550,7 @@ typedef struct fit {
 	const rows *data;
 	size_t ntrain;
 	int npar;
+	int check_only;   /* evaluate only: solve() leaves x alone */
 	void (*apply)(gpu_spec *g, const double *x, int npar);
 	double (*resid)(const gpu_spec *g, const void *row, int *use);
 } fit;
@@ -532,6 +596,8 @@ static int gsl_resid(const gsl_vector *x, void *data, gsl_vector *f)
 /* Minimise; x holds the start and receives the solution. */
 static int solve(fit *c, double *x, const char *term, int *iters, fs_err *err)
 {
+	if (c->check_only)
+		return 0;
 	gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
 	gsl_multifit_nlinear_fdf fdf;
 	gsl_multifit_nlinear_workspace *w = NULL;
@@ -711,6 +777,36 @@ static int at_hold(const void *row)
 	return ((const at_row *)row)->hold;
 }
 
+/* ---- single-GEMM benchmarks: compute_eff, gemm_half ---- */
+
+static void gb_apply(gpu_spec *g, const double *x, int npar)
+{
+	(void)npar;
+	g->compute_eff = logistic(x[0]);
+	g->gemm_half = 1e6 * exp(x[1]);
+}
+
+static double gb_rel(const gpu_spec *g, const void *row, int *use)
+{
+	const gb_row *r = row;
+
+	*use = 1;
+	return gb_time(g, r) / (2.0 * r->m * r->n * r->k / (r->tflops * 1e12)) - 1.0;
+}
+
+static double gb_resid(const gpu_spec *g, const void *row, int *use)
+{
+	const gb_row *r = row;
+
+	*use = !r->hold;
+	return *use ? log(gb_time(g, r) / (2.0 * r->m * r->n * r->k / (r->tflops * 1e12))) : 0;
+}
+
+static int gb_hold(const void *row)
+{
+	return ((const gb_row *)row)->hold;
+}
+
 static size_t count_train(const rows *r, int (*hold)(const void *))
 {
 	size_t k = 0;
@@ -723,13 +819,14 @@ static size_t count_train(const rows *r, int (*hold)(const void *))
 int opfit_run(const gpu_spec *g, const opfit_sources *src, opfit_result *out, fs_err *err)
 {
 	rows ops = {.size = sizeof(op_row)}, ar = {.size = sizeof(ar_row)}, at = {.size = sizeof(at_row)};
+	rows gb = {.size = sizeof(gb_row)};
 	int every = src->holdout_every, rc = -1;
 	gpu_spec cur = *g;
 
 	memset(out, 0, sizeof *out);
 	if (every < 0 || every == 1)
 		return fs_fail(err, FS_EXIT_INPUT, "holdout_every must be 0 or >= 2, got %d", every);
-	if (!src->ops[0] && !src->allreduce && !src->attention)
+	if (!src->ops[0] && !src->allreduce && !src->attention && !src->gemm)
 		return fs_fail(err, FS_EXIT_INPUT, "no operator data given (operator profiles, all-reduce "
 			       "or attention)");
 	/* Read everything first: a bad file fails before any fit runs. */
@@ -737,6 +834,13 @@ int opfit_run(const gpu_spec *g, const opfit_sources *src, opfit_result *out, fs
 		if (read_ops(g, src->ops[i], every, &ops, err))
 			goto out;
 	if (src->allreduce && read_ar(g, src->allreduce, every, &ar, err))
+		goto out;
+	if (src->gemm && src->ops[0]) {
+		fs_fail(err, FS_EXIT_INPUT, "%s: GEMM benchmarks and operator profiles both fit compute_eff: "
+			"give one", src->gemm);
+		goto out;
+	}
+	if (src->gemm && read_gb(g, src->gemm, every, &gb, err))
 		goto out;
 	if (src->attention) {
 		const char *key = src->attn_gpu ? src->attn_gpu : g->name;
@@ -754,13 +858,14 @@ int opfit_run(const gpu_spec *g, const opfit_sources *src, opfit_result *out, fs
 		}
 	}
 	if (ops.n) {
-		fit c = {.g = cur, .data = &ops, .npar = 5, .apply = ops_apply, .resid = ops_resid};
+		fit c = {.g = cur, .data = &ops, .check_only = src->check_only, .npar = 5, .apply = ops_apply, .resid = ops_resid};
 		double x[5] = {logit(0.7), log(1.0), logit(0.8), log(3.0), logit(0.7)};
 
 		c.ntrain = count_train(&ops, ops_hold);
 		if (solve(&c, x, "GEMM and element-wise terms", &out->gemm.iterations, err))
 			goto out;
-		ops_apply(&cur, x, 5);
+		if (!src->check_only)
+			ops_apply(&cur, x, 5);
 		c.g = cur;
 		out->gemm.fitted = out->ew.fitted = 1;
 		out->ew.iterations = out->gemm.iterations;
@@ -769,20 +874,34 @@ int opfit_run(const gpu_spec *g, const opfit_sources *src, opfit_result *out, fs
 		evaluate(&c, &cur, 0, ops_hold, ew_rel, &out->ew.train);
 		evaluate(&c, &cur, 1, ops_hold, ew_rel, &out->ew.holdout);
 	}
+	if (gb.n) {
+		fit c = {.g = cur, .data = &gb, .check_only = src->check_only, .npar = 2, .apply = gb_apply, .resid = gb_resid};
+		double x[2] = {logit(0.7), log(1.0)};
+
+		c.ntrain = count_train(&gb, gb_hold);
+		if (solve(&c, x, "GEMM terms (compute_eff, gemm_half)", &out->bench.iterations, err))
+			goto out;
+		if (!src->check_only)
+			gb_apply(&cur, x, 2);
+		out->bench.fitted = 1;
+		evaluate(&c, &cur, 0, gb_hold, gb_rel, &out->bench.train);
+		evaluate(&c, &cur, 1, gb_hold, gb_rel, &out->bench.holdout);
+	}
 	if (ar.n) {
-		fit c = {.g = cur, .data = &ar, .npar = 2, .apply = ar_apply, .resid = ar_resid};
+		fit c = {.g = cur, .data = &ar, .check_only = src->check_only, .npar = 2, .apply = ar_apply, .resid = ar_resid};
 		double x[2] = {log(5.0), logit(0.7)};
 
 		c.ntrain = count_train(&ar, ar_hold);
 		if (solve(&c, x, "all-reduce terms (link_latency_us, link_eff)", &out->allreduce.iterations, err))
 			goto out;
-		ar_apply(&cur, x, 2);
+		if (!src->check_only)
+			ar_apply(&cur, x, 2);
 		out->allreduce.fitted = 1;
 		evaluate(&c, &cur, 0, ar_hold, ar_rel, &out->allreduce.train);
 		evaluate(&c, &cur, 1, ar_hold, ar_rel, &out->allreduce.holdout);
 	}
 	if (at.n) {
-		fit c = {.g = cur, .data = &at, .apply = at_apply, .resid = at_resid};
+		fit c = {.g = cur, .data = &at, .check_only = src->check_only, .apply = at_apply, .resid = at_resid};
 		double x[2] = {logit(0.5), log(500.0)};
 
 		c.ntrain = count_train(&at, at_hold);
@@ -797,7 +916,7 @@ int opfit_run(const gpu_spec *g, const opfit_sources *src, opfit_result *out, fs
 			fs_fail(err, FS_EXIT_INPUT, "attention: no training rows: too few rows to fit attn_eff");
 			goto out;
 		}
-		if (c.npar == 1) {
+		if (c.npar == 1 && !src->check_only) {
 			/* One unknown, one row or two: solve() wants more rows than
 			 * unknowns, so take the log-mean level directly. */
 			double s = 0;
@@ -820,7 +939,8 @@ int opfit_run(const gpu_spec *g, const opfit_sources *src, opfit_result *out, fs
 		} else {
 			if (solve(&c, x, "attention terms (attn_eff, attn_half_q)", &out->attention.iterations, err))
 				goto out;
-			at_apply(&cur, x, 2);
+			if (!src->check_only)
+				at_apply(&cur, x, 2);
 		}
 		out->attention.fitted = 1;
 		evaluate(&c, &cur, 0, at_hold, at_rel, &out->attention.train);
@@ -832,5 +952,6 @@ out:
 	free(ops.v);
 	free(ar.v);
 	free(at.v);
+	free(gb.v);
 	return rc;
 }

@@ -12,6 +12,8 @@
  *   runs a fused one-pass kernel.
  * - NCCL all-reduce times by message size and GPU count: link_latency_s (ring
  *   step latency) and link_eff.
+ * - single-GEMM benchmarks (m, n, k, tflops; BF16): compute_eff and gemm_half only,
+ *   at the GPU's mem_eff and kernel_us (for a GPU with no operator profile);
  * - attention-kernel throughputs (TFLOPS by sequence length, causal rows only):
  *   attn_eff and attn_half_q; with fewer than 3 training rows only attn_eff, at
  *   the GPU's current attn_half_q.
@@ -39,7 +41,11 @@ typedef struct opfit_sources {
 	const char *attention2; /* a second attention CSV (extra rows), or NULL */
 	const char *attn_gpu;   /* `gpu` column value to use (default g->name) */
 	const char *attn_engine;/* substring the `engine` column must contain, or NULL */
+	const char *gemm;       /* single-GEMM benchmark CSV (m, n, k, dtype, tflops), or
+				 * NULL: fits compute_eff and gemm_half at the GPU's
+				 * mem_eff and kernel_us (a GPU with no operator profile) */
 	int holdout_every;      /* 0 = none, else >= 2 */
+	int check_only;         /* 1: fit nothing; evaluate g as it is on every row */
 } opfit_sources;
 
 typedef struct opfit_part {
@@ -50,7 +56,7 @@ typedef struct opfit_part {
 
 typedef struct opfit_result {
 	gpu_spec gpu;           /* the input GPU with the fitted fields replaced */
-	opfit_part gemm, ew, allreduce, attention;
+	opfit_part gemm, ew, allreduce, attention, bench;
 } opfit_result;
 
 /* Fit what the given sources allow.  Returns 0, or -1 with "FILE:LINE: ..." for a

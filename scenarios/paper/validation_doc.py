@@ -90,16 +90,16 @@ same rule for all rows, not fitted to any result):
   planner reports as `ttft_p99_floor_s`: the P99 over requests of the unloaded prefill
   time (prompt in 8192-token chunks, each chunk a step of its own on an idle replica).
   About 10 % of requests are long documents (median 20K tokens, up to 60K), so the P99
-  request is a ~39K-token document whose prefill alone takes ~20 s on A100 TP4. No fleet
+  request is a ~39K-token document whose prefill alone takes ~10 s on A100 TP4. No fleet
   size beats that; the scenario's own 10 s TTFT SLO is below it, and `fleetsim plan`
   says so at once ("infeasible at any fleet size: unloaded prefill alone puts TTFT p99
-  at >= 20.025 s > SLO 10.000 s") instead of growing the fleet to its ceiling.
+  at >= 10.177 s > SLO 10.000 s") instead of growing the fleet to its ceiling.
 - **TPOT p99 <= 1/4 of one step that prefills a full 8192-token chunk** (`fleetsim step
-  --prefill 8192`: 2.12 s on A100 TP4 BF16, 1.04 s on H100/H200, 0.46 s / 0.16 s on B200
+  --prefill 8192`: 1.71 s on A100 TP4 BF16, 0.60 / 0.58 s on H100 / H200, 0.28 s / 0.15 s on B200
   BF16 / NVFP4). With vLLM's chunked prefill a decode that lands in a step with a prompt
   chunk waits for the whole chunk; an Azure-code request has ~28 output tokens, so a P99
   TPOT of a quarter chunk step allows it to share about 7 of its ~27 decode steps with
-  chunks. A TPOT bound near one decode step (0.05 s) would need a replica per request.
+  chunks. A TPOT bound near one decode step (0.03 s) would need a replica per request.
 """)
 print("| GPU | weights | SLO TTFT / TPOT p99 | TTFT floor | GPUs single | GPUs dual (short+long x TP, threshold) | GPU-hours saving | paper | preempt/req single -> dual | P99 TTFT single -> dual (paper: -6 %) | P99 TPOT single -> dual | simulations |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -135,11 +135,11 @@ print("""
 1. **rho is ~1 here, not 4-8.** The closed form needs rho = short/long per-replica
    throughput. `models/capacity.c` derives it from the step model: the Azure code mix is
    ~2000 prompt tokens and ~28 output tokens per request, so ~98 % of the work is prefill,
-   which is compute bound (a 2000-token prefill of a 70B model is ~0.34 s on 4 A100s).
+   which is compute bound (a 2000-token prefill of a 70B model is ~0.41 s on 4 A100s).
    Raising max_num_seqs from 16 to 128 only adds decode concurrency, which this mix barely
-   uses: rho = 1.01-1.08 (section 1). For a decode-heavy chat mix (500 in / 100 out) the
+   uses: rho = 1.05-1.28 (section 1). For a decode-heavy chat mix (500 in / 100 out) the
    same model gives rho ~2-3 (tests/unit/test_capacity.c), and the constructed chat test
-   (tests/data/routing/chat_docs.yaml) gives rho 4.8 and a 72 % closed-form saving. The
+   (tests/data/routing/chat_docs.yaml) gives rho 3.6 and a 65 % closed-form saving. The
    paper's 4-8x presumably assumes throughput proportional to concurrency, i.e.
    decode-bound traffic; LMSYS-Chat (long outputs) is closer to that.
 2. **The sized saving comes from isolation, not throughput.** With rho ~1 the dual
@@ -151,13 +151,13 @@ print("""
    away from short decodes) and turning negative when it is loose (the fleet is sized by
    throughput; two pools each need their own headroom and whole TP4 replicas). The
    paper's 31-42 % is a throughput result (alpha (1 - 1/rho) with rho 4-8) that this
-   prefill-heavy mix cannot reproduce; the closed form here predicts 1-7 %.
+   prefill-heavy mix cannot reproduce; the closed form here predicts 4-19 %.
 3. **No preemptions in either layout.** The memory plan gives 474K KV tokens per A100
    TP4 replica (`fleetsim memory --gpu a100 --model llama-3-70b --tp 4`); 16 sequences
    only exhaust it at an average context above ~29K tokens, and a fleet sized for the
    SLO runs far below saturation. Preemption storms need a KV cache small relative to
    max_num_seqs x context (the e2e test shrinks the cache with gpu_memory_utilization
-   0.45 on an 8B model and then sees 0.011-0.052 preemptions/request in the homogeneous
+   0.45 on an 8B model and then sees 0.034-0.072 preemptions/request in the homogeneous
    pool and none in the dual one). So the 5.4x has nothing to act on here.
 4. **P99 TTFT is the long documents' prefill in both layouts.** The P99 request is a
    long document; its TTFT is its prefill (the floor column) plus a little queueing, and
@@ -168,9 +168,9 @@ print("""
    only when the short pool is not under-sized.
 5. **NVFP4 on Hopper** is weight-only (BF16 compute), so the chunk step and the TTFT
    floor are unchanged; it frees KV and weight memory, which shortens decode steps
-   (0.014 s vs 0.032 s for 16 x 4K on H100) and so lowers TPOT in both layouts, leaving
+   (0.012 s vs 0.019 s for 16 x 4K on H100) and so lowers TPOT in both layouts, leaving
    less for isolation to win. On B200 NVFP4 runs on FP4 tensor cores: the chunk step is
-   0.16 s, the fleet is 7 TP4 replicas, and one replica is 14 % of it, so the saving is
+   0.15 s, the fleet is 7 TP4 replicas, and one replica is 14 % of it, so the saving is
    quantised (0 here).
 6. **Granularity and noise.** Replicas are whole TP4 groups (4 GPUs); the search
    assumes the SLO is monotone in replicas and is checked on a second seed, so a
