@@ -316,7 +316,7 @@ w("  model is %.0f-%.0f %% faster than measured (V6, also current, is an anomaly
 w("  filed); the fitted bandwidth fractions come from isolated kernels, and a forward pass")
 w("  loses some bandwidth between kernels that they do not see. Not corrected: these points")
 w("  are the held-out check, not fit data.")
-w("- Issue 13's targets (<= 10 %% MAPE on measured steps, <= 15 %% end to end) rest here on")
+w("- Issue 13's targets (<= 10 % MAPE on measured steps, <= 15 % end to end) rest here on")
 w("  four current-engine points (MAPE %.1f %%): a thin base. The Splitwise rows and the 2024" % (
     100 * sum(abs(e) for e in modern) / len(modern)))
 w("  vLLM V0 points are far off because those engines spent 10-25 ms per step that a")

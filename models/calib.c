@@ -9,8 +9,6 @@
 #include "models/calib.h"
 
 #include <errno.h>
-#include <gsl/gsl_multifit_nlinear.h>
-#include <gsl/gsl_vector.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +16,7 @@
 #include <sys/stat.h>
 #include <strings.h>
 
+#include "models/lsq.h"
 #include "models/perf.h"
 #include "util/numparse.h"
 
@@ -276,11 +275,8 @@ int calib_flag_impossible(const gpu_spec *g, const llm_spec *m, calib_row *rows,
 /* ---- the fit ---- */
 
 /* Residuals are log(predicted / measured): symmetric in over- and under-prediction
- * and scale-free, so a 45 ms decode step weighs as much as a 10 s prefill.  Huber
- * threshold 0.05: beyond ~5 % a point's pull stops growing, which makes the fit
- * close to least absolute deviations, i.e. it targets the MAPE it reports, and a few
- * outlying configurations cannot drag it. */
-#define HUBER_C 0.05
+ * and scale-free, so a 45 ms decode step weighs as much as a 10 s prefill; Huber
+ * weighted (models/lsq.h). */
 
 typedef struct fit_ctx {
 	gpu_spec g;
@@ -291,56 +287,37 @@ typedef struct fit_ctx {
 	int npar;     /* 5, or 7 when the link latency is identifiable */
 } fit_ctx;
 
-static double logistic(double x)
+static void apply(gpu_spec *g, const double *x, int npar)
 {
-	return 1.0 / (1.0 + exp(-x));
-}
-
-static double logit(double p)
-{
-	return log(p / (1.0 - p));
-}
-
-static void apply(gpu_spec *g, const gsl_vector *x)
-{
-	g->compute_eff = logistic(gsl_vector_get(x, 0));
-	g->mem_eff = logistic(gsl_vector_get(x, 1));
-	g->step_overhead_s = 1e-3 * exp(gsl_vector_get(x, 2));
-	g->attn_eff = logistic(gsl_vector_get(x, 3));
-	g->prefill_seq_tokens = exp(gsl_vector_get(x, 4));
-	if (x->size > 5) {
-		g->link_latency_s = 1e-6 * exp(gsl_vector_get(x, 5));
-		g->link_eff = logistic(gsl_vector_get(x, 6));
+	g->compute_eff = lsq_logistic(x[0]);
+	g->mem_eff = lsq_logistic(x[1]);
+	g->step_overhead_s = 1e-3 * exp(x[2]);
+	g->attn_eff = lsq_logistic(x[3]);
+	g->prefill_seq_tokens = exp(x[4]);
+	if (npar > 5) {
+		g->link_latency_s = 1e-6 * exp(x[5]);
+		g->link_eff = lsq_logistic(x[6]);
 	}
 }
 
-/* Residual whose square is the Huber loss of relative error r. */
-static double huber(double r)
-{
-	double a = fabs(r);
-
-	if (a <= HUBER_C)
-		return r;
-	return copysign(sqrt(2.0 * HUBER_C * a - HUBER_C * HUBER_C), r);
-}
-
-static int resid(const gsl_vector *x, void *data, gsl_vector *f)
+/* lsq_fn: two residuals (prompt, token) per training row. */
+static int resid(const double *x, void *data, double *f, size_t nres)
 {
 	fit_ctx *c = data;
 	size_t k = 0;
 
-	apply(&c->g, x);
-	for (size_t i = 0; i < c->n; i++) {
+	apply(&c->g, x, c->npar);
+	for (size_t i = 0; i < c->n && k + 2 <= nres; i++) {
 		double ps, ts;
 
 		if (c->rows[i].holdout || c->rows[i].excluded)
 			continue;
 		if (calib_predict(&c->g, c->m, &c->rows[i], &ps, &ts, NULL))
-			return GSL_EDOM;
-		gsl_vector_set(f, k++, huber(log(ps / c->rows[i].prompt_s)));
-		gsl_vector_set(f, k++, huber(log(ts / c->rows[i].token_s)));
+			return -1;
+		f[k++] = lsq_huber(log(ps / c->rows[i].prompt_s));
+		f[k++] = lsq_huber(log(ts / c->rows[i].token_s));
 	}
-	return GSL_SUCCESS;
+	return k == nres ? 0 : -1;
 }
 
 static int evaluate(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_t n,
@@ -375,12 +352,12 @@ int calib_fit(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_
 	      calib_result *out, fs_err *err)
 {
 	fit_ctx ctx = {.g = *g, .m = m, .rows = rows, .n = n};
-	gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
-	gsl_multifit_nlinear_fdf fdf;
-	gsl_multifit_nlinear_workspace *w = NULL;
-	gsl_vector *x0 = NULL;
-	gsl_error_handler_t *old;
-	int info = 0, status, tp_seen[2] = {0, 0};
+	/* Start from a typical serving GPU: 50 % of peak FLOPs, 60 % of bandwidth,
+	 * 10 ms per step, 16 tokens per prompt, 2 us per ring step, 70 % of the link. */
+	double x[7] = {lsq_logit(0.5), lsq_logit(0.6), log(10.0), lsq_logit(0.5), log(16.0), log(2.0),
+		       lsq_logit(0.7)};
+	int tp_seen[2] = {0, 0}, iters = 0;
+	char term[160];
 
 	/* The per-step all-reduce latency 2 (tp-1) alpha is a constant per step, like
 	 * the step overhead; they separate only with two or more TP sizes > 1. */
@@ -406,65 +383,19 @@ int calib_fit(const gpu_spec *g, const llm_spec *m, const calib_row *rows, size_
 		if (calib_predict(g, m, &rows[0], &ps, &ts, &e))
 			return fs_fail(err, e.status, "calibrate: %s", e.msg);
 	}
-	memset(&fdf, 0, sizeof fdf);
-	fdf.f = resid;
-	fdf.df = NULL; /* finite differences */
-	fdf.n = 2 * ctx.ntrain;
-	fdf.p = (size_t)ctx.npar;
-	fdf.params = &ctx;
-	if (fdf.n < fdf.p)
-		return fs_fail(err, FS_EXIT_INPUT,
-			       "calibrate: %zu training rows: too few rows to fit compute_eff, mem_eff, "
-			       "step_overhead, attn_eff, prefill_seq_tokens%s (%d terms)", ctx.ntrain,
-			       ctx.npar > 5 ? ", link_latency, link_eff" : "", ctx.npar);
-
-	old = gsl_set_error_handler_off();
-	w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, fdf.n, fdf.p);
-	x0 = gsl_vector_alloc(fdf.p);
-	if (!w || !x0) {
-		fs_fail(err, FS_EXIT_RUNTIME, "calibrate: out of memory");
-		goto fail;
-	}
-	/* Start from a typical serving GPU: 50 % of peak FLOPs, 60 % of bandwidth,
-	 * 10 ms per step. */
-	gsl_vector_set(x0, 0, logit(0.5));
-	gsl_vector_set(x0, 1, logit(0.6));
-	gsl_vector_set(x0, 2, log(10.0));
-	gsl_vector_set(x0, 3, logit(0.5));
-	gsl_vector_set(x0, 4, log(16.0)); /* 16 tokens per prompt */
-	if (ctx.npar > 5) {
-		gsl_vector_set(x0, 5, log(2.0)); /* 2 us per ring step */
-		gsl_vector_set(x0, 6, logit(0.7));
-	}
-	if (gsl_multifit_nlinear_init(x0, &fdf, w) != GSL_SUCCESS) {
-		fs_fail(err, FS_EXIT_RUNTIME, "calibrate: solver initialisation failed");
-		goto fail;
-	}
-	status = gsl_multifit_nlinear_driver(200, 1e-10, 1e-10, 1e-10, NULL, NULL, &info, w);
-	if (status != GSL_SUCCESS) {
-		/* Includes GSL_EMAXITER: a fit that has not converged is not written. */
-		fs_fail(err, FS_EXIT_RUNTIME, "calibrate: the fit did not converge (%s); nothing written",
-			gsl_strerror(status));
-		goto fail;
-	}
+	snprintf(term, sizeof term, "calibrate: compute_eff, mem_eff, step_overhead, attn_eff, "
+		 "prefill_seq_tokens%s", ctx.npar > 5 ? ", link_latency, link_eff" : "");
+	if (lsq_solve(resid, &ctx, 2 * ctx.ntrain, ctx.npar, x, 200, term, &iters, err))
+		return -1;
 	memset(out, 0, sizeof *out);
 	out->gpu = *g;
-	apply(&out->gpu, w->x);
-	out->iterations = (int)gsl_multifit_nlinear_niter(w);
+	apply(&out->gpu, x, ctx.npar);
+	out->iterations = iters;
 	out->train_rows = ctx.ntrain;
 	if (evaluate(&out->gpu, m, rows, n, 0, &out->train, err) ||
 	    evaluate(&out->gpu, m, rows, n, 1, &out->holdout, err))
-		goto fail;
-	gsl_multifit_nlinear_free(w);
-	gsl_vector_free(x0);
-	gsl_set_error_handler(old);
+		return -1;
 	return 0;
-fail:
-	if (w)
-		gsl_multifit_nlinear_free(w);
-	gsl_vector_free(x0);
-	gsl_set_error_handler(old);
-	return -1;
 }
 
 int calib_write_gpu_yaml(const char *path, const gpu_spec *g, const char *header, fs_err *err)

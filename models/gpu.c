@@ -42,6 +42,13 @@
  * reproduces it). */
 #include "models/data/fitted.h"
 
+/* Shared by the GPUs that take H100's fitted figures (see each entry for why). */
+#define H100_GEMMS .compute_eff = FIT_H100_COMPUTE_EFF, .gemm_half = FIT_H100_GEMM_HALF, \
+	.kernel_s = FIT_H100_KERNEL_S
+#define H100_LINKS .link_latency_s = FIT_H100_LINK_LATENCY_S, .link_eff = FIT_H100_LINK_EFF
+/* The engine's own costs, the same on every GPU (sources: gpu_field_source). */
+#define V1_ENGINE .car_latency_s = 9e-6, .step_overhead_s = 1.0e-3, .prefill_seq_tokens = 0
+
 static const gpu_spec catalog[] = {
 	{
 		.name = "a100", .display = "NVIDIA A100-SXM4-80GB",
@@ -62,7 +69,7 @@ static const gpu_spec catalog[] = {
 		 * arXiv 2307.08691, abstract): the middle, 0.62; the length dependence of
 		 * FA2 on H100 (fitted). */
 		.attn_eff = 0.62, .attn_half_q = FIT_H100_FA2_ATTN_HALF_Q,
-		.car_latency_s = 9e-6, .step_overhead_s = 1.0e-3, .prefill_seq_tokens = 0,
+		V1_ENGINE,
 		.calib_source = "fitted: Vidur A100 operators + NCCL; attention assumed (FA2 paper)",
 	},
 	{
@@ -77,11 +84,9 @@ static const gpu_spec catalog[] = {
 		.price_per_hour = 2.99,       /* Lambda on-demand H100 SXM, 2025 */
 		/* Fitted on Vidur's H100 operator profiles and NCCL all-reduce, and on the
 		 * FlashAttention-3 causal kernel throughputs. */
-		.compute_eff = FIT_H100_COMPUTE_EFF, .gemm_half = FIT_H100_GEMM_HALF,
-		.mem_eff = FIT_H100_MEM_EFF, .kernel_s = FIT_H100_KERNEL_S, .ew_eff = FIT_H100_EW_EFF,
-		.link_latency_s = FIT_H100_LINK_LATENCY_S, .link_eff = FIT_H100_LINK_EFF,
+		H100_GEMMS, .mem_eff = FIT_H100_MEM_EFF, .ew_eff = FIT_H100_EW_EFF, H100_LINKS,
 		.attn_eff = FIT_H100_ATTN_EFF, .attn_half_q = FIT_H100_ATTN_HALF_Q,
-		.car_latency_s = 9e-6, .step_overhead_s = 1.0e-3, .prefill_seq_tokens = 0,
+		V1_ENGINE,
 		.calib_source = "fitted: Vidur H100 operators + NCCL, FA3 kernels",
 	},
 	{
@@ -97,11 +102,9 @@ static const gpu_spec catalog[] = {
 		/* Compute, kernels, attention and links: the H100 fit (same die, same
 		 * NVLink).  Bandwidth fractions: assumed equal to H100's measured ones
 		 * (no H200 measurement), applied to H200's own 4.8 TB/s. */
-		.compute_eff = FIT_H100_COMPUTE_EFF, .gemm_half = FIT_H100_GEMM_HALF,
-		.mem_eff = FIT_H100_MEM_EFF, .kernel_s = FIT_H100_KERNEL_S, .ew_eff = FIT_H100_EW_EFF,
-		.link_latency_s = FIT_H100_LINK_LATENCY_S, .link_eff = FIT_H100_LINK_EFF,
+		H100_GEMMS, .mem_eff = FIT_H100_MEM_EFF, .ew_eff = FIT_H100_EW_EFF, H100_LINKS,
 		.attn_eff = FIT_H100_ATTN_EFF, .attn_half_q = FIT_H100_ATTN_HALF_Q,
-		.car_latency_s = 9e-6, .step_overhead_s = 1.0e-3, .prefill_seq_tokens = 0,
+		V1_ENGINE,
 		.calib_source = "H100 fit (same die); bandwidth fractions assumed as H100's",
 	},
 	{
@@ -120,12 +123,10 @@ static const gpu_spec catalog[] = {
 		 * at H100's fitted fractions (checked against two published B200 BF16
 		 * GEMMs in docs/fidelity.md), element-wise at H100's ew/mem ratio,
 		 * kernel time and links as H100's. */
-		.compute_eff = FIT_H100_COMPUTE_EFF, .gemm_half = FIT_H100_GEMM_HALF,
-		.mem_eff = 0.755, .kernel_s = FIT_H100_KERNEL_S,
-		.ew_eff = 0.755 * FIT_H100_EW_EFF / FIT_H100_MEM_EFF,
-		.link_latency_s = FIT_H100_LINK_LATENCY_S, .link_eff = FIT_H100_LINK_EFF,
+		H100_GEMMS, .mem_eff = 0.755, .ew_eff = 0.755 * FIT_H100_EW_EFF / FIT_H100_MEM_EFF,
+		H100_LINKS,
 		.attn_eff = FIT_B200_ATTN_EFF, .attn_half_q = FIT_H100_ATTN_HALF_Q,
-		.car_latency_s = 9e-6, .step_overhead_s = 1.0e-3, .prefill_seq_tokens = 0,
+		V1_ENGINE,
 		.calib_source = "measured HBM (cccl nvbench), fitted Sm100 attention; rest H100-based",
 	},
 	{
@@ -142,12 +143,10 @@ static const gpu_spec catalog[] = {
 		 * Bandwidth 0.81 of 5.3 TB/s (~4.3 TB/s, a reported microbenchmark;
 		 * AMD: the data-sheet figure is not reachable); compute, attention,
 		 * element-wise and links at H100's fitted fractions. */
-		.compute_eff = FIT_H100_COMPUTE_EFF, .gemm_half = FIT_H100_GEMM_HALF,
-		.mem_eff = 0.81, .kernel_s = FIT_H100_KERNEL_S,
-		.ew_eff = 0.81 * FIT_H100_EW_EFF / FIT_H100_MEM_EFF,
-		.link_latency_s = FIT_H100_LINK_LATENCY_S, .link_eff = FIT_H100_LINK_EFF,
+		H100_GEMMS, .mem_eff = 0.81, .ew_eff = 0.81 * FIT_H100_EW_EFF / FIT_H100_MEM_EFF,
+		H100_LINKS,
 		.attn_eff = FIT_H100_ATTN_EFF, .attn_half_q = FIT_H100_ATTN_HALF_Q,
-		.car_latency_s = 9e-6, .step_overhead_s = 1.0e-3, .prefill_seq_tokens = 0,
+		V1_ENGINE,
 		.calib_source = "assumed: H100 fractions, ~4.3 TB/s reported HBM (no MI300X data)",
 	},
 };

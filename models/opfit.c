@@ -9,8 +9,6 @@
 #include "models/opfit.h"
 
 #include <errno.h>
-#include <gsl/gsl_multifit_nlinear.h>
-#include <gsl/gsl_vector.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +16,10 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "models/lsq.h"
 #include "models/perf.h"
 #include "util/numparse.h"
 
-#define HUBER_C 0.05
 /* A GEMM row is refused when it is faster than 100 % of the peaks by more than
  * timer noise (10 %).  Element-wise rows are not checked against HBM: their
  * inputs are small enough to sit in L2 (the profiles' add runs at up to 1.1x HBM
@@ -160,6 +158,16 @@ static int csv_next(csv *c, fs_err *err)
 		c->nf = split_csv(c->line, c->fld, MAX_FIELDS);
 		return 1;
 	}
+}
+
+/* Close c after its last row: csv_next's final rc (< 0: the error is set), and
+ * with need_rows, "FILE: no rows" when k rows were read is 0.  Returns 0 or -1. */
+static int csv_end(csv *c, int rc, size_t k, int need_rows, fs_err *err)
+{
+	if (rc >= 0 && need_rows && k == 0)
+		rc = fs_fail(err, FS_EXIT_INPUT, "%s: no rows", c->path);
+	csv_close(c);
+	return rc < 0 ? -1 : 0;
 }
 
 /* The number in column i of the current row: 0, or -1 naming file:line and column. */
@@ -353,14 +361,7 @@ static int read_ops(const gpu_spec *g, const char *path, int every, rows *out, f
 			}
 		}
 	}
-	if (rc < 0)
-		goto fail;
-	if (k == 0) {
-		fs_fail(err, FS_EXIT_INPUT, "%s: no rows", path);
-		goto fail;
-	}
-	csv_close(&c);
-	return 0;
+	return csv_end(&c, rc, k, 1, err);
 fail:
 	csv_close(&c);
 	return -1;
@@ -419,10 +420,7 @@ static int read_ar(const gpu_spec *g, const char *path, int every, rows *out, fs
 			goto fail;
 		}
 	}
-	if (rc < 0)
-		goto fail;
-	csv_close(&c);
-	return 0;
+	return csv_end(&c, rc, 0, 0, err);
 fail:
 	csv_close(&c);
 	return -1;
@@ -473,14 +471,7 @@ static int read_gb(const gpu_spec *g, const char *path, int every, rows *out, fs
 			      .hold = every > 0 && k % (size_t)every == (size_t)every - 1};
 		k++;
 	}
-	if (rc < 0)
-		goto fail;
-	if (k == 0) {
-		fs_fail(err, FS_EXIT_INPUT, "%s: no rows", path);
-		goto fail;
-	}
-	csv_close(&c);
-	return 0;
+	return csv_end(&c, rc, k, 1, err);
 fail:
 	csv_close(&c);
 	return -1;
@@ -534,10 +525,7 @@ static int read_attn(const gpu_spec *g, const char *path, const char *gpu_key, c
 			      .hold = every > 0 && *k % (size_t)every == (size_t)every - 1};
 		(*k)++;
 	}
-	if (rc < 0)
-		goto fail;
-	csv_close(&c);
-	return 0;
+	return csv_end(&c, rc, 0, 0, err);
 fail:
 	csv_close(&c);
 	return -1;
@@ -548,110 +536,32 @@ fail:
 typedef struct fit {
 	gpu_spec g;
 	const rows *data;
-	size_t ntrain;
 	int npar;
-	int check_only;   /* evaluate only: solve() leaves x alone */
 	void (*apply)(gpu_spec *g, const double *x, int npar);
 	double (*resid)(const gpu_spec *g, const void *row, int *use);
+	int (*hold)(const void *row);
+	double (*rel)(const gpu_spec *g, const void *row, int *use);
 } fit;
 
-static double logistic(double x)
-{
-	return 1.0 / (1.0 + exp(-x));
-}
-
-static double logit(double p)
-{
-	return log(p / (1.0 - p));
-}
-
-static double huber(double r)
-{
-	double a = fabs(r);
-
-	if (a <= HUBER_C)
-		return r;
-	return copysign(sqrt(2.0 * HUBER_C * a - HUBER_C * HUBER_C), r);
-}
-
-static int gsl_resid(const gsl_vector *x, void *data, gsl_vector *f)
+/* lsq_fn: Huber-weighted log ratios of the training rows. */
+static int fit_resid(const double *x, void *data, double *r, size_t n)
 {
 	fit *c = data;
 	size_t k = 0;
 
-	c->apply(&c->g, x->data, c->npar);
-	for (size_t i = 0; i < c->data->n; i++) {
+	c->apply(&c->g, x, c->npar);
+	for (size_t i = 0; i < c->data->n && k < n; i++) {
 		int use;
-		double r = c->resid(&c->g, (const char *)c->data->v + c->data->size * i, &use);
+		double v = c->resid(&c->g, (const char *)c->data->v + c->data->size * i, &use);
 
-		if (!use)
-			continue;
-		if (!isfinite(r))
-			return GSL_EDOM;
-		gsl_vector_set(f, k++, huber(r));
+		if (use)
+			r[k++] = lsq_huber(v);
 	}
-	return GSL_SUCCESS;
-}
-
-/* Minimise; x holds the start and receives the solution. */
-static int solve(fit *c, double *x, const char *term, int *iters, fs_err *err)
-{
-	if (c->check_only)
-		return 0;
-	gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
-	gsl_multifit_nlinear_fdf fdf;
-	gsl_multifit_nlinear_workspace *w = NULL;
-	gsl_vector *x0 = NULL;
-	gsl_error_handler_t *old;
-	int info = 0, status, rc = -1;
-
-	if (c->ntrain < (size_t)c->npar + 1)
-		return fs_fail(err, FS_EXIT_INPUT, "%s: %zu training rows: too few rows to fit %s (%d unknowns)",
-			       term, c->ntrain, term, c->npar);
-	memset(&fdf, 0, sizeof fdf);
-	fdf.f = gsl_resid;
-	fdf.n = c->ntrain;
-	fdf.p = (size_t)c->npar;
-	fdf.params = c;
-	old = gsl_set_error_handler_off();
-	w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, fdf.n, fdf.p);
-	x0 = gsl_vector_alloc(fdf.p);
-	if (!w || !x0) {
-		fs_fail(err, FS_EXIT_RUNTIME, "%s: out of memory", term);
-		goto out;
-	}
-	for (int i = 0; i < c->npar; i++)
-		gsl_vector_set(x0, (size_t)i, x[i]);
-	if (gsl_multifit_nlinear_init(x0, &fdf, w) != GSL_SUCCESS) {
-		fs_fail(err, FS_EXIT_RUNTIME, "%s: the fit cannot start (model undefined at the start point)",
-			term);
-		goto out;
-	}
-	status = gsl_multifit_nlinear_driver(300, 1e-10, 1e-10, 1e-10, NULL, NULL, &info, w);
-	if (status != GSL_SUCCESS) {
-		fs_fail(err, FS_EXIT_RUNTIME, "%s: the fit did not converge (%s); nothing written", term,
-			gsl_strerror(status));
-		goto out;
-	}
-	for (int i = 0; i < c->npar; i++) {
-		x[i] = gsl_vector_get(w->x, (size_t)i);
-		if (!isfinite(x[i])) {
-			fs_fail(err, FS_EXIT_RUNTIME, "%s: the fit did not converge (non-finite parameter)", term);
-			goto out;
-		}
-	}
-	*iters = (int)gsl_multifit_nlinear_niter(w);
-	rc = 0;
-out:
-	if (w)
-		gsl_multifit_nlinear_free(w);
-	gsl_vector_free(x0);
-	gsl_set_error_handler(old);
-	return rc;
+	return k == n ? 0 : -1;
 }
 
 /* MAPE and worst relative error over the rows with hold == want. */
-static void evaluate(const fit *c, const gpu_spec *g, int want, int (*hold)(const void *),
+static void evaluate(const fit *c, const gpu_spec *g, int want,
 		     double (*rel)(const gpu_spec *, const void *, int *), opfit_err *e)
 {
 	memset(e, 0, sizeof *e);
@@ -660,7 +570,7 @@ static void evaluate(const fit *c, const gpu_spec *g, int want, int (*hold)(cons
 		int use;
 		double r;
 
-		if (hold(row) != want)
+		if (c->hold(row) != want)
 			continue;
 		r = rel(g, row, &use);
 		if (!use)
@@ -675,16 +585,38 @@ static void evaluate(const fit *c, const gpu_spec *g, int want, int (*hold)(cons
 		e->mape /= (double)e->rows;
 }
 
+/* Fit c's unknowns into *cur from the start x (nothing when check_only), then
+ * c->rel's error on the training and the held-out rows into *part.  Returns 0, or
+ * -1 with err set (too few rows, no convergence). */
+static int run_part(fit *c, double *x, int check_only, const char *term, gpu_spec *cur,
+		    opfit_part *part, fs_err *err)
+{
+	size_t ntrain = 0;
+
+	for (size_t i = 0; i < c->data->n; i++)
+		ntrain += !c->hold((const char *)c->data->v + c->data->size * i);
+	if (!check_only) {
+		c->g = *cur;
+		if (lsq_solve(fit_resid, c, ntrain, c->npar, x, 300, term, &part->iterations, err))
+			return -1;
+		c->apply(cur, x, c->npar);
+	}
+	part->fitted = 1;
+	evaluate(c, cur, 0, c->rel, &part->train);
+	evaluate(c, cur, 1, c->rel, &part->holdout);
+	return 0;
+}
+
 /* ---- operator profiles: compute_eff, gemm_half, mem_eff, kernel_s, ew_eff ---- */
 
 static void ops_apply(gpu_spec *g, const double *x, int npar)
 {
 	(void)npar;
-	g->compute_eff = logistic(x[0]);
+	g->compute_eff = lsq_logistic(x[0]);
 	g->gemm_half = 1e6 * exp(x[1]);
-	g->mem_eff = logistic(x[2]);
+	g->mem_eff = lsq_logistic(x[2]);
 	g->kernel_s = 1e-6 * exp(x[3]);
-	g->ew_eff = logistic(x[4]);
+	g->ew_eff = lsq_logistic(x[4]);
 }
 
 static double ops_resid(const gpu_spec *g, const void *row, int *use)
@@ -722,7 +654,7 @@ static void ar_apply(gpu_spec *g, const double *x, int npar)
 {
 	(void)npar;
 	g->link_latency_s = 1e-6 * exp(x[0]);
-	g->link_eff = logistic(x[1]);
+	g->link_eff = lsq_logistic(x[1]);
 }
 
 static double ar_rel(const gpu_spec *g, const void *row, int *use)
@@ -750,7 +682,7 @@ static int ar_hold(const void *row)
 
 static void at_apply(gpu_spec *g, const double *x, int npar)
 {
-	g->attn_eff = logistic(x[0]);
+	g->attn_eff = lsq_logistic(x[0]);
 	if (npar > 1)
 		g->attn_half_q = exp(x[1]);
 }
@@ -782,7 +714,7 @@ static int at_hold(const void *row)
 static void gb_apply(gpu_spec *g, const double *x, int npar)
 {
 	(void)npar;
-	g->compute_eff = logistic(x[0]);
+	g->compute_eff = lsq_logistic(x[0]);
 	g->gemm_half = 1e6 * exp(x[1]);
 }
 
@@ -805,15 +737,6 @@ static double gb_resid(const gpu_spec *g, const void *row, int *use)
 static int gb_hold(const void *row)
 {
 	return ((const gb_row *)row)->hold;
-}
-
-static size_t count_train(const rows *r, int (*hold)(const void *))
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < r->n; i++)
-		k += !hold((const char *)r->v + r->size * i);
-	return k;
 }
 
 int opfit_run(const gpu_spec *g, const opfit_sources *src, opfit_result *out, fs_err *err)
@@ -858,93 +781,73 @@ int opfit_run(const gpu_spec *g, const opfit_sources *src, opfit_result *out, fs
 		}
 	}
 	if (ops.n) {
-		fit c = {.g = cur, .data = &ops, .check_only = src->check_only, .npar = 5, .apply = ops_apply, .resid = ops_resid};
-		double x[5] = {logit(0.7), log(1.0), logit(0.8), log(3.0), logit(0.7)};
+		fit c = {.data = &ops, .npar = 5, .apply = ops_apply, .resid = ops_resid, .hold = ops_hold,
+			 .rel = gemm_rel};
+		double x[5] = {lsq_logit(0.7), log(1.0), lsq_logit(0.8), log(3.0), lsq_logit(0.7)};
 
-		c.ntrain = count_train(&ops, ops_hold);
-		if (solve(&c, x, "GEMM and element-wise terms", &out->gemm.iterations, err))
+		if (run_part(&c, x, src->check_only, "GEMM and element-wise terms", &cur, &out->gemm, err))
 			goto out;
-		if (!src->check_only)
-			ops_apply(&cur, x, 5);
-		c.g = cur;
-		out->gemm.fitted = out->ew.fitted = 1;
-		out->ew.iterations = out->gemm.iterations;
-		evaluate(&c, &cur, 0, ops_hold, gemm_rel, &out->gemm.train);
-		evaluate(&c, &cur, 1, ops_hold, gemm_rel, &out->gemm.holdout);
-		evaluate(&c, &cur, 0, ops_hold, ew_rel, &out->ew.train);
-		evaluate(&c, &cur, 1, ops_hold, ew_rel, &out->ew.holdout);
+		out->ew = out->gemm;
+		evaluate(&c, &cur, 0, ew_rel, &out->ew.train);
+		evaluate(&c, &cur, 1, ew_rel, &out->ew.holdout);
 	}
 	if (gb.n) {
-		fit c = {.g = cur, .data = &gb, .check_only = src->check_only, .npar = 2, .apply = gb_apply, .resid = gb_resid};
-		double x[2] = {logit(0.7), log(1.0)};
+		fit c = {.data = &gb, .npar = 2, .apply = gb_apply, .resid = gb_resid, .hold = gb_hold,
+			 .rel = gb_rel};
+		double x[2] = {lsq_logit(0.7), log(1.0)};
 
-		c.ntrain = count_train(&gb, gb_hold);
-		if (solve(&c, x, "GEMM terms (compute_eff, gemm_half)", &out->bench.iterations, err))
+		if (run_part(&c, x, src->check_only, "GEMM terms (compute_eff, gemm_half)", &cur, &out->bench,
+			     err))
 			goto out;
-		if (!src->check_only)
-			gb_apply(&cur, x, 2);
-		out->bench.fitted = 1;
-		evaluate(&c, &cur, 0, gb_hold, gb_rel, &out->bench.train);
-		evaluate(&c, &cur, 1, gb_hold, gb_rel, &out->bench.holdout);
 	}
 	if (ar.n) {
-		fit c = {.g = cur, .data = &ar, .check_only = src->check_only, .npar = 2, .apply = ar_apply, .resid = ar_resid};
-		double x[2] = {log(5.0), logit(0.7)};
+		fit c = {.data = &ar, .npar = 2, .apply = ar_apply, .resid = ar_resid, .hold = ar_hold,
+			 .rel = ar_rel};
+		double x[2] = {log(5.0), lsq_logit(0.7)};
 
-		c.ntrain = count_train(&ar, ar_hold);
-		if (solve(&c, x, "all-reduce terms (link_latency_us, link_eff)", &out->allreduce.iterations, err))
+		if (run_part(&c, x, src->check_only, "all-reduce terms (link_latency_us, link_eff)", &cur,
+			     &out->allreduce, err))
 			goto out;
-		if (!src->check_only)
-			ar_apply(&cur, x, 2);
-		out->allreduce.fitted = 1;
-		evaluate(&c, &cur, 0, ar_hold, ar_rel, &out->allreduce.train);
-		evaluate(&c, &cur, 1, ar_hold, ar_rel, &out->allreduce.holdout);
 	}
 	if (at.n) {
-		fit c = {.g = cur, .data = &at, .check_only = src->check_only, .apply = at_apply, .resid = at_resid};
-		double x[2] = {logit(0.5), log(500.0)};
+		fit c = {.data = &at, .apply = at_apply, .resid = at_resid, .hold = at_hold, .rel = at_rel};
+		double x[2] = {lsq_logit(0.5), log(500.0)};
+		size_t ntrain = 0;
 
-		c.ntrain = count_train(&at, at_hold);
-		/* Both terms need rows at 3+ lengths; else the level alone at the given
-		 * half-efficiency length. */
-		c.npar = c.ntrain >= 3 ? 2 : 1;
-		if (c.npar == 1 && !(cur.attn_half_q >= 0)) {
-			fs_fail(err, FS_EXIT_INPUT, "attention: too few rows to fit attn_half_q");
-			goto out;
-		}
-		if (c.npar == 1 && c.ntrain < 1) {
+		for (size_t i = 0; i < at.n; i++)
+			ntrain += !((const at_row *)at.v)[i].hold;
+		/* Both terms need rows at 3+ lengths; else the level alone at the GPU's
+		 * attn_half_q, the log-mean of the rows (one unknown, one or two rows). */
+		c.npar = ntrain >= 3 ? 2 : 1;
+		if (ntrain < 1) {
 			fs_fail(err, FS_EXIT_INPUT, "attention: no training rows: too few rows to fit attn_eff");
 			goto out;
 		}
-		if (c.npar == 1 && !src->check_only) {
-			/* One unknown, one row or two: solve() wants more rows than
-			 * unknowns, so take the log-mean level directly. */
-			double s = 0;
-			size_t k = 0;
-
-			for (size_t i = 0; i < at.n; i++) {
-				const at_row *r = (const at_row *)at.v + i;
-
-				if (r->hold)
-					continue;
-				s += log(r->tflops * 1e12 / (cur.flops_bf16 * r->seq / (r->seq + cur.attn_half_q)));
-				k++;
-			}
-			cur.attn_eff = exp(s / (double)k);
-			if (!(cur.attn_eff > 0 && cur.attn_eff <= 1)) {
-				fs_fail(err, FS_EXIT_INPUT, "attention: the rows imply attn_eff %g, outside (0, 1]",
-					cur.attn_eff);
+		if (c.npar == 2) {
+			if (run_part(&c, x, src->check_only, "attention terms (attn_eff, attn_half_q)", &cur,
+				     &out->attention, err))
 				goto out;
-			}
 		} else {
-			if (solve(&c, x, "attention terms (attn_eff, attn_half_q)", &out->attention.iterations, err))
+			if (!src->check_only) {
+				double sum = 0;
+
+				for (size_t i = 0; i < at.n; i++) {
+					const at_row *r = (const at_row *)at.v + i;
+
+					if (!r->hold)
+						sum += log(r->tflops * 1e12 /
+							   (cur.flops_bf16 * r->seq / (r->seq + cur.attn_half_q)));
+				}
+				cur.attn_eff = exp(sum / (double)ntrain);
+				if (!(cur.attn_eff > 0 && cur.attn_eff <= 1)) {
+					fs_fail(err, FS_EXIT_INPUT, "attention: the rows imply attn_eff %g, outside (0, 1]",
+						cur.attn_eff);
+					goto out;
+				}
+			}
+			if (run_part(&c, x, 1, "attention", &cur, &out->attention, err))
 				goto out;
-			if (!src->check_only)
-				at_apply(&cur, x, 2);
 		}
-		out->attention.fitted = 1;
-		evaluate(&c, &cur, 0, at_hold, at_rel, &out->attention.train);
-		evaluate(&c, &cur, 1, at_hold, at_rel, &out->attention.holdout);
 	}
 	out->gpu = cur;
 	rc = 0;
