@@ -67,7 +67,11 @@ int cap_replica(const cap_engine *e, const cap_mix *m, cap_result *out, fs_err *
 	batch.seqs = (int64_t)(out->concurrency + 0.5);
 	if (batch.seqs < 1)
 		batch.seqs = 1;
-	batch.attn_pairs = lam * (ep2 / 2.0 + eo * c);
+	/* Prefill attention: lam prompts' P^2/2 pairs per step, at the efficiency of a
+	 * chunk of the mean prompt (capped by the token budget); decodes read their
+	 * context's KV. */
+	batch.attn_pairs = lam * ep2 / 2.0;
+	batch.attn_pairs_q = batch.attn_pairs / (ep < b ? (ep > 1.0 ? ep : 1.0) : b);
 	batch.kv_read = out->concurrency * c;
 	/* Each step carries lam new prompts' prefill, each spread over sp steps. */
 	batch.prefill_seqs = (int64_t)(lam * sp + 0.5);
