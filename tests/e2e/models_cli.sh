@@ -83,4 +83,27 @@ if [ -f "$CSV" ]; then
 else
 	echo "skip: $CSV missing"
 fi
+
+# calibrate --operators: a fit written as a GPU file the other commands accept; bad rows
+# named by file:line and column; nothing written when the fit cannot run.
+D=${FS_SOURCE_DIR:-.}/models/data
+if "$FS" calibrate --operators --gpu h100 --attention "$D/attention_kernels.csv" \
+	--attention "$D/attention_kernels_short.csv" --attention-engine FlashAttention-3 --out "$TMP/h100a.yaml" >"$TMP/op.txt" &&
+   grep -q "attention   fit" "$TMP/op.txt" &&
+   "$FS" step --gpu "$TMP/h100a.yaml" --model llama-3.1-8b --prefill 4096 --batch 1 --context 10 >/dev/null; then
+	echo "ok: calibrate --operators --out round trip"
+else
+	echo "FAIL: calibrate --operators round trip: $(cat "$TMP/op.txt")"; fail=1
+fi
+head -1 "$D/vidur/h100_llama-2-7b_ops.csv" >"$TMP/ops.csv"
+sed -n 2p "$D/vidur/h100_llama-2-7b_ops.csv" >>"$TMP/ops.csv"
+sed -n 3p "$D/vidur/h100_llama-2-7b_ops.csv" | sed 's/^[^,]*,[^,]*,[^,]*,/0.1,0.1,fast,/' >>"$TMP/ops.csv"
+expect_err 2 "ops.csv:3: column 'attn_pre_proj_ms': 'fast' is not a number" calibrate --operators --gpu h100 --ops "$TMP/ops.csv" --out "$TMP/never.yaml"
+[ ! -e "$TMP/never.yaml" ] && echo "ok: no GPU file after a failed fit" || { echo "FAIL: GPU file written after a failed fit"; fail=1; }
+printf 'all_reduce_ms,rank,num_workers,size\n0.05,0,8,1048576\n' >"$TMP/ar.csv"
+expect_err 2 "too few rows to fit all-reduce" calibrate --operators --gpu h100 --allreduce "$TMP/ar.csv"
+expect_err 2 "need --operators" calibrate --gpu h100 --ops "$TMP/ops.csv"
+"$FS" calibrate --operators --check --holdout-every 0 --gpu b200 --gemm "$D/b200_gemm.csv" >"$TMP/chk.txt" &&
+	grep -q "operator check of b200" "$TMP/chk.txt" && echo "ok: calibrate --operators --check" ||
+	{ echo "FAIL: calibrate --check: $(cat "$TMP/chk.txt")"; fail=1; }
 exit $fail
