@@ -12,9 +12,17 @@ trap 'rm -rf "$T"' EXIT
 fail=0
 de=$(locale -a 2>/dev/null | grep -i -m1 '^de_DE\.utf-\?8$')
 if [ -z "$de" ]; then
-	echo "FAIL: no de_DE.UTF-8 locale (Debian: apt-get install locales; enable it in"
-	echo "      /etc/locale.gen; locale-gen).  .ci/run does this."
-	exit 1
+	# Not generated system-wide: build it into the temp dir (needs the locale sources
+	# of Debian's `locales` package) and point glibc there.
+	mkdir -p "$T/loc"
+	if localedef -i de_DE -f UTF-8 "$T/loc/de_DE.UTF-8" 2>/dev/null; then
+		export LOCPATH=$T/loc
+		de=de_DE.UTF-8
+	else
+		echo "SKIP: no de_DE.UTF-8 locale and localedef cannot build one (Debian: apt-get"
+		echo "      install locales).  .ci/run installs it."
+		exit 77
+	fi
 fi
 
 cat > "$T/azure.csv" <<'CSV'

@@ -6,11 +6,11 @@ FLEETSIM=${1:?usage: sweep_mpi.sh FLEETSIM}
 SRC=${FS_SOURCE_DIR:-$(pwd)}
 if ! command -v mpirun > /dev/null; then
 	echo "SKIP: mpirun not found (install openmpi-bin libopenmpi-dev; CI has them)"
-	exit 0
+	exit 77
 fi
 if ! "$FLEETSIM" sweep --help | grep -q "MPI sweeps available"; then
 	echo "SKIP: $FLEETSIM was built without MPI (configure with -DFLEETSIM_MPI=ON)"
-	exit 0
+	exit 77
 fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

@@ -2,15 +2,15 @@
 # e2e: valgrind memcheck finds no leaks and no errors in `fleetsim run` on a small
 # scenario (with --requests, so the DB writer runs too), `trace stats` on a compressed
 # trace, and `sweep` / `plan` on small inputs once those commands exist (`--help` exits
-# 0).  Skipped (exit 0 with a note) unless FS_VALGRIND=1, where valgrind is not installed, or for a sanitizer
+# 0).  Skipped (exit 77, ctest Skipped) unless FS_VALGRIND=1, where valgrind is not installed, or for a sanitizer
 # build (ASan and valgrind do not mix).
 set -u
 bin=${1:?usage: valgrind.sh FLEETSIM}
 SRC=${FS_SOURCE_DIR:-$(pwd)}
 # Minutes under memcheck: ctest runs it only when asked (.ci/run sets FS_VALGRIND=1).
-[ "${FS_VALGRIND:-0}" = 1 ] || { echo "skip: set FS_VALGRIND=1 to run (minutes)"; exit 0; }
-command -v valgrind > /dev/null || { echo "skip: valgrind not installed"; exit 0; }
-if nm "$bin" 2>/dev/null | grep -q __asan_init; then echo "skip: sanitizer build"; exit 0; fi
+[ "${FS_VALGRIND:-0}" = 1 ] || { echo "skip: set FS_VALGRIND=1 to run (minutes)"; exit 77; }
+command -v valgrind > /dev/null || { echo "skip: valgrind not installed"; exit 77; }
+if nm "$bin" 2>/dev/null | grep -q __asan_init; then echo "skip: sanitizer build"; exit 77; fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail=0
