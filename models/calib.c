@@ -94,6 +94,52 @@ static int matches_gpu(const char *field, const char *gpu_name, const char *hw_m
 
 #define CALIB_MAX_LINE 65536
 
+/* The column index of each of col_names in the header line (split in place).  Returns 0,
+ * or -1 naming the first missing column. */
+static int header_columns(const char *path, char *line, int *idx, fs_err *err)
+{
+	char *fld[64];
+	int nf;
+
+	chomp(line);
+	nf = split(line, fld, 64);
+	for (int c = 0; c < C_N; c++) {
+		idx[c] = -1;
+		for (int i = 0; i < nf; i++)
+			if (!strcmp(fld[i], col_names[c]))
+				idx[c] = i;
+		if (idx[c] < 0)
+			return fs_fail(err, FS_EXIT_INPUT, "%s:1: missing column '%s' (Splitwise layout: model,"
+				       "hardware,prompt_size,batch_size,token_size,...,prompt_time,token_time,...,"
+				       "tensor_parallel)", path, col_names[c]);
+	}
+	return 0;
+}
+
+/* The measurement of one row into r (times in seconds).  Returns -1, or the C_ index of
+ * the first column that is not a positive number. */
+static int parse_row(char *const *fld, const int *idx, calib_row *r)
+{
+	int64_t tp;
+
+	if (np_i64(fld[idx[C_PROMPT]], (size_t)-1, &r->prompt) || r->prompt <= 0)
+		return C_PROMPT;
+	if (np_i64(fld[idx[C_BATCH]], (size_t)-1, &r->batch) || r->batch <= 0)
+		return C_BATCH;
+	if (np_i64(fld[idx[C_GEN]], (size_t)-1, &r->gen) || r->gen < 0)
+		return C_GEN;
+	if (np_double(fld[idx[C_PTIME]], (size_t)-1, &r->prompt_s) || r->prompt_s <= 0)
+		return C_PTIME;
+	if (np_double(fld[idx[C_TTIME]], (size_t)-1, &r->token_s) || r->token_s <= 0)
+		return C_TTIME;
+	if (np_i64(fld[idx[C_TP]], (size_t)-1, &tp) || tp <= 0 || tp > 1024)
+		return C_TP;
+	r->tp = (int)tp;
+	r->prompt_s /= 1000.0; /* the file is in ms */
+	r->token_s /= 1000.0;
+	return -1;
+}
+
 int calib_read_csv(const char *path, const char *model_name, const char *gpu_name,
 		   const char *hw_match, int holdout_every, calib_row **rows, size_t *n,
 		   fs_err *err)
@@ -121,27 +167,11 @@ int calib_read_csv(const char *path, const char *model_name, const char *gpu_nam
 		goto fail;
 	}
 	lineno = 1;
-	chomp(line);
-	{
-		int nf = split(line, fld, 64);
-
-		for (int c = 0; c < C_N; c++) {
-			idx[c] = -1;
-			for (int i = 0; i < nf; i++)
-				if (!strcmp(fld[i], col_names[c]))
-					idx[c] = i;
-			if (idx[c] < 0) {
-				fs_fail(err, FS_EXIT_INPUT, "%s:1: missing column '%s' (Splitwise layout: model,"
-					"hardware,prompt_size,batch_size,token_size,...,prompt_time,token_time,...,"
-					"tensor_parallel)", path, col_names[c]);
-				goto fail;
-			}
-		}
-	}
+	if (header_columns(path, line, idx, err))
+		goto fail;
 	while (getline(&line, &cap, f) >= 0) {
 		calib_row row = {0};
-		int nf, bad = -1;
-		int64_t tp;
+		int nf, bad;
 
 		lineno++;
 		/* A measurement row is a few hundred bytes; anything far longer is not
@@ -164,26 +194,11 @@ int calib_read_csv(const char *path, const char *model_name, const char *gpu_nam
 		if (!matches_model(fld[idx[C_MODEL]], model_name) ||
 		    !matches_gpu(fld[idx[C_HW]], gpu_name, hw_match))
 			continue;
-		if (np_i64(fld[idx[C_PROMPT]], (size_t)-1, &row.prompt) || row.prompt <= 0)
-			bad = C_PROMPT;
-		else if (np_i64(fld[idx[C_BATCH]], (size_t)-1, &row.batch) || row.batch <= 0)
-			bad = C_BATCH;
-		else if (np_i64(fld[idx[C_GEN]], (size_t)-1, &row.gen) || row.gen < 0)
-			bad = C_GEN;
-		else if (np_double(fld[idx[C_PTIME]], (size_t)-1, &row.prompt_s) || row.prompt_s <= 0)
-			bad = C_PTIME;
-		else if (np_double(fld[idx[C_TTIME]], (size_t)-1, &row.token_s) || row.token_s <= 0)
-			bad = C_TTIME;
-		else if (np_i64(fld[idx[C_TP]], (size_t)-1, &tp) || tp <= 0 || tp > 1024)
-			bad = C_TP;
-		if (bad >= 0) {
+		if ((bad = parse_row(fld, idx, &row)) >= 0) {
 			fs_fail(err, FS_EXIT_INPUT, "%s:%d: %s '%s' is not a positive number", path, lineno,
 				col_names[bad], fld[idx[bad]]);
 			goto fail;
 		}
-		row.tp = (int)tp;
-		row.prompt_s /= 1000.0; /* the file is in ms */
-		row.token_s /= 1000.0;
 		row.line = lineno;
 		if (nr == ar) {
 			size_t na = ar ? 2 * ar : 256;

@@ -146,9 +146,11 @@ static int is_moe_layer(const llm_spec *m, int64_t i)
 	return m->n_experts > 0 && i >= m->first_dense_layers;
 }
 
-int llm_finish(llm_spec *m, fs_err *err)
+/* The architecture fields are consistent (and defaults filled: KV heads, head_dim,
+ * full-attention layers, conv kernel, shared expert size, MLA head dims).  Returns 0 or
+ * -1 with the field at fault. */
+static int check_fields(llm_spec *m, fs_err *err)
 {
-	double lin = 0, lin_act = 0, bf = 0, h;
 	int64_t nlin;
 
 	if (m->hidden <= 0 || m->layers <= 0 || m->heads <= 0 || m->vocab <= 0)
@@ -199,9 +201,12 @@ int llm_finish(llm_spec *m, fs_err *err)
 		m->head_dim = m->qk_nope_head_dim + m->qk_rope_head_dim;
 		m->kv_heads = m->heads;
 	}
-	h = (double)m->hidden;
+	return 0;
+}
 
-	/* Attention, full layers. */
+/* Linear and BF16 parameters of the full-attention layers, added to *lin and *bf. */
+static void count_attention(const llm_spec *m, double h, double *lin, double *bf)
+{
 	{
 		double a_lin, a_bf = 0;
 
@@ -228,40 +233,64 @@ int llm_finish(llm_spec *m, fs_err *err)
 			if (m->linear_bias)
 				a_bf += q + 2 * kv + h;
 		}
-		lin += a_lin * m->full_attn_layers;
-		bf += a_bf * m->full_attn_layers;
+		*lin += a_lin * m->full_attn_layers;
+		*bf += a_bf * m->full_attn_layers;
 	}
-	/* Gated DeltaNet layers: in_proj_qkvz, in_proj_ba, out_proj are linear; the
-	 * depthwise conv, A_log, dt_bias and the gated RMSNorm stay BF16. */
+}
+
+/* ... of the Gated DeltaNet layers: in_proj_qkvz, in_proj_ba, out_proj are linear; the
+ * depthwise conv, A_log, dt_bias and the gated RMSNorm stay BF16. */
+static void count_linear_attention(const llm_spec *m, double h, double *lin, double *bf)
+{
+	int64_t nlin = m->layers - m->full_attn_layers;
+
 	if (nlin > 0) {
 		double kd = (double)m->lin_k_heads * m->lin_k_dim, vd = (double)m->lin_v_heads * m->lin_v_dim;
 		double l_lin = h * (2 * kd + 2 * vd) + h * 2 * m->lin_v_heads + vd * h;
 		double l_bf = (2 * kd + vd) * m->lin_conv_kernel + 2 * m->lin_v_heads + m->lin_v_dim;
 
-		lin += l_lin * nlin;
-		bf += l_bf * nlin;
+		*lin += l_lin * nlin;
+		*bf += l_bf * nlin;
 	}
-	lin_act = lin;
-	/* FFN / MoE. */
+}
+
+/* ... of the FFN / MoE blocks: *lin counts every expert, *lin_act the routed top-k. */
+static void count_ffn(const llm_spec *m, double h, double *lin, double *lin_act, double *bf)
+{
 	for (int64_t i = 0; i < m->layers; i++) {
 		if (is_moe_layer(m, i)) {
 			double expert = 3 * h * m->moe_intermediate;
 			double shared = 3 * h * m->shared_intermediate * m->n_shared_experts;
 
-			lin += expert * m->n_experts + shared;
-			lin_act += expert * m->experts_per_tok + shared;
-			bf += h * m->n_experts; /* router */
+			*lin += expert * m->n_experts + shared;
+			*lin_act += expert * m->experts_per_tok + shared;
+			*bf += h * m->n_experts; /* router */
 			if (m->shared_expert_gate && m->n_shared_experts > 0)
-				bf += h;
+				*bf += h;
 		} else {
 			double f = (m->ffn_plain ? 2 : 3) * h * m->intermediate;
 
-			lin += f;
-			lin_act += f;
+			*lin += f;
+			*lin_act += f;
 			if (m->linear_bias)
-				bf += (double)m->intermediate + h;
+				*bf += (double)m->intermediate + h;
 		}
 	}
+}
+
+int llm_finish(llm_spec *m, fs_err *err)
+{
+	double lin = 0, lin_act = 0, bf = 0, h;
+	int64_t nlin;
+
+	if (check_fields(m, err))
+		return -1;
+	nlin = m->layers - m->full_attn_layers;
+	h = (double)m->hidden;
+	count_attention(m, h, &lin, &bf);
+	count_linear_attention(m, h, &lin, &bf);
+	lin_act = lin;
+	count_ffn(m, h, &lin, &lin_act, &bf);
 	/* Norms: two per layer (LayerNorm with bias doubles), the final one, and BLOOM's
 	 * embedding LayerNorm. */
 	bf += (double)m->layers * 2 * h * (m->linear_bias ? 2 : 1) + h * (m->linear_bias ? 2 : 1);
@@ -396,6 +425,51 @@ static int line_of(const char *buf, size_t off)
 	return line;
 }
 
+/* Which layers keep per-token KV (m->full_attn_layers): layer_types wins over
+ * full_attention_interval.  Returns 0 or -1 for a malformed layer_types. */
+static int count_kv_layers(const char *path, const cJSON *c, int64_t interval, llm_spec *m, fs_err *err)
+{
+	const cJSON *lt = cJSON_GetObjectItemCaseSensitive(c, "layer_types");
+
+	if (lt) {
+		const cJSON *e;
+		int64_t full = 0, n = 0;
+
+		if (!cJSON_IsArray(lt))
+			return fs_fail(err, FS_EXIT_INPUT, "%s: 'layer_types' must be an array of strings", path);
+		cJSON_ArrayForEach(e, lt) {
+			if (!cJSON_IsString(e))
+				return fs_fail(err, FS_EXIT_INPUT, "%s: 'layer_types' must be an array of strings",
+					       path);
+			n++;
+			/* Sliding-window layers keep per-token KV too (counted as full:
+			 * an upper bound). */
+			if (strcmp(e->valuestring, "linear_attention") && strcmp(e->valuestring, "mamba"))
+				full++;
+		}
+		if (n != m->layers)
+			return fs_fail(err, FS_EXIT_INPUT, "%s: 'layer_types' has %lld entries but num_hidden_layers is %lld",
+				       path, (long long)n, (long long)m->layers);
+		m->full_attn_layers = full;
+	} else if (interval > 0) {
+		m->full_attn_layers = m->layers / interval;
+	}
+	return 0;
+}
+
+/* m->name: the config's _name_or_path, else the file's path; the tail of a long one
+ * (it carries the model's directory name). */
+static void set_name(const char *path, const cJSON *root, llm_spec *m)
+{
+	const char *nm = get_str(root, "_name_or_path");
+	const char *src = nm && *nm ? nm : path;
+	size_t n = strlen(src);
+
+	if (n >= sizeof m->name)
+		src += n - (sizeof m->name - 1);
+	memcpy(m->name, src, strlen(src) + 1);
+}
+
 static int parse_config(const char *path, const cJSON *root, llm_spec *m, fs_err *err)
 {
 	const cJSON *c = root, *tc = cJSON_GetObjectItemCaseSensitive(root, "text_config");
@@ -482,42 +556,9 @@ static int parse_config(const char *path, const cJSON *root, llm_spec *m, fs_err
 
 		m->ssm_state_fp32 = cJSON_IsString(dt) && !strcmp(dt->valuestring, "float32");
 	}
-	/* Which layers keep per-token KV: layer_types wins over full_attention_interval. */
-	lt = cJSON_GetObjectItemCaseSensitive(c, "layer_types");
-	if (lt) {
-		const cJSON *e;
-		int64_t full = 0, n = 0;
-
-		if (!cJSON_IsArray(lt))
-			return fs_fail(err, FS_EXIT_INPUT, "%s: 'layer_types' must be an array of strings", path);
-		cJSON_ArrayForEach(e, lt) {
-			if (!cJSON_IsString(e))
-				return fs_fail(err, FS_EXIT_INPUT, "%s: 'layer_types' must be an array of strings",
-					       path);
-			n++;
-			/* Sliding-window layers keep per-token KV too (counted as full:
-			 * an upper bound). */
-			if (strcmp(e->valuestring, "linear_attention") && strcmp(e->valuestring, "mamba"))
-				full++;
-		}
-		if (n != m->layers)
-			return fs_fail(err, FS_EXIT_INPUT, "%s: 'layer_types' has %lld entries but num_hidden_layers is %lld",
-				       path, (long long)n, (long long)m->layers);
-		m->full_attn_layers = full;
-	} else if (interval > 0) {
-		m->full_attn_layers = m->layers / interval;
-	}
-	{
-		const char *nm = get_str(root, "_name_or_path");
-
-		const char *src = nm && *nm ? nm : path;
-		size_t n = strlen(src);
-
-		/* Keep the tail of a long path: it carries the model's directory name. */
-		if (n >= sizeof m->name)
-			src += n - (sizeof m->name - 1);
-		memcpy(m->name, src, strlen(src) + 1);
-	}
+	if (count_kv_layers(path, c, interval, m, err))
+		return -1;
+	set_name(path, root, m);
 	return 0;
 }
 

@@ -739,6 +739,68 @@ static int gb_hold(const void *row)
 	return ((const gb_row *)row)->hold;
 }
 
+/* Attention: both terms with rows at 3+ lengths; else attn_eff alone at the GPU's
+ * attn_half_q (the log-mean of the rows: one unknown, one or two rows).  Returns 0 or
+ * -1 with err set. */
+static int fit_attention(const rows *at, int check_only, gpu_spec *cur, opfit_part *part, fs_err *err)
+{
+	fit c = {.data = at, .apply = at_apply, .resid = at_resid, .hold = at_hold, .rel = at_rel};
+	double x[2] = {lsq_logit(0.5), log(500.0)}, sum = 0;
+	size_t ntrain = 0;
+
+	for (size_t i = 0; i < at->n; i++)
+		ntrain += !((const at_row *)at->v)[i].hold;
+	if (ntrain < 1)
+		return fs_fail(err, FS_EXIT_INPUT, "attention: no training rows: too few rows to fit attn_eff");
+	c.npar = ntrain >= 3 ? 2 : 1;
+	if (c.npar == 2)
+		return run_part(&c, x, check_only, "attention terms (attn_eff, attn_half_q)", cur, part, err);
+	if (!check_only) {
+		for (size_t i = 0; i < at->n; i++) {
+			const at_row *r = (const at_row *)at->v + i;
+
+			if (!r->hold)
+				sum += log(r->tflops * 1e12 / (cur->flops_bf16 * r->seq / (r->seq + cur->attn_half_q)));
+		}
+		cur->attn_eff = exp(sum / (double)ntrain);
+		if (!(cur->attn_eff > 0 && cur->attn_eff <= 1))
+			return fs_fail(err, FS_EXIT_INPUT, "attention: the rows imply attn_eff %g, outside (0, 1]",
+				       cur->attn_eff);
+	}
+	return run_part(&c, x, 1, "attention", cur, part, err);
+}
+
+/* Read every source into its rows (a bad file fails before any fit runs). */
+static int read_all(const gpu_spec *g, const opfit_sources *src, rows *ops, rows *ar, rows *gb, rows *at,
+		    fs_err *err)
+{
+	int every = src->holdout_every;
+
+	for (int i = 0; i < 8 && src->ops[i]; i++)
+		if (read_ops(g, src->ops[i], every, ops, err))
+			return -1;
+	if (src->allreduce && read_ar(g, src->allreduce, every, ar, err))
+		return -1;
+	if (src->gemm && src->ops[0])
+		return fs_fail(err, FS_EXIT_INPUT, "%s: GEMM benchmarks and operator profiles both fit "
+			       "compute_eff: give one", src->gemm);
+	if (src->gemm && read_gb(g, src->gemm, every, gb, err))
+		return -1;
+	if (src->attention) {
+		const char *key = src->attn_gpu ? src->attn_gpu : g->name;
+		size_t k = 0;
+
+		if (read_attn(g, src->attention, key, src->attn_engine, every, at, &k, err) ||
+		    (src->attention2 && read_attn(g, src->attention2, key, src->attn_engine, every, at, &k, err)))
+			return -1;
+		if (at->n == 0)
+			return fs_fail(err, FS_EXIT_INPUT, "%s: no causal BF16 rows for gpu '%s'%s%s: too few "
+				       "rows to fit attn_eff", src->attention, key,
+				       src->attn_engine ? " and engine " : "", src->attn_engine ? src->attn_engine : "");
+	}
+	return 0;
+}
+
 int opfit_run(const gpu_spec *g, const opfit_sources *src, opfit_result *out, fs_err *err)
 {
 	rows ops = {.size = sizeof(op_row)}, ar = {.size = sizeof(ar_row)}, at = {.size = sizeof(at_row)};
@@ -752,34 +814,8 @@ int opfit_run(const gpu_spec *g, const opfit_sources *src, opfit_result *out, fs
 	if (!src->ops[0] && !src->allreduce && !src->attention && !src->gemm)
 		return fs_fail(err, FS_EXIT_INPUT, "no operator data given (operator profiles, all-reduce "
 			       "or attention)");
-	/* Read everything first: a bad file fails before any fit runs. */
-	for (int i = 0; i < 8 && src->ops[i]; i++)
-		if (read_ops(g, src->ops[i], every, &ops, err))
-			goto out;
-	if (src->allreduce && read_ar(g, src->allreduce, every, &ar, err))
+	if (read_all(g, src, &ops, &ar, &gb, &at, err))
 		goto out;
-	if (src->gemm && src->ops[0]) {
-		fs_fail(err, FS_EXIT_INPUT, "%s: GEMM benchmarks and operator profiles both fit compute_eff: "
-			"give one", src->gemm);
-		goto out;
-	}
-	if (src->gemm && read_gb(g, src->gemm, every, &gb, err))
-		goto out;
-	if (src->attention) {
-		const char *key = src->attn_gpu ? src->attn_gpu : g->name;
-		size_t k = 0;
-
-		if (read_attn(g, src->attention, key, src->attn_engine, every, &at, &k, err) ||
-		    (src->attention2 &&
-		     read_attn(g, src->attention2, key, src->attn_engine, every, &at, &k, err)))
-			goto out;
-		if (at.n == 0) {
-			fs_fail(err, FS_EXIT_INPUT, "%s: no causal BF16 rows for gpu '%s'%s%s: too few rows to "
-				"fit attn_eff", src->attention, key, src->attn_engine ? " and engine " : "",
-				src->attn_engine ? src->attn_engine : "");
-			goto out;
-		}
-	}
 	if (ops.n) {
 		fit c = {.data = &ops, .npar = 5, .apply = ops_apply, .resid = ops_resid, .hold = ops_hold,
 			 .rel = gemm_rel};
@@ -809,46 +845,8 @@ int opfit_run(const gpu_spec *g, const opfit_sources *src, opfit_result *out, fs
 			     &out->allreduce, err))
 			goto out;
 	}
-	if (at.n) {
-		fit c = {.data = &at, .apply = at_apply, .resid = at_resid, .hold = at_hold, .rel = at_rel};
-		double x[2] = {lsq_logit(0.5), log(500.0)};
-		size_t ntrain = 0;
-
-		for (size_t i = 0; i < at.n; i++)
-			ntrain += !((const at_row *)at.v)[i].hold;
-		/* Both terms need rows at 3+ lengths; else the level alone at the GPU's
-		 * attn_half_q, the log-mean of the rows (one unknown, one or two rows). */
-		c.npar = ntrain >= 3 ? 2 : 1;
-		if (ntrain < 1) {
-			fs_fail(err, FS_EXIT_INPUT, "attention: no training rows: too few rows to fit attn_eff");
-			goto out;
-		}
-		if (c.npar == 2) {
-			if (run_part(&c, x, src->check_only, "attention terms (attn_eff, attn_half_q)", &cur,
-				     &out->attention, err))
-				goto out;
-		} else {
-			if (!src->check_only) {
-				double sum = 0;
-
-				for (size_t i = 0; i < at.n; i++) {
-					const at_row *r = (const at_row *)at.v + i;
-
-					if (!r->hold)
-						sum += log(r->tflops * 1e12 /
-							   (cur.flops_bf16 * r->seq / (r->seq + cur.attn_half_q)));
-				}
-				cur.attn_eff = exp(sum / (double)ntrain);
-				if (!(cur.attn_eff > 0 && cur.attn_eff <= 1)) {
-					fs_fail(err, FS_EXIT_INPUT, "attention: the rows imply attn_eff %g, outside (0, 1]",
-						cur.attn_eff);
-					goto out;
-				}
-			}
-			if (run_part(&c, x, 1, "attention", &cur, &out->attention, err))
-				goto out;
-		}
-	}
+	if (at.n && fit_attention(&at, src->check_only, &cur, &out->attention, err))
+		goto out;
 	out->gpu = cur;
 	rc = 0;
 out:

@@ -137,11 +137,180 @@ int64_t perf_graph_pad(int64_t m)
 	return (m + 7) / 8 * 8;
 }
 
+/* What perf_init's sections share: the replica's rates, and the element-wise bytes
+ * per token and kernels per step they add up (in this order, so results do not
+ * depend on how the sections are split). */
+typedef struct build {
+	perf_model *p;
+	const gpu_spec *g;
+	const llm_spec *m;
+	double tp, h, peak, peak16, wb, bw, kvb, la;
+	double ew, kernels;
+	double qk, v;        /* attention head dims (FLOPs per pair) */
+} build;
+
+static void gemm(build *b, double count, double k, double n, int experts, int topk)
+{
+	add_gemm(b->p, b->g, b->peak, b->wb, b->bw, count, k, n, experts, topk);
+}
+
+/* Full-attention layers: MLA (DeepSeek) or grouped-query projections, RoPE, KV write. */
+static void attention_layers(build *b)
+{
+	const llm_spec *m = b->m;
+	double h = b->h, tp = b->tp, la = b->la, kvd, qd;
+
+	if (m->kv_lora_rank > 0) {
+		double nope = (double)m->qk_nope_head_dim, rope = (double)m->qk_rope_head_dim;
+		double lora = (double)m->kv_lora_rank, hq = (double)m->heads / tp;
+
+		b->v = (double)m->v_head_dim;
+		b->qk = nope + rope;
+		if (m->q_lora_rank > 0) {
+			gemm(b, la, h, (double)m->q_lora_rank, 0, 0);
+			gemm(b, la, (double)m->q_lora_rank, hq * b->qk, 0, 0);
+		} else {
+			gemm(b, la, h, hq * b->qk, 0, 0);
+		}
+		gemm(b, la, h, lora + rope, 0, 0);
+		gemm(b, la, lora, hq * (nope + b->v), 0, 0);
+		gemm(b, la, hq * b->v, h, 0, 0);
+		kvd = lora + rope;
+		/* RoPE on q's and k's rope dims; the latent written to the cache. */
+		b->ew += la * (4.0 * (hq + 1.0) * rope + kvd * (2.0 + b->kvb));
+	} else {
+		double kvh = (double)m->kv_heads / tp;
+
+		if (kvh < 1.0)
+			kvh = 1.0; /* replicated KV heads */
+		b->qk = b->v = (double)m->head_dim;
+		qd = (double)m->heads / tp * b->qk;
+		kvd = kvh * b->qk;
+		gemm(b, la, h, qd * (m->attn_output_gate ? 2.0 : 1.0) + 2.0 * kvd, 0, 0);
+		gemm(b, la, qd, h, 0, 0);
+		/* RoPE reads and writes q and k; the KV-cache write reads k, v and
+		 * stores them in the cache dtype. */
+		b->ew += la * (4.0 * (qd + kvd) + 2.0 * kvd * (2.0 + b->kvb));
+	}
+	b->kernels += la * 4.0; /* RoPE, KV write, attention, its metadata/merge */
+}
+
+/* Gated DeltaNet (linear attention) layers: projections, conv and gated norm. */
+static void linear_attention_layers(build *b)
+{
+	const llm_spec *m = b->m;
+	double ll = (double)(m->layers - m->full_attn_layers);
+	double kd = (double)m->lin_k_heads * m->lin_k_dim, vd = (double)m->lin_v_heads * m->lin_v_dim;
+
+	if (ll <= 0)
+		return;
+	gemm(b, ll, b->h, (2 * kd + 2 * vd + 2.0 * m->lin_v_heads) / b->tp, 0, 0);
+	gemm(b, ll, vd / b->tp, b->h, 0, 0);
+	/* Conv and gated norm over q, k, v, z: read + write. */
+	b->ew += ll * 4.0 * (2 * kd + 2 * vd) / b->tp;
+	b->kernels += ll * 4.0;
+}
+
+/* Dense FFN layers and MoE layers (routed experts, shared experts, router). */
+static void ffn_layers(build *b)
+{
+	const llm_spec *m = b->m;
+	double moe = m->n_experts > 0 ? (double)(m->layers - m->first_dense_layers) : 0.0;
+	double dense = (double)m->layers - moe, in = (double)m->intermediate / b->tp, h = b->h;
+
+	if (dense > 0) {
+		gemm(b, dense, h, in * (m->ffn_plain ? 1.0 : 2.0), 0, 0);
+		gemm(b, dense, in, h, 0, 0);
+		b->ew += dense * (m->ffn_plain ? 4.0 : 6.0) * in;
+	}
+	if (moe > 0) {
+		double ie = (double)m->moe_intermediate / b->tp;
+		double is = (double)m->shared_intermediate * (double)m->n_shared_experts / b->tp;
+
+		gemm(b, moe, h, 2.0 * ie, (int)m->n_experts, (int)m->experts_per_tok);
+		gemm(b, moe, ie, h, (int)m->n_experts, (int)m->experts_per_tok);
+		gemm(b, moe, h, 2.0 * is, 0, 0);
+		gemm(b, moe, is, h, 0, 0);
+		/* Router (BF16, replicated). */
+		add_gemm(b->p, b->g, b->peak16, 2.0, b->bw, moe, h, (double)m->n_experts, 0, 0);
+		b->ew += moe * 6.0 * (ie * (double)m->experts_per_tok + is);
+		b->kernels += moe * 3.0; /* top-k, align/permute, combine */
+	}
+	b->kernels += (dense + moe) * 1.0; /* activation */
+}
+
+/* Every layer: two fused add + RMSNorm (read x and the residual, write both); once per
+ * step: embedding lookup and final norm.  Then the per-token and per-step totals. */
+static void elementwise(build *b, double ew_bw)
+{
+	double h = b->h;
+
+	b->ew += (double)b->m->layers * 2.0 * 4.0 * h * 2.0;
+	b->kernels += (double)b->m->layers * 2.0;
+	b->ew += 4.0 * h + 8.0 * h;
+	b->kernels += 2.0;
+	b->p->ew_s_per_token = b->ew / ew_bw;
+	b->p->ew_fixed_s = b->kernels * b->g->kernel_s;
+}
+
+/* lm_head: BF16, vocab split across shards, one row per sequence. */
+static void lm_head(build *b)
+{
+	perf_model *p = b->p;
+	const gpu_spec *g = b->g;
+	double h = b->h, n = (double)b->m->vocab / b->tp;
+
+	p->lm_flop_s = 2.0 * h * n / (b->peak16 * g->compute_eff);
+	p->lm_half_s = 2.0 * h * g->gemm_half / (b->peak16 * g->compute_eff) + g->kernel_s;
+	p->lm_w_s = h * n * 2.0 / b->bw + g->kernel_s;
+	p->lm_act_s = 2.0 * (h + n) * 2.0 / b->bw;
+}
+
+/* Prefill attention FLOPs, decode KV reads (or MLA's absorbed FLOPs), recurrent state. */
+static void attention_terms(build *b, const mem_config *c, double attn_eff)
+{
+	perf_model *p = b->p;
+	const llm_spec *m = b->m;
+	double kv_gpu = llm_kv_bytes_per_token_gpu(m, c->kv, c->tp);
+	double rd = kv_gpu / b->bw, fl;
+
+	p->attn_flops_per_pair = 2.0 * b->la * (double)m->heads * (b->qk + b->v);
+	p->attn_s_per_pair = p->attn_flops_per_pair / b->tp / (b->peak16 * attn_eff);
+	p->attn_half_q = b->g->attn_half_q;
+	/* A decode reads each context token's KV once; MLA's absorbed decode does
+	 * ~2 x heads x (2 x latent + rope) FLOPs per context token, which can
+	 * make it compute bound. */
+	if (m->kv_lora_rank > 0)
+		fl = 2.0 * b->la * (double)m->heads / b->tp *
+		     (2.0 * (double)m->kv_lora_rank + (double)m->qk_rope_head_dim) / (b->peak16 * attn_eff);
+	else
+		fl = p->attn_s_per_pair;
+	p->kv_s_per_token = rd > fl ? rd : fl;
+	p->kv_bytes_per_token = kv_gpu * b->tp;
+	p->state_s_per_seq = 2.0 * m->state_bytes_per_seq / b->tp / b->bw;
+}
+
+/* TP all-reduce: after attention and after the MLP, BF16 activations. */
+static void allreduce_terms(build *b)
+{
+	perf_model *p = b->p;
+	const gpu_spec *g = b->g;
+	double tp = b->tp;
+
+	if (tp <= 1.0)
+		return;
+	p->ar_count = 2.0 * (double)b->m->layers;
+	p->ar_bytes_per_token = b->h * 2.0;
+	p->ar_s_per_byte = 2.0 * (tp - 1.0) / tp / (g->link_bw * g->link_eff);
+	p->nccl_lat_s = 2.0 * (tp - 1.0) * g->link_latency_s;
+	p->car_lat_s = g->car_latency_s > 0 ? g->car_latency_s : p->nccl_lat_s;
+}
+
 int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_config *c,
 	      fs_err *err)
 {
-	double tp, peak, peak16, wb, bw, ew_bw, h, qk, v, ew = 0, kernels = 0;
-	double la, ll, kvd, qd, kvb, attn_eff;
+	build b;
+	double per_tok = 0, attn_eff;
 
 	if (perf_check(g, m, c, err))
 		return -1;
@@ -149,134 +318,18 @@ int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_con
 	 * weight-streaming bandwidth. */
 	attn_eff = g->attn_eff > 0 ? g->attn_eff : g->compute_eff;
 	memset(p, 0, sizeof *p);
-	tp = (double)c->tp;
-	h = (double)m->hidden;
-	peak = gpu_compute_flops(g, c->weights);
-	peak16 = g->flops_bf16;
-	wb = prec_weight_bytes(c->weights);
-	bw = g->mem_bw * g->mem_eff;
-	ew_bw = g->mem_bw * (g->ew_eff > 0 ? g->ew_eff : g->mem_eff);
-	kvb = prec_kv_bytes(c->kv);
-	la = (double)m->full_attn_layers;
-	ll = (double)(m->layers - m->full_attn_layers);
+	b = (build){.p = p, .g = g, .m = m, .tp = (double)c->tp, .h = (double)m->hidden,
+		    .peak = gpu_compute_flops(g, c->weights), .peak16 = g->flops_bf16,
+		    .wb = prec_weight_bytes(c->weights), .bw = g->mem_bw * g->mem_eff,
+		    .kvb = prec_kv_bytes(c->kv), .la = (double)m->full_attn_layers};
 	p->kernel_s = g->kernel_s;
-
-	/* ---- linear layers ---- */
-	if (m->kv_lora_rank > 0) {
-		double nope = (double)m->qk_nope_head_dim, rope = (double)m->qk_rope_head_dim;
-		double lora = (double)m->kv_lora_rank, hq = (double)m->heads / tp;
-
-		v = (double)m->v_head_dim;
-		qk = nope + rope;
-		if (m->q_lora_rank > 0) {
-			add_gemm(p, g, peak, wb, bw, la, h, (double)m->q_lora_rank, 0, 0);
-			add_gemm(p, g, peak, wb, bw, la, (double)m->q_lora_rank, hq * qk, 0, 0);
-		} else {
-			add_gemm(p, g, peak, wb, bw, la, h, hq * qk, 0, 0);
-		}
-		add_gemm(p, g, peak, wb, bw, la, h, lora + rope, 0, 0);
-		add_gemm(p, g, peak, wb, bw, la, lora, hq * (nope + v), 0, 0);
-		add_gemm(p, g, peak, wb, bw, la, hq * v, h, 0, 0);
-		qd = hq * qk;
-		kvd = lora + rope;
-		/* RoPE on q's and k's rope dims; the latent written to the cache. */
-		ew += la * (4.0 * (hq + 1.0) * rope + kvd * (2.0 + kvb));
-	} else {
-		double kvh = (double)m->kv_heads / tp;
-
-		if (kvh < 1.0)
-			kvh = 1.0; /* replicated KV heads */
-		qk = v = (double)m->head_dim;
-		qd = (double)m->heads / tp * qk;
-		kvd = kvh * qk;
-		add_gemm(p, g, peak, wb, bw, la, h, qd * (m->attn_output_gate ? 2.0 : 1.0) + 2.0 * kvd, 0, 0);
-		add_gemm(p, g, peak, wb, bw, la, qd, h, 0, 0);
-		/* RoPE reads and writes q and k; the KV-cache write reads k, v and
-		 * stores them in the cache dtype. */
-		ew += la * (4.0 * (qd + kvd) + 2.0 * kvd * (2.0 + kvb));
-	}
-	kernels += la * 4.0; /* RoPE, KV write, attention, its metadata/merge */
-	if (ll > 0) {
-		double kd = (double)m->lin_k_heads * m->lin_k_dim, vd = (double)m->lin_v_heads * m->lin_v_dim;
-
-		add_gemm(p, g, peak, wb, bw, ll, h, (2 * kd + 2 * vd + 2.0 * m->lin_v_heads) / tp, 0, 0);
-		add_gemm(p, g, peak, wb, bw, ll, vd / tp, h, 0, 0);
-		/* Conv and gated norm over q, k, v, z: read + write. */
-		ew += ll * 4.0 * (2 * kd + 2 * vd) / tp;
-		kernels += ll * 4.0;
-	}
-	{
-		double moe = m->n_experts > 0 ? (double)(m->layers - m->first_dense_layers) : 0.0;
-		double dense = (double)m->layers - moe, in = (double)m->intermediate / tp;
-
-		if (dense > 0) {
-			add_gemm(p, g, peak, wb, bw, dense, h, in * (m->ffn_plain ? 1.0 : 2.0), 0, 0);
-			add_gemm(p, g, peak, wb, bw, dense, in, h, 0, 0);
-			ew += dense * (m->ffn_plain ? 4.0 : 6.0) * in;
-		}
-		if (moe > 0) {
-			double ie = (double)m->moe_intermediate / tp;
-			double is = (double)m->shared_intermediate * (double)m->n_shared_experts / tp;
-
-			add_gemm(p, g, peak, wb, bw, moe, h, 2.0 * ie, (int)m->n_experts, (int)m->experts_per_tok);
-			add_gemm(p, g, peak, wb, bw, moe, ie, h, (int)m->n_experts, (int)m->experts_per_tok);
-			add_gemm(p, g, peak, wb, bw, moe, h, 2.0 * is, 0, 0);
-			add_gemm(p, g, peak, wb, bw, moe, is, h, 0, 0);
-			/* Router (BF16, replicated). */
-			add_gemm(p, g, peak16, 2.0, bw, moe, h, (double)m->n_experts, 0, 0);
-			ew += moe * 6.0 * (ie * (double)m->experts_per_tok + is);
-			kernels += moe * 3.0; /* top-k, align/permute, combine */
-		}
-		kernels += (dense + moe) * 1.0; /* activation */
-	}
-	/* ---- element-wise, every layer: two fused add + RMSNorm (read x and the
-	 * residual, write both); once per step: embedding lookup and final norm ---- */
-	ew += (double)m->layers * 2.0 * 4.0 * h * 2.0;
-	kernels += (double)m->layers * 2.0;
-	ew += 4.0 * h + 8.0 * h;
-	kernels += 2.0;
-	p->ew_s_per_token = ew / ew_bw;
-	p->ew_fixed_s = kernels * g->kernel_s;
-
-	/* ---- lm_head: BF16, vocab split across shards, one row per sequence ---- */
-	{
-		double n = (double)m->vocab / tp;
-
-		p->lm_flop_s = 2.0 * h * n / (peak16 * g->compute_eff);
-		p->lm_half_s = 2.0 * h * g->gemm_half / (peak16 * g->compute_eff) + g->kernel_s;
-		p->lm_w_s = h * n * 2.0 / bw + g->kernel_s;
-		p->lm_act_s = 2.0 * (h + n) * 2.0 / bw;
-	}
-
-	/* ---- attention ---- */
-	p->attn_flops_per_pair = 2.0 * la * (double)m->heads * (qk + v);
-	p->attn_s_per_pair = p->attn_flops_per_pair / tp / (peak16 * attn_eff);
-	p->attn_half_q = g->attn_half_q;
-	{
-		double kv_gpu = llm_kv_bytes_per_token_gpu(m, c->kv, c->tp);
-		double rd = kv_gpu / bw, fl;
-
-		/* A decode reads each context token's KV once; MLA's absorbed decode does
-		 * ~2 x heads x (2 x latent + rope) FLOPs per context token, which can
-		 * make it compute bound. */
-		if (m->kv_lora_rank > 0)
-			fl = 2.0 * la * (double)m->heads / tp *
-			     (2.0 * (double)m->kv_lora_rank + (double)m->qk_rope_head_dim) / (peak16 * attn_eff);
-		else
-			fl = p->attn_s_per_pair;
-		p->kv_s_per_token = rd > fl ? rd : fl;
-		p->kv_bytes_per_token = kv_gpu * tp;
-	}
-	p->state_s_per_seq = 2.0 * m->state_bytes_per_seq / tp / bw;
-
-	/* ---- TP all-reduce: after attention and after the MLP, BF16 activations ---- */
-	if (c->tp > 1) {
-		p->ar_count = 2.0 * (double)m->layers;
-		p->ar_bytes_per_token = h * 2.0;
-		p->ar_s_per_byte = 2.0 * (tp - 1.0) / tp / (g->link_bw * g->link_eff);
-		p->nccl_lat_s = 2.0 * (tp - 1.0) * g->link_latency_s;
-		p->car_lat_s = g->car_latency_s > 0 ? g->car_latency_s : p->nccl_lat_s;
-	}
+	attention_layers(&b);
+	linear_attention_layers(&b);
+	ffn_layers(&b);
+	elementwise(&b, g->mem_bw * (g->ew_eff > 0 ? g->ew_eff : g->mem_eff));
+	lm_head(&b);
+	attention_terms(&b, c, attn_eff);
+	allreduce_terms(&b);
 	p->cpu_s = g->step_overhead_s;
 
 	for (int64_t i = 1; i <= PERF_GRAPH_MAX; i++)
@@ -285,16 +338,11 @@ int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_con
 
 	/* Per prompt (only when a fit asks for it): the dense GEMM time of
 	 * prefill_seq_tokens tokens at the compute rate. */
-	{
-		double per_tok = 0;
-
-		for (int i = 0; i < p->ngemm; i++)
-			per_tok += p->gemm[i].count * p->gemm[i].flop_s *
-				   (p->gemm[i].experts ? (double)p->gemm[i].topk : 1.0);
-		p->prefill_seq_s = g->prefill_seq_tokens * per_tok;
-		p->flops_per_token = per_tok * peak * g->compute_eff * tp +
-				     2.0 * h * (double)m->vocab;
-	}
+	for (int i = 0; i < p->ngemm; i++)
+		per_tok += p->gemm[i].count * p->gemm[i].flop_s *
+			   (p->gemm[i].experts ? (double)p->gemm[i].topk : 1.0);
+	p->prefill_seq_s = g->prefill_seq_tokens * per_tok;
+	p->flops_per_token = per_tok * b.peak * g->compute_eff * b.tp + 2.0 * b.h * (double)m->vocab;
 	p->weight_bytes = llm_weight_bytes(m, c->weights);
 	return 0;
 }

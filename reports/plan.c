@@ -17,6 +17,7 @@
 #include "models/capacity.h"
 #include "reports/results.h"
 #include "traces/workload.h"
+#include "util/simtime.h"
 
 #define MAX_SETS_EXTRA (8 * FS_MAX_POOLS + 8)
 #define SET_LEN 1200
@@ -407,40 +408,28 @@ static int load_base(const plan_request *rq, base_info *bi, scenario **keep, fs_
 	return 0;
 }
 
+/* The verdict itself is mx_slo_verdict's (the same rule as run and sweep); ev keeps
+ * the figures the search and the report read. */
 static void judge(const plan_request *rq, const scenario *sc, const runner_result *r, plan_eval *ev)
 {
 	const metrics_summary *f = &r->fleet;
-	double maxrej = sc->max_rejection_rate >= 0 ? sc->max_rejection_rate : PLAN_DEFAULT_MAX_REJECTION;
+	mx_verdict v;
 	double denom;
 
 	ev->requests = f->requests;
 	ev->ttft_p99_s = f->ttft_p99_s;
 	ev->tpot_p99_s = f->tpot_p99_s;
-	ev->rejection_rate = f->requests > 0 ? (double)(f->rejected + f->unfinished) / (double)f->requests : 1;
 	ev->preemptions_per_request = f->preemptions_per_request;
 	ev->gpu_hours = f->gpu_hours;
 	ev->makespan_s = f->makespan_s;
 	ev->throughput_rps = f->throughput_rps;
 	denom = (double)ev->gpus * f->makespan_s;
 	ev->busy_share = denom > 0 ? f->gpu_busy_s / denom : 0;
-	ev->pass = 0;
-	ev->reason[0] = 0;
-	if (f->requests <= 0)
-		snprintf(ev->reason, sizeof ev->reason, "no requests in the workload");
-	else if (ev->rejection_rate > maxrej)
-		snprintf(ev->reason, sizeof ev->reason, "rejection rate %.4f > %.4f", ev->rejection_rate, maxrej);
-	else if (sc->slo.ttft_p99_s > 0 && (f->ttft_p99_s < 0 || f->ttft_p99_s > sc->slo.ttft_p99_s))
-		snprintf(ev->reason, sizeof ev->reason, "TTFT p99 %.3f s > %.3f s", f->ttft_p99_s,
-			 sc->slo.ttft_p99_s);
-	else if (sc->slo.tpot_p99_s > 0 && f->tpot_p99_s > sc->slo.tpot_p99_s)
-		snprintf(ev->reason, sizeof ev->reason, "TPOT p99 %.4f s > %.4f s", f->tpot_p99_s,
-			 sc->slo.tpot_p99_s);
-	else if (rq->max_preemptions_per_request >= 0 &&
-		 f->preemptions_per_request > rq->max_preemptions_per_request)
-		snprintf(ev->reason, sizeof ev->reason, "preemptions per request %.3f > %.3f",
-			 f->preemptions_per_request, rq->max_preemptions_per_request);
-	else
-		ev->pass = 1;
+	mx_slo_verdict(&sc->slo, sc->max_rejection_rate, rq->max_preemptions_per_request, f, &v);
+	ev->rejection_rate = v.rejection_rate;
+	ev->pass = v.pass;
+	_Static_assert(sizeof ev->reason == sizeof v.reason, "plan_eval.reason holds mx_verdict.reason");
+	memcpy(ev->reason, v.reason, sizeof ev->reason);
 }
 
 static int record(const plan_request *rq, const scenario *sc, const plan_option *o,
@@ -617,7 +606,7 @@ static int read_workload(plan_state *ps, const scenario *sc, fs_err *err)
 		return -1;
 	if (ps->nreqs == 0)
 		return fs_fail(err, FS_EXIT_INPUT, "%s: the workload has no requests", sc->path);
-	ps->span_s = (double)(last - first) / 1e9;
+	ps->span_s = st_to_s(last - first);
 	if (ps->span_s <= 0)
 		ps->span_s = 1.0;
 	return 0;
@@ -721,7 +710,7 @@ static int slo_floor(const plan_state *ps, plan_option *o, const scenario *sc, i
 {
 	const policy_cfg *pc = &sc->policies[o->policy];
 	double *ttft = malloc((ps->nreqs + 1) * sizeof *ttft), *tpot = malloc((ps->nreqs + 1) * sizeof *tpot);
-	double maxrej = sc->max_rejection_rate >= 0 ? sc->max_rejection_rate : PLAN_DEFAULT_MAX_REJECTION;
+	double maxrej = mx_slo_max_rejection(sc->max_rejection_rate);
 	size_t nt = 0, np = 0, never = 0, drop, allowed;
 	int64_t p99_prompt = 0;
 	double p99_prompt_s = 0;
@@ -1241,13 +1230,105 @@ static void costs(plan_result *res, const plan_request *rq)
 	}
 }
 
+/* Load the scenario at the planned load (no candidate applied) into *out (the
+ * caller's, scenario_free): the workload summary and the template shapes come from
+ * it.  Returns 0, or -1 with err (*out is then not set). */
+static int load_planned_base(const plan_request *rq, const base_info *bi, scenario **out, fs_err *err)
+{
+	setlist l;
+	plan_option dummy;
+	int rc;
+
+	memset(&dummy, 0, sizeof dummy);
+	dummy.layout = PLAN_SINGLE;
+	if (candidate_sets(rq, bi, &dummy, NULL, 0, rq->load_scale, &l, err))
+		return -1;
+	rc = scenario_load(rq->scenario_path, l.ptr, l.n, out, err);
+	setlist_free(&l);
+	return rc;
+}
+
+/* Fill res's scenario-wide fields from base and summarise its workload (ps->reqs
+ * holds the requests afterwards; ps owns them).  Returns 0, or -1 with err. */
+static int describe_base(plan_state *ps, const scenario *base, fs_err *err)
+{
+	plan_result *res = ps->res;
+	trace_reader *tr = NULL;
+
+	snprintf(res->scenario, sizeof res->scenario, "%s", base->name);
+	snprintf(res->model, sizeof res->model, "%s", base->model.name);
+	res->slo = base->slo;
+	res->max_rejection_rate = mx_slo_max_rejection(base->max_rejection_rate);
+	res->seed = base->seed;
+	if (read_workload(ps, base, err))
+		return -1;
+	if (workload_open(&base->workload, base->seed, &tr, err) || tstats_compute(tr, 1, &res->stats, err)) {
+		trace_close(tr);
+		return -1;
+	}
+	trace_close(tr);
+	return 0;
+}
+
+/* One option per GPU x precision x layout, in that nesting order (the report lists
+ * them so), with each GPU's calibration source.  Returns 0, or -1 with err for an
+ * unknown GPU. */
+static int enumerate_options(const plan_request *rq, plan_result *res, fs_err *err)
+{
+	for (int g = 0; g < rq->ngpus; g++) {
+		gpu_spec gs;
+		if (gpu_lookup(rq->gpus[g], &gs, err))
+			return -1;
+		snprintf(res->calib_source[g], sizeof res->calib_source[g], "%.63s: %.127s", gs.name,
+			 gs.calib_source);
+		for (int p = 0; p < rq->nprecs; p++)
+			for (int l = 0; l < rq->nlayouts; l++) {
+				plan_option *o = &res->options[res->noptions++];
+				memset(o, 0, sizeof *o);
+				memcpy(o->gpu, rq->gpus[g], sizeof o->gpu);
+				o->gpu[sizeof o->gpu - 1] = 0;
+				o->prec = rq->precs[p];
+				o->layout = rq->layouts[l];
+				o->policy = -1;
+				o->price_per_gpu_hour = -1;
+				snprintf(o->label, sizeof o->label, "%.63s/%s/%s", rq->gpus[g], prec_name(o->prec),
+					 plan_layout_name(o->layout));
+			}
+	}
+	return 0;
+}
+
+/* res->baseline: the option named by rq->baseline, else the first GPU's BF16 single
+ * pool, else option 0.  Returns 0, or -1 with err when the named option is not
+ * planned. */
+static int pick_baseline(const plan_request *rq, plan_result *res, fs_err *err)
+{
+	if (rq->baseline) {
+		for (int i = 0; i < res->noptions; i++)
+			if (!strcasecmp(res->options[i].label, rq->baseline))
+				res->baseline = i;
+		if (res->baseline < 0)
+			return fs_fail(err, FS_EXIT_INPUT,
+				       "plan: baseline '%s' is not one of the planned options (e.g. %s)", rq->baseline,
+				       res->options[0].label);
+		return 0;
+	}
+	res->baseline = 0;
+	for (int i = 0; i < res->noptions; i++)
+		if (!strcmp(res->options[i].gpu, rq->gpus[0]) && res->options[i].prec == PREC_BF16 &&
+		    res->options[i].layout == PLAN_SINGLE) {
+			res->baseline = i;
+			break;
+		}
+	return 0;
+}
+
 int plan_run(const plan_request *rq, plan_result **out, fs_err *err)
 {
 	plan_state ps;
 	plan_result *res = calloc(1, sizeof *res);
 	scenario *base = NULL;
 	struct timespec t0, t1;
-	trace_reader *tr = NULL;
 
 	memset(&ps, 0, sizeof ps);
 	*out = NULL;
@@ -1268,72 +1349,9 @@ int plan_run(const plan_request *rq, plan_result **out, fs_err *err)
 		fs_fail(err, FS_EXIT_INPUT, "plan: load scale must be positive, got %g", rq->load_scale);
 		goto fail;
 	}
-	if (load_base(rq, &ps.bi, NULL, err))
+	if (load_base(rq, &ps.bi, NULL, err) || load_planned_base(rq, &ps.bi, &base, err) ||
+	    describe_base(&ps, base, err) || enumerate_options(rq, res, err) || pick_baseline(rq, res, err))
 		goto fail;
-	/* The base at this load (workload summary and the template shapes). */
-	{
-		setlist l;
-		plan_option dummy;
-		memset(&dummy, 0, sizeof dummy);
-		dummy.layout = PLAN_SINGLE;
-		if (candidate_sets(rq, &ps.bi, &dummy, NULL, 0, rq->load_scale, &l, err))
-			goto fail;
-		if (scenario_load(rq->scenario_path, l.ptr, l.n, &base, err)) {
-			setlist_free(&l);
-			goto fail;
-		}
-		setlist_free(&l);
-	}
-	snprintf(res->scenario, sizeof res->scenario, "%s", base->name);
-	snprintf(res->model, sizeof res->model, "%s", base->model.name);
-	res->slo = base->slo;
-	res->max_rejection_rate = base->max_rejection_rate >= 0 ? base->max_rejection_rate
-								: PLAN_DEFAULT_MAX_REJECTION;
-	res->seed = base->seed;
-	if (read_workload(&ps, base, err))
-		goto fail;
-	if (workload_open(&base->workload, base->seed, &tr, err) || tstats_compute(tr, 1, &res->stats, err))
-		goto fail;
-	trace_close(tr);
-	tr = NULL;
-	for (int g = 0; g < rq->ngpus; g++) {
-		gpu_spec gs;
-		if (gpu_lookup(rq->gpus[g], &gs, err))
-			goto fail;
-		snprintf(res->calib_source[g], sizeof res->calib_source[g], "%.63s: %.127s", gs.name,
-			 gs.calib_source);
-		for (int p = 0; p < rq->nprecs; p++)
-			for (int l = 0; l < rq->nlayouts; l++) {
-				plan_option *o = &res->options[res->noptions++];
-				memset(o, 0, sizeof *o);
-				memcpy(o->gpu, rq->gpus[g], sizeof o->gpu);
-				o->gpu[sizeof o->gpu - 1] = 0;
-				o->prec = rq->precs[p];
-				o->layout = rq->layouts[l];
-				o->policy = -1;
-				o->price_per_gpu_hour = -1;
-				snprintf(o->label, sizeof o->label, "%.63s/%s/%s", rq->gpus[g], prec_name(o->prec),
-					 plan_layout_name(o->layout));
-			}
-	}
-	if (rq->baseline) {
-		for (int i = 0; i < res->noptions; i++)
-			if (!strcasecmp(res->options[i].label, rq->baseline))
-				res->baseline = i;
-		if (res->baseline < 0) {
-			fs_fail(err, FS_EXIT_INPUT, "plan: baseline '%s' is not one of the planned options (e.g. %s)",
-				rq->baseline, res->options[0].label);
-			goto fail;
-		}
-	} else {
-		res->baseline = 0;
-		for (int i = 0; i < res->noptions; i++)
-			if (!strcmp(res->options[i].gpu, rq->gpus[0]) && res->options[i].prec == PREC_BF16 &&
-			    res->options[i].layout == PLAN_SINGLE) {
-				res->baseline = i;
-				break;
-			}
-	}
 	for (int i = 0; i < res->noptions; i++)
 		if (plan_option_run(&ps, base, &res->options[i], err))
 			goto fail;
@@ -1345,7 +1363,6 @@ int plan_run(const plan_request *rq, plan_result **out, fs_err *err)
 	*out = res;
 	return 0;
 fail:
-	trace_close(tr);
 	scenario_free(base);
 	free(ps.reqs);
 	plan_result_free(res);

@@ -43,8 +43,8 @@
 #define PLAN_MAX_GPUS 8
 #define PLAN_MAX_OPTIONS (PLAN_MAX_GPUS * 3 * 2)
 #define PLAN_MAX_REPLICAS 100000
-/* Used when the scenario sets no slo.max_rejection_rate. */
-#define PLAN_DEFAULT_MAX_REJECTION 0.001
+/* Used when the scenario sets no slo.max_rejection_rate (mx_slo_verdict's default). */
+#define PLAN_DEFAULT_MAX_REJECTION MX_DEFAULT_MAX_REJECTION
 /* Idle board power as a share of TDP (power rule, see plan_power_w). */
 #define PLAN_IDLE_POWER_SHARE 0.30
 #define PLAN_HOURS_PER_YEAR 8760.0

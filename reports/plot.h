@@ -86,4 +86,38 @@ int plot_bars(const char *dir, const char *name, const char *title, const char *
 	      int ncat, const char *const *cats, int nseries, const char *const *series,
 	      const double *values, fs_err *err);
 
+/* The compact charts of the plan's sizing report: each NAME.gp starts with "# fleetsim
+ * ORIGIN: redraw with `gnuplot NAME.gp` in this directory.", draws at a fixed size
+ * with a grid, and sets the title, x and y labels that are not NULL. */
+typedef struct plot_chart_spec {
+	const char *name;          /* base file name; reduced with plot_safe_name */
+	const char *origin;        /* the command named in the first line, e.g. "plan" */
+	const char *size;          /* "W,H" in pixels */
+	const char *title, *xlabel, *ylabel;
+	const char *columns;       /* the .dat's first line after "# " (NULL: none) */
+	const char *logscale;      /* axes for `set logscale`, e.g. "y" or "x 2"; NULL: linear */
+	const char *key;           /* `set key` position, e.g. "top left"; NULL: no key */
+} plot_chart_spec;
+
+/* One box per label, its value printed above it, in the order given (logscale and key
+ * are ignored: no key).  Writes NAME.{dat,gp,png,svg} in dir.  Returns 0, or -1 with
+ * err: FS_EXIT_INPUT when n < 1 or an argument is missing, FS_EXIT_RUNTIME for I/O and
+ * gnuplot failures. */
+int plot_value_bars(const char *dir, const plot_chart_spec *spec, int n, const char *const *labels,
+		    const double *values, fs_err *err);
+
+/* Lines of ny columns against x, all in one table (row i: x[i], y[0][i] .. y[ny-1][i]),
+ * titled col_titles[k]; ref > 0 adds a dashed red reference line y = ref titled
+ * ref_title.  Writes NAME.{dat,gp,png,svg} in dir.  Returns 0, or -1 with err as
+ * plot_value_bars. */
+int plot_columns(const char *dir, const plot_chart_spec *spec, int n, const double *x, int ny,
+		 const double *const *y, const char *const *col_titles, double ref, const char *ref_title,
+		 fs_err *err);
+
+/* Lines, one per series (one .dat index block each, headed by a comment naming it);
+ * every point is drawn.  Writes NAME.{dat,gp,png,svg} in dir.  Returns 0, or -1 with
+ * err as plot_value_bars. */
+int plot_series_lines(const char *dir, const plot_chart_spec *spec, int nseries,
+		      const plot_series *series, fs_err *err);
+
 #endif

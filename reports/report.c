@@ -15,6 +15,7 @@
 #include "reports/plot.h"
 #include "sim/fleet.h"
 #include "sim/metrics.h"
+#include "util/escape.h"
 
 #define MAX_PLOTS 256
 
@@ -70,10 +71,19 @@ static void add_plot(rep *r, const char *base)
 		plot_safe_name(base, r->plots[r->nplots++], sizeof r->plots[0]);
 }
 
+/* Append one HTML list item to the notes; a (a plot or run label, which carries
+ * policy names from the scenario file) is HTML-escaped first. */
 static void note(rep *r, const char *fmt, const char *a)
 {
+	char esc[512] = "";
 	size_t n = strlen(r->notes);
-	snprintf(r->notes + n, sizeof r->notes - n, fmt, a);
+	FILE *m = fmemopen(esc, sizeof esc - 1, "w");
+
+	if (m) {
+		esc_html(m, a);
+		fclose(m);
+	}
+	snprintf(r->notes + n, sizeof r->notes - n, fmt, esc);
 }
 
 /* Load the runs selected by where (bound ?1 = id). */
@@ -564,19 +574,6 @@ out:
 	return rc;
 }
 
-static void html_esc(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
-		}
-	}
-}
-
 static void html_num(FILE *f, double v, const char *fmt)
 {
 	fputs("<td>", f);
@@ -597,14 +594,14 @@ static int write_index(rep *r, const char *title, report_stats *stt, fs_err *err
 	if (!(f = fopen(stt->index_path, "w")))
 		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot write: %s", stt->index_path, strerror(errno));
 	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>", f);
-	html_esc(f, title);
+	esc_html(f, title);
 	fputs("</title>\n<style>body{font-family:sans-serif;margin:2em}img{max-width:100%;border:1px solid #ddd}"
 	      "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
 	      "td.l,th.l{text-align:left}figure{margin:1em 0}</style></head><body>\n<h1>",
 	      f);
-	html_esc(f, title);
+	esc_html(f, title);
 	fprintf(f, "</h1>\n<p>Database: <code>");
-	html_esc(f, db_path(r->d));
+	esc_html(f, db_path(r->d));
 	fprintf(f, "</code>, %d runs. Each plot links its SVG, gnuplot script and data.</p>\n", r->nruns);
 	if (r->slo_ttft > 0 || r->slo_tpot > 0)
 		fprintf(f, "<p>SLO: TTFT p99 &le; %g s, TPOT p99 &le; %g s (unset: 0).</p>\n", r->slo_ttft,
@@ -627,12 +624,12 @@ static int write_index(rep *r, const char *title, report_stats *stt, fs_err *err
 	for (int i = 0; i < r->nruns; i++) {
 		const rrun *x = &r->runs[i];
 		fprintf(f, "<tr><td>%lld</td><td class=l>", (long long)x->run_id);
-		html_esc(f, x->policy);
+		esc_html(f, x->policy);
 		fputs("</td><td>", f);
 		if (x->point >= 0)
 			fprintf(f, "%lld", (long long)x->point);
 		fputs("</td><td class=l>", f);
-		html_esc(f, x->point_json ? x->point_json : "");
+		esc_html(f, x->point_json ? x->point_json : "");
 		fprintf(f, "</td><td>%lld</td>", (long long)x->gpus);
 		html_num(f, x->gpu_hours, "%.4g");
 		fprintf(f, "<td>%lld</td><td>%lld</td>", (long long)x->completed, (long long)x->rejected);
@@ -646,7 +643,7 @@ static int write_index(rep *r, const char *title, report_stats *stt, fs_err *err
 		for (int p = 0; p < x->npools; p++) {
 			char b[128];
 			snprintf(b, sizeof b, "%s%s %.3f", p ? ", " : "", x->pools[p], x->share[p]);
-			html_esc(f, b);
+			esc_html(f, b);
 		}
 		fputs("</td></tr>\n", f);
 	}
@@ -680,6 +677,141 @@ static int latest(rep *r, const char *sql, int64_t *id)
 	return 0;
 }
 
+/* With neither a sweep nor a run asked for, pick the latest sweep, else the latest
+ * run, into st.  Returns 0, or -1 with err (FS_EXIT_INPUT for an empty database). */
+static int pick_latest(rep *r, report_stats *st, fs_err *err)
+{
+	if (latest(r, "SELECT max(sweep_id) FROM sweeps", &st->sweep_id) ||
+	    (!st->sweep_id && latest(r, "SELECT max(run_id) FROM runs", &st->run_id)))
+		return sql_err(r, err, "finding the latest sweep or run");
+	if (!st->sweep_id && !st->run_id)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: no runs to report", db_path(r->d));
+	return 0;
+}
+
+/* Load sweep sweep_id's points and draw each metric against each swept parameter.
+ * Returns 0, or -1 with err (FS_EXIT_INPUT when no point has finished). */
+static int sweep_plots(rep *r, int64_t sweep_id, fs_err *err)
+{
+	if (load_grid(r, sweep_id, err) || load_runs(r, "s.sweep_id = ?1", sweep_id, err))
+		return -1;
+	if (!r->nruns)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: sweep %lld has no completed points yet", db_path(r->d),
+			       (long long)sweep_id);
+	for (int k = 0; k < r->naxes; k++)
+		if (plot_vs(r, k, "gpu_hours", "GPU-hours", m_gpuh, 0, 0, err) ||
+		    plot_vs(r, k, "preemptions_per_request", "preemptions per request", m_ppr, 0, 0, err) ||
+		    plot_vs(r, k, "ttft_p99", "TTFT p99 (s)", m_ttft, 0, r->slo_ttft, err) ||
+		    plot_vs(r, k, "tpot_p99", "TPOT p99 (s)", m_tpot, 0, r->slo_tpot, err) ||
+		    plot_vs(r, k, "traffic_share", "traffic share", m_share, 1, 0, err))
+			return -1;
+	return 0;
+}
+
+/* Load run run_id with the other policies of the same `fleetsim run`, and its SLO.
+ * Returns 0, or -1 with err (FS_EXIT_INPUT for an unknown run). */
+static int load_run_group(rep *r, int64_t run_id, fs_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(r->h,
+			       "SELECT json_extract(params, '$.scenario_file.slo.ttft_p99'),"
+			       " json_extract(params, '$.scenario_file.slo.tpot_p99') FROM runs WHERE run_id = ?1",
+			       -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, run_id);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			found = 1;
+			r->slo_ttft = col_d(q, 0);
+			r->slo_tpot = col_d(q, 1);
+		}
+		sqlite3_finalize(q);
+	}
+	if (!found)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: no run %lld", db_path(r->d), (long long)run_id);
+	/* A `fleetsim run` writes each policy as its own run with the same scenario and
+	 * start time: report them together so the policies can be compared. */
+	return load_runs(r,
+			 "r.sweep_id IS NULL AND EXISTS (SELECT 1 FROM runs o WHERE o.run_id = ?1"
+			 " AND o.scenario = r.scenario AND o.started_at = r.started_at"
+			 " AND o.sweep_id IS NULL) OR r.run_id = ?1",
+			 run_id, err);
+}
+
+/* Bars of each policy's traffic share per pool (pools in order of first appearance,
+ * at most 64 policies); nothing when no run has pools.  Returns 0, or -1 with err. */
+static int plot_share_bars(rep *r, fs_err *err)
+{
+	int ncat = 0;
+	const char *cats[FS_MAX_POOLS * 4], *sers[64];
+	double *vals;
+
+	for (int i = 0; i < r->nruns; i++)
+		for (int p = 0; p < r->runs[i].npools; p++) {
+			int c;
+			for (c = 0; c < ncat; c++)
+				if (!strcmp(cats[c], r->runs[i].pools[p]))
+					break;
+			if (c == ncat && ncat < FS_MAX_POOLS * 4)
+				cats[ncat++] = r->runs[i].pools[p];
+		}
+	vals = malloc((size_t)(ncat * r->nruns + 1) * sizeof *vals);
+	if (!vals)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	for (int i = 0; i < r->nruns && i < 64; i++) {
+		sers[i] = r->runs[i].policy;
+		for (int c = 0; c < ncat; c++) {
+			vals[i * ncat + c] = -1;
+			for (int p = 0; p < r->runs[i].npools; p++)
+				if (!strcmp(cats[c], r->runs[i].pools[p]))
+					vals[i * ncat + c] = r->runs[i].share[p];
+		}
+	}
+	if (ncat && plot_bars(r->dir, "traffic_share", "Traffic share per pool", "share of requests", ncat, cats,
+			      r->nruns < 64 ? r->nruns : 64, sers, vals, err)) {
+		free(vals);
+		return -1;
+	}
+	free(vals);
+	if (ncat)
+		add_plot(r, "traffic_share");
+	return 0;
+}
+
+/* Time series of each policy's run with the worst TTFT p99 (the one under most
+ * stress).  Returns 0, or -1 with err. */
+static int plot_worst_timeseries(rep *r, fs_err *err)
+{
+	for (int p = 0; p < r->npol; p++) {
+		int w = -1;
+		char label[96]; /* plot_timeseries keeps 95 characters of the name */
+		for (int i = 0; i < r->nruns; i++)
+			if (r->runs[i].pol == p && (w < 0 || r->runs[i].ttft_p99 > r->runs[w].ttft_p99))
+				w = i;
+		if (w < 0)
+			continue;
+		run_label(r, &r->runs[w], label, sizeof label);
+		if (plot_ts(r, &r->runs[w], label, err))
+			return -1;
+	}
+	return 0;
+}
+
+/* Free r and everything it owns (runs, axes). */
+static void rep_free(rep *r)
+{
+	for (int i = 0; i < r->nruns; i++)
+		free(r->runs[i].point_json);
+	free(r->runs);
+	for (int k = 0; k < r->naxes; k++) {
+		for (int v = 0; r->axes[k].label && v < r->axes[k].nvals; v++)
+			free(r->axes[k].label[v]);
+		free(r->axes[k].label);
+		free(r->axes[k].num);
+	}
+	free(r);
+}
+
 int report_write(db *d, const report_opts *o, report_stats *st, fs_err *err)
 {
 	rep *r = calloc(1, sizeof *r);
@@ -694,131 +826,26 @@ int report_write(db *d, const report_opts *o, report_stats *st, fs_err *err)
 	r->dir = o->out_dir;
 	st->sweep_id = o->sweep_id;
 	st->run_id = o->run_id;
-	if (st->sweep_id <= 0 && st->run_id <= 0) {
-		if (latest(r, "SELECT max(sweep_id) FROM sweeps", &st->sweep_id) ||
-		    (!st->sweep_id && latest(r, "SELECT max(run_id) FROM runs", &st->run_id))) {
-			sql_err(r, err, "finding the latest sweep or run");
-			goto out;
-		}
-		if (!st->sweep_id && !st->run_id) {
-			fs_fail(err, FS_EXIT_INPUT, "%s: no runs to report", db_path(d));
-			goto out;
-		}
-	}
+	if (st->sweep_id <= 0 && st->run_id <= 0 && pick_latest(r, st, err))
+		goto out;
 	if (mkdir_out(o->out_dir, err))
 		goto out;
 	if (st->sweep_id > 0) {
-		if (load_grid(r, st->sweep_id, err) ||
-		    load_runs(r, "s.sweep_id = ?1", st->sweep_id, err))
+		if (sweep_plots(r, st->sweep_id, err))
 			goto out;
-		if (!r->nruns) {
-			fs_fail(err, FS_EXIT_INPUT, "%s: sweep %lld has no completed points yet", db_path(d),
-				(long long)st->sweep_id);
-			goto out;
-		}
 		snprintf(title, sizeof title, "fleetsim sweep %lld", (long long)st->sweep_id);
-		for (int k = 0; k < r->naxes; k++)
-			if (plot_vs(r, k, "gpu_hours", "GPU-hours", m_gpuh, 0, 0, err) ||
-			    plot_vs(r, k, "preemptions_per_request", "preemptions per request", m_ppr, 0, 0, err) ||
-			    plot_vs(r, k, "ttft_p99", "TTFT p99 (s)", m_ttft, 0, r->slo_ttft, err) ||
-			    plot_vs(r, k, "tpot_p99", "TPOT p99 (s)", m_tpot, 0, r->slo_tpot, err) ||
-			    plot_vs(r, k, "traffic_share", "traffic share", m_share, 1, 0, err))
-				goto out;
 	} else {
-		sqlite3_stmt *q = NULL;
-		int found = 0;
-		/* A `fleetsim run` writes each policy as its own run with the same scenario and
-		 * start time: report them together so the policies can be compared. */
-		if (sqlite3_prepare_v2(r->h,
-				       "SELECT json_extract(params, '$.scenario_file.slo.ttft_p99'),"
-				       " json_extract(params, '$.scenario_file.slo.tpot_p99') FROM runs WHERE run_id = ?1",
-				       -1, &q, NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(q, 1, st->run_id);
-			if (sqlite3_step(q) == SQLITE_ROW) {
-				found = 1;
-				r->slo_ttft = col_d(q, 0);
-				r->slo_tpot = col_d(q, 1);
-			}
-			sqlite3_finalize(q);
-		}
-		if (!found) {
-			fs_fail(err, FS_EXIT_INPUT, "%s: no run %lld", db_path(d), (long long)st->run_id);
-			goto out;
-		}
-		if (load_runs(r,
-			      "r.sweep_id IS NULL AND EXISTS (SELECT 1 FROM runs o WHERE o.run_id = ?1"
-			      " AND o.scenario = r.scenario AND o.started_at = r.started_at"
-			      " AND o.sweep_id IS NULL) OR r.run_id = ?1",
-			      st->run_id, err))
+		if (load_run_group(r, st->run_id, err) || plot_share_bars(r, err))
 			goto out;
 		snprintf(title, sizeof title, "fleetsim run %lld", (long long)st->run_id);
-		{
-			int ncat = 0;
-			const char *cats[FS_MAX_POOLS * 4], *sers[64];
-			double *vals;
-			for (int i = 0; i < r->nruns; i++)
-				for (int p = 0; p < r->runs[i].npools; p++) {
-					int c;
-					for (c = 0; c < ncat; c++)
-						if (!strcmp(cats[c], r->runs[i].pools[p]))
-							break;
-					if (c == ncat && ncat < FS_MAX_POOLS * 4)
-						cats[ncat++] = r->runs[i].pools[p];
-				}
-			vals = malloc((size_t)(ncat * r->nruns + 1) * sizeof *vals);
-			if (!vals) {
-				fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
-				goto out;
-			}
-			for (int i = 0; i < r->nruns && i < 64; i++) {
-				sers[i] = r->runs[i].policy;
-				for (int c = 0; c < ncat; c++) {
-					vals[i * ncat + c] = -1;
-					for (int p = 0; p < r->runs[i].npools; p++)
-						if (!strcmp(cats[c], r->runs[i].pools[p]))
-							vals[i * ncat + c] = r->runs[i].share[p];
-				}
-			}
-			if (ncat && plot_bars(o->out_dir, "traffic_share", "Traffic share per pool", "share of requests",
-					      ncat, cats, r->nruns < 64 ? r->nruns : 64, sers, vals, err)) {
-				free(vals);
-				goto out;
-			}
-			free(vals);
-			if (ncat)
-				add_plot(r, "traffic_share");
-		}
 	}
-	if (plot_cdf(r, "ttft", "TTFT", err) || plot_cdf(r, "tpot", "TPOT", err))
-		goto out;
-	/* Time series: each policy's run with the worst TTFT p99 (the one under most stress). */
-	for (int p = 0; p < r->npol; p++) {
-		int w = -1;
-		char label[96]; /* plot_timeseries keeps 95 characters of the name */
-		for (int i = 0; i < r->nruns; i++)
-			if (r->runs[i].pol == p && (w < 0 || r->runs[i].ttft_p99 > r->runs[w].ttft_p99))
-				w = i;
-		if (w < 0)
-			continue;
-		run_label(r, &r->runs[w], label, sizeof label);
-		if (plot_ts(r, &r->runs[w], label, err))
-			goto out;
-	}
-	if (write_index(r, title, st, err))
+	if (plot_cdf(r, "ttft", "TTFT", err) || plot_cdf(r, "tpot", "TPOT", err) ||
+	    plot_worst_timeseries(r, err) || write_index(r, title, st, err))
 		goto out;
 	st->nruns = r->nruns;
 	st->nplots = r->nplots;
 	rc = 0;
 out:
-	for (int i = 0; i < r->nruns; i++)
-		free(r->runs[i].point_json);
-	free(r->runs);
-	for (int k = 0; k < r->naxes; k++) {
-		for (int v = 0; r->axes[k].label && v < r->axes[k].nvals; v++)
-			free(r->axes[k].label[v]);
-		free(r->axes[k].label);
-		free(r->axes[k].num);
-	}
-	free(r);
+	rep_free(r);
 	return rc;
 }

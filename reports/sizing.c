@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "reports/plot.h"
+#include "util/escape.h"
 #include "util/outfile.h"
 
 #define PATH_CAP 4096
@@ -53,88 +54,93 @@ static void k8s_name(const char *s, char *out, size_t cap)
 
 /* ---- manifests ------------------------------------------------------------------- */
 
-int sizing_write_manifests(const plan_result *r, const plan_option *o, const char *dir, fs_err *err)
+/* DIR/<pool>.yaml: the Deployment and Service of pool k of option o.  Returns 0, or -1
+ * with err (the file is closed either way). */
+static int write_pool_manifest(const plan_result *r, const plan_option *o, int k, const char *dir,
+			       fs_err *err)
 {
 	char path[PATH_CAP], name[64], fname[96];
+	const char *q = sizing_vllm_quantization(o->prec);
 	FILE *f = NULL;
 
-	if (!o->feasible)
-		return fs_fail(err, FS_EXIT_INPUT, "manifests: %s has no feasible fleet", o->label);
-	if (plot_mkdir(dir, err))
+	k8s_name(o->pool_names[k], name, sizeof name);
+	snprintf(fname, sizeof fname, "%s.yaml", name);
+	if (of_open(dir, fname, path, sizeof path, &f, err))
 		return -1;
-	for (int k = 0; k < o->npools; k++) {
-		const char *q = sizing_vllm_quantization(o->prec);
-		k8s_name(o->pool_names[k], name, sizeof name);
-		snprintf(fname, sizeof fname, "%s.yaml", name);
-		if (of_open(dir, fname, path, sizeof path, &f, err))
-			return -1;
-		fprintf(f,
-			"# vLLM pool '%s' of the recommended fleet (%s), planned by fleetsim plan.\n"
-			"# --model is fleetsim's catalog name: replace it with your checkpoint path or HF id.\n"
-			"apiVersion: apps/v1\n"
-			"kind: Deployment\n"
-			"metadata:\n"
-			"  name: vllm-%s\n"
-			"  labels:\n"
-			"    app.kubernetes.io/name: vllm\n"
-			"    fleetsim.io/pool: \"%s\"\n"
-			"    kueue.x-k8s.io/queue-name: %s-queue\n"
-			"spec:\n"
-			"  replicas: %d\n"
-			"  selector:\n"
-			"    matchLabels:\n"
-			"      fleetsim.io/pool: \"%s\"\n"
-			"  template:\n"
-			"    metadata:\n"
-			"      labels:\n"
-			"        app.kubernetes.io/name: vllm\n"
-			"        fleetsim.io/pool: \"%s\"\n"
-			"        kueue.x-k8s.io/queue-name: %s-queue\n"
-			"    spec:\n"
-			"      nodeSelector:\n"
-			"        nvidia.com/gpu.product: \"%s\"\n"
-			"      containers:\n"
-			"        - name: vllm\n"
-			"          image: vllm/vllm-openai:latest\n"
-			"          args:\n"
-			"            - \"--model=%s\"\n"
-			"            - \"--max-model-len=%d\"\n"
-			"            - \"--max-num-seqs=%d\"\n"
-			"            - \"--max-num-batched-tokens=%d\"\n"
-			"            - \"--gpu-memory-utilization=%.2f\"\n"
-			"            - \"--tensor-parallel-size=%d\"\n",
-			o->pool_names[k], o->label, name, name, name, o->best.replicas[k], name, name, name,
-			o->gpu_display, r->model, o->max_model_len[k], o->max_num_seqs[k],
-			o->max_num_batched_tokens[k], o->gpu_memory_utilization[k], o->tp[k]);
-		if (q)
-			fprintf(f, "            - \"--quantization=%s\"\n", q);
-		else
-			fprintf(f, "            - \"--dtype=bfloat16\"\n");
-		fprintf(f,
-			"            - \"--kv-cache-dtype=%s\"\n"
-			"          ports:\n"
-			"            - containerPort: 8000\n"
-			"              name: http\n"
-			"          resources:\n"
-			"            requests:\n"
-			"              nvidia.com/gpu: %d\n"
-			"            limits:\n"
-			"              nvidia.com/gpu: %d\n"
-			"---\n"
-			"apiVersion: v1\n"
-			"kind: Service\n"
-			"metadata:\n"
-			"  name: vllm-%s\n"
-			"spec:\n"
-			"  selector:\n"
-			"    fleetsim.io/pool: \"%s\"\n"
-			"  ports:\n"
-			"    - port: 8000\n"
-			"      targetPort: http\n",
-			sizing_vllm_kv_dtype(o->kv), o->tp[k], o->tp[k], name, name);
-		if (of_close(f, path, err))
-			return -1;
-	}
+	fprintf(f,
+		"# vLLM pool '%s' of the recommended fleet (%s), planned by fleetsim plan.\n"
+		"# --model is fleetsim's catalog name: replace it with your checkpoint path or HF id.\n"
+		"apiVersion: apps/v1\n"
+		"kind: Deployment\n"
+		"metadata:\n"
+		"  name: vllm-%s\n"
+		"  labels:\n"
+		"    app.kubernetes.io/name: vllm\n"
+		"    fleetsim.io/pool: \"%s\"\n"
+		"    kueue.x-k8s.io/queue-name: %s-queue\n"
+		"spec:\n"
+		"  replicas: %d\n"
+		"  selector:\n"
+		"    matchLabels:\n"
+		"      fleetsim.io/pool: \"%s\"\n"
+		"  template:\n"
+		"    metadata:\n"
+		"      labels:\n"
+		"        app.kubernetes.io/name: vllm\n"
+		"        fleetsim.io/pool: \"%s\"\n"
+		"        kueue.x-k8s.io/queue-name: %s-queue\n"
+		"    spec:\n"
+		"      nodeSelector:\n"
+		"        nvidia.com/gpu.product: \"%s\"\n"
+		"      containers:\n"
+		"        - name: vllm\n"
+		"          image: vllm/vllm-openai:latest\n"
+		"          args:\n"
+		"            - \"--model=%s\"\n"
+		"            - \"--max-model-len=%d\"\n"
+		"            - \"--max-num-seqs=%d\"\n"
+		"            - \"--max-num-batched-tokens=%d\"\n"
+		"            - \"--gpu-memory-utilization=%.2f\"\n"
+		"            - \"--tensor-parallel-size=%d\"\n",
+		o->pool_names[k], o->label, name, name, name, o->best.replicas[k], name, name, name,
+		o->gpu_display, r->model, o->max_model_len[k], o->max_num_seqs[k],
+		o->max_num_batched_tokens[k], o->gpu_memory_utilization[k], o->tp[k]);
+	if (q)
+		fprintf(f, "            - \"--quantization=%s\"\n", q);
+	else
+		fprintf(f, "            - \"--dtype=bfloat16\"\n");
+	fprintf(f,
+		"            - \"--kv-cache-dtype=%s\"\n"
+		"          ports:\n"
+		"            - containerPort: 8000\n"
+		"              name: http\n"
+		"          resources:\n"
+		"            requests:\n"
+		"              nvidia.com/gpu: %d\n"
+		"            limits:\n"
+		"              nvidia.com/gpu: %d\n"
+		"---\n"
+		"apiVersion: v1\n"
+		"kind: Service\n"
+		"metadata:\n"
+		"  name: vllm-%s\n"
+		"spec:\n"
+		"  selector:\n"
+		"    fleetsim.io/pool: \"%s\"\n"
+		"  ports:\n"
+		"    - port: 8000\n"
+		"      targetPort: http\n",
+		sizing_vllm_kv_dtype(o->kv), o->tp[k], o->tp[k], name, name);
+	return of_close(f, path, err);
+}
+
+/* DIR/kueue-localqueues.yaml: one LocalQueue per pool of option o.  Returns 0, or -1
+ * with err (the file is closed either way). */
+static int write_localqueues(const plan_option *o, const char *dir, fs_err *err)
+{
+	char path[PATH_CAP], name[64];
+	FILE *f = NULL;
+
 	if (of_open(dir, "kueue-localqueues.yaml", path, sizeof path, &f, err))
 		return -1;
 	fprintf(f, "# Kueue LocalQueues, one per pool; point clusterQueue at your cluster's queue.\n");
@@ -154,8 +160,16 @@ int sizing_write_manifests(const plan_result *r, const plan_option *o, const cha
 			"  clusterQueue: fleetsim-%s\n",
 			k ? "---\n" : "", name, name, o->best.replicas[k] * o->tp[k], o->gpu);
 	}
-	if (of_close(f, path, err))
-		return -1;
+	return of_close(f, path, err);
+}
+
+/* DIR/router-configmap.yaml: the router's policy, threshold and pool services of
+ * option o.  Returns 0, or -1 with err (the file is closed either way). */
+static int write_router_configmap(const plan_option *o, const char *dir, fs_err *err)
+{
+	char path[PATH_CAP], name[64];
+	FILE *f = NULL;
+
 	if (of_open(dir, "router-configmap.yaml", path, sizeof path, &f, err))
 		return -1;
 	fprintf(f,
@@ -177,139 +191,91 @@ int sizing_write_manifests(const plan_result *r, const plan_option *o, const cha
 	return of_close(f, path, err);
 }
 
-/* ---- plots ----------------------------------------------------------------------- */
-
-static void gp_head(FILE *f, const char *name, const char *size)
+int sizing_write_manifests(const plan_result *r, const plan_option *o, const char *dir, fs_err *err)
 {
-	fprintf(f,
-		"# fleetsim plan: redraw with `gnuplot %s.gp` in this directory.\n"
-		"do for [fmt in \"png svg\"] {\n"
-		"  if (fmt eq \"svg\") {\n"
-		"    set terminal svg size %s dynamic noenhanced font \"sans,11\"\n"
-		"  } else {\n"
-		"    if (strstrt(GPVAL_TERMINALS, \"pngcairo\") > 0) {\n"
-		"      set terminal pngcairo size %s noenhanced font \"sans,11\"\n"
-		"    } else {\n"
-		"      set terminal png size %s noenhanced\n"
-		"    }\n"
-		"  }\n"
-		"  set output '%s.'.fmt\n"
-		"  set grid\n",
-		name, size, size, size, name);
+	if (!o->feasible)
+		return fs_fail(err, FS_EXIT_INPUT, "manifests: %s has no feasible fleet", o->label);
+	if (plot_mkdir(dir, err))
+		return -1;
+	for (int k = 0; k < o->npools; k++)
+		if (write_pool_manifest(r, o, k, dir, err))
+			return -1;
+	if (write_localqueues(o, dir, err))
+		return -1;
+	return write_router_configmap(o, dir, err);
 }
 
-/* Bar chart of one value per feasible option (ranked order). */
+/* ---- plots ----------------------------------------------------------------------- */
+
+/* Bar chart of one value per option, in rank order (feasible options have ranks). */
 static int bar_chart(const char *dir, const char *name, const plan_result *r, const char *title,
 		     const char *ylabel, int cost, fs_err *err)
 {
-	char path[PATH_CAP];
-	FILE *f;
+	const char *labels[PLAN_MAX_OPTIONS];
+	double values[PLAN_MAX_OPTIONS];
+	plot_chart_spec spec = {.name = name, .origin = "plan", .size = "900,420", .title = title,
+				.ylabel = ylabel, .columns = "option value"};
+	int n = 0;
 
-	{
-		char dat[128], gp[128];
-		snprintf(dat, sizeof dat, "%s.dat", name);
-		if (of_open(dir, dat, path, sizeof path, &f, err))
-			return -1;
-		fprintf(f, "# option value\n");
-		for (int rank = 1; rank <= r->noptions; rank++)
-			for (int i = 0; i < r->noptions; i++)
-				if (r->options[i].rank == rank)
-					fprintf(f, "\"%s\" %.6g\n", r->options[i].label,
-						cost ? r->options[i].annual_cost / 1000.0 : (double)r->options[i].best.gpus);
-		if (of_close(f, path, err))
-			return -1;
-		snprintf(gp, sizeof gp, "%s.gp", name);
-		if (of_open(dir, gp, path, sizeof path, &f, err))
-			return -1;
-		gp_head(f, name, "900,420");
-		fprintf(f,
-			"  set title '%s'\n"
-			"  set ylabel '%s'\n"
-			"  set style fill solid 0.7 border -1\n"
-			"  set boxwidth 0.6\n"
-			"  set yrange [0:*]\n"
-			"  set xtics rotate by -30\n"
-			"  unset key\n"
-			"  plot '%s' using 0:2:xtic(1) with boxes lc rgb '#3b6ea8', "
-			"'' using 0:2:(sprintf('%%g', $2)) with labels offset 0,0.8\n"
-			"  set output\n}\n",
-			title, ylabel, dat);
-		if (of_close(f, path, err))
-			return -1;
-	}
-	return plot_run_script(dir, name, err);
+	for (int rank = 1; rank <= r->noptions; rank++)
+		for (int i = 0; i < r->noptions && n < PLAN_MAX_OPTIONS; i++)
+			if (r->options[i].rank == rank) {
+				labels[n] = r->options[i].label;
+				values[n++] = cost ? r->options[i].annual_cost / 1000.0 : (double)r->options[i].best.gpus;
+			}
+	return plot_value_bars(dir, &spec, n, labels, values, err);
 }
 
+/* P99 over SLO against load; 0 where the SLO sets no limit or nothing was measured. */
 static int plot_headroom(const char *dir, const plan_result *r, const plan_eval *ev, int n, fs_err *err)
 {
-	char path[PATH_CAP];
-	FILE *f;
+	double x[16], ttft[16], tpot[16];
+	const double *y[2] = {ttft, tpot};
+	const char *titles[2] = {"TTFT p99 / SLO", "TPOT p99 / SLO"};
+	plot_chart_spec spec = {.name = "headroom", .origin = "plan", .size = "900,420",
+				.title = "Load headroom of the recommended fleet",
+				.xlabel = "traffic (x planned load)", .ylabel = "P99 / SLO",
+				.columns = "load_scale ttft_p99/slo tpot_p99/slo", .logscale = "y",
+				.key = "top left"};
 
-	if (of_open(dir, "headroom.dat", path, sizeof path, &f, err))
-		return -1;
-	fprintf(f, "# load_scale ttft_p99/slo tpot_p99/slo\n");
-	for (int i = 0; i < n; i++)
-		fprintf(f, "%g %.6g %.6g\n", ev[i].load_scale,
-			r->slo.ttft_p99_s > 0 && ev[i].ttft_p99_s >= 0 ? ev[i].ttft_p99_s / r->slo.ttft_p99_s : 0,
-			r->slo.tpot_p99_s > 0 && ev[i].tpot_p99_s >= 0 ? ev[i].tpot_p99_s / r->slo.tpot_p99_s : 0);
-	if (of_close(f, path, err))
-		return -1;
-	if (of_open(dir, "headroom.gp", path, sizeof path, &f, err))
-		return -1;
-	gp_head(f, "headroom", "900,420");
-	fprintf(f,
-		"  set title 'Load headroom of the recommended fleet'\n"
-		"  set xlabel 'traffic (x planned load)'\n"
-		"  set ylabel 'P99 / SLO'\n"
-		"  set logscale y\n"
-		"  set key top left\n"
-		"  plot 'headroom.dat' using 1:2 with linespoints lw 2 title 'TTFT p99 / SLO', "
-		"'' using 1:3 with linespoints lw 2 title 'TPOT p99 / SLO', 1 with lines dt 2 lc rgb 'red' title 'SLO'\n"
-		"  set output\n}\n");
-	if (of_close(f, path, err))
-		return -1;
-	return plot_run_script(dir, "headroom", err);
+	if (n > 16)
+		n = 16;
+	for (int i = 0; i < n; i++) {
+		x[i] = ev[i].load_scale;
+		ttft[i] = r->slo.ttft_p99_s > 0 && ev[i].ttft_p99_s >= 0 ? ev[i].ttft_p99_s / r->slo.ttft_p99_s : 0;
+		tpot[i] = r->slo.tpot_p99_s > 0 && ev[i].tpot_p99_s >= 0 ? ev[i].tpot_p99_s / r->slo.tpot_p99_s : 0;
+	}
+	return plot_columns(dir, &spec, n, x, 2, y, titles, 1, "SLO", err);
 }
 
+/* GPUs of each option's feasible plans against the what-if load. */
 static int plot_whatif(const char *dir, const sizing_opts *so, fs_err *err)
 {
-	char path[PATH_CAP];
-	FILE *f;
 	const plan_result *r0 = so->whatif[0];
-	int first = 1;
+	plot_series ser[PLAN_MAX_OPTIONS];
+	double *xy = malloc(((size_t)so->nwhatif + 1) * 2 * PLAN_MAX_OPTIONS * sizeof *xy);
+	plot_chart_spec spec = {.name = "gpus_vs_load", .origin = "plan", .size = "900,480",
+				.title = "GPUs needed against load (what-if)",
+				.xlabel = "traffic (x scenario load)", .ylabel = "GPUs", .logscale = "x 2",
+				.key = "outside right"};
+	int ns = r0->noptions < PLAN_MAX_OPTIONS ? r0->noptions : PLAN_MAX_OPTIONS, rc;
 
-	if (of_open(dir, "gpus_vs_load.dat", path, sizeof path, &f, err))
-		return -1;
-	for (int k = 0; k < r0->noptions; k++) {
-		fprintf(f, "# %s\n", r0->options[k].label);
+	if (!xy)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	for (int k = 0; k < ns; k++) {
+		double *x = xy + (size_t)k * 2 * ((size_t)so->nwhatif + 1), *y = x + so->nwhatif + 1;
+		ser[k] = (plot_series){.name = r0->options[k].label, .x = x, .y = y, .n = 0};
 		for (int i = 0; i < so->nwhatif; i++) {
 			const plan_option *o = &so->whatif[i]->options[k];
-			if (o->feasible)
-				fprintf(f, "%g %d\n", so->whatif_scales[i], o->best.gpus);
+			if (o->feasible) {
+				x[ser[k].n] = so->whatif_scales[i];
+				y[ser[k].n++] = o->best.gpus;
+			}
 		}
-		fprintf(f, "\n\n");
 	}
-	if (of_close(f, path, err))
-		return -1;
-	if (of_open(dir, "gpus_vs_load.gp", path, sizeof path, &f, err))
-		return -1;
-	gp_head(f, "gpus_vs_load", "900,480");
-	fprintf(f,
-		"  set title 'GPUs needed against load (what-if)'\n"
-		"  set xlabel 'traffic (x scenario load)'\n"
-		"  set ylabel 'GPUs'\n"
-		"  set logscale x 2\n"
-		"  set key outside right\n"
-		"  plot ");
-	for (int k = 0; k < r0->noptions; k++) {
-		fprintf(f, "%s'gpus_vs_load.dat' index %d using 1:2 with linespoints lw 2 title '%s'",
-			first ? "" : ", ", k, r0->options[k].label);
-		first = 0;
-	}
-	fprintf(f, "\n  set output\n}\n");
-	if (of_close(f, path, err))
-		return -1;
-	return plot_run_script(dir, "gpus_vs_load", err);
+	rc = plot_series_lines(dir, &spec, ns, ser, err);
+	free(xy);
+	return rc;
 }
 
 /* ---- report ---------------------------------------------------------------------- */
@@ -328,7 +294,9 @@ static int html_img(FILE *out, const char *dir, const char *name, const char *al
 	f = fopen(path, "rb");
 	if (!f)
 		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot read: %s", path, strerror(errno));
-	fprintf(out, "<figure><img alt=\"%s\" src=\"data:image/png;base64,", alt);
+	fputs("<figure><img alt=\"", out);
+	esc_html(out, alt);
+	fputs("\" src=\"data:image/png;base64,", out);
 	while ((n = fread(in, 1, 3, f)) > 0) {
 		unsigned v = (unsigned)in[0] << 16 | (n > 1 ? (unsigned)in[1] << 8 : 0) | (n > 2 ? in[2] : 0);
 		fputc(b64[v >> 18 & 63], out);
@@ -337,7 +305,9 @@ static int html_img(FILE *out, const char *dir, const char *name, const char *al
 		fputc(n > 2 ? b64[v & 63] : '=', out);
 	}
 	fclose(f);
-	fprintf(out, "\"><figcaption>%s</figcaption></figure>\n", alt);
+	fputs("\"><figcaption>", out);
+	esc_html(out, alt);
+	fputs("</figcaption></figure>\n", out);
 	return 0;
 }
 
@@ -365,20 +335,6 @@ typedef struct doc {
 	FILE *md, *html;
 } doc;
 
-static void esc(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '<')
-			fputs("&lt;", f);
-		else if (*s == '>')
-			fputs("&gt;", f);
-		else if (*s == '&')
-			fputs("&amp;", f);
-		else
-			fputc(*s, f);
-	}
-}
-
 /* A table row in both formats; cells separated by '\t'. */
 static void row(doc *d, const char *cells, int header)
 {
@@ -390,9 +346,11 @@ static void row(doc *d, const char *cells, int header)
 	fputs("|", d->md);
 	fputs("<tr>", d->html);
 	for (c = strtok_r(buf, "\t", &save); c; c = strtok_r(NULL, "\t", &save), n++) {
-		fprintf(d->md, " %s |", c);
+		fputc(' ', d->md);
+		esc_md_cell(d->md, c);
+		fputs(" |", d->md);
 		fputs(header ? "<th>" : "<td>", d->html);
-		esc(d->html, c);
+		esc_html(d->html, c);
 		fputs(header ? "</th>" : "</td>", d->html);
 	}
 	fputs("\n", d->md);
@@ -407,17 +365,20 @@ static void row(doc *d, const char *cells, int header)
 
 static void para(doc *d, const char *text)
 {
-	fprintf(d->md, "%s\n\n", text);
+	esc_md_text(d->md, text);
+	fputs("\n\n", d->md);
 	fputs("<p>", d->html);
-	esc(d->html, text);
+	esc_html(d->html, text);
 	fputs("</p>\n", d->html);
 }
 
 static void heading(doc *d, const char *text)
 {
-	fprintf(d->md, "## %s\n\n", text);
+	fputs("## ", d->md);
+	esc_md_text(d->md, text);
+	fputs("\n\n", d->md);
 	fputs("<h2>", d->html);
-	esc(d->html, text);
+	esc_html(d->html, text);
 	fputs("</h2>\n", d->html);
 }
 
@@ -434,7 +395,9 @@ static void table_close(doc *d)
 
 static int figure(doc *d, const char *plots, const char *name, const char *alt, fs_err *err)
 {
-	fprintf(d->md, "![%s](plots/%s.png)\n\n", alt, name);
+	fputs("![", d->md);
+	esc_md_text(d->md, alt);
+	fprintf(d->md, "](plots/%s.png)\n\n", name);
 	return html_img(d->html, plots, name, alt, err);
 }
 
@@ -449,167 +412,202 @@ static const char css[] =
 	"figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}"
 	"figcaption{font-size:.85em;color:#666}";
 
-int sizing_write(const plan_request *rq, const plan_result *r, const sizing_opts *so, fs_err *err)
+/* The recommended fleet's load headroom: re-simulations at growing load. */
+typedef struct headroom {
+	plan_eval ev[16];
+	int n;
+	double scale; /* highest load factor that still met the SLO; 0: none */
+} headroom;
+
+/* Simulate the recommended fleet (and the baseline, when it is another feasible
+ * option) at the planned load, as phase "report", and draw their TTFT CDFs into
+ * plots/ttft_cdf.  The runs' metrics are freed here.  Returns 0, or -1 with err. */
+static int plot_fleet_ttft(const plan_request *rq, const plan_result *r, const char *plots, fs_err *err)
 {
-	char plots[PATH_CAP], mani[PATH_CAP], pmd[PATH_CAP], phtml[PATH_CAP], buf[2048], line[1024];
-	const double def_scales[] = {1, 1.25, 1.5, 2, 3, 4};
-	const double *hs = so->headroom_scales ? so->headroom_scales : def_scales;
-	int nhs = so->headroom_scales ? so->nheadroom : 6, nhe = 0, rc = -1;
-	plan_eval hev[16];
-	doc d = {0};
-	const plan_option *best = r->best >= 0 ? &r->options[r->best] : NULL;
+	const plan_option *best = &r->options[r->best];
 	const plan_option *base = r->baseline >= 0 ? &r->options[r->baseline] : NULL;
+	const char *names[2];
+	const double *vals[2];
+	double *ttft[2] = {0};
+	size_t counts[2] = {0};
 	runner_result rb, rbase;
-	int have_rb = 0, have_base = 0;
-	double headroom = 0;
-	time_t now = time(NULL);
-	struct tm tm;
-	char when[64];
+	int have_rb = 0, have_base = 0, ns = 0, rc = -1;
+	plan_eval ev;
 
 	memset(&rb, 0, sizeof rb);
 	memset(&rbase, 0, sizeof rbase);
+	if (plan_simulate(rq, best, best->best.replicas, best->best.threshold, r->load_scale, best->best.seed,
+			  "report", &ev, &rb, err))
+		goto out;
+	have_rb = 1;
+	if (base && base != best && base->feasible) {
+		if (plan_simulate(rq, base, base->best.replicas, base->best.threshold, r->load_scale,
+				  base->best.seed, "report", &ev, &rbase, err))
+			goto out;
+		have_base = 1;
+	}
+	for (int s = 0; s < 1 + have_base; s++) {
+		if (metrics_values(s ? rbase.m : rb.m, -1, MX_TTFT, &ttft[s], &counts[s])) {
+			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+			goto out;
+		}
+		names[s] = s ? base->label : best->label;
+		vals[s] = ttft[s];
+		ns++;
+	}
+	rc = plot_ttft_cdf(plots, ns, names, vals, counts, err);
+out:
+	free(ttft[0]);
+	free(ttft[1]);
+	if (have_rb)
+		runner_result_free(&rb);
+	if (have_base)
+		runner_result_free(&rbase);
+	return rc;
+}
+
+/* Every plot of the report, and the recommended fleet's manifests, written before the
+ * report itself so that a gnuplot failure leaves no half report.  Fills *h (the
+ * caller's) from the headroom runs.  Returns 0, or -1 with err. */
+static int draw_plots(const plan_request *rq, const plan_result *r, const sizing_opts *so, const char *plots,
+		      const char *mani, headroom *h, fs_err *err)
+{
+	const double def_scales[] = {1, 1.25, 1.5, 2, 3, 4};
+	const double *hs = so->headroom_scales ? so->headroom_scales : def_scales;
+	int nhs = so->headroom_scales ? so->nheadroom : 6;
+
 	if (nhs > 16)
 		nhs = 16;
-	if ((size_t)snprintf(plots, sizeof plots, "%s/plots", so->out_dir) >= sizeof plots ||
-	    (size_t)snprintf(mani, sizeof mani, "%s/manifests", so->out_dir) >= sizeof mani)
-		return fs_fail(err, FS_EXIT_INPUT, "%.200s: path too long", so->out_dir);
-	if (plot_mkdir(so->out_dir, err) || plot_mkdir(plots, err))
-		return -1;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-
-	/* Plots first: a gnuplot failure should leave no half report. */
-	if (best) {
-		const char *names[2];
-		const double *vals[2];
-		double *ttft[2] = {0};
-		size_t counts[2] = {0};
-		int ns = 0;
-		plan_eval ev;
+	if (r->best >= 0) {
+		const plan_option *best = &r->options[r->best];
 		if (bar_chart(plots, "gpus_per_option", r, "GPUs needed per option", "GPUs", 0, err) ||
-		    bar_chart(plots, "cost_per_option", r, "Annual cost per option", "k$ per year", 1, err))
-			goto out;
-		if (plan_simulate(rq, best, best->best.replicas, best->best.threshold, r->load_scale, best->best.seed,
-				  "report", &ev, &rb, err))
-			goto out;
-		have_rb = 1;
-		if (base && base != best && base->feasible) {
-			if (plan_simulate(rq, base, base->best.replicas, base->best.threshold, r->load_scale,
-					  base->best.seed, "report", &ev, &rbase, err))
-				goto out;
-			have_base = 1;
-		}
-		for (int s = 0; s < 1 + have_base; s++) {
-			if (metrics_values(s ? rbase.m : rb.m, -1, MX_TTFT, &ttft[s], &counts[s])) {
-				free(ttft[0]);
-				fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
-				goto out;
-			}
-			names[s] = s ? base->label : best->label;
-			vals[s] = ttft[s];
-			ns++;
-		}
-		rc = plot_ttft_cdf(plots, ns, names, vals, counts, err);
-		free(ttft[0]);
-		free(ttft[1]);
-		if (rc)
-			goto out;
-		rc = -1;
-		if (plan_headroom(rq, best, hs, nhs, hev, &nhe, err) || plot_headroom(plots, r, hev, nhe, err))
-			goto out;
-		for (int i = 0; i < nhe; i++)
-			if (hev[i].pass)
-				headroom = hev[i].load_scale;
+		    bar_chart(plots, "cost_per_option", r, "Annual cost per option", "k$ per year", 1, err) ||
+		    plot_fleet_ttft(rq, r, plots, err))
+			return -1;
+		if (plan_headroom(rq, best, hs, nhs, h->ev, &h->n, err) || plot_headroom(plots, r, h->ev, h->n, err))
+			return -1;
+		for (int i = 0; i < h->n; i++)
+			if (h->ev[i].pass)
+				h->scale = h->ev[i].load_scale;
 		if (sizing_write_manifests(r, best, mani, err))
-			goto out;
+			return -1;
 	}
 	if (so->nwhatif > 0 && plot_whatif(plots, so, err))
-		goto out;
+		return -1;
+	return 0;
+}
 
-	if (of_open(so->out_dir, "report.md", pmd, sizeof pmd, &d.md, err) ||
-	    of_open(so->out_dir, "report.html", phtml, sizeof phtml, &d.html, err))
-		goto out;
-	fprintf(d.md, "# Sizing report: %s\n\n", r->scenario);
-	fprintf(d.html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-			"<title>Sizing report: ");
-	esc(d.html, r->scenario);
-	fprintf(d.html, "</title><style>%s</style></head><body>\n<h1>Sizing report: ", css);
-	esc(d.html, r->scenario);
-	fputs("</h1>\n", d.html);
+/* The report's sections, in order.  Each writes to both of d's files (the caller's);
+ * none can fail here, a write error shows when write_report closes the files. */
+
+static void write_title(doc *d, const plan_result *r, const char *when)
+{
+	char buf[2048];
+
+	fputs("# Sizing report: ", d->md);
+	esc_md_text(d->md, r->scenario);
+	fputs("\n\n", d->md);
+	fprintf(d->html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+			 "<title>Sizing report: ");
+	esc_html(d->html, r->scenario);
+	fprintf(d->html, "</title><style>%s</style></head><body>\n<h1>Sizing report: ", css);
+	esc_html(d->html, r->scenario);
+	fputs("</h1>\n", d->html);
 	snprintf(buf, sizeof buf,
 		 "Generated by fleetsim plan on %s: model %s, %d options, %d simulations in %.1f s, traffic at %gx the scenario's load.",
 		 when, r->model, r->noptions, r->sims, r->wall_s, r->load_scale);
-	para(&d, buf);
+	para(d, buf);
+}
 
-	heading(&d, "Recommended fleet");
-	if (best) {
-		char fl[512], money[32];
-		fleet_text(best, fl, sizeof fl);
-		fmt_money(money, sizeof money, best->annual_cost);
-		snprintf(buf, sizeof buf,
-			 "%s: %d GPUs (%s) of %s, %s weights, %s KV cache. P99 TTFT %.3f s, P99 TPOT %.4f s, "
-			 "rejections %.2f%%. %s per year at $%.2f per GPU-hour; %.1f kW at the simulated "
-			 "utilisation (%.0f%% busy). Load headroom: the SLO holds up to %gx the planned traffic%s.",
-			 best->label, best->best.gpus, fl, best->gpu_display, prec_name(best->prec), prec_name(best->kv),
-			 best->best.ttft_p99_s, best->best.tpot_p99_s, 100 * best->best.rejection_rate, money,
-			 best->price_per_gpu_hour, best->power_kw, 100 * best->best.busy_share, headroom,
-			 nhe > 0 && hev[nhe - 1].pass ? " (the highest tried)" : "");
-		fprintf(d.md, "**%s**\n\n", buf);
-		fputs("<div class=\"rec\"><strong>", d.html);
-		esc(d.html, buf);
-		fputs("</strong></div>\n", d.html);
-		if (base && base->feasible && base != best && !isnan(best->savings_vs_baseline)) {
-			snprintf(buf, sizeof buf, "Savings against the baseline %s (%d GPUs): %.1f%% of its annual cost.",
-				 base->label, base->best.gpus, 100 * best->savings_vs_baseline);
-			para(&d, buf);
-		}
-		para(&d, "Deployment manifests for this fleet are in manifests/ (vLLM Deployments and Services per "
-			 "pool, Kueue LocalQueues, the router's ConfigMap).");
-	} else {
-		para(&d, "No option meets the SLO within the search limits; see the notes in the table below.");
+static void write_recommendation(doc *d, const plan_result *r, const headroom *h)
+{
+	const plan_option *best = r->best >= 0 ? &r->options[r->best] : NULL;
+	const plan_option *base = r->baseline >= 0 ? &r->options[r->baseline] : NULL;
+	char buf[2048], fl[512], money[32];
+
+	heading(d, "Recommended fleet");
+	if (!best) {
+		para(d, "No option meets the SLO within the search limits; see the notes in the table below.");
+		return;
 	}
+	fleet_text(best, fl, sizeof fl);
+	fmt_money(money, sizeof money, best->annual_cost);
+	snprintf(buf, sizeof buf,
+		 "%s: %d GPUs (%s) of %s, %s weights, %s KV cache. P99 TTFT %.3f s, P99 TPOT %.4f s, "
+		 "rejections %.2f%%. %s per year at $%.2f per GPU-hour; %.1f kW at the simulated "
+		 "utilisation (%.0f%% busy). Load headroom: the SLO holds up to %gx the planned traffic%s.",
+		 best->label, best->best.gpus, fl, best->gpu_display, prec_name(best->prec), prec_name(best->kv),
+		 best->best.ttft_p99_s, best->best.tpot_p99_s, 100 * best->best.rejection_rate, money,
+		 best->price_per_gpu_hour, best->power_kw, 100 * best->best.busy_share, h->scale,
+		 h->n > 0 && h->ev[h->n - 1].pass ? " (the highest tried)" : "");
+	fputs("**", d->md);
+	esc_md_text(d->md, buf);
+	fputs("**\n\n", d->md);
+	fputs("<div class=\"rec\"><strong>", d->html);
+	esc_html(d->html, buf);
+	fputs("</strong></div>\n", d->html);
+	if (base && base->feasible && base != best && !isnan(best->savings_vs_baseline)) {
+		snprintf(buf, sizeof buf, "Savings against the baseline %s (%d GPUs): %.1f%% of its annual cost.",
+			 base->label, base->best.gpus, 100 * best->savings_vs_baseline);
+		para(d, buf);
+	}
+	para(d, "Deployment manifests for this fleet are in manifests/ (vLLM Deployments and Services per "
+		"pool, Kueue LocalQueues, the router's ConfigMap).");
+}
 
-	heading(&d, "Workload");
-	table_open(&d);
-	row(&d, "quantity\tvalue", 1);
+static void write_workload(doc *d, const plan_result *r)
+{
+	char line[1024];
+
+	heading(d, "Workload");
+	table_open(d);
+	row(d, "quantity\tvalue", 1);
 	snprintf(line, sizeof line, "requests\t%lld", (long long)r->stats.count);
-	row(&d, line, 0);
+	row(d, line, 0);
 	snprintf(line, sizeof line, "duration\t%.1f s", r->stats.duration_s);
-	row(&d, line, 0);
+	row(d, line, 0);
 	snprintf(line, sizeof line, "mean rate\t%.2f req/s", r->stats.mean_rate);
-	row(&d, line, 0);
+	row(d, line, 0);
 	snprintf(line, sizeof line, "peak 1-s rate\t%lld req/s", (long long)r->stats.peak_1s);
-	row(&d, line, 0);
+	row(d, line, 0);
 	snprintf(line, sizeof line, "input tokens mean / p50 / p99 / max\t%.0f / %.0f / %.0f / %lld",
 		 r->stats.all.input.mean, r->stats.all.input.p50, r->stats.all.input.p99,
 		 (long long)r->stats.all.input.max);
-	row(&d, line, 0);
+	row(d, line, 0);
 	snprintf(line, sizeof line, "output tokens mean / p50 / p99 / max\t%.0f / %.0f / %.0f / %lld",
 		 r->stats.all.output.mean, r->stats.all.output.p50, r->stats.all.output.p99,
 		 (long long)r->stats.all.output.max);
-	row(&d, line, 0);
-	table_close(&d);
+	row(d, line, 0);
+	table_close(d);
+}
 
-	heading(&d, "Service-level objective");
-	{
-		char t1[32] = "(none)", t2[32] = "(none)";
-		if (r->slo.ttft_p99_s > 0)
-			snprintf(t1, sizeof t1, "%g", r->slo.ttft_p99_s);
-		if (r->slo.tpot_p99_s > 0)
-			snprintf(t2, sizeof t2, "%g", r->slo.tpot_p99_s);
-		snprintf(buf, sizeof buf,
-			 "P99 TTFT <= %s s, P99 TPOT <= %s s, rejected or unfinished requests <= %.2f%%%s. "
-			 "Each candidate is simulated on seed %llu; the winner of each option is re-checked on "
-			 "seed %llu.",
-			 t1, t2, 100 * r->max_rejection_rate,
-			 r->max_preemptions_per_request >= 0 ? ", preemptions per request within the limit" : "",
-			 (unsigned long long)r->seed, (unsigned long long)r->seed + 1);
-	}
-	para(&d, buf);
+static void write_slo(doc *d, const plan_result *r)
+{
+	char buf[2048], t1[32] = "(none)", t2[32] = "(none)";
 
-	heading(&d, "Options, cheapest first");
-	table_open(&d);
-	row(&d, "rank\toption\tGPUs\tfleet\tTTFT p99 (s)\tTPOT p99 (s)\tbusy\t$/GPU-h\tGPU-h/day\tannual cost\tpower (kW)\tvs baseline\tsims",
+	heading(d, "Service-level objective");
+	if (r->slo.ttft_p99_s > 0)
+		snprintf(t1, sizeof t1, "%g", r->slo.ttft_p99_s);
+	if (r->slo.tpot_p99_s > 0)
+		snprintf(t2, sizeof t2, "%g", r->slo.tpot_p99_s);
+	snprintf(buf, sizeof buf,
+		 "P99 TTFT <= %s s, P99 TPOT <= %s s, rejected or unfinished requests <= %.2f%%%s. "
+		 "Each candidate is simulated on seed %llu; the winner of each option is re-checked on "
+		 "seed %llu.",
+		 t1, t2, 100 * r->max_rejection_rate,
+		 r->max_preemptions_per_request >= 0 ? ", preemptions per request within the limit" : "",
+		 (unsigned long long)r->seed, (unsigned long long)r->seed + 1);
+	para(d, buf);
+}
+
+/* Feasible options in rank order, then the infeasible ones with their notes. */
+static void write_options(doc *d, const plan_result *r)
+{
+	char line[1024];
+
+	heading(d, "Options, cheapest first");
+	table_open(d);
+	row(d, "rank\toption\tGPUs\tfleet\tTTFT p99 (s)\tTPOT p99 (s)\tbusy\t$/GPU-h\tGPU-h/day\tannual cost\tpower (kW)\tvs baseline\tsims",
 	    1);
 	for (int rank = 1; rank <= r->noptions + 1; rank++)
 		for (int i = 0; i < r->noptions; i++) {
@@ -620,7 +618,7 @@ int sizing_write(const plan_request *rq, const plan_result *r, const sizing_opts
 			if (!o->feasible) {
 				snprintf(line, sizeof line, "-\t%s\t-\tno fleet: %.200s\t-\t-\t-\t-\t-\t-\t-\t-\t%d", o->label,
 					 o->note, o->sims);
-				row(&d, line, 0);
+				row(d, line, 0);
 				continue;
 			}
 			fleet_text(o, fl, sizeof fl);
@@ -631,85 +629,130 @@ int sizing_write(const plan_request *rq, const plan_result *r, const sizing_opts
 				 o->label, o->best.gpus, fl, o->best.ttft_p99_s, o->best.tpot_p99_s,
 				 100 * o->best.busy_share, o->price_per_gpu_hour, o->gpu_hours_per_day, money, o->power_kw,
 				 sav, o->sims);
-			row(&d, line, 0);
+			row(d, line, 0);
 		}
-	table_close(&d);
+	table_close(d);
+}
 
-	if (best) {
-		heading(&d, "Plots");
-		if (figure(&d, plots, "gpus_per_option", "GPUs needed per option", err) ||
-		    figure(&d, plots, "cost_per_option", "Annual cost per option (k$)", err) ||
-		    figure(&d, plots, "ttft_cdf", "TTFT CDF of the recommended fleet (and the baseline)", err) ||
-		    figure(&d, plots, "headroom", "Load headroom: P99 over SLO as traffic grows", err))
-			goto out;
-	}
-	if (so->nwhatif > 0) {
-		heading(&d, "What-if: GPUs needed against load");
-		table_open(&d);
-		{
-			int w = snprintf(line, sizeof line, "load");
-			for (int k = 0; k < r->noptions && w < (int)sizeof line; k++)
-				w += snprintf(line + w, sizeof line - (size_t)w, "\t%s", r->options[k].label);
-		}
-		row(&d, line, 1);
-		for (int i = 0; i < so->nwhatif; i++) {
-			int w = snprintf(line, sizeof line, "x%g", so->whatif_scales[i]);
-			for (int k = 0; k < so->whatif[i]->noptions && w < (int)sizeof line; k++) {
-				const plan_option *o = &so->whatif[i]->options[k];
-				if (o->feasible)
-					w += snprintf(line + w, sizeof line - (size_t)w, "\t%d", o->best.gpus);
-				else
-					w += snprintf(line + w, sizeof line - (size_t)w, "\t-");
-			}
-			row(&d, line, 0);
-		}
-		table_close(&d);
-		if (figure(&d, plots, "gpus_vs_load", "GPUs needed against load", err))
-			goto out;
-	}
+/* The what-if table and its plot.  Returns 0, or -1 with err (the plot's PNG is
+ * unreadable). */
+static int write_whatif(doc *d, const plan_result *r, const sizing_opts *so, const char *plots, fs_err *err)
+{
+	char line[1024];
+	int w = snprintf(line, sizeof line, "load");
 
-	heading(&d, "Assumptions");
+	heading(d, "What-if: GPUs needed against load");
+	table_open(d);
+	for (int k = 0; k < r->noptions && w < (int)sizeof line; k++)
+		w += snprintf(line + w, sizeof line - (size_t)w, "\t%s", r->options[k].label);
+	row(d, line, 1);
+	for (int i = 0; i < so->nwhatif; i++) {
+		w = snprintf(line, sizeof line, "x%g", so->whatif_scales[i]);
+		for (int k = 0; k < so->whatif[i]->noptions && w < (int)sizeof line; k++) {
+			const plan_option *o = &so->whatif[i]->options[k];
+			if (o->feasible)
+				w += snprintf(line + w, sizeof line - (size_t)w, "\t%d", o->best.gpus);
+			else
+				w += snprintf(line + w, sizeof line - (size_t)w, "\t-");
+		}
+		row(d, line, 0);
+	}
+	table_close(d);
+	return figure(d, plots, "gpus_vs_load", "GPUs needed against load", err);
+}
+
+static void write_assumptions(doc *d, const plan_request *rq, const plan_result *r)
+{
+	char buf[2048];
+
+	heading(d, "Assumptions");
 	snprintf(buf, sizeof buf,
 		 "Model %s. Pool shapes (max_model_len, max_num_seqs, max_num_batched_tokens, "
 		 "gpu_memory_utilization) come from the scenario's single and dual policies; tensor parallelism "
 		 "is the scenario's where it sets one, else the smallest that fits the model and one "
 		 "max_model_len sequence. FP8 and NVFP4 weights are paired with an FP8 KV cache.",
 		 r->model);
-	para(&d, buf);
-	para(&d, "Cost: GPUs x hours x $/GPU-hour (the GPU catalog's price, or the scenario's "
-		 "price_per_gpu_hour for the GPU it was written for); fleets run 24 h a day, 8760 h a year.");
+	para(d, buf);
+	para(d, "Cost: GPUs x hours x $/GPU-hour (the GPU catalog's price, or the scenario's "
+		"price_per_gpu_hour for the GPU it was written for); fleets run 24 h a day, 8760 h a year.");
 	snprintf(buf, sizeof buf,
 		 "Power: each GPU draws %.0f%% of its TDP when idle plus its busy share x (TDP - idle); busy share = "
 		 "simulated GPU busy seconds / (GPUs x makespan). Host, network and cooling power are not included.",
 		 100 * PLAN_IDLE_POWER_SHARE);
-	para(&d, buf);
-	para(&d, "NVFP4: 4-bit weights cost accuracy that the simulator does not model; validate output quality "
-		 "on your own evaluations before deploying. On GPUs without FP4 tensor cores (H100, H200) "
-		 "NVFP4 runs weight-only, at BF16 compute speed.");
-	para(&d, "Search: the analytical saturation throughput of each pool brackets the replica count, "
-		 "simulations bisect it, and the winner is re-checked on a second seed. Simulated traffic is "
-		 "short; rerun with a longer workload.duration for the final figures.");
+	para(d, buf);
+	para(d, "NVFP4: 4-bit weights cost accuracy that the simulator does not model; validate output quality "
+		"on your own evaluations before deploying. On GPUs without FP4 tensor cores (H100, H200) "
+		"NVFP4 runs weight-only, at BF16 compute speed.");
+	para(d, "Search: the analytical saturation throughput of each pool brackets the replica count, "
+		"simulations bisect it, and the winner is re-checked on a second seed. Simulated traffic is "
+		"short; rerun with a longer workload.duration for the final figures.");
 	for (int g = 0; g < rq->ngpus; g++) {
 		snprintf(buf, sizeof buf, "Step-time calibration, %s.", r->calib_source[g]);
-		para(&d, buf);
+		para(d, buf);
 	}
+}
+
+/* report.md and report.html in so->out_dir, from the plots already drawn in plots.
+ * Returns 0, or -1 with err (the first failure; both files are closed either way). */
+static int write_report(const plan_request *rq, const plan_result *r, const sizing_opts *so,
+			const char *plots, const char *when, const headroom *h, fs_err *err)
+{
+	char pmd[PATH_CAP], phtml[PATH_CAP];
+	doc d = {0};
+	fs_err e2 = {0};
+	int rc;
+
+	if (of_open(so->out_dir, "report.md", pmd, sizeof pmd, &d.md, err) ||
+	    of_open(so->out_dir, "report.html", phtml, sizeof phtml, &d.html, err))
+		goto fail;
+	write_title(&d, r, when);
+	write_recommendation(&d, r, h);
+	write_workload(&d, r);
+	write_slo(&d, r);
+	write_options(&d, r);
+	if (r->best >= 0) {
+		heading(&d, "Plots");
+		if (figure(&d, plots, "gpus_per_option", "GPUs needed per option", err) ||
+		    figure(&d, plots, "cost_per_option", "Annual cost per option (k$)", err) ||
+		    figure(&d, plots, "ttft_cdf", "TTFT CDF of the recommended fleet (and the baseline)", err) ||
+		    figure(&d, plots, "headroom", "Load headroom: P99 over SLO as traffic grows", err))
+			goto fail;
+	}
+	if (so->nwhatif > 0 && write_whatif(&d, r, so, plots, err))
+		goto fail;
+	write_assumptions(&d, rq, r);
 	fputs("</body></html>\n", d.html);
-	{
-		fs_err e2 = {0};
-		rc = of_close(d.md, pmd, err);
-		d.md = NULL;
-		if (of_close(d.html, phtml, rc ? &e2 : err))
-			rc = -1;
-		d.html = NULL;
-	}
-out:
+	/* Close both even when the first fails; err keeps the first failure. */
+	rc = of_close(d.md, pmd, err);
+	if (of_close(d.html, phtml, rc ? &e2 : err))
+		rc = -1;
+	return rc;
+fail:
 	if (d.md)
 		fclose(d.md);
 	if (d.html)
 		fclose(d.html);
-	if (have_rb)
-		runner_result_free(&rb);
-	if (have_base)
-		runner_result_free(&rbase);
-	return rc;
+	return -1;
+}
+
+int sizing_write(const plan_request *rq, const plan_result *r, const sizing_opts *so, fs_err *err)
+{
+	char plots[PATH_CAP], mani[PATH_CAP], when[64];
+	headroom h;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	memset(&h, 0, sizeof h);
+	if ((size_t)snprintf(plots, sizeof plots, "%s/plots", so->out_dir) >= sizeof plots ||
+	    (size_t)snprintf(mani, sizeof mani, "%s/manifests", so->out_dir) >= sizeof mani)
+		return fs_fail(err, FS_EXIT_INPUT, "%.200s: path too long", so->out_dir);
+	if (plot_mkdir(so->out_dir, err) || plot_mkdir(plots, err))
+		return -1;
+	/* Dated before the report's re-simulations, which can take minutes: the report's
+	 * date is when writing it started, as it always has been. */
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+	if (draw_plots(rq, r, so, plots, mani, &h, err))
+		return -1;
+	return write_report(rq, r, so, plots, when, &h, err);
 }

@@ -365,14 +365,8 @@ void sweep_outcome_free(sweep_outcome *o)
 {
 	if (!o)
 		return;
-	for (int i = 0; o->runs && i < o->nruns; i++) {
-		sweep_run_out *r = &o->runs[i];
-		free(r->params_json);
-		free(r->rows);
-		free(r->pool_names);
-		free(r->ts);
-		free(r->req);
-	}
+	for (int i = 0; o->runs && i < o->nruns; i++)
+		results_record_free(&o->runs[i].rec);
 	free(o->runs);
 	memset(o, 0, sizeof *o);
 }
@@ -407,59 +401,18 @@ static int fill_quantiles(const metrics *mx, int which, double *q)
 	return 0;
 }
 
-static char *merge_point(const char *policy_json, const char *point_json)
-{
-	cJSON *p = cJSON_Parse(policy_json), *x = point_json ? cJSON_Parse(point_json) : NULL;
-	char *s = NULL;
-
-	if (p && x) {
-		cJSON_AddItemToObject(p, "point", x);
-		x = NULL;
-		s = cJSON_PrintUnformatted(p);
-	}
-	cJSON_Delete(p);
-	cJSON_Delete(x);
-	return s;
-}
-
 static int fill_run(const scenario *sc, const runner_result *r, const char *point_json,
 		    int with_requests, sweep_run_out *o, fs_err *err)
 {
-	const policy_cfg *pc = &sc->policies[r->policy];
-	const mx_sample *ts;
-	const mx_request *rq;
-	size_t nts, nrq;
-	char *pj = scenario_policy_json(sc, r->policy);
+	mx_verdict v;
 
-	snprintf(o->policy, sizeof o->policy, "%s", pc->name);
-	o->params_json = pj ? merge_point(pj, point_json) : NULL;
-	free(pj);
-	o->npools = pc->npools;
-	o->rows = malloc((size_t)(pc->npools + 1) * sizeof *o->rows);
-	o->pool_names = calloc((size_t)pc->npools + 1, sizeof *o->pool_names);
-	ts = metrics_samples(r->m, &nts);
-	rq = metrics_requests(r->m, &nrq);
-	o->ts = malloc((nts + 1) * sizeof *o->ts);
-	o->nreq = with_requests ? nrq : 0;
-	o->req = malloc((o->nreq + 1) * sizeof *o->req);
-	if (!o->params_json || !o->rows || !o->pool_names || !o->ts || !o->req ||
-	    fill_quantiles(r->m, 0, o->ttft_q) || fill_quantiles(r->m, 1, o->tpot_q))
+	if (results_record_init(sc, r, point_json, with_requests, &o->rec, err) ||
+	    results_record_own(&o->rec, err))
+		return -1;
+	if (fill_quantiles(r->m, 0, o->ttft_q) || fill_quantiles(r->m, 1, o->tpot_q))
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
-	o->rows[0] = r->fleet;
-	for (int p = 0; p < pc->npools; p++) {
-		o->rows[p + 1] = r->pools[p];
-		snprintf(o->pool_names[p], sizeof o->pool_names[p], "%s", pc->pools[p].name);
-	}
-	if (nts)
-		memcpy(o->ts, ts, nts * sizeof *ts);
-	o->nts = nts;
-	if (o->nreq)
-		memcpy(o->req, rq, o->nreq * sizeof *rq);
-	o->wall_s = r->wall_s;
-	o->meets_slo = r->fleet.rejected == 0 &&
-		       (sc->slo.ttft_p99_s <= 0 ||
-			(r->fleet.ttft_p99_s >= 0 && r->fleet.ttft_p99_s <= sc->slo.ttft_p99_s)) &&
-		       (sc->slo.tpot_p99_s <= 0 || r->fleet.tpot_p99_s <= sc->slo.tpot_p99_s);
+	mx_slo_verdict(&sc->slo, sc->max_rejection_rate, -1, &r->fleet, &v);
+	o->meets_slo = v.pass;
 	return 0;
 }
 
@@ -504,8 +457,6 @@ int sweep_eval_point(const sweep_cfg *c, int64_t idx, sweep_outcome *out, fs_err
 	out->point = idx;
 	if (load_point(c, idx, &sc, err))
 		return -1;
-	snprintf(out->scenario, sizeof out->scenario, "%s", sc->name);
-	out->seed = sc->seed;
 	pj = sweep_point_json(c->grid, idx);
 	out->runs = calloc((size_t)sc->npolicies + 1, sizeof *out->runs);
 	if (!pj || !out->runs) {
@@ -580,23 +531,24 @@ int sweep_outcome_pack(const sweep_outcome *o, void **buf, size_t *len, fs_err *
 {
 	wbuf b = {0};
 
-	put(&b, "FSW1", 4);
+	put(&b, "FSW2", 4);
 	put_u64(&b, (uint64_t)o->point);
-	put_str(&b, o->scenario);
-	put_u64(&b, o->seed);
 	put_u64(&b, (uint64_t)o->nruns);
 	for (int i = 0; i < o->nruns; i++) {
 		const sweep_run_out *r = &o->runs[i];
-		put_str(&b, r->policy);
-		put_str(&b, r->params_json);
-		put_u64(&b, (uint64_t)r->npools);
-		put(&b, r->rows, (size_t)(r->npools + 1) * sizeof *r->rows);
-		put(&b, r->pool_names, (size_t)r->npools * sizeof *r->pool_names);
-		put_u64(&b, r->nts);
-		put(&b, r->ts, r->nts * sizeof *r->ts);
-		put_u64(&b, r->nreq);
-		put(&b, r->req, r->nreq * sizeof *r->req);
-		put(&b, &r->wall_s, sizeof r->wall_s);
+		const results_record *rec = &r->rec;
+		put_str(&b, rec->scenario);
+		put_str(&b, rec->policy);
+		put_u64(&b, rec->seed);
+		put_str(&b, rec->params_json);
+		put_u64(&b, (uint64_t)rec->npools);
+		put(&b, rec->rows, (size_t)(rec->npools + 1) * sizeof *rec->rows);
+		put(&b, rec->pool_names, (size_t)rec->npools * sizeof *rec->pool_names);
+		put_u64(&b, rec->nts);
+		put(&b, rec->ts, rec->nts * sizeof *rec->ts);
+		put_u64(&b, rec->nreq);
+		put(&b, rec->req, rec->nreq * sizeof *rec->req);
+		put(&b, &rec->wall_s, sizeof rec->wall_s);
 		put(&b, r->ttft_q, sizeof r->ttft_q);
 		put(&b, r->tpot_q, sizeof r->tpot_q);
 		put_u64(&b, (uint64_t)r->meets_slo);
@@ -661,22 +613,27 @@ static char *get_str(rbuf *b)
 	return s;
 }
 
+/* A length-prefixed string into out[cap], truncated as snprintf would. */
+static void get_name(rbuf *b, char *out, size_t cap)
+{
+	char *s = get_str(b);
+
+	out[0] = '\0';
+	if (s)
+		snprintf(out, cap, "%s", s);
+	free(s);
+}
+
 int sweep_outcome_unpack(const void *buf, size_t len, sweep_outcome *o, fs_err *err)
 {
 	rbuf b = {buf, len, 0, 0};
 	char magic[4];
-	char *s;
 	uint64_t n;
 
 	memset(o, 0, sizeof *o);
-	if (get(&b, magic, 4) || memcmp(magic, "FSW1", 4))
+	if (get(&b, magic, 4) || memcmp(magic, "FSW2", 4))
 		goto bad;
 	o->point = (int64_t)get_u64(&b);
-	if ((s = get_str(&b))) {
-		snprintf(o->scenario, sizeof o->scenario, "%s", s);
-		free(s);
-	}
-	o->seed = get_u64(&b);
 	n = get_u64(&b);
 	if (b.bad || n > SCENARIO_MAX_POLICIES)
 		goto bad;
@@ -684,29 +641,29 @@ int sweep_outcome_unpack(const void *buf, size_t len, sweep_outcome *o, fs_err *
 		goto bad;
 	for (uint64_t i = 0; i < n && !b.bad; i++) {
 		sweep_run_out *r = &o->runs[i];
+		results_record *rec = &r->rec;
 		uint64_t np;
 		o->nruns++;
-		if ((s = get_str(&b))) {
-			snprintf(r->policy, sizeof r->policy, "%s", s);
-			free(s);
-		}
-		r->params_json = get_str(&b);
+		get_name(&b, rec->scenario, sizeof rec->scenario);
+		get_name(&b, rec->policy, sizeof rec->policy);
+		rec->seed = get_u64(&b);
+		rec->params_json = get_str(&b);
 		np = get_u64(&b);
 		if (b.bad || np > FS_MAX_POOLS)
 			goto bad;
-		r->npools = (int)np;
-		r->rows = get_arr(&b, np + 1, sizeof *r->rows);
-		r->pool_names = get_arr(&b, np, sizeof *r->pool_names);
-		r->nts = get_u64(&b);
-		r->ts = get_arr(&b, r->nts, sizeof *r->ts);
-		r->nreq = get_u64(&b);
-		r->req = get_arr(&b, r->nreq, sizeof *r->req);
-		get(&b, &r->wall_s, sizeof r->wall_s);
+		rec->npools = (int)np;
+		get(&b, rec->rows, (size_t)(np + 1) * sizeof *rec->rows);
+		get(&b, rec->pool_names, (size_t)np * sizeof *rec->pool_names);
+		rec->nts = get_u64(&b);
+		rec->ts = rec->own_ts = get_arr(&b, rec->nts, sizeof *rec->ts);
+		rec->nreq = get_u64(&b);
+		rec->req = rec->own_req = get_arr(&b, rec->nreq, sizeof *rec->req);
+		get(&b, &rec->wall_s, sizeof rec->wall_s);
 		get(&b, r->ttft_q, sizeof r->ttft_q);
 		get(&b, r->tpot_q, sizeof r->tpot_q);
 		r->meets_slo = (int)get_u64(&b);
 		for (uint64_t p = 0; !b.bad && p < np; p++)
-			r->pool_names[p][sizeof r->pool_names[p] - 1] = '\0';
+			rec->pool_names[p][sizeof rec->pool_names[p] - 1] = '\0';
 	}
 	if (b.bad || b.off != b.len || !o->runs)
 		goto bad;
@@ -808,32 +765,19 @@ static int write_outcome(writer *w, const sweep_outcome *o, fs_err *err)
 		goto fail;
 	for (int i = 0; i < o->nruns; i++) {
 		const sweep_run_out *r = &o->runs[i];
-		const char *names[FS_MAX_POOLS + 1];
 		double q[SWEEP_NQ];
-		db_run_info info = {0};
 		int64_t rid;
-		for (int p = 0; p < r->npools; p++)
-			names[p] = r->pool_names[p];
-		names[r->npools] = NULL;
 		for (int k = 0; k < SWEEP_NQ; k++)
 			q[k] = sweep_quantile_q(k);
-		info.scenario = o->scenario;
-		info.policy = r->policy;
-		info.params_json = r->params_json;
-		info.seed = o->seed;
-		info.started_at = time(NULL);
-		info.wall_seconds = r->wall_s;
-		info.sweep_id = w->sweep_id;
-		if (db_write_run(w->d, &info, r->rows, r->npools + 1, names, r->ts, r->nts, r->req, r->nreq,
-				 &rid, err) ||
+		if (results_record_write(w->d, &r->rec, time(NULL), w->sweep_id, &rid, err) ||
 		    db_write_quantiles(w->d, rid, "*", "ttft", q, r->ttft_q, SWEEP_NQ, err) ||
 		    db_write_quantiles(w->d, rid, "*", "tpot", q, r->tpot_q, SWEEP_NQ, err) ||
-		    db_sweep_link(w->d, w->sweep_id, o->point, r->policy, rid, pj, err))
+		    db_sweep_link(w->d, w->sweep_id, o->point, r->rec.policy, rid, pj, err))
 			goto fail;
-		if (r->meets_slo && r->rows[0].gpu_hours < w->best) {
-			w->best = r->rows[0].gpu_hours;
-			snprintf(w->best_desc, sizeof w->best_desc, "%s @ %.200s: %.3g GPU-h", r->policy, pj,
-				 r->rows[0].gpu_hours);
+		if (r->meets_slo && r->rec.rows[0].gpu_hours < w->best) {
+			w->best = r->rec.rows[0].gpu_hours;
+			snprintf(w->best_desc, sizeof w->best_desc, "%.100s @ %.200s: %.3g GPU-h", r->rec.policy, pj,
+				 r->rec.rows[0].gpu_hours);
 		}
 	}
 	if (db_commit(w->d, err))

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reports/results.h"
 #include "sim/metrics.h"
 #include "util/err.h"
 
@@ -75,27 +76,17 @@ int sweep_point_sets(const sweep_grid *g, int64_t idx, const char **sets, char *
  * other values as strings).  Caller frees; NULL on failure. */
 char *sweep_point_json(const sweep_grid *g, int64_t idx);
 
-/* One policy's results for one point: what goes into the database, self-contained so
- * it can cross a process boundary (sweep_outcome_pack). */
+/* One policy's results for one point: the run record that goes into the database,
+ * self-contained (it owns its samples and rows) so it can cross a thread or process
+ * boundary (sweep_outcome_pack), plus what only sweeps store. */
 typedef struct sweep_run_out {
-	char policy[128];
-	char *params_json;         /* the policy's settings with "point" merged, owned */
-	int npools;
-	metrics_summary *rows;     /* npools + 1: the fleet ("*") first, then each pool */
-	char (*pool_names)[64];    /* npools names */
-	mx_sample *ts;
-	size_t nts;
-	mx_request *req;           /* only when the sweep stores requests */
-	size_t nreq;
-	double wall_s;
+	results_record rec;        /* params_json has the point merged as "point" */
 	double ttft_q[SWEEP_NQ], tpot_q[SWEEP_NQ]; /* fleet quantiles, -1: no value */
-	int meets_slo;             /* fleet TTFT/TPOT p99 within the scenario's SLO, none rejected */
+	int meets_slo;             /* mx_slo_verdict's pass for the fleet */
 } sweep_run_out;
 
 typedef struct sweep_outcome {
 	int64_t point;
-	char scenario[128];
-	uint64_t seed;
 	int nruns;
 	sweep_run_out *runs;
 } sweep_outcome;

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "traces/workload.h"
+#include "util/simtime.h"
 
 static double now_s(void)
 {
@@ -20,7 +21,7 @@ int runner_run_policy(const scenario *sc, int i, const runner_opts *o, runner_re
 	trace_reader *tr = NULL;
 	fleet_opts fo = {
 		.drain = sc->drain,
-		.metrics_interval = (simtime_t)(sc->metrics_interval_s * 1e9),
+		.metrics_interval = 0,
 		.record_requests = o->with_requests,
 		.seed = sc->seed,
 		.check_invariants = o->check_invariants,
@@ -31,6 +32,10 @@ int runner_run_policy(const scenario *sc, int i, const runner_opts *o, runner_re
 	double t0 = now_s();
 
 	memset(out, 0, sizeof *out);
+	/* metrics_interval is validated to [1 ms, 1e6 s] at load: always representable. */
+	if (st_from_s(sc->metrics_interval_s, &fo.metrics_interval))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: metrics_interval %g s out of range", sc->path,
+			       sc->metrics_interval_s);
 	out->policy = i;
 	if (metrics_create_ex(o->with_requests, &out->m)) {
 		fs_fail(err, FS_EXIT_RUNTIME, "out of memory");

@@ -309,20 +309,11 @@ static int parse(scenario *sc, struct fy_node *root, fs_err *err)
 	return 0;
 }
 
-int scenario_load(const char *path, const char *const *sets, int nsets, scenario **out,
-		  fs_err *err)
+/* The loader proper on a parsed document (consumed: destroyed here); sc holds the
+ * path and directory already. */
+static int load_doc(scenario *sc, struct fy_document *doc, const char *const *sets, int nsets,
+		    scenario **out, fs_err *err)
 {
-	struct fy_document *doc = NULL;
-	scenario *sc = calloc(1, sizeof *sc);
-	char tmp[1024];
-	char *json = NULL;
-
-	if (!sc)
-		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory loading %s", path);
-	snprintf(sc->path, sizeof sc->path, "%s", path);
-	snprintf(tmp, sizeof tmp, "%s", path);
-	snprintf(sc->dir, sizeof sc->dir, "%s", dirname(tmp));
-	snprintf(sc->name, sizeof sc->name, "%s", path);
 	sc->seed = 42;
 	sc->quantization = PREC_BF16;
 	sc->kv_cache_dtype = PREC_BF16;
@@ -330,15 +321,12 @@ int scenario_load(const char *path, const char *const *sets, int nsets, scenario
 	sc->metrics_interval_s = 1.0;
 	sc->drain = 1;
 	sc->workload = workload_cfg_default();
-	if (yu_load_file(path, &doc, err))
-		goto fail;
 	for (int i = 0; i < nsets; i++)
 		if (yu_set_path(doc, sets[i], err))
 			goto fail;
 	if (parse(sc, fy_document_root(doc), err))
 		goto fail;
-	json = fy_emit_document_to_string(doc, FYECF_MODE_JSON_ONELINE);
-	sc->params_json = json;
+	sc->params_json = fy_emit_document_to_string(doc, FYECF_MODE_JSON_ONELINE);
 	fy_document_destroy(doc);
 	*out = sc;
 	return 0;
@@ -346,6 +334,44 @@ fail:
 	fy_document_destroy(doc);
 	scenario_free(sc);
 	return -1;
+}
+
+int scenario_load(const char *path, const char *const *sets, int nsets, scenario **out,
+		  fs_err *err)
+{
+	struct fy_document *doc = NULL;
+	scenario *sc = calloc(1, sizeof *sc);
+	char tmp[1024];
+
+	if (!sc)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory loading %s", path);
+	snprintf(sc->path, sizeof sc->path, "%s", path);
+	snprintf(tmp, sizeof tmp, "%s", path);
+	snprintf(sc->dir, sizeof sc->dir, "%s", dirname(tmp));
+	snprintf(sc->name, sizeof sc->name, "%s", path);
+	if (yu_load_file(path, &doc, err)) {
+		free(sc);
+		return -1;
+	}
+	return load_doc(sc, doc, sets, nsets, out, err);
+}
+
+int scenario_load_string(const char *name, const char *text, size_t len, const char *base_dir,
+			 const char *const *sets, int nsets, scenario **out, fs_err *err)
+{
+	struct fy_document *doc = NULL;
+	scenario *sc = calloc(1, sizeof *sc);
+
+	if (!sc)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory loading %s", name);
+	snprintf(sc->path, sizeof sc->path, "%s", name);
+	snprintf(sc->dir, sizeof sc->dir, "%s", base_dir && *base_dir ? base_dir : ".");
+	snprintf(sc->name, sizeof sc->name, "%s", name);
+	if (yu_load_string(name, text, len, &doc, err)) {
+		free(sc);
+		return -1;
+	}
+	return load_doc(sc, doc, sets, nsets, out, err);
 }
 
 void scenario_free(scenario *sc)

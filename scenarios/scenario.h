@@ -40,6 +40,11 @@ typedef struct scenario {
  * scenario_free), or -1 with err (FS_EXIT_INPUT for anything wrong in the file). */
 int scenario_load(const char *path, const char *const *sets, int nsets, scenario **out,
 		  fs_err *err);
+/* scenario_load on YAML text: `name` stands for the file in messages and relative
+ * paths resolve against base_dir (NULL or "": the current directory).  The text need
+ * not be NUL-terminated.  Returns as scenario_load. */
+int scenario_load_string(const char *name, const char *text, size_t len, const char *base_dir,
+			 const char *const *sets, int nsets, scenario **out, fs_err *err);
 void scenario_free(scenario *sc);
 
 /* JSON text describing policy i as run (the `runs.params` column): model,

@@ -8,6 +8,9 @@
  * The table is built on the first ev_cancel and kept from then on: a queue that
  * never cancels (the fleet) pays no hash insert / delete per event (it was ~30 % of
  * the instructions of a decode-heavy run).
+ *
+ * Also here: event keys (ev_key) and their one comparison, and pending slots
+ * (ev_slots): a winner tree over per-object events ordered by the same keys.
  */
 #include "sim/event.h"
 
@@ -255,6 +258,7 @@ ev_handle ev_schedule(ev_queue *q, simtime_t t, int kind, int32_t target, void *
 	e.slot = sl;
 	q->slots[sl].ev.time = t;
 	q->slots[sl].ev.seq = e.seq;
+	q->slots[sl].ev.sched = q->now;
 	q->slots[sl].ev.kind = kind;
 	q->slots[sl].ev.target = target;
 	q->slots[sl].ev.data = data;
@@ -308,11 +312,6 @@ uint64_t ev_take_seq(ev_queue *q)
 	return q->next_seq++;
 }
 
-uint64_t *ev_seq_counter(ev_queue *q)
-{
-	return &q->next_seq;
-}
-
 int ev_advance(ev_queue *q, simtime_t t)
 {
 	if (t < q->now || (q->n > 0 && t > q->heap[0].time))
@@ -337,4 +336,194 @@ simtime_t ev_now(const ev_queue *q)
 uint64_t ev_pending(const ev_queue *q)
 {
 	return q->n;
+}
+
+/* Break a tie in time t between keys (da, qa) and (db, qb): is a first?  By scheduling
+ * time, then seq.  Empty slots (t = INT64_MAX) are in any order. */
+static inline int tie_less(int *ambiguous, simtime_t t, simtime_t da, uint64_t qa, simtime_t db,
+			   uint64_t qb)
+{
+	if (da != db)
+		return da < db;
+	if (t != INT64_MAX && (qa == EV_SEQ_VIRTUAL || qb == EV_SEQ_VIRTUAL))
+		*ambiguous = 1;
+	return qa < qb;
+}
+
+int ev_key_less(const ev_key *a, const ev_key *b, int *ambiguous)
+{
+	if (a->time != b->time)
+		return a->time < b->time;
+	return tie_less(ambiguous, a->time, a->sched, a->seq, b->sched, b->seq);
+}
+
+int ev_peek_key(const ev_queue *q, ev_key *k)
+{
+	const ev_event *e;
+
+	if (q->n == 0) {
+		k->time = INT64_MAX;
+		k->sched = 0;
+		k->seq = 0;
+		return 0;
+	}
+	e = &q->slots[q->heap[0].slot].ev;
+	k->time = e->time;
+	k->sched = e->sched;
+	k->seq = e->seq;
+	return 1;
+}
+
+/* Keys as parallel arrays: a tree level reads one time (sched and seq only on equal
+ * times).  Index n is a sentinel that never wins (time INT64_MAX, seq UINT64_MAX): it
+ * fills the leaves past the last slot. */
+struct ev_slots {
+	simtime_t *time;   /* INT64_MAX: empty */
+	simtime_t *sched;
+	uint64_t *seq;
+	int8_t *kind;
+	int32_t *tree;     /* 2 x size nodes: the slot winning the subtree */
+	int size;          /* leaves, a power of two */
+	int n;
+	int ambiguous;
+};
+
+int ev_slots_create(int n, ev_slots **out)
+{
+	ev_slots *s = calloc(1, sizeof *s);
+	size_t m = (size_t)n + 1;
+	int size = 1;
+
+	*out = NULL;
+	if (!s)
+		return -1;
+	while (size < n)
+		size *= 2;
+	s->size = size;
+	s->n = n;
+	s->time = malloc(m * sizeof *s->time);
+	s->sched = calloc(m, sizeof *s->sched);
+	s->seq = malloc(m * sizeof *s->seq);
+	s->kind = calloc(m, sizeof *s->kind);
+	s->tree = malloc(2 * (size_t)size * sizeof *s->tree);
+	if (!s->time || !s->sched || !s->seq || !s->kind || !s->tree)
+		goto fail;
+	for (size_t i = 0; i < m; i++) {
+		s->time[i] = INT64_MAX;
+		s->seq[i] = UINT64_MAX;
+	}
+	/* Every node starts as the sentinel: all slots are empty. */
+	for (int i = 0; i < 2 * size; i++)
+		s->tree[i] = n;
+	for (int i = 0; i < n; i++)
+		s->tree[size + i] = i;
+	*out = s;
+	return 0;
+fail:
+	ev_slots_destroy(s);
+	return -1;
+}
+
+void ev_slots_destroy(ev_slots *s)
+{
+	if (!s)
+		return;
+	free(s->time);
+	free(s->sched);
+	free(s->seq);
+	free(s->kind);
+	free(s->tree);
+	free(s);
+}
+
+/* Replay slot i's path after its event changed. */
+static void replay(ev_slots *s, int i)
+{
+	int32_t *t = s->tree, cur = i;
+	const simtime_t *tm = s->time;
+	simtime_t ct = tm[i];
+	int k = s->size + i;
+
+	for (; k > 1; k >>= 1) {
+		int32_t sib = t[k ^ 1];
+		simtime_t st = tm[sib];
+
+		if (st < ct || (st == ct && tie_less(&s->ambiguous, st, s->sched[sib], s->seq[sib],
+						       s->sched[cur], s->seq[cur]))) {
+			cur = sib;
+			ct = st;
+		}
+		t[k >> 1] = cur;
+	}
+}
+
+void ev_slots_put(ev_slots *s, int i, const ev_key *k, int kind)
+{
+	s->time[i] = k->time;
+	s->sched[i] = k->sched;
+	s->seq[i] = k->seq;
+	s->kind[i] = (int8_t)kind;
+	replay(s, i);
+}
+
+void ev_slots_set(ev_slots *s, ev_queue *q, int i, simtime_t t, simtime_t sched, int kind)
+{
+	s->time[i] = t;
+	s->sched[i] = sched;
+	s->seq[i] = q->next_seq++;
+	s->kind[i] = (int8_t)kind;
+	replay(s, i);
+}
+
+void ev_slots_set_kind(ev_slots *s, int i, int kind)
+{
+	s->kind[i] = (int8_t)kind;
+}
+
+int ev_slots_kind(const ev_slots *s, int i)
+{
+	return s->kind[i];
+}
+
+int ev_slots_empty(const ev_slots *s, int i)
+{
+	return s->time[i] == INT64_MAX;
+}
+
+int ev_slots_first(ev_slots *s, const ev_key *head, int *kind)
+{
+	int i = s->tree[1];
+	simtime_t top = s->time[i];
+
+	if (top == INT64_MAX || top > head->time)
+		return -1;
+	if (top == head->time &&
+	    !tie_less(&s->ambiguous, top, s->sched[i], s->seq[i], head->sched, head->seq))
+		return -1;
+	if (kind)
+		*kind = s->kind[i];
+	return i;
+}
+
+void ev_slots_take(ev_slots *s, int i, ev_key *k, int *kind)
+{
+	if (k) {
+		k->time = s->time[i];
+		k->sched = s->sched[i];
+		k->seq = s->seq[i];
+	}
+	if (kind)
+		*kind = s->kind[i];
+	s->time[i] = INT64_MAX;
+}
+
+void ev_slots_settle(ev_slots *s, int i)
+{
+	if (s->time[i] == INT64_MAX)
+		replay(s, i);
+}
+
+int ev_slots_ambiguous(const ev_slots *s)
+{
+	return s->ambiguous;
 }

@@ -4,24 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/balance.h"
 #include "sim/event.h"
+#include "sim/gwheel.h"
+#include "sim/lookahead.h"
 #include "sim/replica.h"
+#include "util/simtime.h"
 
 enum { EV_ARRIVAL = 1, EV_STEP_END, EV_SAMPLE, EV_GHOST };
 
 /*
  * Event order.  The reference engine orders events by (time, seq), seq being the
  * order of scheduling; an event is scheduled while another (its parent) is processed.
- * Since seqs grow with processing order and processing order with time, ordering by
- * (time, sched, seq) - sched being the parent's time - is the same order, and it lets
- * a macro-step skip its placeholders: the reference's per-step end events, which do
- * nothing but take a seq each.  The last step end of a macro-step whose placeholders
- * are skipped ("implicit") gets the key (T, e, virtual seq), e being the end time of
- * the step before it: that is its reference key unless another event scheduled at
- * exactly e sits at time T too, and that can happen only if some event was processed
- * at e.  So the fleet indexes every macro-step's intermediate end times by exact time
- * (the ghost-time wheel below) and makes a macro-step explicit - placeholders in the
- * tree from that step on, as the reference - when
+ * Ordering by (time, sched, seq) - sched being the parent's time - is the same order
+ * (sim/event.h, ev_key), and it lets a macro-step skip its placeholders: the
+ * reference's per-step end events, which do nothing but take a seq each.  The last
+ * step end of a macro-step whose placeholders are skipped ("implicit") gets the key
+ * (T, e, EV_SEQ_VIRTUAL), e being the end time of the step before it: that is its
+ * reference key unless another event scheduled at exactly e sits at time T too, and
+ * that can happen only if some event was processed at e.  So the fleet indexes every
+ * macro-step's intermediate end times by exact time (the ghost-time wheel,
+ * sim/gwheel.h) and makes a macro-step explicit - placeholders in its pending slot
+ * from that step on, as the reference - when
  *   - a real event (arrival, sample, step end) is processed at one of its
  *     intermediate end times: the placeholder is then ordered against that event by
  *     its key (time, previous end, seq) and processed at its place; or
@@ -29,29 +33,15 @@ enum { EV_ARRIVAL = 1, EV_STEP_END, EV_SAMPLE, EV_GHOST };
  *     later one starts: the later one is explicit from its start, the earlier one from
  *     its next step end).
  * A comparison that would need a virtual seq to break a tie is then impossible; the
- * run fails loudly if one happens (order_bug) rather than guess.  A macro-step cut
- * back by an arrival (see pass in run_state) keeps the same rule: its new last end is
- * keyed after the end before it.
+ * run fails loudly if one happens (ev_key_less's `ambiguous`) rather than guess.  A
+ * macro-step cut back by an arrival (see pass in run_state) keeps the same rule: its
+ * new last end is keyed after the end before it.
+ *
+ * Each replica's one pending step event (a step end or a placeholder) lives outside
+ * the queue, in an ev_slots: a placeholder then costs one leaf-to-root pass instead
+ * of a heap pop and push, and next_event takes whichever of the slots and the queue
+ * comes first by key, the queue's own order, so the event order is unchanged.
  */
-#define SEQ_VIRTUAL UINT64_MAX
-
-/* The ghost-time wheel: intermediate end times of macro-steps in flight, by exact
- * time.  A ring of gw_n buckets of 2^gw_shift ns; a bucket holds the entries of
- * one window (time >> gw_shift) and is emptied lazily when a later window reuses it.
- * Entries stay valid while their time is at most (gw_n - 1) windows ahead of
- * the present, so macro-steps are capped to that span (gw_span).  A full bucket is
- * marked: a macro-step that would add to it is made explicit instead (exact, slower). */
-#define GW_CAP 7
-typedef struct gw_bucket {
-	int64_t window;
-	int32_t n, full;
-	struct gw_entry {
-		simtime_t time;
-		int32_t ri;    /* replica */
-		int32_t step;  /* the end of step `step` - 1 of its macro-step (1-based ghost) */
-		uint32_t gen;  /* the replica's chain_gen when added: current entries only */
-	} e[GW_CAP];
-} gw_bucket;
 
 int fleet_pool_prepare(pool_cfg *p, const llm_spec *m, fs_err *err)
 {
@@ -81,9 +71,16 @@ typedef struct run_state {
 	const fleet_opts *o;
 	metrics *m;
 	fleet_result *res;
+	trace_reader *tr;        /* borrowed */
 	ev_queue *q;
+	ev_slots *slots;         /* each replica's pending step event */
 	router *rt;
+	balance *bal;            /* replica choice */
+	gw_wheel *gw;            /* ghost-time wheel; NULL with --reference */
+	la_ring *la;             /* the trace's next requests */
 	replica **reps;          /* all replicas, pool by pool */
+	int nreps;
+	int pool_first[FS_MAX_POOLS + 1];
 	simtime_t *step_end;     /* end of each replica's step in flight, -1 if none */
 	/* Macro-steps in flight: per replica the durations of the engine steps its step
 	 * stands for (the replica's array, valid until its step ends), how many, and the
@@ -91,21 +88,7 @@ typedef struct run_state {
 	const int64_t **ghost_d;
 	int64_t *ghost_n;
 	int64_t *ghost_step;
-	/* Each replica's one pending step event (a step end or a macro-step placeholder)
-	 * lives outside the event queue: (time, seq, kind) per replica, INT64_MAX = none,
-	 * seq from the queue's counter, and a winner tree over replicas keyed (time, seq).
-	 * Runs take the smaller of its root and the queue's head by (time, seq), the
-	 * queue's own order, so the event order is unchanged; a macro-step placeholder
-	 * then costs one leaf-to-root pass (log2 replicas comparisons) instead of a heap
-	 * pop and push.  Index nreps is a sentinel that never wins (time INT64_MAX, seq
-	 * UINT64_MAX): it fills the leaves past the last replica. */
-	simtime_t *rev_time;
-	simtime_t *rev_sched;    /* when the pending event was scheduled (see key order below) */
-	uint64_t *rev_seq;
-	int8_t *rev_kind;
-	int32_t *rtree;          /* 2 x rtree_size nodes: the replica winning the subtree */
-	uint64_t *seq;           /* the queue's sequence counter (ev_seq_counter) */
-	/* Implicit macro-steps (see "Event order" below): per replica, whether the step in
+	/* Implicit macro-steps (see "Event order"): per replica, whether the step in
 	 * flight is one, its start time and the seq its first placeholder took. */
 	int8_t *chain_imp;
 	simtime_t *chain_t0;
@@ -113,51 +96,37 @@ typedef struct run_state {
 	uint32_t *chain_gen;     /* bumped per macro-step and per cut: wheel entries of older ones are void */
 	/* Macro-steps past arrivals (pass): with least_tokens / least_kv the router reads
 	 * every replica's load, which a macro-step has applied ahead of time.  While KV is
-	 * counted, a macro-step may still run past arrivals: the replica tree holds lower
-	 * bounds of their loads, pick_replica evaluates the loads as of the arrival
-	 * (replica_macro_view) where the bounds do not rule a replica out, and the replica
-	 * that gets the request is cut back to its step in flight (replica_macro_cut). */
+	 * counted, a macro-step may still run past arrivals: such a replica is bounded in
+	 * the balance (its keys are lower bounds), balance_pick evaluates its load as of
+	 * the arrival (macro_load) where the bounds do not rule it out, and the replica
+	 * that gets the request is cut back to its step in flight (macro_cut). */
 	int pass;
 	int64_t steps_started;   /* engine steps begun so far (macro-steps count all theirs) */
-	int64_t bb_searches, bb_leaves; /* pick_replica's searches and replicas they evaluated */
-	int32_t *mlist, *mpos;   /* replicas in a cuttable macro-step; position or -1 */
-	int nm;
-	int64_t *m_ended;        /* steps of it ended before the arrival (set by pick_replica) */
+	int64_t *m_ended;        /* steps of it ended before the arrival (set by macro_load) */
 	int64_t *cur_g;          /* implicit macro-steps: next placeholder not yet passed */
 	simtime_t *cur_t;        /* and its time */
-	gw_bucket *gw;           /* ghost-time wheel, gw_n buckets; NULL with --reference */
-	int64_t gw_n;            /* a power of two */
-	int gw_shift;            /* bucket width 2^gw_shift ns */
-	simtime_t arr_sched, smp_sched; /* scheduling times of the queued arrival / sample */
 	int order_bug;           /* two events the key order cannot tell apart (a bug) */
-	int rtree_size;
-	int nreps;
-	int pool_first[FS_MAX_POOLS + 1];
-	int8_t *reps_pool;       /* pool of each replica */
-	uint64_t rr[FS_MAX_POOLS];
+	/* The read-ahead window holds one arrival, unless arrivals go round robin over a
+	 * single pool without spill-over (la_rr): the k-th next arrival then goes to a
+	 * replica known now (k positions after the counter, later if some are rejected),
+	 * so a replica's macro-steps need to stop only at the next arrival *to it*, and
+	 * the window holds one arrival per replica of the pool.  Not with --no-drain: the
+	 * run stops at the last arrival, and no replica may have applied steps beyond it
+	 * then. */
+	int la_rr;
 	sim_req *free_list;      /* recycled requests (keep their arrays) */
-	/* Least-tokens / least-KV choice: per pool a min segment tree over its replicas
-	 * keyed (key1, key2, index), so a choice costs O(log replicas) instead of a scan
-	 * and ties go to the lowest index exactly as the scan did. */
-	int tree_size[FS_MAX_POOLS];     /* leaves, a power of two */
-	int32_t *tree[FS_MAX_POOLS];     /* 2 x tree_size nodes: replica index (pool-relative) or -1 */
-	int64_t *key1, *key2;            /* per replica (global index) */
 	int64_t inflight;
+	int64_t next_id, events;
+	int trace_done;
 	simtime_t next_arrival;  /* time of the pending arrival event, INT64_MAX if none */
 	simtime_t next_sample;   /* time of the pending sample event */
 	int failed;              /* allocation failure inside a callback */
-	/* The trace's next requests, read ahead (hashes copied: a reader's are valid only
-	 * until its next call).  One entry, unless arrivals go round robin over a single
-	 * pool without spill-over: the k-th next arrival then goes to a replica known
-	 * now (k positions after the counter, later if some are rejected), so a replica's
-	 * macro-steps need to stop only at the next arrival *to it*, and the window holds
-	 * one arrival per replica of the pool.  Not with --no-drain: the run stops at the
-	 * last arrival, and no replica may have applied steps beyond it then. */
-	trace_req *la;
-	uint64_t **la_hash;      /* per entry, owned */
-	int32_t *la_hash_cap;
-	int la_cap, la_head, la_n, la_eof, la_rr;
 } run_state;
+
+static int oom(fs_err *err)
+{
+	return fs_fail(err, FS_EXIT_RUNTIME, "out of memory during the simulation");
+}
 
 static sim_req *req_get(run_state *s)
 {
@@ -203,174 +172,6 @@ static void on_done(void *ctx, sim_req *r)
 	req_put(s, r);
 }
 
-/* Balance keys of replica ri: outstanding tokens, or (KV blocks in use, outstanding
- * tokens).  Blocks in use order like the KV usage ratio because every replica of a
- * pool has the same number of blocks. */
-static void balance_keys(const run_state *s, int ri, int64_t *k1, int64_t *k2)
-{
-	const replica *r = s->reps[ri];
-
-	if (s->mpos && s->mpos[ri] >= 0 && s->pol->router.balance == BAL_LEAST_KV) {
-		int64_t out, used;
-
-		/* In a macro-step past arrivals: a lower bound of its keys at any moment of
-		 * it (blocks in use at its first step, outstanding tokens after its last);
-		 * pick_replica evaluates the exact ones. */
-		replica_macro_view(r, 0, &out, &used);
-		*k1 = used;
-		*k2 = replica_outstanding_tokens(r);
-		return;
-	}
-	/* (least_tokens: the outstanding tokens after the last step are the lower bound.) */
-	if (s->pol->router.balance == BAL_LEAST_KV) {
-		*k1 = kv_used_blocks(replica_kv(r));
-		*k2 = replica_outstanding_tokens(r);
-	} else {
-		*k1 = replica_outstanding_tokens(r);
-		*k2 = 0;
-	}
-}
-
-static int node_less(const run_state *s, int first, int32_t a, int32_t b)
-{
-	int64_t a1, b1;
-
-	if (b < 0)
-		return a >= 0;
-	if (a < 0)
-		return 0;
-	a1 = s->key1[first + a];
-	b1 = s->key1[first + b];
-	if (a1 != b1)
-		return a1 < b1;
-	if (s->key2[first + a] != s->key2[first + b])
-		return s->key2[first + a] < s->key2[first + b];
-	return a < b;
-}
-
-/* Refresh replica ri's keys after the fleet called into it. */
-static void tree_update(run_state *s, int ri)
-{
-	int pool = s->reps_pool[ri], first = s->pool_first[pool], n = s->tree_size[pool], i;
-	int32_t *t = s->tree[pool];
-	int64_t k1, k2;
-
-	if (!t)
-		return;
-	balance_keys(s, ri, &k1, &k2);
-	if (k1 == s->key1[ri] && k2 == s->key2[ri])
-		return;
-	s->key1[ri] = k1;
-	s->key2[ri] = k2;
-	for (i = (n + ri - first) / 2; i >= 1; i /= 2) {
-		int32_t m = node_less(s, first, t[2 * i + 1], t[2 * i]) ? t[2 * i + 1] : t[2 * i];
-
-		/* Same winner with unchanged key: nothing above changes either. */
-		if (m == t[i] && m != ri - first)
-			break;
-		t[i] = m;
-	}
-}
-
-static int tree_init(run_state *s)
-{
-	if (s->pol->router.balance == BAL_ROUND_ROBIN)
-		return 0;
-	s->key1 = calloc((size_t)s->nreps, sizeof *s->key1);
-	s->key2 = calloc((size_t)s->nreps, sizeof *s->key2);
-	if (!s->key1 || !s->key2)
-		return -1;
-	for (int p = 0; p < s->pol->npools; p++) {
-		int first = s->pool_first[p], cnt = s->pool_first[p + 1] - first, n = 1;
-		int32_t *t;
-
-		while (n < cnt)
-			n *= 2;
-		t = malloc(2 * (size_t)n * sizeof *t);
-		if (!t)
-			return -1;
-		s->tree[p] = t;
-		s->tree_size[p] = n;
-		for (int i = 0; i < n; i++)
-			t[n + i] = i < cnt ? i : -1;
-		for (int i = 0; i < cnt; i++)
-			balance_keys(s, first + i, &s->key1[first + i], &s->key2[first + i]);
-		for (int i = n - 1; i >= 1; i--)
-			t[i] = node_less(s, first, t[2 * i + 1], t[2 * i]) ? t[2 * i + 1] : t[2 * i];
-	}
-	return 0;
-}
-
-static int64_t macro_ended(run_state *s, int x, simtime_t t);
-
-/* Is (a1, a2, a) before (b1, b2, b)?  b < 0: nothing yet. */
-static int key_less(int64_t a1, int64_t a2, int a, int64_t b1, int64_t b2, int b)
-{
-	if (b < 0)
-		return 1;
-	if (a1 != b1)
-		return a1 < b1;
-	if (a2 != b2)
-		return a2 < b2;
-	return a < b;
-}
-
-/* The replica with the least keys in the subtree under node i of pool tree t: the
- * tree holds exact keys, except lower bounds for replicas in macro-steps past
- * arrivals, whose exact keys at the present are evaluated here (branch and bound:
- * a subtree whose least bound is not below the best exact key so far is skipped).
- * *b / *b1 / *b2: best so far (relative index, -1 none). */
-static void bb_search(run_state *s, const int32_t *t, int first, int n, int i, int *b, int64_t *b1,
-		      int64_t *b2)
-{
-	int w = t[i];
-
-	if (w < 0 || !key_less(s->key1[first + w], s->key2[first + w], w, *b1, *b2, *b))
-		return;
-	if (i >= n) {
-		int x = first + w;
-		int64_t k1 = s->key1[x], k2 = s->key2[x];
-
-		s->bb_leaves++;
-		if (s->mpos[x] >= 0) {
-			int64_t out, used;
-
-			s->m_ended[x] = macro_ended(s, x, ev_now(s->q));
-			replica_macro_view(s->reps[x], s->m_ended[x], &out, &used);
-			k1 = s->pol->router.balance == BAL_LEAST_KV ? used : out;
-			k2 = s->pol->router.balance == BAL_LEAST_KV ? out : 0;
-		}
-		if (key_less(k1, k2, w, *b1, *b2, *b)) {
-			*b = w;
-			*b1 = k1;
-			*b2 = k2;
-		}
-		return;
-	}
-	/* The winner's side first: its bound is the subtree's least. */
-	if (t[2 * i] == w) {
-		bb_search(s, t, first, n, 2 * i, b, b1, b2);
-		bb_search(s, t, first, n, 2 * i + 1, b, b1, b2);
-	} else {
-		bb_search(s, t, first, n, 2 * i + 1, b, b1, b2);
-		bb_search(s, t, first, n, 2 * i, b, b1, b2);
-	}
-}
-
-static int pick_replica(run_state *s, int pool)
-{
-	int first = s->pool_first[pool], n = s->pool_first[pool + 1] - first, b = -1;
-	int64_t b1 = 0, b2 = 0;
-
-	if (s->pol->router.balance == BAL_ROUND_ROBIN)
-		return first + (int)(s->rr[pool]++ % (uint64_t)n);
-	if (s->nm == 0)
-		return first + s->tree[pool][1];
-	s->bb_searches++;
-	bb_search(s, s->tree[pool], first, s->tree_size[pool], 1, &b, &b1, &b2);
-	return first + b;
-}
-
 static void pool_view(run_state *s, router_pool_view *v)
 {
 	for (int p = 0; p < s->pol->npools; p++) {
@@ -390,143 +191,16 @@ static void pool_view(run_state *s, router_pool_view *v)
 	}
 }
 
-/* Break a tie in time between events a and b (at time t): is a first?  By scheduling
- * time, then seq.  Empty slots (t = INT64_MAX) are in any order. */
-static int tie_less(run_state *s, simtime_t t, simtime_t da, uint64_t qa, simtime_t db, uint64_t qb)
-{
-	if (da != db)
-		return da < db;
-	if (t != INT64_MAX && (qa == SEQ_VIRTUAL || qb == SEQ_VIRTUAL))
-		s->order_bug = 1; /* see "Event order": must not happen */
-	return qa < qb;
-}
-
-/* Replay replica ri's path of the winner tree after its pending event changed.
- * Nodes hold indices only and the keys are read from rev_*: a level is one sibling
- * load and a compare (scheduling time and seq only on equal times). */
-static void rtree_update(run_state *s, int ri)
-{
-	int32_t *t = s->rtree, cur = ri;
-	const simtime_t *tm = s->rev_time;
-	simtime_t ct = tm[ri];
-	int i = s->rtree_size + ri;
-
-	for (; i > 1; i >>= 1) {
-		int32_t sib = t[i ^ 1];
-		simtime_t st = tm[sib];
-
-		if (st < ct || (st == ct && tie_less(s, st, s->rev_sched[sib], s->rev_seq[sib],
-						       s->rev_sched[cur], s->rev_seq[cur]))) {
-			cur = sib;
-			ct = st;
-		}
-		t[i >> 1] = cur;
-	}
-}
-
-/* Give replica ri the pending event (t, kind) with key (t, sched, seq). */
-static void rev_put(run_state *s, int ri, simtime_t t, simtime_t sched, uint64_t seq, int kind)
-{
-	s->rev_time[ri] = t;
-	s->rev_sched[ri] = sched;
-	s->rev_seq[ri] = seq;
-	s->rev_kind[ri] = (int8_t)kind;
-	rtree_update(s, ri);
-}
-
-/* Give replica ri the pending event (t, kind), scheduled now (at time `now`). */
-static void rev_set(run_state *s, int ri, simtime_t t, simtime_t now, int kind)
-{
-	rev_put(s, ri, t, now, (*s->seq)++, kind);
-}
-
-static int rtree_init(run_state *s)
-{
-	int n = 1;
-	size_t m = (size_t)s->nreps + 1;
-
-	while (n < s->nreps)
-		n *= 2;
-	s->rtree_size = n;
-	s->seq = ev_seq_counter(s->q);
-	s->rev_time = malloc(m * sizeof *s->rev_time);
-	s->rev_sched = calloc(m, sizeof *s->rev_sched);
-	s->rev_seq = malloc(m * sizeof *s->rev_seq);
-	s->rev_kind = calloc(m, sizeof *s->rev_kind);
-	s->rtree = malloc(2 * (size_t)n * sizeof *s->rtree);
-	s->ghost_d = calloc(m, sizeof *s->ghost_d);
-	s->ghost_n = calloc(m, sizeof *s->ghost_n);
-	s->chain_imp = calloc(m, sizeof *s->chain_imp);
-	s->chain_t0 = calloc(m, sizeof *s->chain_t0);
-	s->chain_s0 = calloc(m, sizeof *s->chain_s0);
-	s->chain_gen = calloc(m, sizeof *s->chain_gen);
-	s->mlist = malloc(m * sizeof *s->mlist);
-	s->mpos = malloc(m * sizeof *s->mpos);
-	s->m_ended = calloc(m, sizeof *s->m_ended);
-	s->cur_g = calloc(m, sizeof *s->cur_g);
-	s->cur_t = calloc(m, sizeof *s->cur_t);
-	if (!s->rev_time || !s->rev_sched || !s->rev_seq || !s->rev_kind || !s->rtree || !s->ghost_d ||
-	    !s->ghost_n || !s->chain_imp || !s->chain_t0 || !s->chain_s0 || !s->chain_gen || !s->mlist ||
-	    !s->mpos || !s->m_ended || !s->cur_g || !s->cur_t)
-		return -1;
-	for (size_t i = 0; i < m; i++)
-		s->mpos[i] = -1;
-	s->pass = !s->o->reference && s->o->drain && !s->pol->router.spillover &&
-		  s->pol->router.balance != BAL_ROUND_ROBIN;
-	for (size_t i = 0; i < m; i++) {
-		s->rev_time[i] = INT64_MAX;
-		s->rev_seq[i] = UINT64_MAX;
-	}
-	/* Every node starts as the sentinel: all slots are empty. */
-	for (int i = 0; i < 2 * n; i++)
-		s->rtree[i] = s->nreps;
-	for (int i = 0; i < s->nreps; i++)
-		s->rtree[n + i] = i;
-	if (!s->o->reference) {
-		/* Buckets of about 100 ms / replicas (steps of ~50 ms put ~2 ghost times in
-		 * a bucket), 4 us to 16 ms, and at least 16 per replica, so a macro-step
-		 * may span about 1.6 s or more whatever the fleet size (~2 KB per replica). */
-		int64_t w = 100000000 / s->nreps;
-
-		s->gw_shift = 12;
-		while (s->gw_shift < 24 && ((int64_t)1 << (s->gw_shift + 1)) <= w)
-			s->gw_shift++;
-		s->gw_n = 4096;
-		while (s->gw_n < 16 * (int64_t)s->nreps)
-			s->gw_n *= 2;
-		s->gw = malloc((size_t)s->gw_n * sizeof *s->gw);
-		if (!s->gw)
-			return -1;
-		for (int64_t i = 0; i < s->gw_n; i++) {
-			s->gw[i].window = -1;
-			s->gw[i].n = s->gw[i].full = 0;
-		}
-	}
-	return 0;
-}
-
-/* How far ahead of now a macro-step's intermediate ends may lie (see the wheel). */
-static simtime_t gw_span(const run_state *s)
-{
-	return (s->gw_n - 1) << s->gw_shift;
-}
-
-/* The bucket of time t, or NULL if it holds another window (no entry for t). */
-static gw_bucket *gw_find(run_state *s, simtime_t t)
-{
-	gw_bucket *b = &s->gw[(t >> s->gw_shift) & (s->gw_n - 1)];
-
-	return b->window == t >> s->gw_shift ? b : NULL;
-}
-
 /* Make replica x's implicit macro-step explicit from its placeholder `g` (1-based:
- * the end of its step g - 1, at time t): that placeholder goes into the tree with its
+ * the end of its step g - 1, at time t): that placeholder goes into its slot with its
  * reference key, (t, end of the step before, seq), the seq virtual after the first. */
 static void chain_explicit_at(run_state *s, int x, int64_t g, simtime_t t)
 {
+	ev_key k = {t, t - s->ghost_d[x][g - 1], g == 1 ? s->chain_s0[x] : EV_SEQ_VIRTUAL};
+
 	s->chain_imp[x] = 0;
 	s->ghost_step[x] = g;
-	rev_put(s, x, t, t - s->ghost_d[x][g - 1], g == 1 ? s->chain_s0[x] : SEQ_VIRTUAL, EV_GHOST);
+	ev_slots_put(s->slots, x, &k, EV_GHOST);
 	s->res->macro_explicit++;
 }
 
@@ -545,93 +219,47 @@ static void chain_explicit_now(run_state *s, int x, simtime_t now)
 	chain_explicit_at(s, x, g, t);
 }
 
-/* Index the intermediate end times of replica ri's macro-step starting now; other
- * macro-steps with an end at one of them become explicit (from now on, not only from
- * the shared time: an event processed between now and then could otherwise meet a
- * virtual key).  Returns 1 when this one may be implicit, 0 when it must be explicit
- * (a shared time or a full bucket). */
-static int chain_index(run_state *s, int ri, simtime_t now)
+/* gw_index met another macro-step's intermediate end at a time of the one starting
+ * now: that one becomes explicit from now on (not only from the shared time: an event
+ * processed between now and then could otherwise meet a virtual key). */
+static void chain_meet(void *ctx, const gw_entry *e)
 {
-	const int64_t *d = s->ghost_d[ri];
-	int64_t k = s->ghost_n[ri];
-	gw_bucket *gw = s->gw;
-	const int64_t mask = s->gw_n - 1;
-	const int shift = s->gw_shift;
-	simtime_t t = now;
-	int imp = 1;
+	run_state *s = ctx;
 
-	for (int64_t g = 1; g < k; g++) {
-		int64_t w = (t += d[g - 1]) >> shift;
-		gw_bucket *b = &gw[w & mask];
-
-		if (b->window != w) {
-			b->window = w;
-			b->n = b->full = 0;
-		}
-		for (int i = 0; i < b->n; i++) {
-			const struct gw_entry *e = &b->e[i];
-
-			if (e->time != t)
-				continue;
-			imp = 0;
-			if (s->chain_imp[e->ri] && e->gen == s->chain_gen[e->ri])
-				chain_explicit_now(s, e->ri, now);
-		}
-		if (b->n < GW_CAP)
-			b->e[b->n++] = (struct gw_entry){t, ri, (int32_t)g, s->chain_gen[ri]};
-		else
-			b->full = imp = 0;
-	}
-	return imp;
+	if (s->chain_imp[e->owner] && e->gen == s->chain_gen[e->owner])
+		chain_explicit_now(s, e->owner, ev_now(s->q));
 }
 
-/* A real event with key (t, sched, seq) is about to be processed: a placeholder of an
- * implicit macro-step at exactly t is ordered against it by the reference's key and
+/* A real event with key k is about to be processed: a placeholder of an implicit
+ * macro-step at exactly its time is ordered against it by the reference's key and
  * either processed now (it comes first: it only takes a seq, and the event has not
- * scheduled anything yet) or put in the tree to follow it. */
-static void chain_hits(run_state *s, simtime_t t, simtime_t sched, uint64_t seq)
+ * scheduled anything yet) or put in its slot to follow it. */
+static void chain_hits(run_state *s, const ev_key *k)
 {
-	gw_bucket *b = gw_find(s, t);
+	const gw_entry *es;
+	simtime_t t = k->time;
+	int n = gw_find(s->gw, t, &es);
 
-	if (!b)
-		return;
-	for (int i = 0; i < b->n; i++) {
-		const struct gw_entry *e = &b->e[i];
-		int x = e->ri;
+	for (int i = 0; i < n; i++) {
+		const gw_entry *e = &es[i];
+		int x = e->owner;
 		int64_t g = e->step;
+		ev_key gk;
 
 		if (e->time != t || !s->chain_imp[x] || e->gen != s->chain_gen[x])
 			continue;
 		s->res->tie_hits++;
-		if (tie_less(s, t, t - s->ghost_d[x][g - 1], g == 1 ? s->chain_s0[x] : SEQ_VIRTUAL, sched,
-			     seq)) {
+		gk = (ev_key){t, t - s->ghost_d[x][g - 1], g == 1 ? s->chain_s0[x] : EV_SEQ_VIRTUAL};
+		if (ev_key_less(&gk, k, &s->order_bug)) {
 			s->chain_imp[x] = 0;
 			s->ghost_step[x] = g + 1;
-			rev_set(s, x, t + s->ghost_d[x][g], t, g == s->ghost_n[x] - 1 ? EV_STEP_END : EV_GHOST);
+			ev_slots_set(s->slots, s->q, x, t + s->ghost_d[x][g], t,
+				     g == s->ghost_n[x] - 1 ? EV_STEP_END : EV_GHOST);
 			s->res->macro_explicit++;
 		} else {
 			chain_explicit_at(s, x, g, t);
 		}
 	}
-}
-
-static void mlist_add(run_state *s, int x)
-{
-	if (s->mpos[x] >= 0)
-		return;
-	s->mpos[x] = s->nm;
-	s->mlist[s->nm++] = x;
-}
-
-static void mlist_del(run_state *s, int x)
-{
-	int p = s->mpos[x];
-
-	if (p < 0)
-		return;
-	s->mlist[p] = s->mlist[--s->nm];
-	s->mpos[s->mlist[p]] = p;
-	s->mpos[x] = -1;
 }
 
 /* Steps of replica x's macro-step that end before the event being processed at t:
@@ -646,40 +274,77 @@ static int64_t macro_ended(run_state *s, int x, simtime_t t)
 	return s->cur_g[x] - 1;
 }
 
+/* balance_view_fn: replica x's load as of now, inside its macro-step. */
+static void macro_load(void *ctx, int x, int64_t *out, int64_t *used)
+{
+	run_state *s = ctx;
+
+	s->m_ended[x] = macro_ended(s, x, ev_now(s->q));
+	replica_macro_view(s->reps[x], s->m_ended[x], out, used);
+}
+
 /* Replica x, in a macro-step, got a request: cut the macro-step back to its step in
  * flight, which becomes its last (the next step admits the request). */
 static void macro_cut(run_state *s, int x)
 {
 	int64_t ended = s->m_ended[x], k = s->ghost_n[x];
+	simtime_t t = s->chain_t0[x];
 
-	mlist_del(s, x);
+	balance_unbound(s->bal, x);
 	if (ended >= k - 1)
 		return; /* its last step is already the one in flight */
 	s->res->macro_cuts++;
 	replica_macro_cut(s->reps[x], ended);
-	{
-		simtime_t t = s->chain_t0[x];
+	for (int64_t i = 0; i <= ended; i++)
+		t += s->ghost_d[x][i];
+	if (s->chain_imp[x]) {
+		/* Its end keyed as the reference's: after step `ended` - 1's end, at which no
+		 * event was processed (or it would be explicit). */
+		ev_key key = {t, t - s->ghost_d[x][ended], ended == 0 ? s->chain_s0[x] : EV_SEQ_VIRTUAL};
 
-		for (int64_t i = 0; i <= ended; i++)
-			t += s->ghost_d[x][i];
-		if (s->chain_imp[x]) {
-			/* Its end keyed as the reference's: after step `ended` - 1's end, at
-			 * which no event was processed (or it would be explicit). */
-			rev_put(s, x, t, t - s->ghost_d[x][ended], ended == 0 ? s->chain_s0[x] : SEQ_VIRTUAL,
-				EV_STEP_END);
-			s->chain_imp[x] = 0;
-		} else {
-			/* The pending placeholder is that step's end: make it the real one. */
-			s->rev_kind[x] = EV_STEP_END;
-		}
-		s->ghost_n[x] = ended + 1;
-		s->step_end[x] = t;
-		s->chain_gen[x]++;
+		ev_slots_put(s->slots, x, &key, EV_STEP_END);
+		s->chain_imp[x] = 0;
+	} else {
+		/* The pending placeholder is that step's end: make it the real one. */
+		ev_slots_set_kind(s->slots, x, EV_STEP_END);
+	}
+	s->ghost_n[x] = ended + 1;
+	s->step_end[x] = t;
+	s->chain_gen[x]++;
+}
+
+/* Replica ri's step now is a macro-step of d ns: implicit (one event at its end,
+ * keyed as the reference's last step end) unless it shares an end time with
+ * something. */
+static void start_macro(run_state *s, int ri, simtime_t now, int64_t d)
+{
+	const int64_t *gd;
+	int64_t k;
+	ev_key key;
+
+	gd = s->ghost_d[ri] = replica_macro_steps(s->reps[ri], &s->ghost_n[ri]);
+	k = s->ghost_n[ri];
+	s->chain_t0[ri] = now;
+	s->chain_s0[ri] = ev_take_seq(s->q);
+	s->chain_gen[ri]++;
+	s->cur_g[ri] = 1;
+	s->cur_t[ri] = now + gd[0];
+	s->res->macro_steps++;
+	if (gw_index(s->gw, now, gd, k, ri, s->chain_gen[ri], chain_meet, s)) {
+		s->chain_imp[ri] = 1;
+		key = (ev_key){now + d, now + d - gd[k - 1], EV_SEQ_VIRTUAL};
+		ev_slots_put(s->slots, ri, &key, EV_STEP_END);
+	} else {
+		s->res->macro_explicit++;
+		s->ghost_step[ri] = 1;
+		key = (ev_key){now + gd[0], now, s->chain_s0[ri]};
+		ev_slots_put(s->slots, ri, &key, EV_GHOST);
 	}
 }
 
 /* horizon: the earliest time another event may read or feed replica ri (see
- * replica_begin_step_until); other replicas' step ends do neither. */
+ * replica_begin_step_until); other replicas' step ends do neither.  Returns 0, or -1
+ * with err set. */
 static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 {
 	simtime_t now = ev_now(s->q);
@@ -687,55 +352,31 @@ static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 
 	if (replica_in_step(s->reps[ri]) || !replica_has_work(s->reps[ri]))
 		return 0;
-	if (s->gw && horizon > now + gw_span(s))
-		horizon = now + gw_span(s);
+	if (s->gw && horizon > now + gw_span(s->gw))
+		horizon = now + gw_span(s->gw);
 	d = replica_begin_step_until(s->reps[ri], now, horizon);
 	if (s->pass && replica_macro_cuttable(s->reps[ri]))
-		mlist_add(s, ri); /* before tree_update: its keys become lower bounds */
-	tree_update(s, ri);
+		balance_bound(s->bal, ri); /* before balance_update: its keys become lower bounds */
+	balance_update(s->bal, ri, s->reps[ri]);
 	if (d <= 0)
 		return fs_fail(err, FS_EXIT_RUNTIME,
 			       "replica %d has queued requests but could schedule none at t=%.6f s",
-			       ri, now / 1e9);
-	if (replica_step_count(s->reps[ri]) > 1) {
-		/* A macro-step: implicit (one event at its end, keyed as the reference's
-		 * last step end) unless it shares an end time with something. */
-		int64_t k;
-
-		s->ghost_d[ri] = replica_macro_steps(s->reps[ri], &s->ghost_n[ri]);
-		k = s->ghost_n[ri];
-		s->chain_t0[ri] = now;
-		s->chain_s0[ri] = (*s->seq)++;
-		s->chain_gen[ri]++;
-		s->cur_g[ri] = 1;
-		s->cur_t[ri] = now + s->ghost_d[ri][0];
-		s->res->macro_steps++;
-		if (chain_index(s, ri, now)) {
-			s->chain_imp[ri] = 1;
-			rev_put(s, ri, now + d, now + d - s->ghost_d[ri][k - 1], SEQ_VIRTUAL, EV_STEP_END);
-		} else {
-			s->res->macro_explicit++;
-			s->ghost_step[ri] = 1;
-			rev_put(s, ri, now + s->ghost_d[ri][0], now, s->chain_s0[ri], EV_GHOST);
-		}
-	} else {
-		rev_set(s, ri, now + d, now, EV_STEP_END);
-	}
+			       ri, st_to_s(now));
+	if (replica_step_count(s->reps[ri]) > 1)
+		start_macro(s, ri, now, d);
+	else
+		ev_slots_set(s->slots, s->q, ri, now + d, now, EV_STEP_END);
 	s->step_end[ri] = now + d;
 	s->steps_started += replica_step_count(s->reps[ri]);
 	return 0;
 }
 
-static int on_arrival(run_state *s, const trace_req *t, int64_t id, fs_err *err)
+/* Copy trace request t into a fresh request r.  Returns 0, or -1 (out of memory for
+ * its prefix hashes; r unchanged beyond its scalar fields). */
+static int req_fill(sim_req *r, const trace_req *t, int64_t id, simtime_t now)
 {
-	router_pool_view view[FS_MAX_POOLS];
-	sim_req *r = req_get(s);
-	int pool, ri;
-
-	if (!r)
-		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for a request");
 	r->id = id;
-	r->arrival = ev_now(s->q);
+	r->arrival = now;
 	r->first_token = r->finish = -1;
 	r->prompt = t->input_tokens;
 	r->true_output = t->output_tokens;
@@ -748,16 +389,32 @@ static int on_arrival(run_state *s, const trace_req *t, int64_t id, fs_err *err)
 	if (t->n_hashes > 0) {
 		if (t->n_hashes > r->cap_hashes) {
 			uint64_t *h = realloc(r->hashes, sizeof *h * (size_t)t->n_hashes);
-			if (!h) {
-				req_put(s, r);
-				return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for prefix hashes");
-			}
+
+			if (!h)
+				return -1;
 			r->hashes = h;
 			r->cap_hashes = t->n_hashes;
 		}
 		memcpy(r->hashes, t->hashes, sizeof *r->hashes * (size_t)t->n_hashes);
 		r->n_hashes = t->n_hashes;
 		r->hash_block_tokens = t->hash_block_tokens;
+	}
+	return 0;
+}
+
+/* Route trace request t, arriving now, to a pool and a replica and start that
+ * replica's step if it is idle.  Returns 0, or -1 with err set. */
+static int route_request(run_state *s, const trace_req *t, int64_t id, fs_err *err)
+{
+	router_pool_view view[FS_MAX_POOLS];
+	sim_req *r = req_get(s);
+	int pool, ri;
+
+	if (!r)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for a request");
+	if (req_fill(r, t, id, ev_now(s->q))) {
+		req_put(s, r);
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for prefix hashes");
 	}
 	s->res->arrived++;
 	s->inflight++;
@@ -775,89 +432,47 @@ static int on_arrival(run_state *s, const trace_req *t, int64_t id, fs_err *err)
 		on_done(s, r);
 		return 0;
 	}
-	ri = pick_replica(s, pool);
+	ri = balance_pick(s->bal, pool, macro_load, s);
 	r->pool = (int16_t)pool;
 	r->replica = (int16_t)(ri - s->pool_first[pool]);
 	if (replica_add(s->reps[ri], r, ev_now(s->q))) {
 		on_done(s, r);
 		return 0;
 	}
-	if (s->mpos[ri] >= 0)
+	if (balance_bounded(s->bal, ri))
 		macro_cut(s, ri);
-	tree_update(s, ri);
+	balance_update(s->bal, ri, s->reps[ri]);
 	/* The next arrival is not scheduled yet (its time is unknown here): one step. */
 	return start_step(s, ri, ev_now(s->q), err);
-}
-
-/* Read ahead until the window is full or the trace ends.  Returns 0, or -1 with err
- * set (trace error or out of memory). */
-static int la_fill(run_state *s, trace_reader *tr, fs_err *err)
-{
-	while (!s->la_eof && s->la_n < s->la_cap) {
-		int i = (s->la_head + s->la_n) % s->la_cap, prev = (i + s->la_cap - 1) % s->la_cap;
-		trace_req *e = &s->la[i];
-		int got = trace_next(tr, e, err);
-
-		if (got < 0)
-			return -1;
-		if (got == 0) {
-			s->la_eof = 1;
-			break;
-		}
-		if (e->n_hashes > 0) {
-			if (e->n_hashes > s->la_hash_cap[i]) {
-				uint64_t *h = realloc(s->la_hash[i], sizeof *h * (size_t)e->n_hashes);
-
-				if (!h)
-					return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for prefix hashes");
-				s->la_hash[i] = h;
-				s->la_hash_cap[i] = e->n_hashes;
-			}
-			memcpy(s->la_hash[i], e->hashes, sizeof *e->hashes * (size_t)e->n_hashes);
-			e->hashes = s->la_hash[i];
-		}
-		/* Readers keep order; never go back (as the arrival before it ran). */
-		if (s->la_n > 0 && e->arrival_ns < s->la[prev].arrival_ns)
-			e->arrival_ns = s->la[prev].arrival_ns;
-		s->la_n++;
-	}
-	return 0;
-}
-
-static int la_init(run_state *s)
-{
-	const policy_cfg *pol = s->pol;
-
-	s->la_rr = pol->npools == 1 && pol->router.balance == BAL_ROUND_ROBIN &&
-		   !pol->router.spillover && s->o->drain && !s->o->reference;
-	s->la_cap = s->la_rr ? pol->pools[0].replicas : 1;
-	s->la = calloc((size_t)s->la_cap, sizeof *s->la);
-	s->la_hash = calloc((size_t)s->la_cap, sizeof *s->la_hash);
-	s->la_hash_cap = calloc((size_t)s->la_cap, sizeof *s->la_hash_cap);
-	return s->la && s->la_hash && s->la_hash_cap ? 0 : -1;
 }
 
 /* The earliest time an arrival may feed replica ri. */
 static simtime_t arrival_horizon(const run_state *s, int ri)
 {
+	const trace_req *t;
 	int n, m;
 
 	/* Past arrivals (pass) only while steps far outnumber arrivals and the searches
-	 * stay cheap: each arrival then pays a search among bounds (pick_replica) that
+	 * stay cheap: each arrival then pays a search among bounds (balance_pick) that
 	 * plain macro-steps do not need, which pays off with several steps per arrival and
 	 * a few replicas evaluated per search (many replicas with loose bounds, e.g.
 	 * 1,280 lightly loaded ones, evaluate ~120 each).  Either way the results are the
 	 * same. */
-	if (s->pass && s->steps_started > 8 * s->res->arrived &&
-	    s->bb_leaves <= 16 * s->bb_searches + 4096 && kv_counting(replica_kv(s->reps[ri])))
-		return INT64_MAX; /* arrivals cut it back when they must (macro_cut) */
+	if (s->pass && s->steps_started > 8 * s->res->arrived) {
+		int64_t searches, leaves;
+
+		balance_search_stats(s->bal, &searches, &leaves);
+		if (leaves <= 16 * searches + 4096 && kv_counting(replica_kv(s->reps[ri])))
+			return INT64_MAX; /* arrivals cut it back when they must (macro_cut) */
+	}
 	if (!s->la_rr)
 		return s->next_arrival;
-	n = s->la_cap;
-	m = (int)(((uint64_t)(ri - s->pool_first[0]) + (uint64_t)n - s->rr[0] % (uint64_t)n) % (uint64_t)n);
-	if (m < s->la_n)
-		return s->la[(s->la_head + m) % n].arrival_ns;
-	return s->la_eof ? INT64_MAX : s->next_arrival;
+	n = la_capacity(s->la);
+	m = (int)(((uint64_t)(ri - s->pool_first[0]) + (uint64_t)n -
+		   balance_rr_count(s->bal, 0) % (uint64_t)n) % (uint64_t)n);
+	if ((t = la_peek(s->la, m)))
+		return t->arrival_ns;
+	return la_eof(s->la) ? INT64_MAX : s->next_arrival;
 }
 
 static int take_sample(run_state *s)
@@ -865,7 +480,7 @@ static int take_sample(run_state *s)
 	for (int p = 0; p < s->pol->npools; p++) {
 		mx_sample x = {0};
 		int64_t used = 0, total = 0;
-		x.t_s = ev_now(s->q) / 1e9;
+		x.t_s = st_to_s(ev_now(s->q));
 		x.pool = (int16_t)p;
 		for (int i = s->pool_first[p]; i < s->pool_first[p + 1]; i++) {
 			const kv_cache *kv = replica_kv(s->reps[i]);
@@ -883,6 +498,92 @@ static int take_sample(run_state *s)
 	return 0;
 }
 
+/* The next event to process, from the queue or a replica's slot.  Placeholders of
+ * explicit macro-steps met on the way are run here: their work was done at the
+ * macro-step's start, so each only schedules the next end as the reference's step end
+ * would; nothing else changes and no clock is read.  Returns 1 and *ev (ev->sched:
+ * when it was scheduled), or 0 when no event is left. */
+static int next_event(run_state *s, ev_event *ev)
+{
+	ev_key head, k;
+	int have_q = ev_peek_key(s->q, &head), ri, kind;
+
+	/* Placeholders do not touch the queue, so its head stays as peeked. */
+	while ((ri = ev_slots_first(s->slots, &head, &kind)) >= 0 && kind == EV_GHOST) {
+		int64_t j = s->ghost_step[ri]++;
+
+		ev_slots_take(s->slots, ri, &k, NULL);
+		ev_slots_set(s->slots, s->q, ri, k.time + s->ghost_d[ri][j], k.time,
+			     j == s->ghost_n[ri] - 1 ? EV_STEP_END : EV_GHOST);
+	}
+	if (ri >= 0) {
+		/* A step end: the slot is free until start_step refills it. */
+		ev_slots_take(s->slots, ri, &k, &kind);
+		*ev = (ev_event){.time = k.time, .seq = k.seq, .sched = k.sched, .kind = kind, .target = ri};
+		(void)ev_advance(s->q, ev->time); /* cannot fail: ev->time <= the queue's head */
+		s->chain_imp[ri] = 0;
+		return 1;
+	}
+	return have_q ? ev_pop(s->q, ev) : 0;
+}
+
+/* The head of the read-ahead window arrives: route it and schedule the next.
+ * Returns 0, or -1 with err set. */
+static int on_arrival(run_state *s, const ev_event *ev, fs_err *err)
+{
+	const trace_req *t;
+
+	if (s->res->first_arrival < 0)
+		s->res->first_arrival = ev->time;
+	s->res->last_arrival = ev->time;
+	if (route_request(s, la_peek(s->la, 0), s->next_id++, err))
+		return -1;
+	la_drop(s->la);
+	if (la_fill(s->la, s->tr, err))
+		return -1;
+	if ((t = la_peek(s->la, 0))) {
+		if (!ev_schedule(s->q, t->arrival_ns, EV_ARRIVAL, 0, NULL))
+			return oom(err);
+		s->next_arrival = t->arrival_ns;
+	} else {
+		s->trace_done = 1;
+		s->next_arrival = INT64_MAX;
+	}
+	return 0;
+}
+
+/* Replica ev->target's step ends: finish it and start the next.  Returns 0, or -1
+ * with err set. */
+static int on_step_end(run_state *s, const ev_event *ev, fs_err *err)
+{
+	int ri = ev->target;
+	simtime_t h;
+
+	s->step_end[ri] = -1;
+	balance_unbound(s->bal, ri);
+	replica_end_step(s->reps[ri], ev->time, on_done, s);
+	balance_update(s->bal, ri, s->reps[ri]);
+	if (s->o->check_invariants && replica_check(s->reps[ri], err))
+		return -1;
+	h = arrival_horizon(s, ri);
+	if (start_step(s, ri, h < s->next_sample ? h : s->next_sample, err))
+		return -1;
+	ev_slots_settle(s->slots, ri); /* no new step: take it out of the tree */
+	return 0;
+}
+
+/* Record the pools' state and schedule the next sample.  Returns 0, or -1 with err
+ * set. */
+static int on_sample(run_state *s, const ev_event *ev, fs_err *err)
+{
+	if (take_sample(s))
+		return oom(err);
+	if (!ev_schedule(s->q, ev->time + s->o->metrics_interval, EV_SAMPLE, 0, NULL))
+		return oom(err);
+	s->next_sample = ev->time + s->o->metrics_interval;
+	return 0;
+}
+
 static void run_free(run_state *s)
 {
 	sim_req *r;
@@ -893,34 +594,19 @@ static void run_free(run_state *s)
 	free(s->reps);
 	free(s->step_end);
 	free(s->ghost_step);
-	free(s->rev_time);
-	free(s->rev_seq);
-	free(s->rev_kind);
-	free(s->rtree);
-	free(s->rev_sched);
 	free(s->ghost_d);
 	free(s->ghost_n);
 	free(s->chain_imp);
 	free(s->chain_t0);
 	free(s->chain_s0);
 	free(s->chain_gen);
-	free(s->mlist);
-	free(s->mpos);
 	free(s->m_ended);
 	free(s->cur_g);
 	free(s->cur_t);
-	free(s->gw);
-	if (s->la_hash)
-		for (int i = 0; i < s->la_cap; i++)
-			free(s->la_hash[i]);
-	free(s->la_hash);
-	free(s->la_hash_cap);
-	free(s->la);
-	free(s->reps_pool);
-	free(s->key1);
-	free(s->key2);
-	for (int p = 0; p < FS_MAX_POOLS; p++)
-		free(s->tree[p]);
+	gw_destroy(s->gw);
+	la_destroy(s->la);
+	balance_destroy(s->bal);
+	ev_slots_destroy(s->slots);
 	while ((r = s->free_list)) {
 		s->free_list = r->next;
 		free(r->blocks);
@@ -956,48 +642,31 @@ static int check_conservation(run_state *s, fs_err *err)
 				       i, (long long)kv_used_blocks(replica_kv(s->reps[i])));
 		if (st.busy_ns > res->end)
 			return fs_fail(err, FS_EXIT_RUNTIME, "replica %d busy %.3f s longer than the run's %.3f s",
-				       i, st.busy_ns / 1e9, res->end / 1e9);
+				       i, st_to_s(st.busy_ns), st_to_s(res->end));
 	}
 	return 0;
 }
 
-int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metrics *m,
-	      fleet_result *res, fs_err *err)
+/* Create the router and every pool's replicas.  Returns 0, or -1 with err set (what
+ * was created is s's: run_free frees it). */
+static int create_replicas(run_state *s, fs_err *err)
 {
-	run_state s;
-	ev_event ev;
-	int trace_done = 0, rc = -1;
-	int64_t next_id = 0, events = 0;
-	int reference = o->reference;
+	const policy_cfg *pol = s->pol;
 
-	memset(&s, 0, sizeof s);
-	memset(res, 0, sizeof *res);
-	s.pol = pol;
-	s.o = o;
-	s.m = m;
-	s.res = res;
-	res->first_arrival = res->last_arrival = -1;
-	if (ev_create(&s.q)) {
-		fs_fail(err, FS_EXIT_RUNTIME, "out of memory creating the event queue");
-		goto out;
-	}
-	if (router_create(&pol->router, pol->npools, o->seed, &s.rt, err))
-		goto out;
+	if (router_create(&pol->router, pol->npools, s->o->seed, &s->rt, err))
+		return -1;
 	for (int p = 0; p < pol->npools; p++) {
-		s.pool_first[p] = s.nreps;
-		s.nreps += pol->pools[p].replicas;
+		s->pool_first[p] = s->nreps;
+		s->nreps += pol->pools[p].replicas;
 	}
-	s.pool_first[pol->npools] = s.nreps;
-	s.reps = calloc((size_t)s.nreps, sizeof *s.reps);
-	s.step_end = malloc((size_t)s.nreps * sizeof *s.step_end);
-	s.ghost_step = calloc((size_t)s.nreps, sizeof *s.ghost_step);
-	s.reps_pool = malloc((size_t)s.nreps * sizeof *s.reps_pool);
-	if (!s.reps || !s.step_end || !s.reps_pool || !s.ghost_step) {
-		fs_fail(err, FS_EXIT_RUNTIME, "out of memory for %d replicas", s.nreps);
-		goto out;
-	}
-	for (int i = 0; i < s.nreps; i++)
-		s.step_end[i] = -1;
+	s->pool_first[pol->npools] = s->nreps;
+	s->reps = calloc((size_t)s->nreps, sizeof *s->reps);
+	s->step_end = malloc((size_t)s->nreps * sizeof *s->step_end);
+	s->ghost_step = calloc((size_t)s->nreps, sizeof *s->ghost_step);
+	if (!s->reps || !s->step_end || !s->ghost_step)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for %d replicas", s->nreps);
+	for (int i = 0; i < s->nreps; i++)
+		s->step_end[i] = -1;
 	for (int p = 0; p < pol->npools; p++) {
 		const pool_cfg *pc = &pol->pools[p];
 		replica_cfg rc_ = {
@@ -1009,178 +678,152 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			.enable_prefix_caching = pc->enable_prefix_caching,
 			.long_prefill_token_threshold = pc->long_prefill_token_threshold,
 			.perf = &pc->perf,
-			.fast_path = !reference,
+			.fast_path = !s->o->reference,
 		};
-		for (int i = s.pool_first[p]; i < s.pool_first[p + 1]; i++)
-			if (replica_create(&rc_, &s.reps[i], err)) {
-				fs_failp(err, "pool '%s': ", pc->name);
-				goto out;
-			}
+		for (int i = s->pool_first[p]; i < s->pool_first[p + 1]; i++)
+			if (replica_create(&rc_, &s->reps[i], err))
+				return fs_failp(err, "pool '%s': ", pc->name);
 	}
+	return 0;
+}
 
-	for (int p = 0; p < pol->npools; p++)
-		for (int i = s.pool_first[p]; i < s.pool_first[p + 1]; i++)
-			s.reps_pool[i] = (int8_t)p;
-	if (tree_init(&s) || rtree_init(&s)) {
-		fs_fail(err, FS_EXIT_RUNTIME, "out of memory for the replica index");
-		goto out;
-	}
-	if (la_init(&s)) {
-		fs_fail(err, FS_EXIT_RUNTIME, "out of memory for the trace window");
-		goto out;
-	}
-	if (la_fill(&s, tr, err))
-		goto out;
-	if (s.la_n > 0) {
-		if (!ev_schedule(s.q, s.la[s.la_head].arrival_ns, EV_ARRIVAL, 0, NULL))
-			goto oom;
+/* The per-replica indexes: replica choice, pending slots, macro-step state and (fast
+ * path) the ghost-time wheel.  Returns 0, or -1 on allocation failure. */
+static int create_indexes(run_state *s)
+{
+	size_t m = (size_t)s->nreps + 1;
+
+	if (balance_create(s->pol->router.balance, s->pol->npools, s->pool_first, &s->bal) ||
+	    ev_slots_create(s->nreps, &s->slots))
+		return -1;
+	for (int i = 0; i < s->nreps; i++)
+		balance_update(s->bal, i, s->reps[i]);
+	s->ghost_d = calloc(m, sizeof *s->ghost_d);
+	s->ghost_n = calloc(m, sizeof *s->ghost_n);
+	s->chain_imp = calloc(m, sizeof *s->chain_imp);
+	s->chain_t0 = calloc(m, sizeof *s->chain_t0);
+	s->chain_s0 = calloc(m, sizeof *s->chain_s0);
+	s->chain_gen = calloc(m, sizeof *s->chain_gen);
+	s->m_ended = calloc(m, sizeof *s->m_ended);
+	s->cur_g = calloc(m, sizeof *s->cur_g);
+	s->cur_t = calloc(m, sizeof *s->cur_t);
+	if (!s->ghost_d || !s->ghost_n || !s->chain_imp || !s->chain_t0 || !s->chain_s0 ||
+	    !s->chain_gen || !s->m_ended || !s->cur_g || !s->cur_t)
+		return -1;
+	s->pass = !s->o->reference && s->o->drain && !s->pol->router.spillover &&
+		  s->pol->router.balance != BAL_ROUND_ROBIN;
+	if (!s->o->reference && gw_create(s->nreps, &s->gw))
+		return -1;
+	return 0;
+}
+
+/* Set up a run: replicas, indexes, the read-ahead window, and the first arrival and
+ * sample events.  Returns 0, or -1 with err set (run_free frees what was made). */
+static int run_init(run_state *s, const policy_cfg *pol, trace_reader *tr, const fleet_opts *o,
+		    metrics *m, fleet_result *res, fs_err *err)
+{
+	const trace_req *t;
+
+	memset(s, 0, sizeof *s);
+	memset(res, 0, sizeof *res);
+	s->pol = pol;
+	s->o = o;
+	s->m = m;
+	s->res = res;
+	s->tr = tr;
+	res->first_arrival = res->last_arrival = -1;
+	if (ev_create(&s->q))
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory creating the event queue");
+	if (create_replicas(s, err))
+		return -1;
+	if (create_indexes(s))
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for the replica index");
+	s->la_rr = pol->npools == 1 && pol->router.balance == BAL_ROUND_ROBIN &&
+		   !pol->router.spillover && o->drain && !o->reference;
+	if (la_create(s->la_rr ? pol->pools[0].replicas : 1, &s->la))
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for the trace window");
+	if (la_fill(s->la, tr, err))
+		return -1;
+	if ((t = la_peek(s->la, 0))) {
+		if (!ev_schedule(s->q, t->arrival_ns, EV_ARRIVAL, 0, NULL))
+			return oom(err);
 	} else {
-		trace_done = 1;
+		s->trace_done = 1;
 	}
-	s.next_arrival = s.la_n > 0 ? s.la[s.la_head].arrival_ns : INT64_MAX;
-	if (!ev_schedule(s.q, 0, EV_SAMPLE, 0, NULL))
-		goto oom;
-	s.next_sample = 0;
+	s->next_arrival = t ? t->arrival_ns : INT64_MAX;
+	if (!ev_schedule(s->q, 0, EV_SAMPLE, 0, NULL))
+		return oom(err);
+	s->next_sample = 0;
+	return 0;
+}
 
-	for (;;) {
-		ev_event qh;
-		int have_q = ev_peek(s.q, &qh), ri;
+/* After the last event: abort what is left (--no-drain), take a final sample, sum the
+ * pools' figures and check conservation.  Returns 0, or -1 with err set. */
+static int run_finish(run_state *s, fs_err *err)
+{
+	fleet_result *res = s->res;
 
-		/* Placeholders run in this inner loop: they do not touch the queue, so
-		 * its head stays as peeked. */
-		simtime_t qt = have_q ? qh.time : INT64_MAX;
-		simtime_t qd = have_q ? (qh.kind == EV_ARRIVAL ? s.arr_sched : s.smp_sched) : 0;
-
-		for (;;) {
-			simtime_t top;
-
-			ri = s.rtree[1];
-			top = s.rev_time[ri];
-			if (top > qt || top == INT64_MAX ||
-			    (top == qt && tie_less(&s, qt, qd, qh.seq, s.rev_sched[ri], s.rev_seq[ri])))
-				break;
-			if (s.rev_kind[ri] != EV_GHOST)
-				break;
-			/* An intermediate step end of an explicit macro-step: its work was done
-			 * at the macro-step's start; schedule the next end as the reference's
-			 * step end would.  Nothing else changes, so the exit test below cannot
-			 * either, and no clock is read (only events that do move it). */
-			{
-				int64_t j = s.ghost_step[ri]++;
-
-				rev_set(&s, ri, top + s.ghost_d[ri][j], top,
-					j == s.ghost_n[ri] - 1 ? EV_STEP_END : EV_GHOST);
-			}
-		}
-		if (s.rev_time[ri] != INT64_MAX &&
-		    (s.rev_time[ri] < qt ||
-		     (s.rev_time[ri] == qt &&
-		      tie_less(&s, qt, s.rev_sched[ri], s.rev_seq[ri], qd, qh.seq)))) {
-			/* The replica's pending event comes first. */
-			ev.time = s.rev_time[ri];
-			ev.seq = s.rev_seq[ri];
-			ev.kind = s.rev_kind[ri];
-			ev.target = ri;
-			ev.data = NULL;
-			qd = s.rev_sched[ri];
-			/* A step end: the pending slot is free until start_step refills it. */
-			(void)ev_advance(s.q, ev.time); /* cannot fail: ev.time <= the queue's head */
-			s.rev_time[ri] = INT64_MAX;
-			s.chain_imp[ri] = 0;
-		} else if (!have_q) {
-			break;
-		} else {
-			ev_pop(s.q, &ev);
-		}
-		/* qd: the event's scheduling time. */
-		if (s.gw)
-			chain_hits(&s, ev.time, qd, ev.seq);
-		if ((++events & 0xFFFF) == 0 && o->progress)
-			o->progress(o->progress_ctx, ev.time / 1e9, res->arrived);
-		switch (ev.kind) {
-		case EV_ARRIVAL:
-			if (res->first_arrival < 0)
-				res->first_arrival = ev.time;
-			res->last_arrival = ev.time;
-			if (on_arrival(&s, &s.la[s.la_head], next_id++, err))
-				goto out;
-			s.la_head = (s.la_head + 1) % s.la_cap;
-			s.la_n--;
-			if (la_fill(&s, tr, err))
-				goto out;
-			if (s.la_n > 0) {
-				simtime_t t = s.la[s.la_head].arrival_ns;
-
-				if (!ev_schedule(s.q, t, EV_ARRIVAL, 0, NULL))
-					goto oom;
-				s.arr_sched = ev.time;
-				s.next_arrival = t;
-			} else {
-				trace_done = 1;
-				s.next_arrival = INT64_MAX;
-			}
-			break;
-		case EV_STEP_END:
-			s.step_end[ev.target] = -1;
-			mlist_del(&s, ev.target);
-			replica_end_step(s.reps[ev.target], ev.time, on_done, &s);
-			tree_update(&s, ev.target);
-			if (o->check_invariants && replica_check(s.reps[ev.target], err))
-				goto out;
-			{
-				simtime_t h = arrival_horizon(&s, ev.target);
-
-				if (start_step(&s, ev.target, h < s.next_sample ? h : s.next_sample, err))
-					goto out;
-			}
-			if (s.rev_time[ev.target] == INT64_MAX)
-				rtree_update(&s, ev.target); /* no new step: take it out of the tree */
-			break;
-		case EV_SAMPLE:
-			if (take_sample(&s))
-				goto oom;
-			if (!ev_schedule(s.q, ev.time + o->metrics_interval, EV_SAMPLE, 0, NULL))
-				goto oom;
-			s.smp_sched = ev.time;
-			s.next_sample = ev.time + o->metrics_interval;
-			break;
-		}
-		if (s.failed)
-			goto oom;
-		if (s.order_bug) {
-			fs_fail(err, FS_EXIT_RUNTIME,
-				"internal error: two events at t=%.9f s the fast path cannot order "
-				"(run with --reference and report it)", ev.time / 1e9);
-			goto out;
-		}
-		if (trace_done && (!o->drain || s.inflight == 0))
-			break;
-	}
-	res->end = ev_now(s.q);
-	if (!o->drain)
-		for (int i = 0; i < s.nreps; i++)
-			replica_abort_all(s.reps[i], on_done, &s);
-	if (s.failed)
-		goto oom;
+	res->end = ev_now(s->q);
+	if (!s->o->drain)
+		for (int i = 0; i < s->nreps; i++)
+			replica_abort_all(s->reps[i], on_done, s);
+	if (s->failed)
+		return oom(err);
 	/* A final sample at the end time, so plots reach the run's end. */
-	if (take_sample(&s))
-		goto oom;
-	for (int p = 0; p < pol->npools; p++) {
-		for (int i = s.pool_first[p]; i < s.pool_first[p + 1]; i++) {
+	if (take_sample(s))
+		return oom(err);
+	for (int p = 0; p < s->pol->npools; p++) {
+		for (int i = s->pool_first[p]; i < s->pool_first[p + 1]; i++) {
 			replica_stats st;
-			replica_get_stats(s.reps[i], &st);
+			replica_get_stats(s->reps[i], &st);
 			res->pools[p].steps += st.steps;
-			res->pools[p].busy_ns += st.busy_ns - overshoot(&s, i);
+			res->pools[p].busy_ns += st.busy_ns - overshoot(s, i);
 			res->pools[p].preemptions += st.preemptions;
 			res->pools[p].prefix_hit_tokens += st.prefix_hit_tokens;
 		}
 	}
-	if (check_conservation(&s, err))
+	return check_conservation(s, err);
+}
+
+int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metrics *m,
+	      fleet_result *res, fs_err *err)
+{
+	run_state s;
+	ev_event ev;
+	int rc = -1;
+
+	if (run_init(&s, pol, tr, o, m, res, err))
+		goto out;
+	while (next_event(&s, &ev)) {
+		int st = 0;
+
+		if (s.gw)
+			chain_hits(&s, &(ev_key){ev.time, ev.sched, ev.seq});
+		if ((++s.events & 0xFFFF) == 0 && o->progress)
+			o->progress(o->progress_ctx, st_to_s(ev.time), res->arrived);
+		switch (ev.kind) {
+		case EV_ARRIVAL: st = on_arrival(&s, &ev, err); break;
+		case EV_STEP_END: st = on_step_end(&s, &ev, err); break;
+		case EV_SAMPLE: st = on_sample(&s, &ev, err); break;
+		}
+		if (st)
+			goto out;
+		if (s.failed) {
+			oom(err);
+			goto out;
+		}
+		if (s.order_bug || ev_slots_ambiguous(s.slots)) {
+			fs_fail(err, FS_EXIT_RUNTIME,
+				"internal error: two events at t=%.9f s the fast path cannot order "
+				"(run with --reference and report it)", st_to_s(ev.time));
+			goto out;
+		}
+		if (s.trace_done && (!o->drain || s.inflight == 0))
+			break;
+	}
+	if (run_finish(&s, err))
 		goto out;
 	rc = 0;
-	goto out;
-oom:
-	fs_fail(err, FS_EXIT_RUNTIME, "out of memory during the simulation");
 out:
 	run_free(&s);
 	return rc;
@@ -1189,7 +832,7 @@ out:
 int fleet_summarize(const policy_cfg *pol, const fleet_result *res, const metrics *m,
 		    const mx_slo *slo, int p, metrics_summary *o, fs_err *err)
 {
-	double span = res->end / 1e9;
+	double span = st_to_s(res->end);
 
 	memset(o, 0, sizeof *o);
 	/* Provisioned time runs from t=0 (the trace's first timestamp) to the run's end:
@@ -1201,7 +844,7 @@ int fleet_summarize(const policy_cfg *pol, const fleet_result *res, const metric
 			const pool_cfg *pc = &pol->pools[i];
 			o->replicas += pc->replicas;
 			o->gpus += pc->replicas * pc->mem.tp;
-			o->gpu_busy_s += res->pools[i].busy_ns / 1e9 * pc->mem.tp;
+			o->gpu_busy_s += st_to_s(res->pools[i].busy_ns) * pc->mem.tp;
 			o->steps += res->pools[i].steps;
 			if (i == 0)
 				snprintf(o->gpu, sizeof o->gpu, "%s", pc->gpu.name);
@@ -1214,7 +857,7 @@ int fleet_summarize(const policy_cfg *pol, const fleet_result *res, const metric
 		snprintf(o->gpu, sizeof o->gpu, "%s", pc->gpu.name);
 		o->replicas = pc->replicas;
 		o->gpus = pc->replicas * pc->mem.tp;
-		o->gpu_busy_s = res->pools[p].busy_ns / 1e9 * pc->mem.tp;
+		o->gpu_busy_s = st_to_s(res->pools[p].busy_ns) * pc->mem.tp;
 		o->steps = res->pools[p].steps;
 	}
 	if (metrics_summarize(m, p, slo, o))

@@ -2,6 +2,7 @@
 
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +69,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 static double to_s(simtime_t t)
 {
-	return t < 0 ? -1.0 : (double)t / 1e9;
+	return t < 0 ? -1.0 : st_to_s(t);
 }
 
 int metrics_add_request(metrics *m, const sim_req *r)
@@ -97,10 +98,10 @@ int metrics_add_request(metrics *m, const sim_req *r)
 	x->arrival_s = to_s(r->arrival);
 	x->first_token_s = to_s(r->first_token);
 	x->finish_s = r->status == RQ_UNFINISHED ? -1.0 : to_s(r->finish);
-	x->ttft_s = r->first_token >= 0 ? (double)(r->first_token - r->arrival) / 1e9 : -1.0;
-	x->e2e_s = r->status == RQ_DONE ? (double)(r->finish - r->arrival) / 1e9 : -1.0;
+	x->ttft_s = r->first_token >= 0 ? st_to_s(r->first_token - r->arrival) : -1.0;
+	x->e2e_s = r->status == RQ_DONE ? st_to_s(r->finish - r->arrival) : -1.0;
 	x->tpot_s = r->status == RQ_DONE && r->generated >= 2
-			    ? (double)(r->finish - r->first_token) / 1e9 / (r->generated - 1)
+			    ? st_to_s(r->finish - r->first_token) / (r->generated - 1)
 			    : -1.0;
 	x->prompt = r->prompt;
 	x->output = r->status == RQ_DONE ? r->generated : r->output;
@@ -292,9 +293,7 @@ int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_sum
 		e2e[ne++] = mx_brief_e2e_s(x);
 		if (x_tpot >= 0)
 			tpot[np++] = x_tpot;
-		if ((slo->ttft_p99_s <= 0 || x_ttft <= slo->ttft_p99_s) &&
-		    (slo->tpot_p99_s <= 0 || x_tpot < 0 || x_tpot <= slo->tpot_p99_s))
-			good++;
+		good += mx_slo_latency_ok(slo, x_ttft, x_tpot);
 	}
 	o->traffic_share = all ? (double)o->requests / all : 0.0;
 	o->preemptions_per_request = o->requests ? (double)o->preemptions / o->requests : 0.0;
@@ -348,4 +347,43 @@ fail:
 	free(tpot);
 	free(e2e);
 	return -1;
+}
+
+int mx_slo_latency_ok(const mx_slo *slo, double ttft_s, double tpot_s)
+{
+	if (slo->ttft_p99_s > 0 && (ttft_s < 0 || ttft_s > slo->ttft_p99_s))
+		return 0;
+	return !(slo->tpot_p99_s > 0 && tpot_s > slo->tpot_p99_s);
+}
+
+double mx_slo_max_rejection(double max_rejection_rate)
+{
+	return max_rejection_rate >= 0 ? max_rejection_rate : MX_DEFAULT_MAX_REJECTION;
+}
+
+int mx_slo_verdict(const mx_slo *slo, double max_rejection_rate, double max_preemptions_per_request,
+		   const metrics_summary *f, mx_verdict *out)
+{
+	double maxrej = mx_slo_max_rejection(max_rejection_rate);
+	mx_verdict v = {0};
+
+	if (!slo || !f || !out)
+		return -1;
+	v.rejection_rate = f->requests > 0 ? (double)(f->rejected + f->unfinished) / (double)f->requests : 1;
+	/* The reasons' wording is stored in plans.reason and shown in sizing reports. */
+	if (f->requests <= 0)
+		snprintf(v.reason, sizeof v.reason, "no requests in the workload");
+	else if (v.rejection_rate > maxrej)
+		snprintf(v.reason, sizeof v.reason, "rejection rate %.4f > %.4f", v.rejection_rate, maxrej);
+	else if (!mx_slo_latency_ok(&(mx_slo){.ttft_p99_s = slo->ttft_p99_s}, f->ttft_p99_s, -1))
+		snprintf(v.reason, sizeof v.reason, "TTFT p99 %.3f s > %.3f s", f->ttft_p99_s, slo->ttft_p99_s);
+	else if (!mx_slo_latency_ok(&(mx_slo){.tpot_p99_s = slo->tpot_p99_s}, 0, f->tpot_p99_s))
+		snprintf(v.reason, sizeof v.reason, "TPOT p99 %.4f s > %.4f s", f->tpot_p99_s, slo->tpot_p99_s);
+	else if (max_preemptions_per_request >= 0 && f->preemptions_per_request > max_preemptions_per_request)
+		snprintf(v.reason, sizeof v.reason, "preemptions per request %.3f > %.3f",
+			 f->preemptions_per_request, max_preemptions_per_request);
+	else
+		v.pass = 1;
+	*out = v;
+	return 0;
 }

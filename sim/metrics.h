@@ -13,6 +13,7 @@
 
 #include "sim/request.h"
 #include "util/err.h"
+#include "util/simtime.h"
 
 typedef struct mx_request {
 	int64_t id;
@@ -47,19 +48,19 @@ typedef struct mx_brief {
 /* mx_request.ttft_s / e2e_s / tpot_s of a brief, bit-identical (-1 when undefined). */
 static inline double mx_brief_ttft_s(const mx_brief *b)
 {
-	return b->ttft_ns != MX_NONE ? (double)b->ttft_ns / 1e9 : -1.0;
+	return b->ttft_ns != MX_NONE ? st_to_s(b->ttft_ns) : -1.0;
 }
 
 static inline double mx_brief_e2e_s(const mx_brief *b)
 {
-	return b->e2e_ns != MX_NONE ? (double)b->e2e_ns / 1e9 : -1.0;
+	return b->e2e_ns != MX_NONE ? st_to_s(b->e2e_ns) : -1.0;
 }
 
 static inline double mx_brief_tpot_s(const mx_brief *b)
 {
 	/* finish - first_token = e2e - ttft exactly (integers), then mx_request's formula */
 	return b->e2e_ns != MX_NONE && b->ttft_ns != MX_NONE && b->output >= 2
-		       ? (double)(b->e2e_ns - b->ttft_ns) / 1e9 / (b->output - 1)
+		       ? st_to_s(b->e2e_ns - b->ttft_ns) / (b->output - 1)
 		       : -1.0;
 }
 
@@ -78,6 +79,9 @@ typedef struct mx_slo {
 	double ttft_p99_s;     /* <= 0: not set */
 	double tpot_p99_s;     /* <= 0: not set */
 } mx_slo;
+
+/* The rejection limit when the scenario sets no slo.max_rejection_rate. */
+#define MX_DEFAULT_MAX_REJECTION 0.001
 
 /* One pool's (or, with pool "*", the fleet's) aggregates for one run. */
 typedef struct metrics_summary {
@@ -142,6 +146,44 @@ const mx_sample *metrics_samples(const metrics *m, size_t *n);
  * this function sets the request-derived fields and gpu_hours from gpus x makespan_s.
  * Returns 0 or -1 on allocation failure. */
 int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_summary *out);
+
+/* Whether one latency pair meets the SLO's latency limits: a set TTFT limit needs a
+ * TTFT (ttft_s >= 0) no larger than it; a set TPOT limit is met by an undefined TPOT
+ * (tpot_s < 0: a one-token output has none) or one no larger than it.  Unset limits
+ * (<= 0) always hold.  Used on each completed request (slo_attainment) and on the
+ * fleet's P99s (mx_slo_verdict), so both read "meets the SLO" the same way.  Returns
+ * 1 or 0. */
+int mx_slo_latency_ok(const mx_slo *slo, double ttft_s, double tpot_s);
+
+/* The rejection limit in force: max_rejection_rate as the scenario set it (>= 0), or
+ * MX_DEFAULT_MAX_REJECTION when unset (< 0). */
+double mx_slo_max_rejection(double max_rejection_rate);
+
+/* What mx_slo_verdict decided for one run. */
+typedef struct mx_verdict {
+	int pass;               /* 1: the run meets the SLO */
+	double rejection_rate;  /* (rejected + unfinished) / requests; 1 with no requests */
+	char reason[160];       /* the first limit broken, "" when pass */
+} mx_verdict;
+
+/* THE rule for "this run meets the SLO" (run, sweep and plan all use it).  fleet is
+ * the fleet-wide ("*") summary of the run.  The checks, in order; the first that
+ * fails names the reason:
+ *   1. the workload had requests ("no requests in the workload");
+ *   2. (rejected + unfinished) / requests <= the rejection limit
+ *      (mx_slo_max_rejection(max_rejection_rate): 0.001 when unset): a request that
+ *      never finished was not served, whether the router turned it away or the run
+ *      ended first ("rejection rate R > LIMIT");
+ *   3. TTFT p99 <= slo->ttft_p99_s when set; no completed request (p99 < 0) fails
+ *      ("TTFT p99 X s > LIMIT s");
+ *   4. TPOT p99 <= slo->tpot_p99_s when set; no TPOT at all (only one-token outputs)
+ *      passes ("TPOT p99 X s > LIMIT s");
+ *   5. preemptions per request <= max_preemptions_per_request when that is >= 0 (the
+ *      planner's --max-preemptions; < 0: not part of the SLO).
+ * The limits are inclusive: a value equal to its limit passes.  Returns 0 with *out,
+ * or -1 (out untouched) when slo, fleet or out is NULL. */
+int mx_slo_verdict(const mx_slo *slo, double max_rejection_rate, double max_preemptions_per_request,
+		   const metrics_summary *fleet, mx_verdict *out);
 
 /* Quantile q in [0,1] of the n values (need not be sorted; v is not modified).
  * Returns -1 when n == 0.  Helper shared with trace statistics. */

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/simtime.h"
+
 typedef struct rlist {
 	sim_req *head, *tail;
 	int n;
@@ -948,7 +950,7 @@ void replica_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx
 		/* A broken invariant is a bug in the engine, not bad input: stop at once
 		 * with the state that shows it, in every build that asked for checks. */
 		if (replica_check(r, &e)) {
-			fprintf(stderr, "fleetsim: engine invariant violated at t=%.9f s: %s\n", now / 1e9,
+			fprintf(stderr, "fleetsim: engine invariant violated at t=%.9f s: %s\n", st_to_s(now),
 				e.msg);
 			replica_dump(r, stderr);
 			abort();

@@ -6,7 +6,8 @@
  * first fit; `token_budget` estimates L_in + L_out and compares it with N-1 ascending
  * thresholds for N pools, never choosing a pool whose max_model_len cannot hold the
  * request, with optional spill-over when the preferred pool is overloaded.
- * Replica choice inside a pool: round robin, least outstanding tokens, least KV usage.
+ * Replica choice inside a pool (round robin, least outstanding tokens, least KV usage)
+ * is configured here (router_balance) and made by sim/balance.h.
  */
 #ifndef FS_ROUTER_H
 #define FS_ROUTER_H

@@ -9,6 +9,7 @@
 
 #include "traces/trace_impl.h"
 #include "util/yamlutil.h"
+#include "util/simtime.h"
 
 /* ---- spec parsing ---- */
 
@@ -368,9 +369,16 @@ static int synth_next(trace_reader *r, trace_req *out, fs_err *err)
 	} else {
 		gap = gsl_ran_exponential(s->arr_rng, 1.0 / sp->rate);
 	}
-	s->t_ns += llround(gap * 1e9);
-	if (sp->duration_s > 0 && s->t_ns > llround(sp->duration_s * 1e9))
-		return 0;
+	{
+		simtime_t g, end;
+
+		/* A gap past any representable time ends the stream, as a duration would. */
+		if (st_from_s(gap, &g) || s->t_ns > INT64_MAX / 2 - g)
+			return 0;
+		s->t_ns += g;
+		if (sp->duration_s > 0 && !st_from_s(sp->duration_s, &end) && s->t_ns > end)
+			return 0;
+	}
 	k = sp->n_cats > 1 ? gsl_ran_discrete(s->len_rng, s->pick) : 0;
 	c = &sp->cats[k];
 	memset(out, 0, sizeof *out);

@@ -16,6 +16,7 @@
 
 #include "traces/tinput.h"
 #include "util/numparse.h"
+#include "util/simtime.h"
 
 /* Column roles of a CSV header. */
 enum {
@@ -208,9 +209,8 @@ static int parse_seconds(file_reader *fr, const char *s, size_t n, const char *n
 		return bad(fr, err, "%s '%.*s' is not a number", name, (int)(n > 40 ? 40 : n), s);
 	if (d < 0)
 		return bad(fr, err, "%s %g is negative", name, d);
-	if (d > 9.0e9)
+	if (st_from_s(d, out))
 		return bad(fr, err, "%s %g is too large", name, d);
-	*out = llround(d * 1e9);
 	return 0;
 }
 
@@ -404,7 +404,7 @@ static int parse_csv_row(file_reader *fr, char *line, size_t len, trace_req *q, 
 			q->arrival_ns = ts - fr->t0_ns;
 			if (q->arrival_ns < 0 && -q->arrival_ns > fr->tol_ns)
 				return bad(fr, err, "timestamp goes back %.3f s before the first row",
-					   -q->arrival_ns / 1e9);
+					   st_to_s(-q->arrival_ns));
 			if (q->arrival_ns < 0)
 				q->arrival_ns = 0;
 			break;
@@ -597,7 +597,7 @@ static int parse_row(file_reader *fr, char *line, size_t len, trace_req *q, fs_e
 	if (fr->have_prev && q->arrival_ns < fr->prev_ns) {
 		if (fr->prev_ns - q->arrival_ns > fr->tol_ns)
 			return bad(fr, err, "timestamp goes backwards by %.3f s (tolerance %.3f s)",
-				   (fr->prev_ns - q->arrival_ns) / 1e9, fr->tol_ns / 1e9);
+				   st_to_s(fr->prev_ns - q->arrival_ns), st_to_s(fr->tol_ns));
 		q->arrival_ns = fr->prev_ns; /* small reorder: keep the stream non-decreasing */
 	}
 	return 0;

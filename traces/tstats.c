@@ -1,5 +1,6 @@
 /* tstats.c - trace statistics (see tstats.h). */
 #include "traces/tstats.h"
+#include "util/simtime.h"
 
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_sort_long.h>
@@ -162,9 +163,9 @@ int tstats_compute(trace_reader *r, int quantiles, tstats *out, fs_err *err)
 	if (rc < 0)
 		goto fail;
 	s.bad_rows = trace_bad_rows(r);
-	s.first_s = first / 1e9;
-	s.last_s = last / 1e9;
-	s.duration_s = (last - first) / 1e9;
+	s.first_s = st_to_s(first);
+	s.last_s = st_to_s(last);
+	s.duration_s = st_to_s(last - first);
 	s.mean_rate = s.duration_s > 0 ? s.count / s.duration_s : 0.0;
 	group_finish(&s.all);
 	if (quantiles && group_quantiles(&s.all, &b, -2))

@@ -10,6 +10,7 @@
 
 #include "traces/trace_impl.h"
 #include "util/yamlutil.h"
+#include "util/simtime.h"
 
 /* ---- config ---- */
 
@@ -255,8 +256,16 @@ static int wrap_window(trace_reader *in, double start_s, double duration_s, int6
 	}
 	w->in = in;
 	w->base.format = in->format;
-	w->start_ns = llround(start_s * 1e9);
-	w->end_ns = duration_s > 0 ? w->start_ns + llround(duration_s * 1e9) : -1;
+	{
+		simtime_t d = 0;
+
+		if (st_from_s(start_s, &w->start_ns) || (duration_s > 0 && st_from_s(duration_s, &d))) {
+			trace_close(&w->base);
+			return fs_fail(err, FS_EXIT_INPUT, "trace window start %g s / duration %g s out of range",
+				       start_s, duration_s);
+		}
+		w->end_ns = duration_s > 0 ? w->start_ns + d : -1;
+	}
 	w->max_n = max_n;
 	*out = &w->base;
 	return 0;
@@ -281,7 +290,12 @@ static int retime_next(trace_reader *r, trace_req *out, fs_err *err)
 	if (rc != 1)
 		return rc;
 	if (t->rng) {
-		t->t_ns += llround(gsl_ran_exponential(t->rng, 1.0 / t->rate) * 1e9);
+		simtime_t g;
+
+		/* A gap past any representable time: the arrival stays at the horizon. */
+		if (st_from_s(gsl_ran_exponential(t->rng, 1.0 / t->rate), &g) || t->t_ns > INT64_MAX / 2 - g)
+			g = 0, t->t_ns = INT64_MAX / 2;
+		t->t_ns += g;
 		out->arrival_ns = t->t_ns;
 	} else {
 		out->arrival_ns = llround((double)out->arrival_ns / t->factor);
@@ -434,7 +448,7 @@ static int measure_rate(const workload_src *s, int skip_bad, uint64_t seed, int6
 		return fs_fail(err, FS_EXIT_INPUT,
 			       "%s: cannot rescale: the selected requests (%lld) span no time, so they have no mean rate",
 			       s->trace ? s->trace : "synthetic workload", (long long)n);
-	*rate = n / ((last - first) / 1e9);
+	*rate = n / st_to_s(last - first);
 	return 0;
 }
 

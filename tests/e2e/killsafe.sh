@@ -19,11 +19,23 @@ RANDOM=${KILLSAFE_SEED:-9}
 
 check() {
 	python3 - "$db" <<'PY'
-import sqlite3, sys
+import os, sqlite3, sys
+# A run killed before its first commit may leave no database, or one with no tables
+# (the schema is created in one transaction): that holds 0 runs.  Some tables without
+# `runs` would be a half-written schema, and fail below.
+if not os.path.exists(sys.argv[1]):
+    print(0)
+    sys.exit(0)
 c = sqlite3.connect(sys.argv[1])
 ok = c.execute("pragma integrity_check").fetchone()[0]
 if ok != "ok":
     sys.exit(f"integrity_check: {ok}")
+tables = {r[0] for r in c.execute("select name from sqlite_master where type = 'table'")}
+if not tables:
+    print(0)
+    sys.exit(0)
+if "runs" not in tables:
+    sys.exit(f"schema half-written: tables {sorted(tables)} but no runs")
 runs = c.execute("select count(*) from runs").fetchone()[0]
 bad = c.execute("select count(*) from runs r where (select count(*) from pool_metrics p "
                 "where p.run_id = r.run_id) != 2").fetchone()[0]

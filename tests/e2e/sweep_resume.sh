@@ -19,7 +19,7 @@ echo "== start, kill -9 after >= 3 points"
 "$FLEETSIM" sweep "$SC" "${ARGS[@]}" --db "$T/k.db" -q &
 PID=$!
 done_pts=0
-for _ in $(seq 1 600); do
+for _ in $(seq 1 2400); do # up to 120 s: a loaded machine may be slow to store 3 points
 	done_pts=$(sqlite3 "$T/k.db" "select count(distinct point) from sweeps" 2>/dev/null || echo 0)
 	[ "${done_pts:-0}" -ge 3 ] && break
 	kill -0 "$PID" 2>/dev/null || break

@@ -1,4 +1,5 @@
-/* CUnit suite for sim/event: (time, seq) ordering, cancellation, independence. */
+/* CUnit suite for sim/event: (time, seq) ordering, cancellation, independence, event
+ * keys and pending slots. */
 #include <CUnit/CUnit.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -133,12 +134,118 @@ static void test_random_heap(void)
 	free(hs);
 }
 
+/* ev_peek_key carries the scheduling time; ev_key_less orders (time, sched, seq) and
+ * flags a tie only a virtual seq could break. */
+static void test_keys(void)
+{
+	ev_queue *q = NULL;
+	ev_event e;
+	ev_key k, a, b;
+	int amb = 0;
+
+	CU_ASSERT_EQUAL_FATAL(ev_create(&q), 0);
+	CU_ASSERT_EQUAL(ev_peek_key(q, &k), 0);
+	CU_ASSERT_EQUAL(k.time, INT64_MAX);
+	CU_ASSERT(ev_schedule(q, 10, 1, 0, NULL) != 0);
+	CU_ASSERT_EQUAL(ev_pop(q, &e), 1);
+	CU_ASSERT_EQUAL(e.sched, 0);
+	CU_ASSERT(ev_schedule(q, 30, 2, 0, NULL) != 0);
+	CU_ASSERT_EQUAL(ev_peek_key(q, &k), 1);
+	CU_ASSERT_EQUAL(k.time, 30);
+	CU_ASSERT_EQUAL(k.sched, 10);
+	CU_ASSERT_EQUAL(k.seq, 2);
+	CU_ASSERT_EQUAL(ev_take_seq(q), 3);
+	CU_ASSERT_EQUAL(ev_schedule(q, 30, 3, 0, NULL), 4);
+	a = (ev_key){5, 0, 9};
+	b = (ev_key){6, 0, 1};
+	CU_ASSERT(ev_key_less(&a, &b, &amb));
+	CU_ASSERT_FALSE(ev_key_less(&b, &a, &amb));
+	b = (ev_key){5, 1, 1}; /* same time: scheduling time first */
+	CU_ASSERT(ev_key_less(&a, &b, &amb));
+	b = (ev_key){5, 0, EV_SEQ_VIRTUAL}; /* different sched would have been fine ... */
+	CU_ASSERT_EQUAL(amb, 0);
+	CU_ASSERT(ev_key_less(&a, &b, &amb)); /* ... equal sched needs the virtual seq */
+	CU_ASSERT_EQUAL(amb, 1);
+	ev_destroy(q);
+}
+
+/* Slots against a scan: random puts, takes and settles; ev_slots_first must name the
+ * slot with the least key whenever it comes before the queue's head. */
+static void test_slots_random(void)
+{
+	enum { N = 13 };
+	ev_queue *q = NULL;
+	ev_slots *s = NULL;
+	ev_key key[N], head;
+	int kinds[N], bad = 0;
+	uint64_t x = 777;
+
+	CU_ASSERT_EQUAL_FATAL(ev_create(&q), 0);
+	CU_ASSERT_EQUAL_FATAL(ev_slots_create(N, &s), 0);
+	for (int i = 0; i < N; i++) {
+		key[i].time = INT64_MAX;
+		CU_ASSERT(ev_slots_empty(s, i));
+	}
+	head = (ev_key){INT64_MAX, 0, 0};
+	CU_ASSERT_EQUAL(ev_slots_first(s, &head, NULL), -1);
+	for (int it = 0; it < 5000; it++) {
+		int i, best = -1, kind = -1, got;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		i = (int)((x >> 33) % N);
+		if ((x >> 20) % 5 == 0 && key[i].time != INT64_MAX) {
+			ev_slots_take(s, i, &head, &kind);
+			CU_ASSERT(head.time == key[i].time && head.seq == key[i].seq && kind == kinds[i]);
+			ev_slots_settle(s, i);
+			key[i].time = INT64_MAX;
+		} else {
+			simtime_t t = (simtime_t)((x >> 40) % 50);
+
+			kinds[i] = (int)((x >> 10) % 4);
+			ev_slots_set(s, q, i, t, (simtime_t)((x >> 12) % 3), kinds[i]);
+			key[i] = (ev_key){t, (simtime_t)((x >> 12) % 3), 0};
+			ev_slots_take(s, i, &key[i], NULL); /* read back its seq ... */
+			ev_slots_put(s, i, &key[i], kinds[i]); /* ... and put it back as it was */
+		}
+		for (int j = 0; j < N; j++)
+			if (key[j].time != INT64_MAX &&
+			    (best < 0 || ev_key_less(&key[j], &key[best], &(int){0})))
+				best = j;
+		head = (ev_key){(simtime_t)((x >> 30) % 60), 1, ev_take_seq(q)};
+		got = ev_slots_first(s, &head, &kind);
+		if (best >= 0 && ev_key_less(&key[best], &head, &(int){0})) {
+			if (got != best || kind != kinds[best] || ev_slots_kind(s, best) != kinds[best])
+				bad++;
+		} else if (got != -1) {
+			bad++;
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(ev_slots_ambiguous(s), 0);
+	/* Two slots equal in time and sched, one with a virtual seq: flagged. */
+	ev_slots_put(s, 0, &(ev_key){100, 7, 5}, 1);
+	ev_slots_put(s, 1, &(ev_key){100, 7, EV_SEQ_VIRTUAL}, 1);
+	for (int j = 2; j < N; j++) {
+		ev_slots_take(s, j, NULL, NULL);
+		ev_slots_settle(s, j);
+	}
+	head = (ev_key){INT64_MAX, 0, 0};
+	CU_ASSERT_EQUAL(ev_slots_first(s, &head, NULL), 0);
+	CU_ASSERT_EQUAL(ev_slots_ambiguous(s), 1);
+	ev_slots_set_kind(s, 0, 3);
+	CU_ASSERT_EQUAL(ev_slots_kind(s, 0), 3);
+	ev_slots_destroy(s);
+	ev_destroy(q);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("event", NULL, NULL);
 	if (!s || !CU_add_test(s, "order and equal-time ties", test_order_and_ties) ||
 	    !CU_add_test(s, "cancellation", test_cancel) ||
-	    !CU_add_test(s, "random heap with cancellations", test_random_heap))
+	    !CU_add_test(s, "random heap with cancellations", test_random_heap) ||
+	    !CU_add_test(s, "keys: scheduling time and virtual seqs", test_keys) ||
+	    !CU_add_test(s, "pending slots against a scan", test_slots_random))
 		return -1;
 	return 0;
 }

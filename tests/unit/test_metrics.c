@@ -240,6 +240,107 @@ static void test_compact(void)
 	metrics_destroy(cmp);
 }
 
+/* A fleet summary with the counts and P99s the verdict reads. */
+static metrics_summary fleet(int64_t requests, int64_t rejected, int64_t unfinished, double ttft_p99,
+			     double tpot_p99)
+{
+	metrics_summary f;
+
+	memset(&f, 0, sizeof f);
+	f.requests = requests;
+	f.rejected = rejected;
+	f.unfinished = unfinished;
+	f.completed = requests - rejected - unfinished;
+	f.ttft_p99_s = ttft_p99;
+	f.tpot_p99_s = tpot_p99;
+	return f;
+}
+
+static void test_slo_verdict(void)
+{
+	mx_slo slo = {.ttft_p99_s = 2.0, .tpot_p99_s = 0.1}, none = {0};
+	metrics_summary f;
+	mx_verdict v;
+
+	CU_ASSERT_EQUAL(mx_slo_max_rejection(-1), MX_DEFAULT_MAX_REJECTION);
+	CU_ASSERT_EQUAL(mx_slo_max_rejection(0), 0);
+	CU_ASSERT_EQUAL(mx_slo_max_rejection(0.05), 0.05);
+	/* 1 of 1000 rejected: exactly the default limit 0.001, which is inclusive. */
+	f = fleet(1000, 1, 0, 1.0, 0.05);
+	CU_ASSERT_EQUAL_FATAL(mx_slo_verdict(&slo, -1, -1, &f, &v), 0);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	CU_ASSERT_EQUAL(v.rejection_rate, 0.001);
+	CU_ASSERT_STRING_EQUAL(v.reason, "");
+	/* 2 of 1000: over it.  With max_rejection_rate 0 a single rejection fails. */
+	f = fleet(1000, 2, 0, 1.0, 0.05);
+	mx_slo_verdict(&slo, -1, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "rejection rate 0.0020 > 0.0010");
+	f = fleet(1000, 1, 0, 1.0, 0.05);
+	mx_slo_verdict(&slo, 0, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 0);
+	mx_slo_verdict(&slo, 0.002, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	/* Unfinished requests count as rejected: 1 + 1 of 1000 = 0.002 > 0.001. */
+	f = fleet(1000, 1, 1, 1.0, 0.05);
+	mx_slo_verdict(&slo, -1, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 0);
+	CU_ASSERT_EQUAL(v.rejection_rate, 0.002);
+	f = fleet(100, 0, 100, -1, -1);
+	mx_slo_verdict(&none, 1, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 1); /* every request unfinished, but a limit of 100 % and no latency keys */
+	/* No requests at all: fails, rate 1. */
+	f = fleet(0, 0, 0, -1, -1);
+	mx_slo_verdict(&none, -1, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 0);
+	CU_ASSERT_EQUAL(v.rejection_rate, 1);
+	CU_ASSERT_STRING_EQUAL(v.reason, "no requests in the workload");
+	/* TTFT at the limit passes, above it fails; no TTFT at all fails when it is set. */
+	f = fleet(10, 0, 0, 2.0, 0.05);
+	mx_slo_verdict(&slo, -1, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	f.ttft_p99_s = 2.5;
+	mx_slo_verdict(&slo, -1, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "TTFT p99 2.500 s > 2.000 s");
+	f.ttft_p99_s = -1;
+	mx_slo_verdict(&slo, -1, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 0);
+	/* TPOT above its limit fails; no TPOT (one-token outputs only) passes. */
+	f = fleet(10, 0, 0, 1.0, 0.2);
+	mx_slo_verdict(&slo, -1, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "TPOT p99 0.2000 s > 0.1000 s");
+	f.tpot_p99_s = -1;
+	mx_slo_verdict(&slo, -1, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	/* Missing SLO keys (0): any latency passes. */
+	f = fleet(10, 0, 0, 99.0, 9.0);
+	mx_slo_verdict(&none, -1, -1, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	/* Preemptions per request only when asked for (>= 0). */
+	f.preemptions_per_request = 0.5;
+	mx_slo_verdict(&none, -1, 0.5, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	mx_slo_verdict(&none, -1, 0.25, &f, &v);
+	CU_ASSERT_EQUAL(v.pass, 0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "preemptions per request 0.500 > 0.250");
+	CU_ASSERT_EQUAL(mx_slo_verdict(NULL, -1, -1, &f, &v), -1);
+	CU_ASSERT_EQUAL(mx_slo_verdict(&none, -1, -1, NULL, &v), -1);
+}
+
+static void test_slo_latency(void)
+{
+	mx_slo slo = {.ttft_p99_s = 1.0, .tpot_p99_s = 0.05}, ttft_only = {.ttft_p99_s = 1.0};
+
+	CU_ASSERT_EQUAL(mx_slo_latency_ok(&slo, 1.0, 0.05), 1);
+	CU_ASSERT_EQUAL(mx_slo_latency_ok(&slo, 1.0001, 0.01), 0);
+	CU_ASSERT_EQUAL(mx_slo_latency_ok(&slo, 0.5, 0.06), 0);
+	CU_ASSERT_EQUAL(mx_slo_latency_ok(&slo, 0.5, -1), 1);  /* one-token output: no TPOT */
+	CU_ASSERT_EQUAL(mx_slo_latency_ok(&slo, -1, 0.01), 0); /* no first token */
+	CU_ASSERT_EQUAL(mx_slo_latency_ok(&ttft_only, 0.5, 99), 1);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
@@ -247,7 +348,9 @@ int fs_test_register(void)
 	    !CU_add_test(s, "pool summary", test_summary) ||
 	    !CU_add_test(s, "quantile", test_quantile) ||
 	    !CU_add_test(s, "fleet KV usage weighting", test_fleet_kv_weighting) ||
-	    !CU_add_test(s, "compact storage", test_compact))
+	    !CU_add_test(s, "compact storage", test_compact) ||
+	    !CU_add_test(s, "SLO verdict", test_slo_verdict) ||
+	    !CU_add_test(s, "SLO latency per request", test_slo_latency))
 		return -1;
 	return 0;
 }

@@ -1,0 +1,61 @@
+/*
+ * balance.h - replica choice inside a pool (the router picks the pool): round robin,
+ * least outstanding tokens, or least KV usage (KV blocks in use, then outstanding
+ * tokens), ties to the lowest replica index.
+ *
+ * Least tokens / least KV keep per pool a min segment tree over its replicas keyed
+ * (key1, key2, index), so a choice costs O(log replicas) instead of a scan.  A
+ * replica may be "bounded": in a macro-step that runs past arrivals, its keys in the
+ * tree are lower bounds over the macro-step, and balance_pick evaluates its keys as
+ * of the present through the caller's view function where the bounds do not rule it
+ * out (branch and bound: it picks exactly what a scan of the exact keys would).
+ *
+ * Replicas are numbered globally, pool by pool (pool p has pool_first[p] ..
+ * pool_first[p + 1] - 1).  The balance owns its trees, keys and counters
+ * (balance_destroy frees them); it keeps no pointer to replicas.
+ */
+#ifndef FS_BALANCE_H
+#define FS_BALANCE_H
+
+#include <stdint.h>
+
+#include "sim/replica.h"
+#include "sim/router.h"
+
+typedef struct balance balance;
+
+/* A replica's load as of the present while it is bounded: outstanding tokens and KV
+ * blocks in use (the caller knows how far its macro-step has got). */
+typedef void (*balance_view_fn)(void *ctx, int ri, int64_t *outstanding, int64_t *kv_used);
+
+/* npools pools, pool_first[0..npools] (copied), every replica's keys 0 and none
+ * bounded.  Returns 0 and *out (caller owns, balance_destroy), or -1 on allocation
+ * failure (*out NULL). */
+int balance_create(router_balance kind, int npools, const int *pool_first, balance **out);
+void balance_destroy(balance *b);
+
+/* Re-read replica ri's keys from r (call after anything that may change its load):
+ * outstanding tokens, or (KV blocks in use, outstanding tokens); lower bounds over
+ * its macro-step while bounded.  No-op for round robin. */
+void balance_update(balance *b, int ri, const replica *r);
+/* Set replica ri's keys directly (what balance_update does after reading them). */
+void balance_set_keys(balance *b, int ri, int64_t key1, int64_t key2);
+
+/* Mark replica ri bounded (call before balance_update, so its keys become the bounds)
+ * or no longer bounded; balance_bounded says which it is. */
+void balance_bound(balance *b, int ri);
+void balance_unbound(balance *b, int ri);
+int balance_bounded(const balance *b, int ri);
+
+/* The replica (global index) of `pool` the next request goes to.  Round robin
+ * advances the pool's counter; the others call view(ctx, ...) for bounded replicas
+ * they must evaluate (view may be NULL when none is bounded). */
+int balance_pick(balance *b, int pool, balance_view_fn view, void *ctx);
+
+/* Round robin: requests picked so far in `pool` (the next goes to replica
+ * pool_first[pool] + count % replicas). */
+uint64_t balance_rr_count(const balance *b, int pool);
+/* Branch-and-bound searches so far and the replicas they evaluated. */
+void balance_search_stats(const balance *b, int64_t *searches, int64_t *leaves);
+
+#endif
