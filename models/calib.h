@@ -9,6 +9,9 @@
  *   (Splitwise timed the whole batch's prompt phase, no chunking).
  * - token_time: one decode step of batch_size sequences, each at the mean context
  *   of the generation, prompt_size + token_size / 2.
+ *
+ * Owns: the rows calib_read_csv returns (caller frees); fits allocate nothing that
+ * outlives them.
  */
 #ifndef FS_CALIB_H
 #define FS_CALIB_H

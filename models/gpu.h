@@ -5,6 +5,8 @@
  * Built-in entries: a100 (A100-80GB SXM), h100 (H100 SXM), h200 (H200 SXM), b200,
  * mi300x.  A GPU not in the catalog can be described in a YAML file (see
  * models/gpus/example.yaml) and named by its path wherever a GPU name is accepted.
+ *
+ * Owns: the static catalog and field table; a gpu_spec is a plain value (no pointers).
  */
 #ifndef FS_GPU_H
 #define FS_GPU_H

@@ -4,6 +4,8 @@
  * Parameter counts are computed from the architecture (never typed in), split into
  * the parts that quantisation touches (linear layers) and those that stay BF16
  * (embeddings, lm_head, norms).
+ *
+ * Owns: the static catalog; an llm_spec is a plain value (no pointers).
  */
 #ifndef FS_LLM_H
 #define FS_LLM_H

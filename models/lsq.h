@@ -4,6 +4,8 @@
  * Jacobian on residuals the caller computes, plus the transforms that keep fitted
  * constants physical (efficiencies through a logistic, positive terms through exp)
  * and the Huber weighting of log ratios.
+ *
+ * Owns: nothing beyond one lsq_solve call (GSL workspace freed before it returns).
  */
 #ifndef FS_LSQ_H
 #define FS_LSQ_H

@@ -1,6 +1,8 @@
 /*
  * memory.h - per-GPU memory plan of one vLLM replica: weights, activation peak,
  * runtime overhead, KV cache blocks (SPEC section 2's num_blocks formula).
+ *
+ * Owns: nothing; mem_plan and mem_config are plain values.
  */
 #ifndef FS_MEMORY_H
 #define FS_MEMORY_H

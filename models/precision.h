@@ -5,6 +5,8 @@
  * per 16 values = 4.5 bits/param, linear layers only; embeddings, norms and lm_head
  * stay BF16).  KV cache: bf16 (2 B/elem), fp8 (1 B/elem), nvfp4 (0.5625 B/elem,
  * only on GPUs with FP4 tensor cores).
+ *
+ * Owns: nothing (a number format and its sizes).
  */
 #ifndef FS_PRECISION_H
 #define FS_PRECISION_H

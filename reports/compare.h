@@ -18,6 +18,8 @@
  * threshold.  The simulated saving is 1 - GPU-hours(dual) / GPU-hours(baseline);
  * with equal GPU counts it is ~0 by construction, and the gain shows as latency and
  * preemptions instead (see docs/validation.md).
+ *
+ * Owns: nothing; cmp_result is a plain value computed from borrowed summaries.
  */
 #ifndef FS_COMPARE_H
 #define FS_COMPARE_H

@@ -13,6 +13,8 @@
  * (no request had one) are stored as NULL, never as -1.
  *
  * A db handle is used by one thread at a time; open one handle per thread.
+ *
+ * Owns: the SQLite handle and its prepared statements, until db_close.
  */
 #ifndef FS_DB_H
 #define FS_DB_H

@@ -25,6 +25,8 @@
  * workload rate), so the `runs.params` of every simulation say what was simulated.
  * Every simulation is written to the database (runs + pool_metrics + timeseries) and
  * linked by a `plans` row (plan id, option, phase, replicas, verdict).
+ *
+ * Owns: a plan_result (options, their runs) until plan_result_free.
  */
 #ifndef FS_PLAN_H
 #define FS_PLAN_H

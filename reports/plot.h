@@ -10,6 +10,8 @@
  *
  * Failures (gnuplot missing, gnuplot reporting an error, an output missing or empty)
  * are FS_EXIT_RUNTIME errors that quote gnuplot's first error line; nothing is printed.
+ *
+ * Owns: nothing after a call returns (gnuplot pipe, data and script files are closed).
  */
 #ifndef FS_PLOT_H
 #define FS_PLOT_H

@@ -13,6 +13,8 @@
  * CDFs come from the `requests` table when the run stored requests (exact), else from
  * the `quantiles` table (101 + 2 quantiles per run, written by every sweep), else they
  * are left out and index.html says why.
+ *
+ * Owns: nothing after report_write returns; the db handle is borrowed.
  */
 #ifndef FS_REPORT_H
 #define FS_REPORT_H

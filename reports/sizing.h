@@ -7,6 +7,8 @@
  * Writing the report re-simulates the recommended fleet (TTFT CDF, load headroom);
  * those runs are recorded in the plan's database like the search's, phase "report"
  * and "headroom".
+ *
+ * Owns: nothing after a call returns; the plan request and result are borrowed.
  */
 #ifndef FS_SIZING_H
 #define FS_SIZING_H

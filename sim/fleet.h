@@ -5,6 +5,9 @@
  * fleet_run drives the event loop: arrivals pulled from the trace one at a time
  * (the trace streams; memory is bounded by requests in flight), engine steps as
  * events at each step's end, and periodic metric samples.
+ *
+ * Owns: fleet_run owns every replica, request and event of a run and frees them before
+ * it returns; the caller owns the policy, the trace reader and the metrics it fills.
  */
 #ifndef FS_FLEET_H
 #define FS_FLEET_H

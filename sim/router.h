@@ -8,6 +8,9 @@
  * request, with optional spill-over when the preferred pool is overloaded.
  * Replica choice inside a pool (round robin, least outstanding tokens, least KV usage)
  * is configured here (router_balance) and made by sim/balance.h.
+ *
+ * Owns: a router's per-run estimator state (EMAs, recent outputs per category) until
+ * router_destroy; requests and pool views are borrowed.
  */
 #ifndef FS_ROUTER_H
 #define FS_ROUTER_H

@@ -2,6 +2,8 @@
  * tinput.h - line input for trace files: plain, gzip (zlib) or zstd, chosen by the
  * file's magic bytes, through one large buffer so memory stays bounded whatever the
  * file size.
+ *
+ * Owns: the open file, its decompressor and its buffer, until tin_close.
  */
 #ifndef FS_TINPUT_H
 #define FS_TINPUT_H

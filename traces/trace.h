@@ -5,6 +5,10 @@
  *
  * A trace_reader hands out requests in arrival order; the simulator pulls the next one
  * only when simulated time reaches the previous one.
+ *
+ * Owns: a trace_reader owns its input (a wrapper: the reader it wraps) and the prefix
+ * hashes of the request it last returned (valid until the next trace_next); trace_close
+ * frees it all.
  */
 #ifndef FS_TRACE_H
 #define FS_TRACE_H

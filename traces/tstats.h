@@ -5,6 +5,8 @@
  * O(categories) memory.  Quantiles (GSL, on sorted data) need every length: 12 bytes per
  * request while reading plus a sorted copy per group, so they can be turned off for
  * multi-GB traces.
+ *
+ * Owns: the statistics it returns (caller frees with its _free function).
  */
 #ifndef FS_TSTATS_H
 #define FS_TSTATS_H

@@ -5,6 +5,8 @@
  * fleetsim never calls setlocale(), so strtod() keeps the "C" decimal point whatever
  * LC_NUMERIC says; these wrappers add what strtod/strtoll lack: the whole string must
  * be consumed, overflow and NaN/Inf are rejected.
+ *
+ * Owns: nothing (pure functions on the caller's text).
  */
 #ifndef FS_NUMPARSE_H
 #define FS_NUMPARSE_H

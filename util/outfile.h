@@ -2,6 +2,8 @@
  * outfile.h - the report files fleetsim writes into an output directory (plot data
  * and scripts, sizing reports, manifests): one place for the path, open and close
  * checks, so every writer reports a full disk or a bad directory the same way.
+ *
+ * Owns: the FILE it opens until of_close; the caller owns the path text.
  */
 #ifndef FS_OUTFILE_H
 #define FS_OUTFILE_H

@@ -5,6 +5,8 @@
  * Every seconds <-> nanoseconds conversion in the tree goes through these, so they all
  * round the same way: st_to_s is exact division (one rounding), st_from_s rounds to the
  * nearest nanosecond (llround) and refuses what does not fit.
+ *
+ * Owns: nothing (inline conversions).
  */
 #ifndef FS_SIMTIME_H
 #define FS_SIMTIME_H

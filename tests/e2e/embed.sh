@@ -31,6 +31,8 @@ if ! cc -std=c11 -Wall -Wextra -Werror "$SRC/examples/embed.c" $(pkg-config --cf
 fi
 echo "ok: examples/embed.c builds with pkg-config --cflags --libs fleetsim"
 cd "$SRC"
+# A shared libfleetsim (-DBUILD_SHARED_LIBS=ON) is found where it was installed.
+export LD_LIBRARY_PATH=$(dirname "$pc")/..${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 "$T/embed" scenarios/quickstart.yaml > "$T/embed.out" 2> "$T/embed.err" ||
 	{ echo "FAIL: embed exited $?: $(cat "$T/embed.err")"; exit 1; }
 "$bin" run scenarios/quickstart.yaml --db "$T/r.db" --json > "$T/run.json" ||
