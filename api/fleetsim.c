@@ -20,6 +20,7 @@
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 #include "sim/metrics.h"
+#include "util/outfile.h"
 
 struct fsim_run {
 	scenario *sc;
@@ -168,6 +169,17 @@ static void relay_progress(void *ctx, double sim_s, int64_t arrived)
 	p->o->progress(p->o->progress_ctx, p->policy, sim_s, arrived);
 }
 
+/* 1 when path is the scenario file or one of the traces it reads. */
+static int writes_input(const char *path, const scenario *sc)
+{
+	if (of_same_file(path, sc->path) || of_same_file(path, sc->workload.src.trace))
+		return 1;
+	for (int i = 0; i < sc->workload.n_mix; i++)
+		if (of_same_file(path, sc->workload.mix[i].trace))
+			return 1;
+	return 0;
+}
+
 /* Run every policy of the loaded scenario r->sc (ownership taken). */
 static int run_loaded(fsim_run *r, const fsim_options *o, fs_err *err)
 {
@@ -182,8 +194,14 @@ static int run_loaded(fsim_run *r, const fsim_options *o, fs_err *err)
 		sc->drain = o->drain;
 	if (filter_policies(sc, o, err))
 		return -1;
-	/* Open the database first: a read-only or locked file should fail before an
-	 * hour of simulation, not after. */
+	/* Outputs first: a read-only or locked database, an unwritable plots directory or
+	 * a database that is one of the inputs should fail before an hour of simulation,
+	 * not after. */
+	if (o->db_path && writes_input(o->db_path, sc))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: the results database would overwrite an input of %s",
+			       o->db_path, sc->path);
+	if (o->plots_dir && of_prepare_dir(o->plots_dir, err))
+		return -1;
 	if (o->db_path && (!(r->db_path = strdup(o->db_path)) || db_open(o->db_path, &d, err))) {
 		if (!r->db_path)
 			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "models/calib.h"
 #include "models/opfit.h"
+#include "util/outfile.h"
 
 static void usage(FILE *f)
 {
@@ -86,6 +87,12 @@ static int operators(const char *gpu_name, opfit_sources *src, const char *out, 
 	fs_err err = {0};
 	const opfit_result *r = &res;
 
+	for (int i = 0; out && i < 8 && src->ops[i]; i++)
+		if (of_same_file(out, src->ops[i]))
+			return cli_usage_error("calibrate: --out %s is an input (--ops): it would be overwritten", out);
+	if (out && (of_same_file(out, src->allreduce) || of_same_file(out, src->attention) ||
+		    of_same_file(out, src->attention2) || of_same_file(out, src->gemm)))
+		return cli_usage_error("calibrate: --out %s is one of the inputs: it would be overwritten", out);
 	if (gpu_lookup(gpu_name, &g, &err) || opfit_run(&g, src, &res, &err))
 		return cli_report(&err);
 	snprintf(res.gpu.calib_source, sizeof res.gpu.calib_source, "fitted: operator measurements");
@@ -279,6 +286,8 @@ int cmd_calibrate(int argc, char **argv)
 	csv = argv[optind];
 	if (!gpu_name || !model_name)
 		return cli_usage_error("calibrate: --gpu and --model are required");
+	if (out && (of_same_file(out, csv) || of_same_file(out, gpu_name)))
+		return cli_usage_error("calibrate: --out %s is one of the inputs: it would be overwritten", out);
 	if (gpu_lookup(gpu_name, &g, &err) || llm_lookup(model_name, &m, &err))
 		return cli_report(&err);
 	if (calib_read_csv(csv, m.name, g.name, hw, k, &rows, &n, &err) ||

@@ -13,6 +13,7 @@
 #include "reports/db.h"
 #include "reports/plan.h"
 #include "reports/sizing.h"
+#include "util/outfile.h"
 
 #define MAX_SCALES 16
 
@@ -297,7 +298,13 @@ int cmd_plan(int argc, char **argv)
 			}
 		nscales = n;
 	}
-	if (db_open(dbpath, &d, &err))
+	/* The report directory and the database before any simulation: a bad --out should
+	 * not cost a whole search. */
+	if (of_same_file(dbpath, argv[optind])) {
+		status = cli_usage_error("plan: --db %s is the scenario file itself", dbpath);
+		goto out;
+	}
+	if (of_prepare_dir(out_dir, &err) || db_open(dbpath, &d, &err))
 		goto fail;
 	rq.d = d;
 	rq.progress = show_progress;

@@ -70,7 +70,7 @@ int cmd_report(int argc, char **argv)
 		return cli_usage_error("report: --db FILE and --out DIR are required");
 	if (ro.sweep_id > 0 && ro.run_id > 0)
 		return cli_usage_error("report: give --sweep or --run, not both");
-	if (db_open(dbpath, &d, &err) || report_write(d, &ro, &st, &err)) {
+	if (db_open_readonly(dbpath, &d, &err) || report_write(d, &ro, &st, &err)) {
 		status = cli_report(&err);
 		goto out;
 	}

@@ -28,7 +28,9 @@ static const char usage_text[] =
 	"  --jobs N            worker threads (default: number of cores)\n"
 	"  --db FILE           results database, created or appended (default results.db)\n"
 	"  --resume            continue the latest sweep of this scenario and grid in FILE:\n"
-	"                      run only the points it lacks\n"
+	"                      run only the points it lacks; refused (exit 2) when the\n"
+	"                      scenario or a file it reads (trace, GPU YAML, config.json)\n"
+	"                      changed since, and while another process runs that sweep\n"
 	"  --set KEY=VALUE     override a scenario key at every point (repeatable)\n"
 	"  --seed N            override the scenario's seed\n"
 	"  --requests          also store one row per request (large)\n"
@@ -37,7 +39,9 @@ static const char usage_text[] =
 	"  -h, --help          this text\n"
 	"\n"
 	"Under an MPI launcher (mpirun -n R, srun) rank 0 writes the database and hands\n"
-	"points to the other ranks one at a time; results are the same as a local sweep.\n";
+	"points to the other ranks one at a time; results are the same as a local sweep.\n"
+	"The scenario file is read once at the start; editing it mid-sweep changes nothing.\n"
+	"Writers wait up to FLEETSIM_DB_BUSY_TIMEOUT_S (default 600) seconds for a busy FILE.\n";
 
 struct bar {
 	int tty;
@@ -89,6 +93,7 @@ int cmd_sweep(int argc, char **argv)
 	sweep_stats st;
 	struct bar bar = {0};
 	fs_err err = {0};
+	char *text = NULL;
 	int64_t v;
 
 	sets = calloc((size_t)argc, sizeof *sets);
@@ -141,7 +146,12 @@ int cmd_sweep(int argc, char **argv)
 		goto out;
 	}
 	cfg.scenario_path = argv[optind];
-	if (sweep_grid_from_file(&g, cfg.scenario_path, &err))
+	/* Read the scenario once: the grid and every point come from this text, so editing
+	 * the file while the sweep runs cannot mix configurations within one sweep. */
+	if (sweep_read_scenario(cfg.scenario_path, &text, &cfg.scenario_len, &err))
+		goto fail;
+	cfg.scenario_text = text;
+	if (sweep_grid_from_text(&g, cfg.scenario_path, text, cfg.scenario_len, &err))
 		goto fail;
 	for (int i = 0; i < nparams; i++)
 		if (sweep_grid_add(&g, params[i], &err))
@@ -198,6 +208,7 @@ fail:
 	status = cli_report(&err);
 out:
 	sweep_grid_free(&g);
+	free(text);
 	free(sets);
 	free(params);
 	return status;

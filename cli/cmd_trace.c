@@ -10,6 +10,7 @@
 #include "traces/trace.h"
 #include "traces/tstats.h"
 #include "util/numparse.h"
+#include "util/outfile.h"
 
 static const char usage[] =
 	"usage: fleetsim trace stats FILE [--format F] [--skip-bad-rows] [--no-quantiles] [--json]\n"
@@ -184,6 +185,8 @@ static int do_gen(int argc, char **argv)
 	}
 	if (optind != argc - 1 || !outp)
 		return cli_usage_error("trace gen: expects SPEC.yaml and -o FILE (see fleetsim trace --help)");
+	if (of_same_file(argv[optind], outp))
+		return cli_usage_error("trace gen: -o %s is the spec file itself: it would be overwritten", outp);
 	if (synth_spec_load(argv[optind], &spec, &err))
 		return cli_report(&err);
 	if (seed < 0)

@@ -3,6 +3,7 @@
  * commands[]).  Never calls setlocale(): parsing and output stay in the "C" locale
  * whatever LC_NUMERIC says, so results do not depend on the machine.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,21 @@ int cli_print_json(cJSON *obj)
 	return rc;
 }
 
+/* A command's output that did not reach its destination (a full disk, a closed pipe
+ * reading --json) is a failed command: flush and close stdout here, once, for every
+ * command (git's approach), and turn a write error into exit 1. */
+static int finish_stdout(int status)
+{
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+
+	if (fclose(stdout) != 0)
+		bad = 1;
+	if (!bad)
+		return status;
+	fprintf(stderr, "fleetsim: writing standard output failed: %s\n", strerror(errno ? errno : EIO));
+	return status == FS_EXIT_OK ? FS_EXIT_RUNTIME : status;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -70,15 +86,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return FS_EXIT_OK;
+		return finish_stdout(FS_EXIT_OK);
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("fleetsim %s\n", FLEETSIM_VERSION);
-		return FS_EXIT_OK;
+		return finish_stdout(FS_EXIT_OK);
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+			return finish_stdout(commands[i].fn(argc - 1, argv + 1));
 	fprintf(stderr, "fleetsim: '%s' is not a command; see 'fleetsim --help'\n", argv[1]);
 	return FS_EXIT_INPUT;
 }

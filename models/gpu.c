@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/escape.h"
 #include "util/numparse.h"
 #include "util/yamlutil.h"
 
@@ -384,11 +385,14 @@ static int load_doc(const char *path, struct fy_document *doc, gpu_spec *out, fs
 	if ((n = yu_get(root, "base"))) {
 		fs_err sub = {0};
 
-		if (yu_str(path, n, base, sizeof base, err))
+		if (yu_name(path, n, "base", base, sizeof base, err))
 			return -1;
-		if (gpu_lookup(base, &g, &sub) || is_path(base))
+		/* Only a catalog GPU, never another file: a path is refused before it is
+		 * loaded, so files naming each other (or themselves) cannot recurse. */
+		if (is_path(base) || gpu_lookup(base, &g, &sub))
 			return yu_errf(err, path, n,
-				       "base '%s' is not a catalog GPU (a100, h100, h200, b200, mi300x)", base);
+				       "base '%s' is not a catalog GPU (a100, h100, h200, b200, mi300x)%s", base,
+				       is_path(base) ? "; a base cannot be another GPU file" : "");
 		has_base = 1;
 	} else {
 		for (int i = 0; i < NFIELDS; i++)
@@ -409,7 +413,11 @@ static int load_doc(const char *path, struct fy_document *doc, gpu_spec *out, fs
 			continue;
 		}
 		if (f->kind == GPU_FIELD_STR) {
-			if (yu_str(path, n, (char *)&g + f->off, f->cap, err))
+			/* name and display are names (no control characters); calib_source
+			 * is free text (it may quote a CSV path), escaped wherever written. */
+			if (strcmp(f->key, "calib_source") ?
+				    yu_name(path, n, f->key, (char *)&g + f->off, f->cap, err) :
+				    yu_str(path, n, (char *)&g + f->off, f->cap, err))
 				return -1;
 			continue;
 		}
@@ -438,6 +446,9 @@ int gpu_load_file(const char *path, gpu_spec *out, fs_err *err)
 	struct fy_document *doc = NULL;
 	int rc;
 
+	/* The path names the GPU's calibration source when the file sets none. */
+	if (esc_has_ctrl(path))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: the path contains a control character", path);
 	if (yu_load_file(path, &doc, err))
 		return -1;
 	rc = load_doc(path, doc, out, err);

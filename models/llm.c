@@ -16,6 +16,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "util/escape.h"
+
 static llm_spec catalog[] = {
 	{ /* meta-llama/Llama-2-70b-hf config.json */
 		.name = "llama-2-70b", .hidden = 8192, .layers = 80, .heads = 64, .kv_heads = 8,
@@ -459,15 +461,20 @@ static int count_kv_layers(const char *path, const cJSON *c, int64_t interval, l
 
 /* m->name: the config's _name_or_path, else the file's path; the tail of a long one
  * (it carries the model's directory name). */
-static void set_name(const char *path, const cJSON *root, llm_spec *m)
+static int set_name(const char *path, const cJSON *root, llm_spec *m, fs_err *err)
 {
 	const char *nm = get_str(root, "_name_or_path");
 	const char *src = nm && *nm ? nm : path;
 	size_t n = strlen(src);
 
+	/* The name reaches terminals, reports and manifests: no control characters. */
+	if (esc_has_ctrl(src))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: %s contains a control character; names may not", path,
+			       src == nm ? "'_name_or_path'" : "the path");
 	if (n >= sizeof m->name)
 		src += n - (sizeof m->name - 1);
 	memcpy(m->name, src, strlen(src) + 1);
+	return 0;
 }
 
 static int parse_config(const char *path, const cJSON *root, llm_spec *m, fs_err *err)
@@ -558,8 +565,7 @@ static int parse_config(const char *path, const cJSON *root, llm_spec *m, fs_err
 	}
 	if (count_kv_layers(path, c, interval, m, err))
 		return -1;
-	set_name(path, root, m);
-	return 0;
+	return set_name(path, root, m, err);
 }
 
 int llm_load_config_json(const char *path, llm_spec *out, fs_err *err)

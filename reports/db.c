@@ -8,17 +8,24 @@
 #include "reports/db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "util/numparse.h"
 #include "version.h"
 
 struct db {
 	sqlite3 *h;
 	char *path;
+	int busy_ms;   /* the busy timeout; also bounds the retries of a busy transaction */
+	int last_rc;   /* SQLite result code of the last failure sql_fail reported */
+	int has_lock;  /* lock_fd is open: the sweep lock file (db_sweep_claim) */
+	int lock_fd;
 	sqlite3_stmt *ins_run, *ins_pm, *ins_ts, *ins_req, *ins_req_many, *json_ok;
 };
 
@@ -172,10 +179,12 @@ static int sql_fail(db *d, fs_err *err, const char *what)
 {
 	int code = sqlite3_errcode(d->h);
 
-	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+	d->last_rc = code;
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
 		return fs_fail(err, FS_EXIT_RUNTIME,
-			       "%s: database is locked by another process (%s); retry or use another file",
-			       d->path, what);
+			       "%s: database is locked by another process (%s; waited %.0f s, see"
+			       " FLEETSIM_DB_BUSY_TIMEOUT_S); retry or use another file",
+			       d->path, what, d->busy_ms / 1000.0);
 	if (code == SQLITE_READONLY)
 		return fs_fail(err, FS_EXIT_RUNTIME, "%s: %s: database is read-only (%s)", d->path, what,
 			       sqlite3_errmsg(d->h));
@@ -189,6 +198,71 @@ static int exec(db *d, const char *sql, const char *what, fs_err *err)
 	if (sqlite3_exec(d->h, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return sql_fail(d, err, what);
 	return 0;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int db_busy_timeout_ms(fs_err *err)
+{
+	const char *v = getenv("FLEETSIM_DB_BUSY_TIMEOUT_S");
+	double s;
+
+	if (!v || !*v)
+		return DB_WRITE_BUSY_TIMEOUT_S * 1000;
+	if (np_double(v, (size_t)-1, &s) || !(s >= 0) || s > 1e6)
+		return fs_fail(err, FS_EXIT_INPUT,
+			       "FLEETSIM_DB_BUSY_TIMEOUT_S: expected seconds between 0 and 1000000, got '%.64s'", v);
+	return (int)(s * 1000 + 0.5);
+}
+
+int db_retry_busy(db *d, int attempt, double *t0)
+{
+	int code = d->last_rc & 0xff;
+	double now = mono_s(), pause;
+	struct timespec ts;
+
+	if (code != SQLITE_BUSY && code != SQLITE_LOCKED)
+		return 0;
+	if (*t0 <= 0)
+		*t0 = now;
+	if ((now - *t0) * 1000 >= d->busy_ms)
+		return 0;
+	/* Exponential backoff from 10 ms to 1 s, jittered so waiting writers spread out. */
+	pause = 0.01 * (double)(1u << (attempt < 7 ? attempt : 7));
+	if (pause > 1)
+		pause = 1;
+	pause *= 0.5 + (double)(rand() % 1000) / 1000.0;
+	ts.tv_sec = (time_t)pause;
+	ts.tv_nsec = (long)((pause - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+	d->last_rc = 0;
+	return 1;
+}
+
+/* exec for the statements that take or release the write lock (BEGIN IMMEDIATE,
+ * COMMIT): SQLite can answer SQLITE_BUSY without calling the busy handler (a
+ * deadlock it breaks, a WAL recovery in progress), so retry with backoff until the
+ * busy timeout runs out.  A failed COMMIT leaves the transaction open: retrying it is
+ * correct. */
+static int exec_retry(db *d, const char *sql, const char *what, fs_err *err)
+{
+	double t0 = 0;
+
+	for (int attempt = 0;; attempt++) {
+		d->last_rc = 0;
+		if (sqlite3_exec(d->h, sql, NULL, NULL, NULL) == SQLITE_OK)
+			return 0;
+		sql_fail(d, err, what);
+		if (!db_retry_busy(d, attempt, &t0))
+			return -1;
+		fs_err_clear(err);
+	}
 }
 
 static int query_i64(db *d, const char *sql, int64_t *out, const char *what, fs_err *err)
@@ -224,7 +298,7 @@ static int create_schema(db *d, fs_err *err)
 	int64_t ver, ntables;
 
 	/* IMMEDIATE: two processes creating the same new file must not both decide it is empty. */
-	if (exec(d, "BEGIN IMMEDIATE", "creating the schema", err))
+	if (exec_retry(d, "BEGIN IMMEDIATE", "creating the schema", err))
 		return -1;
 	if (query_i64(d, "PRAGMA user_version", &ver, "reading the schema version", err))
 		goto fail;
@@ -277,7 +351,7 @@ static int create_schema(db *d, fs_err *err)
 		if (exec(d, sql, "recording the schema version", err))
 			goto fail;
 	}
-	if (exec(d, "COMMIT", "creating the schema", err))
+	if (exec_retry(d, "COMMIT", "creating the schema", err))
 		goto fail;
 	return 0;
 fail:
@@ -332,7 +406,12 @@ static int prepare_all(db *d, fs_err *err)
 
 int db_open(const char *path, db **out, fs_err *err)
 {
-	return db_open_ex(path, DB_BUSY_TIMEOUT_MS, out, err);
+	int ms = db_busy_timeout_ms(err);
+
+	*out = NULL;
+	if (ms < 0)
+		return -1;
+	return db_open_ex(path, ms, out, err);
 }
 
 int db_open_ex(const char *path, int busy_ms, db **out, fs_err *err)
@@ -359,6 +438,7 @@ int db_open_ex(const char *path, int busy_ms, db **out, fs_err *err)
 		free(d);
 		return fs_fail(err, FS_EXIT_RUNTIME, "%s: out of memory", path);
 	}
+	d->busy_ms = busy_ms > 0 ? busy_ms : 0;
 	rc = sqlite3_open_v2(path, &d->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
 	if (rc != SQLITE_OK) {
@@ -389,7 +469,7 @@ int db_open_ex(const char *path, int busy_ms, db **out, fs_err *err)
 	/* WAL lets report/plan read while a sweep appends; NORMAL sync is durable
 	 * across application crashes in WAL mode and much faster per commit.  A 32 MiB
 	 * page cache (on demand) makes a 1M-row requests insert ~20% faster. */
-	if (exec(d, "PRAGMA journal_mode = WAL", "setting WAL mode", err) ||
+	if (exec_retry(d, "PRAGMA journal_mode = WAL", "setting WAL mode", err) ||
 	    exec(d, "PRAGMA synchronous = NORMAL", "setting synchronous mode", err) ||
 	    exec(d, "PRAGMA cache_size = -32768", "setting the cache size", err))
 		goto fail;
@@ -415,6 +495,9 @@ void db_close(db *d)
 	sqlite3_finalize(d->ins_req_many);
 	sqlite3_finalize(d->json_ok);
 	sqlite3_close(d->h);
+	/* After sqlite3_close, so closing the lock file cannot disturb SQLite's locks. */
+	if (d->has_lock)
+		close(d->lock_fd);
 	free(d->path);
 	free(d);
 }
@@ -569,12 +652,16 @@ static int bind_req(db *d, sqlite3_stmt *st, int base, int64_t rid, const mx_req
 	return 0;
 }
 
+static int write_run_once(db *d, const db_run_info *info, const metrics_summary *pools, int npools,
+			  const char *const *pool_names, int nnames, const mx_sample *ts, size_t nts,
+			  const mx_request *reqs, size_t nreqs, int64_t *run_id, fs_err *err);
+
 int db_write_run(db *d, const db_run_info *info, const metrics_summary *pools, int npools,
 		 const char *const *pool_names, const mx_sample *ts, size_t nts,
 		 const mx_request *reqs, size_t nreqs, int64_t *run_id, fs_err *err)
 {
-	int64_t rid = 0;
-	int nnames = 0, nested;
+	double t0 = 0;
+	int nnames = 0;
 
 	if (!info || !info->scenario || !info->policy || npools < 0 || (npools > 0 && !pools) ||
 	    (nts > 0 && !ts) || (nreqs > 0 && !reqs))
@@ -590,13 +677,34 @@ int db_write_run(db *d, const db_run_info *info, const metrics_summary *pools, i
 		if (!ok)
 			return fs_fail(err, FS_EXIT_INPUT, "%s: run parameters are not valid JSON", d->path);
 	}
+	/* A run that has been simulated must not be lost to a busy database: retry the
+	 * whole transaction while it fails with SQLITE_BUSY / LOCKED, up to the busy
+	 * timeout.  Inside a caller's transaction (db_begin) the caller retries. */
+	for (int attempt = 0;; attempt++) {
+		int nested = !sqlite3_get_autocommit(d->h);
+		d->last_rc = 0;
+		if (!write_run_once(d, info, pools, npools, pool_names, nnames, ts, nts, reqs, nreqs,
+				    run_id, err))
+			return 0;
+		if (nested || !db_retry_busy(d, attempt, &t0))
+			return -1;
+		fs_err_clear(err);
+	}
+}
+
+static int write_run_once(db *d, const db_run_info *info, const metrics_summary *pools, int npools,
+			  const char *const *pool_names, int nnames, const mx_sample *ts, size_t nts,
+			  const mx_request *reqs, size_t nreqs, int64_t *run_id, fs_err *err)
+{
+	int64_t rid = 0;
+	int nested;
 
 	/* Inside a caller's transaction (db_begin) the run is a savepoint of it.
 	 * Otherwise IMMEDIATE takes the write lock now (waiting up to the busy timeout)
 	 * rather than failing half-way when a concurrent writer got there first. */
 	nested = !sqlite3_get_autocommit(d->h);
-	if (exec(d, nested ? "SAVEPOINT fs_run" : "BEGIN IMMEDIATE", "starting the run's transaction",
-		 err))
+	if (nested ? exec(d, "SAVEPOINT fs_run", "starting the run's transaction", err) :
+		     exec_retry(d, "BEGIN IMMEDIATE", "starting the run's transaction", err))
 		return -1;
 	if (write_run_row(d, info, &rid, err))
 		goto fail;
@@ -638,7 +746,8 @@ int db_write_run(db *d, const db_run_info *info, const metrics_summary *pools, i
 			goto fail;
 	}
 
-	if (exec(d, nested ? "RELEASE fs_run" : "COMMIT", "committing the run", err))
+	if (nested ? exec(d, "RELEASE fs_run", "committing the run", err) :
+		     exec_retry(d, "COMMIT", "committing the run", err))
 		goto fail;
 	if (run_id)
 		*run_id = rid;
@@ -691,12 +800,12 @@ int db_query_double(db *d, const char *sql, double *out, fs_err *err)
 
 int db_begin(db *d, fs_err *err)
 {
-	return exec(d, "BEGIN IMMEDIATE", "starting a transaction", err);
+	return exec_retry(d, "BEGIN IMMEDIATE", "starting a transaction", err);
 }
 
 int db_commit(db *d, fs_err *err)
 {
-	if (exec(d, "COMMIT", "committing", err)) {
+	if (exec_retry(d, "COMMIT", "committing", err)) {
 		db_rollback(d);
 		return -1;
 	}
@@ -813,6 +922,98 @@ int db_sweep_link(db *d, int64_t sweep_id, int64_t point, const char *policy, in
 	return 0;
 }
 
+int db_sweep_point_stored(db *d, int64_t sweep_id, int64_t point, int *stored, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*stored = 0;
+	if (stmt(d, "SELECT 1 FROM sweeps WHERE sweep_id = ?1 AND point = ?2 LIMIT 1", &st,
+		 "reading the sweep's points", err))
+		return -1;
+	sqlite3_bind_int64(st, 1, sweep_id);
+	sqlite3_bind_int64(st, 2, point);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sql_fail(d, err, "reading the sweep's points");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*stored = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int db_sweep_find_like(db *d, const char *grid_json, int64_t *sweep_id, char **old_grid, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*sweep_id = 0;
+	*old_grid = NULL;
+	if (stmt(d, "SELECT sweep_id, grid FROM sweep_defs"
+		    " WHERE json_extract(grid, '$.scenario_path') IS json_extract(?1, '$.scenario_path')"
+		    " AND json_extract(grid, '$.sets') IS json_extract(?1, '$.sets')"
+		    " AND json_extract(grid, '$.params') IS json_extract(?1, '$.params')"
+		    " AND json_extract(grid, '$.seed') IS json_extract(?1, '$.seed')"
+		    " AND json_extract(grid, '$.requests') IS json_extract(?1, '$.requests')"
+		    " ORDER BY sweep_id DESC LIMIT 1",
+		 &st, "looking up the sweep", err))
+		return -1;
+	sqlite3_bind_text(st, 1, grid_json, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *g = sqlite3_column_text(st, 1);
+		*sweep_id = sqlite3_column_int64(st, 0);
+		if (g && !(*old_grid = strdup((const char *)g))) {
+			sqlite3_finalize(st);
+			return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+		}
+	} else if (rc != SQLITE_DONE) {
+		sql_fail(d, err, "looking up the sweep");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int db_sweep_claim(db *d, int64_t sweep_id, fs_err *err)
+{
+	char lp[4200];
+	struct flock fl = {0};
+
+	if (!d->has_lock) {
+		int n = snprintf(lp, sizeof lp, "%s-sweeps.lock", d->path);
+		if (n < 0 || (size_t)n >= sizeof lp)
+			return 0;
+		d->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+		if (d->lock_fd < 0)
+			return 0; /* no lock file: a duplicate point is still never stored twice */
+		d->has_lock = 1;
+	}
+	/* One byte per sweep: a POSIX record lock, released by the kernel however the
+	 * process ends, so a killed sweep never leaves a stale claim. */
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = (off_t)sweep_id;
+	fl.l_len = 1;
+	if (fcntl(d->lock_fd, F_SETLK, &fl) == 0)
+		return 0;
+	if (errno != EACCES && errno != EAGAIN)
+		return 0;
+	fl.l_type = F_WRLCK;
+	if (fcntl(d->lock_fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		return fs_fail(err, FS_EXIT_RUNTIME,
+			       "%s: sweep %lld is being run by another fleetsim process (pid %ld); wait for it to"
+			       " finish (then --resume runs whatever it left) or stop it first",
+			       d->path, (long long)sweep_id, (long)fl.l_pid);
+	return fs_fail(err, FS_EXIT_RUNTIME,
+		       "%s: sweep %lld is being run by another fleetsim process; wait for it to finish"
+		       " (then --resume runs whatever it left) or stop it first",
+		       d->path, (long long)sweep_id);
+}
+
 int db_write_quantiles(db *d, int64_t run_id, const char *pool, const char *metric,
 		       const double *q, const double *v, int n, fs_err *err)
 {
@@ -900,4 +1101,189 @@ int db_write_plan_row(db *d, const db_plan_row *r, fs_err *err)
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+/* --- Reading back (report): the file is untrusted input ------------------------ */
+
+int db_fail_foreign(const db *d, fs_err *err, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	return fs_fail(err, FS_EXIT_INPUT, "%s: not a fleetsim results database (%s)", d->path, what);
+}
+
+int db_read_fail(const db *d, fs_err *err, const char *what)
+{
+	int code = sqlite3_errcode(d->h) & 0xff;
+
+	if (code == SQLITE_NOTADB)
+		return db_fail_foreign(d, err, "not an SQLite file");
+	if (code == SQLITE_CORRUPT || code == SQLITE_FORMAT || code == SQLITE_RANGE ||
+	    code == SQLITE_MISMATCH || code == SQLITE_ERROR || code == SQLITE_SCHEMA)
+		return db_fail_foreign(d, err, "%s: %s", what, sqlite3_errmsg(d->h));
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: database is locked by another process (%s); retry",
+			       d->path, what);
+	return fs_fail(err, FS_EXIT_RUNTIME, "%s: %s: %s", d->path, what, sqlite3_errmsg(d->h));
+}
+
+/* The tables and columns report reads; each must be a real table (not a view). */
+static const struct {
+	const char *table, *cols[16];
+} ro_schema[] = {
+	{"runs", {"run_id", "scenario", "policy", "params", "started_at", "sweep_id"}},
+	{"pool_metrics",
+	 {"run_id", "pool", "gpus", "gpu_hours", "preemptions_per_request", "ttft_p50_s", "ttft_p99_s",
+	  "tpot_p99_s", "slo_attainment", "throughput_rps", "completed", "rejected", "traffic_share"}},
+	{"requests", {"run_id", "ttft_s", "tpot_s"}},
+	{"timeseries", {"run_id", "t_s", "pool", "running", "waiting", "kv_usage"}},
+	{"sweep_defs", {"sweep_id", "grid", "points"}},
+	{"sweeps", {"sweep_id", "point", "policy", "run_id", "params"}},
+	{"quantiles", {"run_id", "pool", "metric", "q", "value_s"}},
+};
+
+/* 1 when table t of d has column c, 0 when not, -1 on an SQL error. */
+static int ro_has(db *d, const char *sql, const char *a, const char *b)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(d->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Schema version and the tables and columns report reads. */
+static int ro_check(db *d, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t ver = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(d->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_read_fail(d, err, "reading the schema version");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ver = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_read_fail(d, err, "reading the schema version");
+	if (ver > DB_SCHEMA_VERSION)
+		return fs_fail(err, FS_EXIT_INPUT,
+			       "%s: written by a newer fleetsim (schema version %lld; this build knows up to %d)",
+			       d->path, (long long)ver, DB_SCHEMA_VERSION);
+	if (ver <= 0)
+		return db_fail_foreign(d, err, "no fleetsim schema version");
+	for (size_t t = 0; t < sizeof ro_schema / sizeof ro_schema[0]; t++) {
+		rc = ro_has(d, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+			    ro_schema[t].table, NULL);
+		if (rc < 0)
+			return db_read_fail(d, err, "reading the schema");
+		if (!rc)
+			return db_fail_foreign(d, err, "no table %s", ro_schema[t].table);
+		for (int c = 0; c < 16 && ro_schema[t].cols[c]; c++) {
+			rc = ro_has(d, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", ro_schema[t].table,
+				    ro_schema[t].cols[c]);
+			if (rc < 0)
+				return db_read_fail(d, err, "reading the schema");
+			if (!rc)
+				return db_fail_foreign(d, err, "table %s has no column %s", ro_schema[t].table,
+						       ro_schema[t].cols[c]);
+		}
+	}
+	return 0;
+}
+
+/* Open path read-only (or, with immutable, as a file nobody changes: for a WAL file
+ * in a directory we cannot create its -shm in).  Returns the sqlite3 result code. */
+static int ro_open(db *d, int immutable)
+{
+	char uri[8400];
+	size_t n = (size_t)snprintf(uri, sizeof uri, "file:");
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+
+	for (const unsigned char *p = (const unsigned char *)d->path; *p && n + 4 < sizeof uri; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/._-~", *p))
+			uri[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(uri + n, sizeof uri - n, "%%%02X", *p);
+	if (n + 16 >= sizeof uri)
+		return SQLITE_CANTOPEN;
+	snprintf(uri + n, sizeof uri - n, "%s", immutable ? "?immutable=1" : "");
+	if (d->h) {
+		sqlite3_close(d->h);
+		d->h = NULL;
+	}
+	int rc = sqlite3_open_v2(uri, &d->h, flags, NULL);
+	if (rc == SQLITE_OK) {
+		/* Hostile-file hardening: no writes to the schema, no functions with side
+		 * effects from views or triggers the file brings. */
+		sqlite3_db_config(d->h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+#ifdef SQLITE_DBCONFIG_TRUSTED_SCHEMA
+		sqlite3_db_config(d->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+#endif
+		sqlite3_busy_timeout(d->h, DB_BUSY_TIMEOUT_MS);
+	}
+	return rc;
+}
+
+int db_open_readonly(const char *path, db **out, fs_err *err)
+{
+	struct stat sb;
+	db *d = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!path || !*path)
+		return fs_fail(err, FS_EXIT_INPUT, "database path is empty");
+	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return fs_fail(err, FS_EXIT_INPUT, "%s: no such database", path);
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
+	}
+	if (S_ISDIR(sb.st_mode))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: is a directory, expected a database file", path);
+	if (!S_ISREG(sb.st_mode))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: not a regular file", path);
+	d = calloc(1, sizeof *d);
+	if (!d || !(d->path = strdup(path))) {
+		free(d);
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: out of memory", path);
+	}
+	rc = ro_open(d, 0);
+	if (rc != SQLITE_OK) {
+		fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot open: %s", path,
+			d->h ? sqlite3_errmsg(d->h) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	if (ro_check(d, err)) {
+		/* A WAL file whose -shm cannot be created (read-only directory) reads as
+		 * CANTOPEN: read it as an immutable file instead. */
+		int code = sqlite3_errcode(d->h) & 0xff;
+		if (code != SQLITE_CANTOPEN && code != SQLITE_READONLY)
+			goto fail;
+		fs_err_clear(err);
+		if ((rc = ro_open(d, 1)) != SQLITE_OK) {
+			fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot open: %s", path,
+				d->h ? sqlite3_errmsg(d->h) : sqlite3_errstr(rc));
+			goto fail;
+		}
+		if (ro_check(d, err))
+			goto fail;
+	}
+	*out = d;
+	return 0;
+fail:
+	db_close(d);
+	return -1;
 }

@@ -5,7 +5,10 @@
  * runs, pool_metrics, requests, timeseries, sweeps, plans.  A run is written in ONE
  * transaction, so a reader never sees half a run and a failed write leaves the file
  * as it was.  The file is opened in WAL mode with a busy timeout, so a report can read
- * while a sweep writes.  PRAGMA user_version carries the schema version; a file from a
+ * while a sweep writes.  Writers wait for each other: the busy timeout (10 minutes
+ * unless FLEETSIM_DB_BUSY_TIMEOUT_S says otherwise) bounds both SQLite's busy handler
+ * and a retry loop around each write transaction, so a simulated run is not lost to
+ * a concurrent writer.  PRAGMA user_version carries the schema version; a file from a
  * newer fleetsim is refused rather than misread.
  *
  * NULL conventions: a -1 "none" in mx_request (no first token, TPOT of a one-token
@@ -30,8 +33,11 @@ struct sqlite3;
 
 /* Schema version written to PRAGMA user_version. */
 #define DB_SCHEMA_VERSION 2
-/* How long a write waits for another writer before failing with "locked". */
+/* How long a reader waits for a lock (readers rarely wait in WAL mode). */
 #define DB_BUSY_TIMEOUT_MS 5000
+/* How long db_open's writers wait for another writer before failing with "locked",
+ * unless the environment variable FLEETSIM_DB_BUSY_TIMEOUT_S (seconds, >= 0) is set. */
+#define DB_WRITE_BUSY_TIMEOUT_S 600
 
 typedef struct db db;
 
@@ -49,14 +55,23 @@ typedef struct db_run_info {
 } db_run_info;
 
 /* Open (creating if missing) the results file at path, set WAL mode and a busy timeout
- * of DB_BUSY_TIMEOUT_MS, and create the schema if absent.  Returns 0 and *out (caller
+ * of db_busy_timeout_ms(), and create the schema if absent.  Returns 0 and *out (caller
  * owns, db_close), or -1 with err naming the file: FS_EXIT_INPUT for a directory, a
  * file that is not a fleetsim database or one from a newer schema version;
  * FS_EXIT_RUNTIME for a file or directory that cannot be written, a locked database,
- * I/O errors. */
+ * I/O errors; FS_EXIT_INPUT for a malformed FLEETSIM_DB_BUSY_TIMEOUT_S. */
 int db_open(const char *path, db **out, fs_err *err);
 /* Same with a busy timeout of busy_ms milliseconds (0: fail at once when locked). */
 int db_open_ex(const char *path, int busy_ms, db **out, fs_err *err);
+/* The writers' busy timeout in ms: FLEETSIM_DB_BUSY_TIMEOUT_S x 1000 when set, else
+ * DB_WRITE_BUSY_TIMEOUT_S x 1000.  Returns -1 with err (FS_EXIT_INPUT) when the
+ * variable is not a number of seconds in 0..1000000. */
+int db_busy_timeout_ms(fs_err *err);
+/* After a failed write on d: when the failure was SQLITE_BUSY or SQLITE_LOCKED and
+ * less than d's busy timeout has passed since *t0 (0 on the first call: set to now),
+ * sleep a backoff (10 ms doubling to 1 s, jittered) and return 1: roll back and run
+ * the transaction again.  Otherwise return 0.  attempt counts from 0. */
+int db_retry_busy(db *d, int attempt, double *t0);
 
 /* Close the handle (NULL is fine).  Nothing is lost: every write committed already. */
 void db_close(db *d);
@@ -115,6 +130,20 @@ int db_sweep_done_points(db *d, int64_t sweep_id, unsigned char *done, int64_t n
  * twice.  Returns 0 or -1 with err. */
 int db_sweep_link(db *d, int64_t sweep_id, int64_t point, const char *policy, int64_t run_id,
 		  const char *params_json, fs_err *err);
+/* *stored = 1 when point already has a `sweeps` row in the sweep (another process
+ * stored it).  Returns 0 or -1 with err. */
+int db_sweep_point_stored(db *d, int64_t sweep_id, int64_t point, int *stored, fs_err *err);
+/* The latest sweep whose grid JSON has the same scenario_path, sets, params, seed and
+ * requests as grid_json (the same sweep, whatever its inputs' contents were), or
+ * *sweep_id = 0.  *old_grid is that sweep's grid JSON (caller frees) or NULL.
+ * Returns 0 or -1 with err. */
+int db_sweep_find_like(db *d, const char *grid_json, int64_t *sweep_id, char **old_grid, fs_err *err);
+/* Claim the sweep for this process until db_close: a POSIX record lock on byte
+ * sweep_id of the file PATH-sweeps.lock beside the database (created if missing; the
+ * kernel drops the lock however the process ends).  Returns 0 (also when the lock file
+ * cannot be created: then nothing is claimed), or -1 with err (FS_EXIT_RUNTIME) when
+ * another process holds the claim. */
+int db_sweep_claim(db *d, int64_t sweep_id, fs_err *err);
 /* Store n quantiles of a run's metric ("ttft" or "tpot") for pool ("*": fleet) in
  * `quantiles`; values < 0 (none) are skipped.  Returns 0 or -1 with err. */
 int db_write_quantiles(db *d, int64_t run_id, const char *pool, const char *metric,
@@ -145,5 +174,24 @@ int db_next_plan_id(db *d, int64_t *plan_id, fs_err *err);
 /* Append one `plans` row (autocommit).  Returns 0, or -1 with err (FS_EXIT_INPUT for a
  * missing required string, FS_EXIT_RUNTIME for SQL failures). */
 int db_write_plan_row(db *d, const db_plan_row *r, fs_err *err);
+
+/* --- Reading back (report) -------------------------------------------------------
+ * A results file travels between machines: whatever a reader takes from it is
+ * untrusted input. */
+
+/* Open an existing results file READ-ONLY (never creating one; works on a read-only
+ * file and in a read-only directory) and check its schema version and the tables and
+ * columns report reads.  Returns 0 and *out (db_close), or -1 with err: FS_EXIT_INPUT
+ * "PATH: no such database", "PATH: is a directory...", "PATH: written by a newer
+ * fleetsim ..." or "PATH: not a fleetsim results database (WHAT)"; FS_EXIT_RUNTIME for
+ * I/O errors.  Only readers may use the handle: db_write_run and friends fail on it. */
+int db_open_readonly(const char *path, db **out, fs_err *err);
+/* Fail with FS_EXIT_INPUT "PATH: not a fleetsim results database (WHAT)"; returns -1. */
+int db_fail_foreign(const db *d, fs_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* After a failed read of d: a malformed or foreign file (corrupt, not SQLite, a query
+ * its schema cannot answer) -> db_fail_foreign naming what; locked or I/O errors ->
+ * FS_EXIT_RUNTIME.  Returns -1. */
+int db_read_fail(const db *d, fs_err *err, const char *what);
 
 #endif

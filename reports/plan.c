@@ -4,6 +4,7 @@
 #include "reports/plan.h"
 
 #include <cJSON.h>
+#include <libgen.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -16,6 +17,7 @@
 
 #include "models/capacity.h"
 #include "reports/results.h"
+#include "reports/sweep.h"
 #include "traces/workload.h"
 #include "util/simtime.h"
 
@@ -388,13 +390,27 @@ typedef struct plan_state {
 	double span_s;
 } plan_state;
 
+/* Load the scenario with these sets: from the text read once (rq->scenario_text),
+ * so editing the file mid-plan cannot mix configurations, else from the file. */
+static int plan_load(const plan_request *rq, const char *const *sets, int nsets, scenario **out,
+		     fs_err *err)
+{
+	char dir[1024];
+
+	if (!rq->scenario_text)
+		return scenario_load(rq->scenario_path, sets, nsets, out, err);
+	snprintf(dir, sizeof dir, "%s", rq->scenario_path);
+	return scenario_load_string(rq->scenario_path, rq->scenario_text, rq->scenario_len, dirname(dir),
+				    sets, nsets, out, err);
+}
+
 /* plan_simulate needs the base info; it is recomputed from the scenario when called
  * from outside plan_run (headroom, reports).  Cheap: one YAML load. */
 static int load_base(const plan_request *rq, base_info *bi, scenario **keep, fs_err *err)
 {
 	scenario *sc = NULL;
 
-	if (scenario_load(rq->scenario_path, rq->sets, rq->nsets, &sc, err))
+	if (plan_load(rq, rq->sets, rq->nsets, &sc, err))
 		return -1;
 	bi->target_rate = sc->workload.target_rate;
 	bi->rate_scale = sc->workload.rate_scale > 0 ? sc->workload.rate_scale : 1.0;
@@ -517,7 +533,7 @@ static int simulate(const plan_request *rq, const base_info *bi, const plan_opti
 	}
 	if (candidate_sets(rq, bi, o, replicas, ev->threshold, load_scale, &l, err))
 		return -1;
-	if (scenario_load(rq->scenario_path, l.ptr, l.n, &sc, err))
+	if (plan_load(rq, l.ptr, l.n, &sc, err))
 		goto out;
 	sc->seed = seed;
 	memset(&ro, 0, sizeof ro);
@@ -851,7 +867,7 @@ static int option_setup(plan_state *ps, const scenario *base, plan_option *o, sc
 			}
 			if (candidate_sets(rq, &ps->bi, o, ones, 0, rq->load_scale, &l, err))
 				return -1;
-			if (!scenario_load(rq->scenario_path, l.ptr, l.n, &sc, &e2)) {
+			if (!plan_load(rq, l.ptr, l.n, &sc, &e2)) {
 				setlist_free(&l);
 				*out = sc;
 				for (int k = 0; k < o->npools; k++) {
@@ -1243,7 +1259,7 @@ static int load_planned_base(const plan_request *rq, const base_info *bi, scenar
 	dummy.layout = PLAN_SINGLE;
 	if (candidate_sets(rq, bi, &dummy, NULL, 0, rq->load_scale, &l, err))
 		return -1;
-	rc = scenario_load(rq->scenario_path, l.ptr, l.n, out, err);
+	rc = plan_load(rq, l.ptr, l.n, out, err);
 	setlist_free(&l);
 	return rc;
 }
@@ -1323,17 +1339,28 @@ static int pick_baseline(const plan_request *rq, plan_result *res, fs_err *err)
 	return 0;
 }
 
-int plan_run(const plan_request *rq, plan_result **out, fs_err *err)
+int plan_run(const plan_request *rq0, plan_result **out, fs_err *err)
 {
 	plan_state ps;
 	plan_result *res = calloc(1, sizeof *res);
 	scenario *base = NULL;
 	struct timespec t0, t1;
+	plan_request lrq = *rq0;
+	const plan_request *rq = &lrq;
+	char *owned = NULL;
 
 	memset(&ps, 0, sizeof ps);
 	*out = NULL;
 	if (!res)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	/* Snapshot: the scenario is read once; every candidate parses this text. */
+	if (!lrq.scenario_text) {
+		if (sweep_read_scenario(lrq.scenario_path, &owned, &lrq.scenario_len, err)) {
+			free(res);
+			return -1;
+		}
+		lrq.scenario_text = owned;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ps.rq = rq;
 	ps.res = res;
@@ -1360,11 +1387,13 @@ int plan_run(const plan_request *rq, plan_result **out, fs_err *err)
 	res->wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	scenario_free(base);
 	free(ps.reqs);
+	free(owned);
 	*out = res;
 	return 0;
 fail:
 	scenario_free(base);
 	free(ps.reqs);
+	free(owned);
 	plan_result_free(res);
 	return -1;
 }

@@ -59,6 +59,10 @@ int plan_layout_parse(const char *s, plan_layout *out, fs_err *err);
 
 typedef struct plan_request {
 	const char *scenario_path;
+	/* The scenario as read once; every candidate parses this text (NULL: plan_run reads
+	 * scenario_path once itself; plan_simulate / plan_headroom then read the file). */
+	const char *scenario_text;
+	size_t scenario_len;
 	const char *const *sets;       /* user --set assignments, applied first (borrowed) */
 	int nsets;
 	int ngpus;

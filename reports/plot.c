@@ -42,29 +42,10 @@ void plot_safe_name(const char *name, char *out, size_t cap)
 		out[0] = '_';
 }
 
+/* The directory plots go into, made if missing and checked writable (util/outfile). */
 static int mkdir_p(const char *dir, fs_err *err)
 {
-	char buf[4096];
-	struct stat sb;
-	size_t len = strlen(dir);
-
-	if (len == 0)
-		return fs_fail(err, FS_EXIT_INPUT, "plot directory is empty");
-	if (len >= sizeof buf)
-		return fs_fail(err, FS_EXIT_INPUT, "%.200s...: plot directory path too long", dir);
-	memcpy(buf, dir, len + 1);
-	for (size_t i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-			return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot create directory: %s", buf,
-				       strerror(errno));
-		buf[i] = dir[i];
-	}
-	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-		return fs_fail(err, FS_EXIT_RUNTIME, "%s: not a directory", dir);
-	return 0;
+	return of_prepare_dir(dir, err);
 }
 
 /* Append s to out as one shell word in single quotes. */
@@ -100,7 +81,7 @@ static void dat_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; s && *s; s++)
-		fputc(*s == '"' || (unsigned char)*s < 0x20 ? '_' : *s, f);
+		fputc(*s == '"' || (unsigned char)*s < 0x20 || *s == 0x7f ? '_' : *s, f);
 	fputc('"', f);
 }
 

@@ -10,14 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <stdarg.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "reports/plot.h"
+#include "reports/sweep.h"
 #include "sim/fleet.h"
 #include "sim/metrics.h"
 #include "util/escape.h"
 
 #define MAX_PLOTS 256
+/* Most cells (lines x values) of one metric-vs-parameter plot. */
+#define MAX_PLOT_CELLS (1 << 22)
 
 /* One run's numbers as the report shows them (fleet row unless noted). */
 typedef struct rrun {
@@ -49,20 +55,71 @@ typedef struct rep {
 	char pols[64][128];
 	int naxes;
 	axis axes[16];
+	int64_t npoints;                /* sweep report: points of the grid (product of nvals) */
 	double slo_ttft, slo_tpot;
 	int nplots;
 	char plots[MAX_PLOTS][128];     /* base names */
 	char notes[2048];
 } rep;
 
+/* An SQL failure: a corrupt or foreign file is an input error (db_read_fail). */
 static int sql_err(rep *r, fs_err *err, const char *what)
 {
-	return fs_fail(err, FS_EXIT_RUNTIME, "%s: %s: %s", db_path(r->d), what, sqlite3_errmsg(r->h));
+	return db_read_fail(r->d, err, what);
 }
+
+/* The database holds something no fleetsim wrote: "FILE: not a fleetsim results
+ * database (WHAT)", FS_EXIT_INPUT. */
+#define bad_db(r, err, ...) db_fail_foreign((r)->d, (err), __VA_ARGS__)
 
 static double col_d(sqlite3_stmt *st, int i)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_double(st, i);
+}
+
+/* The first column of sql's first row (?1 bound to arg) into *id: 0 when there is no
+ * row or it is NULL.  Returns 0, -1 on an SQL error (sql_err can say why), 1 when the
+ * value is not an integer. */
+static int latest(rep *r, const char *sql, int64_t arg, int64_t *id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0, step;
+
+	*id = 0;
+	if (sqlite3_prepare_v2(r->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, arg);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+		*id = sqlite3_column_int64(st, 0);
+	else if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		rc = 1;
+	else if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = -1;
+	sqlite3_finalize(st); /* keeps the step's error for sql_err */
+	return rc;
+}
+
+/* Column i is NULL or a finite number (what every REAL column of the schema holds). */
+static int col_num_ok(sqlite3_stmt *st, int i)
+{
+	int t = sqlite3_column_type(st, i);
+	return t == SQLITE_NULL || t == SQLITE_INTEGER ||
+	       (t == SQLITE_FLOAT && isfinite(sqlite3_column_double(st, i)));
+}
+
+/* Column i is not an infinite (or NaN) floating-point number. */
+static int col_finite(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) != SQLITE_FLOAT || isfinite(sqlite3_column_double(st, i));
+}
+
+/* Column i is a finite number >= 0 (not NULL). */
+static int col_nonneg(sqlite3_stmt *st, int i)
+{
+	int t = sqlite3_column_type(st, i);
+	return (t == SQLITE_INTEGER || t == SQLITE_FLOAT) && col_num_ok(st, i) &&
+	       sqlite3_column_double(st, i) >= 0;
 }
 
 static void add_plot(rep *r, const char *base)
@@ -106,6 +163,34 @@ static int load_runs(rep *r, const char *where, int64_t id, fs_err *err)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		rrun *x;
 		int p;
+		long long rid = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || rid <= 0) {
+			sqlite3_finalize(st);
+			return bad_db(r, err, "a run_id is not a positive integer");
+		}
+		if (sqlite3_column_type(st, 1) != SQLITE_TEXT) {
+			sqlite3_finalize(st);
+			return bad_db(r, err, "run %lld: policy is not text", rid);
+		}
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+		    (sqlite3_column_type(st, 2) != SQLITE_INTEGER || sqlite3_column_int64(st, 2) < 0)) {
+			sqlite3_finalize(st);
+			return bad_db(r, err, "run %lld: sweeps.point is not an integer >= 0", rid);
+		}
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL && sqlite3_column_type(st, 3) != SQLITE_TEXT) {
+			sqlite3_finalize(st);
+			return bad_db(r, err, "run %lld: sweeps.params is not text", rid);
+		}
+		for (int c = 4; c <= 13; c++)
+			if (c <= 10 ? !col_num_ok(st, c) :
+				      sqlite3_column_type(st, c) != SQLITE_NULL &&
+					      sqlite3_column_type(st, c) != SQLITE_INTEGER) {
+				char cn[64];
+				snprintf(cn, sizeof cn, "%s", sqlite3_column_name(st, c));
+				sqlite3_finalize(st);
+				return bad_db(r, err, "run %lld: pool_metrics.%s is not %s", rid, cn,
+					      c <= 10 ? "a finite number" : "an integer");
+			}
 		if (r->nruns == cap) {
 			rrun *n = realloc(r->runs, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *n);
 			if (!n)
@@ -153,9 +238,19 @@ static int load_runs(rep *r, const char *where, int64_t id, fs_err *err)
 	for (int i = 0; i < r->nruns; i++) {
 		rrun *x = &r->runs[i];
 		sqlite3_bind_int64(st, 1, x->run_id);
-		while (sqlite3_step(st) == SQLITE_ROW && x->npools < FS_MAX_POOLS) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW && x->npools < FS_MAX_POOLS) {
+			if (sqlite3_column_type(st, 0) != SQLITE_TEXT || !col_num_ok(st, 1)) {
+				sqlite3_finalize(st);
+				return bad_db(r, err, "run %lld: a pool_metrics row has no pool name or a bad traffic_share",
+					      (long long)x->run_id);
+			}
 			snprintf(x->pools[x->npools], 64, "%s", (const char *)sqlite3_column_text(st, 0));
 			x->share[x->npools++] = col_d(st, 1);
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			sql_err(r, err, "reading pool metrics");
+			sqlite3_finalize(st);
+			return -1;
 		}
 		sqlite3_reset(st);
 	}
@@ -166,38 +261,82 @@ oom:
 	return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 }
 
+/* Read sweep sweep_id's grid: its SLO and its axes, checked against the sweep's point
+ * count so that every point index the sweeps table may hold maps to axis values. */
 static int load_grid(rep *r, int64_t sweep_id, fs_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	cJSON *g = NULL, *params, *p, *slo, *v;
-	int rc = -1;
+	int64_t npoints, prod = 1;
+	long long sid = (long long)sweep_id;
+	int rc = -1, step;
 
-	if (sqlite3_prepare_v2(r->h, "SELECT grid FROM sweep_defs WHERE sweep_id = ?1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(r->h, "SELECT grid, points FROM sweep_defs WHERE sweep_id = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
 		return sql_err(r, err, "reading the sweep");
 	sqlite3_bind_int64(st, 1, sweep_id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	if ((step = sqlite3_step(st)) != SQLITE_ROW) {
+		if (step != SQLITE_DONE) {
+			sql_err(r, err, "reading the sweep");
+			sqlite3_finalize(st);
+			return -1;
+		}
 		sqlite3_finalize(st);
-		return fs_fail(err, FS_EXIT_INPUT, "%s: no sweep %lld", db_path(r->d), (long long)sweep_id);
+		/* Points linked to a sweep that has no definition: the file is damaged. */
+		if (latest(r, "SELECT count(*) FROM sweeps WHERE sweep_id = ?1", sweep_id, &npoints) < 0)
+			return sql_err(r, err, "reading the sweep");
+		if (npoints > 0)
+			return bad_db(r, err, "sweeps rows name sweep %lld, which sweep_defs lacks", sid);
+		return fs_fail(err, FS_EXIT_INPUT, "%s: no sweep %lld", db_path(r->d), sid);
 	}
+	if (sqlite3_column_type(st, 0) != SQLITE_TEXT || sqlite3_column_type(st, 1) != SQLITE_INTEGER) {
+		sqlite3_finalize(st);
+		return bad_db(r, err, "sweep %lld: grid is not text or points is not an integer", sid);
+	}
+	npoints = sqlite3_column_int64(st, 1);
 	g = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
-	if (!g)
-		return fs_fail(err, FS_EXIT_RUNTIME, "%s: sweep %lld: grid is not valid JSON", db_path(r->d),
-			       (long long)sweep_id);
+	if (!cJSON_IsObject(g)) {
+		cJSON_Delete(g);
+		return bad_db(r, err, "sweep %lld: grid is not a JSON object", sid);
+	}
+	if (npoints < 1 || npoints > SWEEP_MAX_POINTS) {
+		bad_db(r, err, "sweep %lld: points %lld is not in 1..%d", sid, (long long)npoints,
+		       SWEEP_MAX_POINTS);
+		goto out;
+	}
 	slo = cJSON_GetObjectItem(g, "slo");
 	if ((v = cJSON_GetObjectItem(slo, "ttft_p99_s")) && cJSON_IsNumber(v))
 		r->slo_ttft = v->valuedouble;
 	if ((v = cJSON_GetObjectItem(slo, "tpot_p99_s")) && cJSON_IsNumber(v))
 		r->slo_tpot = v->valuedouble;
+	if (!isfinite(r->slo_ttft) || !isfinite(r->slo_tpot)) {
+		bad_db(r, err, "sweep %lld: the grid's SLO is not a finite number", sid);
+		goto out;
+	}
 	params = cJSON_GetObjectItem(g, "params");
+	if (!cJSON_IsArray(params)) {
+		bad_db(r, err, "sweep %lld: the grid has no params array", sid);
+		goto out;
+	}
 	cJSON_ArrayForEach(p, params)
 	{
 		axis *a;
 		cJSON *key = cJSON_GetObjectItem(p, "key"), *vals = cJSON_GetObjectItem(p, "values");
-		int n = cJSON_GetArraySize(vals), k = 0;
-		if (r->naxes == 16 || !cJSON_IsString(key) || n <= 0)
-			continue;
+		int n = cJSON_IsArray(vals) ? cJSON_GetArraySize(vals) : 0, k = 0;
+		if (!cJSON_IsObject(p) || !cJSON_IsString(key) || n <= 0) {
+			bad_db(r, err, "sweep %lld: grid parameter %d has no string key or no values", sid,
+			       r->naxes + 1);
+			goto out;
+		}
+		if (r->naxes == 16) {
+			bad_db(r, err, "sweep %lld: the grid has more than 16 parameters", sid);
+			goto out;
+		}
+		if (n > SWEEP_MAX_POINTS || (prod *= n) > SWEEP_MAX_POINTS) {
+			bad_db(r, err, "sweep %lld: the grid has more than %d points", sid, SWEEP_MAX_POINTS);
+			goto out;
+		}
 		a = &r->axes[r->naxes++];
 		snprintf(a->key, sizeof a->key, "%s", key->valuestring);
 		a->nvals = n;
@@ -209,7 +348,14 @@ static int load_grid(rep *r, int64_t sweep_id, fs_err *err)
 		cJSON_ArrayForEach(v, vals)
 		{
 			char buf[64];
+			if (k >= n)
+				break;
 			if (cJSON_IsNumber(v)) {
+				if (!isfinite(v->valuedouble)) {
+					bad_db(r, err, "sweep %lld: grid parameter %s has a non-finite value", sid,
+					       a->key);
+					goto out;
+				}
 				a->num[k] = v->valuedouble;
 				snprintf(buf, sizeof buf, "%.12g", v->valuedouble);
 				a->label[k] = strdup(buf);
@@ -222,6 +368,12 @@ static int load_grid(rep *r, int64_t sweep_id, fs_err *err)
 				goto oom;
 		}
 	}
+	if (prod != npoints) {
+		bad_db(r, err, "sweep %lld: points is %lld but the grid's parameters make %lld", sid,
+		       (long long)npoints, (long long)prod);
+		goto out;
+	}
+	r->npoints = npoints;
 	rc = 0;
 	goto out;
 oom:
@@ -234,6 +386,10 @@ out:
 /* Value index of axis k for point idx: row-major, the last axis fastest (as sweep.c). */
 static int axis_index(const rep *r, int64_t idx, int k)
 {
+	/* sweep_plots checked 0 <= point < npoints; a point from another sweep (a run
+	 * report) never gets here with axes loaded.  Stay in bounds regardless. */
+	if (idx < 0)
+		idx = 0;
 	for (int j = r->naxes - 1; j > k; j--)
 		idx /= r->axes[j].nvals;
 	return (int)(idx % r->axes[k].nvals);
@@ -296,7 +452,7 @@ static int plot_vs(rep *r, int k, const char *mname, const char *ylabel, metric_
 	if (r->nruns)
 		group_of(r, &r->runs[0], k, &ng);
 	nl = ng * npool;
-	if (nl > 4096)
+	if (nl > 4096 || nl * a->nvals > MAX_PLOT_CELLS)
 		return 0; /* unreadable anyway; the table has the numbers */
 	ser = calloc((size_t)nl, sizeof *ser);
 	names = calloc((size_t)nl, sizeof *names);
@@ -406,7 +562,7 @@ static int read_cdf(rep *r, int64_t run_id, const char *metric, double **xs, dou
 	sqlite3_stmt *st = NULL;
 	size_t cap = 0, m = 0;
 	double *x = NULL, *y = NULL;
-	int pass;
+	int pass, rc;
 
 	*xs = *ys = NULL;
 	*n = 0;
@@ -423,7 +579,16 @@ static int read_cdf(rep *r, int64_t run_id, const char *metric, double **xs, dou
 		if (sqlite3_prepare_v2(r->h, sql, -1, &st, NULL) != SQLITE_OK)
 			return sql_err(r, err, "reading CDF data");
 		sqlite3_bind_int64(st, 1, run_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (!col_nonneg(st, 0) ||
+			    (pass && (!col_nonneg(st, 1) || sqlite3_column_double(st, 1) > 1))) {
+				sqlite3_finalize(st);
+				free(x);
+				free(y);
+				return bad_db(r, err, "run %lld: a %s %s is not a finite number >= 0%s", (long long)run_id,
+					      metric, pass ? "quantile" : "time in requests",
+					      pass ? " or its q is not in 0..1" : "");
+			}
 			if (m == cap) {
 				double *nx, *ny;
 				cap = cap ? 2 * cap : 256;
@@ -443,6 +608,13 @@ static int read_cdf(rep *r, int64_t run_id, const char *metric, double **xs, dou
 			x[m] = sqlite3_column_double(st, 0);
 			y[m] = pass ? sqlite3_column_double(st, 1) : 0;
 			m++;
+		}
+		if (rc != SQLITE_DONE) {
+			sql_err(r, err, "reading CDF data");
+			sqlite3_finalize(st);
+			free(x);
+			free(y);
+			return -1;
 		}
 		sqlite3_finalize(st);
 		*exact = pass == 0;
@@ -520,7 +692,7 @@ static int plot_ts(rep *r, const rrun *x, const char *label, fs_err *err)
 	size_t n = 0, cap = 0;
 	const char *names[FS_MAX_POOLS + 1] = {0};
 	char pn[FS_MAX_POOLS][64];
-	int np = 0, rc = -1;
+	int np = 0, rc = -1, step;
 	char base[200];
 
 	if (sqlite3_prepare_v2(r->h,
@@ -528,9 +700,22 @@ static int plot_ts(rep *r, const rrun *x, const char *label, fs_err *err)
 			       -1, &st, NULL) != SQLITE_OK)
 		return sql_err(r, err, "reading timeseries");
 	sqlite3_bind_int64(st, 1, x->run_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *pool = (const char *)sqlite3_column_text(st, 1);
 		int p = -1;
+		if (!col_nonneg(st, 0) || !col_num_ok(st, 4) ||
+		    (sqlite3_column_type(st, 1) != SQLITE_TEXT && sqlite3_column_type(st, 1) != SQLITE_NULL)) {
+			bad_db(r, err, "run %lld: a timeseries row has a bad time, pool or kv_usage",
+			       (long long)x->run_id);
+			goto out;
+		}
+		for (int c = 2; c <= 3; c++)
+			if (sqlite3_column_type(st, c) != SQLITE_INTEGER || sqlite3_column_int64(st, c) < 0 ||
+			    sqlite3_column_int64(st, c) > INT32_MAX) {
+				bad_db(r, err, "run %lld: a timeseries row's %s is not an integer in 0..2^31-1",
+				       (long long)x->run_id, c == 2 ? "running" : "waiting");
+				goto out;
+			}
 		if (n == cap) {
 			mx_sample *ns = realloc(s, (cap = cap ? 2 * cap : 1024) * sizeof *s);
 			if (!ns) {
@@ -557,6 +742,10 @@ static int plot_ts(rep *r, const rrun *x, const char *label, fs_err *err)
 		s[n].waiting = sqlite3_column_int(st, 3);
 		s[n].kv_usage = col_d(st, 4) < 0 ? 0 : sqlite3_column_double(st, 4);
 		n++;
+	}
+	if (step != SQLITE_DONE) {
+		sql_err(r, err, "reading timeseries");
+		goto out;
 	}
 	if (!n) {
 		note(r, "<li>%s: no time series stored.</li>\n", label);
@@ -653,37 +842,100 @@ static int write_index(rep *r, const char *title, report_stats *stt, fs_err *err
 	return 0;
 }
 
-static int mkdir_out(const char *dir, fs_err *err)
+/* Outputs are drawn into a staging directory and moved into place only once the
+ * whole report succeeded, so a failure (a damaged database found half-way, gnuplot)
+ * leaves out_dir as it was.  An existing out_dir gets a hidden staging directory
+ * inside it; a missing one is staged as a sibling and renamed into place. */
+typedef struct stage {
+	char dir[4200];
+	int inside; /* staging is inside out_dir (which existed) */
+} stage;
+
+static int stage_open(const char *out, stage *sg, fs_err *err)
 {
 	struct stat sb;
+	size_t len = strlen(out);
 
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot create: %s", dir, strerror(errno));
-	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-		return fs_fail(err, FS_EXIT_INPUT, "%s: not a directory", dir);
+	memset(sg, 0, sizeof *sg);
+	if (stat(out, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode))
+			return fs_fail(err, FS_EXIT_INPUT, "%s: not a directory", out);
+		sg->inside = 1;
+		if ((size_t)snprintf(sg->dir, sizeof sg->dir, "%s/.fleetsim-report-XXXXXX", out) >= sizeof sg->dir)
+			return fs_fail(err, FS_EXIT_INPUT, "%.200s: output directory path too long", out);
+	} else {
+		if (errno != ENOENT)
+			return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot create: %s", out, strerror(errno));
+		while (len > 1 && out[len - 1] == '/')
+			len--;
+		if ((size_t)snprintf(sg->dir, sizeof sg->dir, "%.*s.fleetsim-report-XXXXXX", (int)len, out) >=
+		    sizeof sg->dir)
+			return fs_fail(err, FS_EXIT_INPUT, "%.200s: output directory path too long", out);
+	}
+	if (!mkdtemp(sg->dir)) {
+		int e = errno;
+		sg->dir[0] = '\0';
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot create: %s", out, strerror(e));
+	}
+	if (!sg->inside) { /* as mkdir(out, 0777) would have made it */
+		mode_t m = umask(0);
+		umask(m);
+		chmod(sg->dir, 0777 & ~m);
+	}
 	return 0;
 }
 
-static int latest(rep *r, const char *sql, int64_t *id)
+/* Move (commit) or delete (!commit) every file of the staging directory, then remove
+ * it.  Returns 0, or -1 with err when a move fails. */
+static int stage_close(stage *sg, const char *out, int commit, fs_err *err)
 {
-	sqlite3_stmt *st = NULL;
+	DIR *dd;
+	struct dirent *de;
+	char from[4600], to[4600];
+	int rc = 0;
 
-	*id = 0;
-	if (sqlite3_prepare_v2(r->h, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return 0;
+	if (!sg->dir[0])
+		return 0;
+	if (commit && !sg->inside && rename(sg->dir, out) == 0) {
+		sg->dir[0] = '\0';
+		return 0;
+	}
+	if (commit && !sg->inside && mkdir(out, 0777) != 0 && errno != EEXIST) {
+		fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot create: %s", out, strerror(errno));
+		commit = 0, rc = -1;
+	}
+	if ((dd = opendir(sg->dir))) {
+		while ((de = readdir(dd))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			snprintf(from, sizeof from, "%s/%s", sg->dir, de->d_name);
+			snprintf(to, sizeof to, "%s/%s", out, de->d_name);
+			if (commit && rename(from, to) != 0) {
+				fs_fail(err, FS_EXIT_RUNTIME, "%s: cannot move into place: %s", to, strerror(errno));
+				commit = 0, rc = -1;
+			}
+			if (!commit)
+				unlink(from);
+		}
+		closedir(dd);
+	}
+	rmdir(sg->dir);
+	sg->dir[0] = '\0';
+	return rc;
 }
 
 /* With neither a sweep nor a run asked for, pick the latest sweep, else the latest
  * run, into st.  Returns 0, or -1 with err (FS_EXIT_INPUT for an empty database). */
 static int pick_latest(rep *r, report_stats *st, fs_err *err)
 {
-	if (latest(r, "SELECT max(sweep_id) FROM sweeps", &st->sweep_id) ||
-	    (!st->sweep_id && latest(r, "SELECT max(run_id) FROM runs", &st->run_id)))
+	int rc = latest(r, "SELECT max(sweep_id) FROM sweeps", 0, &st->sweep_id);
+
+	if (!rc && !st->sweep_id)
+		rc = latest(r, "SELECT max(run_id) FROM runs", 0, &st->run_id);
+	if (rc < 0)
 		return sql_err(r, err, "finding the latest sweep or run");
+	if (rc > 0 || st->sweep_id < 0 || st->run_id < 0)
+		return bad_db(r, err, "a sweep_id or run_id is not a positive integer");
 	if (!st->sweep_id && !st->run_id)
 		return fs_fail(err, FS_EXIT_INPUT, "%s: no runs to report", db_path(r->d));
 	return 0;
@@ -693,8 +945,51 @@ static int pick_latest(rep *r, report_stats *st, fs_err *err)
  * Returns 0, or -1 with err (FS_EXIT_INPUT when no point has finished). */
 static int sweep_plots(rep *r, int64_t sweep_id, fs_err *err)
 {
-	if (load_grid(r, sweep_id, err) || load_runs(r, "s.sweep_id = ?1", sweep_id, err))
+	sqlite3_stmt *q = NULL;
+	int step;
+
+	if (load_grid(r, sweep_id, err))
 		return -1;
+	/* Every point of the sweep is in the grid and names a run with fleet metrics. */
+	if (sqlite3_prepare_v2(r->h,
+			       "SELECT CASE WHEN typeof(s.point) <> 'integer' OR s.point < 0 OR s.point >= ?2"
+			       " THEN 1 WHEN typeof(s.run_id) <> 'integer' OR NOT EXISTS"
+			       " (SELECT 1 FROM runs r WHERE r.run_id = s.run_id) THEN 2 ELSE 3 END,"
+			       " CAST(s.point AS TEXT), CAST(s.run_id AS TEXT) FROM sweeps s WHERE s.sweep_id = ?1 AND"
+			       " (typeof(s.point) <> 'integer' OR s.point < 0 OR s.point >= ?2 OR"
+			       " typeof(s.run_id) <> 'integer' OR NOT EXISTS (SELECT 1 FROM pool_metrics m"
+			       " WHERE m.run_id = s.run_id AND m.pool = '*')) LIMIT 1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return sql_err(r, err, "checking the sweep's points");
+	sqlite3_bind_int64(q, 1, sweep_id);
+	sqlite3_bind_int64(q, 2, r->npoints);
+	if ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		char pt[32], run[32];
+		int why = sqlite3_column_int(q, 0);
+		snprintf(pt, sizeof pt, "%s", sqlite3_column_text(q, 1) ? (const char *)sqlite3_column_text(q, 1) : "NULL");
+		snprintf(run, sizeof run, "%s", sqlite3_column_text(q, 2) ? (const char *)sqlite3_column_text(q, 2) : "NULL");
+		sqlite3_finalize(q);
+		if (why == 1)
+			return bad_db(r, err, "sweep %lld: point %s is not in 0..%lld", (long long)sweep_id, pt,
+				      (long long)r->npoints - 1);
+		if (why == 2)
+			return bad_db(r, err, "sweep %lld: point %s names run %s, which is not in runs",
+				      (long long)sweep_id, pt, run);
+		return bad_db(r, err, "sweep %lld: run %s (point %s) has no fleet-wide pool_metrics row",
+			      (long long)sweep_id, run, pt);
+	}
+	if (step != SQLITE_DONE) {
+		sql_err(r, err, "checking the sweep's points");
+		sqlite3_finalize(q);
+		return -1;
+	}
+	sqlite3_finalize(q);
+	if (load_runs(r, "s.sweep_id = ?1", sweep_id, err))
+		return -1;
+	for (int i = 0; i < r->nruns; i++)
+		if (r->runs[i].point < 0 || r->runs[i].point >= r->npoints)
+			return bad_db(r, err, "sweep %lld: point %lld is not in 0..%lld", (long long)sweep_id,
+				      (long long)r->runs[i].point, (long long)r->npoints - 1);
 	if (!r->nruns)
 		return fs_fail(err, FS_EXIT_INPUT, "%s: sweep %lld has no completed points yet", db_path(r->d),
 			       (long long)sweep_id);
@@ -713,29 +1008,46 @@ static int sweep_plots(rep *r, int64_t sweep_id, fs_err *err)
 static int load_run_group(rep *r, int64_t run_id, fs_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	int found = 0;
+	int found = 0, valid = 0, step;
 
+	/* params is JSON text in every fleetsim file: check before json_extract, which
+	 * fails the whole query on malformed JSON. */
 	if (sqlite3_prepare_v2(r->h,
-			       "SELECT json_extract(params, '$.scenario_file.slo.ttft_p99'),"
-			       " json_extract(params, '$.scenario_file.slo.tpot_p99') FROM runs WHERE run_id = ?1",
-			       -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(q, 1, run_id);
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			found = 1;
-			r->slo_ttft = col_d(q, 0);
-			r->slo_tpot = col_d(q, 1);
-		}
+			       "SELECT typeof(params) = 'text' AND json_valid(params),"
+			       " CASE WHEN typeof(params) = 'text' AND json_valid(params) THEN"
+			       " json_extract(params, '$.scenario_file.slo.ttft_p99') END,"
+			       " CASE WHEN typeof(params) = 'text' AND json_valid(params) THEN"
+			       " json_extract(params, '$.scenario_file.slo.tpot_p99') END FROM runs WHERE run_id = ?1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return sql_err(r, err, "reading the run");
+	sqlite3_bind_int64(q, 1, run_id);
+	if ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		found = 1;
+		valid = sqlite3_column_int(q, 0) && col_finite(q, 1) && col_finite(q, 2);
+		r->slo_ttft = col_d(q, 1);
+		r->slo_tpot = col_d(q, 2);
+	} else if (step != SQLITE_DONE) {
+		sql_err(r, err, "reading the run");
 		sqlite3_finalize(q);
+		return -1;
 	}
+	sqlite3_finalize(q);
 	if (!found)
 		return fs_fail(err, FS_EXIT_INPUT, "%s: no run %lld", db_path(r->d), (long long)run_id);
+	if (!valid)
+		return bad_db(r, err, "run %lld: params is not JSON text or its SLO is not finite",
+			      (long long)run_id);
 	/* A `fleetsim run` writes each policy as its own run with the same scenario and
 	 * start time: report them together so the policies can be compared. */
-	return load_runs(r,
-			 "r.sweep_id IS NULL AND EXISTS (SELECT 1 FROM runs o WHERE o.run_id = ?1"
-			 " AND o.scenario = r.scenario AND o.started_at = r.started_at"
-			 " AND o.sweep_id IS NULL) OR r.run_id = ?1",
-			 run_id, err);
+	if (load_runs(r,
+		      "r.sweep_id IS NULL AND EXISTS (SELECT 1 FROM runs o WHERE o.run_id = ?1"
+		      " AND o.scenario = r.scenario AND o.started_at = r.started_at"
+		      " AND o.sweep_id IS NULL) OR r.run_id = ?1",
+		      run_id, err))
+		return -1;
+	if (!r->nruns)
+		return bad_db(r, err, "run %lld has no fleet-wide pool_metrics row", (long long)run_id);
+	return 0;
 }
 
 /* Bars of each policy's traffic share per pool (pools in order of first appearance,
@@ -817,18 +1129,19 @@ int report_write(db *d, const report_opts *o, report_stats *st, fs_err *err)
 	rep *r = calloc(1, sizeof *r);
 	char title[256];
 	int rc = -1;
+	stage sg = {0};
 
 	memset(st, 0, sizeof *st);
 	if (!r)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 	r->d = d;
 	r->h = db_sqlite(d);
-	r->dir = o->out_dir;
+	r->dir = sg.dir;
 	st->sweep_id = o->sweep_id;
 	st->run_id = o->run_id;
 	if (st->sweep_id <= 0 && st->run_id <= 0 && pick_latest(r, st, err))
 		goto out;
-	if (mkdir_out(o->out_dir, err))
+	if (stage_open(o->out_dir, &sg, err))
 		goto out;
 	if (st->sweep_id > 0) {
 		if (sweep_plots(r, st->sweep_id, err))
@@ -840,12 +1153,16 @@ int report_write(db *d, const report_opts *o, report_stats *st, fs_err *err)
 		snprintf(title, sizeof title, "fleetsim run %lld", (long long)st->run_id);
 	}
 	if (plot_cdf(r, "ttft", "TTFT", err) || plot_cdf(r, "tpot", "TPOT", err) ||
-	    plot_worst_timeseries(r, err) || write_index(r, title, st, err))
+	    plot_worst_timeseries(r, err) || write_index(r, title, st, err) ||
+	    stage_close(&sg, o->out_dir, 1, err))
 		goto out;
+	/* The index as the caller will find it, not where it was drawn. */
+	snprintf(st->index_path, sizeof st->index_path, "%s/index.html", o->out_dir);
 	st->nruns = r->nruns;
 	st->nplots = r->nplots;
 	rc = 0;
 out:
+	stage_close(&sg, o->out_dir, 0, NULL);
 	rep_free(r);
 	return rc;
 }

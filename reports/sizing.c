@@ -36,14 +36,18 @@ const char *sizing_vllm_kv_dtype(prec_t p)
 }
 
 
-/* A DNS-1123 label from a pool name: lower case, [a-z0-9-], at most 40 characters. */
+/* A DNS-1123 label from a name: lower case, [a-z0-9-], starting and ending with a
+ * letter or digit, at most 40 characters (so "vllm-NAME" and "NAME-queue" stay within
+ * the 63 of a label); "pool" when nothing is left. */
 static void k8s_name(const char *s, char *out, size_t cap)
 {
 	size_t j = 0;
 
 	for (; *s && j + 1 < cap && j < 40; s++) {
 		char c = (char)tolower((unsigned char)*s);
-		out[j++] = (isalnum((unsigned char)c)) ? c : '-';
+		if (!j && !isalnum((unsigned char)c))
+			continue;
+		out[j++] = isalnum((unsigned char)c) && !((unsigned char)c & 0x80) ? c : '-';
 	}
 	while (j > 0 && out[j - 1] == '-')
 		j--;
@@ -52,65 +56,134 @@ static void k8s_name(const char *s, char *out, size_t cap)
 		snprintf(out, cap, "pool");
 }
 
+/* The object names of o's pools: k8s_name of each, made unique with "-K" (then
+ * "-K-A" for attempt A) where two pools' names map to the same label. */
+static void pool_k8s_names(const plan_option *o, char names[][64])
+{
+	for (int k = 0; k < o->npools; k++) {
+		char base[64];
+
+		k8s_name(o->pool_names[k], base, sizeof base);
+		for (int a = 0;; a++) {
+			int clash = 0;
+
+			if (!a) {
+				snprintf(names[k], 64, "%s", base);
+			} else {
+				char tail[32];
+				int tl = a == 1 ? snprintf(tail, sizeof tail, "-%d", k) :
+						  snprintf(tail, sizeof tail, "-%d-%d", k, a);
+				snprintf(names[k], 64, "%.*s%s", 40 - tl, base, tail);
+			}
+			for (int i = 0; i < k && !clash; i++)
+				clash = !strcmp(names[i], names[k]);
+			if (!clash)
+				break;
+		}
+	}
+}
+
+/* "    fleetsim.io/pool-name: <original>" under an annotations: key at indent, when
+ * the object name had to be derived (the original does not survive as a label). */
+static void pool_name_annotation(FILE *f, const char *indent, const char *orig, const char *name, int open)
+{
+	if (!strcmp(orig, name))
+		return;
+	if (open)
+		fprintf(f, "%sannotations:\n", indent);
+	fprintf(f, "%s  fleetsim.io/pool-name: ", indent);
+	esc_yaml(f, orig);
+	fputc('\n', f);
+}
+
+/* "KEY: PREFIX+VALUE" as one quoted YAML scalar, at indent. */
+static void yaml_kv(FILE *f, const char *indent, const char *key, const char *prefix, const char *value)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof buf, "%s%s", prefix, value);
+	fprintf(f, "%s%s", indent, key);
+	esc_yaml(f, buf);
+	fputc('\n', f);
+}
+
 /* ---- manifests ------------------------------------------------------------------- */
+
+/* Every name in the manifests is either a k8s_name (letters, digits and '-': safe
+ * unquoted) or goes through esc_yaml (comments: esc_yaml_comment), so no name can end
+ * its scalar, its line or its document. */
 
 /* DIR/<pool>.yaml: the Deployment and Service of pool k of option o.  Returns 0, or -1
  * with err (the file is closed either way). */
-static int write_pool_manifest(const plan_result *r, const plan_option *o, int k, const char *dir,
-			       fs_err *err)
+static int write_pool_manifest(const plan_result *r, const plan_option *o, int k, const char *name,
+			       const char *dir, fs_err *err)
 {
-	char path[PATH_CAP], name[64], fname[96];
+	char path[PATH_CAP], fname[96], arg[160];
 	const char *q = sizing_vllm_quantization(o->prec);
+	const char *orig = o->pool_names[k];
 	FILE *f = NULL;
 
-	k8s_name(o->pool_names[k], name, sizeof name);
 	snprintf(fname, sizeof fname, "%s.yaml", name);
 	if (of_open(dir, fname, path, sizeof path, &f, err))
 		return -1;
+	fputs("# vLLM pool '", f);
+	esc_yaml_comment(f, orig);
+	fputs("' of the recommended fleet (", f);
+	esc_yaml_comment(f, o->label);
 	fprintf(f,
-		"# vLLM pool '%s' of the recommended fleet (%s), planned by fleetsim plan.\n"
+		"), planned by fleetsim plan.\n"
 		"# --model is fleetsim's catalog name: replace it with your checkpoint path or HF id.\n"
 		"apiVersion: apps/v1\n"
 		"kind: Deployment\n"
 		"metadata:\n"
 		"  name: vllm-%s\n"
 		"  labels:\n"
-		"    app.kubernetes.io/name: vllm\n"
-		"    fleetsim.io/pool: \"%s\"\n"
-		"    kueue.x-k8s.io/queue-name: %s-queue\n"
+		"    app.kubernetes.io/name: vllm\n",
+		name);
+	yaml_kv(f, "    ", "fleetsim.io/pool: ", "", name);
+	fprintf(f, "    kueue.x-k8s.io/queue-name: %s-queue\n", name);
+	pool_name_annotation(f, "  ", orig, name, 1);
+	fprintf(f,
 		"spec:\n"
 		"  replicas: %d\n"
 		"  selector:\n"
-		"    matchLabels:\n"
-		"      fleetsim.io/pool: \"%s\"\n"
-		"  template:\n"
-		"    metadata:\n"
-		"      labels:\n"
-		"        app.kubernetes.io/name: vllm\n"
-		"        fleetsim.io/pool: \"%s\"\n"
+		"    matchLabels:\n",
+		o->best.replicas[k]);
+	yaml_kv(f, "      ", "fleetsim.io/pool: ", "", name);
+	fputs("  template:\n"
+	      "    metadata:\n"
+	      "      labels:\n"
+	      "        app.kubernetes.io/name: vllm\n",
+	      f);
+	yaml_kv(f, "        ", "fleetsim.io/pool: ", "", name);
+	fprintf(f,
 		"        kueue.x-k8s.io/queue-name: %s-queue\n"
 		"    spec:\n"
-		"      nodeSelector:\n"
-		"        nvidia.com/gpu.product: \"%s\"\n"
-		"      containers:\n"
-		"        - name: vllm\n"
-		"          image: vllm/vllm-openai:latest\n"
-		"          args:\n"
-		"            - \"--model=%s\"\n"
-		"            - \"--max-model-len=%d\"\n"
-		"            - \"--max-num-seqs=%d\"\n"
-		"            - \"--max-num-batched-tokens=%d\"\n"
-		"            - \"--gpu-memory-utilization=%.2f\"\n"
-		"            - \"--tensor-parallel-size=%d\"\n",
-		o->pool_names[k], o->label, name, name, name, o->best.replicas[k], name, name, name,
-		o->gpu_display, r->model, o->max_model_len[k], o->max_num_seqs[k],
-		o->max_num_batched_tokens[k], o->gpu_memory_utilization[k], o->tp[k]);
+		"      nodeSelector:\n",
+		name);
+	yaml_kv(f, "        ", "nvidia.com/gpu.product: ", "", o->gpu_display);
+	fputs("      containers:\n"
+	      "        - name: vllm\n"
+	      "          image: vllm/vllm-openai:latest\n"
+	      "          args:\n",
+	      f);
+	yaml_kv(f, "            ", "- ", "--model=", r->model);
+	snprintf(arg, sizeof arg, "%d", o->max_model_len[k]);
+	yaml_kv(f, "            ", "- ", "--max-model-len=", arg);
+	snprintf(arg, sizeof arg, "%d", o->max_num_seqs[k]);
+	yaml_kv(f, "            ", "- ", "--max-num-seqs=", arg);
+	snprintf(arg, sizeof arg, "%d", o->max_num_batched_tokens[k]);
+	yaml_kv(f, "            ", "- ", "--max-num-batched-tokens=", arg);
+	snprintf(arg, sizeof arg, "%.2f", o->gpu_memory_utilization[k]);
+	yaml_kv(f, "            ", "- ", "--gpu-memory-utilization=", arg);
+	snprintf(arg, sizeof arg, "%d", o->tp[k]);
+	yaml_kv(f, "            ", "- ", "--tensor-parallel-size=", arg);
 	if (q)
-		fprintf(f, "            - \"--quantization=%s\"\n", q);
+		yaml_kv(f, "            ", "- ", "--quantization=", q);
 	else
-		fprintf(f, "            - \"--dtype=bfloat16\"\n");
+		yaml_kv(f, "            ", "- ", "--dtype=", "bfloat16");
+	yaml_kv(f, "            ", "- ", "--kv-cache-dtype=", sizing_vllm_kv_dtype(o->kv));
 	fprintf(f,
-		"            - \"--kv-cache-dtype=%s\"\n"
 		"          ports:\n"
 		"            - containerPort: 8000\n"
 		"              name: http\n"
@@ -123,86 +196,99 @@ static int write_pool_manifest(const plan_result *r, const plan_option *o, int k
 		"apiVersion: v1\n"
 		"kind: Service\n"
 		"metadata:\n"
-		"  name: vllm-%s\n"
-		"spec:\n"
-		"  selector:\n"
-		"    fleetsim.io/pool: \"%s\"\n"
-		"  ports:\n"
-		"    - port: 8000\n"
-		"      targetPort: http\n",
-		sizing_vllm_kv_dtype(o->kv), o->tp[k], o->tp[k], name, name);
+		"  name: vllm-%s\n",
+		o->tp[k], o->tp[k], name);
+	pool_name_annotation(f, "  ", orig, name, 1);
+	fputs("spec:\n"
+	      "  selector:\n",
+	      f);
+	yaml_kv(f, "    ", "fleetsim.io/pool: ", "", name);
+	fputs("  ports:\n"
+	      "    - port: 8000\n"
+	      "      targetPort: http\n",
+	      f);
 	return of_close(f, path, err);
 }
 
 /* DIR/kueue-localqueues.yaml: one LocalQueue per pool of option o.  Returns 0, or -1
  * with err (the file is closed either way). */
-static int write_localqueues(const plan_option *o, const char *dir, fs_err *err)
+static int write_localqueues(const plan_option *o, char names[][64], const char *dir, fs_err *err)
 {
-	char path[PATH_CAP], name[64];
+	char path[PATH_CAP], gpu[64], n[32];
 	FILE *f = NULL;
 
 	if (of_open(dir, "kueue-localqueues.yaml", path, sizeof path, &f, err))
 		return -1;
+	k8s_name(o->gpu, gpu, sizeof gpu);
 	fprintf(f, "# Kueue LocalQueues, one per pool; point clusterQueue at your cluster's queue.\n");
 	for (int k = 0; k < o->npools; k++) {
-		k8s_name(o->pool_names[k], name, sizeof name);
 		fprintf(f,
 			"%s"
 			"apiVersion: kueue.x-k8s.io/v1beta1\n"
 			"kind: LocalQueue\n"
 			"metadata:\n"
 			"  name: %s-queue\n"
-			"  labels:\n"
-			"    fleetsim.io/pool: \"%s\"\n"
-			"  annotations:\n"
-			"    fleetsim.io/gpus: \"%d\"\n"
+			"  labels:\n",
+			k ? "---\n" : "", names[k]);
+		yaml_kv(f, "    ", "fleetsim.io/pool: ", "", names[k]);
+		fputs("  annotations:\n", f);
+		snprintf(n, sizeof n, "%d", o->best.replicas[k] * o->tp[k]);
+		yaml_kv(f, "    ", "fleetsim.io/gpus: ", "", n);
+		pool_name_annotation(f, "  ", o->pool_names[k], names[k], 0);
+		fprintf(f,
 			"spec:\n"
 			"  clusterQueue: fleetsim-%s\n",
-			k ? "---\n" : "", name, name, o->best.replicas[k] * o->tp[k], o->gpu);
+			gpu);
 	}
 	return of_close(f, path, err);
 }
 
 /* DIR/router-configmap.yaml: the router's policy, threshold and pool services of
  * option o.  Returns 0, or -1 with err (the file is closed either way). */
-static int write_router_configmap(const plan_option *o, const char *dir, fs_err *err)
+static int write_router_configmap(const plan_option *o, char names[][64], const char *dir, fs_err *err)
 {
-	char path[PATH_CAP], name[64];
+	char path[PATH_CAP], key[64], val[64];
 	FILE *f = NULL;
 
 	if (of_open(dir, "router-configmap.yaml", path, sizeof path, &f, err))
 		return -1;
-	fprintf(f,
-		"# The router's settings: requests with estimated prompt + output tokens up to\n"
-		"# `threshold` go to the short pool, the rest to the long pool.\n"
-		"apiVersion: v1\n"
-		"kind: ConfigMap\n"
-		"metadata:\n"
-		"  name: fleetsim-router\n"
-		"data:\n"
-		"  policy: \"%s\"\n"
-		"  threshold: \"%lld\"\n",
-		plan_layout_name(o->layout), (long long)o->best.threshold);
+	fputs("# The router's settings: requests with estimated prompt + output tokens up to\n"
+	      "# `threshold` go to the short pool, the rest to the long pool.\n"
+	      "apiVersion: v1\n"
+	      "kind: ConfigMap\n"
+	      "metadata:\n"
+	      "  name: fleetsim-router\n"
+	      "data:\n",
+	      f);
+	yaml_kv(f, "  ", "policy: ", "", plan_layout_name(o->layout));
+	snprintf(val, sizeof val, "%lld", (long long)o->best.threshold);
+	yaml_kv(f, "  ", "threshold: ", "", val);
 	for (int k = 0; k < o->npools; k++) {
-		k8s_name(o->pool_names[k], name, sizeof name);
-		fprintf(f, "  pool_%d_service: \"vllm-%s:8000\"\n  pool_%d_max_model_len: \"%d\"\n", k, name, k,
-			o->max_model_len[k]);
+		snprintf(key, sizeof key, "pool_%d_service: ", k);
+		snprintf(val, sizeof val, "%s:8000", names[k]);
+		yaml_kv(f, "  ", key, "vllm-", val);
+		snprintf(key, sizeof key, "pool_%d_max_model_len: ", k);
+		snprintf(val, sizeof val, "%d", o->max_model_len[k]);
+		yaml_kv(f, "  ", key, "", val);
 	}
 	return of_close(f, path, err);
 }
 
 int sizing_write_manifests(const plan_result *r, const plan_option *o, const char *dir, fs_err *err)
 {
+	char names[FS_MAX_POOLS][64];
+
 	if (!o->feasible)
 		return fs_fail(err, FS_EXIT_INPUT, "manifests: %s has no feasible fleet", o->label);
 	if (plot_mkdir(dir, err))
 		return -1;
+	pool_k8s_names(o, names);
 	for (int k = 0; k < o->npools; k++)
-		if (write_pool_manifest(r, o, k, dir, err))
+		if (write_pool_manifest(r, o, k, names[k], dir, err))
 			return -1;
-	if (write_localqueues(o, dir, err))
+	if (write_localqueues(o, names, dir, err))
 		return -1;
-	return write_router_configmap(o, dir, err);
+	return write_router_configmap(o, names, dir, err);
 }
 
 /* ---- plots ----------------------------------------------------------------------- */

@@ -6,11 +6,13 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <libgen.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #ifdef FLEETSIM_HAVE_MPI
@@ -229,7 +231,25 @@ static int scalar_text(const char *path, struct fy_node *n, char *buf, size_t ca
 	return 0;
 }
 
+int sweep_read_scenario(const char *path, char **text, size_t *len, fs_err *err)
+{
+	return yu_read_file(path, text, len, err);
+}
+
 int sweep_grid_from_file(sweep_grid *g, const char *path, fs_err *err)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (sweep_read_scenario(path, &text, &len, err))
+		return -1;
+	rc = sweep_grid_from_text(g, path, text, len, err);
+	free(text);
+	return rc;
+}
+
+int sweep_grid_from_text(sweep_grid *g, const char *path, const char *text, size_t len, fs_err *err)
 {
 	struct fy_document *doc = NULL;
 	struct fy_node *root, *sw;
@@ -237,7 +257,7 @@ int sweep_grid_from_file(sweep_grid *g, const char *path, fs_err *err)
 	void *it = NULL;
 	int rc = -1;
 
-	if (yu_load_file(path, &doc, err))
+	if (yu_load_string(path, text, len, &doc, err))
 		return -1;
 	root = fy_document_root(doc);
 	sw = yu_get(root, "sweep");
@@ -416,11 +436,13 @@ static int fill_run(const scenario *sc, const runner_result *r, const char *poin
 	return 0;
 }
 
-/* Load point idx's scenario: base sets, then the point's. */
+/* Load point idx's scenario: base sets, then the point's, on the text read once
+ * (c->scenario_text) when there is one. */
 static int load_point(const sweep_cfg *c, int64_t idx, scenario **sc, fs_err *err)
 {
 	const char **sets = calloc((size_t)c->nsets + SWEEP_MAX_PARAMS + 1, sizeof *sets);
-	char *buf = NULL;
+	char *buf = NULL, dirbuf[1024];
+	const char *dir = c->scenario_dir;
 	int rc = -1;
 
 	*sc = NULL;
@@ -432,7 +454,14 @@ static int load_point(const sweep_cfg *c, int64_t idx, scenario **sc, fs_err *er
 		fs_fail(err, FS_EXIT_RUNTIME, "sweep point %lld out of range or out of memory", (long long)idx);
 		goto out;
 	}
-	if (scenario_load(c->scenario_path, sets, c->nsets + c->grid->nparams, sc, err)) {
+	if (c->scenario_text && !c->scenario_dir) {
+		snprintf(dirbuf, sizeof dirbuf, "%s", c->scenario_path);
+		dir = dirname(dirbuf);
+	}
+	if (c->scenario_text ?
+		    scenario_load_string(c->scenario_path, c->scenario_text, c->scenario_len, dir, sets,
+					 c->nsets + c->grid->nparams, sc, err) :
+		    scenario_load(c->scenario_path, sets, c->nsets + c->grid->nparams, sc, err)) {
 		char *pj = sweep_point_json(c->grid, idx);
 		fs_failp(err, "sweep point %lld %s: ", (long long)idx, pj ? pj : "");
 		free(pj);
@@ -683,19 +712,78 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-int sweep_hash(const sweep_cfg *c, char hash[17], fs_err *err)
+/* FNV-1a of a file's bytes (16 hex digits into hex[17]). */
+static int file_hash(const char *path, char hex[17], fs_err *err)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	unsigned char buf[65536];
 	size_t n;
-	char num[64];
-	FILE *f = fopen(c->scenario_path, "rb");
+	FILE *f = fopen(path, "rb");
 
 	if (!f)
-		return fs_fail(err, FS_EXIT_INPUT, "%s: cannot read: %s", c->scenario_path, strerror(errno));
+		return fs_fail(err, FS_EXIT_INPUT, "%s: cannot read: %s", path, strerror(errno));
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
 		h = fnv(h, buf, n);
+	if (ferror(f)) {
+		fclose(f);
+		return fs_fail(err, FS_EXIT_INPUT, "%s: read error", path);
+	}
 	fclose(f);
+	snprintf(hex, 17, "%016llx", (unsigned long long)h);
+	return 0;
+}
+
+void sweep_inputs_free(sweep_inputs *in)
+{
+	for (int i = 0; in && i < in->n; i++)
+		free(in->path[i]);
+	if (in) {
+		free(in->path);
+		free(in->hash);
+		memset(in, 0, sizeof *in);
+	}
+}
+
+int sweep_inputs_add(sweep_inputs *in, const char *path, fs_err *err)
+{
+	int i;
+
+	for (i = 0; i < in->n; i++)
+		if (!strcmp(in->path[i], path))
+			return 0;
+	if (in->n == in->cap) {
+		int nc = in->cap ? in->cap * 2 : 8;
+		char **np = realloc(in->path, (size_t)nc * sizeof *np);
+		char (*nh)[17];
+		if (!np)
+			return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+		in->path = np;
+		if (!(nh = realloc(in->hash, (size_t)nc * sizeof *nh)))
+			return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+		in->hash = nh;
+		in->cap = nc;
+	}
+	/* Keep the list sorted so the hash does not depend on the order points list them. */
+	for (i = in->n; i > 0 && strcmp(in->path[i - 1], path) > 0; i--) {
+		in->path[i] = in->path[i - 1];
+		memcpy(in->hash[i], in->hash[i - 1], 17);
+	}
+	if (!(in->path[i] = strdup(path))) {
+		memmove(&in->path[i], &in->path[i + 1], (size_t)(in->n - i) * sizeof *in->path);
+		memmove(&in->hash[i], &in->hash[i + 1], (size_t)(in->n - i) * sizeof *in->hash);
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	}
+	in->n++;
+	return file_hash(path, in->hash[i], err);
+}
+
+/* The hash of sweeps written before referenced files counted: the scenario text,
+ * base sets, axes, seed and --requests. */
+static uint64_t hash_legacy(const sweep_cfg *c, const char *text, size_t len)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ull, text, len);
+	char num[64];
+
 	for (int i = 0; i < c->nsets; i++)
 		h = fnv(h, c->sets[i], strlen(c->sets[i]) + 1);
 	h = fnv(h, "|grid|", 6);
@@ -707,14 +795,69 @@ int sweep_hash(const sweep_cfg *c, char hash[17], fs_err *err)
 		h = fnv(h, "\n", 1);
 	}
 	snprintf(num, sizeof num, "seed=%lld req=%d", (long long)c->seed, c->with_requests);
-	h = fnv(h, num, strlen(num));
+	return fnv(h, num, strlen(num));
+}
+
+/* The scenario text: c's snapshot, else the file read now (*owned, caller frees). */
+static int scenario_text(const sweep_cfg *c, const char **text, size_t *len, char **owned, fs_err *err)
+{
+	*owned = NULL;
+	if (c->scenario_text) {
+		*text = c->scenario_text;
+		*len = c->scenario_len;
+		return 0;
+	}
+	if (sweep_read_scenario(c->scenario_path, owned, len, err))
+		return -1;
+	*text = *owned;
+	return 0;
+}
+
+int sweep_hash(const sweep_cfg *c, const sweep_inputs *in, char hash[17], fs_err *err)
+{
+	const char *text;
+	char *owned;
+	size_t len;
+	uint64_t h;
+
+	if (scenario_text(c, &text, &len, &owned, err))
+		return -1;
+	h = hash_legacy(c, text, len);
+	free(owned);
+	/* Then each file the scenario references (sorted path, its content hash); with none
+	 * (catalog model and GPUs, synthetic workload) the hash is the legacy one. */
+	if (in && in->n) {
+		h = fnv(h, "|inputs|", 8);
+		for (int i = 0; i < in->n; i++) {
+			h = fnv(h, in->path[i], strlen(in->path[i]) + 1);
+			h = fnv(h, in->hash[i], 17);
+		}
+	}
 	snprintf(hash, 17, "%016llx", (unsigned long long)h);
 	return 0;
 }
 
-static char *grid_json(const sweep_cfg *c, const scenario *sc, const char *hash)
+/* Every file point idx's scenario references, added to in. */
+static int point_inputs(const scenario *sc, sweep_inputs *in, fs_err *err)
 {
-	cJSON *o = cJSON_CreateObject(), *params, *sets, *slo;
+	char **paths = NULL;
+	int n = 0, rc = 0;
+
+	if (scenario_input_files(sc, &paths, &n))
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	for (int i = 0; i < n; i++) {
+		if (!rc && sweep_inputs_add(in, paths[i], err))
+			rc = -1;
+		free(paths[i]);
+	}
+	free(paths);
+	return rc;
+}
+
+static char *grid_json(const sweep_cfg *c, const scenario *sc, const char *hash,
+		       const char *scenario_hash, const sweep_inputs *in)
+{
+	cJSON *o = cJSON_CreateObject(), *params, *sets, *slo, *inputs;
 	char *s;
 
 	if (!o)
@@ -734,6 +877,15 @@ static char *grid_json(const sweep_cfg *c, const scenario *sc, const char *hash)
 	}
 	cJSON_AddNumberToObject(o, "seed", (double)sc->seed);
 	cJSON_AddBoolToObject(o, "requests", c->with_requests);
+	/* What --resume compares to name a changed file: the scenario, then each file it
+	 * references, with the FNV-1a hash of its bytes. */
+	inputs = cJSON_AddArrayToObject(o, "inputs");
+	for (int i = -1; i < (in ? in->n : 0); i++) {
+		cJSON *f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "path", i < 0 ? c->scenario_path : in->path[i]);
+		cJSON_AddStringToObject(f, "fnv", i < 0 ? scenario_hash : in->hash[i]);
+		cJSON_AddItemToArray(inputs, f);
+	}
 	slo = cJSON_AddObjectToObject(o, "slo");
 	if (sc->slo.ttft_p99_s > 0)
 		cJSON_AddNumberToObject(slo, "ttft_p99_s", sc->slo.ttft_p99_s);
@@ -754,15 +906,25 @@ typedef struct writer {
 	char best_desc[400];
 } writer;
 
-/* Store one point: its runs, their quantiles and the sweeps links, one transaction. */
-static int write_outcome(writer *w, const sweep_outcome *o, fs_err *err)
+/* Store one point: its runs, their quantiles and the sweeps links, one transaction.
+ * A point already in the file (another process ran it) is dropped, not stored twice.
+ * *stored says whether this call stored it. */
+static int write_once(writer *w, const sweep_outcome *o, const char *pj, int *stored, fs_err *err)
 {
-	char *pj = sweep_point_json(w->c->grid, o->point);
+	double best = w->best;
+	char best_desc[sizeof w->best_desc];
+	int dup = 0;
 
-	if (!pj)
-		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	*stored = 0;
+	memcpy(best_desc, w->best_desc, sizeof best_desc);
 	if (db_begin(w->d, err))
+		return -1;
+	if (db_sweep_point_stored(w->d, w->sweep_id, o->point, &dup, err))
 		goto fail;
+	if (dup) {
+		db_rollback(w->d);
+		return 0;
+	}
 	for (int i = 0; i < o->nruns; i++) {
 		const sweep_run_out *r = &o->runs[i];
 		double q[SWEEP_NQ];
@@ -774,15 +936,39 @@ static int write_outcome(writer *w, const sweep_outcome *o, fs_err *err)
 		    db_write_quantiles(w->d, rid, "*", "tpot", q, r->tpot_q, SWEEP_NQ, err) ||
 		    db_sweep_link(w->d, w->sweep_id, o->point, r->rec.policy, rid, pj, err))
 			goto fail;
-		if (r->meets_slo && r->rec.rows[0].gpu_hours < w->best) {
-			w->best = r->rec.rows[0].gpu_hours;
-			snprintf(w->best_desc, sizeof w->best_desc, "%.100s @ %.200s: %.3g GPU-h", r->rec.policy, pj,
+		if (r->meets_slo && r->rec.rows[0].gpu_hours < best) {
+			best = r->rec.rows[0].gpu_hours;
+			snprintf(best_desc, sizeof best_desc, "%.100s @ %.200s: %.3g GPU-h", r->rec.policy, pj,
 				 r->rec.rows[0].gpu_hours);
 		}
 	}
 	if (db_commit(w->d, err))
 		goto fail;
-	w->runs += o->nruns;
+	w->best = best;
+	memcpy(w->best_desc, best_desc, sizeof best_desc);
+	*stored = 1;
+	return 0;
+fail:
+	db_rollback(w->d);
+	return -1;
+}
+
+static int write_outcome(writer *w, const sweep_outcome *o, fs_err *err)
+{
+	char *pj = sweep_point_json(w->c->grid, o->point);
+	double t0 = 0;
+	int stored = 0;
+
+	if (!pj)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	/* A computed point must not be lost to a busy database: retry while busy. */
+	for (int attempt = 0; write_once(w, o, pj, &stored, err); attempt++) {
+		if (!db_retry_busy(w->d, attempt, &t0))
+			goto fail;
+		fs_err_clear(err);
+	}
+	if (stored)
+		w->runs += o->nruns;
 	w->done++;
 	free(pj);
 	if (w->c->progress) {
@@ -794,7 +980,6 @@ static int write_outcome(writer *w, const sweep_outcome *o, fs_err *err)
 	}
 	return 0;
 fail:
-	db_rollback(w->d);
 	fs_failp(err, "sweep point %lld: ", (long long)o->point);
 	free(pj);
 	return -1;
@@ -1023,6 +1208,89 @@ static int mpi_coordinator(writer *w, int nranks, const int64_t *todo, int64_t n
 
 /* ---------------------------------------------------------------- driver */
 
+/* --resume found no sweep with this hash: is there one of the same grid whose inputs
+ * were different?  Then refuse (FS_EXIT_INPUT), naming what changed. */
+static int refuse_changed(writer *w, const char *gj, fs_err *err)
+{
+	int64_t id = 0;
+	char *old = NULL, changed[700] = "";
+	size_t len = 0;
+	cJSON *o, *ins;
+	int nchanged = 0;
+
+	if (db_sweep_find_like(w->d, gj, &id, &old, err))
+		return -1;
+	if (!id)
+		return 0;
+	o = cJSON_Parse(old);
+	ins = cJSON_GetObjectItemCaseSensitive(o, "inputs");
+	if (cJSON_IsArray(ins)) {
+		cJSON *now = cJSON_Parse(gj), *nins = cJSON_GetObjectItemCaseSensitive(now, "inputs"), *a, *b;
+		/* Files whose hash differs, that are new, or that the sweep had and no longer reads. */
+		for (int pass = 0; pass < 2; pass++)
+			cJSON_ArrayForEach(a, (pass ? ins : nins)) {
+				const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "path"));
+				const char *h = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "fnv"));
+				const char *oh = NULL;
+				cJSON_ArrayForEach(b, (pass ? nins : ins)) {
+					const char *q = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "path"));
+					if (p && q && !strcmp(p, q))
+						oh = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "fnv"));
+				}
+				if (pass && oh)
+					continue; /* in both: compared in pass 0 */
+				if (!p || (oh && h && !strcmp(h, oh)))
+					continue;
+				nchanged++;
+				if (len < sizeof changed - 1)
+					len += (size_t)snprintf(changed + len, sizeof changed - len, "%s%s%s",
+								len ? ", " : "", p,
+								!oh ? (pass ? " (no longer read)" : " (not read before)") : "");
+			}
+		cJSON_Delete(now);
+	}
+	cJSON_Delete(o);
+	free(old);
+	if (nchanged)
+		return fs_fail(err, FS_EXIT_INPUT,
+			       "--resume: sweep %lld in %s was run on other inputs: %s %s changed since; restore %s,"
+			       " or run without --resume to start a new sweep",
+			       (long long)id, db_path(w->d), changed, nchanged > 1 ? "have" : "has",
+			       nchanged > 1 ? "them" : "it");
+	return fs_fail(err, FS_EXIT_INPUT,
+		       "--resume: sweep %lld in %s was run on other inputs (written by an older fleetsim that"
+		       " did not record them: the scenario file or a file it references changed); run without"
+		       " --resume to start a new sweep",
+		       (long long)id, db_path(w->d));
+}
+
+/* Find (--resume) or create the sweep and claim it, in one write transaction, so two
+ * processes never both run the points of one sweep. */
+static int find_or_create(const sweep_cfg *c, writer *w, sweep_stats *st, const scenario *sc,
+			  const char *gj, const char *legacy, int64_t np, fs_err *err)
+{
+	if (db_begin(w->d, err))
+		return -1;
+	if (c->resume) {
+		if (db_sweep_find(w->d, st->hash, &w->sweep_id, err))
+			goto fail;
+		/* A sweep from before referenced files were hashed: its legacy hash matches. */
+		if (!w->sweep_id && strcmp(legacy, st->hash) && db_sweep_find(w->d, legacy, &w->sweep_id, err))
+			goto fail;
+		if (!w->sweep_id && refuse_changed(w, gj, err))
+			goto fail;
+	}
+	st->resumed = w->sweep_id > 0;
+	if (!w->sweep_id && db_sweep_create(w->d, sc->name, st->hash, gj, np, &w->sweep_id, err))
+		goto fail;
+	if (db_sweep_claim(w->d, w->sweep_id, err) || db_commit(w->d, err))
+		goto fail;
+	return 0;
+fail:
+	db_rollback(w->d);
+	return -1;
+}
+
 /* Everything up to and including the points still missing; rank 0 (or the only
  * process) does this. */
 static int prepare(const sweep_cfg *c, writer *w, sweep_stats *st, int64_t **todo, int64_t *ntodo,
@@ -1030,31 +1298,30 @@ static int prepare(const sweep_cfg *c, writer *w, sweep_stats *st, int64_t **tod
 {
 	scenario *sc = NULL;
 	unsigned char *done = NULL;
-	char *gj = NULL;
+	char *gj = NULL, shash[17], legacy[17];
 	int64_t np = c->grid->nparams ? c->grid->npoints : 1, n = 0;
+	sweep_inputs in = {0};
 	int rc = -1;
 
 	/* Load every point's scenario now: a bad value in the last point should fail in
-	 * the first second, not after hours of simulation. */
+	 * the first second, not after hours of simulation.  Collect the files they read. */
 	for (int64_t i = np - 1; i >= 0; i--) {
 		scenario_free(sc);
 		sc = NULL;
-		if (load_point(c, i, &sc, err))
+		if (load_point(c, i, &sc, err) || point_inputs(sc, &in, err))
 			goto out;
 	}
-	if (sweep_hash(c, st->hash, err) || db_open(c->db_path, &w->d, err))
+	snprintf(shash, sizeof shash, "%016llx",
+		 (unsigned long long)fnv(0xcbf29ce484222325ull, c->scenario_text, c->scenario_len));
+	if (sweep_hash(c, NULL, legacy, err) || sweep_hash(c, &in, st->hash, err) ||
+	    db_open(c->db_path, &w->d, err))
 		goto out;
-	if (c->resume && db_sweep_find(w->d, st->hash, &w->sweep_id, err))
+	if (!(gj = grid_json(c, sc, st->hash, shash, &in))) {
+		fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 		goto out;
-	st->resumed = w->sweep_id > 0;
-	if (!w->sweep_id) {
-		if (!(gj = grid_json(c, sc, st->hash))) {
-			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
-			goto out;
-		}
-		if (db_sweep_create(w->d, sc->name, st->hash, gj, np, &w->sweep_id, err))
-			goto out;
 	}
+	if (find_or_create(c, w, st, sc, gj, legacy, np, err))
+		goto out;
 	done = calloc((size_t)np, 1);
 	*todo = malloc((size_t)np * sizeof **todo);
 	if (!done || !*todo) {
@@ -1078,19 +1345,52 @@ static int prepare(const sweep_cfg *c, writer *w, sweep_stats *st, int64_t **tod
 out:
 	free(done);
 	free(gj);
+	sweep_inputs_free(&in);
 	scenario_free(sc);
 	return rc;
 }
 
-int sweep_run(const sweep_cfg *c, sweep_stats *st, fs_err *err)
+#ifdef FLEETSIM_HAVE_MPI
+/* Workers parse rank 0's scenario text, not their own read of the file. */
+static int mpi_share_text(sweep_cfg *lc, int rank, char **owned)
 {
+	uint64_t len = lc->scenario_len;
+	char *buf;
+
+	MPI_Bcast(&len, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+	if (rank == 0) {
+		MPI_Bcast((void *)lc->scenario_text, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+		return 0;
+	}
+	if (len > YU_MAX_FILE_BYTES || !(buf = malloc((size_t)len + 1)))
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	MPI_Bcast(buf, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+	buf[len] = '\0';
+	free(*owned);
+	*owned = buf;
+	lc->scenario_text = buf;
+	lc->scenario_len = (size_t)len;
+	return 0;
+}
+#endif
+
+int sweep_run(const sweep_cfg *c0, sweep_stats *st, fs_err *err)
+{
+	sweep_cfg lc = *c0, *c = &lc;
 	writer w = {.c = c, .best = INFINITY};
 	int64_t *todo = NULL, ntodo = 0;
 	int rc = -1, rank = 0, nranks = 1;
+	char *owned = NULL;
 
 	memset(st, 0, sizeof *st);
 	st->ranks = 1;
 	w.t0 = now_s();
+	/* Snapshot: the scenario is read once; every point parses this text. */
+	if (!lc.scenario_text) {
+		if (sweep_read_scenario(lc.scenario_path, &owned, &lc.scenario_len, err))
+			return -1;
+		lc.scenario_text = owned;
+	}
 	if (sweep_mpi_launched()) {
 #ifdef FLEETSIM_HAVE_MPI
 		int inited = 0, ok;
@@ -1100,6 +1400,7 @@ int sweep_run(const sweep_cfg *c, sweep_stats *st, fs_err *err)
 		MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 		MPI_Comm_size(MPI_COMM_WORLD, &nranks);
 		st->ranks = nranks;
+		mpi_share_text(&lc, rank, &owned);
 		if (rank == 0)
 			rc = prepare(c, &w, st, &todo, &ntodo, err);
 		/* Everyone learns whether rank 0 could start, so no worker waits forever. */
@@ -1124,6 +1425,7 @@ int sweep_run(const sweep_cfg *c, sweep_stats *st, fs_err *err)
 #else
 		(void)rank;
 		(void)nranks;
+		free(owned);
 		return fs_fail(err, FS_EXIT_INPUT,
 			       "started by an MPI launcher but this fleetsim was built without MPI"
 			       " (rebuild with -DFLEETSIM_MPI=ON, libopenmpi-dev installed)");
@@ -1138,5 +1440,6 @@ out:
 	st->wall_s = now_s() - w.t0;
 	free(todo);
 	db_close(w.d);
+	free(owned);
 	return rc;
 }

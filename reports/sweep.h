@@ -4,7 +4,9 @@
  * MPI ranks, with every result written to one SQLite file by one writer.
  *
  * Determinism: point i always means the same assignments (row-major order, the last
- * axis varying fastest), and each point's scenario is loaded and replayed on its own,
+ * axis varying fastest), and each point's scenario is parsed (from the scenario text
+ * read ONCE at the start, so editing the file mid-sweep changes nothing) and replayed
+ * on its own,
  * so the rows a point produces do not depend on --jobs, on the number of ranks or on
  * the order points finish in.  Points are written in completion order; `sweeps.point`
  * carries the index, so compare sweeps by (point, policy), never by run_id.
@@ -12,8 +14,11 @@
  * Resume: each point's runs, its `quantiles` rows and its `sweeps` rows are ONE
  * transaction, so after a crash a point is either fully in the file or absent.
  * `sweep_defs.grid_hash` identifies the sweep (scenario file bytes, base --set
- * assignments, axes, seed, --requests); a resumed sweep reuses the latest sweep with
- * that hash and runs only the points it lacks.
+ * assignments, axes, seed, --requests, and the bytes of every file the points'
+ * scenarios reference: traces, GPU YAML files, the model's config.json); a resumed
+ * sweep reuses the latest sweep with that hash and runs only the points it lacks.  A
+ * resume whose sweep exists with other input contents is refused, naming the files.
+ * One process at a time runs a sweep: a second one on the same sweep is refused.
  */
 #ifndef FS_SWEEP_H
 #define FS_SWEEP_H
@@ -63,6 +68,14 @@ int sweep_grid_add(sweep_grid *g, const char *assignment, fs_err *err);
  *       workload.synthetic.arrival.rate: "0.5:2:x2"
  * A file without the block adds nothing.  Returns 0, or -1 with err (FILE:LINE:COL). */
 int sweep_grid_from_file(sweep_grid *g, const char *path, fs_err *err);
+
+/* sweep_grid_from_file on the scenario text (path names it in messages). */
+int sweep_grid_from_text(sweep_grid *g, const char *path, const char *text, size_t len, fs_err *err);
+
+/* Read the scenario file once (as yu_load_file would: a regular file, at most
+ * YU_MAX_FILE_BYTES, no NUL byte).  Returns 0 with *text (NUL-terminated, caller
+ * frees) and *len, or -1 with err (FS_EXIT_INPUT). */
+int sweep_read_scenario(const char *path, char **text, size_t *len, fs_err *err);
 
 /* Release the values (g itself is caller storage); g is left empty. */
 void sweep_grid_free(sweep_grid *g);
@@ -114,6 +127,11 @@ typedef struct sweep_progress {
 
 typedef struct sweep_cfg {
 	const char *scenario_path;
+	/* The scenario as read once (sweep_read_scenario); every point parses this text.
+	 * NULL: sweep_run reads scenario_path once itself. */
+	const char *scenario_text;
+	size_t scenario_len;
+	const char *scenario_dir;  /* relative paths resolve here; NULL: scenario_path's directory */
 	const char *const *sets;   /* base --set assignments, applied before the point's */
 	int nsets;
 	const sweep_grid *grid;
@@ -143,9 +161,22 @@ typedef struct sweep_stats {
  * policy, fill *out (sweep_outcome_free).  Returns 0, or -1 with err. */
 int sweep_eval_point(const sweep_cfg *c, int64_t idx, sweep_outcome *out, fs_err *err);
 
-/* The sweep's identity hash (16 hex digits) into hash[17].  Returns 0 or -1 with err
- * (the scenario file unreadable). */
-int sweep_hash(const sweep_cfg *c, char hash[17], fs_err *err);
+/* Files the sweep's scenarios reference, sorted, each with the FNV-1a 64 hash of its
+ * bytes as 16 hex digits. */
+typedef struct sweep_inputs {
+	int n, cap;
+	char **path;
+	char (*hash)[17];
+} sweep_inputs;
+/* Add path (if new) and hash its content.  Returns 0 or -1 with err (unreadable). */
+int sweep_inputs_add(sweep_inputs *in, const char *path, fs_err *err);
+void sweep_inputs_free(sweep_inputs *in);
+
+/* The sweep's identity hash (16 hex digits) into hash[17]: FNV-1a 64 over the
+ * scenario text, each base --set, the axes (keys and values), seed and --requests,
+ * then (only when in lists files) "|inputs|" and each input's path and content hash.
+ * Returns 0 or -1 with err (the scenario file unreadable). */
+int sweep_hash(const sweep_cfg *c, const sweep_inputs *in, char hash[17], fs_err *err);
 
 /* True when this process was started by an MPI launcher (mpirun, srun) with more than
  * one rank, so sweep_run will distribute. */

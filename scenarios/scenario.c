@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
+#include "util/escape.h"
 #include "util/yamlutil.h"
 
 static const char *const top_keys[] = {
@@ -157,12 +160,12 @@ static int parse_pool(scenario *sc, struct fy_node *n, int idx, pool_cfg *p, fs_
 		return -1;
 	memset(p, 0, sizeof *p);
 	snprintf(p->name, sizeof p->name, "pool%d", idx);
-	if ((v = yu_get(n, "name")) && yu_str(f, v, p->name, sizeof p->name, err))
+	if ((v = yu_get(n, "name")) && yu_name(f, v, "pool name", p->name, sizeof p->name, err))
 		return -1;
 	if (!(v = yu_get(n, "gpu")))
 		return yu_errf(err, f, n, "pool '%s' needs a gpu (h100, h200, b200, a100, mi300x or a YAML file)",
 			       p->name);
-	if (yu_str(f, v, buf, sizeof buf, err))
+	if (yu_name(f, v, "gpu", buf, sizeof buf, err))
 		return -1;
 	if (resolve(sc, buf, p->gpu_name, sizeof p->gpu_name))
 		return yu_errf(err, f, v, "path too long");
@@ -214,7 +217,7 @@ static int parse_policy(scenario *sc, struct fy_node *n, policy_cfg *pc, fs_err 
 		return -1;
 	memset(pc, 0, sizeof *pc);
 	snprintf(pc->name, sizeof pc->name, "policy%d", sc->npolicies);
-	if ((v = yu_get(n, "name")) && yu_str(f, v, pc->name, sizeof pc->name, err))
+	if ((v = yu_get(n, "name")) && yu_name(f, v, "policy name", pc->name, sizeof pc->name, err))
 		return -1;
 	for (int i = 0; i < sc->npolicies; i++)
 		if (!strcmp(sc->policies[i].name, pc->name))
@@ -260,7 +263,7 @@ static int parse(scenario *sc, struct fy_node *root, fs_err *err)
 
 	if (yu_check_keys(f, root, top_keys, "scenario", err))
 		return -1;
-	if ((v = yu_get(root, "name")) && yu_str(f, v, sc->name, sizeof sc->name, err))
+	if ((v = yu_get(root, "name")) && yu_name(f, v, "scenario name", sc->name, sizeof sc->name, err))
 		return -1;
 	if ((v = yu_get(root, "seed"))) {
 		if (yu_i64_range(f, v, 0, INT64_MAX, &seed, err))
@@ -269,7 +272,7 @@ static int parse(scenario *sc, struct fy_node *root, fs_err *err)
 	}
 	if (!(v = yu_get(root, "model")))
 		return yu_errf(err, f, root, "scenario needs a model: (catalog name or config.json path)");
-	if (yu_str(f, v, buf, sizeof buf, err))
+	if (yu_name(f, v, "model", buf, sizeof buf, err))
 		return -1;
 	if (resolve(sc, buf, sc->model_name, sizeof sc->model_name))
 		return yu_errf(err, f, v, "path too long");
@@ -345,6 +348,11 @@ int scenario_load(const char *path, const char *const *sets, int nsets, scenario
 
 	if (!sc)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory loading %s", path);
+	/* The file's path names the scenario when it sets no name: */
+	if (esc_has_ctrl(path)) {
+		free(sc);
+		return fs_fail(err, FS_EXIT_INPUT, "%s: the path contains a control character", path);
+	}
 	snprintf(sc->path, sizeof sc->path, "%s", path);
 	snprintf(tmp, sizeof tmp, "%s", path);
 	snprintf(sc->dir, sizeof sc->dir, "%s", dirname(tmp));
@@ -364,6 +372,10 @@ int scenario_load_string(const char *name, const char *text, size_t len, const c
 
 	if (!sc)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory loading %s", name);
+	if (esc_has_ctrl(name)) {
+		free(sc);
+		return fs_fail(err, FS_EXIT_INPUT, "%s: the name contains a control character", name);
+	}
 	snprintf(sc->path, sizeof sc->path, "%s", name);
 	snprintf(sc->dir, sizeof sc->dir, "%s", base_dir && *base_dir ? base_dir : ".");
 	snprintf(sc->name, sizeof sc->name, "%s", name);
@@ -433,4 +445,89 @@ char *scenario_policy_json(const scenario *sc, int i)
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
+}
+
+/* --- Inputs a loaded scenario references (sweep identity) ------------------------- */
+
+static int ends_with_ci(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+
+	return n > m && !strcasecmp(s + n - m, suf);
+}
+
+static int add_input(char ***v, int *n, int *cap, const char *path)
+{
+	char *c;
+
+	if (!path || !*path)
+		return 0;
+	for (int i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], path))
+			return 0;
+	if (*n == *cap) {
+		int nc = *cap ? *cap * 2 : 8;
+		char **nv = realloc(*v, (size_t)nc * sizeof *nv);
+		if (!nv)
+			return -1;
+		*v = nv;
+		*cap = nc;
+	}
+	if (!(c = strdup(path)))
+		return -1;
+	(*v)[(*n)++] = c;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int scenario_input_files(const scenario *sc, char ***paths, int *n)
+{
+	char **v = NULL, buf[1100];
+	int cnt = 0, cap = 0;
+	struct stat st;
+	const workload_cfg *w = &sc->workload;
+
+	*paths = NULL;
+	*n = 0;
+	/* The model: a config.json path, or a directory holding one (as llm_lookup). */
+	if (strchr(sc->model_name, '/') || ends_with_ci(sc->model_name, ".json") ||
+	    (stat(sc->model_name, &st) == 0 && S_ISDIR(st.st_mode))) {
+		if (stat(sc->model_name, &st) == 0 && S_ISDIR(st.st_mode))
+			snprintf(buf, sizeof buf, "%s/config.json", sc->model_name);
+		else
+			snprintf(buf, sizeof buf, "%s", sc->model_name);
+		if (add_input(&v, &cnt, &cap, buf))
+			goto oom;
+	}
+	/* GPU YAML files (as gpu_lookup: a path, or a name ending .yaml / .yml). */
+	for (int i = 0; i < sc->npolicies; i++)
+		for (int k = 0; k < sc->policies[i].npools; k++) {
+			const char *g = sc->policies[i].pools[k].gpu_name;
+			if ((strchr(g, '/') || ends_with_ci(g, ".yaml") || ends_with_ci(g, ".yml")) &&
+			    add_input(&v, &cnt, &cap, g))
+				goto oom;
+		}
+	/* Trace files: the single source or each mix entry. */
+	if (w->n_mix == 0) {
+		if (add_input(&v, &cnt, &cap, w->src.trace))
+			goto oom;
+	} else {
+		for (int i = 0; i < w->n_mix && i < WORKLOAD_MAX_MIX; i++)
+			if (add_input(&v, &cnt, &cap, w->mix[i].trace))
+				goto oom;
+	}
+	if (cnt > 1)
+		qsort(v, (size_t)cnt, sizeof *v, cmp_str);
+	*paths = v;
+	*n = cnt;
+	return 0;
+oom:
+	for (int i = 0; i < cnt; i++)
+		free(v[i]);
+	free(v);
+	return -1;
 }

@@ -52,4 +52,11 @@ void scenario_free(scenario *sc);
  * Returns NULL on allocation failure. */
 char *scenario_policy_json(const scenario *sc, int i);
 
+/* The files a loaded scenario reads besides itself, as resolved at load: the model's
+ * config.json (for a path or a directory model), GPU YAML files named as pool gpus and
+ * the trace files of the workload (or of each mix entry).  Sorted, no duplicates, no
+ * catalog names.  Returns 0 with *paths (caller frees each and the array; NULL when
+ * *n is 0), or -1 when out of memory. */
+int scenario_input_files(const scenario *sc, char ***paths, int *n);
+
 #endif

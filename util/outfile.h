@@ -22,4 +22,14 @@ int of_open(const char *dir, const char *name, char *path, size_t cap, FILE **f,
  * f is closed either way.  Returns 0, or -1 with err naming path. */
 int of_close(FILE *f, const char *path, fs_err *err);
 
+/* Make dir (and its parents) if missing, and check it is a directory this process can
+ * write into, before any work is done for it.  Returns 0, or -1 with err naming dir:
+ * empty or too long a path, not a directory, cannot be created (FS_EXIT_INPUT), or not
+ * writable (FS_EXIT_INPUT). */
+int of_prepare_dir(const char *dir, fs_err *err);
+
+/* 1 when paths a and b name the same existing file (same device and inode; links and
+ * "./x" vs "x" included), else 0 (either missing included). */
+int of_same_file(const char *a, const char *b);
+
 #endif

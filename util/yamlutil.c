@@ -191,13 +191,15 @@ int yu_load_string(const char *name, const char *buf, size_t len,
 	return build_doc(name, (char *)buf, len, 0, out, err);
 }
 
-int yu_load_file(const char *path, struct fy_document **out, fs_err *err)
+int yu_read_file(const char *path, char **text, size_t *len, fs_err *err)
 {
 	struct stat st;
 	FILE *f;
 	char *buf;
 	size_t n;
 
+	*text = NULL;
+	*len = 0;
 	if (stat(path, &st) != 0)
 		return fs_fail(err, FS_EXIT_INPUT, "%s: cannot open: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
@@ -205,21 +207,42 @@ int yu_load_file(const char *path, struct fy_document **out, fs_err *err)
 	if ((unsigned long long)st.st_size > YU_MAX_FILE_BYTES)
 		return fs_fail(err, FS_EXIT_INPUT, "%s: file is %lld bytes, over the %u-byte limit for YAML",
 			       path, (long long)st.st_size, YU_MAX_FILE_BYTES);
-	f = fopen(path, "rb");
-	if (!f)
+	if (!(f = fopen(path, "rb")))
 		return fs_fail(err, FS_EXIT_INPUT, "%s: cannot open: %s", path, strerror(errno));
-	buf = malloc((size_t)st.st_size + 1);
+	/* Read to the end (not st_size bytes): the file may be rewritten meanwhile. */
+	buf = malloc(YU_MAX_FILE_BYTES + 2);
 	if (!buf) {
 		fclose(f);
 		return fs_fail(err, FS_EXIT_RUNTIME, "%s: out of memory", path);
 	}
-	n = fread(buf, 1, (size_t)st.st_size, f);
+	n = fread(buf, 1, YU_MAX_FILE_BYTES + 1, f);
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return fs_fail(err, FS_EXIT_INPUT, "%s: read error", path);
+	}
 	fclose(f);
+	if (n > YU_MAX_FILE_BYTES) {
+		free(buf);
+		return fs_fail(err, FS_EXIT_INPUT, "%s: over the %u-byte limit for YAML", path, YU_MAX_FILE_BYTES);
+	}
 	buf[n] = '\0';
 	if (memchr(buf, '\0', n)) {
 		free(buf);
 		return fs_fail(err, FS_EXIT_INPUT, "%s: contains a NUL byte; not a YAML text file", path);
 	}
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int yu_load_file(const char *path, struct fy_document **out, fs_err *err)
+{
+	char *buf;
+	size_t n;
+
+	if (yu_read_file(path, &buf, &n, err))
+		return -1;
 	return build_doc(path, buf, n, 1, out, err);
 }
 
@@ -383,6 +406,18 @@ int yu_str(const char *file, struct fy_node *n, char *buf, size_t cap, fs_err *e
 		return yu_errf(err, file, n, "string contains a NUL byte");
 	memcpy(buf, s, len);
 	buf[len] = '\0';
+	return 0;
+}
+
+int yu_name(const char *file, struct fy_node *n, const char *what, char *buf, size_t cap, fs_err *err)
+{
+	if (yu_str(file, n, buf, cap, err))
+		return -1;
+	for (size_t i = 0; buf[i]; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			return yu_errf(err, file, n,
+				       "%s contains a control character (byte 0x%02x at offset %zu); names may not",
+				       what, (unsigned char)buf[i], i);
 	return 0;
 }
 

@@ -27,6 +27,10 @@
  * Refuses directories, FIFOs, missing and oversized files, and syntax errors, each
  * with a message naming the file (and line:col for syntax).  Returns 0 or -1. */
 int yu_load_file(const char *path, struct fy_document **out, fs_err *err);
+/* The text of path (NUL-terminated, *len bytes), under the same checks as
+ * yu_load_file, read to its end.  *text is malloc'd: the caller frees it.  Returns 0,
+ * or -1 with err naming path. */
+int yu_read_file(const char *path, char **text, size_t *len, fs_err *err);
 /* Same from memory; name is used in messages. */
 int yu_load_string(const char *name, const char *buf, size_t len,
 		   struct fy_document **out, fs_err *err);
@@ -46,6 +50,11 @@ int yu_double(const char *file, struct fy_node *n, double *out, fs_err *err);
 int yu_bool(const char *file, struct fy_node *n, int *out, fs_err *err);
 /* Copies the scalar into buf (NUL-terminated); fails if it does not fit. */
 int yu_str(const char *file, struct fy_node *n, char *buf, size_t cap, fs_err *err);
+
+/* yu_str for a name (scenario, policy, pool, GPU, model): also fails, naming what,
+ * when it holds a control character (below 0x20, or 0x7f), which would reach a
+ * terminal or a generated file raw. */
+int yu_name(const char *file, struct fy_node *n, const char *what, char *buf, size_t cap, fs_err *err);
 
 /* Range-checked variants: value must satisfy lo <= v <= hi. */
 int yu_double_range(const char *file, struct fy_node *n, double lo, double hi,

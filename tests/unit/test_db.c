@@ -449,13 +449,54 @@ static void test_bulk_requests(void)
 	free(rq);
 }
 
+/* db_open_readonly: a missing path is "no such database" and nothing is created; a
+ * file that is not SQLite, or SQLite without the fleetsim schema, is "not a fleetsim
+ * results database"; a real file opens and takes no writes. */
+static void test_open_readonly(void)
+{
+	char dir[512], p[700];
+	db *d = NULL;
+	fs_err e = {0};
+	FILE *f;
+
+	CU_ASSERT_EQUAL_FATAL(tu_mkdir("dbro", dir, sizeof dir), 0);
+	snprintf(p, sizeof p, "%s/missing.db", dir);
+	CU_ASSERT_EQUAL(db_open_readonly(p, &d, &e), -1);
+	CU_ASSERT_EQUAL(e.status, FS_EXIT_INPUT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "no such database"));
+	CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
+
+	snprintf(p, sizeof p, "%s/text.db", dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(p, "w"));
+	for (int i = 0; i < 200; i++)
+		fputs("this is not a database\n", f);
+	fclose(f);
+	fs_err_clear(&e);
+	CU_ASSERT_EQUAL(db_open_readonly(p, &d, &e), -1);
+	CU_ASSERT_EQUAL(e.status, FS_EXIT_INPUT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not a fleetsim results database (not an SQLite file)"));
+
+	snprintf(p, sizeof p, "%s/real.db", dir);
+	CU_ASSERT_EQUAL_FATAL(db_open(p, &d, &e), 0);
+	db_close(d);
+	d = NULL;
+	CU_ASSERT_EQUAL_FATAL(db_open_readonly(p, &d, &e), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	int64_t n = -1;
+	CU_ASSERT_EQUAL(db_count_runs(d, &n, &e), 0);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_NOT_EQUAL(sqlite3_exec(db_sqlite(d), "DELETE FROM runs", NULL, NULL, NULL), SQLITE_OK);
+	db_close(d);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("db", tu_suite_init, NULL);
 	if (!s || !CU_add_test(s, "write two runs, read back", test_write_and_read) ||
 	    !CU_add_test(s, "failed writes roll back; reopen appends", test_rollback_and_reopen) ||
 	    !CU_add_test(s, "open errors name the file", test_open_errors) ||
-	    !CU_add_test(s, "bulk request rows", test_bulk_requests))
+	    !CU_add_test(s, "bulk request rows", test_bulk_requests) ||
+	    !CU_add_test(s, "read-only open of untrusted files", test_open_readonly))
 		return -1;
 	return 0;
 }

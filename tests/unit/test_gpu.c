@@ -256,8 +256,8 @@ static void test_write_roundtrip(void)
 
 	CU_ASSERT_EQUAL_FATAL(tu_path(p, sizeof p, "written.yaml"), 0);
 	CU_ASSERT_FATAL(!gpu_lookup("a100", &g, &err));
-	snprintf(g.name, sizeof g.name, "x\"q\\b: c #d\ne \xc3\xa9\xe2\x82\xac");  /* é € */
-	snprintf(g.display, sizeof g.display, "- \"H100\": 80 GB # really\n\ttab 'single' \xf0\x9f\x9a\x80");
+	snprintf(g.name, sizeof g.name, "x\"q\\b: c #d e \xc3\xa9\xe2\x82\xac");  /* é € */
+	snprintf(g.display, sizeof g.display, "- \"H100\": 80 GB # really 'single' \xf0\x9f\x9a\x80");
 	snprintf(g.calib_source, sizeof g.calib_source, "fitted: \\\\server\\csv: a #1\r\nb\x01 null");
 	/* Figures that x / 1e12 written with %%.17g and read back x 1e12 would miss. */
 	g.mem_bw = nextafter(3.35e12, 0);
@@ -274,7 +274,7 @@ static void test_write_roundtrip(void)
 	/* The text is what a person expects: double-quoted strings, plain numbers. */
 	CU_ASSERT_EQUAL_FATAL(gpu_yaml_string(&g, &text, &len, &err), 0);
 	CU_ASSERT_EQUAL(strlen(text), len);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "name: \"x\\\"q\\\\b: c #d\\ne \xc3\xa9\xe2\x82\xac\"\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "name: \"x\\\"q\\\\b: c #d e \xc3\xa9\xe2\x82\xac\"\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nprice_per_hour: 1.79\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nmem_bw_tbps: 3.3499999999999995\n"));
 	free(text);
@@ -289,6 +289,11 @@ static void test_write_roundtrip(void)
 	snprintf(back.display, sizeof back.display, "bad \xff byte");
 	CU_ASSERT_EQUAL(gpu_yaml_string(&back, &text, &len, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "display"));
+	/* ... and so are control characters, which no name may hold (issue 15). */
+	back = g;
+	snprintf(back.name, sizeof back.name, "a\n---\nkind: Pod");
+	CU_ASSERT_EQUAL(gpu_yaml_string(&back, &text, &len, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "control character"));
 	/* ... and so are figures the loader would refuse. */
 	back = g;
 	back.mem_eff = 1.5;
@@ -377,6 +382,57 @@ static void test_decimal_units(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, ":3:14: value 2000 out of range [0.001, 1000]"));
 }
 
+/* Names refuse control characters at load, with FILE:LINE:COL (issue 15). */
+static void test_name_controls(void)
+{
+	gpu_spec g;
+	fs_err err = {0};
+	const char *p;
+
+	p = tu_file("esc_name.yaml", "base: h100\nname: \"a\\e[31m\"\n");
+	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), -1);
+	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "esc_name.yaml:2:8: name contains a control character (byte 0x1b"));
+	p = tu_file("bel_display.yaml", "base: h100\nname: ok\ndisplay: \"x\\\"\\nhostPID: true\\a\"\n");
+	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bel_display.yaml:3:11: display contains a control character"));
+	p = tu_file("del_display.yaml", "base: h100\nname: ok\ndisplay: \"x\\x7f\"\n");
+	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "display contains a control character (byte 0x7f"));
+	/* Printable hostile names are names like any other. */
+	p = tu_file("ok_name.yaml", "base: h100\nname: \"'.system('touch X').' <b>|$(x)\"\n");
+	CU_ASSERT_EQUAL(gpu_lookup(p, &g, &err), 0);
+	CU_ASSERT_STRING_EQUAL(g.name, "'.system('touch X').' <b>|$(x)");
+}
+
+/* base: names a catalog GPU only: a path (itself, or files naming each other) is
+ * refused before it is loaded, so nothing recurses (issue 15). */
+static void test_base_paths(void)
+{
+	gpu_spec g;
+	fs_err err = {0};
+	char self[512], a[512], b[512], text[1200];
+
+	CU_ASSERT_EQUAL_FATAL(tu_path(self, sizeof self, "self.yaml"), 0);
+	CU_ASSERT_EQUAL_FATAL(tu_path(a, sizeof a, "chain_a.yaml"), 0);
+	CU_ASSERT_EQUAL_FATAL(tu_path(b, sizeof b, "chain_b.yaml"), 0);
+	snprintf(text, sizeof text, "name: s\nbase: %s\n", self);
+	tu_file("self.yaml", text);
+	CU_ASSERT_EQUAL(gpu_lookup(self, &g, &err), -1);
+	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "self.yaml:2:7: base '"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "a base cannot be another GPU file"));
+	snprintf(text, sizeof text, "name: a\nbase: %s\n", b);
+	tu_file("chain_a.yaml", text);
+	snprintf(text, sizeof text, "name: b\nbase: %s\n", a);
+	tu_file("chain_b.yaml", text);
+	CU_ASSERT_EQUAL(gpu_lookup(a, &g, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chain_a.yaml:2:7: base '"));
+	tu_file("rel.yaml", "name: r\nbase: rel.yaml\n");
+	CU_ASSERT_EQUAL(gpu_load_file(self, &g, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "a base cannot be another GPU file"));
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("gpu", NULL, NULL);
@@ -387,7 +443,9 @@ int fs_test_register(void)
 	    !CU_add_test(s, "json from the table", test_json) ||
 	    !CU_add_test(s, "writer round trip, hostile strings", test_write_roundtrip) ||
 	    !CU_add_test(s, "writer round trip, random figures", test_write_random) ||
-	    !CU_add_test(s, "decimal unit scaling", test_decimal_units))
+	    !CU_add_test(s, "decimal unit scaling", test_decimal_units) ||
+	    !CU_add_test(s, "names refuse control characters", test_name_controls) ||
+	    !CU_add_test(s, "base: a path is refused unloaded", test_base_paths))
 		return -1;
 	return 0;
 }

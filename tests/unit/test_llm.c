@@ -151,6 +151,26 @@ static void test_config_json(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "unknown model 'gpt-9'"));
 }
 
+/* The model's name comes from _name_or_path: control characters are refused. */
+static void test_name_controls(void)
+{
+	llm_spec m;
+	fs_err err = {0};
+	const char *p;
+
+	p = tu_file("esc.json", "{\"_name_or_path\": \"m\\\"\\n          securityContext: {privileged: true}\\u001b\","
+			        "\"hidden_size\": 4096, \"num_hidden_layers\": 32, \"num_attention_heads\": 32,"
+			        "\"num_key_value_heads\": 8, \"intermediate_size\": 14336, \"vocab_size\": 128256}");
+	CU_ASSERT_EQUAL(llm_lookup(p, &m, &err), -1);
+	CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "esc.json: '_name_or_path' contains a control character"));
+	p = tu_file("ok.json", "{\"_name_or_path\": \"m\\\" securityContext: {privileged: true} '.system('x').'\","
+			       "\"hidden_size\": 4096, \"num_hidden_layers\": 32, \"num_attention_heads\": 32,"
+			       "\"num_key_value_heads\": 8, \"intermediate_size\": 14336, \"vocab_size\": 128256}");
+	CU_ASSERT_EQUAL(llm_lookup(p, &m, &err), 0);
+	CU_ASSERT_STRING_EQUAL(m.name, "m\" securityContext: {privileged: true} '.system('x').'");
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("llm", NULL, NULL);
@@ -158,7 +178,8 @@ int fs_test_register(void)
 	    !CU_add_test(s, "hybrid and MoE", test_hybrid_and_moe) ||
 	    !CU_add_test(s, "deepseek MLA", test_deepseek_mla) ||
 	    !CU_add_test(s, "qwen3.6 and catalog", test_qwen36_and_catalog) ||
-	    !CU_add_test(s, "config.json import", test_config_json))
+	    !CU_add_test(s, "config.json import", test_config_json) ||
+	    !CU_add_test(s, "names refuse control characters", test_name_controls))
 		return -1;
 	return 0;
 }

@@ -115,12 +115,54 @@ static int setup(void)
 	return tu_mkdir("data", NULL, 0);
 }
 
+/* Every name the scenario sets refuses control characters, with FILE:LINE:COL. */
+static void test_name_controls(void)
+{
+	static const struct {
+		const char *from, *to, *msg;
+	} cases[] = {
+		{"name: t\n", "name: \"t\\e]0;x\\a\"\n", "bad.yaml:1:8: scenario name contains a control character (byte 0x1b"},
+		{"name: single", "name: \"a\\n---\\nkind: Pod\"", "bad.yaml:6:12: policy name contains a control character (byte 0x0a"},
+		{"name: all,", "name: \"x\\\"\\nhostPID: true\",", "bad.yaml:8:17: pool name contains a control character"},
+		{"name: long,", "name: \"l\\x7f\",", "bad.yaml:13:17: pool name contains a control character (byte 0x7f"},
+		{"gpu: h200", "gpu: \"h200\\a\"", "gpu contains a control character (byte 0x07"},
+		{"model: llama-3.1-8b", "model: \"llama\\r\"", "bad.yaml:4:9: model contains a control character"},
+	};
+	char buf[2048];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *at;
+
+		snprintf(buf, sizeof buf, "%s", base);
+		at = strstr(buf, cases[i].from);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+		memmove(at + strlen(cases[i].to), at + strlen(cases[i].from), strlen(at + strlen(cases[i].from)) + 1);
+		memcpy(at, cases[i].to, strlen(cases[i].to));
+		expect_error(buf, cases[i].msg);
+	}
+	/* Through --set too, and through the path that names a scenario without name:. */
+	{
+		scenario *sc = NULL;
+		fs_err err = {0};
+		const char *sets[] = {"name=\"a\\e\""};
+		const char *p;
+
+		tu_file("data/t.csv", "arrival_s,input_tokens,output_tokens\n0,10,10\n");
+		p = tu_file("s.yaml", base);
+		CU_ASSERT_EQUAL(scenario_load(p, sets, 1, &sc, &err), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "scenario name contains a control character"));
+		CU_ASSERT_EQUAL(scenario_load_string("s\x1b.yaml", base, strlen(base), NULL, NULL, 0, &sc, &err), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "contains a control character"));
+	}
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("scenario", setup, NULL);
 	if (!s || !CU_add_test(s, "defaults and paths", test_defaults_and_paths) ||
 	    !CU_add_test(s, "--set overrides", test_set_overrides) ||
-	    !CU_add_test(s, "errors", test_errors))
+	    !CU_add_test(s, "errors", test_errors) ||
+	    !CU_add_test(s, "names refuse control characters", test_name_controls))
 		return -1;
 	return 0;
 }
