@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "traces/trace_impl.h"
-#include "util/yamlutil.h"
+#include "util/escape.h"
 #include "util/simtime.h"
+#include "util/yamlutil.h"
 
 /* ---- spec parsing ---- */
 
@@ -477,19 +478,7 @@ int synth_write_csv(trace_reader *r, FILE *f, const char *name, int64_t *n_rows,
 		if (q.max_tokens >= 0)
 			fprintf(f, "%d", q.max_tokens);
 		fputc(',', f);
-		if (cat) {
-			if (strpbrk(cat, ",\"")) {
-				fputc('"', f);
-				for (const char *p = cat; *p; p++) {
-					if (*p == '"')
-						fputc('"', f);
-					fputc(*p, f);
-				}
-				fputc('"', f);
-			} else {
-				fputs(cat, f);
-			}
-		}
+		esc_csv(f, cat);
 		fputc(',', f);
 		if (q.prompt_bytes >= 0)
 			fprintf(f, "%d", q.prompt_bytes);

@@ -1,5 +1,7 @@
 #include "util/escape.h"
 
+#include <string.h>
+
 int esc_html(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
@@ -69,6 +71,24 @@ int esc_gnuplot_comment(FILE *f, const char *s)
 {
 	for (; s && *s; s++)
 		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+	return ferror(f) ? -1 : 0;
+}
+
+int esc_csv(FILE *f, const char *s)
+{
+	if (!s)
+		return 0;
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return ferror(f) ? -1 : 0;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
 	return ferror(f) ? -1 : 0;
 }
 

@@ -48,6 +48,10 @@ int esc_yaml(FILE *f, const char *s);
  * cannot end early and start YAML of its own. */
 int esc_yaml_comment(FILE *f, const char *s);
 
+/* One CSV field (RFC 4180): as it is, or double-quoted with "" for a quote when it
+ * holds a comma, a quote, CR or LF, so a name never adds a column or a row. */
+int esc_csv(FILE *f, const char *s);
+
 /* The name rule of every loader: 1 when s holds a control character (below 0x20, or
  * 0x7f), which no name may contain (it would reach a terminal or a file raw); 0
  * otherwise (also for NULL). */

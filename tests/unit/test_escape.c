@@ -310,10 +310,21 @@ static void test_manifests(void)
 	free(o);
 }
 
+/* CSV: a field with a comma, quote, CR or LF is quoted, quotes doubled; else as is. */
+static void test_csv(void)
+{
+	CU_ASSERT_STRING_EQUAL(run(esc_csv, "chat"), "chat");
+	CU_ASSERT_STRING_EQUAL(run(esc_csv, "a,b"), "\"a,b\"");
+	CU_ASSERT_STRING_EQUAL(run(esc_csv, "say \"hi\""), "\"say \"\"hi\"\"\"");
+	CU_ASSERT_STRING_EQUAL(run(esc_csv, "two\nrows"), "\"two\nrows\"");
+	CU_ASSERT_STRING_EQUAL(run(esc_csv, "cr\r"), "\"cr\r\"");
+	CU_ASSERT_STRING_EQUAL(run(esc_csv, ""), "");
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("escape", NULL, NULL);
-	if (!s || !CU_add_test(s, "html", test_html) || !CU_add_test(s, "markdown", test_markdown) ||
+	if (!s || !CU_add_test(s, "csv field", test_csv) || !CU_add_test(s, "html", test_html) || !CU_add_test(s, "markdown", test_markdown) ||
 	    !CU_add_test(s, "gnuplot", test_gnuplot) || !CU_add_test(s, "html_controls", test_html_controls) ||
 	    !CU_add_test(s, "yaml", test_yaml) || !CU_add_test(s, "manifests", test_manifests))
 		return -1;
