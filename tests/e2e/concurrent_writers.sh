@@ -58,7 +58,9 @@ echo "  runs=$runs distinct seeds=$seeds runs with requests=$reqs"
 [ "$runs" = "$N" ] && [ "$seeds" = "$N" ] && [ "$reqs" = "$N" ] || fail "expected $N runs, each with its requests"
 el=$(($(date +%s) - start))
 echo "  took ${el} s"
-[ "$el" -lt 60 ] || fail "took ${el} s (limit 60)"
+# A bound against hangs, not a speed test: 12 sanitizer builds on a loaded 2-core CI
+# machine take minutes.
+[ "$el" -lt 300 ] || fail "took ${el} s (limit 300)"
 
 echo "== a malformed FLEETSIM_DB_BUSY_TIMEOUT_S is an input error"
 set +e
