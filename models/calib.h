@@ -1,7 +1,7 @@
 /*
  * calib.h - fit a GPU's step-time parameters (compute_eff, mem_eff, step_overhead_s)
  * to measured prompt and decode timings in the Splitwise CSV layout
- * (../shared/reference/README.md), with GSL nonlinear least squares on relative
+ * (models/data/README.md), with GSL nonlinear least squares on relative
  * error, and report the error on held-out configurations.
  *
  * How a row maps to the step model (models/perf.h):

@@ -137,7 +137,12 @@ int64_t perf_graph_pad(int64_t m)
 	return (m + 7) / 8 * 8;
 }
 
-/* What perf_init's sections share: the replica's rates, and the element-wise bytes
+/* Kernel counts per layer below (RoPE, KV write, attention and its metadata; MoE top-k,
+ * permute, combine; activation; two norms) are an assumption: the kernels a vLLM
+ * forward pass launches per layer as read from its model code, each charged the
+ * fitted kernel_us.  The element-wise byte counts are what each op must read and write.
+ *
+ * What perf_init's sections share: the replica's rates, and the element-wise bytes
  * per token and kernels per step they add up (in this order, so results do not
  * depend on how the sections are split). */
 typedef struct build {
