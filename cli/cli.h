@@ -25,6 +25,7 @@ int cmd_memory(int argc, char **argv);
 int cmd_step(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_models(int argc, char **argv);
+int cmd_engines(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 
 /* Print "fleetsim: <msg>" to stderr and return e->status (FS_EXIT_RUNTIME if unset). */

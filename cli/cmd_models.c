@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "models/engine.h"
 #include "models/gpu.h"
 #include "models/llm.h"
 
@@ -15,7 +16,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fleetsim models [--json]\n\n"
 		   "List the built-in GPUs (figures, default $/GPU-hour, step-time efficiencies)\n"
-		   "and LLMs (architecture, parameters computed from it, KV bytes per token).\n");
+		   "and LLMs (architecture, parameters computed from it, KV bytes per token).\n"
+		   "--json also lists the modelled vLLM releases (\"engines\"; see 'fleetsim engines').\n");
 }
 
 int cmd_models(int argc, char **argv)
@@ -73,6 +75,24 @@ int cmd_models(int argc, char **argv)
 		}
 		cJSON_AddItemToObject(o, "gpus", ga);
 		cJSON_AddItemToObject(o, "models", la);
+		/* The vLLM releases, as `fleetsim engines --json` lists them (after
+		 * "models": readers that split the object at "models" keep working). */
+		{
+			cJSON *ea = cJSON_AddArrayToObject(o, "engines");
+			fs_err err = {0};
+
+			for (int i = 0; i < eng_count(); i++) {
+				cJSON *e;
+
+				if (!ea || eng_json(eng_get(i), &e, &err)) {
+					if (!ea)
+						fs_fail(&err, FS_EXIT_RUNTIME, "out of memory");
+					cJSON_Delete(o);
+					return cli_report(&err);
+				}
+				cJSON_AddItemToArray(ea, e);
+			}
+		}
 		return cli_print_json(o);
 	}
 	printf("GPUs:\n  %-7s %-26s %7s %6s %6s %6s %6s %6s %6s %7s  %s\n", "name", "device", "HBM GiB",

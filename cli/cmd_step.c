@@ -70,7 +70,7 @@ static void parts_print(const perf_model *pm, const perf_batch *b)
 		printf("      %-13s %10.4f ms %5.1f %%\n", part_names[i], v[i] * 1e3,
 		       total > 0 ? 100 * v[i] / total : 0.0);
 	printf("      (%lld tokens run as %s of %lld)\n", (long long)b->tokens,
-	       q.padded_tokens <= PERF_GRAPH_MAX ? "a CUDA graph" : "an eager step", (long long)q.padded_tokens);
+	       q.cuda_graph ? "a CUDA graph" : "an eager step", (long long)q.padded_tokens);
 }
 
 int cmd_step(int argc, char **argv)

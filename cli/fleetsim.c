@@ -22,6 +22,7 @@ static const cli_command commands[] = {
 	{"step", cmd_step, "predicted prefill and decode step times"},
 	{"calibrate", cmd_calibrate, "fit step-time efficiencies to measured timings"},
 	{"models", cmd_models, "list the built-in GPUs and LLMs"},
+	{"engines", cmd_engines, "list the modelled vLLM releases and their defaults"},
 };
 
 static void usage(FILE *f)

@@ -3,9 +3,12 @@
  * writer for user GPUs.
  *
  * Conventions for the figures (see docs/models.md):
- * - hbm_bytes: the marketed capacity read as GiB.  That is what the device reports
- *   within ~1 % (nvidia-smi: A100-80GB 81920 MiB, H100 SXM 81559 MiB, H200 143771 MiB),
- *   and vLLM multiplies the device total by gpu_memory_utilization.
+ * - hbm_bytes: the marketed capacity read as GiB (nvidia-smi: A100-80GB 81920 MiB,
+ *   H100 SXM 81559 MiB, H200 143771 MiB).
+ * - hbm_device_gib: what torch.cuda.mem_get_info() reports as the total, which is
+ *   what vLLM multiplies by gpu_memory_utilization: H100 79.19 GiB, H200 139.81 GiB,
+ *   B200 178.36 GiB, read from vLLM start-up logs (sources in the table below);
+ *   0 (use hbm_bytes) where no log was found.
  * - flops_*: dense (no 2:4 sparsity) tensor-core peaks from the vendor data sheets,
  *   as quoted in SPEC section 3.
  * - link_bw: one direction per GPU, i.e. half the marketed bidirectional NVLink /
@@ -76,6 +79,7 @@ static const gpu_spec catalog[] = {
 	{
 		.name = "h100", .display = "NVIDIA H100 SXM5 80GB",
 		.hbm_bytes = 80 * GIB,        /* H100 SXM data sheet: 80 GB HBM3 */
+		.hbm_device_gib = 79.19, /* vLLM log: "Free memory on device (78.66/79.19 GiB)" */
 		.mem_bw = 3.35 * TB,          /* H100 SXM data sheet: 3.35 TB/s */
 		.flops_bf16 = 989 * TFLOPS,   /* H100 SXM: BF16 989 TFLOPS dense (1979 sparse) */
 		.flops_fp8 = 1979 * TFLOPS,   /* H100 SXM: FP8 1979 TFLOPS dense */
@@ -93,6 +97,7 @@ static const gpu_spec catalog[] = {
 	{
 		.name = "h200", .display = "NVIDIA H200 SXM 141GB",
 		.hbm_bytes = 141 * GIB,       /* H200 data sheet: 141 GB HBM3e */
+		.hbm_device_gib = 139.81, /* vLLM logs: "(139.21/139.81 GiB)", total_gpu_memory (139.81GiB) */
 		.mem_bw = 4.8 * TB,           /* H200 data sheet: 4.8 TB/s */
 		.flops_bf16 = 989 * TFLOPS,   /* same Hopper die as H100 SXM */
 		.flops_fp8 = 1979 * TFLOPS,
@@ -111,6 +116,7 @@ static const gpu_spec catalog[] = {
 	{
 		.name = "b200", .display = "NVIDIA B200 180GB",
 		.hbm_bytes = 180 * GIB,       /* DGX B200: 180 GB usable of 192 GB HBM3e */
+		.hbm_device_gib = 178.36, /* vLLM PR #21489 log: "Free memory on device (177.66/178.36 GiB)" */
 		.mem_bw = 8.0 * TB,           /* B200 data sheet: 8 TB/s */
 		.flops_bf16 = 2250 * TFLOPS,  /* B200 (HGX, 1000 W): BF16 2.25 PFLOPS dense */
 		.flops_fp8 = 4500 * TFLOPS,   /* FP8 4.5 PFLOPS dense */
@@ -234,6 +240,8 @@ static const gpu_field fields[] = {
 	NUM("ew_eff", ew_eff, GPU_NEED_OPTIONAL, 1, 0, 0, 1.0, 0),
 	NUM("attn_half_q", attn_half_q, GPU_NEED_OPTIONAL, 1, 0, 0, 1e9, 512),
 	NUM("car_latency_us", car_latency_s, GPU_NEED_OPTIONAL, 1, -6, 0, 1e6, 0),
+	/* 0 = unknown: the memory plan budgets from hbm_gib. */
+	NUM("hbm_device_gib", hbm_device_gib, GPU_NEED_OPTIONAL, 1, 0, 0, 1e6, 0),
 };
 #undef STR
 #undef NUM
@@ -433,6 +441,10 @@ static int load_doc(const char *path, struct fy_document *doc, gpu_spec *out, fs
 			continue;
 		return fs_fail(err, FS_EXIT_INPUT, "%s: missing key '%s'", path, f->key);
 	}
+	/* A file that changes the capacity of its base without saying what the device
+	 * reports must not keep the base's device figure. */
+	if (has_base && yu_get(root, "hbm_gib") && !yu_get(root, "hbm_device_gib"))
+		g.hbm_device_gib = 0;
 	if (!yu_get(root, "display") && !g.display[0])
 		snprintf(g.display, sizeof g.display, "%s", g.name);
 	if (!yu_get(root, "calib_source"))
@@ -596,6 +608,13 @@ static const struct {
 	{"*", "display", "catalog"},
 	{"*", "calib_source", "catalog"},
 	{"*", "hbm_gib", "datasheet: marketed HBM capacity (GiB, within 1 % of what the device reports)"},
+	{"h100", "hbm_device_gib", "measured: vLLM start-up log, H100 80GB HBM3 \"Free memory on device "
+				   "(78.66/79.19 GiB)\" (torch.cuda.mem_get_info total; 79.11-79.25 across drivers)"},
+	{"h200", "hbm_device_gib", "measured: vLLM start-up logs on H200, \"(139.21/139.81 GiB)\" (v0.11, "
+				   "TP 2) and total_gpu_memory (139.81GiB) (V0, TP 8)"},
+	{"b200", "hbm_device_gib", "measured: vLLM PR #21489 log, \"Free memory on device (177.66/178.36 "
+				   "GiB)\" (GPU inferred from the size)"},
+	{"*", "hbm_device_gib", "not measured: 0, the memory plan uses hbm_gib"},
 	{"*", "mem_bw_tbps", "datasheet: HBM bandwidth"},
 	{"*", "bf16_tflops", "datasheet: dense BF16 tensor peak"},
 	{"*", "fp8_tflops", "datasheet: dense FP8 tensor peak (0: none)"},
@@ -671,6 +690,11 @@ const char *gpu_field_source(const gpu_spec *g, const gpu_field *f)
 		return NULL;
 	}
 	return "file";
+}
+
+double gpu_device_hbm_bytes(const gpu_spec *g)
+{
+	return g->hbm_device_gib > 0 ? g->hbm_device_gib * GIB : g->hbm_bytes;
 }
 
 double gpu_compute_flops(const gpu_spec *g, prec_t weights)

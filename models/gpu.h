@@ -54,6 +54,12 @@ typedef struct gpu_spec {
 				 * attn_eff */
 	double car_latency_s;   /* vLLM custom all-reduce latency per call (messages up
 				 * to 8 MiB); 0 = use the NCCL ring */
+	double hbm_device_gib;  /* total memory the device reports to torch, in GiB
+				 * (torch.cuda.mem_get_info, what vLLM multiplies by
+				 * gpu_memory_utilization); 0 = unknown, use hbm_bytes.
+				 * Kept in GiB, the unit of the logs and of the file key,
+				 * so every figure round-trips (gpu_device_hbm_bytes()
+				 * gives bytes) */
 } gpu_spec;
 
 /* Look name up in the built-in catalog (case-insensitive, aliases like "h100-sxm",
@@ -141,6 +147,9 @@ const char *gpu_field_source(const gpu_spec *g, const gpu_field *f);
 /* Number of built-in GPUs and the i-th one (for `fleetsim models`). */
 int gpu_catalog_count(void);
 const gpu_spec *gpu_catalog_get(int i);
+
+/* The device memory vLLM budgets from, bytes: hbm_device_gib, or hbm_bytes when 0. */
+double gpu_device_hbm_bytes(const gpu_spec *g);
 
 /* Dense FLOP/s for compute in the given weight precision: NVFP4 on a GPU without FP4
  * units runs weight-only (dequantised to BF16), so it gets the BF16 rate. */

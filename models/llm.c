@@ -70,6 +70,36 @@ static llm_spec catalog[] = {
 		.head_dim = 128, .intermediate = 57344, .vocab = 250880, .max_position = 2048,
 		.tied_embeddings = 1, .ffn_plain = 1, .linear_bias = 1,
 	},
+	{ /* openai/gpt-oss-120b config.json (= transformers GptOssConfig defaults,
+	   * transformers@02b8f42b models/gpt_oss/configuration_gpt_oss.py): 36 layers,
+	   * layer_types alternate sliding_attention (even i, window 128) and
+	   * full_attention; 128 experts top-4 of width 2880 (MXFP4 in the checkpoint);
+	   * untied 201,088 vocab.  Not counted: the q/k/v/o, expert and router biases and
+	   * the attention sinks (~40 M, 0.03 %). */
+		.name = "gpt-oss-120b", .hidden = 2880, .layers = 36, .heads = 64, .kv_heads = 8,
+		.head_dim = 64, .intermediate = 2880, .vocab = 201088, .max_position = 131072,
+		.n_experts = 128, .experts_per_tok = 4, .moe_intermediate = 2880,
+		.full_attn_layers = 18, .swa_layers = 18, .sliding_window = 128,
+	},
+	{ /* openai/gpt-oss-20b config.json: as gpt-oss-120b with 24 layers and 32 experts
+	   * (num_local_experts 32, experts_per_token 4; repo snapshot
+	   * EchoCog/gpt-oss-20b docs/gpt-oss-20b-architecture.md) */
+		.name = "gpt-oss-20b", .hidden = 2880, .layers = 24, .heads = 64, .kv_heads = 8,
+		.head_dim = 64, .intermediate = 2880, .vocab = 201088, .max_position = 131072,
+		.n_experts = 32, .experts_per_tok = 4, .moe_intermediate = 2880,
+		.full_attn_layers = 12, .swa_layers = 12, .sliding_window = 128,
+	},
+	{ /* google/gemma-3-27b-it config.json text_config: hidden 5376, 62 layers, 32
+	   * heads / 16 KV heads of 128, GeGLU 21504, sliding_window 1024; the rest are
+	   * Gemma3TextConfig defaults (vocab 262,208, 131,072 positions, tied embeddings,
+	   * sliding_window_pattern 6: layer i is full when (i + 1) % 6 == 0, so 10 full
+	   * and 52 sliding).  Text model only (the SigLIP vision tower is not counted);
+	   * 2 of its 4 RMSNorms per layer counted. */
+		.name = "gemma-3-27b", .qk_norm = 1, .hidden = 5376, .layers = 62, .heads = 32,
+		.kv_heads = 16, .head_dim = 128, .intermediate = 21504, .vocab = 262208,
+		.max_position = 131072, .tied_embeddings = 1,
+		.full_attn_layers = 10, .swa_layers = 52, .sliding_window = 1024,
+	},
 };
 
 #define NCATALOG ((int)(sizeof catalog / sizeof catalog[0]))
@@ -85,6 +115,8 @@ static const struct {
 	{"qwen3-235b", "qwen3-235b-a22b"}, {"qwen3-next", "qwen3-next-80b-a3b"},
 	{"qwen3-next-80b", "qwen3-next-80b-a3b"}, {"deepseek-r1", "deepseek-v3"},
 	{"qwen3.5-27b", "qwen3.6-27b"}, {"bloom", "bloom-176b"},
+	{"gpt-oss", "gpt-oss-120b"}, {"gpt-oss-120", "gpt-oss-120b"}, {"gpt-oss-20", "gpt-oss-20b"},
+	{"gemma-3-27b-it", "gemma-3-27b"}, {"gemma3-27b", "gemma-3-27b"},
 };
 
 static int catalog_ready;
@@ -140,7 +172,7 @@ int llm_lookup(const char *name, llm_spec *out, fs_err *err)
 	return fs_fail(err, FS_EXIT_INPUT,
 		       "unknown model '%s' (known: llama-2-70b, llama-3.1-8b, llama-3-70b, qwen3-32b, "
 		       "qwen3-235b-a22b, qwen3-next-80b-a3b, deepseek-v3, qwen3.6-27b, bloom-176b, "
-		       "or a config.json path)", name);
+		       "gpt-oss-120b, gpt-oss-20b, gemma-3-27b, or a config.json path)", name);
 }
 
 static int is_moe_layer(const llm_spec *m, int64_t i)
@@ -170,12 +202,31 @@ static int check_fields(llm_spec *m, fs_err *err)
 	if (m->kv_lora_rank <= 0 && m->heads % m->kv_heads)
 		return fs_fail(err, FS_EXIT_INPUT, "%s: %lld attention heads not divisible by %lld KV heads",
 			       m->name, (long long)m->heads, (long long)m->kv_heads);
+	if (m->swa_layers < 0 || m->sliding_window < 0)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: negative sliding-window layers or window", m->name);
+	if (m->swa_layers > 0 && m->sliding_window <= 0)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: %lld sliding-window layers but no sliding_window",
+			       m->name, (long long)m->swa_layers);
+	if (m->swa_layers == 0)
+		m->sliding_window = 0;
+	if (m->swa_layers > m->layers)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: %lld sliding-window layers but only %lld layers",
+			       m->name, (long long)m->swa_layers, (long long)m->layers);
+	/* 0: the layers that do not slide -- unless the model also has linear-attention
+	 * layers, whose count only full_attn_layers can tell (then 0 stays 0). */
 	if (m->full_attn_layers <= 0)
-		m->full_attn_layers = m->layers;
-	if (m->full_attn_layers > m->layers)
-		return fs_fail(err, FS_EXIT_INPUT, "%s: %lld full-attention layers but only %lld layers",
-			       m->name, (long long)m->full_attn_layers, (long long)m->layers);
-	nlin = m->layers - m->full_attn_layers;
+		m->full_attn_layers = m->swa_layers > 0 && m->lin_k_heads > 0 ? 0 : m->layers - m->swa_layers;
+	if (m->full_attn_layers + m->swa_layers > m->layers)
+		return fs_fail(err, FS_EXIT_INPUT,
+			       "%s: %lld full-attention + %lld sliding-window layers but only %lld layers",
+			       m->name, (long long)m->full_attn_layers, (long long)m->swa_layers,
+			       (long long)m->layers);
+	if (m->default_max_tokens == 0)
+		m->default_max_tokens = -1;
+	if (m->default_max_tokens < -1)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: default_max_tokens %d is negative", m->name,
+			       (int)m->default_max_tokens);
+	nlin = m->layers - m->full_attn_layers - m->swa_layers;
 	if (nlin > 0 && (m->lin_k_heads <= 0 || m->lin_v_heads <= 0 || m->lin_k_dim <= 0 ||
 			 m->lin_v_dim <= 0))
 		return fs_fail(err, FS_EXIT_INPUT,
@@ -235,8 +286,9 @@ static void count_attention(const llm_spec *m, double h, double *lin, double *bf
 			if (m->linear_bias)
 				a_bf += q + 2 * kv + h;
 		}
-		*lin += a_lin * m->full_attn_layers;
-		*bf += a_bf * m->full_attn_layers;
+		/* Sliding-window layers have the same projections as full ones. */
+		*lin += a_lin * (double)(m->full_attn_layers + m->swa_layers);
+		*bf += a_bf * (double)(m->full_attn_layers + m->swa_layers);
 	}
 }
 
@@ -244,7 +296,7 @@ static void count_attention(const llm_spec *m, double h, double *lin, double *bf
  * depthwise conv, A_log, dt_bias and the gated RMSNorm stay BF16. */
 static void count_linear_attention(const llm_spec *m, double h, double *lin, double *bf)
 {
-	int64_t nlin = m->layers - m->full_attn_layers;
+	int64_t nlin = m->layers - m->full_attn_layers - m->swa_layers;
 
 	if (nlin > 0) {
 		double kd = (double)m->lin_k_heads * m->lin_k_dim, vd = (double)m->lin_v_heads * m->lin_v_dim;
@@ -287,7 +339,7 @@ int llm_finish(llm_spec *m, fs_err *err)
 
 	if (check_fields(m, err))
 		return -1;
-	nlin = m->layers - m->full_attn_layers;
+	nlin = m->layers - m->full_attn_layers - m->swa_layers;
 	h = (double)m->hidden;
 	count_attention(m, h, &lin, &bf);
 	count_linear_attention(m, h, &lin, &bf);
@@ -321,25 +373,37 @@ int llm_finish(llm_spec *m, fs_err *err)
 	return 0;
 }
 
-double llm_kv_bytes_per_token(const llm_spec *m, prec_t kv)
+/* KV bytes per token of `layers` attention layers, whole model or (tp > 0) one shard. */
+static double kv_bytes(const llm_spec *m, prec_t kv, int64_t layers, int tp)
 {
 	double b = prec_kv_bytes(kv);
+	int64_t per = m->kv_heads;
 
 	if (m->kv_lora_rank > 0)
-		return (double)(m->kv_lora_rank + m->qk_rope_head_dim) * m->layers * b;
-	return 2.0 * m->full_attn_layers * m->kv_heads * m->head_dim * b;
+		return (double)(m->kv_lora_rank + m->qk_rope_head_dim) * (double)layers * b;
+	if (tp > 0)
+		per = (m->kv_heads + tp - 1) / tp;
+	return 2.0 * (double)layers * (double)per * (double)m->head_dim * b;
+}
+
+double llm_kv_bytes_per_token(const llm_spec *m, prec_t kv)
+{
+	return kv_bytes(m, kv, m->full_attn_layers, 0);
 }
 
 double llm_kv_bytes_per_token_gpu(const llm_spec *m, prec_t kv, int tp)
 {
-	int64_t per;
+	return kv_bytes(m, kv, m->full_attn_layers, tp < 1 ? 1 : tp);
+}
 
-	if (tp < 1)
-		tp = 1;
-	if (m->kv_lora_rank > 0)
-		return llm_kv_bytes_per_token(m, kv);
-	per = (m->kv_heads + tp - 1) / tp;
-	return 2.0 * m->full_attn_layers * per * m->head_dim * prec_kv_bytes(kv);
+double llm_swa_kv_bytes_per_token(const llm_spec *m, prec_t kv)
+{
+	return kv_bytes(m, kv, m->swa_layers, 0);
+}
+
+double llm_swa_kv_bytes_per_token_gpu(const llm_spec *m, prec_t kv, int tp)
+{
+	return kv_bytes(m, kv, m->swa_layers, tp < 1 ? 1 : tp);
 }
 
 double llm_weight_bytes(const llm_spec *m, prec_t weights)
@@ -427,35 +491,146 @@ static int line_of(const char *buf, size_t off)
 	return line;
 }
 
-/* Which layers keep per-token KV (m->full_attn_layers): layer_types wins over
- * full_attention_interval.  Returns 0 or -1 for a malformed layer_types. */
-static int count_kv_layers(const char *path, const cJSON *c, int64_t interval, llm_spec *m, fs_err *err)
+/* What config.json leaves out and the model's transformers config class fills in:
+ * the window and the every-Nth-layer-is-full pattern (0 = none).
+ * - gemma3_text: Gemma3TextConfig, sliding_window 4096, sliding_window_pattern 6
+ *   (transformers@008f5c8c src/transformers/models/gemma3/configuration_gemma3.py;
+ *   newer versions turn the pattern into layer_types, "sliding_attention" if
+ *   (i + 1) % pattern else "full_attention").
+ * - gemma2: Gemma2Config sliding_window 4096; vLLM sets sliding_window_pattern = 2
+ *   for it (vllm/config.py ModelConfig.__init__, "Workaround for Gemma 2").
+ * - gpt_oss: GptOssConfig sliding_window 128, layer_types "sliding_attention" if
+ *   (i + 1) % 2 (transformers@02b8f42b models/gpt_oss/configuration_gpt_oss.py). */
+static const struct {
+	const char *model_type;
+	int64_t window, pattern;
+} swa_defaults[] = {
+	{"gemma3_text", 4096, 6}, {"gemma3", 4096, 6}, {"gemma2", 4096, 2}, {"gpt_oss", 128, 2},
+};
+
+/* Positive integer field (absent or null -> *out untouched, *present 0). */
+static int get_pos_int(const char *path, const cJSON *o, const char *key, int64_t *out, int *present,
+		       fs_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	double d;
+
+	*present = 0;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: '%s' must be a positive integer", path, key);
+	d = v->valuedouble;
+	if (!(d >= 1 && d <= 1e15) || d != (double)(int64_t)d)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: '%s' must be a positive integer, got %g", path, key, d);
+	*out = (int64_t)d;
+	*present = 1;
+	return 0;
+}
+
+/* The sliding window vLLM runs with, in tokens (0 = none), as ModelConfig.
+ * get_sliding_window() reads it: hf_text_config.sliding_window
+ * (vllm@0052a5b8 vllm/config/model.py), which transformers' Qwen2/Qwen3 config
+ * classes set to None unless use_sliding_window is true
+ * (transformers@008e5743 models/qwen2/configuration_qwen2.py __post_init__; older
+ * vLLM tested use_sliding_window itself in get_hf_config_sliding_window).  Their
+ * use_sliding_window defaults to false; every other config class has no such flag. */
+static int sliding_window_of(const char *path, const cJSON *c, const char *mt, int64_t *window,
+			     int64_t *pattern, fs_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "sliding_window");
+	int present = 0, use = -1;
+
+	*window = 0;
+	*pattern = 0;
+	for (size_t i = 0; i < sizeof swa_defaults / sizeof swa_defaults[0]; i++)
+		if (!strcmp(mt, swa_defaults[i].model_type)) {
+			if (!v) /* absent: the class default; an explicit null means none */
+				*window = swa_defaults[i].window;
+			*pattern = swa_defaults[i].pattern;
+		}
+	if (v && !cJSON_IsNull(v) && (!cJSON_IsNumber(v) || v->valuedouble <= 0))
+		return cJSON_IsNumber(v)
+			       ? fs_fail(err, FS_EXIT_INPUT,
+					 "%s: 'sliding_window' must be a positive number of tokens, got %g", path,
+					 v->valuedouble)
+			       : fs_fail(err, FS_EXIT_INPUT,
+					 "%s: 'sliding_window' must be a positive integer number of tokens or null",
+					 path);
+	if (get_pos_int(path, c, "sliding_window", window, &present, err) ||
+	    get_pos_int(path, c, "sliding_window_pattern", pattern, &present, err) ||
+	    get_bool(path, c, "use_sliding_window", &use, err))
+		return -1;
+	if (use < 0)
+		use = strncmp(mt, "qwen", 4) ? 1 : 0;
+	if (!use)
+		*window = 0;
+	return 0;
+}
+
+/* Which layers keep per-token KV: m->full_attn_layers (global attention) and
+ * m->swa_layers (the last sliding_window tokens only); the rest are linear
+ * attention / Mamba.  In order:
+ * 1. layer_types: "linear_attention" / "mamba" keep a state, "sliding_attention"
+ *    slides when there is a window (vLLM passes config.sliding_window only to the
+ *    layers layer_types marks sliding: gpt-oss, Gemma-3, Qwen2/3 in transformers
+ *    >= 4.53), anything else is full;
+ * 2. full_attention_interval (Qwen3-Next): every interval-th layer is full;
+ * 3. with a window: sliding_window_pattern N (Gemma-3, Gemma-2 via vLLM's pattern 2):
+ *    layer i is full when (i + 1) % N == 0, the others slide;
+ *    use_sliding_window (Qwen2): layers i >= max_window_layers (default 28) slide;
+ *    otherwise every layer slides (Mistral-7B-v0.1: vLLM's Attention falls back
+ *    to the model-level cache_config.sliding_window when the model passes no
+ *    per-layer window, vllm/attention/layer.py Attention.__init__).
+ * Returns 0 or -1 for malformed input, naming the file. */
+static int count_kv_layers(const char *path, const cJSON *c, const char *mt, int64_t interval, llm_spec *m,
+			   fs_err *err)
 {
 	const cJSON *lt = cJSON_GetObjectItemCaseSensitive(c, "layer_types");
+	int64_t window, pattern, full = m->layers, swa = 0, mwl = 28;
 
-	if (lt) {
+	if (sliding_window_of(path, c, mt, &window, &pattern, err))
+		return -1;
+	if (lt && !cJSON_IsNull(lt)) {
 		const cJSON *e;
-		int64_t full = 0, n = 0;
+		int64_t n = 0;
 
 		if (!cJSON_IsArray(lt))
 			return fs_fail(err, FS_EXIT_INPUT, "%s: 'layer_types' must be an array of strings", path);
+		full = 0;
 		cJSON_ArrayForEach(e, lt) {
 			if (!cJSON_IsString(e))
 				return fs_fail(err, FS_EXIT_INPUT, "%s: 'layer_types' must be an array of strings",
 					       path);
 			n++;
-			/* Sliding-window layers keep per-token KV too (counted as full:
-			 * an upper bound). */
-			if (strcmp(e->valuestring, "linear_attention") && strcmp(e->valuestring, "mamba"))
+			if (!strcmp(e->valuestring, "linear_attention") || !strcmp(e->valuestring, "mamba"))
+				continue;
+			if (window > 0 && !strcmp(e->valuestring, "sliding_attention"))
+				swa++;
+			else
 				full++;
 		}
 		if (n != m->layers)
-			return fs_fail(err, FS_EXIT_INPUT, "%s: 'layer_types' has %lld entries but num_hidden_layers is %lld",
-				       path, (long long)n, (long long)m->layers);
-		m->full_attn_layers = full;
+			return fs_fail(err, FS_EXIT_INPUT,
+				       "%s: 'layer_types' has %lld entries but num_hidden_layers is %lld", path,
+				       (long long)n, (long long)m->layers);
 	} else if (interval > 0) {
-		m->full_attn_layers = m->layers / interval;
+		full = m->layers / interval;
+	} else if (window > 0) {
+		if (pattern > 0) {
+			full = m->layers / pattern;
+		} else if (cJSON_GetObjectItemCaseSensitive(c, "use_sliding_window")) {
+			if (get_int(path, c, "max_window_layers", &mwl, err))
+				return -1;
+			full = mwl < m->layers ? mwl : m->layers;
+		} else {
+			full = 0;
+		}
+		swa = m->layers - full;
 	}
+	m->full_attn_layers = full;
+	m->swa_layers = swa;
+	m->sliding_window = swa > 0 ? window : 0;
 	return 0;
 }
 
@@ -482,7 +657,7 @@ static int parse_config(const char *path, const cJSON *root, llm_spec *m, fs_err
 	const cJSON *c = root, *tc = cJSON_GetObjectItemCaseSensitive(root, "text_config");
 	const cJSON *lt;
 	const char *mt;
-	int64_t interval = 0, n_routed = 0, n_exp = 0, shared_inter = 0, mlp_only = 0;
+	int64_t interval = 0, n_routed = 0, n_exp = 0, n_local = 0, shared_inter = 0, mlp_only = 0;
 	int tied = 1, gate = -1;
 
 	if (cJSON_IsObject(tc))
@@ -510,6 +685,7 @@ static int parse_config(const char *path, const cJSON *root, llm_spec *m, fs_err
 	    get_int(path, c, "max_position_embeddings", &m->max_position, err) ||
 	    get_int(path, c, "num_experts", &n_exp, err) ||
 	    get_int(path, c, "n_routed_experts", &n_routed, err) ||
+	    get_int(path, c, "num_local_experts", &n_local, err) ||
 	    get_int(path, c, "num_experts_per_tok", &m->experts_per_tok, err) ||
 	    get_int(path, c, "moe_intermediate_size", &m->moe_intermediate, err) ||
 	    get_int(path, c, "n_shared_experts", &m->n_shared_experts, err) ||
@@ -528,6 +704,18 @@ static int parse_config(const char *path, const cJSON *root, llm_spec *m, fs_err
 	    get_int(path, c, "linear_conv_kernel_dim", &m->lin_conv_kernel, err) ||
 	    get_bool(path, c, "attn_output_gate", &gate, err))
 		return -1;
+	if (!strcmp(mt, "gemma3_text") || !strcmp(mt, "gemma3")) {
+		/* Gemma3TextConfig defaults that google/gemma-3-*-it's text_config leaves
+		 * out (transformers@008f5c8c configuration_gemma3.py). */
+		if (m->vocab == 0)
+			m->vocab = 262208;
+		if (m->max_position == 0)
+			m->max_position = 131072;
+		if (m->head_dim == 0)
+			m->head_dim = 256;
+		if (m->kv_heads == 0)
+			m->kv_heads = 4;
+	}
 	if (!cJSON_GetObjectItemCaseSensitive(c, "hidden_size") && !cJSON_GetObjectItemCaseSensitive(c, "n_embed"))
 		return fs_fail(err, FS_EXIT_INPUT, "%s: missing 'hidden_size'", path);
 	if (m->layers == 0)
@@ -541,8 +729,12 @@ static int parse_config(const char *path, const cJSON *root, llm_spec *m, fs_err
 		m->linear_bias = 1;
 		m->intermediate = 4 * m->hidden;
 	}
+	if (n_local > 0 && n_exp == 0)
+		n_exp = n_local; /* Mixtral, gpt-oss: experts as wide as intermediate_size */
 	if (n_routed > 0)
 		n_exp = n_routed;
+	if (n_exp > 0 && m->moe_intermediate == 0)
+		m->moe_intermediate = m->intermediate;
 	m->n_experts = n_exp;
 	if (shared_inter > 0) {
 		/* Qwen MoE: one shared expert of its own width behind a sigmoid gate. */
@@ -557,59 +749,126 @@ static int parse_config(const char *path, const cJSON *root, llm_spec *m, fs_err
 	if (gate < 0)
 		gate = !strncmp(mt, "qwen3_next", 10) || !strncmp(mt, "qwen3_5", 7);
 	m->attn_output_gate = gate;
-	m->qk_norm = !strncmp(mt, "qwen3", 5);
+	m->qk_norm = !strncmp(mt, "qwen3", 5) || !strncmp(mt, "gemma3", 6); /* q_norm, k_norm */
 	{
 		const cJSON *dt = cJSON_GetObjectItemCaseSensitive(c, "mamba_ssm_dtype");
 
 		m->ssm_state_fp32 = cJSON_IsString(dt) && !strcmp(dt->valuestring, "float32");
 	}
-	if (count_kv_layers(path, c, interval, m, err))
+	if (count_kv_layers(path, c, mt, interval, m, err))
 		return -1;
 	return set_name(path, root, m, err);
 }
 
-int llm_load_config_json(const char *path, llm_spec *out, fs_err *err)
+/* Read and parse a JSON file whose top level must be an object: *root, or -1 with
+ * "FILE[:LINE]: what is wrong". */
+static int load_json(const char *file, cJSON **root, fs_err *err)
 {
-	char file[4096];
 	char *buf = NULL;
 	size_t len = 0;
-	cJSON *root = NULL;
-	llm_spec m;
-	struct stat st;
-	fs_err sub = {0};
 
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		snprintf(file, sizeof file, "%s/config.json", path);
-	else
-		snprintf(file, sizeof file, "%s", path);
+	*root = NULL;
 	if (read_file(file, &buf, &len, err))
 		return -1;
-	root = cJSON_ParseWithLength(buf, len);
-	if (!root) {
+	*root = cJSON_ParseWithLength(buf, len);
+	if (!*root) {
 		const char *at = cJSON_GetErrorPtr();
 		size_t off = at && at >= buf && at <= buf + len ? (size_t)(at - buf) : 0;
 
 		fs_fail(err, FS_EXIT_INPUT, "%s:%d: not valid JSON (near byte %zu)", file, line_of(buf, off),
 			off);
-		goto fail;
+		free(buf);
+		return -1;
 	}
-	if (!cJSON_IsObject(root)) {
-		fs_fail(err, FS_EXIT_INPUT, "%s: expected a JSON object at the top", file);
-		goto fail;
+	free(buf);
+	if (!cJSON_IsObject(*root)) {
+		cJSON_Delete(*root);
+		*root = NULL;
+		return fs_fail(err, FS_EXIT_INPUT, "%s: expected a JSON object at the top", file);
 	}
+	return 0;
+}
+
+/* generation_config.json beside config.json: vLLM's default max_tokens.
+ *
+ * vLLM loads it with GenerationConfig.from_pretrained(model dir)
+ * (vllm/transformers_utils/config.py try_get_generation_config) and keeps, of its
+ * non-default values (to_diff_dict), only repetition_penalty, temperature, top_k,
+ * top_p, min_p and max_new_tokens; max_new_tokens becomes the default max_tokens of
+ * a request (vllm@0052a5b8 vllm/config/model.py ModelConfig.get_diff_sampling_param).
+ * max_length is not among them, so it is not read here.  A missing file, or a null
+ * max_new_tokens, leaves *out at -1.  (How the default applies to a request is a
+ * serving-side matter: a ceiling on every request since vLLM PR #12242, only the
+ * fallback for requests without max_tokens since PR #34063, vllm/entrypoints/utils.py
+ * get_max_tokens.) */
+static int load_generation_config(const char *dir, int32_t *out, fs_err *err)
+{
+	char file[4200];
+	struct stat st;
+	cJSON *root;
+	const cJSON *v;
+	int rc = 0;
+
+	*out = -1;
+	if (snprintf(file, sizeof file, "%s/generation_config.json", dir) >= (int)sizeof file)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: path too long", dir);
+	if (stat(file, &st) != 0 && errno == ENOENT)
+		return 0;
+	if (load_json(file, &root, err))
+		return -1;
+	v = cJSON_GetObjectItemCaseSensitive(root, "max_new_tokens");
+	if (v && !cJSON_IsNull(v)) {
+		double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+
+		if (!cJSON_IsNumber(v))
+			rc = fs_fail(err, FS_EXIT_INPUT, "%s: 'max_new_tokens' must be a positive integer or null",
+				     file);
+		else if (!(d >= 1 && d <= 2147483647.0) || d != (double)(int64_t)d)
+			rc = fs_fail(err, FS_EXIT_INPUT,
+				     "%s: 'max_new_tokens' must be a positive integer (at most 2147483647), got %g",
+				     file, d);
+		else
+			*out = (int32_t)d;
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+int llm_load_config_json(const char *path, llm_spec *out, fs_err *err)
+{
+	char file[4096], dir[4096];
+	cJSON *root = NULL;
+	llm_spec m;
+	struct stat st;
+	fs_err sub = {0};
+	char *slash;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(file, sizeof file, "%s/config.json", path);
+	else
+		snprintf(file, sizeof file, "%s", path);
+	/* The model's directory: where generation_config.json would be. */
+	snprintf(dir, sizeof dir, "%s", file);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	if (load_json(file, &root, err))
+		return -1;
 	memset(&m, 0, sizeof m);
-	if (parse_config(file, root, &m, err))
+	if (parse_config(file, root, &m, err) || load_generation_config(dir, &m.default_max_tokens, err))
 		goto fail;
 	if (llm_finish(&m, &sub)) {
 		fs_fail(err, FS_EXIT_INPUT, "%s: %s", file, sub.msg);
 		goto fail;
 	}
 	cJSON_Delete(root);
-	free(buf);
 	*out = m;
 	return 0;
 fail:
 	cJSON_Delete(root);
-	free(buf);
 	return -1;
 }

@@ -31,9 +31,21 @@ typedef struct llm_spec {
 	int64_t n_experts, experts_per_tok, moe_intermediate, n_shared_experts;
 	int64_t shared_intermediate;   /* per shared expert, 0 = moe_intermediate */
 	int64_t first_dense_layers;    /* DeepSeek first_k_dense_replace */
-	/* Hybrid attention: only full_attn_layers keep per-token KV; the others
-	 * (linear attention / Gated DeltaNet / Mamba) keep a fixed per-sequence state. */
-	int64_t full_attn_layers;      /* == layers for ordinary models */
+	/* Hybrid attention: full_attn_layers + swa_layers keep per-token KV (the sliding
+	 * ones only for the last sliding_window tokens); the others (linear attention /
+	 * Gated DeltaNet / Mamba) keep a fixed per-sequence state.  Always
+	 *   full_attn_layers + swa_layers + (linear/mamba layers) == layers.
+	 * A catalog entry or hand-built spec may leave full_attn_layers 0: llm_finish()
+	 * then sets it to layers - swa_layers (0 for Mistral-7B-v0.1, where every layer
+	 * slides), or keeps 0 when there are sliding AND linear-attention layers
+	 * (lin_k_heads > 0). */
+	int64_t full_attn_layers;      /* full (global) attention layers; == layers for
+					* ordinary models */
+	int64_t swa_layers;            /* attention layers with a sliding window; 0 = none */
+	int64_t sliding_window;        /* window in tokens; 0 = none (then swa_layers 0) */
+	int32_t default_max_tokens;    /* generation_config.json max_new_tokens: vLLM's
+					* default max_tokens of a request; -1 = none (a
+					* catalog entry's 0 is read as none by llm_finish) */
 	double state_bytes_per_seq;    /* whole model, for the non-full layers: recurrent
 					* state (FP32 if ssm_state_fp32, else BF16) + BF16
 					* conv state; filled by llm_finish() */
@@ -61,7 +73,8 @@ typedef struct llm_spec {
  * Returns 0, or -1 with "unknown model 'x' (known: ...)" or the file's error. */
 int llm_lookup(const char *name, llm_spec *out, fs_err *err);
 
-/* Parse a config.json. Returns 0 or -1 with "FILE: what is wrong". */
+/* Parse a config.json (and a generation_config.json in the same directory, for
+ * default_max_tokens).  Returns 0 or -1 with "FILE: what is wrong". */
 int llm_load_config_json(const char *path, llm_spec *out, fs_err *err);
 
 /* Fill the derived parameter counts from the architecture fields. Returns 0, or -1
@@ -71,15 +84,22 @@ int llm_finish(llm_spec *m, fs_err *err);
 int llm_catalog_count(void);
 const llm_spec *llm_catalog_get(int i);
 
-/* KV bytes per token for the whole model (all TP shards together) in dtype kv:
- * 2 x full_attn_layers x kv_heads x head_dim x bytes, or for MLA
- * (kv_lora_rank + qk_rope_head_dim) x layers x bytes. */
+/* KV bytes per token of the FULL-attention layers, whole model (all TP shards
+ * together) in dtype kv: 2 x full_attn_layers x kv_heads x head_dim x bytes, or for
+ * MLA (kv_lora_rank + qk_rope_head_dim) x full_attn_layers x bytes.  Sliding-window
+ * layers are not included (llm_swa_kv_bytes_per_token): a model's KV for a sequence
+ * of n tokens is  kv x n + swa_kv x min(n, sliding_window)  (before block rounding). */
 double llm_kv_bytes_per_token(const llm_spec *m, prec_t kv);
 
 /* KV bytes per token held by ONE GPU of a tp-way replica: KV heads are split across
  * shards but replicated when kv_heads < tp (each shard keeps at least one head), and
  * the MLA latent is replicated on every shard (vLLM). */
 double llm_kv_bytes_per_token_gpu(const llm_spec *m, prec_t kv, int tp);
+
+/* The same for the sliding-window layers (swa_layers instead of full_attn_layers);
+ * 0 when the model has none.  What one sliding layer group's page holds per token. */
+double llm_swa_kv_bytes_per_token(const llm_spec *m, prec_t kv);
+double llm_swa_kv_bytes_per_token_gpu(const llm_spec *m, prec_t kv, int tp);
 
 /* Weight bytes for the whole model at the given precision (linear layers at the
  * precision's size, the rest BF16). */

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "models/engine.h"
+
 /*
  * perf_init: the operator model's per-replica constants (perf.h; the constants'
  * sources are in models/gpu.c and docs/models.md).
@@ -124,17 +126,87 @@ double perf_ew_time(const gpu_spec *g, double bytes)
 	return bytes / (g->mem_bw * (g->ew_eff > 0 ? g->ew_eff : g->mem_eff)) + g->kernel_s;
 }
 
-int64_t perf_graph_pad(int64_t m)
+/* vLLM's default capture list, VllmConfig._set_cudagraph_sizes (vllm@000fc94b
+ * vllm/config/vllm.py; the same rule since PR #26016, Oct 2025):
+ *     [1, 2, 4] + range(8, min(max + 1, 256), 8) + range(256, max + 1, 16)
+ * with max = min(max_num_seqs x decode_query_len x 2, default_max_graph_size 512),
+ * then min(max_num_batched_tokens, max); decode_query_len is 1 without speculative
+ * decoding.  Releases with eng_release.cudagraph_capture_mnbt (PR #40734) also
+ * capture max_num_batched_tokens itself when it is <= that max.  Not modelled (in
+ * no modelled release): max_num_seqs appended (PR #57355), the 1024 ceiling on data
+ * centre Blackwell (PR #49390), performance_mode "interactivity" (1..32). */
+int64_t perf_graph_limit(const mem_config *c, int64_t *extra)
 {
-	if (m > PERF_GRAPH_MAX)
-		return m;
+	const eng_release *r = c->eng ? c->eng : eng_default();
+	int64_t lim = r ? r->cudagraph_max : PERF_GRAPH_MAX, grid;
+
+	if (extra)
+		*extra = 0;
+	if (c->max_num_seqs > 0 && 2 * (int64_t)c->max_num_seqs < lim)
+		lim = 2 * (int64_t)c->max_num_seqs;
+	if (lim > PERF_GRAPH_MAX)
+		lim = PERF_GRAPH_MAX;
+	/* max_num_batched_tokens <= max before the min: the appended size. */
+	if (r && r->cudagraph_capture_mnbt && c->max_num_batched_tokens > 0 && c->max_num_batched_tokens <= lim &&
+	    extra)
+		*extra = c->max_num_batched_tokens;
+	if (c->max_num_batched_tokens > 0 && c->max_num_batched_tokens < lim)
+		lim = c->max_num_batched_tokens;
+	/* The largest size on the grid: vLLM's valid_max_size = sizes[-1]. */
+	if (lim >= 256)
+		grid = 256 + (lim - 256) / 16 * 16;
+	else if (lim >= 8)
+		grid = lim / 8 * 8;
+	else if (lim >= 4)
+		grid = 4;
+	else if (lim >= 2)
+		grid = 2;
+	else
+		grid = lim >= 1 ? 1 : 0;
+	if (extra && *extra == grid)
+		*extra = 0; /* on the grid already */
+	return extra && *extra > grid ? *extra : grid;
+}
+
+/* The smallest size of the (unbounded) 1, 2, 4, 8k (< 256), 256 + 16k grid >= m. */
+static int64_t grid_pad(int64_t m)
+{
 	if (m <= 1)
 		return 1;
 	if (m <= 2)
 		return 2;
 	if (m <= 4)
 		return 4;
-	return (m + 7) / 8 * 8;
+	if (m <= 256)
+		return (m + 7) / 8 * 8;
+	return 256 + (m - 256 + 15) / 16 * 16;
+}
+
+int64_t perf_graph_pad_limit(int64_t m, int64_t limit)
+{
+	/* The runner pads num_tokens to the smallest capture size >= it when it is at
+	 * most the largest one (pad_for_cudagraph); above, the step runs eager. */
+	if (limit <= 0 || m > limit)
+		return m;
+	return grid_pad(m);
+}
+
+int64_t perf_model_pad(const perf_model *p, int64_t m)
+{
+	int64_t g;
+
+	if (p->graph_max <= 0 || m > p->graph_max)
+		return m;
+	g = grid_pad(m);
+	/* An off-grid size (max_num_batched_tokens) between m and the grid's next. */
+	if (p->graph_extra >= m && p->graph_extra < g)
+		return p->graph_extra;
+	return g;
+}
+
+int64_t perf_graph_pad(int64_t m)
+{
+	return perf_graph_pad_limit(m, PERF_GRAPH_MAX);
 }
 
 /* Kernel counts per layer below (RoPE, KV write, attention and its metadata; MoE top-k,
@@ -149,7 +221,9 @@ typedef struct build {
 	perf_model *p;
 	const gpu_spec *g;
 	const llm_spec *m;
-	double tp, h, peak, peak16, wb, bw, kvb, la;
+	double tp, h, peak, peak16, wb, bw, kvb;
+	double la;           /* attention layers with projections: full + sliding */
+	double lf, ls;       /* full-attention layers, sliding-window layers */
 	double ew, kernels;
 	double qk, v;        /* attention head dims (FLOPs per pair) */
 } build;
@@ -159,7 +233,8 @@ static void gemm(build *b, double count, double k, double n, int experts, int to
 	add_gemm(b->p, b->g, b->peak, b->wb, b->bw, count, k, n, experts, topk);
 }
 
-/* Full-attention layers: MLA (DeepSeek) or grouped-query projections, RoPE, KV write. */
+/* Attention layers (full and sliding-window: the same projections): MLA (DeepSeek)
+ * or grouped-query projections, RoPE, KV write. */
 static void attention_layers(build *b)
 {
 	const llm_spec *m = b->m;
@@ -204,7 +279,7 @@ static void attention_layers(build *b)
 static void linear_attention_layers(build *b)
 {
 	const llm_spec *m = b->m;
-	double ll = (double)(m->layers - m->full_attn_layers);
+	double ll = (double)(m->layers - m->full_attn_layers - m->swa_layers);
 	double kd = (double)m->lin_k_heads * m->lin_k_dim, vd = (double)m->lin_v_heads * m->lin_v_dim;
 
 	if (ll <= 0)
@@ -271,7 +346,8 @@ static void lm_head(build *b)
 	p->lm_act_s = 2.0 * (h + n) * 2.0 / b->bw;
 }
 
-/* Prefill attention FLOPs, decode KV reads (or MLA's absorbed FLOPs), recurrent state. */
+/* Prefill attention FLOPs, decode KV reads (or MLA's absorbed FLOPs), recurrent state;
+ * the full-attention layers here, the sliding-window ones in swa_terms. */
 static void attention_terms(build *b, const mem_config *c, double attn_eff)
 {
 	perf_model *p = b->p;
@@ -279,20 +355,38 @@ static void attention_terms(build *b, const mem_config *c, double attn_eff)
 	double kv_gpu = llm_kv_bytes_per_token_gpu(m, c->kv, c->tp);
 	double rd = kv_gpu / b->bw, fl;
 
-	p->attn_flops_per_pair = 2.0 * b->la * (double)m->heads * (b->qk + b->v);
+	p->attn_flops_per_pair = 2.0 * b->lf * (double)m->heads * (b->qk + b->v);
 	p->attn_s_per_pair = p->attn_flops_per_pair / b->tp / (b->peak16 * attn_eff);
 	p->attn_half_q = b->g->attn_half_q;
 	/* A decode reads each context token's KV once; MLA's absorbed decode does
 	 * ~2 x heads x (2 x latent + rope) FLOPs per context token, which can
 	 * make it compute bound. */
 	if (m->kv_lora_rank > 0)
-		fl = 2.0 * b->la * (double)m->heads / b->tp *
+		fl = 2.0 * b->lf * (double)m->heads / b->tp *
 		     (2.0 * (double)m->kv_lora_rank + (double)m->qk_rope_head_dim) / (b->peak16 * attn_eff);
 	else
 		fl = p->attn_s_per_pair;
 	p->kv_s_per_token = rd > fl ? rd : fl;
 	p->kv_bytes_per_token = kv_gpu * b->tp;
 	p->state_s_per_seq = 2.0 * m->state_bytes_per_seq / b->tp / b->bw;
+}
+
+/* Sliding-window layers: the same per-pair FLOPs and per-token KV read as a full
+ * layer, over at most sliding_window positions (perf_swa_attn_s, perf_swa_kv_s). */
+static void swa_terms(build *b, const mem_config *c, double attn_eff)
+{
+	perf_model *p = b->p;
+	const llm_spec *m = b->m;
+	double kv_gpu, rd;
+
+	if (!(b->ls > 0) || m->sliding_window <= 0)
+		return;
+	kv_gpu = llm_swa_kv_bytes_per_token_gpu(m, c->kv, c->tp);
+	rd = kv_gpu / b->bw;
+	p->swa_window = (double)m->sliding_window;
+	p->swa_attn_s_per_pair = 2.0 * b->ls * (double)m->heads * (b->qk + b->v) / b->tp / (b->peak16 * attn_eff);
+	p->swa_kv_s_per_token = rd > p->swa_attn_s_per_pair ? rd : p->swa_attn_s_per_pair;
+	p->swa_kv_bytes_per_token = kv_gpu * b->tp;
 }
 
 /* TP all-reduce: after attention and after the MLP, BF16 activations. */
@@ -326,7 +420,8 @@ int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_con
 	b = (build){.p = p, .g = g, .m = m, .tp = (double)c->tp, .h = (double)m->hidden,
 		    .peak = gpu_compute_flops(g, c->weights), .peak16 = g->flops_bf16,
 		    .wb = prec_weight_bytes(c->weights), .bw = g->mem_bw * g->mem_eff,
-		    .kvb = prec_kv_bytes(c->kv), .la = (double)m->full_attn_layers};
+		    .kvb = prec_kv_bytes(c->kv), .la = (double)(m->full_attn_layers + m->swa_layers),
+		    .lf = (double)m->full_attn_layers, .ls = (double)m->swa_layers};
 	p->kernel_s = g->kernel_s;
 	attention_layers(&b);
 	linear_attention_layers(&b);
@@ -334,11 +429,13 @@ int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_con
 	elementwise(&b, g->mem_bw * (g->ew_eff > 0 ? g->ew_eff : g->mem_eff));
 	lm_head(&b);
 	attention_terms(&b, c, attn_eff);
+	swa_terms(&b, c, attn_eff);
 	allreduce_terms(&b);
 	p->cpu_s = g->step_overhead_s;
 
+	p->graph_max = perf_graph_limit(c, &p->graph_extra);
 	for (int64_t i = 1; i <= PERF_GRAPH_MAX; i++)
-		p->tok_s[i] = perf_tokens_s(p, perf_graph_pad(i));
+		p->tok_s[i] = perf_tokens_s(p, perf_model_pad(p, i));
 	p->tok_s[0] = p->tok_s[1];
 
 	/* Per prompt (only when a fit asks for it): the dense GEMM time of
@@ -368,7 +465,8 @@ void perf_breakdown(const perf_model *p, const perf_batch *b, perf_parts *o)
 	memset(o, 0, sizeof *o);
 	if (b->tokens <= 0)
 		return;
-	o->padded_tokens = perf_graph_pad(b->tokens);
+	o->padded_tokens = perf_model_pad(p, b->tokens);
+	o->cuda_graph = p->graph_max > 0 && b->tokens <= p->graph_max;
 	x = (double)o->padded_tokens;
 	s = (double)b->seqs;
 	o->gemm = gemms_s(p, x);
@@ -377,6 +475,10 @@ void perf_breakdown(const perf_model *p, const perf_batch *b, perf_parts *o)
 	o->lm_head = lc > lm ? lc : lm;
 	o->attn_prefill = p->attn_s_per_pair * (b->attn_pairs + p->attn_half_q * b->attn_pairs_q);
 	o->attn_decode = p->kv_s_per_token * b->kv_read + p->state_s_per_seq * s;
+	if (p->swa_window > 0) {
+		o->attn_prefill += perf_swa_attn_s(p, b);
+		o->attn_decode += perf_swa_kv_s(p, b);
+	}
 	o->elementwise = p->ew_s_per_token * x + p->ew_fixed_s;
 	o->allreduce = allreduce_s(p, x);
 	o->cpu = p->cpu_s + p->prefill_seq_s * (double)b->prefill_seqs;

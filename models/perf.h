@@ -24,9 +24,25 @@
  * - the TP all-reduce after attention and after the MLP: vLLM's custom all-reduce
  *   (latency car_latency + bytes over link) up to 8 MiB, NCCL's ring above;
  * - a fixed per-step CPU cost (scheduler, input preparation, sampling).
- * Token counts up to PERF_GRAPH_MAX are padded to the CUDA-graph capture sizes
- * (1, 2, 4, 8, then multiples of 8) for the linear, element-wise and all-reduce
- * terms, as the engine pads them; larger steps run eager at their own size.
+ * Steps of up to graph_max tokens are padded to the release's CUDA-graph capture
+ * sizes for the linear, element-wise and all-reduce terms, as the engine pads them;
+ * larger steps run eager at their own size.  vLLM's default capture list
+ * (VllmConfig._set_cudagraph_sizes, vllm@000fc94b vllm/config/vllm.py; the 8/16
+ * steps since PR #26016, so in every modelled release) is 1, 2, 4, the multiples of
+ * 8 below 256 and the multiples of 16 from 256 up to
+ *     graph_max = min(release cudagraph_max (512), 2 x max_num_seqs,
+ *                     max_num_batched_tokens),
+ * rounded down onto the list.  Under the default cudagraph_mode FULL_AND_PIECEWISE
+ * every step is padded, not only decode-only ones: a uniform-decode batch replays a
+ * FULL graph, a mixed (prefill) batch of up to graph_max tokens a PIECEWISE graph
+ * captured for the padded token count (vllm/v1/cudagraph_dispatcher.py
+ * initialize_cudagraph_keys / dispatch, vllm@009eec3b).  Attention is priced at the
+ * real batch either way.
+ *
+ * Sliding-window layers (llm_spec.swa_layers) attend to at most sliding_window
+ * positions: their prefill FLOPs and KV reads are the batch's, capped at
+ * window x (prefill tokens, sequences) -- exact when every context is longer (or
+ * every one shorter) than the window, an upper bound otherwise.
  *
  * Everything that depends on M alone (and the per-step constants) is tabulated by
  * perf_init for M <= PERF_GRAPH_MAX, so the hot path is a table lookup plus a few
@@ -43,7 +59,9 @@
 #include "models/llm.h"
 #include "models/memory.h"
 
-/* vLLM's largest CUDA-graph capture size (max_capture_size, default 512). */
+/* The largest CUDA-graph capture size modelled: the size of perf_model.tok_s (a
+ * release's limit is clamped to it; vLLM's default ceiling is 512, 1024 only on data
+ * centre Blackwell after PR #49390, not in any modelled release). */
 #define PERF_GRAPH_MAX 512
 /* GEMM groups a model can have (dense projections, experts, lm_head). */
 #define PERF_MAX_GEMMS 12
@@ -70,6 +88,14 @@ typedef struct perf_model {
 	double attn_half_q;         /* FlashAttention's half-efficiency query length */
 	double kv_s_per_token;      /* one context token's KV read (all layers) */
 	double state_s_per_seq;     /* linear-attention state read + write per sequence */
+	/* Sliding-window layers (0 when the model has none): */
+	double swa_window;          /* tokens each one attends to at most */
+	double swa_attn_s_per_pair; /* their prefill FLOPs per pair / (peak x attn_eff) */
+	double swa_kv_s_per_token;  /* one in-window context token's KV read (all of them) */
+	int64_t graph_max;          /* largest CUDA-graph capture size: steps of up to this
+				     * many tokens are padded (0: none, all eager) */
+	int64_t graph_extra;        /* off-grid capture size (max_num_batched_tokens, in
+				     * releases that add it), 0 = none */
 	double prefill_seq_s;       /* per prompt sequence (or chunk) in a step: the GEMM
 				     * time of gpu_spec.prefill_seq_tokens tokens (0 in the
 				     * catalog; a calibrate fit may use it) */
@@ -87,7 +113,8 @@ typedef struct perf_model {
 	double flops_per_token;     /* 2 x active linear params (+ lm_head) */
 	double attn_flops_per_pair; /* attention FLOPs per (query token, context token) */
 	double weight_bytes;        /* whole replica */
-	double kv_bytes_per_token;  /* whole replica */
+	double kv_bytes_per_token;  /* whole replica, full-attention layers */
+	double swa_kv_bytes_per_token; /* whole replica, sliding-window layers */
 } perf_model;
 
 /* One step's batch, aggregated over the scheduled sequences. */
@@ -113,6 +140,33 @@ void perf_init_linear(perf_model *p, double fixed_s, double per_token_s);
  * CPU) for a step of m > PERF_GRAPH_MAX tokens (no padding). */
 double perf_tokens_s(const perf_model *p, int64_t m);
 
+/* The sliding-window layers' attention: FLOPs of the pairs within the window and KV
+ * reads of the in-window context, each capped at window x (prefill tokens or
+ * sequences).  0 without such layers. */
+static inline double perf_swa_attn_s(const perf_model *p, const perf_batch *b)
+{
+	double w = p->swa_window, pf, pairs, q;
+
+	if (!(w > 0))
+		return 0.0;
+	pf = (double)(b->tokens - (b->seqs - b->prefill_seqs)); /* decodes: one token each */
+	if (pf < 0)
+		pf = 0;
+	pairs = b->attn_pairs < pf * w ? b->attn_pairs : pf * w;
+	q = b->attn_pairs_q < (double)b->prefill_seqs * w ? b->attn_pairs_q : (double)b->prefill_seqs * w;
+	return p->swa_attn_s_per_pair * (pairs + p->attn_half_q * q);
+}
+
+static inline double perf_swa_kv_s(const perf_model *p, const perf_batch *b)
+{
+	double w = p->swa_window, cap;
+
+	if (!(w > 0))
+		return 0.0;
+	cap = (double)b->seqs * w;
+	return p->swa_kv_s_per_token * (b->kv_read < cap ? b->kv_read : cap);
+}
+
 /* Step duration in seconds, and in integer nanoseconds (rounded up, at least 1).
  * Inline: the engine's macro-steps evaluate it once per engine step.  Every caller
  * compiles the same expression in the same order (no FP contraction in ISO C mode),
@@ -130,6 +184,8 @@ static inline double perf_step_s(const perf_model *p, const perf_batch *b)
 	t += lc > lm ? lc : lm;
 	t += p->attn_s_per_pair * (b->attn_pairs + p->attn_half_q * b->attn_pairs_q);
 	t += p->kv_s_per_token * b->kv_read + p->state_s_per_seq * s;
+	if (p->swa_window > 0)
+		t += perf_swa_attn_s(p, b) + perf_swa_kv_s(p, b);
 	return t + p->prefill_seq_s * (double)b->prefill_seqs;
 }
 
@@ -159,6 +215,7 @@ typedef struct perf_parts {
 	double allreduce;
 	double cpu;         /* fixed per-step CPU cost (+ per-prompt cost if fitted) */
 	int64_t padded_tokens; /* tokens after CUDA-graph padding */
+	int cuda_graph;        /* 1: the step replays a CUDA graph (tokens <= graph_max) */
 } perf_parts;
 
 void perf_breakdown(const perf_model *p, const perf_batch *b, perf_parts *out);
@@ -171,8 +228,22 @@ double perf_gemm_time(const gpu_spec *g, double peak, double wbytes, double k, d
 /* One element-wise kernel moving `bytes` on g. */
 double perf_ew_time(const gpu_spec *g, double bytes);
 
-/* The CUDA-graph size a step of m tokens runs at: m itself above PERF_GRAPH_MAX. */
+/* The CUDA-graph size a step of m tokens runs at under vLLM's default capture list
+ * (1, 2, 4, multiples of 8 below 256, multiples of 16 from 256) whose largest size
+ * is `limit` (a size on that list): the smallest capture size >= m, or m itself
+ * (eager) above limit; limit <= 0: no graphs. */
+int64_t perf_graph_pad_limit(int64_t m, int64_t limit);
+/* The same with limit PERF_GRAPH_MAX (a replica at the default ceiling). */
 int64_t perf_graph_pad(int64_t m);
+/* The capture list of a replica configured by c: returns its largest size,
+ * min(cudagraph_max of the release c->eng (NULL: eng_default()), 2 x max_num_seqs,
+ * max_num_batched_tokens, PERF_GRAPH_MAX) rounded down onto the grid (0 when < 1),
+ * or the off-grid max_num_batched_tokens the release adds (*extra, when extra is
+ * not NULL; 0 when none). */
+int64_t perf_graph_limit(const mem_config *c, int64_t *extra);
+/* The size a step of m tokens runs at on replica p (its graph_max, graph_extra):
+ * what perf_step_s prices the linear, element-wise and all-reduce terms at. */
+int64_t perf_model_pad(const perf_model *p, int64_t m);
 
 /* Add one sequence prefilling `chunk` tokens after `context` already computed (counts
  * one prefill sequence: a chunked prompt pays the per-sequence cost in every step). */

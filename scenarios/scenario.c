@@ -1,5 +1,7 @@
 #include "scenarios/scenario.h"
 
+#include "models/engine.h"
+
 #include <cJSON.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -13,7 +15,7 @@
 
 static const char *const top_keys[] = {
 	"name", "description", "seed", "workload", "model", "quantization", "kv_cache_dtype",
-	"slo", "policies", "metrics_interval", "drain",
+	"vllm_version", "slo", "policies", "metrics_interval", "drain",
 	"sweep", /* read by reports/sweep.c (fleetsim sweep); ignored here */
 	NULL};
 static const char *const slo_keys[] = {"ttft_p99", "tpot_p99", "max_rejection_rate", NULL};
@@ -26,7 +28,7 @@ static const char *const pool_keys[] = {
 	"name", "gpu", "replicas", "tensor_parallel_size", "max_model_len", "max_num_seqs",
 	"max_num_batched_tokens", "gpu_memory_utilization", "block_size", "kv_cache_dtype",
 	"quantization", "enable_prefix_caching", "long_prefill_token_threshold",
-	"price_per_gpu_hour", NULL};
+	"price_per_gpu_hour", "vllm_version", "async_scheduling", NULL};
 
 /* Resolve a relative path against the scenario's directory; absolute paths and
  * catalog names (no '/') are kept.  Returns 0, or -1 when the result is too long. */
@@ -39,6 +41,18 @@ static int resolve(const scenario *sc, const char *in, char *out, size_t cap)
 	else
 		n = snprintf(out, cap, "%s/%s", sc->dir, in);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* A vllm_version: value (a string or a number such as 0.16). */
+static int get_release(const char *file, struct fy_node *n, const eng_release **out, fs_err *err)
+{
+	char buf[32];
+
+	if (yu_str(file, n, buf, sizeof buf, err))
+		return -1;
+	if (eng_lookup(buf, out, err))
+		return yu_errf(err, file, n, "%s", err->msg);
+	return 0;
 }
 
 static int get_prec(const char *file, struct fy_node *n, prec_t *out, fs_err *err)
@@ -175,10 +189,17 @@ static int parse_pool(scenario *sc, struct fy_node *n, int idx, pool_cfg *p, fs_
 	mem_config_default(&p->mem);
 	p->mem.weights = sc->quantization;
 	p->mem.kv = sc->kv_cache_dtype;
+	p->mem.eng = sc->eng;
+	if ((v = yu_get(n, "vllm_version")) && get_release(f, v, &p->mem.eng, err))
+		return -1;
+	/* The release's API-server defaults for this GPU class (engine/arg_utils.py). */
+	eng_pool_defaults(p->mem.eng, &p->gpu, &p->max_num_seqs, &p->max_num_batched_tokens,
+			  &p->mem.gpu_memory_utilization);
+	p->async_scheduling = p->mem.eng->async_scheduling;
 	p->max_model_len = (int)(mml_max < (1 << 30) ? mml_max : (1 << 30));
-	p->max_num_seqs = 256;
-	p->max_num_batched_tokens = 8192;
-	p->enable_prefix_caching = 1;
+	/* vLLM turns prefix caching off by default for hybrid (Mamba / Gated DeltaNet)
+	 * models in every modelled release (docs/engine.md). */
+	p->enable_prefix_caching = sc->model.state_bytes_per_seq > 0 ? 0 : 1;
 	p->price_per_gpu_hour = p->gpu.price_per_hour;
 	if (opt_int(f, n, "replicas", 1, 1000000, &p->replicas, err) ||
 	    opt_int(f, n, "tensor_parallel_size", 1, 1024, &tp, err) ||
@@ -188,6 +209,7 @@ static int parse_pool(scenario *sc, struct fy_node *n, int idx, pool_cfg *p, fs_
 	    opt_double(f, n, "gpu_memory_utilization", 0.01, 1.0, &p->mem.gpu_memory_utilization, err) ||
 	    opt_int(f, n, "block_size", 1, 1024, &p->mem.block_size, err) ||
 	    opt_bool(f, n, "enable_prefix_caching", &p->enable_prefix_caching, err) ||
+	    opt_bool(f, n, "async_scheduling", &p->async_scheduling, err) ||
 	    opt_int(f, n, "long_prefill_token_threshold", 0, 1 << 24, &p->long_prefill_token_threshold, err) ||
 	    opt_double(f, n, "price_per_gpu_hour", 0, 1e6, &p->price_per_gpu_hour, err))
 		return -1;
@@ -281,6 +303,9 @@ static int parse(scenario *sc, struct fy_node *root, fs_err *err)
 	if ((v = yu_get(root, "quantization")) && get_prec(f, v, &sc->quantization, err))
 		return -1;
 	if ((v = yu_get(root, "kv_cache_dtype")) && get_prec(f, v, &sc->kv_cache_dtype, err))
+		return -1;
+	sc->eng = eng_default();
+	if ((v = yu_get(root, "vllm_version")) && get_release(f, v, &sc->eng, err))
 		return -1;
 	if ((v = yu_get(root, "slo"))) {
 		if (yu_check_keys(f, v, slo_keys, "slo", err) ||
@@ -433,6 +458,8 @@ char *scenario_policy_json(const scenario *sc, int i)
 		cJSON_AddNumberToObject(j, "gpu_memory_utilization", p->mem.gpu_memory_utilization);
 		cJSON_AddNumberToObject(j, "block_size", p->mem.block_size);
 		cJSON_AddBoolToObject(j, "enable_prefix_caching", p->enable_prefix_caching);
+		cJSON_AddStringToObject(j, "vllm_version", p->mem.eng ? p->mem.eng->version : eng_default()->version);
+		cJSON_AddBoolToObject(j, "async_scheduling", p->async_scheduling);
 		cJSON_AddNumberToObject(j, "kv_blocks", (double)p->plan.kv_blocks);
 		cJSON_AddNumberToObject(j, "price_per_gpu_hour", p->price_per_gpu_hour);
 		cJSON_AddItemToArray(pools, j);

@@ -26,6 +26,7 @@ typedef struct scenario {
 	llm_spec model;
 	prec_t quantization;      /* scenario default; pools may override */
 	prec_t kv_cache_dtype;
+	const struct eng_release *eng; /* vllm_version: (pools may override); never NULL */
 	mx_slo slo;
 	double max_rejection_rate;/* planner's SLO on rejections, -1 unset */
 	double metrics_interval_s;

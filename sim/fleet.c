@@ -1,5 +1,7 @@
 #include "sim/fleet.h"
 
+#include "models/engine.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +51,16 @@ int fleet_pool_prepare(pool_cfg *p, const llm_spec *m, fs_err *err)
 
 	if (p->replicas < 1)
 		return fs_fail(err, FS_EXIT_INPUT, "pool '%s': replicas must be at least 1", p->name);
+	p->default_max_tokens = m->default_max_tokens;
 	p->mem.max_num_batched_tokens = p->max_num_batched_tokens;
 	p->mem.max_num_seqs = p->max_num_seqs;
 	if (mem_plan_compute(&p->gpu, m, &p->mem, &p->plan, err))
 		return fs_failp(err, "pool '%s': ", p->name);
 	if (perf_init(&p->perf, &p->gpu, m, &p->mem, err))
 		return fs_failp(err, "pool '%s': ", p->name);
-	need_blocks = (p->max_model_len + p->mem.block_size - 1) / p->mem.block_size;
+	/* One max_model_len sequence must fit beside the null block (vLLM refuses to
+	 * start otherwise). */
+	need_blocks = mem_blocks_for_tokens(&p->plan, p->max_model_len) + (p->plan.eng->null_block ? 1 : 0);
 	if (p->plan.kv_blocks < need_blocks)
 		return fs_fail(err, FS_EXIT_INPUT,
 			       "pool '%s': max_model_len %d needs %lld KV blocks but %s x%d of %s holds only "
@@ -673,12 +678,21 @@ static int create_replicas(run_state *s, fs_err *err)
 			.max_num_seqs = pc->max_num_seqs,
 			.max_num_batched_tokens = pc->max_num_batched_tokens,
 			.max_model_len = pc->max_model_len,
-			.block_size = pc->mem.block_size,
+			.block_size = pc->plan.block_size,
 			.num_blocks = pc->plan.kv_blocks,
 			.enable_prefix_caching = pc->enable_prefix_caching,
 			.long_prefill_token_threshold = pc->long_prefill_token_threshold,
 			.perf = &pc->perf,
 			.fast_path = !s->o->reference,
+			.reserve_full_isl = pc->plan.eng->reserve_full_isl,
+			.async_scheduling = pc->async_scheduling,
+			.null_block = pc->plan.eng->null_block,
+			.state_blocks = pc->plan.state_blocks,
+			.swa_mult = pc->plan.full_mult == 0 ? pc->plan.swa_mult - 1 : pc->plan.swa_mult,
+			.swa_window_blocks = pc->plan.swa_window_blocks,
+			.all_sliding = pc->plan.full_mult == 0,
+			.default_max_tokens = pc->default_max_tokens,
+			.default_max_tokens_caps = pc->plan.eng->gen_max_tokens_cap,
 		};
 		for (int i = s->pool_first[p]; i < s->pool_first[p + 1]; i++)
 			if (replica_create(&rc_, &s->reps[i], err))

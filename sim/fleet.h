@@ -35,8 +35,10 @@ typedef struct pool_cfg {
 	int max_num_batched_tokens;
 	int enable_prefix_caching;
 	int long_prefill_token_threshold;
+	int async_scheduling;        /* default: the release's (mem.eng) */
 	double price_per_gpu_hour;   /* from the GPU catalog unless overridden */
 	/* Derived by fleet_pool_prepare: */
+	int32_t default_max_tokens;  /* the model's generation_config default, -1 none */
 	mem_plan plan;
 	perf_model perf;
 } pool_cfg;

@@ -14,8 +14,8 @@
  * ring positions and the key table are allocated on the first key registration,
  * so workloads without prefix hashes never pay for them.
  *
- * Counting mode: until a request with prefix hashes is allocated blocks (and while
- * caching is off, for ever) no block carries a key, so blocks are interchangeable
+ * Counting mode: until a request with prefix hashes is allocated blocks or a request
+ * is preempted (and while caching is off, for ever) no block carries a key, so blocks are interchangeable
  * and nothing observable depends on which ids a request holds.  The manager then only
  * counts (n_free, req->n_blocks): no per-block array, no ring, no req->blocks (left
  * NULL).  The first hashed allocation switches to id mode: the blocks already held
@@ -28,10 +28,15 @@
  * id mode needs them (kv_allocate, kv_commit) or gives them back (kv_free).
  *
  * Block keys: the trace gives one prefix-chained hash per hash_block_tokens tokens
- * (Mooncake 512), vLLM blocks are block_size tokens (16).  Block j is keyed by the
- * hash covering its last token mixed with j, which identifies the whole prefix up to
- * the block's end because the trace hashes are chained.  Only blocks entirely inside
- * min(n_hashes x hash_block_tokens, prompt) are keyed.
+ * (Mooncake 512), vLLM blocks are block_size tokens (16).  Block j entirely inside
+ * min(n_hashes x hash_block_tokens, prompt) is keyed by the hash covering its last
+ * token mixed with j, which identifies the whole prefix up to the block's end because
+ * the trace hashes are chained.  vLLM hashes every other full block too (rest of the
+ * prompt and the output, chained on its parent): content no other request shares, so
+ * those blocks get keys private to the request (its id mixed with j).  Shared keys
+ * are registered when their block is scheduled (kv_commit), private ones when the
+ * request is preempted (kv_free_preempted), the only time anyone (the request itself,
+ * on resume) can look them up.
  */
 #include "sim/kv.h"
 
@@ -60,6 +65,10 @@ struct kv_cache {
 	int32_t *tab_val;
 	uint64_t tab_mask;
 	uint64_t hit_tokens;
+	/* Id mode: ids of extra blocks taken since (kv_extra_take); extras taken while
+	 * counting sit in the anonymous range. */
+	int32_t *xstack;
+	int64_t nx, xcap;
 };
 
 static inline uint64_t mix64(uint64_t x)
@@ -72,22 +81,30 @@ static inline uint64_t mix64(uint64_t x)
 	return x;
 }
 
-/* Tokens of req covered by full trace hashes, capped at the prompt. */
 static int64_t hashed_limit(const sim_req *r)
 {
-	int64_t lim;
+	return rq_hashed_tokens(r);
+}
 
-	if (r->n_hashes <= 0 || r->hash_block_tokens <= 0 || !r->hashes)
-		return 0;
-	lim = (int64_t)r->n_hashes * r->hash_block_tokens;
-	return lim < r->prompt ? lim : r->prompt;
+/* Blocks of r keyed by the trace's shared hashes. */
+static int64_t shared_blocks(const kv_cache *kv, const sim_req *r)
+{
+	return hashed_limit(r) / kv->bs;
 }
 
 static uint64_t block_key(const kv_cache *kv, const sim_req *r, int64_t j)
 {
-	int64_t last_tok = j * kv->bs + kv->bs - 1;
-	uint64_t k = mix64(r->hashes[last_tok / r->hash_block_tokens] ^ mix64((uint64_t)j + 0x9e3779b97f4a7c15ULL));
+	uint64_t k;
 
+	if (j < shared_blocks(kv, r)) {
+		int64_t last_tok = j * kv->bs + kv->bs - 1;
+
+		k = mix64(r->hashes[last_tok / r->hash_block_tokens] ^
+			  mix64((uint64_t)j + 0x9e3779b97f4a7c15ULL));
+	} else {
+		/* Private: only this request (by id, unique in a run) has this content. */
+		k = mix64(mix64((uint64_t)r->id ^ 0x5851f42d4c957f2dULL) ^ ((uint64_t)j + 0x2545f4914f6cdd1dULL));
+	}
 	return k ? k : 1;
 }
 
@@ -303,6 +320,7 @@ void kv_destroy(kv_cache *kv)
 	free(kv->ring);
 	free(kv->tab_key);
 	free(kv->tab_val);
+	free(kv->xstack);
 	free(kv);
 }
 
@@ -312,14 +330,13 @@ static int64_t count_hits(const kv_cache *kv, const sim_req *req, int64_t *n_evi
 	int64_t max_blocks, lim, j, ev = 0;
 
 	*n_evictable = 0;
-	if (!kv->caching)
-		return 0;
-	lim = hashed_limit(req);
-	if (lim <= 0)
-		return 0;
-	max_blocks = lim / kv->bs;
-	if (((int64_t)rq_num_tokens(req) - 1) / kv->bs < max_blocks)
-		max_blocks = ((int64_t)rq_num_tokens(req) - 1) / kv->bs;
+	if (!kv->caching || !kv->ids)
+		return 0; /* counting mode: no block carries a key */
+	max_blocks = ((int64_t)rq_num_tokens(req) - 1) / kv->bs;
+	/* Private keys exist only once the request has been preempted. */
+	lim = shared_blocks(kv, req);
+	if (req->preemptions == 0 && lim < max_blocks)
+		max_blocks = lim;
 	for (j = 0; j < max_blocks; j++) {
 		int32_t b = tab_find(kv, block_key(kv, req, j));
 		if (b == NIL)
@@ -429,7 +446,41 @@ int kv_allocate(kv_cache *kv, sim_req *req, int64_t tokens)
 	return 0;
 }
 
-void kv_commit(kv_cache *kv, sim_req *req)
+/* Key blocks [j, full) of req that carry no key yet (out of memory: they just stay
+ * uncached). */
+static void register_blocks(kv_cache *kv, sim_req *req, int64_t j, int64_t full)
+{
+	for (; j < full; j++) {
+		int32_t b = req->blocks[j];
+		uint64_t k;
+
+		if (!kv->key && keys_init(kv) != 0)
+			return;
+		if (kv->key[b])
+			continue;
+		k = block_key(kv, req, j);
+		if (tab_find(kv, k) != NIL)
+			continue;
+		tab_put(kv, k, b);
+		kv->key[b] = k;
+	}
+}
+
+void kv_free_preempted(kv_cache *kv, sim_req *req)
+{
+	int64_t full = req->computed / kv->bs;
+
+	if (kv->caching && full > 0 && req->n_blocks > 0) {
+		if (full > req->n_blocks)
+			full = req->n_blocks;
+		/* Out of memory: the blocks are freed uncached. */
+		if ((kv->ids || to_ids(kv) == 0) && materialise(kv, req, 0) == 0)
+			register_blocks(kv, req, 0, full);
+	}
+	kv_free(kv, req);
+}
+
+void kv_commit(kv_cache *kv, sim_req *req, int64_t from, int64_t to)
 {
 	int64_t lim, full, j;
 
@@ -438,12 +489,12 @@ void kv_commit(kv_cache *kv, sim_req *req)
 	lim = hashed_limit(req);
 	if (lim <= 0)
 		return;
-	if (lim > req->computed)
-		lim = req->computed;
+	if (lim > to)
+		lim = to;
 	full = lim / kv->bs;
 	if (full > req->n_blocks)
 		full = req->n_blocks;
-	j = ((int64_t)req->computed - req->scheduled) / kv->bs;
+	j = from / kv->bs;
 	if (j < 0)
 		j = 0;
 	if (j >= full)
@@ -451,19 +502,64 @@ void kv_commit(kv_cache *kv, sim_req *req)
 	/* Out of memory below: the blocks just stay uncached. */
 	if ((!kv->ids && to_ids(kv) != 0) || materialise(kv, req, 0) != 0)
 		return;
-	for (; j < full; j++) {
-		int32_t b = req->blocks[j];
-		uint64_t k;
+	register_blocks(kv, req, j, full);
+}
 
-		if (!kv->key && keys_init(kv) != 0)
-			return; /* out of memory: the block just stays uncached */
-		if (kv->key[b])
-			continue;
-		k = block_key(kv, req, j);
-		if (tab_find(kv, k) != NIL)
-			continue;
-		tab_put(kv, k, b);
-		kv->key[b] = k;
+int kv_extra_take(kv_cache *kv, sim_req *req, int64_t n)
+{
+	if (n <= 0)
+		return 0;
+	if (n > kv->n_free)
+		return -1;
+	if (!kv->ids) {
+		kv->n_free -= n;
+		req->n_extra += (int32_t)n;
+		return 0;
+	}
+	if (kv->nx + n > kv->xcap) {
+		int64_t cap = kv->xcap > 0 ? 2 * kv->xcap : 64;
+		int32_t *x;
+
+		while (cap < kv->nx + n)
+			cap *= 2;
+		x = realloc(kv->xstack, (size_t)cap * sizeof *x);
+		if (!x)
+			return -1;
+		kv->xstack = x;
+		kv->xcap = cap;
+	}
+	for (int64_t i = 0; i < n; i++) {
+		int32_t b = fq_pop(kv);
+
+		if (keyed(kv, b)) {
+			tab_del(kv, kv->key[b], b);
+			kv->key[b] = 0;
+		}
+		kv->ref[b] = 1;
+		kv->xstack[kv->nx++] = b;
+	}
+	req->n_extra += (int32_t)n;
+	return 0;
+}
+
+void kv_extra_give(kv_cache *kv, sim_req *req)
+{
+	int64_t n = req->n_extra;
+
+	req->n_extra = 0;
+	if (!kv->ids) {
+		kv->n_free += n;
+		return;
+	}
+	for (; n > 0; n--) {
+		int32_t b;
+
+		if (kv->nx > 0)
+			b = kv->xstack[--kv->nx];
+		else
+			b = (int32_t)--kv->anon; /* taken while counting */
+		kv->ref[b] = 0;
+		fq_append(kv, b);
 	}
 }
 

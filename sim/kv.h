@@ -25,9 +25,9 @@ int kv_create(int64_t num_blocks, int block_size, int enable_prefix_caching, kv_
 void kv_destroy(kv_cache *kv);
 
 /* For a request about to be admitted with computed == 0: find the longest run of its
- * leading full blocks present in the cache (never the whole prompt: the last token is
- * always recomputed, as in vLLM), take references on them, append them to req->blocks
- * and return the number of tokens they cover. 0 when caching is off or no hashes. */
+ * leading full blocks present in the cache (never all its tokens: the last one is
+ * always recomputed, as in vLLM), take references on them, append them to
+ * req->blocks and return the number of tokens they cover. 0 when caching is off. */
 int32_t kv_match_prefix(kv_cache *kv, sim_req *req);
 
 /* The prefix hit kv_match_prefix would give req right now, without taking
@@ -43,16 +43,34 @@ int32_t kv_lookup_prefix(const kv_cache *kv, const sim_req *req, int64_t *n_evic
  * the per-block state, when this first hashed request leaves counting mode). */
 int kv_allocate(kv_cache *kv, sim_req *req, int64_t tokens);
 
-/* After a step computed tokens up to req->computed, register newly full blocks that
- * carry a prefix hash in the cache.  Call it with req->scheduled still holding the
- * tokens just computed: only blocks completed by those are examined.  A block whose
- * key is already cached under another block stays unregistered. */
-void kv_commit(kv_cache *kv, sim_req *req);
+/* Register in the cache the blocks that tokens [from, to) of req complete and that
+ * carry a shared (trace) prefix hash.  vLLM caches blocks when they are scheduled
+ * (allocate_slots -> cache_blocks with the tokens computed after the step), so the
+ * scheduler calls this right after allocating a request's tokens for the step: a
+ * request later in the same step can then hit them.  A block whose key is already
+ * cached under another block stays unregistered. */
+void kv_commit(kv_cache *kv, sim_req *req, int64_t from, int64_t to);
+
+/* Release the blocks of a preempted request, keeping its full blocks cached (vLLM
+ * hashes every full block of prompt and output: blocks beyond the trace's hashes get
+ * keys private to the request, so only its own resume hits them).  The first call
+ * with caching on leaves counting mode.  Private keys are registered here rather
+ * than when the block filled: nobody but the request itself can look them up, and
+ * it only does after a preemption.  With caching off this is kv_free. */
+void kv_free_preempted(kv_cache *kv, sim_req *req);
 
 /* Release all of req's blocks (finish or preemption), last block first so a
  * request's tail blocks are evicted first (vLLM).  req->blocks' array (NULL if req
  * was admitted while counting) is kept for reuse; its owner frees it. */
 void kv_free(kv_cache *kv, sim_req *req);
+
+/* Blocks that hold no cacheable tokens (sliding-window pages, recurrent state):
+ * interchangeable, never keyed.  kv_extra_take adds n to req->n_extra, evicting
+ * cached blocks LRU-first like kv_allocate; returns 0, or -1 (nothing taken) when
+ * fewer than n blocks are free or on allocation failure.  kv_extra_give returns all
+ * of req's extra blocks to the tail of the free queue. */
+int kv_extra_take(kv_cache *kv, sim_req *req, int64_t n);
+void kv_extra_give(kv_cache *kv, sim_req *req);
 
 /* Bulk growth in counting mode (the decode cohort's allocations): kv_counting says
  * whether the manager is counting (no block ids exist); then kv_allocate of a

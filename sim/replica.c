@@ -36,6 +36,15 @@ struct replica {
 	replica_cfg cfg;
 	kv_cache *kv;
 	rlist waiting, running;
+	/* Lingering requests (async scheduling) preempted in the step being formed:
+	 * their blocks are freed, done() is called at the step's end. */
+	rlist retired;
+	simtime_t cutoff; /* requests queued after it wait for the next step */
+	/* Async scheduling: end of the last engine step that ended, start of the last
+	 * engine step of the step in flight (the step after it was formed then), and
+	 * end of the engine step before the one that ends now (a lingering request's
+	 * finish time). */
+	simtime_t last_end, last_start, prev_end;
 	sim_req **batch; /* scheduled requests of the step in flight */
 	int n_batch;
 	int in_step;
@@ -112,10 +121,85 @@ static void list_remove(rlist *l, sim_req *r)
 	l->n--;
 }
 
+/* Tokens whose blocks a request holds in its token-block array (all-sliding models
+ * keep only the window). */
+static int64_t kv_tokens(const replica_cfg *c, int64_t t)
+{
+	int64_t cap = c->swa_window_blocks * c->block_size;
+
+	return c->all_sliding && t > cap ? cap : t;
+}
+
+/* Sliding-window and recurrent-state blocks a request with t tokens holds. */
+static int64_t extra_for(const replica_cfg *c, int64_t t)
+{
+	int64_t tb, x;
+
+	if (t <= 0)
+		return 0;
+	x = c->state_blocks;
+	if (c->swa_mult > 0) {
+		tb = (t + c->block_size - 1) / c->block_size;
+		x += (int64_t)c->swa_mult * (tb < c->swa_window_blocks ? tb : c->swa_window_blocks);
+	}
+	return x;
+}
+
+static int has_extras(const replica_cfg *c)
+{
+	return c->state_blocks > 0 || c->swa_mult > 0 || c->all_sliding;
+}
+
+/* All blocks a request with t tokens holds. */
+static int64_t blocks_for(const replica_cfg *c, int64_t t)
+{
+	if (!has_extras(c))
+		return (t + c->block_size - 1) / c->block_size;
+	return (kv_tokens(c, t) + c->block_size - 1) / c->block_size + extra_for(c, t);
+}
+
+/* Blocks q still needs to hold t tokens. */
+static int64_t blocks_missing(const replica *r, const sim_req *q, int64_t t)
+{
+	int64_t want = (kv_tokens(&r->cfg, t) + r->cfg.block_size - 1) / r->cfg.block_size;
+	int64_t miss = want > q->n_blocks ? want - q->n_blocks : 0;
+
+	if (has_extras(&r->cfg)) {
+		int64_t x = extra_for(&r->cfg, t);
+
+		miss += x > q->n_extra ? x - q->n_extra : 0;
+	}
+	return miss;
+}
+
+/* Make q hold the blocks of t tokens.  Returns 0, or -1 with nothing taken when the
+ * free blocks do not suffice (or on allocation failure). */
+static int grow(replica *r, sim_req *q, int64_t t)
+{
+	if (!has_extras(&r->cfg))
+		return kv_allocate(r->kv, q, t);
+	if (blocks_missing(r, q, t) > kv_free_blocks(r->kv))
+		return -1;
+	if (kv_allocate(r->kv, q, kv_tokens(&r->cfg, t)) != 0)
+		return -1;
+	return kv_extra_take(r->kv, q, extra_for(&r->cfg, t) - q->n_extra);
+}
+
+/* Give back all of q's blocks; a preempted request keeps its full blocks cached. */
+static void release(replica *r, sim_req *q, int preempted)
+{
+	if (q->n_extra > 0)
+		kv_extra_give(r->kv, q);
+	if (preempted)
+		kv_free_preempted(r->kv, q);
+	else
+		kv_free(r->kv, q);
+}
+
 int replica_create(const replica_cfg *cfg, replica **out, fs_err *err)
 {
 	replica *r = NULL;
-	int64_t need;
+	int64_t need, usable;
 
 	*out = NULL;
 	if (!cfg || !cfg->perf)
@@ -137,25 +221,41 @@ int replica_create(const replica_cfg *cfg, replica **out, fs_err *err)
 			       "no room for the KV cache: %lld blocks (raise gpu_memory_utilization, "
 			       "use fewer/smaller weights or more tensor parallelism)",
 			       (long long)cfg->num_blocks);
-	need = ((int64_t)cfg->max_model_len + cfg->block_size - 1) / cfg->block_size;
-	if (cfg->num_blocks < need)
+	if (cfg->state_blocks < 0 || cfg->swa_mult < 0 || cfg->swa_window_blocks < 0 ||
+	    (cfg->swa_mult > 0 && cfg->swa_window_blocks < 1) ||
+	    (cfg->all_sliding && (cfg->swa_mult != 0 || cfg->swa_window_blocks < 1)))
+		return fs_fail(err, FS_EXIT_INPUT,
+			       "replica: bad KV shape (state %d, sliding %d x %lld blocks, all sliding %d)",
+			       cfg->state_blocks, cfg->swa_mult, (long long)cfg->swa_window_blocks,
+			       cfg->all_sliding);
+	usable = cfg->num_blocks - (cfg->null_block ? 1 : 0);
+	need = blocks_for(cfg, cfg->max_model_len);
+	if (usable < need)
 		return fs_fail(err, FS_EXIT_INPUT,
 			       "KV cache has %lld blocks of %d tokens (%lld tokens) but one max_model_len "
 			       "(%d) sequence needs %lld blocks; increase gpu_memory_utilization or "
 			       "decrease max_model_len",
-			       (long long)cfg->num_blocks, cfg->block_size,
-			       (long long)cfg->num_blocks * cfg->block_size, cfg->max_model_len,
+			       (long long)usable, cfg->block_size,
+			       (long long)usable * cfg->block_size, cfg->max_model_len,
 			       (long long)need);
 	r = calloc(1, sizeof *r);
 	if (!r)
 		goto oom;
 	r->cfg = *cfg;
+	/* The cohort assumes one new block per block_size decoded tokens. */
+	if (cfg->swa_mult > 0 || cfg->all_sliding)
+		r->cfg.fast_path = 0;
+	/* All-sliding models keep only the window's blocks: nothing to key by prefix
+	 * (vLLM's sliding-window hits need only the window; not modelled). */
+	if (cfg->all_sliding)
+		r->cfg.enable_prefix_caching = 0;
+	r->last_end = -1;
 	r->batch = malloc((size_t)cfg->max_num_seqs * sizeof *r->batch);
 	if (!r->batch)
 		goto oom;
-	if (kv_create(cfg->num_blocks, cfg->block_size, cfg->enable_prefix_caching, &r->kv) != 0)
+	if (kv_create(usable, cfg->block_size, r->cfg.enable_prefix_caching, &r->kv) != 0)
 		goto oom;
-	if (cfg->fast_path) {
+	if (r->cfg.fast_path) {
 		size_t n = (size_t)cfg->max_num_seqs, bs = (size_t)cfg->block_size;
 
 		r->mem = malloc(n * sizeof *r->mem);
@@ -216,6 +316,9 @@ int replica_add(replica *r, sim_req *req, simtime_t now)
 	limit = mml - req->prompt;
 	if (req->max_tokens >= 0 && req->max_tokens < limit)
 		limit = req->max_tokens;
+	if ((req->max_tokens < 0 || r->cfg.default_max_tokens_caps) && r->cfg.default_max_tokens > 0 &&
+	    r->cfg.default_max_tokens < limit)
+		limit = r->cfg.default_max_tokens;
 	if (req->output > limit)
 		req->output = (int32_t)limit;
 	if (req->output < 1)
@@ -224,6 +327,8 @@ int replica_add(replica *r, sim_req *req, simtime_t now)
 	req->computed = 0;
 	req->scheduled = 0;
 	req->generated = 0;
+	req->lingering = 0;
+	req->queued = now;
 	list_push_tail(&r->waiting, req);
 	r->outstanding += (int64_t)req->prompt + req->output;
 	return 0;
@@ -242,14 +347,32 @@ int replica_in_step(const replica *r)
 static void preempt(replica *r, sim_req *v)
 {
 	list_remove(&r->running, v);
-	kv_free(r->kv, v);
+	r->st.preemptions++;
+	if (v->lingering) {
+		/* Its output is complete: vLLM frees it when the step that produced its
+		 * last token is processed; only the placeholder decode is lost. */
+		release(r, v, 0);
+		r->outstanding -= (int64_t)v->prompt + v->output - v->computed;
+		v->preemptions++;
+		list_push_tail(&r->retired, v);
+		return;
+	}
+	release(r, v, 1);
 	r->outstanding += v->computed;
 	v->computed = 0;
 	v->scheduled = 0;
 	v->preemptions++;
 	v->status = RQ_WAITING;
-	r->st.preemptions++;
 	list_push_head(&r->waiting, v);
+}
+
+/* Async scheduling: with something running, the step about to be formed was formed
+ * by vLLM right after the previous one was launched, so only requests queued by then
+ * can join it.  Idle, the engine schedules as soon as a request comes. */
+static void set_cutoff(replica *r, simtime_t now)
+{
+	r->cutoff = r->cfg.async_scheduling && r->running.n > 0 && r->last_end == now ? r->last_start
+										      : now;
 }
 
 /* Cap a request's tokens for this step as vLLM does (threshold, budget, context). */
@@ -274,18 +397,31 @@ static int64_t cap_new(const replica *r, const sim_req *q, int64_t n, int64_t bu
  * admitted and admission stops for this step. */
 static sim_req *admit_head(replica *r, int64_t *budget)
 {
-	int64_t ev = 0, hit = 0, n, want_blocks, have_blocks;
+	int64_t ev = 0, hit = 0, n, have, free_b;
 	int bs = r->cfg.block_size;
 	sim_req *q = r->waiting.head;
 
+	/* Async scheduling: this step was formed when the one before it began. */
+	if (q->queued > r->cutoff)
+		return NULL;
 	if (q->computed == 0)
 		hit = kv_lookup_prefix(r->kv, q, &ev);
 	n = cap_new(r, q, (int64_t)rq_num_tokens(q) - (q->computed + hit), *budget);
 	if (n == 0)
 		return NULL;
-	want_blocks = ((int64_t)q->computed + hit + n + bs - 1) / bs;
-	have_blocks = q->n_blocks + hit / bs;
-	if (want_blocks - have_blocks + ev > kv_free_blocks(r->kv))
+	/* Blocks held after the hit; touching evictable hit blocks takes them out of
+	 * the free count (vLLM's get_num_blocks_to_allocate counts them). */
+	have = q->n_blocks + hit / bs;
+	free_b = kv_free_blocks(r->kv) - ev;
+	if (r->cfg.reserve_full_isl) {
+		int64_t full = rq_num_tokens(q);
+
+		if (full > r->cfg.max_model_len)
+			full = r->cfg.max_model_len;
+		if (blocks_for(&r->cfg, full) - have - q->n_extra > free_b)
+			return NULL;
+	}
+	if (blocks_for(&r->cfg, (int64_t)q->computed + hit + n) - have - q->n_extra > free_b)
 		return NULL;
 	if (q->computed == 0) {
 		hit = kv_match_prefix(r->kv, q);
@@ -295,17 +431,19 @@ static sim_req *admit_head(replica *r, int64_t *budget)
 		r->st.prefix_hit_tokens += hit;
 	}
 	blocks_out(r, q);
-	if (kv_allocate(r->kv, q, (int64_t)q->computed + n) != 0) {
+	if (grow(r, q, (int64_t)q->computed + n) != 0) {
 		/* Only on allocation failure of the block array: undo the match. */
 		r->outstanding += q->computed;
 		q->computed = 0;
-		kv_free(r->kv, q);
+		release(r, q, 0);
 		return NULL;
 	}
 	list_remove(&r->waiting, q);
 	list_push_tail(&r->running, q);
 	q->status = RQ_RUNNING;
 	q->scheduled = (int32_t)n;
+	if (q->n_hashes > 0)
+		kv_commit(r->kv, q, q->computed, (int64_t)q->computed + n);
 	r->batch[r->n_batch++] = q;
 	*budget -= n;
 	return q;
@@ -344,10 +482,10 @@ static int64_t ref_begin_step(replica *r, simtime_t now)
 	sim_req *q;
 	perf_batch b;
 
-	(void)now;
 	if (r->in_step)
 		return 0;
 	r->n_batch = 0;
+	set_cutoff(r, now);
 
 	/* Pass 1: RUNNING in order. */
 	for (q = r->running.head; q && budget > 0; q = q->next) {
@@ -357,8 +495,9 @@ static int64_t ref_begin_step(replica *r, simtime_t now)
 		if (n == 0)
 			continue;
 		/* Most decode steps need no new block: skip the call. */
-		while ((int64_t)q->computed + n > (int64_t)q->n_blocks * r->cfg.block_size &&
-		       kv_allocate(r->kv, q, (int64_t)q->computed + n) != 0) {
+		while (((int64_t)q->computed + n > (int64_t)q->n_blocks * r->cfg.block_size ||
+			has_extras(&r->cfg)) &&
+		       grow(r, q, (int64_t)q->computed + n) != 0) {
 			sim_req *v = r->running.tail;
 
 			preempt(r, v);
@@ -371,6 +510,8 @@ static int64_t ref_begin_step(replica *r, simtime_t now)
 		if (!ok)
 			break;
 		q->scheduled = (int32_t)n;
+		if (q->n_hashes > 0)
+			kv_commit(r->kv, q, q->computed, (int64_t)q->computed + n);
 		r->batch[r->n_batch++] = q;
 		budget -= n;
 	}
@@ -383,14 +524,31 @@ static int64_t ref_begin_step(replica *r, simtime_t now)
 	if (r->n_batch == 0)
 		return 0;
 	batch_of(r, &b);
+	r->last_start = now;
 	return take_step(r, &b);
+}
+
+/* Async scheduling: vLLM schedules a request whose last token is in flight once
+ * more, unless it knows that token is the last: max_tokens or the context window
+ * reached (scheduler.py skips those).  Other stops (EOS: the trace's output length)
+ * are seen only when the step's output is processed. */
+static int linger(const replica *r, const sim_req *q)
+{
+	if (!r->cfg.async_scheduling)
+		return 0;
+	if (q->max_tokens >= 0 && q->output >= q->max_tokens)
+		return 0;
+	if ((q->max_tokens < 0 || r->cfg.default_max_tokens_caps) && r->cfg.default_max_tokens > 0 &&
+	    q->output >= r->cfg.default_max_tokens)
+		return 0;
+	return (int64_t)q->prompt + q->output < r->cfg.max_model_len;
 }
 
 static void finish_req(replica *r, sim_req *q, int status, simtime_t now)
 {
 	/* The block array stays with the request: the fleet recycles request structs
 	 * and frees the array with them. */
-	kv_free(r->kv, q);
+	release(r, q, 0);
 	r->outstanding -= (int64_t)q->prompt + q->output - q->computed;
 	q->status = (uint8_t)status;
 	q->finish = now;
@@ -407,11 +565,16 @@ static int step_done(replica *r, sim_req *q, simtime_t now, replica_done_fn done
 	r->outstanding -= q->scheduled;
 	r->st.tokens_computed += q->scheduled;
 	q->last_scheduled = now;
-	if (q->n_hashes > 0) { /* kv_commit has nothing to register otherwise */
-		blocks_out(r, q);
-		kv_commit(r->kv, q);
-	}
 	q->scheduled = 0;
+	if (q->lingering) {
+		/* The placeholder step scheduled before its end was known. */
+		q->lingering = 0;
+		list_remove(&r->running, q);
+		finish_req(r, q, RQ_DONE, q->finish);
+		if (done)
+			done(ctx, q);
+		return 1;
+	}
 	if (q->computed < rq_num_tokens(q))
 		return -1;
 	q->generated++;
@@ -419,6 +582,11 @@ static int step_done(replica *r, sim_req *q, simtime_t now, replica_done_fn done
 		q->first_token = now;
 	if (q->generated < q->output)
 		return 0;
+	if (linger(r, q)) {
+		q->lingering = 1;
+		q->finish = now;
+		return 0;
+	}
 	list_remove(&r->running, q);
 	finish_req(r, q, RQ_DONE, now);
 	if (done)
@@ -426,10 +594,34 @@ static int step_done(replica *r, sim_req *q, simtime_t now, replica_done_fn done
 	return 1;
 }
 
+/* Requests retired while the ended step was formed go to done() first. */
+static void flush_retired(replica *r, replica_done_fn done, void *ctx)
+{
+	while (r->retired.head) {
+		sim_req *q = r->retired.head;
+
+		list_remove(&r->retired, q);
+		q->status = RQ_DONE;
+		q->scheduled = 0;
+		q->lingering = 0;
+		if (done)
+			done(ctx, q);
+	}
+}
+
+/* Bookkeeping of step ends for async scheduling (see struct replica). */
+static void note_end(replica *r, simtime_t now)
+{
+	r->prev_end = r->step_count > 1 ? r->coh_last_end : r->last_end;
+	r->last_end = now;
+}
+
 static void ref_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx)
 {
 	int i;
 
+	note_end(r, now);
+	flush_retired(r, done, ctx);
 	r->in_step = 0;
 	r->step_count = 0;
 	for (i = 0; i < r->n_batch; i++)
@@ -562,6 +754,15 @@ static void member_sync(replica *r, cmember *m)
 	q->generated = (int32_t)(m->g_join + delta);
 	if (delta > 0)
 		q->last_scheduled = r->coh_last_end;
+	if (q->generated >= q->output && !q->lingering && linger(r, q)) {
+		/* Async: its last token came at the end of step d_fin - 1 (or, past the
+		 * placeholder step, of the step before the one ending now). */
+		q->lingering = 1;
+		q->finish = r->D == m->d_fin ? r->coh_last_end : r->prev_end;
+		q->generated = q->output;
+	}
+	if (q->generated > q->output)
+		q->generated = q->output;
 	m->c_join = q->computed;
 	m->g_join = q->generated;
 	m->d_join = r->D;
@@ -570,7 +771,8 @@ static void member_sync(replica *r, cmember *m)
 
 /* A running request can join when it is a pure decode whose blocks cover exactly its
  * computed tokens rounded up (true after every step it took part in); its decode
- * steps then never touch a hashed block (keys stop at the prompt).  At least one
+ * steps then never touch a hashed block (its shared keys end before its
+ * computed tokens; private ones are registered only at preemption).  At least one
  * block: a request with none may carry a recycled id array that counting-mode
  * kv_allocate would drop (member_blocks never calls it). */
 static int joinable(const replica *r, const sim_req *q)
@@ -578,7 +780,8 @@ static int joinable(const replica *r, const sim_req *q)
 	int64_t slack = (int64_t)q->n_blocks * r->cfg.block_size - q->computed;
 
 	return q->generated > 0 && q->generated < q->output && q->n_blocks > 0 &&
-	       q->computed == rq_num_tokens(q) - 1 && slack >= 0 && slack < r->cfg.block_size;
+	       q->computed == rq_num_tokens(q) - 1 && slack >= 0 && slack < r->cfg.block_size &&
+	       rq_hashed_tokens(q) <= q->computed;
 }
 
 static void member_join(replica *r, sim_req *q, int64_t stamp)
@@ -589,7 +792,8 @@ static void member_join(replica *r, sim_req *q, int64_t stamp)
 
 	m->q = q;
 	m->d_join = r->D;
-	m->d_fin = r->D + (q->output - q->generated) - 1;
+	/* Async: it keeps its seat for one more step after its last token. */
+	m->d_fin = r->D + (q->output - q->generated) - 1 + linger(r, q);
 	m->stamp = stamp;
 	m->sched_join = q->last_scheduled;
 	m->c_join = q->computed;
@@ -643,12 +847,6 @@ static void cohort_rebuild(replica *r)
 	r->dissolved = 0;
 }
 
-static int64_t blocks_missing(const replica *r, const sim_req *q, int64_t tokens)
-{
-	int64_t want = (tokens + r->cfg.block_size - 1) / r->cfg.block_size;
-
-	return want > q->n_blocks ? want - q->n_blocks : 0;
-}
 
 static void cohort_batch(const replica *r, int64_t s, perf_batch *b)
 {
@@ -755,6 +953,7 @@ done:
 	r->in_step = 1;
 	r->n_batch = 0;
 	r->step_count = k;
+	r->last_start = t_prev;
 	r->macro_s0 = r->coh_s - n * (k - 1);
 	r->st.steps += k;
 	r->st.busy_ns += total;
@@ -770,6 +969,7 @@ static int64_t fast_step(replica *r, simtime_t now, simtime_t horizon)
 	int i, n_sched = 0;
 	perf_batch b;
 
+	set_cutoff(r, now);
 	if (r->n_indiv == 0 && n_coh > 0 && n_coh <= budget &&
 	    (r->waiting.n == 0 || r->running.n >= r->cfg.max_num_seqs)) {
 		int64_t d = macro_step(r, now, horizon);
@@ -814,9 +1014,14 @@ static int64_t fast_step(replica *r, simtime_t now, simtime_t horizon)
 
 		if (q->scheduled == 0)
 			continue;
-		if ((int64_t)q->computed + q->scheduled > (int64_t)q->n_blocks * bs) {
+		if ((int64_t)q->computed + q->scheduled > (int64_t)q->n_blocks * bs ||
+		    has_extras(&r->cfg)) {
 			blocks_out(r, q);
-			(void)kv_allocate(r->kv, q, (int64_t)q->computed + q->scheduled);
+			(void)grow(r, q, (int64_t)q->computed + q->scheduled);
+		}
+		if (q->n_hashes > 0) {
+			blocks_out(r, q);
+			kv_commit(r->kv, q, q->computed, (int64_t)q->computed + q->scheduled);
 		}
 		r->batch[r->n_batch++] = q;
 	}
@@ -839,6 +1044,7 @@ static int64_t fast_step(replica *r, simtime_t now, simtime_t horizon)
 	if (n_coh > 0)
 		cohort_batch(r, r->coh_s, &b);
 	r->coh_in_step = n_coh > 0;
+	r->last_start = now;
 	return take_step(r, &b);
 }
 
@@ -879,7 +1085,8 @@ static void member_finish(replica *r, int32_t sl, simtime_t now, replica_done_fn
 	r->coh_s -= q->computed;
 	r->mem_free[r->n_mem_free++] = sl;
 	list_remove(&r->running, q);
-	finish_req(r, q, RQ_DONE, now);
+	q->lingering = 0;
+	finish_req(r, q, RQ_DONE, linger(r, q) ? q->finish : now);
 	if (done)
 		done(ctx, q);
 }
@@ -888,6 +1095,8 @@ static void fast_end_step(replica *r, simtime_t now, replica_done_fn done, void 
 {
 	int i, w = 0, nfin = 0, j = 0;
 
+	note_end(r, now);
+	flush_retired(r, done, ctx);
 	r->in_step = 0;
 	r->step_count = 0;
 	if (r->coh_in_step) {
@@ -1033,14 +1242,13 @@ void replica_macro_cut(replica *r, int64_t ended)
 	r->st.tokens_computed -= n * u;
 	r->st.steps -= u;
 	r->st.busy_ns -= undo_ns;
-	if (ended == 0) {
-		r->coh_last_end = r->macro_last_end0;
-	} else {
+	{
 		simtime_t t = r->macro_t0;
 
 		for (int64_t i = 0; i < ended; i++)
 			t += r->macro_d[i];
-		r->coh_last_end = t;
+		r->coh_last_end = ended == 0 ? r->macro_last_end0 : t;
+		r->last_start = t;
 	}
 	r->step_count = ended + 1;
 }
@@ -1058,13 +1266,21 @@ void replica_abort_all(replica *r, replica_done_fn done, void *ctx)
 	cohort_dissolve(r);
 	r->coh_in_step = 0;
 	r->ref_step = 0;
+	flush_retired(r, done, ctx);
 
 	for (k = 0; k < 2; k++) {
 		while (lists[k]->head) {
 			sim_req *q = lists[k]->head;
 
 			list_remove(lists[k], q);
-			finish_req(r, q, RQ_UNFINISHED, -1);
+			if (q->lingering) {
+				/* Its output is complete. */
+				q->lingering = 0;
+				q->scheduled = 0;
+				finish_req(r, q, RQ_DONE, q->finish);
+			} else {
+				finish_req(r, q, RQ_UNFINISHED, -1);
+			}
 			if (done)
 				done(ctx, q);
 		}
@@ -1109,9 +1325,10 @@ const replica_cfg *replica_get_cfg(const replica *r)
 	return &r->cfg;
 }
 
-static int check_list(const rlist *l, int status, const char *name, int bs, int64_t *blocks,
-		      int64_t *outstanding, fs_err *err)
+static int check_list(const replica *r, const rlist *l, int status, const char *name,
+		      int64_t *blocks, int64_t *outstanding, fs_err *err)
 {
+	int bs = r->cfg.block_size;
 	const sim_req *q, *prev = NULL;
 	int n = 0;
 
@@ -1126,19 +1343,21 @@ static int check_list(const rlist *l, int status, const char *name, int bs, int6
 			return fs_fail(err, FS_EXIT_RUNTIME,
 				       "replica: request %lld in %s has status %d", (long long)q->id, name,
 				       q->status);
-		if ((int64_t)q->n_blocks * bs < q->computed + q->scheduled)
+		if ((int64_t)q->n_blocks * bs < kv_tokens(&r->cfg, (int64_t)q->computed + q->scheduled) ||
+		    q->n_extra < extra_for(&r->cfg, (int64_t)q->computed + q->scheduled))
 			return fs_fail(err, FS_EXIT_RUNTIME,
 				       "replica: request %lld holds %d blocks for %d tokens",
 				       (long long)q->id, q->n_blocks, q->computed + q->scheduled);
-		if (status == RQ_WAITING && q->n_blocks != 0)
+		if (status == RQ_WAITING && (q->n_blocks != 0 || q->n_extra != 0))
 			return fs_fail(err, FS_EXIT_RUNTIME,
 				       "replica: waiting request %lld holds %d blocks", (long long)q->id,
 				       q->n_blocks);
-		if (q->generated >= q->output || q->computed > rq_num_tokens(q))
+		if (q->generated > q->output || (q->generated == q->output && !q->lingering) ||
+		    q->computed > rq_num_tokens(q))
 			return fs_fail(err, FS_EXIT_RUNTIME,
 				       "replica: request %lld has generated %d/%d, computed %d",
 				       (long long)q->id, q->generated, q->output, q->computed);
-		*blocks += q->n_blocks;
+		*blocks += q->n_blocks + q->n_extra;
 		*outstanding += (int64_t)q->prompt + q->output - q->computed;
 		prev = q;
 	}
@@ -1182,10 +1401,8 @@ int replica_check(const replica *rc, fs_err *err)
 		return -1;
 	if (kv_used_blocks(r->kv) + kv_free_blocks(r->kv) != kv_total_blocks(r->kv))
 		return fs_fail(err, FS_EXIT_RUNTIME, "replica: used + free blocks != total");
-	if (check_list(&r->running, RQ_RUNNING, "running", r->cfg.block_size, &blocks, &outstanding,
-		       err) != 0 ||
-	    check_list(&r->waiting, RQ_WAITING, "waiting", r->cfg.block_size, &blocks, &outstanding,
-		       err) != 0)
+	if (check_list(r, &r->running, RQ_RUNNING, "running", &blocks, &outstanding, err) != 0 ||
+	    check_list(r, &r->waiting, RQ_WAITING, "waiting", &blocks, &outstanding, err) != 0)
 		return -1;
 	if (blocks != refs)
 		return fs_fail(err, FS_EXIT_RUNTIME,

@@ -25,19 +25,45 @@
 #include "util/err.h"
 
 typedef struct replica_cfg {
-	int max_num_seqs;           /* vLLM default 256 */
-	int max_num_batched_tokens; /* vLLM default 8192 */
+	int max_num_seqs;           /* vLLM 0.21: 1024 (A100: 256), models/engine.c */
+	int max_num_batched_tokens; /* vLLM 0.21: 8192 (A100: 2048) */
 	int max_model_len;
 	int block_size;             /* default 16 */
 	int64_t num_blocks;         /* from the memory plan */
 	int enable_prefix_caching;  /* default on */
-	int long_prefill_token_threshold; /* 0 = off (vLLM default) */
+	int long_prefill_token_threshold; /* 0 = off (default of every modelled release) */
 	const perf_model *perf;     /* borrowed; must outlive the replica */
 	/* 1: account pure-decode requests as one cohort (O(1) per step) and let
 	 * replica_begin_step_until take several decode-only steps at once.  Results are
 	 * identical to the step-by-step engine (0, the reference); tests/unit/test_fastpath.c
 	 * compares the two. */
 	int fast_path;
+	/* vLLM release behaviour (models/engine.h; the fleet fills these from the pool's
+	 * release, tests set them directly). */
+	int reserve_full_isl;       /* admission needs blocks for the whole prompt (minus
+				     * prefix hits), not only for the first chunk */
+	int async_scheduling;       /* step N+1 is formed while step N runs: a request
+				     * that arrived after step N began waits one more step,
+				     * and a finished request keeps its seat and blocks for
+				     * one more (discarded) decode step */
+	int null_block;             /* block 0 is reserved (usable = num_blocks - 1) */
+	int32_t default_max_tokens; /* the model's generation_config max_new_tokens: the
+				     * max_tokens of a request that names none (vLLM
+				     * clamps it to the room left); -1 = none */
+	int default_max_tokens_caps; /* ... and a ceiling on requests that name one too
+				      * (releases before vLLM #34063) */
+	/* KV blocks a running request holds besides ceil(tokens / block_size):
+	 * hybrid models' recurrent state (state_blocks, from admission on) and
+	 * sliding-window layers (swa_mult x min(ceil(tokens / block_size),
+	 * swa_window_blocks)).  all_sliding: no full-attention layer, the token blocks
+	 * themselves stop growing at swa_window_blocks (swa_mult is then 0).  Prefix
+	 * hits reuse token blocks only; sliding and state blocks are taken afresh.
+	 * With sliding layers the fast path is off (its cohort assumes one block per
+	 * block_size tokens); state blocks keep it. */
+	int state_blocks;
+	int swa_mult;
+	int64_t swa_window_blocks;
+	int all_sliding;
 } replica_cfg;
 
 typedef struct replica replica;
@@ -53,7 +79,8 @@ void replica_destroy(replica *r);
  * max_tokens) exceeds max_model_len, or whose prompt alone fills it, is rejected
  * instead: status RQ_REJECTED, finish = now, return 1. Otherwise req->output is
  * clamped to the room left (max_model_len - prompt, vLLM's implicit max_tokens), to
- * max_tokens if set, and to at least 1, and 0 is returned. */
+ * max_tokens if set (else to the model's default_max_tokens if any), and to at
+ * least 1, and 0 is returned. */
 int replica_add(replica *r, sim_req *req, simtime_t now);
 
 /* Whether the replica has anything running or waiting. */

@@ -27,6 +27,7 @@ typedef struct sim_req {
 	simtime_t first_token;    /* -1 until the first output token */
 	simtime_t finish;         /* -1 until done or rejected */
 	simtime_t last_scheduled; /* end of the last step it took part in */
+	simtime_t queued;         /* when it joined its replica's waiting queue */
 	int32_t prompt;           /* input tokens */
 	int32_t output;           /* output tokens it will generate (clamped, >= 1) */
 	int32_t max_tokens;       /* -1 if the request had none */
@@ -41,9 +42,13 @@ typedef struct sim_req {
 	int16_t pool, replica;
 	uint8_t status;           /* rq_status */
 	uint8_t misrouted;        /* router's estimate fell on the other side of its threshold */
+	uint8_t lingering;        /* async scheduling: sampled its last token (finish is
+				   * set) but keeps its seat and blocks for the step that
+				   * was scheduled before its end was known */
 	int64_t est_tokens;       /* router's estimate of input + output */
 	/* KV blocks held, in order (owned; kv_free releases them). */
 	int32_t n_blocks, cap_blocks;
+	int32_t n_extra;          /* sliding-window and recurrent-state blocks held */
 	int32_t *blocks;
 	/* Prefix hashes copied from the trace (owned). */
 	int32_t n_hashes, hash_block_tokens, cap_hashes;
@@ -56,6 +61,22 @@ typedef struct sim_req {
 static inline int32_t rq_num_tokens(const sim_req *r)
 {
 	return r->prompt + r->generated;
+}
+
+/* Tokens of r whose blocks carry the trace's shared (prefix-chained) hashes.  Traces
+ * hash prompts, the last hash covering a partial block; a chain running a whole hash
+ * block or more past the prompt stands for the output's content too (a
+ * conversation's next turn carries it in its prompt, and vLLM hashes output blocks
+ * with the same chained function), so it then covers the output as far as it goes. */
+static inline int64_t rq_hashed_tokens(const sim_req *r)
+{
+	int64_t lim, len;
+
+	if (r->n_hashes <= 0 || r->hash_block_tokens <= 0 || !r->hashes)
+		return 0;
+	lim = (int64_t)r->n_hashes * r->hash_block_tokens;
+	len = lim - r->prompt >= r->hash_block_tokens ? (int64_t)r->prompt + r->output : r->prompt;
+	return lim < len ? lim : len;
 }
 
 #endif

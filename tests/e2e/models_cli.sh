@@ -29,9 +29,13 @@ expect_err 2 "config.json:2: not valid JSON" memory --gpu h100 --model "$TMP/con
 printf 'name: x\nbase: h100\nhbm: 80\n' >"$TMP/gpu.yaml"
 expect_err 2 "gpu.yaml:3:1: unknown key 'hbm'" memory --gpu "$TMP/gpu.yaml" --model llama-3.1-8b --tp 1 --precision bf16
 
-# JSON fields: KV blocks for Llama-3-70B BF16 on 4 x H100 (hand-computed in tests/unit/test_memory.c).
-out=$("$FS" memory --gpu h100 --model llama-3-70b --tp 4 --precision bf16 --json)
-if echo "$out" | grep -q '"kv_blocks":29651'; then echo "ok: memory --json kv_blocks 29651"; else echo "FAIL: memory --json: $out"; fail=1; fi
+# JSON fields: KV blocks for Llama-3-70B BF16 on 4 x H100 with vLLM 0.21's memory terms
+# (hand-computed in tests/unit/test_memory.c).
+out=$("$FS" memory --gpu h100 --model llama-3-70b --tp 4 --precision bf16 --vllm-version 0.21 --json)
+# 0.21 on an H100: 79.19 GiB x 0.92 (the release's default) - 32.854 weights - 2.2
+# activation - 2.1 non-torch (TP > 1) - 1.5 CUDA graphs = 34.2007 GiB; / (16 x 81920 B)
+# = 28017.2 blocks.
+if echo "$out" | grep -q '"kv_blocks":28017'; then echo "ok: memory --json kv_blocks 28017"; else echo "FAIL: memory --json: $out"; fail=1; fi
 out=$("$FS" step --gpu a100 --model llama-2-70b --tp 4 --precision bf16 --prefill 8192 --batch 1 --context 512 --json)
 if echo "$out" | grep -q '"prefill_s":' && echo "$out" | grep -q '"decode_step_s":'; then
 	echo "ok: step --json has prefill_s and decode_step_s: $out"
@@ -45,7 +49,7 @@ out=$("$FS" models --json)
 out=${out%%'"models":'*} # the "gpus" array only
 for k in name display calib_source hbm_gib mem_bw_tbps bf16_tflops fp8_tflops fp4_tflops link_gbps \
 	power_w price_per_hour compute_eff mem_eff step_overhead_ms link_latency_us link_eff attn_eff \
-	prefill_seq_tokens gemm_half kernel_us ew_eff attn_half_q car_latency_us; do
+	prefill_seq_tokens gemm_half kernel_us ew_eff attn_half_q car_latency_us hbm_device_gib; do
 	n=$(echo "$out" | grep -o "\"$k\":" | wc -l)
 	[ "$n" -eq 10 ] || { echo "FAIL: models --json has '$k' $n times, want 10 (value + source, per GPU)"; fail=1; }
 done

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "models/engine.h"
 #include "sim/fleet.h"
 #include "sim/replica.h"
 #include "traces/trace.h"
@@ -95,10 +96,17 @@ static void make_pool(pool_cfg *p, const char *name, const llm_spec *m, int max_
 	p->max_num_batched_tokens = (int)(rnd() % 3 ? urange(64, 8192) : urange(1, 64));
 	p->enable_prefix_caching = (int)(rnd() % 2);
 	p->long_prefill_token_threshold = rnd() % 4 ? 0 : (int)urange(1, 512);
+	/* Every modelled vLLM release and scheduling mode. */
+	p->mem.eng = eng_get((int)(rnd() % (uint64_t)eng_count()));
+	p->async_scheduling = (int)(rnd() % 2);
 	CU_ASSERT_EQUAL_FATAL(fleet_pool_prepare(p, m, &err), 0);
+	/* Recurrent-state blocks per request (hybrid models' shared pool). */
+	if (rnd() % 4 == 0)
+		p->plan.state_blocks = (int)urange(1, 3);
 	/* Tiny KV caches force preemptions; keep at least one max_model_len sequence. */
 	if (rnd() % 2) {
-		int64_t need = (max_model_len + p->mem.block_size - 1) / p->mem.block_size;
+		int64_t need = (max_model_len + p->mem.block_size - 1) / p->mem.block_size + 1 +
+			       p->plan.state_blocks;
 
 		p->plan.kv_blocks = need + urange(0, 4 * need);
 	}

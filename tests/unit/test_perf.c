@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "models/engine.h"
 #include "models/perf.h"
 
 /* g with perfect efficiencies and no fixed costs: the bare roofline. */
@@ -94,7 +95,8 @@ static void test_step_ns_rounding(void)
  * the GEMM groups' k x n x count x tp adds up to params_linear_active (dense). */
 static void test_gemm_shapes(void)
 {
-	static const char *const models[] = {"llama-3.1-8b", "llama-3-70b", "qwen3-32b"};
+	/* gemma-3-27b: 52 of its 62 layers slide; their projections are GEMMs too. */
+	static const char *const models[] = {"llama-3.1-8b", "llama-3-70b", "qwen3-32b", "gemma-3-27b"};
 	perf_model p;
 	gpu_spec g;
 	llm_spec m;
@@ -146,7 +148,8 @@ static void test_gemm_by_hand(void)
 static void test_decode_bandwidth_floor(void)
 {
 	static const char *const models[] = {"llama-3.1-8b", "llama-3-70b", "qwen3-32b", "deepseek-v3",
-					     "qwen3-235b-a22b", "qwen3-next-80b-a3b"};
+					     "qwen3-235b-a22b", "qwen3-next-80b-a3b", "gpt-oss-120b",
+					     "gemma-3-27b"};
 	static const prec_t precs[] = {PREC_BF16, PREC_FP8, PREC_NVFP4};
 
 	for (int gi = 0; gi < gpu_catalog_count(); gi++) {
@@ -253,7 +256,9 @@ static void test_nvfp4_prefill(void)
 	CU_ASSERT(decode_s(&pb, 1, 0) / decode_s(&pf, 1, 0) > 2.0);
 }
 
-/* CUDA graphs: 1, 2, 4, 8, then multiples of 8 up to 512; eager above. */
+/* CUDA graphs: 1, 2, 4, multiples of 8 below 256, multiples of 16 from 256 up to
+ * 512 (vLLM's list since PR #26016; before, multiples of 8 all the way, which is
+ * what this test checked until then: 257 -> 264 is now 272); eager above. */
 static void test_graph_padding(void)
 {
 	perf_model p;
@@ -262,6 +267,12 @@ static void test_graph_padding(void)
 	CU_ASSERT_EQUAL(perf_graph_pad(3), 4);
 	CU_ASSERT_EQUAL(perf_graph_pad(5), 8);
 	CU_ASSERT_EQUAL(perf_graph_pad(9), 16);
+	CU_ASSERT_EQUAL(perf_graph_pad(248), 248);
+	CU_ASSERT_EQUAL(perf_graph_pad(249), 256);
+	CU_ASSERT_EQUAL(perf_graph_pad(256), 256);
+	CU_ASSERT_EQUAL(perf_graph_pad(257), 272);
+	CU_ASSERT_EQUAL(perf_graph_pad(300), 304);
+	CU_ASSERT_EQUAL(perf_graph_pad(497), 512);
 	CU_ASSERT_EQUAL(perf_graph_pad(505), 512);
 	CU_ASSERT_EQUAL(perf_graph_pad(513), 513);
 	CU_ASSERT_EQUAL_FATAL(init(&p, "h100", "llama-3.1-8b", 1, PREC_BF16), 0);
@@ -271,14 +282,222 @@ static void test_graph_padding(void)
 	/* The table and the eager formula agree where they meet. */
 	CU_ASSERT_DOUBLE_EQUAL(p.tok_s[512], perf_tokens_s(&p, 512), 1e-15);
 	CU_ASSERT(perf_tokens_s(&p, 513) > p.tok_s[512]);
+	CU_ASSERT_EQUAL(p.tok_s[257], p.tok_s[272]);
+	CU_ASSERT(p.tok_s[273] > p.tok_s[272]);
+}
+
+/* Every table entry is the eager formula at the padded size, for any limit. */
+static void check_table(const perf_model *p)
+{
+	for (int64_t i = 1; i <= PERF_GRAPH_MAX; i++) {
+		int64_t q = perf_model_pad(p, i);
+
+		CU_ASSERT(q >= i);
+		CU_ASSERT(q == i || q <= p->graph_max);
+		CU_ASSERT_EQUAL(p->tok_s[i], perf_tokens_s(p, q));
+	}
+}
+
+/* The capture list follows the replica's configuration and release:
+ * min(cudagraph_max, 2 x max_num_seqs, max_num_batched_tokens), rounded down onto
+ * the list (vLLM's valid_max_size); steps above it run eager, mixed prefill batches
+ * included. */
+static void test_graph_per_release(void)
+{
+	gpu_spec g;
+	llm_spec m;
+	mem_config c;
+	perf_model p;
+	perf_parts q;
+	eng_release r;
+	fs_err err = {0};
+	static const struct {
+		int seqs, tokens;
+		int64_t want;
+	} cases[] = {
+		{256, 8192, 512}, {1024, 8192, 512}, {64, 8192, 128}, {100, 8192, 200}, {150, 8192, 288},
+		{200, 8192, 400}, {256, 100, 96}, {256, 300, 288}, {2, 8192, 4}, {1, 8192, 2},
+		{256, 3, 2}, {256, 1, 1},
+	};
+
+	CU_ASSERT_EQUAL_FATAL(gpu_lookup("h100", &g, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(llm_lookup("llama-3.1-8b", &m, &err), 0);
+	mem_config_default(&c);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		c.max_num_seqs = cases[i].seqs;
+		c.max_num_batched_tokens = cases[i].tokens;
+		CU_ASSERT_EQUAL(perf_graph_limit(&c, NULL), cases[i].want);
+		if (perf_graph_limit(&c, NULL) != cases[i].want)
+			fprintf(stderr, "seqs %d tokens %d: %lld\n", cases[i].seqs, cases[i].tokens,
+				(long long)perf_graph_limit(&c, NULL));
+	}
+	/* Limit 128 (max_num_seqs 64): 100 -> 104, 128 itself, 129 eager. */
+	CU_ASSERT_EQUAL(perf_graph_pad_limit(100, 128), 104);
+	CU_ASSERT_EQUAL(perf_graph_pad_limit(128, 128), 128);
+	CU_ASSERT_EQUAL(perf_graph_pad_limit(129, 128), 129);
+	CU_ASSERT_EQUAL(perf_graph_pad_limit(3, 0), 3);
+	c.max_num_seqs = 64;
+	c.max_num_batched_tokens = 8192;
+	CU_ASSERT_EQUAL_FATAL(perf_init(&p, &g, &m, &c, &err), 0);
+	CU_ASSERT_EQUAL(p.graph_max, 128);
+	check_table(&p);
+	CU_ASSERT_EQUAL(p.tok_s[100], p.tok_s[104]);
+	CU_ASSERT_DOUBLE_EQUAL(p.tok_s[129], perf_tokens_s(&p, 129), 0);
+	CU_ASSERT(p.tok_s[129] < p.tok_s[136] && p.tok_s[130] > p.tok_s[129]);
+	{
+		/* A mixed batch (a 97-token chunk + 3 decodes = 100 tokens) replays the
+		 * PIECEWISE graph of 104 tokens; 130 tokens run eager. */
+		perf_batch b = {0};
+
+		perf_batch_add_prefill(&b, 0, 97);
+		for (int d = 0; d < 3; d++)
+			perf_batch_add_decode(&b, 500);
+		perf_breakdown(&p, &b, &q);
+		CU_ASSERT_EQUAL(q.padded_tokens, 104);
+		CU_ASSERT_EQUAL(q.cuda_graph, 1);
+		perf_batch_add_prefill(&b, 0, 30);
+		perf_breakdown(&p, &b, &q);
+		CU_ASSERT_EQUAL(q.padded_tokens, 130);
+		CU_ASSERT_EQUAL(q.cuda_graph, 0);
+	}
+	/* Every modelled release: its ceiling, clamped to the table. */
+	mem_config_default(&c);
+	for (int i = 0; i < eng_count(); i++) {
+		int64_t want = eng_get(i)->cudagraph_max;
+
+		c.eng = eng_get(i);
+		want = want > PERF_GRAPH_MAX ? PERF_GRAPH_MAX : want;
+		CU_ASSERT(perf_graph_limit(&c, NULL) <= want);
+		CU_ASSERT(perf_graph_limit(&c, NULL) > want - 16);
+		CU_ASSERT_EQUAL_FATAL(perf_init(&p, &g, &m, &c, &err), 0);
+		CU_ASSERT_EQUAL(p.graph_max, perf_graph_limit(&c, NULL));
+		check_table(&p);
+	}
+	/* A release without graphs (ceiling 0) pads nothing; one above the table is
+	 * clamped to it. */
+	r = *eng_default();
+	r.cudagraph_max = 0;
+	c.eng = &r;
+	CU_ASSERT_EQUAL(perf_graph_limit(&c, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(perf_init(&p, &g, &m, &c, &err), 0);
+	CU_ASSERT_EQUAL(p.graph_max, 0);
+	CU_ASSERT(p.tok_s[5] < p.tok_s[8]);
+	check_table(&p);
+	r.cudagraph_max = 2048;
+	CU_ASSERT_EQUAL(perf_graph_limit(&c, NULL), PERF_GRAPH_MAX);
+	/* A release that captures max_num_batched_tokens too (PR #40734): 300 is off
+	 * the grid (288, 304), so 289..300 replay the 300 graph, 301 runs eager. */
+	r.cudagraph_max = 512;
+	r.cudagraph_capture_mnbt = 1;
+	c.max_num_seqs = 256;
+	c.max_num_batched_tokens = 300;
+	{
+		int64_t extra = -1;
+
+		CU_ASSERT_EQUAL(perf_graph_limit(&c, &extra), 300);
+		CU_ASSERT_EQUAL(extra, 300);
+		CU_ASSERT_EQUAL_FATAL(perf_init(&p, &g, &m, &c, &err), 0);
+		CU_ASSERT_EQUAL(p.graph_max, 300);
+		CU_ASSERT_EQUAL(p.graph_extra, 300);
+		CU_ASSERT_EQUAL(perf_model_pad(&p, 288), 288);
+		CU_ASSERT_EQUAL(perf_model_pad(&p, 289), 300);
+		CU_ASSERT_EQUAL(perf_model_pad(&p, 300), 300);
+		CU_ASSERT_EQUAL(perf_model_pad(&p, 301), 301);
+		CU_ASSERT_EQUAL(perf_model_pad(&p, 200), 200);
+		check_table(&p);
+		/* On the grid already: nothing added. */
+		c.max_num_batched_tokens = 288;
+		CU_ASSERT_EQUAL(perf_graph_limit(&c, &extra), 288);
+		CU_ASSERT_EQUAL(extra, 0);
+		/* Above the 2 x max_num_seqs ceiling: not added (vLLM appends only when
+		 * it is <= the max capture size). */
+		c.max_num_seqs = 100;
+		c.max_num_batched_tokens = 300;
+		CU_ASSERT_EQUAL(perf_graph_limit(&c, &extra), 200);
+		CU_ASSERT_EQUAL(extra, 0);
+		/* Without the rule: the grid's 288. */
+		r.cudagraph_capture_mnbt = 0;
+		c.max_num_seqs = 256;
+		CU_ASSERT_EQUAL(perf_graph_limit(&c, &extra), 288);
+		CU_ASSERT_EQUAL(extra, 0);
+	}
+	mem_config_default(&c);
+	/* NULL is the newest release. */
+	c.eng = NULL;
+	r = *eng_default();
+	CU_ASSERT_EQUAL(perf_graph_limit(&c, NULL), r.cudagraph_max < PERF_GRAPH_MAX ? r.cudagraph_max : PERF_GRAPH_MAX);
+	/* The linear toy model has no graphs: its breakdown is not padded either. */
+	perf_init_linear(&p, 0.01, 1e-5);
+	{
+		perf_batch b = {0};
+
+		perf_batch_add_prefill(&b, 0, 5);
+		perf_breakdown(&p, &b, &q);
+		CU_ASSERT_EQUAL(q.padded_tokens, 5);
+		CU_ASSERT_DOUBLE_EQUAL(q.gemm + q.lm_head + q.attn_prefill + q.attn_decode + q.elementwise +
+					       q.allreduce + q.cpu, perf_step_s(&p, &b), 1e-15);
+	}
+}
+
+/* Sliding-window layers attend to at most sliding_window positions: their KV read
+ * and prefill FLOPs stop growing with the context; the full layers' do not. */
+static void test_sliding_window(void)
+{
+	perf_model p, nowin;
+	perf_batch b = {0};
+	llm_spec m;
+	fs_err err = {0};
+	double w, t1, t2;
+
+	CU_ASSERT_EQUAL_FATAL(init(&p, "h200", "gpt-oss-120b", 4, PREC_FP8), 0);
+	CU_ASSERT_EQUAL_FATAL(llm_lookup("gpt-oss-120b", &m, &err), 0);
+	w = (double)m.sliding_window;
+	CU_ASSERT_DOUBLE_EQUAL(p.swa_window, 128, 0);
+	CU_ASSERT(p.swa_kv_s_per_token > 0);
+	/* 18 + 18 layers, same KV width: the same per-token read and FLOPs. */
+	CU_ASSERT_DOUBLE_EQUAL(p.swa_kv_s_per_token, p.kv_s_per_token, 1e-20);
+	CU_ASSERT_DOUBLE_EQUAL(p.swa_attn_s_per_pair, p.attn_s_per_pair, 1e-24);
+	CU_ASSERT_DOUBLE_EQUAL(p.swa_kv_bytes_per_token, p.kv_bytes_per_token, 0);
+	nowin = p;
+	nowin.swa_window = 0;
+	/* Decode, every context beyond the window: exactly S x window in-window reads. */
+	for (int i = 0; i < 8; i++)
+		perf_batch_add_decode(&b, 10000 + i);
+	CU_ASSERT_DOUBLE_EQUAL(perf_step_s(&p, &b) - perf_step_s(&nowin, &b), p.swa_kv_s_per_token * 8 * w, 1e-15);
+	/* Longer contexts cost only the full layers' reads. */
+	t1 = decode_s(&p, 8, 10000);
+	t2 = decode_s(&p, 8, 20000);
+	CU_ASSERT_DOUBLE_EQUAL(t2 - t1, p.kv_s_per_token * 8 * 10000, 1e-12);
+	/* Contexts inside the window: the sliding layers read them all. */
+	memset(&b, 0, sizeof b);
+	perf_batch_add_decode(&b, 50);
+	CU_ASSERT_DOUBLE_EQUAL(perf_step_s(&p, &b) - perf_step_s(&nowin, &b), p.swa_kv_s_per_token * 51, 1e-15);
+	/* Prefill of 4096 tokens: pairs capped at 4096 x 128. */
+	memset(&b, 0, sizeof b);
+	perf_batch_add_prefill(&b, 0, 4096);
+	CU_ASSERT_DOUBLE_EQUAL(perf_step_s(&p, &b) - perf_step_s(&nowin, &b),
+			       p.swa_attn_s_per_pair * (4096.0 * w + p.attn_half_q * w), 1e-15);
+	/* Mistral-7B-v0.1: every layer slides, no full-attention KV: a decode costs the
+	 * same at 10K and 30K tokens of context. */
+	CU_ASSERT_EQUAL_FATAL(init(&p, "h100", FS_SOURCE_DIR "/tests/data/models/mistral-7b-v0.1", 1, PREC_BF16), 0);
+	CU_ASSERT_DOUBLE_EQUAL(p.kv_s_per_token, 0, 0);
+	CU_ASSERT_DOUBLE_EQUAL(p.attn_s_per_pair, 0, 0);
+	CU_ASSERT_DOUBLE_EQUAL(p.swa_window, 4096, 0);
+	CU_ASSERT_DOUBLE_EQUAL(decode_s(&p, 16, 10000), decode_s(&p, 16, 30000), 0);
+	CU_ASSERT(decode_s(&p, 16, 1000) < decode_s(&p, 16, 4000));
+	/* Models without sliding layers: no term at all. */
+	CU_ASSERT_EQUAL_FATAL(init(&p, "h100", "llama-3.1-8b", 1, PREC_BF16), 0);
+	CU_ASSERT_DOUBLE_EQUAL(p.swa_window, 0, 0);
+	CU_ASSERT_DOUBLE_EQUAL(p.swa_kv_s_per_token, 0, 0);
 }
 
 /* The breakdown adds up to the step time, graphs and eager, mixed batches. */
 static void test_breakdown_sums(void)
 {
-	static const char *const models[] = {"llama-3.1-8b", "deepseek-v3", "qwen3-next-80b-a3b"};
+	static const char *const models[] = {"llama-3.1-8b", "deepseek-v3", "qwen3-next-80b-a3b", "gpt-oss-120b",
+					     "gemma-3-27b"};
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
 		perf_model p;
 
 		CU_ASSERT_EQUAL_FATAL(init(&p, "h200", models[i], 8, PREC_FP8), 0);
@@ -371,6 +590,8 @@ int fs_test_register(void)
 	    !CU_add_test(s, "TP 8 vs TP 4 decode", test_tp_scaling) ||
 	    !CU_add_test(s, "B200 NVFP4 prefill gain below the FP4/BF16 ratio", test_nvfp4_prefill) ||
 	    !CU_add_test(s, "CUDA-graph padding", test_graph_padding) ||
+	    !CU_add_test(s, "CUDA-graph sizes per release and config", test_graph_per_release) ||
+	    !CU_add_test(s, "sliding-window layers", test_sliding_window) ||
 	    !CU_add_test(s, "breakdown sums to the step", test_breakdown_sums) ||
 	    !CU_add_test(s, "MoE experts hit", test_moe_experts) ||
 	    !CU_add_test(s, "SPEC example bounds", test_spec_example) ||

@@ -232,6 +232,9 @@ static void test_preemption(void)
 
 	c.max_model_len = 64;
 	c.num_blocks = 7;
+	/* Recompute from scratch: with caching on B would re-hit its own blocks
+	 * (test_resume_hits_own_blocks). */
+	c.enable_prefix_caching = 0;
 	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
 	mkreq(&a, 0, 32, 20, -1);
 	mkreq(&b, 1, 32, 20, -1);
@@ -318,6 +321,7 @@ static void test_no_admission_after_preemption(void)
 	c.max_model_len = 64;
 	c.num_blocks = 4;
 	c.long_prefill_token_threshold = 16;
+	c.enable_prefix_caching = 0;
 	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
 	mkreq(&a, 0, 16, 40, -1);
 	mkreq(&b, 1, 16, 40, -1);
@@ -455,6 +459,284 @@ static void test_rejection_and_create(void)
  * A alone: TTFT = 15625000 + 2000 x 1953125 = 3921875000.  B with the same hashes,
  * after A finished: hit = min(125, (2000 - 1) / 16 = 124) blocks = 1984 tokens, so
  * B prefills 16 tokens: TTFT = 15625000 + 16 x 1953125 = 46875000. */
+/* Preemption keeps the victim's full blocks cached under keys private to it (vLLM
+ * hashes every full block of prompt and output): when nothing evicted them, its
+ * resume re-hits them and recomputes only the rest.  Same setup as test_preemption
+ * (7 blocks of 16): B (prompt 32, 17 tokens generated, 48 computed = 3 full blocks)
+ * is preempted for A's block; its 3 blocks go to the tail of the free queue; A takes
+ * 1 of the 3 free... (A's new block comes from the queue's head: B's tail block,
+ * freed first) so on resume B re-hits blocks 0 and 1 (32 tokens) and recomputes 17. */
+static void test_resume_hits_own_blocks(void)
+{
+	perf_model p = compute_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	sim_req a, b;
+	done_log d = {0};
+	simtime_t now = 0;
+	fs_err err = {0};
+	replica_stats st;
+	int k;
+
+	c.max_model_len = 64;
+	c.num_blocks = 7;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 0, 32, 20, -1);
+	mkreq(&b, 1, 32, 20, -1);
+	replica_add(r, &a, 0);
+	replica_add(r, &b, 0);
+	for (k = 1; k <= 17; k++)
+		step(r, &now, &d);
+	CU_ASSERT_EQUAL(b.computed, 48);
+	CU_ASSERT_EQUAL(kv_free_blocks(replica_kv(r)), 1);
+	step(r, &now, &d); /* 18: A takes the free block, needs none more; B preempted? */
+	CU_ASSERT_EQUAL(b.preemptions, 1);
+	CU_ASSERT_EQUAL(b.status, RQ_WAITING);
+	/* B's 3 full blocks are cached (evictable), one of them taken by A. */
+	for (k = 0; k < 3 && replica_num_running(r) < 2; k++)
+		step(r, &now, &d);
+	CU_ASSERT_EQUAL(b.status, RQ_RUNNING);
+	CU_ASSERT(b.cached_tokens >= 16);
+	CU_ASSERT_EQUAL(b.cached_tokens % 16, 0);
+	while (replica_has_work(r))
+		step(r, &now, &d);
+	replica_get_stats(r, &st);
+	CU_ASSERT_EQUAL(st.prefix_hit_tokens, b.cached_tokens);
+	/* 64 + 16 x 2 + 3 + 49 + 2 = 150 tokens without the hit (test_preemption
+	 * less C's 16); the hit saves its tokens of B's recompute. */
+	CU_ASSERT_EQUAL(st.tokens_computed, 150 - b.cached_tokens);
+	CU_ASSERT_EQUAL(a.status, RQ_DONE);
+	CU_ASSERT_EQUAL(b.status, RQ_DONE);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	replica_destroy(r);
+	free(a.blocks);
+	free(b.blocks);
+}
+
+/* Admission with and without the full-prompt reservation (vLLM's
+ * scheduler_reserve_full_isl / allocate_slots(full_sequence_must_fit)): 8 usable
+ * blocks of 16, budget 32 tokens a step.  A (prompt 64) runs; B (prompt 96 = 6
+ * blocks) arrives.  Without the reservation B's first chunk (needs its 1st block)
+ * is admitted although its prompt can never fit beside A; with it B waits until A is
+ * gone. */
+static void test_full_isl_admission(void)
+{
+	perf_model p = compute_model();
+	for (int full = 0; full <= 1; full++) {
+		replica_cfg c = base_cfg(&p);
+		replica *r = NULL;
+		sim_req a, b;
+		done_log d = {0};
+		simtime_t now = 0;
+		fs_err err = {0};
+
+		c.max_model_len = 128;
+		c.num_blocks = 9;
+		c.null_block = 1;
+		c.max_num_batched_tokens = 32;
+		c.max_num_seqs = 4;
+		c.reserve_full_isl = full;
+		c.enable_prefix_caching = 0;
+		CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+		CU_ASSERT_EQUAL(kv_total_blocks(replica_kv(r)), 8);
+		mkreq(&a, 0, 64, 8, -1);
+		mkreq(&b, 1, 96, 4, -1);
+		replica_add(r, &a, 0);
+		step(r, &now, &d); /* A: 32 tokens, 2 blocks */
+		replica_add(r, &b, now);
+		step(r, &now, &d); /* A: 32 more (4 blocks); budget gone */
+		step(r, &now, &d); /* A decodes 1 (5th block); B: 31 tokens? */
+		if (full) { /* braces: CU_ASSERT is a block */
+			/* 5 used, 3 free < 6 for B's prompt: not admitted. */
+			CU_ASSERT_EQUAL(b.status, RQ_WAITING);
+			CU_ASSERT_EQUAL(b.computed, 0);
+		} else {
+			CU_ASSERT_EQUAL(b.status, RQ_RUNNING);
+			CU_ASSERT_EQUAL(b.scheduled + b.computed, 31);
+		}
+		while (replica_has_work(r))
+			step(r, &now, &d);
+		CU_ASSERT_EQUAL(a.status, RQ_DONE);
+		CU_ASSERT_EQUAL(b.status, RQ_DONE);
+		if (full)
+			CU_ASSERT_EQUAL(b.preemptions + a.preemptions, 0);
+		replica_destroy(r);
+		free(a.blocks);
+		free(b.blocks);
+	}
+}
+
+/* Async scheduling: a request queued while a step runs joins the step after next
+ * (vLLM formed the next step when the running one was launched), and a request
+ * that sampled its last token keeps its seat and blocks for one more (placeholder)
+ * decode; its finish time is that of its last token. */
+static void test_async_scheduling(void)
+{
+	perf_model p = compute_model();
+	int64_t fin[2] = {0}, first_b[2] = {0}, steps[2] = {0};
+
+	for (int as = 0; as <= 1; as++) {
+		replica_cfg c = base_cfg(&p);
+		replica *r = NULL;
+		sim_req a, b;
+		done_log d = {0};
+		simtime_t now = 0;
+		fs_err err = {0};
+		replica_stats st;
+
+		c.async_scheduling = as;
+		CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+		mkreq(&a, 0, 32, 3, -1);
+		mkreq(&b, 1, 16, 2, -1);
+		replica_add(r, &a, 0);
+		{
+			int64_t dur = replica_begin_step(r, now); /* A's prefill */
+
+			/* B arrives while it runs. */
+			replica_add(r, &b, now + 1);
+			now += dur;
+			replica_end_step(r, now, on_done, &d);
+		}
+		step(r, &now, &d); /* A decodes; sync: B prefills too */
+		if (as) {
+			CU_ASSERT_EQUAL(b.status, RQ_WAITING); /* joins the next step */
+		} else {
+			CU_ASSERT_EQUAL(b.status, RQ_RUNNING);
+			CU_ASSERT_EQUAL(b.generated, 1);
+		}
+		while (replica_has_work(r)) {
+			CU_ASSERT(step(r, &now, &d) > 0);
+		}
+		CU_ASSERT_EQUAL(a.status, RQ_DONE);
+		CU_ASSERT_EQUAL(a.generated, 3);
+		CU_ASSERT_EQUAL(b.generated, 2);
+		CU_ASSERT(a.finish > a.first_token);
+		CU_ASSERT(b.finish <= now);
+		replica_get_stats(r, &st);
+		fin[as] = a.finish;
+		first_b[as] = b.first_token;
+		steps[as] = st.steps;
+		CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+		replica_destroy(r);
+		free(a.blocks);
+		free(b.blocks);
+	}
+	/* B's first token comes a step later; the placeholder steps cost a step. */
+	CU_ASSERT(first_b[1] > first_b[0]);
+	CU_ASSERT(steps[1] > steps[0]);
+	/* A's last token comes sooner: its second step no longer carries B's prefill. */
+	CU_ASSERT(fin[1] < fin[0]);
+}
+
+/* Recurrent-state and sliding-window blocks (hybrid KV cache manager): a request
+ * holds state_blocks from admission, plus swa_mult x min(token blocks, window)
+ * blocks; all-sliding models hold at most the window. */
+static void test_extra_blocks(void)
+{
+	perf_model p = compute_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	sim_req a;
+	done_log d = {0};
+	simtime_t now = 0;
+	fs_err err = {0};
+
+	c.max_model_len = 256;
+	c.num_blocks = 64;
+	c.state_blocks = 3;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 0, 40, 30, -1);
+	replica_add(r, &a, 0);
+	step(r, &now, &d);
+	CU_ASSERT_EQUAL(a.n_blocks, 3);
+	CU_ASSERT_EQUAL(a.n_extra, 3);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 6);
+	while (replica_has_work(r))
+		step(r, &now, &d);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	replica_destroy(r);
+
+	c.state_blocks = 0;
+	c.swa_mult = 2;
+	c.swa_window_blocks = 2;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 1, 40, 30, -1);
+	replica_add(r, &a, 0);
+	step(r, &now, &d);
+	CU_ASSERT_EQUAL(a.n_blocks, 3);
+	CU_ASSERT_EQUAL(a.n_extra, 4); /* 2 x min(3, 2) */
+	while (replica_has_work(r))
+		step(r, &now, &d);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	replica_destroy(r);
+
+	c.swa_mult = 0;
+	c.all_sliding = 1;
+	c.swa_window_blocks = 2;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 2, 40, 30, -1);
+	replica_add(r, &a, 0);
+	step(r, &now, &d);
+	CU_ASSERT_EQUAL(a.n_blocks, 2);
+	CU_ASSERT_EQUAL(a.n_extra, 0);
+	while (replica_has_work(r))
+		step(r, &now, &d);
+	CU_ASSERT_EQUAL(kv_used_blocks(replica_kv(r)), 0);
+	replica_destroy(r);
+	free(a.blocks);
+}
+
+/* The model's generation_config max_new_tokens is the max_tokens of a request that
+ * names none (vLLM's default sampling params), clamped to the room left; a request's
+ * own max_tokens wins.  Under async scheduling such a length stop is known in
+ * advance, so the request does not linger a step. */
+static void test_default_max_tokens(void)
+{
+	perf_model p = compute_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	sim_req a, b, x;
+	done_log d = {0};
+	simtime_t now = 0;
+	fs_err err = {0};
+	replica_stats st;
+
+	c.default_max_tokens = 10;
+	c.async_scheduling = 1;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&a, 0, 16, 100, -1);
+	mkreq(&b, 1, 16, 100, 50);
+	mkreq(&x, 2, 16, 5, -1);
+	CU_ASSERT_EQUAL(replica_add(r, &a, 0), 0);
+	CU_ASSERT_EQUAL(replica_add(r, &b, 0), 0);
+	CU_ASSERT_EQUAL(replica_add(r, &x, 0), 0);
+	CU_ASSERT_EQUAL(a.output, 10);
+	CU_ASSERT_EQUAL(b.output, 50);
+	CU_ASSERT_EQUAL(x.output, 5);
+	while (replica_has_work(r))
+		step(r, &now, &d);
+	replica_get_stats(r, &st);
+	/* 50 steps for b (length stop: no placeholder); x (EOS at 5) lingers one step
+	 * inside them; a stops at 10 without a placeholder. */
+	CU_ASSERT_EQUAL(st.steps, 50);
+	CU_ASSERT_EQUAL(st.tokens_computed, 3 * 16 + 9 + 49 + 5);
+	replica_destroy(r);
+	/* Before vLLM #34063 (0.16) the default caps explicit max_tokens too. */
+	c.default_max_tokens_caps = 1;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	mkreq(&b, 1, 16, 100, 50);
+	CU_ASSERT_EQUAL(replica_add(r, &b, 0), 0);
+	CU_ASSERT_EQUAL(b.output, 10);
+	while (replica_has_work(r))
+		step(r, &now, &d);
+	replica_get_stats(r, &st);
+	CU_ASSERT_EQUAL(st.steps, 10);
+	replica_destroy(r);
+	free(a.blocks);
+	free(b.blocks);
+	free(x.blocks);
+}
+
 static void test_prefix_hit(void)
 {
 	uint64_t h[4] = {101, 102, 103, 104};
@@ -527,7 +809,12 @@ int fs_test_register(void)
 	    !CU_add_test(s, "no admission in a preempting step", test_no_admission_after_preemption) ||
 	    !CU_add_test(s, "max_num_seqs caps running", test_max_num_seqs) ||
 	    !CU_add_test(s, "rejection and startup check", test_rejection_and_create) ||
-	    !CU_add_test(s, "prefix hits skip prefill", test_prefix_hit))
+	    !CU_add_test(s, "prefix hits skip prefill", test_prefix_hit) ||
+	    !CU_add_test(s, "resume re-hits its own blocks", test_resume_hits_own_blocks) ||
+	    !CU_add_test(s, "full-prompt admission reservation", test_full_isl_admission) ||
+	    !CU_add_test(s, "async scheduling", test_async_scheduling) ||
+	    !CU_add_test(s, "state and sliding-window blocks", test_extra_blocks) ||
+	    !CU_add_test(s, "generation_config default max_tokens", test_default_max_tokens))
 		return -1;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "models/engine.h"
 #include "scenarios/scenario.h"
 #include "tutil.h"
 
@@ -25,6 +26,49 @@ static const char base[] =
 	"      - {name: short, gpu: h100, max_model_len: 4096, max_num_seqs: 128}\n"
 	"      - {name: long, gpu: h200, tensor_parallel_size: 2, quantization: fp8}\n";
 
+/* vllm_version: at the top level and per pool switches the defaults (A100: 256 /
+ * 2048; 0.16: utilisation 0.9); async_scheduling: overrides the release. */
+static void test_vllm_version(void)
+{
+	static const char yaml[] =
+		"model: llama-3.1-8b\n"
+		"vllm_version: \"0.16\"\n"
+		"workload: {trace: data/t.csv}\n"
+		"policies:\n"
+		"  - name: a\n"
+		"    pools:\n"
+		"      - {name: old, gpu: a100}\n"
+		"      - {name: new, gpu: h100, vllm_version: 0.21, async_scheduling: false}\n";
+	scenario *sc = NULL;
+	fs_err err = {0};
+	const char *p;
+	const pool_cfg *o, *n;
+
+	tu_file("data/t.csv", "arrival_s,input_tokens,output_tokens\n0,10,10\n");
+	p = tu_file("v.yaml", yaml);
+	CU_ASSERT_EQUAL_FATAL(scenario_load(p, NULL, 0, &sc, &err), 0);
+	o = &sc->policies[0].pools[0];
+	n = &sc->policies[0].pools[1];
+	CU_ASSERT_STRING_EQUAL(o->mem.eng->version, "0.16");
+	CU_ASSERT_EQUAL(o->max_num_seqs, 256);
+	CU_ASSERT_EQUAL(o->max_num_batched_tokens, 2048);
+	CU_ASSERT_DOUBLE_EQUAL(o->mem.gpu_memory_utilization, 0.9, 1e-12);
+	CU_ASSERT_EQUAL(o->async_scheduling, 1);
+	CU_ASSERT_STRING_EQUAL(n->mem.eng->version, "0.21");
+	CU_ASSERT_EQUAL(n->max_num_seqs, 1024);
+	CU_ASSERT_DOUBLE_EQUAL(n->mem.gpu_memory_utilization, 0.92, 1e-12);
+	CU_ASSERT_EQUAL(n->async_scheduling, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sc->policies[0].pools[1].name, "new"));
+	scenario_free(sc);
+
+	p = tu_file("v2.yaml", "model: llama-3.1-8b\nvllm_version: \"0.7\"\n"
+			       "workload: {trace: data/t.csv}\n"
+			       "policies: [{pools: [{gpu: h100}]}]\n");
+	CU_ASSERT_NOT_EQUAL(scenario_load(p, NULL, 0, &sc, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "v2.yaml:2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "0.7"));
+}
+
 static void test_defaults_and_paths(void)
 {
 	scenario *sc = NULL;
@@ -36,11 +80,17 @@ static void test_defaults_and_paths(void)
 	CU_ASSERT_EQUAL_FATAL(scenario_load(p, NULL, 0, &sc, &err), 0);
 	CU_ASSERT_EQUAL(sc->npolicies, 2);
 	CU_ASSERT_EQUAL(sc->seed, 42);
-	/* vLLM defaults. */
-	CU_ASSERT_EQUAL(sc->policies[0].pools[0].max_num_seqs, 256);
+	/* The newest modelled vLLM release's API-server defaults for an H100 (>= 70 GiB,
+	 * not an A100: engine/arg_utils.py get_batch_defaults). */
+	CU_ASSERT_PTR_EQUAL(sc->eng, eng_default());
+	CU_ASSERT_EQUAL(sc->policies[0].pools[0].max_num_seqs, eng_default()->max_num_seqs[ENG_GPU_LARGE]);
+	CU_ASSERT_EQUAL(sc->policies[0].pools[0].max_num_seqs, 1024);
 	CU_ASSERT_EQUAL(sc->policies[0].pools[0].max_num_batched_tokens, 8192);
 	CU_ASSERT_EQUAL(sc->policies[0].pools[0].mem.block_size, 16);
-	CU_ASSERT_DOUBLE_EQUAL(sc->policies[0].pools[0].mem.gpu_memory_utilization, 0.9, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(sc->policies[0].pools[0].mem.gpu_memory_utilization,
+			       eng_default()->gpu_memory_utilization, 1e-12);
+	CU_ASSERT_EQUAL(sc->policies[0].pools[0].async_scheduling, eng_default()->async_scheduling);
+	CU_ASSERT_EQUAL(sc->policies[1].pools[0].max_num_seqs, 128); /* given */
 	CU_ASSERT_EQUAL(sc->policies[0].pools[0].enable_prefix_caching, 1);
 	CU_ASSERT_EQUAL(sc->policies[0].pools[0].max_model_len, sc->model.max_position);
 	CU_ASSERT_EQUAL(sc->policies[1].router.type, ROUTER_TOKEN_BUDGET);
@@ -160,6 +210,7 @@ int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("scenario", setup, NULL);
 	if (!s || !CU_add_test(s, "defaults and paths", test_defaults_and_paths) ||
+	    !CU_add_test(s, "vllm_version and async_scheduling", test_vllm_version) ||
 	    !CU_add_test(s, "--set overrides", test_set_overrides) ||
 	    !CU_add_test(s, "errors", test_errors) ||
 	    !CU_add_test(s, "names refuse control characters", test_name_controls))
