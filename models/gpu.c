@@ -64,6 +64,7 @@ static const gpu_spec catalog[] = {
 		.link_bw = 300 * GB,          /* NVLink3: 600 GB/s bidirectional per GPU */
 		.power_w = 400,               /* A100 SXM TDP 400 W */
 		.price_per_hour = 1.79,       /* Lambda on-demand A100 80GB SXM, 2025 */
+		.hbm_device_gib = 79.25, /* vLLM logs on A100 80GB: "Free memory on device (78.84/79.25 GiB)" */
 		/* Fitted on Vidur's A100 operator profiles and NCCL all-reduce. */
 		.compute_eff = FIT_A100_COMPUTE_EFF, .gemm_half = FIT_A100_GEMM_HALF,
 		.mem_eff = FIT_A100_MEM_EFF, .kernel_s = FIT_A100_KERNEL_S, .ew_eff = FIT_A100_EW_EFF,
@@ -614,6 +615,9 @@ static const struct {
 				   "TP 2) and total_gpu_memory (139.81GiB) (V0, TP 8)"},
 	{"b200", "hbm_device_gib", "measured: vLLM PR #21489 log, \"Free memory on device (177.66/178.36 "
 				   "GiB)\" (GPU inferred from the size)"},
+	{"a100", "hbm_device_gib", "measured: vLLM start-up logs on A100 80GB, \"Free memory on device "
+				   "(78.84/79.25 GiB)\" (v0.31.0) and \"(46.41/79.25 GiB)\" "
+				   "(tests/data/memory/vllm_startup_logs.csv)"},
 	{"*", "hbm_device_gib", "not measured: 0, the memory plan uses hbm_gib"},
 	{"*", "mem_bw_tbps", "datasheet: HBM bandwidth"},
 	{"*", "bf16_tflops", "datasheet: dense BF16 tensor peak"},

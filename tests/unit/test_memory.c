@@ -1,6 +1,7 @@
 /* CUnit suite for models/memory: the KV-block plan per vLLM release, its refusals,
  * hybrid models in the shared block pool, MLA padding, sliding windows, and the
- * check against public vLLM start-up logs (tests/data/memory/vllm_startup_logs.csv). */
+ * check against public vLLM start-up logs (tests/data/memory/vllm_startup_logs.csv):
+ * `build/test_memory` prints the error of each term per row and overall. */
 #include <CUnit/CUnit.h>
 #include <math.h>
 #include <stdio.h>
@@ -132,9 +133,13 @@ static void test_terms_per_release(void)
 	CU_ASSERT_EQUAL_FATAL(mem_plan_compute(&g, &m, &c, &p, &err), 0);
 	CU_ASSERT_PTR_EQUAL(p.eng, eng_default());
 	/* A GPU whose device figure is unknown budgets from the marketed capacity. */
+	setup("mi300x", "llama-3.1-8b", &g, &m);
+	CU_ASSERT_EQUAL_FATAL(mem_plan_compute(&g, &m, &c, &p, &err), 0);
+	CU_ASSERT_DOUBLE_EQUAL(p.device_bytes, g.hbm_bytes, 1);
+	/* A100 80GB: 79.25 GiB as vLLM logs it (tests/data/memory). */
 	setup("a100", "llama-3.1-8b", &g, &m);
 	CU_ASSERT_EQUAL_FATAL(mem_plan_compute(&g, &m, &c, &p, &err), 0);
-	CU_ASSERT_DOUBLE_EQUAL(p.device_bytes, 80 * GIB, 1);
+	CU_ASSERT_DOUBLE_EQUAL(p.device_bytes, 79.25 * GIB, 1e3);
 }
 
 static void test_refusals(void)
@@ -349,9 +354,10 @@ static void test_sliding_window(void)
 
 /* ---- The public start-up logs ---------------------------------------------- */
 
-#define NCOL 23
+#define NCOL 26
 enum { C_ID, C_SRC, C_DATE, C_VLLM, C_ENGINE, C_GPU, C_TP, C_MODEL, C_CAT, C_W, C_KV, C_UTIL,
-       C_MML, C_DEV, C_WGIB, C_NT, C_ACT, C_CG, C_KVGIB, C_TOK, C_BLK, C_NOTE, C_E2E };
+       C_MML, C_DEV, C_WGIB, C_NT, C_ACT, C_CG, C_KVGIB, C_TOK, C_BLK, C_NOTE, C_E2E, C_MNS,
+       C_CONS, C_CONC };
 
 /* Split one CSV line (RFC 4180 quotes, no embedded newlines) into NCOL fields. */
 static int split_csv(char *line, char *f[NCOL])
@@ -409,36 +415,112 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* One term's errors over the rows that log it. */
+#define MAXROWS 64
+typedef struct errs {
+	double v[MAXROWS];
+	int n;
+} errs;
+
+static void add_err(errs *e, double x)
+{
+	if (e->n < MAXROWS)
+		e->v[e->n++] = x;
+}
+
+static double max_abs(const errs *e)
+{
+	double m = 0;
+
+	for (int i = 0; i < e->n; i++)
+		m = fabs(e->v[i]) > m ? fabs(e->v[i]) : m;
+	return m;
+}
+
+static double median_abs(const errs *e)
+{
+	double a[MAXROWS];
+
+	if (!e->n)
+		return 0;
+	for (int i = 0; i < e->n; i++)
+		a[i] = fabs(e->v[i]);
+	return median(a, e->n);
+}
+
+/* The modelled release a row is compared with: its own for 0.16.x / 0.19.x /
+ * 0.21.x builds and dev builds numbered after them (*own = 1); else the nearest
+ * (<= 0.17 -> 0.16, 0.18-0.20 -> 0.19, >= 0.22 -> 0.21); the oldest when the
+ * version is not stated. */
+static const eng_release *row_release(const char *v, int *own)
+{
+	const eng_release *r = NULL;
+	fs_err err = {0};
+	char key[16];
+	int major, minor;
+
+	*own = 0;
+	if (*v == 'v')
+		v++;
+	if (sscanf(v, "%d.%d", &major, &minor) != 2 || major != 0)
+		return eng_get(0);
+	snprintf(key, sizeof key, "0.%d", minor);
+	if (eng_lookup(key, &r, &err) == 0) {
+		*own = 1;
+		return r;
+	}
+	snprintf(key, sizeof key, "%s", minor <= 17 ? "0.16" : minor <= 20 ? "0.19" : "0.21");
+	return eng_lookup(key, &r, &err) == 0 ? r : eng_get(0);
+}
+
+/* Terms, each over [0] rows of the modelled releases and [1] other V1 rows
+ * (compared with the nearest release); release-independent terms use [1] for all. */
+enum { T_DEV, T_DEVMKT, T_W, T_LAY, T_ACT, T_NT1, T_NTN, T_OVH, T_KVM, T_KVT, T_COUNT };
+static const char *const term_name[T_COUNT] = {
+	"device memory (catalog figure) %", "device memory (marketed, no figure) %", "weights %",
+	"KV layout (logged GiB -> blocks) %", "activation peak GiB", "non-torch TP 1 GiB",
+	"non-torch TP > 1 GiB", "activation + non-torch + graphs GiB", "KV memory end to end %",
+	"KV tokens/blocks end to end %",
+};
+
 /*
- * Per row of tests/data/memory/vllm_startup_logs.csv:
+ * Per row of tests/data/memory/vllm_startup_logs.csv, what fleetsim computes against
+ * what the log states:
  *  - device: the catalog's device memory vs the logged total;
+ *  - weights: the catalog model's weights per GPU vs "Model loading took" (BF16/FP8);
  *  - layout: the blocks fleetsim's KV layout makes of the logged available memory
- *    vs the logged block (or token) count: block size, pages, hybrid groups, MLA
- *    padding (V0 rows: padded MLA, no hybrid pool; V1 rows: the table's layout);
- *  - end to end: the modelled KV blocks or tokens (every term modelled, the oldest
- *    modelled release's figures) vs the logged ones, for V1 rows of catalog models
- *    marked comparable (e2e = yes: no KV connector or other GPU allocations).
- * The bounds are what this data set gives (docs/models.md "Memory plan").
+ *    vs the logged block (or token) count (V0 rows: padded MLA, no hybrid pool);
+ *  - terms (V1 rows): the release's activation peak and non-torch figures vs the
+ *    logged ones, and the budget left after weights and KV (device x utilization -
+ *    logged weights - logged KV memory) vs the release's activation + non-torch +
+ *    CUDA-graph terms;
+ *  - end to end (e2e = yes: V1, catalog model and GPU, no KV connector, utilization
+ *    stated): the modelled KV memory and blocks/tokens vs the logged ones.
+ * Rows of 0.16 / 0.19 / 0.21 builds are compared with their release, other rows
+ * with the nearest one (row_release).  The bounds are what this data set gives
+ * (docs/models.md "Memory plan").
  */
 static void test_startup_logs(void)
 {
 	const char *path = FS_SOURCE_DIR "/tests/data/memory/vllm_startup_logs.csv";
 	FILE *f = fopen(path, "r");
-	char line[2048];
-	double dev_err[32], lay_err[32], e2e_err[32];
-	int ndev = 0, nlay = 0, ne2e = 0, rows = 0;
+	char line[4096];
+	errs e[T_COUNT][2];
+	int rows = 0, own_rows = 0;
 
+	memset(e, 0, sizeof e);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fgets(line, sizeof line, f)); /* header */
-	printf("\n  %-22s %-6s %-3s %10s %10s %8s | %10s %10s %8s\n", "row", "gpu", "tp", "dev log",
-	       "dev model", "err", "KV log", "KV model", "err");
+	printf("\n  logged / modelled per row (GiB unless %%; rel = the release compared, * = the row's own)\n");
 	while (fgets(line, sizeof line, f)) {
 		char *c[NCOL];
 		gpu_spec g;
 		llm_spec m;
 		fs_err err = {0};
-		int have_gpu, have_model, v0;
-		double logged_dev, kvgib, blocks_log, toks_log;
+		int have_gpu, have_model, v0, v1, own = 0, tp, w_ok, grp;
+		double logged_dev, kvgib, blocks_log, toks_log, util, wlog, dev_used;
+		const eng_release *rel;
+		prec_t wp = PREC_BF16, kvp;
 
 		if (split_csv(line, c)) {
 			CU_FAIL("malformed row in vllm_startup_logs.csv");
@@ -448,90 +530,211 @@ static void test_startup_logs(void)
 		have_gpu = *c[C_GPU] && gpu_lookup(c[C_GPU], &g, &err) == 0;
 		have_model = *c[C_CAT] && llm_lookup(c[C_CAT], &m, &err) == 0;
 		v0 = !strcmp(c[C_ENGINE], "V0");
+		v1 = !strcmp(c[C_ENGINE], "V1");
+		tp = *c[C_TP] ? atoi(c[C_TP]) : 1;
+		w_ok = !*c[C_W] || !strcmp(c[C_W], "bf16") || !strcmp(c[C_W], "fp16") || !strcmp(c[C_W], "fp8");
+		if (!strcmp(c[C_W], "fp8"))
+			wp = PREC_FP8;
+		kvp = !strcmp(c[C_KV], "fp8") ? PREC_FP8 : PREC_BF16;
 		logged_dev = num(c[C_DEV]);
 		kvgib = num(c[C_KVGIB]);
 		blocks_log = num(c[C_BLK]);
 		toks_log = num(c[C_TOK]);
-		printf("  %-22s %-6s %-3s", c[C_ID], c[C_GPU], c[C_TP]);
-		if (have_gpu && !isnan(logged_dev) && g.hbm_device_gib > 0) {
-			double e = (gpu_device_hbm_bytes(&g) / GIB - logged_dev) / logged_dev;
+		util = num(c[C_UTIL]);
+		wlog = num(c[C_WGIB]);
+		rel = row_release(c[C_VLLM], &own);
+		grp = v1 && own ? 0 : 1;
+		own_rows += v1 && own;
+		printf("  %-28s %-5s tp%-2d %-5s%s", c[C_ID], *c[C_GPU] ? c[C_GPU] : "?", tp, v1 ? rel->version : "-",
+		       v1 && own ? "*" : " ");
 
-			dev_err[ndev++] = fabs(e);
-			printf(" %10.2f %10.2f %7.2f%%", logged_dev, gpu_device_hbm_bytes(&g) / GIB, 100 * e);
-		} else {
-			printf(" %10s %10s %8s", "", "", "");
+		/* Device memory. */
+		if (have_gpu && !isnan(logged_dev)) {
+			double model = gpu_device_hbm_bytes(&g) / GIB, x = (model - logged_dev) / logged_dev;
+
+			add_err(&e[g.hbm_device_gib > 0 ? T_DEV : T_DEVMKT][1], x);
+			printf(" dev %.2f/%.2f %+.2f%%", logged_dev, model, 100 * x);
 		}
-		if (have_gpu && have_model && !isnan(kvgib) && (!isnan(blocks_log) || !isnan(toks_log))) {
-			eng_release r = *eng_get(0), lay;
+		/* Weights per GPU. */
+		if (have_model && w_ok && *c[C_W] && !isnan(wlog) && wlog > 0) {
+			double model = llm_weight_bytes(&m, wp) / tp / GIB, x = (model - wlog) / wlog;
+
+			add_err(&e[T_W][1], x);
+			printf(" | w %.2f/%.2f %+.1f%%", wlog, model, 100 * x);
+		}
+		/* KV layout: the logged memory in fleetsim's blocks (no overheads, the whole
+		 * device, so every row fits). */
+		if (have_gpu && have_model && !isnan(kvgib) && kvgib > 0 && (!isnan(blocks_log) || !isnan(toks_log))) {
+			eng_release lay = *eng_get(0);
 			mem_config mc;
 			mem_plan p;
 
 			if (v0) {
-				r.mla_pad = 1;
-				r.hybrid_shared_pool = 0;
+				lay.mla_pad = 1;
+				lay.hybrid_shared_pool = 0;
 			}
-			mem_config_default(&mc);
-			mc.tp = atoi(c[C_TP]);
-			mc.weights = !strcmp(c[C_W], "fp8") ? PREC_FP8 : PREC_BF16;
-			mc.gpu_memory_utilization = num(c[C_UTIL]);
-			/* Layout only: no overheads, the whole device, so every row fits. */
-			lay = r;
 			lay.activation_gib = 0;
 			lay.nontorch_gib[0] = lay.nontorch_gib[1] = 0;
 			lay.cudagraph_gib = 0;
+			mem_config_default(&mc);
+			mc.tp = tp;
+			mc.weights = wp;
+			mc.kv = kvp;
 			mc.eng = &lay;
 			mc.gpu_memory_utilization = 1;
 			if (mem_plan_compute(&g, &m, &mc, &p, &err) == 0) {
-				double blocks = floor(kvgib * GIB / p.block_bytes), e;
+				double blocks = floor(kvgib * GIB / p.block_bytes), x;
 
 				if (!isnan(blocks_log))
-					e = (blocks - blocks_log) / blocks_log;
+					x = (blocks - blocks_log) / blocks_log;
 				else
-					e = (blocks * p.block_size - toks_log) / toks_log;
-				lay_err[nlay++] = fabs(e);
-				printf(" | layout %.0f blocks vs %.0f logged: %+.2f%%", blocks,
-				       isnan(blocks_log) ? toks_log / p.block_size : blocks_log, 100 * e);
+					x = (blocks * p.block_size - toks_log) / toks_log;
+				add_err(&e[T_LAY][1], x);
+				printf(" | layout %.0f/%.0f blocks %+.2f%%", isnan(blocks_log) ? toks_log / p.block_size : blocks_log,
+				       blocks, 100 * x);
 			} else {
 				CU_FAIL("layout plan failed");
 			}
-			mc.eng = &r;
-			mc.gpu_memory_utilization = num(c[C_UTIL]);
-			if (!v0 && !strcmp(c[C_E2E], "yes") && mem_plan_compute(&g, &m, &mc, &p, &err) == 0) {
-				double model = !isnan(blocks_log) ? (double)p.kv_blocks : (double)p.kv_tokens;
-				double logged = !isnan(blocks_log) ? blocks_log : toks_log;
-				double e = (model - logged) / logged;
+		}
+		/* The release's terms (V1 rows only: V0 profiled differently). */
+		if (v1) {
+			double act = rel->activation_gib, nt = rel->nontorch_gib[tp > 1];
+			int seqs = 256, mnbt = 8192;
 
-				e2e_err[ne2e++] = fabs(e);
-				printf("; end to end (vLLM %s terms) %.0f vs %.0f: %+.1f%%", r.version, model,
-				       logged, 100 * e);
+			if (have_gpu)
+				eng_pool_defaults(rel, &g, &seqs, &mnbt, NULL);
+			if (*c[C_MNS])
+				seqs = atoi(c[C_MNS]);
+			if (act < 0 && have_model && have_gpu) {
+				/* The release's activation formula at its pool defaults; a GPU
+				 * too large to refuse, the formula does not depend on it. */
+				gpu_spec big = g;
+				mem_config mc;
+				mem_plan p;
+
+				big.hbm_device_gib = 1e5;
+				mem_config_default(&mc);
+				mc.tp = tp;
+				mc.eng = rel;
+				mc.max_num_seqs = seqs;
+				mc.max_num_batched_tokens = mnbt;
+				if (mem_plan_compute(&big, &m, &mc, &p, &err) == 0)
+					act = p.activation_bytes / GIB;
+			}
+			if (!isnan(num(c[C_ACT])) && act >= 0) {
+				add_err(&e[T_ACT][grp], act - num(c[C_ACT]));
+				printf(" | act %.2f/%.2f", num(c[C_ACT]), act);
+			}
+			if (!isnan(num(c[C_NT]))) {
+				add_err(&e[tp > 1 ? T_NTN : T_NT1][grp], nt - num(c[C_NT]));
+				printf(" | non-torch %.2f/%.2f", num(c[C_NT]), nt);
+			}
+			dev_used = !isnan(logged_dev) ? logged_dev : have_gpu ? gpu_device_hbm_bytes(&g) / GIB : NAN;
+			if (!isnan(dev_used) && !isnan(util) && !isnan(wlog) && !isnan(kvgib) && act >= 0) {
+				double logged = dev_used * util - wlog - kvgib, model = act + nt + rel->cudagraph_gib;
+
+				add_err(&e[T_OVH][grp], model - logged);
+				printf(" | act+nt+graphs %.2f/%.2f", logged, model);
+			}
+		}
+		/* End to end. */
+		if (v1 && !strcmp(c[C_E2E], "yes") && have_gpu && have_model && w_ok && !isnan(util)) {
+			mem_config mc;
+			mem_plan p;
+			int seqs, mnbt;
+
+			mem_config_default(&mc);
+			eng_pool_defaults(rel, &g, &seqs, &mnbt, NULL);
+			mc.tp = tp;
+			mc.weights = wp;
+			mc.kv = kvp;
+			mc.eng = rel;
+			mc.gpu_memory_utilization = util;
+			mc.max_num_seqs = *c[C_MNS] ? atoi(c[C_MNS]) : seqs;
+			mc.max_num_batched_tokens = mnbt;
+			if (mem_plan_compute(&g, &m, &mc, &p, &err) == 0) {
+				if (!isnan(kvgib)) {
+					double x = (p.kv_bytes_available / GIB - kvgib) / kvgib;
+
+					add_err(&e[T_KVM][grp], x);
+					printf(" | KV %.2f/%.2f %+.1f%%", kvgib, p.kv_bytes_available / GIB, 100 * x);
+				}
+				if (!isnan(blocks_log) || !isnan(toks_log)) {
+					double model = !isnan(blocks_log) ? (double)p.kv_blocks : (double)p.kv_tokens;
+					double logged = !isnan(blocks_log) ? blocks_log : toks_log, x = (model - logged) / logged;
+
+					add_err(&e[T_KVT][grp], x);
+					printf(" | %s %.0f/%.0f %+.1f%%", !isnan(blocks_log) ? "blocks" : "tokens", logged, model,
+					       100 * x);
+				}
+			} else {
+				printf(" | end to end: refused (%s)", err.msg);
 			}
 		}
 		printf("\n");
 	}
 	fclose(f);
-	CU_ASSERT_TRUE(rows >= 10);
-	/* Device memory: the catalog's figure is within 0.1 % of every logged total. */
-	CU_ASSERT_TRUE(ndev >= 5);
-	for (int i = 0; i < ndev; i++)
-		CU_ASSERT_TRUE(dev_err[i] <= 0.001);
-	/* Layout: the logged memory gives the logged block count within 1.2 % (rank 0
-	 * logs its own memory; vLLM sizes the pool from the smallest rank's); median
-	 * within 0.01 %. */
-	CU_ASSERT_TRUE(nlay >= 3);
-	for (int i = 0; i < nlay; i++)
-		CU_ASSERT_TRUE(lay_err[i] <= 0.012);
-	if (nlay)
-		CU_ASSERT_TRUE(median(lay_err, nlay) <= 0.0001);
-	/* End to end: one comparable row (Qwen3-Next, v0.11, older than the modelled
-	 * releases): +10.2 % with 0.16's formula activation (0.40 GiB where v0.11
-	 * measured 5.58 GiB for this MoE model). */
-	CU_ASSERT_TRUE(ne2e >= 1);
-	for (int i = 0; i < ne2e; i++)
-		CU_ASSERT_TRUE(e2e_err[i] <= 0.11);
-	printf("  rows %d; device |err| max %.2f%% (n=%d); layout |err| median %.3f%% (n=%d); "
-	       "end to end |err| median %.1f%% (n=%d)\n",
-	       rows, ndev ? 100 * dev_err[0] : 0, ndev, nlay ? 100 * median(lay_err, nlay) : 0, nlay,
-	       ne2e ? 100 * median(e2e_err, ne2e) : 0, ne2e);
+
+	printf("\n  %-40s %18s   %18s\n", "error (model - log) per term", "0.16/0.19/0.21 rows",
+	       "other V1 / all rows");
+	printf("  %-40s %3s %7s %7s   %3s %7s %7s\n", "", "n", "median", "max", "n", "median", "max");
+	for (int t = 0; t < T_COUNT; t++) {
+		double k = strchr(term_name[t], '%') ? 100 : 1;
+
+		printf("  %-40s %3d %7.2f %7.2f   %3d %7.2f %7.2f\n", term_name[t], e[t][0].n, k * median_abs(&e[t][0]),
+		       k * max_abs(&e[t][0]), e[t][1].n, k * median_abs(&e[t][1]), k * max_abs(&e[t][1]));
+	}
+	printf("  rows %d, of which %d of a modelled release (V1)\n", rows, own_rows);
+
+	/* The bounds are what the 32 rows give (docs/models.md "Memory plan"); each is
+	 * the measured figure rounded up, so a change to a term or a catalog entry that
+	 * moves fleetsim away from the logs fails here. */
+	CU_ASSERT_TRUE(rows >= 32);
+	/* Device memory: the catalog's figure is within 0.05 % of every logged total
+	 * (H100 79.18-79.22, H200 139.81, B200 178.35-178.36); the A100, which has no
+	 * figure, budgets from the marketed 80 GiB: +0.95 % against the logged 79.25. */
+	CU_ASSERT_TRUE(e[T_DEV][1].n >= 20);
+	CU_ASSERT_TRUE(max_abs(&e[T_DEV][1]) <= 0.0005);
+	CU_ASSERT_TRUE(max_abs(&e[T_DEVMKT][1]) <= 0.0096);
+	/* Weights per GPU: median 0.09 %; the one outlier is DeepSeek-R1 on V0 (-6.6 %:
+	 * the log's 83.88 GiB includes what the catalog does not count). */
+	CU_ASSERT_TRUE(e[T_W][1].n >= 10);
+	CU_ASSERT_TRUE(median_abs(&e[T_W][1]) <= 0.0015);
+	CU_ASSERT_TRUE(max_abs(&e[T_W][1]) <= 0.067);
+	/* Layout: the logged memory gives the logged block (or token) count within
+	 * 1.2 % (Qwen3-235B-FP8 TP 4: rank 0 logs its own memory, vLLM sizes the pool
+	 * from the smallest rank's); median 0.01 %. */
+	CU_ASSERT_TRUE(e[T_LAY][1].n >= 5);
+	CU_ASSERT_TRUE(max_abs(&e[T_LAY][1]) <= 0.012);
+	CU_ASSERT_TRUE(median_abs(&e[T_LAY][1]) <= 0.0002);
+	/* Terms.  No row of 0.16-0.21 logs the activation peak or non-torch memory
+	 * (those releases print neither at INFO); the one 0.19 row with utilization,
+	 * weights and KV memory (gpt-oss-20b on an A100, device 79.25 GiB as the other
+	 * A100 logs give it) leaves 1.23 GiB of budget where 0.19's terms take 2.35
+	 * (+1.12).  Against the V1 rows of other releases
+	 * (nearest release's terms): activation -3.6 GiB median (v0.11 on H100 peaks at
+	 * 4.8-7.4 GiB, ~39 B x max_num_seqs x vocab), non-torch TP 1 within 0.08 GiB,
+	 * TP > 1 +1.55 GiB (0.54-1.38 logged, 2.1 modelled). */
+	CU_ASSERT_EQUAL(e[T_ACT][0].n, 0);
+	CU_ASSERT_TRUE(e[T_OVH][0].n >= 1);
+	CU_ASSERT_TRUE(max_abs(&e[T_OVH][0]) <= 1.15);
+	CU_ASSERT_TRUE(e[T_ACT][1].n >= 10);
+	CU_ASSERT_TRUE(median_abs(&e[T_ACT][1]) <= 3.6);
+	CU_ASSERT_TRUE(max_abs(&e[T_ACT][1]) <= 6.0);
+	CU_ASSERT_TRUE(e[T_NT1][1].n >= 10);
+	CU_ASSERT_TRUE(max_abs(&e[T_NT1][1]) <= 0.1);
+	CU_ASSERT_TRUE(e[T_NTN][1].n >= 3);
+	CU_ASSERT_TRUE(max_abs(&e[T_NTN][1]) <= 1.6);
+	CU_ASSERT_TRUE(max_abs(&e[T_OVH][1]) <= 5.9);
+	/* End to end (6 rows, none of a modelled release): KV memory +7.2 % median,
+	 * +80.5 % at worst (Qwen3-32B TP 1 on H100: a 4.45 GiB pool, 3.6 GiB of
+	 * activation the model does not reserve); blocks / tokens within 9.2 %
+	 * (Qwen3-Next v0.11, +9.2 %; Llama-3.1-8B on A100 v0.31, -2.5 %). */
+	CU_ASSERT_TRUE(e[T_KVM][1].n >= 6);
+	CU_ASSERT_TRUE(median_abs(&e[T_KVM][1]) <= 0.075);
+	CU_ASSERT_TRUE(max_abs(&e[T_KVM][1]) <= 0.81);
+	CU_ASSERT_TRUE(e[T_KVT][1].n >= 2);
+	CU_ASSERT_TRUE(max_abs(&e[T_KVT][1]) <= 0.093);
 }
 
 int fs_test_register(void)
