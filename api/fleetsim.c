@@ -408,7 +408,32 @@ static cJSON *summary_json(const metrics_summary *s)
 	cJSON_AddNumberToObject(o, "slo_attainment", s->slo_attainment);
 	cJSON_AddNumberToObject(o, "goodput_rps", s->goodput_rps);
 	cJSON_AddNumberToObject(o, "steps", (double)s->steps);
+	/* Power model (models/perf.h): energy over the makespan, idle included. */
+	cJSON_AddNumberToObject(o, "energy_j", s->energy_j);
+	cJSON_AddNumberToObject(o, "avg_power_w", s->avg_power_w);
+	cJSON_AddNumberToObject(o, "utilisation", s->utilisation);
+	cJSON_AddNumberToObject(o, "tokens_per_joule", s->tokens_per_joule);
+	cJSON_AddNumberToObject(o, "energy_per_mtok_j", s->energy_per_mtok_j);
 	return o;
+}
+
+int fsim_slo_verdict(const fsim_run *r, int i, int *pass, char *reason, size_t cap)
+{
+	mx_verdict v;
+
+	if (i < 0 || i >= r->sc->npolicies)
+		return FSIM_ERR_INPUT;
+	if (cap)
+		reason[0] = '\0';
+	*pass = -1;
+	if (!r->sc->slo_detail.present)
+		return 0;
+	if (runner_slo_verdict(r->sc, &r->po[i], -1, &v))
+		return FSIM_ERR_RUNTIME;
+	*pass = v.pass;
+	if (cap)
+		snprintf(reason, cap, "%s", v.reason);
+	return 0;
 }
 
 /* The policy's object of fsim_run_json. */
@@ -432,6 +457,17 @@ static cJSON *policy_json(const fsim_run *r, int i)
 	cJSON_AddItemToObject(p, "pools", pools);
 	if (r->cmp_ok[i])
 		cJSON_AddItemToObject(p, "vs_baseline", cmp_json(r->sc->policies[r->baseline].name, &r->cmp[i]));
+	{
+		int pass = 0;
+		char reason[sizeof ((mx_verdict *)0)->reason];
+
+		if (fsim_slo_verdict(r, i, &pass, reason, sizeof reason) == 0 && pass >= 0) {
+			cJSON *so = cJSON_AddObjectToObject(p, "slo");
+
+			cJSON_AddBoolToObject(so, "pass", pass);
+			cJSON_AddStringToObject(so, "reason", reason);
+		}
+	}
 	return p;
 }
 

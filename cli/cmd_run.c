@@ -172,6 +172,17 @@ int cmd_run(int argc, char **argv)
 			if (fsim_summary_get(r, i, -1, &s) == 0)
 				print_row(&s);
 		}
+		for (int i = 0; i < fsim_policy_count(r); i++) {
+			char reason[256];
+			int pass = 0, rc = fsim_slo_verdict(r, i, &pass, reason, sizeof reason);
+			fsim_summary s;
+
+			if (rc)
+				status = FS_EXIT_RUNTIME;
+			else if (pass >= 0 && fsim_summary_get(r, i, -1, &s) == 0)
+				printf("SLO %s: %s%s%s\n", s.policy, pass ? "pass" : "FAIL", pass ? "" : ": ",
+				       pass ? "" : reason);
+		}
 		if (!cmp)
 			status = FS_EXIT_RUNTIME;
 		else

@@ -63,6 +63,7 @@ static const gpu_spec catalog[] = {
 		.flops_fp4 = 0,
 		.link_bw = 300 * GB,          /* NVLink3: 600 GB/s bidirectional per GPU */
 		.power_w = 400,               /* A100 SXM TDP 400 W */
+		.idle_power_w = 80,          /* assumption: 0.2 x TDP (see sources) */
 		.price_per_hour = 1.79,       /* Lambda on-demand A100 80GB SXM, 2025 */
 		.hbm_device_gib = 79.25, /* vLLM logs on A100 80GB: "Free memory on device (78.84/79.25 GiB)" */
 		/* Fitted on Vidur's A100 operator profiles and NCCL all-reduce. */
@@ -87,6 +88,7 @@ static const gpu_spec catalog[] = {
 		.flops_fp4 = 0,               /* Hopper has no FP4 tensor cores */
 		.link_bw = 450 * GB,          /* NVLink4: 900 GB/s bidirectional per GPU */
 		.power_w = 700,               /* H100 SXM TDP 700 W */
+		.idle_power_w = 140,         /* measured: nvidia-smi, model loaded, 0 % util */
 		.price_per_hour = 2.99,       /* Lambda on-demand H100 SXM, 2025 */
 		/* Fitted on Vidur's H100 operator profiles and NCCL all-reduce, and on the
 		 * FlashAttention-3 causal kernel throughputs. */
@@ -105,6 +107,7 @@ static const gpu_spec catalog[] = {
 		.flops_fp4 = 0,
 		.link_bw = 450 * GB,          /* NVLink4: 900 GB/s bidirectional */
 		.power_w = 700,               /* H200 SXM TDP 700 W */
+		.idle_power_w = 140,         /* assumption: H100's (same die) */
 		.price_per_hour = 3.79,       /* typical on-demand H200, 2025 */
 		/* Compute, kernels, attention and links: the H100 fit (same die, same
 		 * NVLink).  Bandwidth fractions: assumed equal to H100's measured ones
@@ -124,6 +127,7 @@ static const gpu_spec catalog[] = {
 		.flops_fp4 = 9000 * TFLOPS,   /* FP4 9 PFLOPS dense */
 		.link_bw = 900 * GB,          /* NVLink5: 1.8 TB/s bidirectional per GPU */
 		.power_w = 1000,              /* HGX B200 1000 W */
+		.idle_power_w = 200,         /* assumption: 0.2 x TDP */
 		.price_per_hour = 4.99,       /* Lambda on-demand B200, 2025 */
 		/* Measured: 6.043 TB/s device copy (nvbench DeviceTransform, NVIDIA/cccl
 		 * PR #7391) = 0.755 of 8 TB/s.  Fitted: attention on the Sm100
@@ -146,6 +150,7 @@ static const gpu_spec catalog[] = {
 		.flops_fp4 = 0,               /* CDNA3 has no FP4 */
 		.link_bw = 448 * GB,          /* Infinity Fabric: 7 links x 64 GB/s per direction */
 		.power_w = 750,               /* MI300X TBP 750 W */
+		.idle_power_w = 150,         /* assumption: 0.2 x TBP */
 		.price_per_hour = 2.49,       /* typical on-demand MI300X, 2025 */
 		/* No measurement in models/data: every efficiency is an assumption.
 		 * Bandwidth 0.81 of 5.3 TB/s (~4.3 TB/s, a reported microbenchmark;
@@ -243,6 +248,8 @@ static const gpu_field fields[] = {
 	NUM("car_latency_us", car_latency_s, GPU_NEED_OPTIONAL, 1, -6, 0, 1e6, 0),
 	/* 0 = unknown: the memory plan budgets from hbm_gib. */
 	NUM("hbm_device_gib", hbm_device_gib, GPU_NEED_OPTIONAL, 1, 0, 0, 1e6, 0),
+	/* 0 = unknown: the power model takes 20 % of power_w. */
+	NUM("idle_power_w", idle_power_w, GPU_NEED_OPTIONAL, 1, 0, 0, 1e5, 0),
 };
 #undef STR
 #undef NUM
@@ -624,7 +631,11 @@ static const struct {
 	{"*", "fp8_tflops", "datasheet: dense FP8 tensor peak (0: none)"},
 	{"*", "fp4_tflops", "datasheet: dense FP4 tensor peak (0: none)"},
 	{"*", "link_gbps", "datasheet: NVLink / Infinity Fabric per GPU, one direction"},
-	{"*", "power_w", "datasheet: board power"},
+	{"*", "power_w", "datasheet: board power (TDP / TBP): the draw of compute-bound steps"},
+	{"h100", "idle_power_w", "measured: nvidia-smi on H100 80GB HBM3 SXM, 140-145 W / 700 W at P0, 0 % "
+				 "util with 72.8 GB allocated (wilicc/gpu-burn issue #114)"},
+	{"h200", "idle_power_w", "assumption: H100's measured idle (same die and board power)"},
+	{"*", "idle_power_w", "assumption: 20 % of TDP, as H100's measured 140 W / 700 W"},
 	{"*", "price_per_hour", "assumption: representative 2025 on-demand list price"},
 	{"a100", "compute_eff", "fitted: Vidur A100 GEMM profiles (Llama-2-70B, Llama-3-8B; TP 1-8)"},
 	{"a100", "gemm_half", "fitted: Vidur A100 GEMM profiles"},

@@ -60,6 +60,9 @@ typedef struct gpu_spec {
 				 * Kept in GiB, the unit of the logs and of the file key,
 				 * so every figure round-trips (gpu_device_hbm_bytes()
 				 * gives bytes) */
+	double idle_power_w;    /* board power with the model loaded and no kernel
+				 * running (P0 idle), W; 0 = unknown: the power model
+				 * takes PERF_IDLE_POWER_SHARE of power_w (models/perf.h) */
 } gpu_spec;
 
 /* Look name up in the built-in catalog (case-insensitive, aliases like "h100-sxm",

@@ -67,10 +67,9 @@ static void add_gemm(perf_model *p, const gpu_spec *g, double peak, double wb, d
 }
 
 /* One GEMM group at m tokens, its kernels included. */
-static double gemm_s(const perf_model *p, const perf_gemm *q, double m)
+/* One GEMM group's compute (*c) and memory (*w) roofline terms at m tokens. */
+static void gemm_terms(const perf_gemm *q, double m, double *c, double *w)
 {
-	double c, w;
-
 	if (q->experts > 0) {
 		/* m x topk routed tokens in one fused-MoE kernel (its output is
 		 * routed x n elements: one small-size term); the experts hit (expected
@@ -78,13 +77,46 @@ static double gemm_s(const perf_model *p, const perf_gemm *q, double m)
 		double routed = m * (double)q->topk, e = (double)q->experts;
 		double hit = e * -expm1(-routed / e);
 
-		c = q->flop_s * routed + q->half_s;
-		w = q->w_s * hit + q->act_s * routed;
+		*c = q->flop_s * routed + q->half_s;
+		*w = q->w_s * hit + q->act_s * routed;
 	} else {
-		c = q->flop_s * m + q->half_s;
-		w = q->w_s + q->act_s * m;
+		*c = q->flop_s * m + q->half_s;
+		*w = q->w_s + q->act_s * m;
 	}
+}
+
+static double gemm_s(const perf_model *p, const perf_gemm *q, double m)
+{
+	double c, w;
+
+	gemm_terms(q, m, &c, &w);
 	return q->count * (sqrt(c * c + w * w) + p->kernel_s);
+}
+
+/* The compute-bound (*cs) and memory-bound (*ms) seconds of one GEMM group at m
+ * tokens (power model): the smooth roofline hypot(C, W) = C^2/h + W^2/h is split
+ * into the share each limit accounts for; kernel launch time is neither. */
+static void gemm_split(const perf_gemm *q, double m, double *cs, double *ms)
+{
+	double c, w, h;
+
+	gemm_terms(q, m, &c, &w);
+	h = sqrt(c * c + w * w);
+	if (h > 0) {
+		*cs += q->count * c * c / h;
+		*ms += q->count * w * w / h;
+	}
+}
+
+/* The m-token part's compute-bound and memory-bound seconds (no padding here). */
+static void tokens_split(const perf_model *p, double m, double *cs, double *ms)
+{
+	*cs = *ms = 0;
+	for (int i = 0; i < p->ngemm; i++)
+		gemm_split(&p->gemm[i], m, cs, ms);
+	/* Element-wise traffic streams HBM; its fixed kernel cost, the all-reduces and
+	 * the CPU cost are "other". */
+	*ms += p->ew_s_per_token * m;
 }
 
 static double allreduce_s(const perf_model *p, double m)
@@ -437,6 +469,10 @@ int perf_init(perf_model *p, const gpu_spec *g, const llm_spec *m, const mem_con
 	for (int64_t i = 1; i <= PERF_GRAPH_MAX; i++)
 		p->tok_s[i] = perf_tokens_s(p, perf_model_pad(p, i));
 	p->tok_s[0] = p->tok_s[1];
+	for (int64_t i = 1; i <= PERF_GRAPH_MAX; i++)
+		tokens_split(p, (double)perf_model_pad(p, i), &p->tok_c[i], &p->tok_m[i]);
+	p->tok_c[0] = p->tok_c[1];
+	p->tok_m[0] = p->tok_m[1];
 
 	/* Per prompt (only when a fit asks for it): the dense GEMM time of
 	 * prefill_seq_tokens tokens at the compute rate. */
@@ -504,4 +540,69 @@ void perf_batch_add_decode(perf_batch *b, int64_t context)
 	b->tokens += 1;
 	b->seqs += 1;
 	b->kv_read += (double)(context + 1);
+}
+
+/* ---- Power (docs/planning.md, "Cost, power and redundancy") ---- */
+
+void perf_tokens_split(const perf_model *p, int64_t m, double *compute_s, double *memory_s)
+{
+	tokens_split(p, (double)m, compute_s, memory_s);
+}
+
+void perf_tokens_s_split(const perf_model *p, int64_t m, double *t, double *compute_s,
+			 double *memory_s)
+{
+	double x = (double)m;
+
+	double g = 0;
+
+	/* The operations of gemms_s / perf_tokens_s and tokens_split in their order, so
+	 * each result has exactly their bits; the GEMM terms are computed once. */
+	*compute_s = *memory_s = 0;
+	for (int i = 0; i < p->ngemm; i++) {
+		const perf_gemm *q = &p->gemm[i];
+		double c, w, h;
+
+		gemm_terms(q, x, &c, &w);
+		h = sqrt(c * c + w * w);
+		g += q->count * (h + p->kernel_s);
+		if (h > 0) {
+			*compute_s += q->count * c * c / h;
+			*memory_s += q->count * w * w / h;
+		}
+	}
+	*memory_s += p->ew_s_per_token * x;
+	*t = g + p->ew_s_per_token * x + p->ew_fixed_s + allreduce_s(p, x) + p->cpu_s;
+}
+
+double perf_idle_power_w(const gpu_spec *g)
+{
+	if (g->idle_power_w > 0)
+		return g->idle_power_w < g->power_w ? g->idle_power_w : g->power_w;
+	return PERF_IDLE_POWER_SHARE * g->power_w;
+}
+
+double perf_power_w(const gpu_spec *g, double compute_share, double memory_share)
+{
+	double idle = perf_idle_power_w(g), max = g->power_w, mem_act;
+
+	if (!(max > idle))
+		return max > 0 ? max : 0;
+	/* A memory-bound phase draws PERF_POWER_MEMORY_FRAC of TDP: its activity
+	 * between idle and TDP follows from the GPU's idle power. */
+	mem_act = (PERF_POWER_MEMORY_FRAC * max - idle) / (max - idle);
+	if (mem_act < 0)
+		mem_act = 0;
+	if (mem_act > 1)
+		mem_act = 1;
+	if (compute_share < 0)
+		compute_share = 0;
+	if (memory_share < 0)
+		memory_share = 0;
+	if (compute_share + memory_share > 1) {
+		double k = 1 / (compute_share + memory_share);
+		compute_share *= k;
+		memory_share *= k;
+	}
+	return idle + (max - idle) * (PERF_POWER_COMPUTE_FRAC * compute_share + mem_act * memory_share);
 }

@@ -115,6 +115,11 @@ typedef struct perf_model {
 	double weight_bytes;        /* whole replica */
 	double kv_bytes_per_token;  /* whole replica, full-attention layers */
 	double swa_kv_bytes_per_token; /* whole replica, sliding-window layers */
+	/* Power model: of tok_s[m], the seconds the GEMMs (and element-wise traffic) are
+	 * compute-bound (tok_c) and memory-bound (tok_m); the rest (kernel launches,
+	 * all-reduce, CPU) is "other" (see perf_step_activity). */
+	double tok_c[PERF_GRAPH_MAX + 1];
+	double tok_m[PERF_GRAPH_MAX + 1];
 } perf_model;
 
 /* One step's batch, aggregated over the scheduled sequences. */
@@ -171,13 +176,11 @@ static inline double perf_swa_kv_s(const perf_model *p, const perf_batch *b)
  * Inline: the engine's macro-steps evaluate it once per engine step.  Every caller
  * compiles the same expression in the same order (no FP contraction in ISO C mode),
  * so the fast path and the reference get the same bits. */
-static inline double perf_step_s(const perf_model *p, const perf_batch *b)
+/* perf_step_s given the m-token part t (tok_s or perf_tokens_s). */
+static inline double perf_step_rest_s(const perf_model *p, const perf_batch *b, double t)
 {
-	double t, s, lc, lm;
+	double s, lc, lm;
 
-	if (b->tokens <= 0)
-		return 0.0;
-	t = b->tokens <= PERF_GRAPH_MAX ? p->tok_s[b->tokens] : perf_tokens_s(p, b->tokens);
 	s = (double)b->seqs;
 	lc = p->lm_flop_s * s + p->lm_half_s;
 	lm = p->lm_w_s + p->lm_act_s * s;
@@ -189,9 +192,18 @@ static inline double perf_step_s(const perf_model *p, const perf_batch *b)
 	return t + p->prefill_seq_s * (double)b->prefill_seqs;
 }
 
-static inline int64_t perf_step_ns(const perf_model *p, const perf_batch *b)
+static inline double perf_step_s(const perf_model *p, const perf_batch *b)
 {
-	double ns = perf_step_s(p, b) * 1e9;
+	if (b->tokens <= 0)
+		return 0.0;
+	return perf_step_rest_s(p, b,
+				b->tokens <= PERF_GRAPH_MAX ? p->tok_s[b->tokens] : perf_tokens_s(p, b->tokens));
+}
+
+/* Seconds to whole nanoseconds, rounded up, at least 1. */
+static inline int64_t perf_ns_of(double s)
+{
+	double ns = s * 1e9;
 	int64_t i;
 
 	/* ceil without the libm call: exact for 1 < ns < 2^62 (truncation, plus one
@@ -202,6 +214,11 @@ static inline int64_t perf_step_ns(const perf_model *p, const perf_batch *b)
 		return INT64_MAX / 4; /* a step of 146 years: callers' sums stay finite */
 	i = (int64_t)ns;
 	return i + ((double)i < ns);
+}
+
+static inline int64_t perf_step_ns(const perf_model *p, const perf_batch *b)
+{
+	return perf_ns_of(perf_step_s(p, b));
 }
 
 /* A step's time split by operator class (seconds); the parts add up to perf_step_s. */
@@ -250,5 +267,144 @@ int64_t perf_model_pad(const perf_model *p, int64_t m);
 void perf_batch_add_prefill(perf_batch *b, int64_t context, int64_t chunk);
 /* Add one decode token of a sequence with `context` tokens before it. */
 void perf_batch_add_decode(perf_batch *b, int64_t context);
+
+/*
+ * Power.  A step's time splits into compute-bound seconds (GEMMs by the share
+ * C^2/hypot(C, W) of their smooth roofline, lm_head when its FLOP term binds,
+ * FlashAttention prefill), memory-bound seconds (GEMMs' W^2/hypot share, element-wise
+ * traffic, paged-KV and state reads) and the rest (kernel launches, all-reduce, CPU
+ * gaps), which draws idle power.  "Compute utilisation" is compute-bound time over
+ * time: the share of the time the tensor cores are the bottleneck -- the figure that
+ * says how much more work the GPU could do, unlike "busy" (any step running).
+ *
+ * Board power while a share c of the time is compute-bound and m memory-bound:
+ *     P = idle + (TDP - idle) x (c + a_m x m),  a_m = (0.73 TDP - idle) / (TDP - idle)
+ * Sources: compute-bound phases at TDP and memory-bound ones at 0.73 of TDP are
+ * Splitwise's A100 measurements (models/data/splitwise_perf_a100.csv, Llama-2-70B,
+ * TP 2; Patel et al., "Splitwise", ISCA 2024): peak_power, reached in the prompt
+ * phase, is 1.00-1.09 x TDP; the token phase, solved from average_power over the
+ * request with the prompt at 1.0 x TDP, is 0.71-0.73 x TDP at batch 1-16 (0.59 at TP 4
+ * and 0.43 at TP 8, where all-reduce and CPU gaps -- "other" here -- grow).  Idle
+ * power per GPU is gpu_spec.idle_power_w (PERF_IDLE_POWER_SHARE x TDP when unset).
+ */
+#define PERF_POWER_COMPUTE_FRAC 1.0  /* activity of a compute-bound phase (TDP) */
+#define PERF_POWER_MEMORY_FRAC 0.73  /* memory-bound phase, share of TDP (Splitwise) */
+#define PERF_IDLE_POWER_SHARE 0.20   /* idle / TDP when the GPU gives no idle_power_w */
+
+/* The m-token part's compute- and memory-bound seconds for m > PERF_GRAPH_MAX
+ * (no padding): what tok_c / tok_m tabulate below it. */
+void perf_tokens_split(const perf_model *p, int64_t m, double *compute_s, double *memory_s);
+/* perf_tokens_s and perf_tokens_split in one pass (the same bits as each). */
+void perf_tokens_s_split(const perf_model *p, int64_t m, double *t, double *compute_s,
+			 double *memory_s);
+
+/* perf_step_activity given the m-token part's compute- and memory-bound seconds. */
+static inline void perf_step_activity_rest(const perf_model *p, const perf_batch *b, double c,
+					   double m, double *compute_s, double *memory_s)
+{
+	double s, lc, lm;
+
+	/* lm_head: the max of its compute and memory terms, whichever binds. */
+	s = (double)b->seqs;
+	lc = p->lm_flop_s * s + p->lm_half_s;
+	lm = p->lm_w_s + p->lm_act_s * s;
+	if (lc > lm)
+		c += lc;
+	else
+		m += lm;
+	/* Prefill attention is FLOP-bound (FlashAttention); decode attention and the
+	 * linear-attention state are KV / state reads. */
+	c += p->attn_s_per_pair * (b->attn_pairs + p->attn_half_q * b->attn_pairs_q);
+	m += p->kv_s_per_token * b->kv_read + p->state_s_per_seq * s;
+	if (p->swa_window > 0) {
+		c += perf_swa_attn_s(p, b);
+		m += perf_swa_kv_s(p, b);
+	}
+	*compute_s = c;
+	*memory_s = m;
+}
+
+/* Compute-bound and memory-bound seconds of the step b (their sum <= perf_step_s).
+ * Inline: the engine calls it on every step, fast path and reference alike. */
+static inline void perf_step_activity(const perf_model *p, const perf_batch *b, double *compute_s,
+				      double *memory_s)
+{
+	double c, m;
+
+	*compute_s = *memory_s = 0;
+	if (b->tokens <= 0)
+		return;
+	if (b->tokens <= PERF_GRAPH_MAX) {
+		c = p->tok_c[b->tokens];
+		m = p->tok_m[b->tokens];
+	} else {
+		perf_tokens_split(p, b->tokens, &c, &m);
+	}
+	perf_step_activity_rest(p, b, c, m, compute_s, memory_s);
+}
+
+/* The same as integer nanoseconds of a step lasting step_ns (= perf_step_ns(p, b)):
+ * each share of perf_step_s times step_ns, truncated.  Integers, so sums over steps
+ * do not depend on how steps are grouped (the fast path's macro-steps and the
+ * reference engine get the same totals). */
+/* Compute- and memory-bound shares (c, m seconds) of a step lasting step_ns, as whole
+ * nanoseconds (truncated; together at most step_ns). */
+static inline void perf_shares_ns(double c, double m, int64_t step_ns, int64_t *compute_ns,
+				  int64_t *memory_ns)
+{
+	/* c x 1e9 is c's share of step_ns (the step time rounded up to whole ns) to
+	 * within 1 ns; no division on the engine's per-step path. */
+	double cn = c * 1e9, mn = m * 1e9;
+	int64_t ci, mi;
+
+	*compute_ns = *memory_ns = 0;
+	if (step_ns <= 0)
+		return;
+	ci = cn > 0 ? (cn < (double)step_ns ? (int64_t)cn : step_ns) : 0;
+	mi = mn > 0 ? (mn < (double)(step_ns - ci) ? (int64_t)mn : step_ns - ci) : 0;
+	*compute_ns = ci;
+	*memory_ns = mi;
+}
+
+static inline void perf_step_activity_ns(const perf_model *p, const perf_batch *b, int64_t step_ns,
+					 int64_t *compute_ns, int64_t *memory_ns)
+{
+	double c, m;
+
+	perf_step_activity(p, b, &c, &m);
+	perf_shares_ns(c, m, step_ns, compute_ns, memory_ns);
+}
+
+/* perf_step_ns and perf_step_activity_ns of the same step in one evaluation of the
+ * m-token part (the engine's per-step call): the same step_ns and shares as the two. */
+static inline int64_t perf_step_ns_activity(const perf_model *p, const perf_batch *b,
+					    int64_t *compute_ns, int64_t *memory_ns)
+{
+	double t, c, m, cs, ms;
+	int64_t ns;
+
+	if (b->tokens <= 0) {
+		*compute_ns = *memory_ns = 0;
+		return perf_step_ns(p, b);
+	}
+	if (b->tokens <= PERF_GRAPH_MAX) {
+		t = p->tok_s[b->tokens];
+		c = p->tok_c[b->tokens];
+		m = p->tok_m[b->tokens];
+	} else {
+		perf_tokens_s_split(p, b->tokens, &t, &c, &m);
+	}
+	ns = perf_ns_of(perf_step_rest_s(p, b, t));
+	perf_step_activity_rest(p, b, c, m, &cs, &ms);
+	perf_shares_ns(cs, ms, ns, compute_ns, memory_ns);
+	return ns;
+}
+
+/* Idle board power of g, W (idle_power_w, or PERF_IDLE_POWER_SHARE x power_w). */
+double perf_idle_power_w(const gpu_spec *g);
+
+/* Mean board power of one GPU of g that is compute-bound a share compute_share of
+ * the time and memory-bound memory_share (idle otherwise), W; see above. */
+double perf_power_w(const gpu_spec *g, double compute_share, double memory_share);
 
 #endif

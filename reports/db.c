@@ -76,7 +76,15 @@ static const pm_col pm_cols[] = {
 	PM(slo_attainment, C_DBL),
 	PM(goodput_rps, C_DBL),
 	PM(steps, C_I64),
+	/* Added after schema version 2 shipped: db_open adds them to older files. */
+	PM(energy_j, C_DBL),
+	PM(avg_power_w, C_DBL),
+	PM(utilisation, C_DBL),
+	PM(tokens_per_joule, C_DBL),
+	PM(energy_per_mtok_j, C_DBL),
 };
+/* The first pm_cols entry a version-2 file may lack (added by add_missing_cols). */
+#define PM_FIRST_ADDED 36
 #undef PM
 #define N_PM_COLS (sizeof pm_cols / sizeof pm_cols[0])
 
@@ -359,6 +367,41 @@ fail:
 	return -1;
 }
 
+/* Columns appended to pool_metrics since schema version 2 (energy, power,
+ * utilisation): an older file gets them by ALTER TABLE, NULL in its old rows, so it
+ * stays readable and writable.  Returns 0 or -1. */
+static int add_missing_cols(db *d, fs_err *err)
+{
+	char sql[256];
+
+	for (size_t i = PM_FIRST_ADDED; i < N_PM_COLS; i++) {
+		sqlite3_stmt *st;
+		int has;
+
+		if (sqlite3_prepare_v2(d->h, "SELECT 1 FROM pragma_table_info('pool_metrics') WHERE name = ?1", -1,
+				       &st, NULL) != SQLITE_OK)
+			return sql_fail(d, err, "reading the schema");
+		sqlite3_bind_text(st, 1, pm_cols[i].name, -1, SQLITE_STATIC);
+		has = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (has)
+			continue;
+		snprintf(sql, sizeof sql, "ALTER TABLE pool_metrics ADD COLUMN %s REAL", pm_cols[i].name);
+		if (exec_retry(d, sql, "adding pool_metrics columns", err)) {
+			/* Another process may have added it meanwhile. */
+			if (sqlite3_prepare_v2(d->h, "SELECT 1 FROM pragma_table_info('pool_metrics') WHERE name = ?1",
+					       -1, &st, NULL) != SQLITE_OK)
+				return -1;
+			sqlite3_bind_text(st, 1, pm_cols[i].name, -1, SQLITE_STATIC);
+			has = sqlite3_step(st) == SQLITE_ROW;
+			sqlite3_finalize(st);
+			if (!has)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 static int prepare(db *d, const char *sql, sqlite3_stmt **st, fs_err *err)
 {
 	if (sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
@@ -474,6 +517,8 @@ int db_open_ex(const char *path, int busy_ms, db **out, fs_err *err)
 	    exec(d, "PRAGMA cache_size = -32768", "setting the cache size", err))
 		goto fail;
 	if (ver < DB_SCHEMA_VERSION && create_schema(d, err))
+		goto fail;
+	if (add_missing_cols(d, err))
 		goto fail;
 	if (prepare_all(d, err))
 		goto fail;

@@ -4,6 +4,7 @@
 #include "reports/plan.h"
 
 #include <cJSON.h>
+#include <libfyaml.h>
 #include <libgen.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -16,6 +17,8 @@
 #include <time.h>
 
 #include "models/capacity.h"
+#include "models/engine.h"
+#include "models/perf.h"
 #include "reports/results.h"
 #include "reports/sweep.h"
 #include "traces/workload.h"
@@ -329,6 +332,15 @@ typedef struct base_info {
 	double target_rate, rate_scale;
 	uint64_t seed;
 	int single_policy, dual_policy;
+	/* A dual layout built from the single-pool policy (rq->tune, no two-pool policy):
+	 * the keys its pools copy from the single pool, and that pool's max_model_len. */
+	char synth_pool_keys[400];
+	int64_t synth_long_len;
+	int default_max_tokens;
+	/* Verification: the trace replay's window (source seconds) and whether the
+	 * workload draws from the seed (synthetic or Poisson re-timing). */
+	int seeded;
+	double win_start_s, win_duration_s;
 } base_info;
 
 static int find_template(const scenario *sc, plan_layout l)
@@ -358,7 +370,25 @@ static int candidate_sets(const plan_request *rq, const base_info *bi, const pla
 
 	if (setlist_init(l, rq, err))
 		return -1;
+	if (o->synth_dual) {
+		/* The single-pool policy becomes a two-pool token_budget policy: short pool
+		 * max_model_len = threshold, long pool = the single pool's. */
+		add_set(l, base,
+			"policies.%d.router={type: token_budget, thresholds: [%lld], estimator: max_tokens, "
+			"spillover: true, default_max_tokens: %d}",
+			o->policy, (long long)threshold, bi->default_max_tokens);
+		add_set(l, base, "policies.%d.pools=[{name: short, max_model_len: %lld%s}, {name: long, max_model_len: %lld%s}]",
+			o->policy, (long long)threshold, bi->synth_pool_keys, (long long)o->synth_long_len,
+			bi->synth_pool_keys);
+	}
 	for (int k = 0; k < o->npools; k++) {
+		if (o->shape_set) {
+			if (o->max_num_seqs[k] > 0)
+				add_set(l, base, "policies.%d.pools.%d.max_num_seqs=%d", o->policy, k, o->max_num_seqs[k]);
+			if (o->max_num_batched_tokens[k] > 0)
+				add_set(l, base, "policies.%d.pools.%d.max_num_batched_tokens=%d", o->policy, k,
+					o->max_num_batched_tokens[k]);
+		}
 		add_set(l, base, "policies.%d.pools.%d.gpu=%s", o->policy, k, o->gpu);
 		add_set(l, base, "policies.%d.pools.%d.quantization=%s", o->policy, k, prec_name(o->prec));
 		add_set(l, base, "policies.%d.pools.%d.kv_cache_dtype=%s", o->policy, k, prec_name(o->kv));
@@ -368,7 +398,7 @@ static int candidate_sets(const plan_request *rq, const base_info *bi, const pla
 			add_set(l, base, "policies.%d.pools.%d.price_per_gpu_hour=%.17g", o->policy, k,
 				o->price_per_gpu_hour);
 	}
-	if (o->layout == PLAN_DUAL && threshold > 0)
+	if (o->layout == PLAN_DUAL && threshold > 0 && !o->synth_dual)
 		add_set(l, base, "policies.%d.router.thresholds=[%lld]", o->policy, (long long)threshold);
 	if (load_scale != 1.0) {
 		if (bi->target_rate > 0)
@@ -388,6 +418,7 @@ typedef struct plan_state {
 	wl_req *reqs;
 	size_t nreqs;
 	double span_s;
+	int cur_option;        /* index of the option being planned (progress) */
 } plan_state;
 
 /* Load the scenario with these sets: from the text read once (rq->scenario_text),
@@ -417,6 +448,27 @@ static int load_base(const plan_request *rq, base_info *bi, scenario **keep, fs_
 	bi->seed = sc->seed;
 	bi->single_policy = find_template(sc, PLAN_SINGLE);
 	bi->dual_policy = find_template(sc, PLAN_DUAL);
+	bi->seeded = sc->workload.retime_poisson || (sc->workload.n_mix == 0 && !sc->workload.src.trace);
+	for (int i = 0; i < sc->workload.n_mix; i++)
+		bi->seeded |= !sc->workload.mix[i].trace;
+	bi->win_start_s = sc->workload.n_mix ? 0 : sc->workload.src.start_s;
+	bi->win_duration_s = sc->workload.n_mix ? 0 : sc->workload.src.duration_s;
+	bi->default_max_tokens = 256;
+	if (bi->single_policy >= 0) {
+		const policy_cfg *pc = &sc->policies[bi->single_policy];
+		const pool_cfg *p = &pc->pools[0];
+		bi->default_max_tokens = pc->router.default_max_tokens > 0 ? pc->router.default_max_tokens : 256;
+		bi->synth_long_len = p->max_model_len;
+		snprintf(bi->synth_pool_keys, sizeof bi->synth_pool_keys,
+			 ", gpu_memory_utilization: %.6g, block_size: %d, enable_prefix_caching: %s, "
+			 "async_scheduling: %s%s%s",
+			 p->mem.gpu_memory_utilization, p->mem.block_size, p->enable_prefix_caching ? "true" : "false",
+			 p->async_scheduling ? "true" : "false", p->mem.eng ? ", vllm_version: \"" : "",
+			 p->mem.eng ? p->mem.eng->version : "");
+		if (p->mem.eng)
+			strncat(bi->synth_pool_keys, "\"",
+				sizeof bi->synth_pool_keys - strlen(bi->synth_pool_keys) - 1);
+	}
 	if (keep)
 		*keep = sc;
 	else
@@ -424,7 +476,7 @@ static int load_base(const plan_request *rq, base_info *bi, scenario **keep, fs_
 	return 0;
 }
 
-/* The verdict itself is mx_slo_verdict's (the same rule as run and sweep); ev keeps
+/* The verdict itself is runner_slo_verdict's (the same rule as run and sweep); ev keeps
  * the figures the search and the report read. */
 static void judge(const plan_request *rq, const scenario *sc, const runner_result *r, plan_eval *ev)
 {
@@ -441,11 +493,22 @@ static void judge(const plan_request *rq, const scenario *sc, const runner_resul
 	ev->throughput_rps = f->throughput_rps;
 	denom = (double)ev->gpus * f->makespan_s;
 	ev->busy_share = denom > 0 ? f->gpu_busy_s / denom : 0;
-	mx_slo_verdict(&sc->slo, sc->max_rejection_rate, rq->max_preemptions_per_request, f, &v);
+	/* fleet, then each class and pool (slo.classes, slo.pools, slo.per_pool) */
+	if (runner_slo_verdict(sc, r, rq->max_preemptions_per_request, &v)) {
+		mx_slo_verdict(&sc->slo, sc->max_rejection_rate, rq->max_preemptions_per_request, f, &v);
+		v.pass = 0;
+		snprintf(v.reason, sizeof v.reason, "out of memory judging the SLO per class and pool");
+	}
 	ev->rejection_rate = v.rejection_rate;
 	ev->pass = v.pass;
 	_Static_assert(sizeof ev->reason == sizeof v.reason, "plan_eval.reason holds mx_verdict.reason");
 	memcpy(ev->reason, v.reason, sizeof ev->reason);
+	/* Power model (fleet-wide, see models/perf.h). */
+	ev->energy_j = f->energy_j;
+	ev->avg_power_w = f->avg_power_w;
+	ev->utilisation = f->utilisation;
+	ev->tokens_per_joule = f->tokens_per_joule;
+	ev->energy_per_mtok_j = f->energy_per_mtok_j;
 }
 
 static int record(const plan_request *rq, const scenario *sc, const plan_option *o,
@@ -509,7 +572,7 @@ out:
 
 static int simulate(const plan_request *rq, const base_info *bi, const plan_option *o,
 		    const int *replicas, int64_t threshold, double load_scale, uint64_t seed,
-		    const char *phase, plan_eval *ev, runner_result *keep, fs_err *err)
+		    const char *phase, const char *xset, plan_eval *ev, runner_result *keep, fs_err *err)
 {
 	setlist l;
 	scenario *sc = NULL;
@@ -533,6 +596,8 @@ static int simulate(const plan_request *rq, const base_info *bi, const plan_opti
 	}
 	if (candidate_sets(rq, bi, o, replicas, ev->threshold, load_scale, &l, err))
 		return -1;
+	if (xset)
+		add_set(&l, rq->nsets, "%s", xset);
 	if (plan_load(rq, l.ptr, l.n, &sc, err))
 		goto out;
 	sc->seed = seed;
@@ -555,38 +620,88 @@ out:
 	return rc;
 }
 
+static int raise_tp(plan_request *rq, const char ***extra, fs_err *err);
+static void free_extra(const char **extra, int nuser, int n);
+
+/* rq as plan_run saw it: the scenario text read once and, where the scenario's own
+ * pools do not load, the TP-raising assignments (raise_tp).  Undo with plan_unraise. */
+typedef struct raised {
+	plan_request rq;
+	const char **extra;
+	char *owned;
+	int nuser;
+} raised;
+
+static int plan_raise(const plan_request *rq, raised *r, fs_err *err)
+{
+	memset(r, 0, sizeof *r);
+	r->rq = *rq;
+	r->nuser = rq->nsets;
+	if (!r->rq.scenario_text) {
+		if (sweep_read_scenario(rq->scenario_path, &r->owned, &r->rq.scenario_len, err))
+			return -1;
+		r->rq.scenario_text = r->owned;
+	}
+	if (raise_tp(&r->rq, &r->extra, err)) {
+		free(r->owned);
+		r->owned = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void plan_unraise(raised *r)
+{
+	free_extra(r->extra, r->nuser, r->rq.nsets);
+	free(r->owned);
+}
+
 /* The option's template shape, as the plan_option loaded by plan_run records it. */
-int plan_simulate(const plan_request *rq, const plan_option *o, const int *replicas,
+int plan_simulate(const plan_request *rq0, const plan_option *o, const int *replicas,
 		  int64_t threshold, double load_scale, uint64_t seed, const char *phase,
 		  plan_eval *ev, runner_result *keep, fs_err *err)
 {
 	base_info bi;
+	raised rs;
+	int rc;
 
-	if (load_base(rq, &bi, NULL, err))
+	if (plan_raise(rq0, &rs, err))
 		return -1;
-	return simulate(rq, &bi, o, replicas, threshold, load_scale, seed, phase, ev, keep, err);
+	rc = load_base(&rs.rq, &bi, NULL, err) ? -1
+		: simulate(&rs.rq, &bi, o, replicas, threshold, load_scale, seed, phase, NULL, ev, keep, err);
+	plan_unraise(&rs);
+	return rc;
 }
 
-int plan_headroom(const plan_request *rq, const plan_option *o, const double *scales, int n,
+int plan_headroom(const plan_request *rq0, const plan_option *o, const double *scales, int n,
 		  plan_eval *evs, int *nout, fs_err *err)
 {
 	base_info bi;
+	raised rs;
+	const plan_request *rq;
+	int rc = -1;
 
 	*nout = 0;
 	if (!o->feasible)
 		return fs_fail(err, FS_EXIT_INPUT, "plan: %s has no feasible fleet to stress", o->label);
-	if (load_base(rq, &bi, NULL, err))
+	if (plan_raise(rq0, &rs, err))
 		return -1;
+	rq = &rs.rq;
+	if (load_base(rq, &bi, NULL, err))
+		goto out;
 	for (int i = 0; i < n; i++) {
 		if (simulate(rq, &bi, o, o->best.replicas, o->best.threshold, rq->load_scale * scales[i],
-			     o->best.seed, "headroom", &evs[i], NULL, err))
-			return -1;
+			     o->best.seed, "headroom", NULL, &evs[i], NULL, err))
+			goto out;
 		evs[i].load_scale = scales[i];
 		(*nout)++;
 		if (!evs[i].pass)
 			break;
 	}
-	return 0;
+	rc = 0;
+out:
+	plan_unraise(&rs);
+	return rc;
 }
 
 /* ---- option setup ---------------------------------------------------------------- */
@@ -667,6 +782,10 @@ static int demand(const plan_state *ps, const plan_option *o, const scenario *sc
 				.block_size = pl->mem.block_size, .max_num_seqs = pl->max_num_seqs,
 				.max_num_batched_tokens = pl->max_num_batched_tokens, .tp = pl->mem.tp};
 		cap_result cr;
+		if (o->shape_set && o->max_num_seqs[k] > 0)
+			e.max_num_seqs = o->max_num_seqs[k];
+		if (o->shape_set && o->max_num_batched_tokens[k] > 0)
+			e.max_num_batched_tokens = o->max_num_batched_tokens[k];
 		need[k] = 0;
 		if (mix[k].n < 1)
 			continue;
@@ -892,6 +1011,8 @@ typedef struct pred_ctx {
 	int64_t threshold;
 	double share;          /* dual: short pool's share of the replicas */
 	uint64_t seed;
+	double load;           /* 0: rq->load_scale */
+	const char *xset;      /* one more assignment (verification windows), or NULL */
 	int nev;
 	plan_eval ev[CACHE_MAX];
 } pred_ctx;
@@ -925,14 +1046,17 @@ static int eval_reps(pred_ctx *c, const int *rep, const char *phase, plan_eval *
 		return fs_fail(err, FS_EXIT_RUNTIME, "plan: %s: more than %d simulations for one search",
 			       c->o->label, CACHE_MAX);
 	*ev = &c->ev[c->nev];
-	if (simulate(c->ps->rq, &c->ps->bi, c->o, rep, c->threshold, c->ps->rq->load_scale, c->seed, phase,
-		     *ev, NULL, err))
+	if (simulate(c->ps->rq, &c->ps->bi, c->o, rep, c->threshold, c->load > 0 ? c->load : c->ps->rq->load_scale,
+		     c->seed, phase, c->xset, *ev, NULL, err))
 		return -1;
 	c->nev++;
 	c->o->sims++;
 	c->ps->res->sims++;
 	if (c->ps->rq->progress)
 		c->ps->rq->progress(c->ps->rq->progress_ctx, c->o->label, c->ps->res->sims);
+	if (c->ps->rq->progress_eta)
+		c->ps->rq->progress_eta(c->ps->rq->progress_ctx, c->o->label, c->ps->res->sims,
+					c->ps->cur_option, c->ps->res->noptions);
 	return 0;
 }
 
@@ -969,13 +1093,21 @@ static int total_of(const int *rep, int n)
 }
 
 /* Search one threshold (or the single pool): fills *best (pass = 0: none found). */
-static int search_one(plan_state *ps, plan_option *o, const scenario *sc, int64_t t, plan_eval *best,
+static int search_one(plan_state *ps, plan_option *o, const scenario *sc, int64_t t, int cap, plan_eval *best,
 		      fs_err *err)
 {
 	pred_ctx *c = calloc(1, sizeof *c);
 	double need[FS_MAX_POOLS] = {0}, tot = 0;
 	int lo, hi, found = 0, n = 0, evals = 0, min_n = o->npools, rc = -1;
 	int maxr = ps->rq->max_replicas > 0 ? ps->rq->max_replicas : 512;
+
+	if (cap > 0 && cap < maxr)
+		maxr = cap;
+	if (maxr < min_n) {
+		memset(best, 0, sizeof *best);
+		free(c);
+		return 0;
+	}
 	int rep[FS_MAX_POOLS];
 	plan_eval *ev;
 
@@ -1002,9 +1134,15 @@ static int search_one(plan_state *ps, plan_option *o, const scenario *sc, int64_
 	}
 	lo = (int)floor(0.8 * tot);
 	hi = (int)ceil(1.3 * tot) + 1;
-	if (ps->rq->lower && o - ps->res->options < ps->rq->lower->noptions) {
-		const plan_option *lo_o = &ps->rq->lower->options[o - ps->res->options];
-		if (lo_o->feasible && !strcmp(lo_o->label, o->label) && total_of(lo_o->best.replicas, o->npools) > min_n)
+	if (ps->rq->lower && ps->cur_option < ps->rq->lower->noptions) {
+		const plan_option *lo_o = &ps->rq->lower->options[ps->cur_option];
+		int same = lo_o->feasible && !strcmp(lo_o->label, o->label) && lo_o->npools == o->npools;
+		/* Tuned: only the same engine settings are monotone in load. */
+		for (int k = 0; k < o->npools && same && ps->rq->tune; k++)
+			same = lo_o->tp[k] == o->tp[k] && lo_o->max_num_seqs[k] == o->max_num_seqs[k] &&
+			       lo_o->max_num_batched_tokens[k] == o->max_num_batched_tokens[k] &&
+			       (o->layout == PLAN_SINGLE || lo_o->best.threshold == t);
+		if (same && total_of(lo_o->best.replicas, o->npools) > min_n && total_of(lo_o->best.replicas, o->npools) <= maxr)
 			min_n = total_of(lo_o->best.replicas, o->npools);
 	}
 	if (plan_search_min(pred, c, lo, hi, min_n, maxr, &found, &n, &evals, err))
@@ -1052,12 +1190,18 @@ out:
 	return rc;
 }
 
-/* Verify on seed + 1; add replicas (to the pool that is busiest, or the single pool)
- * until it passes there too. */
+/* Verify the winner on other traffic: a synthetic (or Poisson re-timed) workload on
+ * seed + 1; a trace replay on a window of the trace shifted by half its length
+ * (different requests, the same rate), since a replay ignores the seed.  If the
+ * check fails, add replicas (alternating pools for dual) until it holds there and on
+ * the original traffic.  Then, for the record only, the winner at +10 % load.
+ * o->verify is the first check; o->check[] all of them; o->verified says what ran. */
 static int verify(plan_state *ps, plan_option *o, fs_err *err)
 {
+	const base_info *bi = &ps->bi;
 	pred_ctx *c = calloc(1, sizeof *c);
 	int rep[FS_MAX_POOLS], maxr = ps->rq->max_replicas > 0 ? ps->rq->max_replicas : 512, rc = -1;
+	char win[96] = "", what[64];
 	plan_eval *ev;
 
 	if (!c)
@@ -1065,8 +1209,25 @@ static int verify(plan_state *ps, plan_option *o, fs_err *err)
 	c->ps = ps;
 	c->o = o;
 	c->threshold = o->best.threshold;
-	c->seed = o->best.seed + 1;
+	c->seed = o->best.seed;
+	if (bi->seeded) {
+		c->seed = o->best.seed + 1;
+		snprintf(what, sizeof what, "seed %llu", (unsigned long long)c->seed);
+	} else if (bi->win_duration_s <= 0) {
+		/* A whole-trace replay: a block bootstrap of the trace (60 s blocks drawn
+		 * with replacement: other requests and arrivals, the same local bursts). */
+		snprintf(win, sizeof win, "workload.bootstrap={block: 60, seed: %llu}", (unsigned long long)o->best.seed + 1);
+		c->xset = win;
+		snprintf(what, sizeof what, "block bootstrap of the trace (60 s blocks, seed %llu)",
+			 (unsigned long long)o->best.seed + 1);
+	} else {
+		double st = bi->win_start_s + bi->win_duration_s / 2;
+		snprintf(win, sizeof win, "workload.start=%.17g", st);
+		c->xset = win;
+		snprintf(what, sizeof what, "trace window %.0f-%.0f s", st, st + bi->win_duration_s);
+	}
 	memcpy(rep, o->best.replicas, sizeof rep);
+	o->searched_gpus = o->best.gpus;
 	for (int step = 0; step < 16; step++) {
 		if (eval_reps(c, rep, "verify", &ev, err))
 			goto out;
@@ -1075,32 +1236,574 @@ static int verify(plan_state *ps, plan_option *o, fs_err *err)
 			break;
 		if (total_of(rep, o->npools) >= maxr)
 			break;
-		/* Grow the pool whose share of the fleet is smallest relative to its
-		 * demand: alternate for dual, simple for single. */
 		rep[o->npools == 2 ? step % 2 : 0]++;
 	}
+	o->nchecks = 0;
+	snprintf(o->check_name[o->nchecks], sizeof o->check_name[0], "%s", what);
+	o->check[o->nchecks++] = o->verify;
 	if (!o->verify.pass) {
 		o->feasible = 0;
-		snprintf(o->note, sizeof o->note, "passes on seed %llu but not on seed %llu (%s)",
-			 (unsigned long long)o->best.seed, (unsigned long long)c->seed, o->verify.reason);
+		snprintf(o->note, sizeof o->note, "passes on the planned traffic but not on %s (%.120s)", what,
+			 o->verify.reason);
 		rc = 0;
 		goto out;
 	}
 	if (total_of(rep, o->npools) != total_of(o->best.replicas, o->npools)) {
-		/* Stepped up: the bigger fleet is the answer; check it on the first seed too. */
-		c->seed = o->best.seed;
-		if (eval_reps(c, rep, "verify", &ev, err))
+		/* Stepped up: the bigger fleet is the answer; check it on the planned traffic. */
+		pred_ctx *c0 = calloc(1, sizeof *c0);
+		if (!c0) {
+			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 			goto out;
+		}
+		c0->ps = ps;
+		c0->o = o;
+		c0->threshold = o->best.threshold;
+		c0->seed = o->best.seed;
+		if (eval_reps(c0, rep, "verify", &ev, err)) {
+			free(c0);
+			goto out;
+		}
 		if (ev->pass)
 			o->best = *ev;
 		else {
 			o->feasible = 0;
-			snprintf(o->note, sizeof o->note, "no fleet found that passes on both seeds");
+			snprintf(o->note, sizeof o->note, "no fleet found that passes on the planned traffic and on %s",
+				 what);
+		}
+		free(c0);
+		if (!o->feasible) {
+			rc = 0;
+			goto out;
+		}
+	}
+	/* A windowed trace replay: also a block bootstrap of the window, reported. */
+	if (!bi->seeded && bi->win_duration_s > 0) {
+		pred_ctx *c2 = calloc(1, sizeof *c2);
+		char bs[96];
+		if (!c2) {
+			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+			goto out;
+		}
+		snprintf(bs, sizeof bs, "workload.bootstrap={block: 60, seed: %llu}", (unsigned long long)o->best.seed + 1);
+		c2->ps = ps;
+		c2->o = o;
+		c2->threshold = o->best.threshold;
+		c2->seed = o->best.seed;
+		c2->xset = bs;
+		if (eval_reps(c2, o->best.replicas, "verify", &ev, err)) {
+			free(c2);
+			goto out;
+		}
+		snprintf(o->check_name[o->nchecks], sizeof o->check_name[0], "block bootstrap (60 s blocks, seed %llu)",
+			 (unsigned long long)o->best.seed + 1);
+		o->check[o->nchecks++] = *ev;
+		free(c2);
+	}
+	/* +10 % load: reported, not enforced. */
+	{
+		pred_ctx *c1 = calloc(1, sizeof *c1);
+		if (!c1) {
+			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+			goto out;
+		}
+		c1->ps = ps;
+		c1->o = o;
+		c1->threshold = o->best.threshold;
+		c1->seed = o->best.seed;
+		c1->load = ps->rq->load_scale * 1.1;
+		if (eval_reps(c1, o->best.replicas, "verify", &ev, err)) {
+			free(c1);
+			goto out;
+		}
+		snprintf(o->check_name[o->nchecks], sizeof o->check_name[0], "load x1.1");
+		o->check[o->nchecks++] = *ev;
+		free(c1);
+	}
+	o->verify_ttft_min_s = o->verify_ttft_max_s = o->best.ttft_p99_s;
+	{
+		int w = snprintf(o->verified, sizeof o->verified, "%s", "");
+		for (int i = 0; i < o->nchecks; i++) {
+			const plan_eval *e = &o->check[i];
+			if (e->ttft_p99_s < o->verify_ttft_min_s)
+				o->verify_ttft_min_s = e->ttft_p99_s;
+			if (e->ttft_p99_s > o->verify_ttft_max_s)
+				o->verify_ttft_max_s = e->ttft_p99_s;
+			if (w < (int)sizeof o->verified)
+				w += snprintf(o->verified + w, sizeof o->verified - (size_t)w, "%s%s: %s (TTFT p99 %.3f s%s%.60s)",
+					      i ? "; " : "", o->check_name[i], e->pass ? "pass" : "fail", e->ttft_p99_s,
+					      e->pass ? "" : ", ", e->pass ? "" : e->reason);
 		}
 	}
 	rc = 0;
 out:
 	free(c);
+	return rc;
+}
+
+/* ---- tuning: TP x engine shape x threshold (rq->tune) ---------------------------- */
+
+#define TUNE_MAX_CANDS 192
+#define TUNE_MAX_LOADS 48
+
+typedef struct tcand {
+	int tp, li;                     /* li: the loaded scenario (tp, threshold) */
+	int mns[FS_MAX_POOLS], mnbt[FS_MAX_POOLS];
+	int64_t t;
+	double est;                     /* closed-form GPUs at saturation */
+	int defaults;                   /* the single pool at vLLM's defaults */
+	double ttft_floor, tpot_floor, never;
+} tcand;
+
+typedef struct tload {
+	int tp;
+	int64_t t;
+	scenario *sc;
+} tload;
+
+static void apply_cand(plan_option *o, const tcand *c, const scenario *sc)
+{
+	o->shape_set = 1;
+	for (int k = 0; k < o->npools; k++) {
+		const pool_cfg *p = &sc->policies[o->policy].pools[k];
+		o->tp[k] = c->tp;
+		o->max_num_seqs[k] = c->mns[k];
+		o->max_num_batched_tokens[k] = c->mnbt[k];
+		o->max_model_len[k] = p->max_model_len;
+		o->gpu_memory_utilization[k] = p->mem.gpu_memory_utilization;
+	}
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const tcand *x = a, *y = b;
+	if (x->defaults != y->defaults)
+		return y->defaults - x->defaults;
+	return x->est < y->est ? -1 : x->est > y->est;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Dual thresholds: the rq's, else the scenario's plus the 50/75/90/95th percentiles of
+ * the router's length estimate (prompt + max_tokens), rounded up to 256 tokens, that
+ * leave both pools some traffic and fit the short pool. */
+static int tune_thresholds(const plan_state *ps, const scenario *base, const plan_option *o, int64_t *ts)
+{
+	const plan_request *rq = ps->rq;
+	int n = 0, dmt = ps->bi.default_max_tokens;
+	int64_t short_len = o->synth_dual ? o->synth_long_len : base->policies[o->policy].pools[0].max_model_len;
+	int64_t long_len = o->synth_dual ? o->synth_long_len : base->policies[o->policy].pools[1].max_model_len;
+	int64_t *est;
+	const double qs[] = {0.5, 0.75, 0.9, 0.95};
+
+	if (rq->nthresholds > 0) {
+		for (int i = 0; i < rq->nthresholds && i < 8; i++)
+			ts[n++] = rq->thresholds[i];
+		return n;
+	}
+	if (!o->synth_dual) {
+		dmt = base->policies[o->policy].router.default_max_tokens;
+		ts[n++] = base->policies[o->policy].router.thresholds[0];
+	}
+	est = malloc(ps->nreqs * sizeof *est);
+	if (!est)
+		return n;
+	for (size_t i = 0; i < ps->nreqs; i++)
+		est[i] = (int64_t)ps->reqs[i].in + (ps->reqs[i].mt > 0 ? ps->reqs[i].mt : dmt);
+	qsort(est, ps->nreqs, sizeof *est, cmp_i64);
+	for (int q = 0; q < 4; q++) {
+		int64_t v = est[(size_t)(qs[q] * (double)(ps->nreqs - 1))], dup = 0;
+		v = (v + 255) / 256 * 256;
+		if (v < 256 || v >= long_len || v > short_len)
+			continue;
+		for (int j = 0; j < n; j++)
+			dup |= ts[j] == v;
+		if (!dup)
+			ts[n++] = v;
+	}
+	free(est);
+	return n;
+}
+
+static void tried_add(plan_option *o, const tcand *c, const plan_eval *b)
+{
+	struct plan_tried *t;
+
+	if (o->ntried >= (int)(sizeof o->tried / sizeof o->tried[0]))
+		return;
+	t = &o->tried[o->ntried++];
+	memset(t, 0, sizeof *t);
+	t->tp = c->tp;
+	for (int k = 0; k < o->npools; k++) {
+		t->max_num_seqs[k] = c->mns[k];
+		t->max_num_batched_tokens[k] = c->mnbt[k];
+	}
+	t->threshold = c->t;
+	t->found = b->pass;
+	t->gpus = b->gpus;
+	t->ttft_p99_s = b->ttft_p99_s;
+}
+
+/* Analytical requests/s per replica of each pool of o under candidate c (the report's). */
+static void cand_cap_rps(const plan_state *ps, plan_option *o, const tcand *c, const scenario *sc)
+{
+	const policy_cfg *pc = &sc->policies[o->policy];
+	fs_err e2 = {0};
+
+	for (int k = 0; k < o->npools; k++) {
+		const pool_cfg *pl = &pc->pools[k];
+		cap_engine e = {.perf = &pl->perf, .kv_tokens = pl->plan.kv_tokens, .block_size = pl->mem.block_size,
+				.max_num_seqs = c->mns[k], .max_num_batched_tokens = c->mnbt[k], .tp = pl->mem.tp};
+		cap_mix m = {0};
+		cap_result cr;
+		for (size_t i = 0; i < ps->nreqs; i++) {
+			const wl_req *r = &ps->reqs[i];
+			int p = o->layout == PLAN_SINGLE ? ((int64_t)r->in + r->out <= o->max_model_len[0] ? 0 : -1)
+							 : route(o, &pc->router, r, c->t);
+			if (p == k)
+				cap_mix_add(&m, r->in, r->out);
+		}
+		o->cap_rps[k] = m.n >= 1 && !cap_replica(&e, &m, &cr, &e2) ? cr.rps : 0;
+	}
+}
+
+/* alt (may be NULL): receives the runner-up (the next fewest GPUs) as a complete
+ * option, for the verification to fall back on; *has_alt says whether there is one. */
+static int tune_option(plan_state *ps, const scenario *base, plan_option *o, plan_option *alt, int *has_alt,
+		       fs_err *err)
+{
+	plan_eval second;
+	int second_i = -1;
+	const plan_request *rq = ps->rq;
+	int pol, node = rq->node_gpus > 0 ? rq->node_gpus : 8, kmax = rq->max_candidates > 0 ? rq->max_candidates : 6;
+	int D, Db, ntl = 0, nc = 0, nts = 0, simulated = 0, have = 0, rc = -1, best_i = -1;
+	int64_t ts[16];
+	double gmu;
+	gpu_spec g;
+	fs_err e2 = {0};
+	tload *tl = calloc(TUNE_MAX_LOADS, sizeof *tl);
+	tcand *cs = calloc(TUNE_MAX_CANDS, sizeof *cs);
+	char floor_note[256] = "", load_note[200] = "", last_err[160] = "";
+	int last_tp = 0;
+	const eng_release *rel;
+
+	if (!tl || !cs) {
+		free(tl);
+		free(cs);
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	}
+	pol = o->layout == PLAN_SINGLE ? ps->bi.single_policy : ps->bi.dual_policy;
+	if (o->layout == PLAN_DUAL && pol < 0 && ps->bi.single_policy >= 0) {
+		pol = ps->bi.single_policy;
+		o->synth_dual = 1;
+		o->synth_long_len = ps->bi.synth_long_len;
+	}
+	o->policy = pol;
+	if (pol < 0) {
+		snprintf(o->note, sizeof o->note, "the scenario has no %s policy to take the pool shapes from",
+			 o->layout == PLAN_SINGLE ? "single-pool" : "single-pool or two-pool token_budget");
+		rc = 0;
+		goto out;
+	}
+	snprintf(o->policy_name, sizeof o->policy_name, "%s%s", base->policies[pol].name,
+		 o->synth_dual ? " (as two pools)" : "");
+	o->npools = o->synth_dual ? 2 : base->policies[pol].npools;
+	if (gpu_lookup(o->gpu, &g, err))
+		goto out;
+	snprintf(o->gpu_display, sizeof o->gpu_display, "%s", g.display);
+	o->price_per_gpu_hour = g.price_per_hour;
+	if (!strcmp(base->policies[pol].pools[0].gpu.name, g.name))
+		o->price_per_gpu_hour = base->policies[pol].pools[0].price_per_gpu_hour;
+	for (int k = 0; k < o->npools; k++)
+		snprintf(o->pool_names[k], sizeof o->pool_names[k], "%s",
+			 o->synth_dual ? (k ? "long" : "short") : base->policies[pol].pools[k].name);
+	/* KV dtype as option_setup picks it. */
+	if (o->prec == PREC_BF16)
+		o->kv = base->policies[pol].pools[0].mem.kv;
+	else
+		o->kv = gpu_check_kv_dtype(&g, PREC_FP8, &e2) ? PREC_BF16 : PREC_FP8;
+	rel = base->policies[pol].pools[0].mem.eng ? base->policies[pol].pools[0].mem.eng : eng_default();
+	eng_pool_defaults(rel, &g, &D, &Db, &gmu);
+	if (rq->pin_max_num_seqs > 0)
+		D = rq->pin_max_num_seqs;
+	if (rq->pin_max_num_batched_tokens > 0)
+		Db = rq->pin_max_num_batched_tokens;
+	if (Db < D)
+		Db = D;
+	if (o->layout == PLAN_DUAL) {
+		nts = tune_thresholds(ps, base, o, ts);
+		if (!nts) {
+			snprintf(o->note, sizeof o->note, "no dual threshold below the long pool's max_model_len");
+			rc = 0;
+			goto out;
+		}
+	} else {
+		ts[nts++] = 0;
+	}
+	/* TP: powers of two that divide the attention heads, within one node. */
+	{
+		int64_t heads = base->model.heads > 0 ? base->model.heads : 1;
+		int w = 0;
+		for (int tp = 1; tp <= 64; tp *= 2) {
+			if (rq->pin_tp > 0 && tp != rq->pin_tp)
+				continue;
+			if (tp > node) {
+				if (rq->pin_tp > 0 || !ntl)
+					w += snprintf(load_note + w, sizeof load_note - (size_t)w,
+						      "%sTP %d spans more than one %d-GPU node: that needs pipeline "
+						      "parallelism across nodes, which fleetsim does not model", w ? "; " : "",
+						      tp, node);
+				if (w > (int)sizeof load_note - 1)
+					w = (int)sizeof load_note - 1;
+				break;
+			}
+			if (heads % tp)
+				continue;
+			for (int ti = 0; ti < nts && ntl < TUNE_MAX_LOADS; ti++) {
+				setlist l;
+				scenario *sc = NULL;
+				tcand c0 = {.tp = tp, .t = ts[ti]};
+				for (int k = 0; k < o->npools; k++) {
+					c0.mns[k] = D;
+					c0.mnbt[k] = Db;
+				}
+				o->policy = pol;
+				apply_cand(o, &c0, base); /* tp and shape only; max_model_len reset below */
+				if (candidate_sets(rq, &ps->bi, o, NULL, ts[ti], rq->load_scale, &l, err))
+					goto out;
+				if (plan_load(rq, l.ptr, l.n, &sc, &e2)) {
+					setlist_free(&l);
+					/* The message without the file position. */
+					{
+						const char *m = strstr(e2.msg, ": pool ");
+						snprintf(last_err, sizeof last_err, "%.150s", m ? m + 2 : e2.msg);
+						last_tp = tp;
+					}
+					if (!ntl && ti == 0 && w < (int)sizeof load_note - 1) {
+						w += snprintf(load_note + w, sizeof load_note - (size_t)w, "%sTP %d: %.120s",
+							      w ? "; " : "", tp, e2.msg);
+						if (w > (int)sizeof load_note - 1)
+							w = (int)sizeof load_note - 1;
+					}
+					continue;
+				}
+				setlist_free(&l);
+				tl[ntl++] = (tload){tp, ts[ti], sc};
+			}
+		}
+	}
+	snprintf(o->tp_note, sizeof o->tp_note, "%s", load_note);
+	if (!ntl) {
+		if (rq->pin_tp > node)
+			snprintf(o->note, sizeof o->note, "%.250s", load_note);
+		else
+			snprintf(o->note, sizeof o->note,
+				 "does not fit one %d-GPU node at any TP that divides the heads (it needs pipeline "
+				 "parallelism across nodes, which fleetsim does not model); at TP %d: %.90s",
+				 node, last_tp, last_err);
+		rc = 0;
+		goto out;
+	}
+	/* Candidates: per load, the engine shapes around vLLM's defaults. */
+	for (int li = 0; li < ntl; li++) {
+		const scenario *sc = tl[li].sc;
+		const policy_cfg *pc = &sc->policies[pol];
+		int W[FS_MAX_POOLS], S[FS_MAX_POOLS];
+		int shapes[8][4], nsh = 0;
+		for (int k = 0; k < o->npools; k++) {
+			int64_t w = pc->pools[k].plan.kv_tokens / (pc->pools[k].max_model_len > 0 ? pc->pools[k].max_model_len : 1);
+			W[k] = w < 1 ? 1 : w > D ? D : (int)w;
+			S[k] = o->synth_dual ? D : base->policies[pol].pools[k].max_num_seqs;
+			if (S[k] > Db)
+				S[k] = D;
+		}
+		if (rq->pin_max_num_seqs > 0)
+			for (int k = 0; k < o->npools; k++)
+				W[k] = S[k] = D;
+#define ADD_SHAPE(a0, a1, b0, b1)                                                                     \
+	do {                                                                                         \
+		int sh[4] = {a0, a1, b0, b1}, dup = 0;                                               \
+		for (int j = 0; j < nsh; j++)                                                        \
+			dup |= shapes[j][0] == sh[0] && shapes[j][1] == sh[1] && shapes[j][2] == sh[2] &&  \
+			       shapes[j][3] == sh[3];                                                \
+		if (!dup && nsh < 8)                                                                 \
+			memcpy(shapes[nsh++], sh, sizeof sh);                                        \
+	} while (0)
+		if (o->npools == 1) {
+			ADD_SHAPE(D, 0, Db, 0);
+			ADD_SHAPE(S[0], 0, Db, 0);
+			ADD_SHAPE(W[0], 0, Db, 0);
+			if (rq->pin_max_num_batched_tokens <= 0) {
+				ADD_SHAPE(D, 0, 2 * Db, 0);
+				ADD_SHAPE(W[0], 0, 2 * Db, 0);
+			}
+		} else {
+			ADD_SHAPE(D, D, Db, Db);
+			ADD_SHAPE(S[0], S[1], Db, Db);
+			ADD_SHAPE(D, W[1], Db, Db);
+			ADD_SHAPE(W[0], W[1], Db, Db);
+		}
+#undef ADD_SHAPE
+		for (int si = 0; si < nsh && nc < TUNE_MAX_CANDS; si++) {
+			tcand *c = &cs[nc];
+			double need[FS_MAX_POOLS] = {0};
+			int ok = 1;
+			memset(c, 0, sizeof *c);
+			c->tp = tl[li].tp;
+			c->li = li;
+			c->t = tl[li].t;
+			for (int k = 0; k < o->npools; k++) {
+				c->mns[k] = shapes[si][k];
+				c->mnbt[k] = shapes[si][2 + k];
+			}
+			c->defaults = o->layout == PLAN_SINGLE && li == 0 && si == 0;
+			apply_cand(o, c, sc);
+			if (demand(ps, o, sc, c->t, need, &e2))
+				continue;
+			c->est = 0;
+			for (int k = 0; k < o->npools; k++)
+				c->est += need[k] * c->tp;
+			/* The bounds at any fleet size, with this chunk size. */
+			{
+				scenario *scm = tl[li].sc;
+				int keep[FS_MAX_POOLS];
+				char note[256];
+				memcpy(note, o->note, sizeof note);
+				o->note[0] = 0;
+				for (int k = 0; k < o->npools; k++) {
+					keep[k] = scm->policies[pol].pools[k].max_num_batched_tokens;
+					scm->policies[pol].pools[k].max_num_batched_tokens = c->mnbt[k];
+				}
+				if (slo_floor(ps, o, scm, &ok, err))
+					goto out;
+				for (int k = 0; k < o->npools; k++)
+					scm->policies[pol].pools[k].max_num_batched_tokens = keep[k];
+				c->ttft_floor = o->ttft_p99_floor_s;
+				c->tpot_floor = o->tpot_p99_floor_s;
+				c->never = o->never_fits;
+				if (!ok)
+					snprintf(floor_note, sizeof floor_note, "%.200s (at TP %d)", o->note, c->tp);
+				memcpy(o->note, note, sizeof note);
+			}
+			if (!ok && !c->defaults)
+				continue;
+			if (!ok)
+				c->est = -1; /* defaults: kept to report, never simulated */
+			nc++;
+		}
+	}
+	o->candidates = nc;
+	qsort(cs, (size_t)nc, sizeof *cs, cmp_cand);
+	for (int i = 0; i < nc; i++) {
+		tcand *c = &cs[i];
+		plan_eval b;
+		int cap = 0;
+		if (c->est < 0) {
+			o->has_defaults = 1;
+			o->defaults_tp = c->tp;
+			o->defaults_max_num_seqs = c->mns[0];
+			o->defaults_max_num_batched_tokens = c->mnbt[0];
+			continue;
+		}
+		if (have) {
+			if (simulated >= kmax + (o->has_defaults ? 1 : 0))
+				break;
+			/* The closed form is a saturation bound: a candidate whose estimate
+			 * already needs more GPUs than the best fleet found cannot win. */
+			if (0.8 * c->est > o->best.gpus)
+				continue;
+			cap = o->best.gpus / c->tp;
+			if (cap < o->npools)
+				continue;
+		}
+		apply_cand(o, c, tl[c->li].sc);
+		if (search_one(ps, o, tl[c->li].sc, c->t, cap, &b, err))
+			goto out;
+		simulated++;
+		tried_add(o, c, &b);
+		if (c->defaults) {
+			o->has_defaults = 1;
+			o->defaults_feasible = b.pass;
+			o->defaults = b;
+			o->defaults_tp = c->tp;
+			o->defaults_max_num_seqs = c->mns[0];
+			o->defaults_max_num_batched_tokens = c->mnbt[0];
+		}
+		if (!b.pass)
+			continue;
+		if (!have || b.gpus < o->best.gpus || (b.gpus == o->best.gpus && b.ttft_p99_s < o->best.ttft_p99_s)) {
+			if (have) {
+				second = o->best;
+				second_i = best_i;
+			}
+			o->best = b;
+			best_i = i;
+			have = 1;
+		} else if (second_i < 0 || b.gpus < second.gpus ||
+			   (b.gpus == second.gpus && b.ttft_p99_s < second.ttft_p99_s)) {
+			second = b;
+			second_i = i;
+		}
+	}
+	o->candidates_simulated = simulated;
+	/* Pareto front (GPUs vs TTFT p99) over what was simulated. */
+	for (int i = 0; i < o->ntried; i++) {
+		struct plan_tried *a = &o->tried[i];
+		a->pareto = a->found;
+		for (int j = 0; j < o->ntried && a->pareto; j++) {
+			const struct plan_tried *b = &o->tried[j];
+			if (j != i && b->found && b->gpus <= a->gpus && b->ttft_p99_s <= a->ttft_p99_s &&
+			    (b->gpus < a->gpus || b->ttft_p99_s < a->ttft_p99_s))
+				a->pareto = 0;
+		}
+	}
+	if (best_i < 0) {
+		/* Report the shape searched first. */
+		if (nc)
+			apply_cand(o, &cs[0], tl[cs[0].li].sc);
+		if (floor_note[0] && !simulated)
+			snprintf(o->note, sizeof o->note, "%s", floor_note);
+		else
+			snprintf(o->note, sizeof o->note, "no fleet of up to %d replicas meets the SLO at any TP / shape tried",
+				 rq->max_replicas > 0 ? rq->max_replicas : 512);
+		if (nc) {
+			o->ttft_p99_floor_s = cs[0].ttft_floor;
+			o->tpot_p99_floor_s = cs[0].tpot_floor;
+			o->never_fits = cs[0].never;
+		}
+		rc = 0;
+		goto out;
+	}
+	{
+		const tcand *c = &cs[best_i];
+		const scenario *sc = tl[c->li].sc;
+		apply_cand(o, c, sc);
+		o->ttft_p99_floor_s = c->ttft_floor;
+		o->tpot_p99_floor_s = c->tpot_floor;
+		o->never_fits = c->never;
+		o->feasible = 1;
+		cand_cap_rps(ps, o, c, sc);
+	}
+	if (alt && has_alt && second_i >= 0) {
+		const tcand *c = &cs[second_i];
+		*alt = *o;
+		apply_cand(alt, c, tl[c->li].sc);
+		alt->best = second;
+		alt->ttft_p99_floor_s = c->ttft_floor;
+		alt->tpot_p99_floor_s = c->tpot_floor;
+		alt->never_fits = c->never;
+		cand_cap_rps(ps, alt, c, tl[c->li].sc);
+		*has_alt = 1;
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < ntl; i++)
+		scenario_free(tl[i].sc);
+	free(tl);
+	free(cs);
 	return rc;
 }
 
@@ -1112,6 +1815,42 @@ static int plan_option_run(plan_state *ps, const scenario *base, plan_option *o,
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ps->rq->tune) {
+		plan_option *alt = calloc(1, sizeof *alt);
+		int has_alt = 0;
+		if (!alt) {
+			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+			goto out;
+		}
+		if (tune_option(ps, base, o, alt, &has_alt, err) ||
+		    (o->feasible && ps->rq->verify && verify(ps, o, err))) {
+			free(alt);
+			goto out;
+		}
+		/* Verification added replicas (or found none that hold): the runner-up of the
+		 * search may hold on the other traffic with fewer GPUs (e.g. TP 1 where the
+		 * winner's TP 2 grows two GPUs at a time).  Verify it too; keep the fewer. */
+		if (has_alt && ps->rq->verify && (!o->feasible || o->best.gpus > o->searched_gpus) &&
+		    (!o->feasible || alt->best.gpus < o->best.gpus)) {
+			alt->sims = o->sims;
+			if (verify(ps, alt, err)) {
+				free(alt);
+				goto out;
+			}
+			if (alt->feasible && (!o->feasible || alt->best.gpus < o->best.gpus)) {
+				snprintf(alt->note, sizeof alt->note,
+					 "the search's first choice (%d GPUs) needed %s%d GPUs on the verification traffic; "
+					 "this runner-up holds there with fewer", o->searched_gpus,
+					 o->feasible ? "" : "more than ", o->feasible ? o->best.gpus : o->searched_gpus);
+				*o = *alt;
+			} else {
+				o->sims = alt->sims;
+			}
+		}
+		free(alt);
+		rc = 0;
+		goto out;
+	}
 	if (option_setup(ps, base, o, &sc, err))
 		return -1;
 	if (!sc) {
@@ -1146,7 +1885,7 @@ static int plan_option_run(plan_state *ps, const scenario *base, plan_option *o,
 	}
 	for (int i = 0; i < nts; i++) {
 		plan_eval b;
-		if (search_one(ps, o, sc, ts[i], &b, err))
+		if (search_one(ps, o, sc, ts[i], 0, &b, err))
 			goto out;
 		if (!b.pass)
 			continue;
@@ -1209,11 +1948,29 @@ static void costs(plan_result *res, const plan_request *rq)
 		o->gpu_hours_per_day = o->best.gpus * 24.0;
 		o->gpu_hours_per_year = o->best.gpus * PLAN_HOURS_PER_YEAR;
 		o->annual_cost = o->gpu_hours_per_year * o->price_per_gpu_hour;
-		o->power_w_per_gpu = gpu_lookup(o->gpu, &g, &e) ? 0 : plan_power_w(g.power_w, o->best.busy_share);
+		/* Mean board power from the simulated steps (compute- vs memory-bound time,
+		 * idle between steps); the busy-share rule only when no energy was
+		 * simulated. */
+		if (o->best.avg_power_w > 0 && o->best.gpus > 0)
+			o->power_w_per_gpu = o->best.avg_power_w / o->best.gpus;
+		else
+			o->power_w_per_gpu = gpu_lookup(o->gpu, &g, &e) ? 0
+							: plan_power_w(g.power_w, o->best.busy_share);
 		o->power_kw = o->best.gpus * o->power_w_per_gpu / 1000.0;
 		o->energy_mwh_per_year = o->power_kw * PLAN_HOURS_PER_YEAR / 1000.0;
+		o->idle_power_w_per_gpu = gpu_lookup(o->gpu, &g, &e) ? 0 : perf_idle_power_w(&g);
+		if (rq && rq->cost) {
+			/* Output tokens per second of the chosen fleet. */
+			double tps = o->best.energy_j > 0 && o->best.makespan_s > 0 ?
+					     o->best.tokens_per_joule * o->best.energy_j / o->best.makespan_s : 0;
+			fs_err ce = {0};
+
+			o->cost_ok = !cost_compute(rq->cost, o->best.gpus, o->price_per_gpu_hour,
+						   o->power_kw * 1000.0, o->idle_power_w_per_gpu, tps, &o->cost, &ce);
+			if (!o->cost_ok)
+				snprintf(o->note, sizeof o->note, "%.255s", ce.msg);
+		}
 	}
-	(void)rq;
 	/* Rank by annual cost, then GPUs, then P99 TTFT. */
 	for (int r = 1;; r++) {
 		int pick = -1;
@@ -1339,7 +2096,105 @@ static int pick_baseline(const plan_request *rq, plan_result *res, fs_err *err)
 	return 0;
 }
 
+/* The scenario's own pools may not load (a 70B model on one GPU): then every pool of
+ * every policy is given the smallest power-of-two TP up to node_gpus at which the
+ * scenario loads, as --set assignments appended to the user's (each candidate sets
+ * its own option's TP after them).  *extra (caller frees, with its strings) holds the
+ * new set list; NULL when the scenario loads as it is. */
+static int plan_run_inner(const plan_request *rq0, plan_result **out, fs_err *err);
+
+static int raise_tp(plan_request *rq, const char ***extra, fs_err *err)
+{
+	struct fy_document *fyd;
+	struct fy_node *pols, *pol;
+	void *it = NULL;
+	int node = rq->node_gpus > 0 ? rq->node_gpus : 8, npairs = 0, pools[64];
+	base_info bi;
+	fs_err e0 = {0};
+
+	*extra = NULL;
+	if (!load_base(rq, &bi, NULL, &e0))
+		return 0;
+	fyd = fy_document_build_from_string(NULL, rq->scenario_text, rq->scenario_len);
+	pols = fyd ? fy_node_by_path(fy_document_root(fyd), "/policies", (size_t)-1, FYNWF_DONT_FOLLOW) : NULL;
+	while (pols && fy_node_get_type(pols) == FYNT_SEQUENCE && npairs < 64 && (pol = fy_node_sequence_iterate(pols, &it))) {
+		struct fy_node *pl = fy_node_by_path(pol, "/pools", (size_t)-1, FYNWF_DONT_FOLLOW);
+		pools[npairs++] = pl && fy_node_get_type(pl) == FYNT_SEQUENCE ? fy_node_sequence_item_count(pl) : 0;
+	}
+	fy_document_destroy(fyd);
+	/* Up to 64, past the node: the plan must start so that each option can say that
+	 * it needs more than one node. */
+	(void)node;
+	for (int tp = 2; tp <= 64; tp *= 2) {
+		int n = 0, total = 0;
+		const char **sets;
+		for (int i = 0; i < npairs; i++)
+			total += pools[i];
+		sets = calloc((size_t)rq->nsets + (size_t)total + 1, sizeof *sets);
+		if (!sets)
+			return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+		for (int i = 0; i < rq->nsets; i++)
+			sets[n++] = rq->sets[i];
+		for (int i = 0; i < npairs; i++)
+			for (int k = 0; k < pools[i]; k++) {
+				char buf[96];
+				snprintf(buf, sizeof buf, "policies.%d.pools.%d.tensor_parallel_size=%d", i, k, tp);
+				sets[n++] = strdup(buf);
+			}
+		{
+			plan_request r2 = *rq;
+			fs_err e1 = {0};
+			r2.sets = sets;
+			r2.nsets = n;
+			if (!load_base(&r2, &bi, NULL, &e1)) {
+				*extra = sets;
+				rq->sets = sets;
+				rq->nsets = n;
+				return 0;
+			}
+		}
+		for (int i = rq->nsets; i < n; i++)
+			free((char *)sets[i]);
+		free(sets);
+	}
+	/* Still does not load: report the original error. */
+	*err = e0;
+	return -1;
+}
+
+static void free_extra(const char **extra, int nuser, int n)
+{
+	if (!extra)
+		return;
+	for (int i = nuser; i < n; i++)
+		free((char *)extra[i]);
+	free(extra);
+}
+
 int plan_run(const plan_request *rq0, plan_result **out, fs_err *err)
+{
+	const char **extra = NULL;
+	int rc;
+	plan_request rq1 = *rq0;
+	char *owned = NULL;
+
+	if (!rq1.scenario_text) {
+		if (sweep_read_scenario(rq1.scenario_path, &owned, &rq1.scenario_len, err))
+			return -1;
+		rq1.scenario_text = owned;
+	}
+	if (raise_tp(&rq1, &extra, err)) {
+		free(owned);
+		*out = NULL;
+		return -1;
+	}
+	rc = plan_run_inner(&rq1, out, err);
+	free_extra(extra, rq0->nsets, rq1.nsets);
+	free(owned);
+	return rc;
+}
+
+static int plan_run_inner(const plan_request *rq0, plan_result **out, fs_err *err)
 {
 	plan_state ps;
 	plan_result *res = calloc(1, sizeof *res);
@@ -1379,9 +2234,11 @@ int plan_run(const plan_request *rq0, plan_result **out, fs_err *err)
 	if (load_base(rq, &ps.bi, NULL, err) || load_planned_base(rq, &ps.bi, &base, err) ||
 	    describe_base(&ps, base, err) || enumerate_options(rq, res, err) || pick_baseline(rq, res, err))
 		goto fail;
-	for (int i = 0; i < res->noptions; i++)
+	for (int i = 0; i < res->noptions; i++) {
+		ps.cur_option = i;
 		if (plan_option_run(&ps, base, &res->options[i], err))
 			goto fail;
+	}
 	costs(res, rq);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	res->wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

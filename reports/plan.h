@@ -9,7 +9,12 @@
  *   2. simulate the bracket ends; if the top fails, double it until one passes
  *      (exponential search), if the bottom passes, halve it until one fails;
  *   3. bisect between the highest failing and the lowest passing replica count;
- *   4. verify the winner on seed + 1; if it fails there, add a replica until it holds.
+ *   4. verify the winner on other traffic (seed + 1 for synthetic workloads; for trace
+ *      replays a shifted window or a block bootstrap of the trace); if it fails there,
+ *      add a replica until it holds; then report it at +10 % load.
+ * With rq->tune (the CLI's default) each option first searches TP, max_num_seqs,
+ * max_num_batched_tokens and the dual threshold (plan_request.tune), and a dual layout
+ * is built from the single-pool policy when the scenario has no two-pool one.
  * Dual: for each candidate threshold (the scenario's, half of it, twice it while the
  * short pool's max_model_len holds it) the total replica count is bisected with the
  * split between the pools proportional to their analytical demand; then each pool is
@@ -35,6 +40,7 @@
 
 #include "models/gpu.h"
 #include "models/precision.h"
+#include "reports/cost.h"
 #include "reports/db.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
@@ -85,6 +91,27 @@ typedef struct plan_request {
 	/* Called after each simulation, for progress bars; may be NULL. */
 	void (*progress)(void *ctx, const char *option, int sims);
 	void *progress_ctx;
+	/* ---- Search over engine settings (issue 17; docs/planning.md "Tuning") ----
+	 * tune 0: the scenario's pool shapes and TP as given (the search above); 1: per
+	 * option, search tensor_parallel_size (powers of two up to node_gpus that divide
+	 * the model's attention heads and load), max_num_seqs and max_num_batched_tokens
+	 * per pool (vLLM's defaults for the GPU, half the default seqs, the KV worst case
+	 * kv_tokens / max_model_len), and for dual the threshold over the workload's
+	 * length quantiles; a dual layout is built from the single-pool policy when the
+	 * scenario has no two-pool one.  Candidates are ranked by the closed-form
+	 * capacity model; the first is searched fully, the others only below the best
+	 * fleet found so far.  Pins: > 0 fixes that dimension. */
+	int tune;
+	int node_gpus;                 /* GPUs in one node (NVLink domain); 0: 8 */
+	int pin_tp, pin_max_num_seqs, pin_max_num_batched_tokens;
+	int nthresholds;               /* dual thresholds to try (0: quantiles) */
+	int64_t thresholds[8];
+	int max_candidates;            /* simulated candidates per option; 0: 6 */
+	/* Progress with the option's place in the plan (may be NULL; called in addition
+	 * to progress). */
+	void (*progress_eta)(void *ctx, const char *option, int sims, int done, int total);
+	/* Redundancy and on-prem cost (reports/cost.h); NULL: cloud cost only, no spares. */
+	const cost_opts *cost;
 } plan_request;
 
 /* One simulated candidate and its verdict. */
@@ -102,6 +129,11 @@ typedef struct plan_eval {
 	double gpu_hours, makespan_s, throughput_rps;
 	int64_t requests;
 	int64_t run_id;                /* 0 when not recorded */
+	/* Power model (fleet-wide metrics_summary figures; 0 when not simulated): */
+	double energy_j;               /* all GPUs over the makespan, idle included */
+	double avg_power_w;            /* mean draw of all the fleet's GPUs, W */
+	double utilisation;            /* compute-bound GPU-seconds / provisioned */
+	double tokens_per_joule, energy_per_mtok_j; /* output tokens */
 } plan_eval;
 
 typedef struct plan_option {
@@ -138,6 +170,39 @@ typedef struct plan_option {
 	double power_w_per_gpu, power_kw, energy_mwh_per_year;
 	double savings_vs_baseline;    /* share of the baseline's annual cost; NAN if none */
 	int rank;                      /* 1 = cheapest feasible; 0 infeasible */
+	/* ---- Tuning (rq->tune) ---- */
+	int shape_set;                 /* max_num_seqs / max_num_batched_tokens are set */
+	int synth_dual;                /* dual built from the single-pool policy */
+	int64_t synth_long_len;        /* its long pool's max_model_len */
+	int candidates, candidates_simulated;
+	/* The single pool at vLLM's defaults (smallest TP that loads, the release's
+	 * max_num_seqs / max_num_batched_tokens for the GPU): single options only. */
+	int has_defaults, defaults_feasible, defaults_tp;
+	int defaults_max_num_seqs, defaults_max_num_batched_tokens;
+	plan_eval defaults;
+	/* Every simulated candidate's best fleet (pareto: GPUs vs TTFT p99 over
+	 * thresholds for dual). */
+	int ntried;
+	struct plan_tried {
+		int tp, max_num_seqs[FS_MAX_POOLS], max_num_batched_tokens[FS_MAX_POOLS];
+		int64_t threshold;
+		int found, gpus;
+		double ttft_p99_s;
+		int pareto;
+	} tried[48];
+	/* Verification: what it ran on ("seed 8", "window 300-600 s", "load x1.1"),
+	 * each check's verdict and the spread of TTFT p99 over them and best. */
+	int nchecks;
+	char check_name[4][64];
+	plan_eval check[4];
+	double verify_ttft_min_s, verify_ttft_max_s;
+	char verified[400];
+	char tp_note[200];             /* why TPs were excluded (node size, heads) */
+	int searched_gpus;             /* best.gpus before verification added replicas */
+	/* Redundancy and cost with rq->cost (feasible options; cost_ok 0 otherwise). */
+	int cost_ok;
+	cost_result cost;
+	double idle_power_w_per_gpu;   /* idle board power of the option's GPU, W */
 } plan_option;
 
 typedef struct plan_result {
@@ -213,8 +278,11 @@ typedef int (*plan_pred_pools)(void *ctx, const int *n, int *pass, fs_err *err);
 int plan_search_split(plan_pred_pools pass, void *ctx, int npools, const int *start, const int *min_n,
 		      const plan_point *known, int nknown, int *found, int *out, int *evals, fs_err *err);
 
-/* Board power of one GPU at busy share u in [0,1]: idle = PLAN_IDLE_POWER_SHARE x TDP,
- * plus u x (TDP - idle).  E.g. a 700 W H100 half busy: 210 + 0.5 x 490 = 455 W. */
+/* The old busy-share power rule, kept as the fallback costs() uses for an option
+ * whose evaluation has no simulated energy (avg_power_w 0): board power of one GPU
+ * at busy share u in [0,1]: idle = PLAN_IDLE_POWER_SHARE x TDP, plus u x (TDP - idle).
+ * E.g. a 700 W H100 half busy: 210 + 0.5 x 490 = 455 W.  Simulated runs use the
+ * step-based model instead (models/perf.h perf_power_w). */
 double plan_power_w(double tdp_w, double busy_share);
 
 #endif

@@ -620,11 +620,13 @@ static void write_recommendation(doc *d, const plan_result *r, const headroom *h
 	fmt_money(money, sizeof money, best->annual_cost);
 	snprintf(buf, sizeof buf,
 		 "%s: %d GPUs (%s) of %s, %s weights, %s KV cache. P99 TTFT %.3f s, P99 TPOT %.4f s, "
-		 "rejections %.2f%%. %s per year at $%.2f per GPU-hour; %.1f kW at the simulated "
-		 "utilisation (%.0f%% busy). Load headroom: the SLO holds up to %gx the planned traffic%s.",
+		 "rejections %.2f%%. %s per year at $%.2f per GPU-hour; %.1f kW mean GPU board power "
+		 "(compute utilisation %.0f %%, busy %.0f %%; %.2f output tokens per joule). "
+		 "Load headroom: the SLO holds up to %gx the planned traffic%s.",
 		 best->label, best->best.gpus, fl, best->gpu_display, prec_name(best->prec), prec_name(best->kv),
 		 best->best.ttft_p99_s, best->best.tpot_p99_s, 100 * best->best.rejection_rate, money,
-		 best->price_per_gpu_hour, best->power_kw, 100 * best->best.busy_share, h->scale,
+		 best->price_per_gpu_hour, best->power_kw, 100 * best->best.utilisation,
+		 100 * best->best.busy_share, best->best.tokens_per_joule, h->scale,
 		 h->n > 0 && h->ev[h->n - 1].pass ? " (the highest tried)" : "");
 	fputs("**", d->md);
 	esc_md_text(d->md, buf);
@@ -637,8 +639,109 @@ static void write_recommendation(doc *d, const plan_result *r, const headroom *h
 			 base->label, base->best.gpus, 100 * best->savings_vs_baseline);
 		para(d, buf);
 	}
+	para(d, "Busy is the share of GPU time an engine step is running; compute utilisation is the share "
+		"the tensor cores are the bottleneck (compute-bound step time, models/perf.h). Decode steps are "
+		"memory-bound, so a fleet can be 100 % busy at a low compute utilisation; headroom comes from "
+		"batching more sequences per step, which the load headroom above measures directly.");
 	para(d, "Deployment manifests for this fleet are in manifests/ (vLLM Deployments and Services per "
 		"pool, Kueue LocalQueues, the router's ConfigMap).");
+}
+
+static void fmt_dollars(char *buf, size_t cap, double v)
+{
+	if (v >= 1e6)
+		snprintf(buf, cap, "$%.2fM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, cap, "$%.1fk", v / 1e3);
+	else
+		snprintf(buf, cap, "$%.2f", v);
+}
+
+/* Power, energy and utilisation per feasible option; redundancy and cloud / on-prem
+ * cost side by side when rq->cost gives them (docs/planning.md, "Cost, power and
+ * redundancy"). */
+static void write_cost_power(doc *d, const plan_request *rq, const plan_result *r)
+{
+	char buf[2048];
+	const cost_opts *co = rq->cost;
+	int onprem = 0;
+
+	heading(d, "Power, energy and utilisation");
+	table_open(d);
+	row(d, "option\tGPUs\tmean power (kW)\tper GPU (W)\tcompute utilisation\tbusy\tenergy per 1M output tokens (kWh)"
+	       "\toutput tokens per joule\tenergy per year (MWh)", 1);
+	for (int i = 0; i < r->noptions; i++) {
+		const plan_option *o = &r->options[i];
+		if (!o->feasible)
+			continue;
+		snprintf(buf, sizeof buf, "%s\t%d\t%.2f kW\t%.0f W\t%.1f %%\t%.1f %%\t%.3f kWh\t%.3f tok/J\t%.1f MWh",
+			 o->label, o->best.gpus, o->power_kw, o->power_w_per_gpu, 100 * o->best.utilisation,
+			 100 * o->best.busy_share, o->best.energy_per_mtok_j / 3.6e6, o->best.tokens_per_joule,
+			 o->energy_mwh_per_year);
+		row(d, buf, 0);
+		onprem |= o->cost_ok && o->cost.onprem;
+	}
+	table_close(d);
+	para(d, "GPU board power only (host, network and cooling excluded; the on-prem cost below adds PUE). "
+		"Each step's time is split into compute-bound, memory-bound and other (all-reduce, CPU) parts; "
+		"compute-bound time draws TDP, memory-bound time 73 % of TDP, other time and idle gaps the GPU's "
+		"idle power (Splitwise's A100 prompt vs token phase power, models/data/splitwise_perf_a100.csv).");
+	if (!co || !cost_opts_given(co))
+		return;
+	heading(d, "Redundancy and cost");
+	table_open(d);
+	row(d, onprem ? "option\tserving GPUs\tservers (N + k)\tavailability\tcloud $/year\tcloud $/1M tokens"
+			"\ton-prem capex/year\ton-prem energy/year\ton-prem TCO/year\ton-prem $/1M tokens"
+		      : "option\tserving GPUs\tservers (N + k)\tavailability\tcloud $/year\tcloud $/1M tokens", 1);
+	for (int i = 0; i < r->noptions; i++) {
+		const plan_option *o = &r->options[i];
+		char av[48], cl[32], cm[32], cap[32], en[32], tco[32], om[32];
+		int w;
+		if (!o->feasible || !o->cost_ok)
+			continue;
+		if (isnan(o->cost.availability))
+			snprintf(av, sizeof av, "-");
+		else
+			snprintf(av, sizeof av, "%.6f", o->cost.availability);
+		fmt_dollars(cl, sizeof cl, o->cost.cloud_per_year);
+		fmt_dollars(cm, sizeof cm, o->cost.cloud_per_mtok);
+		w = snprintf(buf, sizeof buf, "%s\t%d\t%d + %d of %d GPUs\t%s\t%s\t%s", o->label, o->cost.gpus,
+			     o->cost.servers, o->cost.spares, o->cost.node_gpus, av, cl, cm);
+		if (onprem && w > 0 && (size_t)w < sizeof buf) {
+			fmt_dollars(cap, sizeof cap, o->cost.capex_per_year);
+			fmt_dollars(en, sizeof en, o->cost.energy_cost_per_year);
+			fmt_dollars(tco, sizeof tco, o->cost.tco_per_year);
+			fmt_dollars(om, sizeof om, o->cost.onprem_per_mtok);
+			snprintf(buf + w, sizeof buf - (size_t)w, "\t%s\t%s (%.1f MWh)\t%s\t%s", cap, en,
+				 o->cost.energy_mwh_per_year, tco, om);
+		}
+		row(d, buf, 0);
+	}
+	table_close(d);
+	if (r->best >= 0 && r->options[r->best].cost_ok) {
+		const cost_result *c = &r->options[r->best].cost;
+		if (co->availability > 0)
+			snprintf(buf, sizeof buf,
+				 "Redundancy: N + %d for availability %g: %d serving server(s) of %d GPUs plus %d spare(s); "
+				 "a server is down %.4f %% of the time (MTTR %g h / (MTBF %g h + MTTR)), failures taken "
+				 "as independent; P(at most %d of %d servers down) = %.6f.",
+				 c->spares, co->availability, c->servers, c->node_gpus, c->spares, 100 * c->unavailability,
+				 co->mttr_h, co->mtbf_h, c->spares, c->servers + c->spares, c->availability);
+		else
+			snprintf(buf, sizeof buf, "Redundancy: N + %d (--spares): %d serving server(s) of %d GPUs plus %d spare(s).",
+				 c->spares, c->servers, c->node_gpus, c->spares);
+		para(d, buf);
+	}
+	snprintf(buf, sizeof buf,
+		 "Cloud: (serving GPUs + k x the GPUs one server holds of them) x $/GPU-hour x 8760 h. On-prem TCO "
+		 "per year: servers (N + k, %d GPUs each) x $%.0f / %g years + energy (mean GPU power + idle "
+		 "power of the other installed GPUs) x PUE %.2f x 8760 h x "
+		 "$%.3f/kWh + $%.0f opex per server-year. $/1M tokens: output tokens at the simulated rate, "
+		 "around the clock.",
+		 co->gpus_per_server > 0 ? co->gpus_per_server : COST_DEFAULT_GPUS_PER_SERVER, co->server_price,
+		 co->amortization_years > 0 ? co->amortization_years : COST_DEFAULT_AMORTIZATION_YEARS,
+		 co->pue > 0 ? co->pue : COST_DEFAULT_PUE, co->power_price, co->opex_per_server_year);
+	para(d, buf);
 }
 
 static void write_workload(doc *d, const plan_result *r)
@@ -678,8 +781,9 @@ static void write_slo(doc *d, const plan_result *r)
 		snprintf(t2, sizeof t2, "%g", r->slo.tpot_p99_s);
 	snprintf(buf, sizeof buf,
 		 "P99 TTFT <= %s s, P99 TPOT <= %s s, rejected or unfinished requests <= %.2f%%%s. "
-		 "Each candidate is simulated on seed %llu; the winner of each option is re-checked on "
-		 "seed %llu.",
+		 "Each candidate is simulated on seed %llu; the winner of each option is verified on other "
+		 "traffic: seed %llu for a synthetic workload, a shifted window of a replayed trace "
+		 "(see \"Where the saving comes from\").",
 		 t1, t2, 100 * r->max_rejection_rate,
 		 r->max_preemptions_per_request >= 0 ? ", preemptions per request within the limit" : "",
 		 (unsigned long long)r->seed, (unsigned long long)r->seed + 1);
@@ -718,6 +822,74 @@ static void write_options(doc *d, const plan_result *r)
 			row(d, line, 0);
 		}
 	table_close(d);
+}
+
+/* Where a saving comes from (issue 17): per GPU x precision, the single pool at vLLM's
+ * defaults, the single pool tuned and the dual layout tuned, each the fewest GPUs that
+ * met the SLO on the planned traffic; then what each winner was verified on. */
+static void write_baselines(doc *d, const plan_result *r)
+{
+	char line[1024];
+	int any = 0;
+
+	for (int i = 0; i < r->noptions; i++)
+		any |= r->options[i].has_defaults || r->options[i].nchecks;
+	if (!any)
+		return;
+	heading(d, "Where the saving comes from");
+	para(d, "Each layout is tuned before layouts are compared: the single pool at vLLM's defaults (the "
+		"smallest TP that loads, the release's max_num_seqs and max_num_batched_tokens for the GPU), "
+		"the single pool with TP and shape searched, and the dual layout (threshold, TP and per-pool "
+		"shape searched). GPUs on the planned traffic, before verification.");
+	table_open(d);
+	row(d, "GPU / precision	single, vLLM defaults	single, tuned	dual, tuned	tuning saves	dual saves vs defaults	dual saves vs tuned single",
+	    1);
+	for (int i = 0; i < r->noptions; i++) {
+		const plan_option *s1 = &r->options[i], *du = NULL;
+		char a[96] = "-", b[96] = "-", c[160] = "-", s_t[16] = "-", s_d[16] = "-", s_dt[16] = "-";
+		int gd = 0, gt = 0, gu = 0;
+		if (s1->layout != PLAN_SINGLE || !s1->has_defaults)
+			continue;
+		for (int k = 0; k < r->noptions; k++)
+			if (r->options[k].layout == PLAN_DUAL && r->options[k].prec == s1->prec &&
+			    !strcmp(r->options[k].gpu, s1->gpu))
+				du = &r->options[k];
+		if (s1->defaults_feasible) {
+			gd = s1->defaults.gpus;
+			snprintf(a, sizeof a, "%d (TP %d, seqs %d, batch %d)", gd, s1->defaults_tp, s1->defaults_max_num_seqs,
+				 s1->defaults_max_num_batched_tokens);
+		}
+		if (s1->feasible) {
+			gt = s1->searched_gpus ? s1->searched_gpus : s1->best.gpus;
+			snprintf(b, sizeof b, "%d (TP %d, seqs %d, batch %d)", gt, s1->tp[0], s1->max_num_seqs[0],
+				 s1->max_num_batched_tokens[0]);
+		}
+		if (du && du->feasible) {
+			gu = du->searched_gpus ? du->searched_gpus : du->best.gpus;
+			snprintf(c, sizeof c, "%d (threshold %lld, TP %d, seqs %d + %d%s)", gu, (long long)du->best.threshold,
+				 du->tp[0], du->max_num_seqs[0], du->max_num_seqs[1],
+				 du->synth_dual ? ", built from the single pool" : "");
+		}
+		if (gd && gt)
+			snprintf(s_t, sizeof s_t, "%+.0f%%", 100.0 * (gd - gt) / gd);
+		if (gd && gu)
+			snprintf(s_d, sizeof s_d, "%+.0f%%", 100.0 * (gd - gu) / gd);
+		if (gt && gu)
+			snprintf(s_dt, sizeof s_dt, "%+.0f%%", 100.0 * (gt - gu) / gt);
+		snprintf(line, sizeof line, "%s / %s	%s	%s	%s	%s	%s	%s", s1->gpu_display, prec_name(s1->prec), a, b, c,
+			 s_t, s_d, s_dt);
+		row(d, line, 0);
+	}
+	table_close(d);
+	for (int i = 0; i < r->noptions; i++) {
+		const plan_option *o = &r->options[i];
+		if (!o->nchecks)
+			continue;
+		snprintf(line, sizeof line, "%s verified on %s; TTFT p99 over the checks %.3f-%.3f s.%s", o->label, o->verified,
+			 o->verify_ttft_min_s, o->verify_ttft_max_s,
+			 o->searched_gpus && o->searched_gpus != o->best.gpus ? " Verification added replicas." : "");
+		para(d, line);
+	}
 }
 
 /* The what-if table and its plot.  Returns 0, or -1 with err (the plot's PNG is
@@ -761,16 +933,17 @@ static void write_assumptions(doc *d, const plan_request *rq, const plan_result 
 	para(d, buf);
 	para(d, "Cost: GPUs x hours x $/GPU-hour (the GPU catalog's price, or the scenario's "
 		"price_per_gpu_hour for the GPU it was written for); fleets run 24 h a day, 8760 h a year.");
-	snprintf(buf, sizeof buf,
-		 "Power: each GPU draws %.0f%% of its TDP when idle plus its busy share x (TDP - idle); busy share = "
-		 "simulated GPU busy seconds / (GPUs x makespan). Host, network and cooling power are not included.",
-		 100 * PLAN_IDLE_POWER_SHARE);
-	para(d, buf);
+	para(d, "Power: from the simulated steps. Compute-bound step time draws the GPU's TDP, memory-bound "
+		"time 73 % of TDP (Splitwise's A100 measurements: prompt phase at TDP, token phase at 0.71-0.73 "
+		"x TDP), all-reduce, CPU gaps and idle time the GPU's idle power (catalog idle_power_w; H100 "
+		"measured at 140 W with a model loaded, 20 % of TDP assumed elsewhere). Host, network and "
+		"cooling power are not included.");
 	para(d, "NVFP4: 4-bit weights cost accuracy that the simulator does not model; validate output quality "
 		"on your own evaluations before deploying. On GPUs without FP4 tensor cores (H100, H200) "
 		"NVFP4 runs weight-only, at BF16 compute speed.");
 	para(d, "Search: the analytical saturation throughput of each pool brackets the replica count, "
-		"simulations bisect it, and the winner is re-checked on a second seed. Simulated traffic is "
+		"simulations bisect it; tensor parallelism, max_num_seqs, max_num_batched_tokens and the dual "
+		"threshold are searched (docs/planning.md), and the winner is verified on other traffic. Simulated traffic is "
 		"short; rerun with a longer workload.duration for the final figures.");
 	for (int g = 0; g < rq->ngpus; g++) {
 		snprintf(buf, sizeof buf, "Step-time calibration, %s.", r->calib_source[g]);
@@ -796,6 +969,8 @@ static int write_report(const plan_request *rq, const plan_result *r, const sizi
 	write_workload(&d, r);
 	write_slo(&d, r);
 	write_options(&d, r);
+	write_baselines(&d, r);
+	write_cost_power(&d, rq, r);
 	if (r->best >= 0) {
 		heading(&d, "Plots");
 		if (figure(&d, plots, "gpus_per_option", "GPUs needed per option", err) ||

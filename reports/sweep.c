@@ -431,7 +431,8 @@ static int fill_run(const scenario *sc, const runner_result *r, const char *poin
 		return -1;
 	if (fill_quantiles(r->m, 0, o->ttft_q) || fill_quantiles(r->m, 1, o->tpot_q))
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
-	mx_slo_verdict(&sc->slo, sc->max_rejection_rate, -1, &r->fleet, &v);
+	if (runner_slo_verdict(sc, r, -1, &v))
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 	o->meets_slo = v.pass;
 	return 0;
 }

@@ -1,5 +1,6 @@
 #include "scenarios/runner.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,6 +13,39 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Hand the workload's category names to the collector (per-class SLOs, sim/metrics.h);
+ * a category class naming none of them is an input error at its FILE:LINE:COL. */
+static int set_categories(const scenario *sc, trace_reader *tr, metrics *m, fs_err *err)
+{
+	const mx_slo_detail *d = &sc->slo_detail;
+	int n = trace_category_count(tr), rc;
+	const char **names;
+
+	if (d->nclasses == 0)
+		return 0;
+	names = calloc((size_t)(n > 0 ? n : 1), sizeof *names);
+	if (!names)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	for (int i = 0; i < n; i++)
+		names[i] = trace_category_name(tr, i);
+	rc = metrics_set_categories(m, names, n);
+	free(names);
+	if (rc)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	for (int k = 0; k < d->nclasses; k++) {
+		const mx_slo_class *c = &d->classes[k];
+
+		if (c->kind != MX_CLASS_CATEGORY || metrics_category_index(m, c->category) >= 0)
+			continue;
+		if (c->line > 0)
+			return fs_fail(err, FS_EXIT_INPUT, "%s:%d:%d: slo class '%s': the workload has no category '%s'",
+				       sc->path, c->line, c->col, c->name, c->category);
+		return fs_fail(err, FS_EXIT_INPUT, "%s: slo class '%s': the workload has no category '%s'", sc->path,
+			       c->name, c->category);
+	}
+	return 0;
 }
 
 int runner_run_policy(const scenario *sc, int i, const runner_opts *o, runner_result *out,
@@ -48,6 +82,8 @@ int runner_run_policy(const scenario *sc, int i, const runner_opts *o, runner_re
 		goto fail;
 	}
 	out->bad_rows = trace_bad_rows(tr);
+	if (set_categories(sc, tr, out->m, err))
+		goto fail;
 	out->wall_s = now_s() - t0;
 	if (fleet_summarize(pc, &out->res, out->m, &sc->slo, -1, &out->fleet, err))
 		goto fail;
@@ -68,4 +104,11 @@ void runner_result_free(runner_result *r)
 		return;
 	metrics_destroy(r->m);
 	r->m = NULL;
+}
+
+int runner_slo_verdict(const scenario *sc, const runner_result *r, double max_preemptions_per_request,
+		       mx_verdict *out)
+{
+	return mx_slo_verdict_ex(&sc->slo, &sc->slo_detail, sc->max_rejection_rate, max_preemptions_per_request,
+				 r->m, &r->fleet, r->pools, sc->policies[r->policy].npools, out);
 }

@@ -36,4 +36,11 @@ int runner_run_policy(const scenario *sc, int i, const runner_opts *o, runner_re
 		      fs_err *err);
 void runner_result_free(runner_result *r);
 
+/* Whether the run meets the scenario's SLO: mx_slo_verdict_ex with the scenario's
+ * default targets, slo.classes, slo.pools and slo.per_pool, on the fleet and every
+ * pool of r.  max_preemptions_per_request < 0: not part of the SLO.  The one rule of
+ * run, sweep and plan.  Returns 0 with *out, or -1 on allocation failure. */
+int runner_slo_verdict(const scenario *sc, const runner_result *r, double max_preemptions_per_request,
+		       mx_verdict *out);
+
 #endif

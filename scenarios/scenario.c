@@ -18,7 +18,12 @@ static const char *const top_keys[] = {
 	"vllm_version", "slo", "policies", "metrics_interval", "drain",
 	"sweep", /* read by reports/sweep.c (fleetsim sweep); ignored here */
 	NULL};
-static const char *const slo_keys[] = {"ttft_p99", "tpot_p99", "max_rejection_rate", NULL};
+static const char *const slo_keys[] = {"ttft_p99", "tpot_p99", "max_rejection_rate", "per_pool",
+				       "pools", "classes", NULL};
+static const char *const slo_target_keys[] = {"ttft_p99", "tpot_p99", NULL};
+static const char *const slo_class_keys[] = {
+	"name", "category", "min_tokens_total", "max_tokens_total", "min_prompt_tokens",
+	"max_prompt_tokens", "ttft_p99", "tpot_p99", NULL};
 static const char *const policy_keys[] = {"name", "router", "pools", NULL};
 static const char *const router_keys[] = {
 	"type", "threshold", "thresholds", "estimator", "spillover", "spill_waiting_per_replica",
@@ -275,6 +280,193 @@ static int parse_policy(scenario *sc, struct fy_node *n, policy_cfg *pc, fs_err 
 	return 0;
 }
 
+/* A ttft_p99 / tpot_p99 pair (slo.pools entries, slo.classes entries); unset stays 0. */
+static int parse_slo_target(const char *f, struct fy_node *n, mx_slo *t, fs_err *err)
+{
+	return opt_double(f, n, "ttft_p99", 1e-6, 1e6, &t->ttft_p99_s, err) ||
+			       opt_double(f, n, "tpot_p99", 1e-6, 1e6, &t->tpot_p99_s, err)
+		       ? -1
+		       : 0;
+}
+
+/* slo.pools and slo.classes (docs/planning.md "SLOs per class and per pool"); what
+ * needs the policies and the workload is checked later (check_slo_detail). */
+static int parse_slo_detail(scenario *sc, struct fy_node *slo, fs_err *err)
+{
+	const char *f = sc->path;
+	mx_slo_detail *d = &sc->slo_detail;
+	struct fy_node *v, *item;
+	struct fy_node_pair *pr;
+	void *it = NULL;
+
+	if ((v = yu_get(slo, "pools"))) {
+		if (yu_expect_map(f, v, "slo.pools", err))
+			return -1;
+		while ((pr = fy_node_mapping_iterate(v, &it))) {
+			struct fy_node *k = fy_node_pair_key(pr), *val = fy_node_pair_value(pr);
+			mx_slo_pool *sp;
+
+			if (d->npools >= MX_SLO_MAX_POOLS)
+				return yu_errf(err, f, k, "slo.pools: at most %d pools", MX_SLO_MAX_POOLS);
+			sp = &d->pools[d->npools];
+			if (yu_name(f, k, "slo.pools pool name", sp->name, sizeof sp->name, err) ||
+			    yu_check_keys(f, val, slo_target_keys, "slo.pools entry", err) ||
+			    parse_slo_target(f, val, &sp->target, err))
+				return -1;
+			if (sp->target.ttft_p99_s <= 0 && sp->target.tpot_p99_s <= 0)
+				return yu_errf(err, f, val, "slo.pools.%s: set ttft_p99 or tpot_p99", sp->name);
+			d->npools++;
+		}
+	}
+	it = NULL;
+	if ((v = yu_get(slo, "classes"))) {
+		if (yu_expect_seq(f, v, "slo.classes", err))
+			return -1;
+		while ((item = fy_node_sequence_iterate(v, &it))) {
+			mx_slo_class *c;
+			struct fy_node *cat, *b[4];
+			int64_t lo = 0, hi = INT64_MAX, x;
+			int prompt_keys, total_keys;
+
+			if (d->nclasses >= MX_SLO_MAX_CLASSES)
+				return yu_errf(err, f, item, "slo.classes: at most %d classes", MX_SLO_MAX_CLASSES);
+			c = &d->classes[d->nclasses];
+			if (yu_check_keys(f, item, slo_class_keys, "slo.classes entry", err))
+				return -1;
+			if (!yu_get(item, "name"))
+				return yu_errf(err, f, item, "slo.classes entry needs a name:");
+			if (yu_name(f, yu_get(item, "name"), "slo class name", c->name, sizeof c->name, err) ||
+			    parse_slo_target(f, item, &c->target, err))
+				return -1;
+			for (int k = 0; k < d->nclasses; k++)
+				if (!strcmp(d->classes[k].name, c->name))
+					return yu_errf(err, f, yu_get(item, "name"), "duplicate slo class name '%s'",
+						       c->name);
+			if (c->target.ttft_p99_s <= 0 && c->target.tpot_p99_s <= 0)
+				return yu_errf(err, f, item, "slo class '%s': set ttft_p99 or tpot_p99", c->name);
+			cat = yu_get(item, "category");
+			b[0] = yu_get(item, "min_tokens_total");
+			b[1] = yu_get(item, "max_tokens_total");
+			b[2] = yu_get(item, "min_prompt_tokens");
+			b[3] = yu_get(item, "max_prompt_tokens");
+			total_keys = (b[0] != NULL) + (b[1] != NULL);
+			prompt_keys = (b[2] != NULL) + (b[3] != NULL);
+			if (cat && (total_keys || prompt_keys))
+				return yu_errf(err, f, cat,
+					       "slo class '%s': category: and a token range cannot be combined "
+					       "(a request takes the first class that holds it; list two classes)",
+					       c->name);
+			if (total_keys && prompt_keys)
+				return yu_errf(err, f, b[2] ? b[2] : b[3],
+					       "slo class '%s': use either *_tokens_total or *_prompt_tokens, not both",
+					       c->name);
+			if (cat) {
+				c->kind = MX_CLASS_CATEGORY;
+				if (yu_name(f, cat, "slo class category", c->category, sizeof c->category, err))
+					return -1;
+				yu_pos(cat, &c->line, &c->col);
+				for (int k = 0; k < d->nclasses; k++)
+					if (d->classes[k].kind == MX_CLASS_CATEGORY &&
+					    !strcmp(d->classes[k].category, c->category))
+						return yu_errf(err, f, cat,
+							       "slo class '%s': category '%s' is already class '%s'",
+							       c->name, c->category, d->classes[k].name);
+			} else if (total_keys || prompt_keys) {
+				int o = prompt_keys ? 2 : 0;
+
+				c->kind = prompt_keys ? MX_CLASS_PROMPT : MX_CLASS_TOTAL;
+				if (b[o] && yu_i64_range(f, b[o], 0, INT64_MAX, &x, err))
+					return -1;
+				if (b[o])
+					lo = x;
+				if (b[o + 1] && yu_i64_range(f, b[o + 1], 0, INT64_MAX, &x, err))
+					return -1;
+				if (b[o + 1])
+					hi = x;
+				if (lo > hi)
+					return yu_errf(err, f, b[o + 1], "slo class '%s': %s %lld < %s %lld", c->name,
+						       o ? "max_prompt_tokens" : "max_tokens_total", (long long)hi,
+						       o ? "min_prompt_tokens" : "min_tokens_total", (long long)lo);
+				c->min_tokens = lo;
+				c->max_tokens = hi;
+				for (int k = 0; k < d->nclasses; k++) {
+					const mx_slo_class *q = &d->classes[k];
+
+					if (q->kind == c->kind && lo <= q->max_tokens && q->min_tokens <= hi)
+						return yu_errf(err, f, b[o] ? b[o] : b[o + 1],
+							       "slo class '%s' overlaps class '%s' (tokens %lld..%lld "
+							       "and %lld..%lld)",
+							       c->name, q->name, (long long)lo, (long long)hi,
+							       (long long)q->min_tokens, (long long)q->max_tokens);
+				}
+			} else {
+				return yu_errf(err, f, item,
+					       "slo class '%s' needs category: or a token range (min_tokens_total/"
+					       "max_tokens_total or min_prompt_tokens/max_prompt_tokens)",
+					       c->name);
+			}
+			d->nclasses++;
+		}
+	}
+	return 0;
+}
+
+/* Whether name is a category of synthetic source s. */
+static int synth_has_category(const workload_src *s, const char *name)
+{
+	for (int i = 0; i < s->synth.n_cats; i++)
+		if (!strcmp(s->synth.cats[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* What slo.pools and slo.classes name must exist: every slo.pools name is a pool of
+ * some policy; a class's category is one of the workload's when the workload is all
+ * synthetic (trace categories are known only once read: the runner checks those). */
+static int check_slo_detail(const scenario *sc, struct fy_node *slo, fs_err *err)
+{
+	const mx_slo_detail *d = &sc->slo_detail;
+	const workload_cfg *w = &sc->workload;
+	struct fy_node *pools = yu_get(slo, "pools");
+	struct fy_node_pair *pr;
+	void *it = NULL;
+	int all_synth = 1;
+
+	for (int j = 0; pools && (pr = fy_node_mapping_iterate(pools, &it)); j++) {
+		int found = 0;
+
+		for (int i = 0; i < sc->npolicies && !found; i++)
+			for (int p = 0; p < sc->policies[i].npools; p++)
+				found |= !strcmp(sc->policies[i].pools[p].name, d->pools[j].name);
+		if (!found)
+			return yu_errf(err, sc->path, fy_node_pair_key(pr), "slo.pools: no policy has a pool '%s'",
+				       d->pools[j].name);
+	}
+	if (w->n_mix == 0)
+		all_synth = w->src.has_synth;
+	for (int m = 0; m < w->n_mix; m++)
+		all_synth &= w->mix[m].has_synth;
+	for (int k = 0; all_synth && k < d->nclasses; k++) {
+		const mx_slo_class *c = &d->classes[k];
+		int found = 0;
+
+		if (c->kind != MX_CLASS_CATEGORY)
+			continue;
+		if (w->n_mix == 0)
+			found = synth_has_category(&w->src, c->category);
+		for (int m = 0; m < w->n_mix; m++)
+			found |= synth_has_category(&w->mix[m], c->category);
+		if (!found && c->line > 0)
+			return fs_fail(err, FS_EXIT_INPUT,
+				       "%s:%d:%d: slo class '%s': the workload has no category '%s'", sc->path,
+				       c->line, c->col, c->name, c->category);
+		if (!found)
+			return fs_fail(err, FS_EXIT_INPUT, "%s: slo class '%s': the workload has no category '%s'",
+				       sc->path, c->name, c->category);
+	}
+	return 0;
+}
+
 static int parse(scenario *sc, struct fy_node *root, fs_err *err)
 {
 	const char *f = sc->path;
@@ -307,11 +499,14 @@ static int parse(scenario *sc, struct fy_node *root, fs_err *err)
 	sc->eng = eng_default();
 	if ((v = yu_get(root, "vllm_version")) && get_release(f, v, &sc->eng, err))
 		return -1;
+	sc->slo_detail.per_pool = 1;
 	if ((v = yu_get(root, "slo"))) {
+		sc->slo_detail.present = 1;
 		if (yu_check_keys(f, v, slo_keys, "slo", err) ||
 		    opt_double(f, v, "ttft_p99", 1e-6, 1e6, &sc->slo.ttft_p99_s, err) ||
 		    opt_double(f, v, "tpot_p99", 1e-6, 1e6, &sc->slo.tpot_p99_s, err) ||
-		    opt_double(f, v, "max_rejection_rate", 0, 1, &sc->max_rejection_rate, err))
+		    opt_double(f, v, "max_rejection_rate", 0, 1, &sc->max_rejection_rate, err) ||
+		    opt_bool(f, v, "per_pool", &sc->slo_detail.per_pool, err) || parse_slo_detail(sc, v, err))
 			return -1;
 	}
 	if (opt_double(f, root, "metrics_interval", 1e-3, 1e6, &sc->metrics_interval_s, err) ||
@@ -334,7 +529,7 @@ static int parse(scenario *sc, struct fy_node *root, fs_err *err)
 	}
 	if (sc->npolicies == 0)
 		return yu_errf(err, f, v, "policies: list is empty");
-	return 0;
+	return check_slo_detail(sc, yu_get(root, "slo"), err);
 }
 
 /* The loader proper on a parsed document (consumed: destroyed here); sc holds the

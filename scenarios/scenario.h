@@ -27,7 +27,8 @@ typedef struct scenario {
 	prec_t quantization;      /* scenario default; pools may override */
 	prec_t kv_cache_dtype;
 	const struct eng_release *eng; /* vllm_version: (pools may override); never NULL */
-	mx_slo slo;
+	mx_slo slo;               /* default (fleet-wide) targets */
+	mx_slo_detail slo_detail; /* slo.per_pool, slo.pools, slo.classes */
 	double max_rejection_rate;/* planner's SLO on rejections, -1 unset */
 	double metrics_interval_s;
 	int drain;

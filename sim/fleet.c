@@ -792,6 +792,19 @@ static int run_finish(run_state *s, fs_err *err)
 			replica_get_stats(s->reps[i], &st);
 			res->pools[p].steps += st.steps;
 			res->pools[p].busy_ns += st.busy_ns - overshoot(s, i);
+			{
+				/* --no-drain: a step cut by the end keeps its shares of the
+				 * part that ran (scaled down to fit). */
+				int64_t b = st.busy_ns - overshoot(s, i), c = st.compute_ns, m = st.memory_ns;
+
+				if (c + m > b && c + m > 0) {
+					double k = (double)(b > 0 ? b : 0) / (double)(c + m);
+					c = (int64_t)((double)c * k);
+					m = (int64_t)((double)m * k);
+				}
+				res->pools[p].compute_ns += c;
+				res->pools[p].memory_ns += m;
+			}
 			res->pools[p].preemptions += st.preemptions;
 			res->pools[p].prefix_hit_tokens += st.prefix_hit_tokens;
 		}
@@ -843,10 +856,36 @@ out:
 	return rc;
 }
 
+/* Energy of pool i over the run, J: every GPU draws perf_power_w at the pool's
+ * compute-bound and memory-bound shares of its provisioned time (idle otherwise). */
+static double pool_energy_j(const pool_cfg *pc, const fleet_pool_totals *t, double span,
+			    double *compute_gpu_s)
+{
+	double gpus = (double)pc->replicas * pc->mem.tp, prov = gpus * span;
+	double c = st_to_s(t->compute_ns) * pc->mem.tp, m = st_to_s(t->memory_ns) * pc->mem.tp;
+
+	*compute_gpu_s = c;
+	if (!(prov > 0))
+		return 0.0;
+	return perf_power_w(&pc->gpu, c / prov, m / prov) * prov;
+}
+
+/* The energy figures of a summary whose gpus, makespan and output_tps are set. */
+static void fill_energy(metrics_summary *o, double energy_j, double compute_gpu_s)
+{
+	double prov = o->gpus * o->makespan_s, out_tokens = o->output_tps * o->makespan_s;
+
+	o->energy_j = energy_j;
+	o->avg_power_w = o->makespan_s > 0 ? energy_j / o->makespan_s : 0.0;
+	o->utilisation = prov > 0 ? compute_gpu_s / prov : 0.0;
+	o->tokens_per_joule = energy_j > 0 ? out_tokens / energy_j : 0.0;
+	o->energy_per_mtok_j = out_tokens > 0 ? energy_j / out_tokens * 1e6 : 0.0;
+}
+
 int fleet_summarize(const policy_cfg *pol, const fleet_result *res, const metrics *m,
 		    const mx_slo *slo, int p, metrics_summary *o, fs_err *err)
 {
-	double span = st_to_s(res->end);
+	double span = st_to_s(res->end), energy_j = 0, compute_gpu_s = 0, c;
 
 	memset(o, 0, sizeof *o);
 	/* Provisioned time runs from t=0 (the trace's first timestamp) to the run's end:
@@ -860,6 +899,8 @@ int fleet_summarize(const policy_cfg *pol, const fleet_result *res, const metric
 			o->gpus += pc->replicas * pc->mem.tp;
 			o->gpu_busy_s += st_to_s(res->pools[i].busy_ns) * pc->mem.tp;
 			o->steps += res->pools[i].steps;
+			energy_j += pool_energy_j(pc, &res->pools[i], span, &c);
+			compute_gpu_s += c;
 			if (i == 0)
 				snprintf(o->gpu, sizeof o->gpu, "%s", pc->gpu.name);
 			else if (strcmp(o->gpu, pc->gpu.name))
@@ -873,8 +914,10 @@ int fleet_summarize(const policy_cfg *pol, const fleet_result *res, const metric
 		o->gpus = pc->replicas * pc->mem.tp;
 		o->gpu_busy_s = st_to_s(res->pools[p].busy_ns) * pc->mem.tp;
 		o->steps = res->pools[p].steps;
+		energy_j = pool_energy_j(pc, &res->pools[p], span, &compute_gpu_s);
 	}
 	if (metrics_summarize(m, p, slo, o))
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory summarising the run");
+	fill_energy(o, energy_j, compute_gpu_s);
 	return 0;
 }

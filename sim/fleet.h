@@ -76,6 +76,8 @@ typedef struct fleet_opts {
 typedef struct fleet_pool_totals {
 	int64_t steps;
 	int64_t busy_ns;           /* summed over replicas, one GPU-set each */
+	int64_t compute_ns;        /* of busy_ns: compute-bound, memory-bound (power */
+	int64_t memory_ns;         /* model, models/perf.h perf_step_activity_ns) */
 	int64_t preemptions;
 	int64_t prefix_hit_tokens;
 } fleet_pool_totals;

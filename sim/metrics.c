@@ -16,6 +16,10 @@ struct metrics {
 	size_t capreq;
 	mx_sample *smp;
 	size_t nsmp, capsmp;
+	int32_t *cat;            /* category of every request (both modes), capcat */
+	size_t capcat;
+	char **cat_names;        /* metrics_set_categories */
+	int ncat_names;
 };
 
 int metrics_create_ex(int keep_rows, metrics **out)
@@ -46,6 +50,10 @@ void metrics_destroy(metrics *m)
 	free(m->brf);
 	free(m->req);
 	free(m->smp);
+	free(m->cat);
+	for (int i = 0; i < m->ncat_names; i++)
+		free(m->cat_names[i]);
+	free(m->cat_names);
 	free(m);
 }
 
@@ -78,6 +86,7 @@ int metrics_add_request(metrics *m, const sim_req *r)
 	mx_brief *b;
 
 	if (grow((void **)&m->brf, &m->capbrf, m->nreq + 1, sizeof *m->brf) ||
+	    grow((void **)&m->cat, &m->capcat, m->nreq + 1, sizeof *m->cat) ||
 	    (m->keep_rows && grow((void **)&m->req, &m->capreq, m->nreq + 1, sizeof *m->req)))
 		return -1;
 	b = &m->brf[m->nreq];
@@ -89,6 +98,7 @@ int metrics_add_request(metrics *m, const sim_req *r)
 	b->pool = r->pool;
 	b->status = r->status;
 	b->misrouted = r->misrouted;
+	m->cat[m->nreq] = r->category;
 	if (!m->keep_rows) {
 		m->nreq++;
 		return 0;
@@ -384,6 +394,231 @@ int mx_slo_verdict(const mx_slo *slo, double max_rejection_rate, double max_pree
 			 f->preemptions_per_request, max_preemptions_per_request);
 	else
 		v.pass = 1;
+	*out = v;
+	return 0;
+}
+
+int metrics_set_categories(metrics *m, const char *const *names, int n)
+{
+	char **v = n > 0 ? calloc((size_t)n, sizeof *v) : NULL;
+
+	if (n > 0 && !v)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (!(v[i] = strdup(names[i] ? names[i] : ""))) {
+			while (i--)
+				free(v[i]);
+			free(v);
+			return -1;
+		}
+	for (int i = 0; i < m->ncat_names; i++)
+		free(m->cat_names[i]);
+	free(m->cat_names);
+	m->cat_names = v;
+	m->ncat_names = n > 0 ? n : 0;
+	return 0;
+}
+
+int metrics_category_index(const metrics *m, const char *name)
+{
+	for (int i = 0; m && i < m->ncat_names; i++)
+		if (!strcmp(m->cat_names[i], name))
+			return i;
+	return -1;
+}
+
+int mx_slo_class_of(const mx_slo_detail *d, const int *cat_idx, const mx_brief *b, int32_t category)
+{
+	for (int k = 0; k < d->nclasses; k++) {
+		const mx_slo_class *c = &d->classes[k];
+		int64_t len;
+
+		if (c->kind == MX_CLASS_CATEGORY) {
+			if (category >= 0 && cat_idx[k] == category)
+				return k;
+			continue;
+		}
+		len = c->kind == MX_CLASS_PROMPT ? (int64_t)b->prompt : (int64_t)b->prompt + b->output;
+		if (len >= c->min_tokens && len <= c->max_tokens)
+			return k;
+	}
+	return -1;
+}
+
+/* The default target with t's set fields over it. */
+static mx_slo slo_over(const mx_slo *dflt, const mx_slo *t)
+{
+	mx_slo r = *dflt;
+
+	if (t && t->ttft_p99_s > 0)
+		r.ttft_p99_s = t->ttft_p99_s;
+	if (t && t->tpot_p99_s > 0)
+		r.tpot_p99_s = t->tpot_p99_s;
+	return r;
+}
+
+/* Latency p99s against target t, reason prefixed with who; 1 when they hold. */
+static int latency_check(const mx_slo *t, double ttft_p99, double tpot_p99, const char *who, mx_verdict *v)
+{
+	if (!mx_slo_latency_ok(&(mx_slo){.ttft_p99_s = t->ttft_p99_s}, ttft_p99, -1)) {
+		snprintf(v->reason, sizeof v->reason, "%sTTFT p99 %.3f s > %.3f s", who, ttft_p99, t->ttft_p99_s);
+		return 0;
+	}
+	if (!mx_slo_latency_ok(&(mx_slo){.tpot_p99_s = t->tpot_p99_s}, 0, tpot_p99)) {
+		snprintf(v->reason, sizeof v->reason, "%sTPOT p99 %.4f s > %.4f s", who, tpot_p99, t->tpot_p99_s);
+		return 0;
+	}
+	return 1;
+}
+
+/* Completed-request TTFT and TPOT p99 per (scope, group): scope 0 the fleet, 1 + p pool
+ * p; group g < nclasses class g, g == nclasses requests in no class.  n[] counts the
+ * completed requests.  Arrays of (npools + 1) x (nclasses + 1). */
+typedef struct group_stats {
+	int ng;
+	double *ttft, *tpot;
+	int64_t *n;
+} group_stats;
+
+static void group_stats_free(group_stats *g)
+{
+	free(g->ttft);
+	free(g->tpot);
+	free(g->n);
+}
+
+static int group_stats_build(const mx_slo_detail *d, const metrics *m, int npools, group_stats *g)
+{
+	int ng = d->nclasses + 1, ns = npools + 1, cat_idx[MX_SLO_MAX_CLASSES];
+	size_t cells = (size_t)ns * (size_t)ng, nreq = m->nreq;
+	int16_t *gi = NULL;
+	double *tv = NULL, *pv = NULL;
+	int rc = -1;
+
+	memset(g, 0, sizeof *g);
+	g->ng = ng;
+	g->ttft = malloc(cells * sizeof *g->ttft);
+	g->tpot = malloc(cells * sizeof *g->tpot);
+	g->n = calloc(cells, sizeof *g->n);
+	gi = malloc((nreq + 1) * sizeof *gi);
+	tv = malloc((nreq + 1) * sizeof *tv);
+	pv = malloc((nreq + 1) * sizeof *pv);
+	if (!g->ttft || !g->tpot || !g->n || !gi || !tv || !pv)
+		goto out;
+	for (int k = 0; k < d->nclasses; k++)
+		cat_idx[k] = d->classes[k].kind == MX_CLASS_CATEGORY ? metrics_category_index(m, d->classes[k].category)
+								      : -1;
+	for (size_t i = 0; i < nreq; i++) {
+		int c = mx_slo_class_of(d, cat_idx, &m->brf[i], m->cat[i]);
+
+		gi[i] = (int16_t)(c < 0 ? d->nclasses : c);
+	}
+	for (int s = 0; s < ns; s++)
+		for (int k = 0; k < ng; k++) {
+			size_t nt = 0, np = 0;
+
+			for (size_t i = 0; i < nreq; i++) {
+				const mx_brief *b = &m->brf[i];
+				double x;
+
+				if (gi[i] != k || b->status != RQ_DONE || (s > 0 && b->pool != s - 1))
+					continue;
+				tv[nt++] = mx_brief_ttft_s(b);
+				if ((x = mx_brief_tpot_s(b)) >= 0)
+					pv[np++] = x;
+			}
+			g->n[s * ng + k] = (int64_t)nt;
+			g->ttft[s * ng + k] = metrics_quantile(tv, nt, 0.99);
+			g->tpot[s * ng + k] = metrics_quantile(pv, np, 0.99);
+		}
+	rc = 0;
+out:
+	free(gi);
+	free(tv);
+	free(pv);
+	if (rc)
+		group_stats_free(g);
+	return rc;
+}
+
+int mx_slo_verdict_ex(const mx_slo *slo, const mx_slo_detail *d, double max_rejection_rate,
+		      double max_preemptions_per_request, const metrics *m, const metrics_summary *f,
+		      const metrics_summary *pools, int npools, mx_verdict *out)
+{
+	group_stats g = {0};
+	int classes = d && d->nclasses > 0, rest, ng;
+	mx_verdict v;
+	char who[160];
+
+	if (!slo || !f || !out || (classes && !m) || (d && d->per_pool && npools > 0 && !pools))
+		return -1;
+	if (!classes) {
+		if (mx_slo_verdict(slo, max_rejection_rate, max_preemptions_per_request, f, &v))
+			return -1;
+	} else {
+		/* checks 3 and 4 on the requests in no class: judge a copy of the fleet
+		 * summary carrying that group's p99s (none: nothing to judge) */
+		metrics_summary rf = *f;
+
+		if (group_stats_build(d, m, npools, &g))
+			return -1;
+		rest = d->nclasses;
+		if (g.n[rest] > 0) {
+			rf.ttft_p99_s = g.ttft[rest];
+			rf.tpot_p99_s = g.tpot[rest];
+		} else {
+			rf.ttft_p99_s = rf.tpot_p99_s = -1;
+		}
+		mx_slo_verdict(g.n[rest] > 0 ? slo : &(mx_slo){0}, max_rejection_rate, max_preemptions_per_request,
+			       &rf, &v);
+	}
+	ng = d ? d->nclasses + 1 : 1;
+	/* 6. classes, fleet-wide */
+	for (int k = 0; v.pass && classes && k < d->nclasses; k++) {
+		mx_slo t = slo_over(slo, &d->classes[k].target);
+
+		if (g.n[k] == 0)
+			continue;
+		snprintf(who, sizeof who, "class '%s': ", d->classes[k].name);
+		v.pass = latency_check(&t, g.ttft[k], g.tpot[k], who, &v);
+	}
+	/* 7. pools */
+	for (int p = 0; v.pass && d && d->per_pool && p < npools; p++) {
+		const metrics_summary *ps = &pools[p];
+		mx_slo pt = *slo;
+
+		if (ps->requests <= 0)
+			continue;
+		for (int j = 0; j < d->npools; j++)
+			if (!strcmp(d->pools[j].name, ps->pool))
+				pt = slo_over(slo, &d->pools[j].target);
+		if (ps->completed <= 0) {
+			if (pt.ttft_p99_s <= 0)
+				continue; /* nothing to judge latency on; rejections are fleet-wide */
+			snprintf(v.reason, sizeof v.reason, "pool '%s': no completed request of %lld", ps->pool,
+				 (long long)ps->requests);
+			v.pass = 0;
+			break;
+		}
+		snprintf(who, sizeof who, "pool '%s': ", ps->pool);
+		if (!classes)
+			v.pass = latency_check(&pt, ps->ttft_p99_s, ps->tpot_p99_s, who, &v);
+		else if (g.n[(p + 1) * ng + d->nclasses] > 0)
+			v.pass = latency_check(&pt, g.ttft[(p + 1) * ng + d->nclasses],
+					       g.tpot[(p + 1) * ng + d->nclasses], who, &v);
+		for (int k = 0; v.pass && classes && k < d->nclasses; k++) {
+			mx_slo t = slo_over(slo, &d->classes[k].target);
+			size_t c = (size_t)(p + 1) * (size_t)ng + (size_t)k;
+
+			if (g.n[c] == 0)
+				continue;
+			snprintf(who, sizeof who, "pool '%s', class '%s': ", ps->pool, d->classes[k].name);
+			v.pass = latency_check(&t, g.ttft[c], g.tpot[c], who, &v);
+		}
+	}
+	if (v.pass)
+		v.reason[0] = '\0';
+	group_stats_free(&g);
 	*out = v;
 	return 0;
 }

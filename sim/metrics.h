@@ -80,6 +80,39 @@ typedef struct mx_slo {
 	double tpot_p99_s;     /* <= 0: not set */
 } mx_slo;
 
+/* Per-class and per-pool SLO targets (scenario keys slo.classes, slo.pools,
+ * slo.per_pool; docs/planning.md "SLOs per class and per pool").  A class is a set of
+ * requests: one workload category, or a length range over prompt + output tokens
+ * (MX_CLASS_TOTAL) or over the prompt alone (MX_CLASS_PROMPT), bounds inclusive.  A
+ * request belongs to the first class that holds it; requests in no class are judged
+ * by the default (fleet-wide) targets, mx_slo.  A class's or pool's unset target
+ * (<= 0) inherits the default. */
+#define MX_SLO_MAX_CLASSES 16
+#define MX_SLO_MAX_POOLS 16
+enum { MX_CLASS_CATEGORY = 0, MX_CLASS_TOTAL = 1, MX_CLASS_PROMPT = 2 };
+
+typedef struct mx_slo_class {
+	char name[64];
+	int kind;               /* MX_CLASS_* */
+	char category[64];      /* MX_CLASS_CATEGORY: the workload category's name */
+	int64_t min_tokens, max_tokens; /* length classes: inclusive range */
+	mx_slo target;          /* unset fields inherit the default */
+	int line, col;          /* of the class's category: key in the scenario (0: unknown) */
+} mx_slo_class;
+
+typedef struct mx_slo_pool {
+	char name[64];          /* a pool name of the scenario's policies */
+	mx_slo target;          /* unset fields inherit the default */
+} mx_slo_pool;
+
+typedef struct mx_slo_detail {
+	int present;            /* the scenario has an slo: section */
+	int per_pool;           /* every pool must meet its own targets (default 1) */
+	int nclasses, npools;
+	mx_slo_class classes[MX_SLO_MAX_CLASSES];
+	mx_slo_pool pools[MX_SLO_MAX_POOLS];
+} mx_slo_detail;
+
 /* The rejection limit when the scenario sets no slo.max_rejection_rate. */
 #define MX_DEFAULT_MAX_REJECTION 0.001
 
@@ -102,6 +135,13 @@ typedef struct metrics_summary {
 	double slo_attainment;   /* share of completed requests meeting every set SLO */
 	double goodput_rps;      /* completed requests meeting the SLO per second */
 	int64_t steps;
+	/* Power model (models/perf.h; fleet_summarize fills them, 0 elsewhere): */
+	double energy_j;          /* all the pool's GPUs over the makespan, idle included */
+	double avg_power_w;       /* energy_j / makespan_s: the pool's mean draw, all GPUs */
+	double utilisation;       /* compute utilisation: compute-bound GPU-seconds /
+				   * provisioned GPU-seconds (busy share = gpu_busy_s / the same) */
+	double tokens_per_joule;  /* output tokens / energy_j */
+	double energy_per_mtok_j; /* energy_j per million output tokens */
 } metrics_summary;
 
 typedef struct metrics metrics;
@@ -166,7 +206,8 @@ typedef struct mx_verdict {
 	char reason[160];       /* the first limit broken, "" when pass */
 } mx_verdict;
 
-/* THE rule for "this run meets the SLO" (run, sweep and plan all use it).  fleet is
+/* The fleet-wide rule for "this run meets the SLO"; run, sweep and plan use it through
+ * mx_slo_verdict_ex (below: the same checks, then per class and per pool).  fleet is
  * the fleet-wide ("*") summary of the run.  The checks, in order; the first that
  * fails names the reason:
  *   1. the workload had requests ("no requests in the workload");
@@ -184,6 +225,35 @@ typedef struct mx_verdict {
  * or -1 (out untouched) when slo, fleet or out is NULL. */
 int mx_slo_verdict(const mx_slo *slo, double max_rejection_rate, double max_preemptions_per_request,
 		   const metrics_summary *fleet, mx_verdict *out);
+
+/* mx_slo_verdict, then (when d is not NULL) the per-class and per-pool targets of d:
+ *   6. each class, fleet-wide: its TTFT / TPOT p99 (completed requests of the class)
+ *      within the class's targets ("class 'short': TTFT p99 X s > LIMIT s"); a class
+ *      with no completed request is not judged.  With classes, checks 3 and 4 read
+ *      only the requests in no class (skipped when there are none);
+ *   7. with d->per_pool, each pool that received requests: with a TTFT target it has a
+ *      completed request ("pool 'long': no completed request of N"), and the p99s of its requests in no
+ *      class meet the pool's targets (slo.pools, else the default): "pool 'long': TTFT
+ *      p99 1662.000 s > 2.000 s"; then each class within the pool ("pool 'long', class
+ *      'docs': ...").
+ * Without classes the figures are the summaries' own (fleet, pools[p]), so with d NULL,
+ * or no classes and per_pool 0, the verdict is mx_slo_verdict's bit for bit.  m (the
+ * run's collector, for the class figures) may be NULL when d has no classes.  pools
+ * holds the npools per-pool summaries (their .pool names match d->pools).  Returns 0
+ * with *out, or -1 (out untouched) on a NULL argument or allocation failure. */
+int mx_slo_verdict_ex(const mx_slo *slo, const mx_slo_detail *d, double max_rejection_rate,
+		      double max_preemptions_per_request, const metrics *m, const metrics_summary *fleet,
+		      const metrics_summary *pools, int npools, mx_verdict *out);
+
+/* Record the names of the workload's categories (index = sim_req.category), for
+ * category classes.  Copies them.  Returns 0, or -1 on allocation failure. */
+int metrics_set_categories(metrics *m, const char *const *names, int n);
+/* Index of category `name` among those set, or -1. */
+int metrics_category_index(const metrics *m, const char *name);
+
+/* The class (index into d->classes) request b (of category `category`, -1 none)
+ * belongs to, or -1; cat_idx[k] is class k's category index (-1 when unknown). */
+int mx_slo_class_of(const mx_slo_detail *d, const int *cat_idx, const mx_brief *b, int32_t category);
 
 /* Quantile q in [0,1] of the n values (need not be sorted; v is not modified).
  * Returns -1 when n == 0.  Helper shared with trace statistics. */

@@ -466,12 +466,15 @@ static void batch_of(const replica *r, perf_batch *b)
 /* Put one engine step of batch b in flight.  Returns its duration (ns). */
 static int64_t take_step(replica *r, const perf_batch *b)
 {
-	int64_t d = perf_step_ns(r->cfg.perf, b);
+	int64_t c_ns, m_ns, d = perf_step_ns_activity(r->cfg.perf, b, &c_ns, &m_ns);
 
 	r->in_step = 1;
 	r->step_count = 1;
 	r->st.steps++;
 	r->st.busy_ns += d;
+	/* Energy: integer per-step shares, so the fast path's sums are the same. */
+	r->st.compute_ns += c_ns;
+	r->st.memory_ns += m_ns;
 	return d;
 }
 
@@ -887,6 +890,7 @@ static void cohort_allocate(replica *r, int64_t k, int64_t blocks)
 static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 {
 	int64_t free_b = kv_free_blocks(r->kv), need = 0, total = 0, k = 0, s = r->coh_s;
+	int64_t c_tot = 0, m_tot = 0;
 	int64_t bs = r->cfg.block_size, res = r->D % bs, n = r->coh_n;
 	/* The last step is the one in flight: a member's finish (its last token comes
 	 * in the step with D = d_fin), the first end not strictly before the horizon (an
@@ -908,7 +912,13 @@ static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 			if (need + nb > free_b)
 				goto done;
 			/* = cohort_batch on an empty batch */
-			d = perf_step_ns(pm, &b);
+			{
+				int64_t c_ns, m_ns;
+
+				d = perf_step_ns_activity(pm, &b, &c_ns, &m_ns);
+				c_tot += c_ns;
+				m_tot += m_ns;
+			}
 			md[k++] = d;
 			need += nb;
 			total += d;
@@ -957,6 +967,8 @@ done:
 	r->macro_s0 = r->coh_s - n * (k - 1);
 	r->st.steps += k;
 	r->st.busy_ns += total;
+	r->st.compute_ns += c_tot;
+	r->st.memory_ns += m_tot;
 	return total;
 }
 
@@ -1233,8 +1245,16 @@ void replica_macro_cut(replica *r, int64_t ended)
 	if (u <= 0)
 		return;
 	kv_take_counted(r->kv, -macro_blocks(r, ended + 1, k));
-	for (int64_t i = ended + 1; i < k; i++)
+	for (int64_t i = ended + 1; i < k; i++) {
+		/* Step i's batch as macro_step built it: context S0 + (i + 1) N. */
+		perf_batch b = {n, n, 0.0, (double)(r->macro_s0 + n * (i + 1)), 0, 0.0};
+		int64_t c_ns, m_ns;
+
 		undo_ns += r->macro_d[i];
+		perf_step_activity_ns(r->cfg.perf, &b, r->macro_d[i], &c_ns, &m_ns);
+		r->st.compute_ns -= c_ns;
+		r->st.memory_ns -= m_ns;
+	}
 	r->D -= u;
 	r->D_alloc = r->D + 1;
 	r->coh_s -= n * u;

@@ -116,6 +116,8 @@ void replica_abort_all(replica *r, replica_done_fn done, void *ctx);
 typedef struct replica_stats {
 	int64_t steps;
 	int64_t busy_ns;          /* sum of step durations */
+	int64_t compute_ns;       /* of which compute-bound, memory-bound (power model: */
+	int64_t memory_ns;        /* perf_step_activity_ns, summed per step) */
 	int64_t preemptions;
 	int64_t tokens_computed;  /* prefill + decode tokens processed */
 	int64_t prefix_hit_tokens;

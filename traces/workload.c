@@ -97,7 +97,7 @@ int workload_from_yaml(const char *file, struct fy_node *node, const char *base_
 {
 	static const char *const keys[] = {"trace", "format", "synthetic", "mix", "target_rate",
 					   "rate_scale", "start", "duration", "max_requests", "retime",
-					   "skip_bad_rows", "seed", NULL};
+					   "skip_bad_rows", "seed", "bootstrap", NULL};
 	static const char *const mkeys[] = {"trace", "synthetic", "format", "weight", "start",
 					    "duration", NULL};
 	struct fy_node *v, *mix;
@@ -140,6 +140,23 @@ int workload_from_yaml(const char *file, struct fy_node *node, const char *base_
 			goto fail;
 		out->has_seed = 1;
 		out->seed = (uint64_t)s;
+	}
+	if ((v = yu_get(node, "bootstrap"))) {
+		static const char *const bkeys[] = {"block", "seed", NULL};
+		struct fy_node *b;
+		int64_t bs = 0;
+
+		if (yu_expect_map(file, v, "bootstrap", err) || yu_check_keys(file, v, bkeys, "bootstrap", err))
+			goto fail;
+		if (!(b = yu_get(v, "block"))) {
+			yu_errf(err, file, v, "bootstrap needs block: (seconds)");
+			goto fail;
+		}
+		if (yu_double_range(file, b, 1e-3, 1e9, &out->bootstrap_block_s, err))
+			goto fail;
+		if ((b = yu_get(v, "seed")) && yu_i64_range(file, b, 0, INT64_MAX, &bs, err))
+			goto fail;
+		out->bootstrap_seed = (uint64_t)bs;
 	}
 	mix = yu_get(node, "mix");
 	if (mix) {
@@ -268,6 +285,151 @@ static int wrap_window(trace_reader *in, double start_s, double duration_s, int6
 	}
 	w->max_n = max_n;
 	*out = &w->base;
+	return 0;
+}
+
+/* ---- block bootstrap ---- */
+
+typedef struct boot_req {
+	trace_req q;
+	uint64_t *hashes;          /* own copy (trace_req.hashes lives one call) */
+} boot_req;
+
+typedef struct boot_reader {
+	trace_reader base;
+	trace_reader *in;          /* after base, for fwd_* */
+	double block_s;
+	uint64_t seed;
+	int loaded;
+	boot_req *reqs;
+	size_t n;
+	size_t *start;             /* block b: reqs[start[b] .. start[b + 1]) */
+	int64_t nblocks, block_ns;
+	int64_t i;                 /* output block */
+	size_t k, end;             /* next request of the drawn block, and its end */
+	int64_t shift;             /* arrival offset of the drawn block */
+	gsl_rng *rng;
+} boot_reader;
+
+static int boot_load(boot_reader *b, fs_err *err)
+{
+	size_t cap = 0;
+	trace_req q;
+	int rc;
+	int64_t first = 0, span;
+
+	while ((rc = trace_next(b->in, &q, err)) == 1) {
+		boot_req *e;
+		if (b->n == cap) {
+			size_t nc = cap ? 2 * cap : 1024;
+			boot_req *p = realloc(b->reqs, nc * sizeof *p);
+			if (!p)
+				return fs_fail(err, FS_EXIT_RUNTIME, "out of memory bootstrapping the workload");
+			b->reqs = p;
+			cap = nc;
+		}
+		e = &b->reqs[b->n];
+		e->q = q;
+		e->hashes = NULL;
+		if (q.n_hashes > 0 && q.hashes) {
+			e->hashes = malloc((size_t)q.n_hashes * sizeof *e->hashes);
+			if (!e->hashes)
+				return fs_fail(err, FS_EXIT_RUNTIME, "out of memory bootstrapping the workload");
+			memcpy(e->hashes, q.hashes, (size_t)q.n_hashes * sizeof *e->hashes);
+		}
+		if (b->n == 0)
+			first = q.arrival_ns;
+		b->n++;
+	}
+	if (rc < 0)
+		return -1;
+	b->loaded = 1;
+	if (b->n == 0)
+		return 0;
+	if (st_from_s(b->block_s, &b->block_ns) || b->block_ns < 1)
+		return fs_fail(err, FS_EXIT_INPUT, "bootstrap block %g s out of range", b->block_s);
+	for (size_t i = 0; i < b->n; i++)
+		b->reqs[i].q.arrival_ns -= first;
+	span = b->reqs[b->n - 1].q.arrival_ns;
+	b->nblocks = span / b->block_ns + 1;
+	b->start = calloc((size_t)b->nblocks + 1, sizeof *b->start);
+	b->rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!b->start || !b->rng)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory bootstrapping the workload");
+	gsl_rng_set(b->rng, b->seed);
+	{
+		size_t i = 0;
+		for (int64_t k = 0; k <= b->nblocks; k++) {
+			while (i < b->n && b->reqs[i].q.arrival_ns < k * b->block_ns)
+				i++;
+			b->start[k] = i;
+		}
+		b->start[b->nblocks] = b->n;
+	}
+	b->i = -1;
+	b->k = b->end = 0;
+	return 0;
+}
+
+static int boot_next(trace_reader *r, trace_req *out, fs_err *err)
+{
+	boot_reader *b = (boot_reader *)r;
+
+	if (!b->loaded && boot_load(b, err))
+		return -1;
+	if (b->n == 0)
+		return 0;
+	while (b->k >= b->end) {
+		int64_t d;
+		if (++b->i >= b->nblocks)
+			return 0;
+		d = (int64_t)gsl_rng_uniform_int(b->rng, (unsigned long)b->nblocks);
+		b->k = b->start[d];
+		b->end = b->start[d + 1];
+		b->shift = (b->i - d) * b->block_ns;
+	}
+	*out = b->reqs[b->k].q;
+	out->hashes = b->reqs[b->k].hashes;
+	out->arrival_ns += b->shift;
+	b->k++;
+	return 1;
+}
+
+static void boot_destroy(trace_reader *r)
+{
+	boot_reader *b = (boot_reader *)r;
+
+	for (size_t i = 0; i < b->n; i++)
+		free(b->reqs[i].hashes);
+	free(b->reqs);
+	free(b->start);
+	if (b->rng)
+		gsl_rng_free(b->rng);
+	trace_close(b->in);
+}
+
+static const trace_ops boot_ops = {boot_next, boot_destroy, fwd_cat_name, fwd_cat_count, fwd_bad};
+
+/* Takes ownership of in (closed on failure too). */
+static int wrap_bootstrap(trace_reader *in, const workload_cfg *cfg, uint64_t salt, trace_reader **out,
+			  fs_err *err)
+{
+	boot_reader *b;
+
+	if (!cfg || !(cfg->bootstrap_block_s > 0)) {
+		*out = in;
+		return 0;
+	}
+	b = (boot_reader *)trace_alloc(sizeof *b, &boot_ops);
+	if (!b) {
+		trace_close(in);
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	}
+	b->in = in;
+	b->base.format = in->format;
+	b->block_s = cfg->bootstrap_block_s;
+	b->seed = cfg->bootstrap_seed + salt;
+	*out = &b->base;
 	return 0;
 }
 
@@ -406,8 +568,8 @@ static const trace_ops mix_ops = {.next = mix_next, .destroy = mix_destroy, .bad
 
 /* ---- composition ---- */
 
-static int open_src(const workload_src *s, int skip_bad, uint64_t seed, trace_reader **out,
-		    fs_err *err)
+static int open_src(const workload_src *s, const workload_cfg *cfg, uint64_t salt, int skip_bad, uint64_t seed,
+		    trace_reader **out, fs_err *err)
 {
 	trace_reader *r;
 
@@ -422,19 +584,21 @@ static int open_src(const workload_src *s, int skip_bad, uint64_t seed, trace_re
 		if (trace_open_file(s->trace, &o, &r, err))
 			return -1;
 	}
-	return wrap_window(r, s->start_s, s->duration_s, 0, out, err);
+	if (wrap_window(r, s->start_s, s->duration_s, 0, &r, err))
+		return -1;
+	return wrap_bootstrap(r, cfg, salt, out, err);
 }
 
 /* Mean rate of a fresh copy of the source: count / (last - first arrival). */
-static int measure_rate(const workload_src *s, int skip_bad, uint64_t seed, int64_t max_n,
-			double *rate, fs_err *err)
+static int measure_rate(const workload_src *s, const workload_cfg *cfg, uint64_t salt, int skip_bad, uint64_t seed,
+			int64_t max_n, double *rate, fs_err *err)
 {
 	trace_reader *r, *w = NULL;
 	trace_req q;
 	int64_t n = 0, first = 0, last = 0;
 	int rc;
 
-	if (open_src(s, skip_bad, seed, &r, err) || wrap_window(r, 0, 0, max_n, &w, err))
+	if (open_src(s, cfg, salt, skip_bad, seed, &r, err) || wrap_window(r, 0, 0, max_n, &w, err))
 		return -1;
 	while ((rc = trace_next(w, &q, err)) == 1) {
 		if (n++ == 0)
@@ -466,14 +630,14 @@ int workload_open(const workload_cfg *cfg, uint64_t seed, trace_reader **out, fs
 		if (cfg->retime_poisson && cfg->target_rate > 0) {
 			prate = cfg->target_rate;
 		} else if (cfg->target_rate > 0 || cfg->retime_poisson) {
-			if (measure_rate(&cfg->src, cfg->skip_bad_rows, seed, cfg->max_requests, &native, err))
+			if (measure_rate(&cfg->src, cfg, 0, cfg->skip_bad_rows, seed, cfg->max_requests, &native, err))
 				return -1;
 			if (cfg->retime_poisson)
 				prate = native * cfg->rate_scale;
 			else
 				factor = cfg->target_rate / native;
 		}
-		if (open_src(&cfg->src, cfg->skip_bad_rows, seed, &r, err) ||
+		if (open_src(&cfg->src, cfg, 0, cfg->skip_bad_rows, seed, &r, err) ||
 		    wrap_window(r, 0, 0, cfg->max_requests, &r, err) ||
 		    wrap_retime(r, prate > 0 ? 1.0 : factor, prate, seed, &r, err))
 			return -1;
@@ -484,7 +648,8 @@ int workload_open(const workload_cfg *cfg, uint64_t seed, trace_reader **out, fs
 		double native[WORKLOAD_MAX_MIX], sum_w = 0, sum_rate = 0, total;
 
 		for (int i = 0; i < cfg->n_mix; i++) {
-			if (measure_rate(&cfg->mix[i], cfg->skip_bad_rows, seed + (uint64_t)i, 0, &native[i], err))
+			if (measure_rate(&cfg->mix[i], cfg, (uint64_t)i, cfg->skip_bad_rows, seed + (uint64_t)i, 0, &native[i],
+					 err))
 				return -1;
 			sum_w += cfg->mix[i].weight;
 			sum_rate += native[i];
@@ -496,7 +661,7 @@ int workload_open(const workload_cfg *cfg, uint64_t seed, trace_reader **out, fs
 		for (int i = 0; i < cfg->n_mix; i++) {
 			double want = total * cfg->mix[i].weight / sum_w;
 
-			if (open_src(&cfg->mix[i], cfg->skip_bad_rows, seed + (uint64_t)i, &r, err) ||
+			if (open_src(&cfg->mix[i], cfg, (uint64_t)i, cfg->skip_bad_rows, seed + (uint64_t)i, &r, err) ||
 			    wrap_retime(r, want / native[i], 0, 0, &m->in[i], err)) {
 				trace_close(&m->base);
 				return -1;

@@ -46,6 +46,14 @@ typedef struct workload_cfg {
 	int skip_bad_rows;
 	int has_seed;         /* workload seed overrides the scenario's */
 	uint64_t seed;
+	/* Block bootstrap (`bootstrap: {block: S, seed: N}`): after the window, the
+	 * source's span is cut into blocks of S seconds and as many blocks are drawn with
+	 * replacement (seed N) and laid end to end, each keeping its requests' offsets:
+	 * resampled traffic with the source's local burstiness, for verifying a plan on
+	 * other requests than it was searched on.  block_s 0: off.  Applied per source
+	 * (each mix entry), before rate rescaling. */
+	double bootstrap_block_s;
+	uint64_t bootstrap_seed;
 } workload_cfg;
 
 /* Empty config: no source yet, rate_scale 1, everything else off. */

@@ -87,9 +87,18 @@ int64_t fsim_bad_rows(const fsim_run *r, int i);
 /* The database run id of policy i (0 without a database). */
 int64_t fsim_run_id(const fsim_run *r, int i);
 
+/* Whether policy i meets the scenario's slo: (the default targets, slo.classes,
+ * slo.pools, slo.per_pool: the rule sweep and plan use, without plan's
+ * --max-preemptions).  Returns 0 with *pass 1 (meets it), 0 (fails it) or -1 (the
+ * scenario has no slo: section: nothing judged) and the first failing reason copied
+ * into reason ("" otherwise; e.g. "pool 'long': TTFT p99 1662.000 s > 2.000 s"),
+ * FSIM_ERR_INPUT for i out of range, FSIM_ERR_RUNTIME when out of memory. */
+int fsim_slo_verdict(const fsim_run *r, int i, int *pass, char *reason, size_t cap);
+
 /* The run as one JSON object (what `fleetsim run --json` prints: per policy the fleet
- * and pool summaries, how the fast path ran, and the comparison of each token-budget
- * policy with the first balance policy).  Returns a malloc'd NUL-terminated string
+ * and pool summaries, how the fast path ran, the comparison of each token-budget
+ * policy with the first balance policy, and with a scenario slo: an "slo" object
+ * {"pass": BOOL, "reason": TEXT} as fsim_slo_verdict).  Returns a malloc'd NUL-terminated string
  * the caller frees, or NULL when out of memory. */
 char *fsim_run_json(const fsim_run *r);
 

@@ -14,7 +14,8 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 S="$SRC/scenarios/paper/llama3-70b-a100.yaml"
-common=(--gpus a100 --precisions bf16 --policies single,dual --no-report --no-verify)
+# --no-tune: the split-phase bound is per search (one TP / shape per threshold).
+common=(--gpus a100 --precisions bf16 --policies single,dual --no-report --no-verify --no-tune)
 
 "$FLEETSIM" plan "$S" "${common[@]}" --db "$T/a.db" --out "$T/o" --json >"$T/a.json" 2>"$T/err" ||
 	fail "plan (infeasible SLO) exited $?: $(cat "$T/err")"

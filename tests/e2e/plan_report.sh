@@ -33,7 +33,9 @@ assert len(opts) == 12, len(opts)
 for o in opts:
     assert o["feasible"], o
     r, v = o["result"], o["verify"]
-    assert r["meets_slo"] and v["meets_slo"] and v["seed"] == r["seed"] + 1, o["option"]
+    # A trace replay: verified on a shifted window of the trace (the seed is moot).
+    assert r["meets_slo"] and v["meets_slo"] and v["seed"] == r["seed"], o["option"]
+    assert o["verification"]["checks"][0]["traffic"].startswith("trace window"), o["verification"]
     assert abs(o["annual_cost_usd"] - o["gpus"] * 8760 * o["price_per_gpu_hour"]) < 1e-6 * o["annual_cost_usd"] + 1e-6
     assert o["gpu_hours_per_day"] == o["gpus"] * 24
 ranks = sorted(o["rank"] for o in opts)
@@ -55,7 +57,7 @@ sims=$(python3 -c "import json; print(json.load(open('$T/plan.json'))['simulatio
 pid=$(python3 -c "import json; print(json.load(open('$T/plan.json'))['plan_id'])")
 rows=$(q "select count(*) from plans p join runs r using (run_id) where plan_id = $pid and phase in ('search','split','verify')")
 [ "$rows" = "$sims" ] || fail "plan $pid: $rows search rows linked to runs, $sims simulations"
-[ "$(q "select count(distinct load_scale) from plans where phase in ('search','split','verify')")" = 3 ] || fail "expected plans at 3 loads"
+[ "$(q "select count(distinct load_scale) from plans where phase in ('search','split')")" = 3 ] || fail "expected plans at 3 loads"
 bad=$(q "select count(*) from plans p join pool_metrics m using (run_id) where m.pool = '*' and p.verdict = 'pass' and (m.ttft_p99_s > 2.0 or m.tpot_p99_s > 0.1)")
 [ "$bad" = 0 ] || fail "$bad pass rows break the SLO"
 nplans=$(q "select count(distinct plan_id) from plans")

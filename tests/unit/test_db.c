@@ -239,10 +239,11 @@ static void test_write_and_read(void)
 	/* the tables later features append to exist already */
 	CU_ASSERT_EQUAL(q_int(h, "SELECT count(*) FROM sqlite_master WHERE name IN ('sweeps','plans')"), 2);
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('pool_metrics')");
-	CU_ASSERT_EQUAL(q_int(h, sql), 38); /* run_id, pool + 36 metrics_summary fields */
-	/* 2 x char[64] + 2 int + 7 int64 + 25 double + steps = 128 + 8 + 56 + 200 + 8 = 400 bytes:
+	CU_ASSERT_EQUAL(q_int(h, sql), 43); /* run_id, pool + 41 metrics_summary fields */
+	/* 2 x char[64] + 2 int + 7 int64 + 25 double + steps + 5 energy doubles
+	 * = 128 + 8 + 56 + 200 + 8 + 40 = 440 bytes:
 	 * when metrics_summary grows, add the field to pm_cols in reports/db.c and fix these. */
-	CU_ASSERT_EQUAL(sizeof(metrics_summary), 400);
+	CU_ASSERT_EQUAL(sizeof(metrics_summary), 440);
 	sqlite3_close(h);
 }
 
@@ -309,6 +310,57 @@ static void test_rollback_and_reopen(void)
 	CU_ASSERT_EQUAL(q_int(h, "SELECT count(*) FROM requests"), 4 + 2);
 	CU_ASSERT_EQUAL(q_int(h, "SELECT count(*) FROM requests WHERE run_id NOT IN (SELECT run_id FROM runs)"), 0);
 	CU_ASSERT_EQUAL(q_int(h, "SELECT count(*) FROM timeseries WHERE run_id NOT IN (SELECT run_id FROM runs)"), 0);
+	sqlite3_close(h);
+}
+
+/* A file written before the energy columns existed (schema version 2 without them)
+ * gets them on open, NULL in its old rows, and takes new rows with them. */
+static void test_energy_columns_migration(void)
+{
+	char path[512];
+	static const char *const names[] = {"all", NULL};
+	metrics_summary p[1];
+	db_run_info info = {.scenario = "s", .policy = "p", .started_at = 0};
+	fs_err err = {0};
+	int64_t id = 0;
+	db *db = NULL;
+	sqlite3 *h;
+	static const char *const cols[] = {"energy_j", "avg_power_w", "utilisation", "tokens_per_joule",
+					   "energy_per_mtok_j"};
+
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "old_energy.db"), 0);
+	remove(path);
+	p[0] = summary("*", 2, 0.1);
+	p[0].energy_j = 1234.5;
+	p[0].avg_power_w = 600;
+	p[0].utilisation = 0.25;
+	p[0].tokens_per_joule = 3.5;
+	p[0].energy_per_mtok_j = 1e6 / 3.5;
+	CU_ASSERT_EQUAL_FATAL(db_open(path, &db, &err), 0);
+	CU_ASSERT_EQUAL(db_write_run(db, &info, p, 1, names, NULL, 0, NULL, 0, &id, &err), 0);
+	db_close(db);
+	/* Make it an old file: drop the new columns (SQLite >= 3.35). */
+	h = raw_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "ALTER TABLE pool_metrics DROP COLUMN %s", cols[i]);
+		CU_ASSERT_EQUAL(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	}
+	CU_ASSERT_EQUAL(q_int(h, "SELECT count(*) FROM pragma_table_info('pool_metrics')"), 38);
+	sqlite3_close(h);
+	/* Reopen: the columns come back, the old row has NULLs, a new row has values. */
+	CU_ASSERT_EQUAL_FATAL(db_open(path, &db, &err), 0);
+	CU_ASSERT_EQUAL(db_write_run(db, &info, p, 1, names, NULL, 0, NULL, 0, &id, &err), 0);
+	db_close(db);
+	h = raw_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL(q_int(h, "SELECT count(*) FROM pragma_table_info('pool_metrics')"), 43);
+	CU_ASSERT_EQUAL(q_is_null(h, "SELECT energy_j FROM pool_metrics WHERE run_id=1"), 1);
+	CU_ASSERT_EQUAL(q_dbl(h, "SELECT energy_j FROM pool_metrics WHERE run_id=2"), 1234.5);
+	CU_ASSERT_EQUAL(q_dbl(h, "SELECT avg_power_w FROM pool_metrics WHERE run_id=2"), 600);
+	CU_ASSERT_EQUAL(q_dbl(h, "SELECT utilisation FROM pool_metrics WHERE run_id=2"), 0.25);
+	CU_ASSERT_EQUAL(q_dbl(h, "SELECT tokens_per_joule FROM pool_metrics WHERE run_id=2"), 3.5);
 	sqlite3_close(h);
 }
 
@@ -495,6 +547,7 @@ int fs_test_register(void)
 	if (!s || !CU_add_test(s, "write two runs, read back", test_write_and_read) ||
 	    !CU_add_test(s, "failed writes roll back; reopen appends", test_rollback_and_reopen) ||
 	    !CU_add_test(s, "open errors name the file", test_open_errors) ||
+	    !CU_add_test(s, "energy columns added to older files", test_energy_columns_migration) ||
 	    !CU_add_test(s, "bulk request rows", test_bulk_requests) ||
 	    !CU_add_test(s, "read-only open of untrusted files", test_open_readonly))
 		return -1;

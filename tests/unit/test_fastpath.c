@@ -250,6 +250,14 @@ static void compare_engines(uint64_t seed, const policy_cfg *pol_, const char *t
 	for (int p = 0; p < pol.npools; p++) {
 		CU_ASSERT_EQUAL(ra.pools[p].steps, rb.pools[p].steps);
 		CU_ASSERT_EQUAL(ra.pools[p].busy_ns, rb.pools[p].busy_ns);
+		/* Energy: compute- and memory-bound time, summed per step in both paths. */
+		CU_ASSERT_EQUAL(ra.pools[p].compute_ns, rb.pools[p].compute_ns);
+		CU_ASSERT_EQUAL(ra.pools[p].memory_ns, rb.pools[p].memory_ns);
+		CU_ASSERT(ra.pools[p].compute_ns + ra.pools[p].memory_ns <= ra.pools[p].busy_ns);
+		if (ra.pools[p].compute_ns != rb.pools[p].compute_ns || ra.pools[p].memory_ns != rb.pools[p].memory_ns)
+			fprintf(stderr, "seed %" PRIu64 " pool %d: compute %lld/%lld memory %lld/%lld ns\n", seed, p,
+				(long long)ra.pools[p].compute_ns, (long long)rb.pools[p].compute_ns,
+				(long long)ra.pools[p].memory_ns, (long long)rb.pools[p].memory_ns);
 		CU_ASSERT_EQUAL(ra.pools[p].preemptions, rb.pools[p].preemptions);
 		CU_ASSERT_EQUAL(ra.pools[p].prefix_hit_tokens, rb.pools[p].prefix_hit_tokens);
 		if (ra.pools[p].busy_ns != rb.pools[p].busy_ns || ra.pools[p].steps != rb.pools[p].steps)

@@ -142,8 +142,9 @@ static void test_field_table(void)
 	char buf[64];
 	int n = gpu_field_count();
 
-	/* name, display, calib_source + 21 figures (hbm_device_gib: models/memory.c). */
-	CU_ASSERT_EQUAL(n, 24);
+	/* name, display, calib_source + 22 figures (hbm_device_gib: models/memory.c;
+	 * idle_power_w: the power model, models/perf.h). */
+	CU_ASSERT_EQUAL(n, 25);
 	CU_ASSERT_PTR_NULL(gpu_field_at(n));
 	CU_ASSERT_PTR_NULL(gpu_field_at(-1));
 	CU_ASSERT_STRING_EQUAL(gpu_field_at(0)->key, "name");

@@ -1,6 +1,8 @@
 /* CUnit suite for sim/metrics.c: per-request derived times and pool aggregates,
  * checked against values computed by hand. */
 #include <CUnit/CUnit.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,6 +343,149 @@ static void test_slo_latency(void)
 	CU_ASSERT_EQUAL(mx_slo_latency_ok(&ttft_only, 0.5, 99), 1);
 }
 
+/* ---- per-class and per-pool SLOs (mx_slo_verdict_ex) ----
+ * 1000 short requests (pool 0 "short", category 0 "chat", prompt 100 + 10 out, TTFT
+ * 0.5 s) and 2 long ones (pool 1 "long", category 1 "doc", prompt 20000 + 10 out, TTFT
+ * 100 s): the fleet p99 (0.5 s) passes a 2 s target while the long pool starves. */
+static metrics *slo_fixture(int long_status, metrics_summary *fleet, metrics_summary pools[2])
+{
+	static const char *const cats[] = {"chat", "doc"};
+	const mx_slo none = {0};
+	metrics *m = NULL;
+
+	if (metrics_create_ex(0, &m))
+		return NULL;
+	for (int i = 0; i < 1002; i++) {
+		int lng = i >= 1000;
+		sim_req r = done_req(i, lng, i, i + (lng ? 100.0 : 0.5), i + (lng ? 100.5 : 1.0), 10, 0);
+
+		r.prompt = lng ? 20000 : 100;
+		r.category = lng;
+		if (lng && long_status != RQ_DONE) {
+			r.status = (uint8_t)long_status;
+			r.first_token = -1;
+		}
+		CU_ASSERT_EQUAL(metrics_add_request(m, &r), 0);
+	}
+	CU_ASSERT_EQUAL(metrics_set_categories(m, cats, 2), 0);
+	memset(fleet, 0, sizeof *fleet);
+	memset(pools, 0, 2 * sizeof *pools);
+	CU_ASSERT_EQUAL(metrics_summarize(m, -1, &none, fleet), 0);
+	snprintf(fleet->pool, sizeof fleet->pool, "*");
+	for (int p = 0; p < 2; p++) {
+		CU_ASSERT_EQUAL(metrics_summarize(m, p, &none, &pools[p]), 0);
+		snprintf(pools[p].pool, sizeof pools[p].pool, "%s", p ? "long" : "short");
+	}
+	return m;
+}
+
+static void test_slo_per_pool_class(void)
+{
+	const mx_slo slo = {.ttft_p99_s = 2.0, .tpot_p99_s = 0.1};
+	metrics_summary f, ps[2];
+	metrics *m = slo_fixture(RQ_DONE, &f, ps);
+	mx_slo_detail d;
+	mx_verdict v, v0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_DOUBLE_EQUAL(f.ttft_p99_s, 0.5, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(ps[1].ttft_p99_s, 100.0, 1e-9);
+	/* no detail, or no classes and per_pool off: the fleet-only verdict exactly */
+	CU_ASSERT_EQUAL(mx_slo_verdict(&slo, -1, -1, &f, &v0), 0);
+	CU_ASSERT_EQUAL(v0.pass, 1);
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, NULL, -1, -1, NULL, &f, ps, 2, &v), 0);
+	CU_ASSERT_EQUAL(memcmp(&v, &v0, sizeof v), 0);
+	memset(&d, 0, sizeof d);
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, -1, -1, m, &f, ps, 2, &v), 0);
+	CU_ASSERT_EQUAL(memcmp(&v, &v0, sizeof v), 0);
+	/* per pool: the starved pool fails, named */
+	d.per_pool = 1;
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, -1, -1, NULL, &f, ps, 2, &v), 0);
+	CU_ASSERT_EQUAL(v.pass, 0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "pool 'long': TTFT p99 100.000 s > 2.000 s");
+	/* the pool's own target (ttft only; tpot inherits 0.1 s, met) */
+	d.npools = 1;
+	snprintf(d.pools[0].name, sizeof d.pools[0].name, "long");
+	d.pools[0].target.ttft_p99_s = 150;
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, -1, -1, NULL, &f, ps, 2, &v), 0);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	CU_ASSERT_STRING_EQUAL(v.reason, "");
+	d.pools[0].target.ttft_p99_s = 99.5;
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, -1, -1, NULL, &f, ps, 2, &v), 0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "pool 'long': TTFT p99 100.000 s > 99.500 s");
+	/* a length class (prompt + output >= 10000): judged fleet-wide first */
+	memset(&d, 0, sizeof d);
+	d.nclasses = 1;
+	snprintf(d.classes[0].name, sizeof d.classes[0].name, "docs");
+	d.classes[0].kind = MX_CLASS_TOTAL;
+	d.classes[0].min_tokens = 10000;
+	d.classes[0].max_tokens = INT64_MAX;
+	d.classes[0].target.ttft_p99_s = 15;
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, -1, -1, m, &f, ps, 2, &v), 0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "class 'docs': TTFT p99 100.000 s > 15.000 s");
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, -1, -1, NULL, &f, ps, 2, &v), -1); /* classes need m */
+	/* the class's target holds: its requests leave the default group, and per pool
+	 * the long pool has only class requests (judged by the class's target) */
+	d.classes[0].target.ttft_p99_s = 200;
+	d.per_pool = 1;
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, -1, -1, m, &f, ps, 2, &v), 0);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	/* the class's tpot inherits the default (0.5 s / 9 tokens = 0.0556 s) */
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&(mx_slo){.ttft_p99_s = 2, .tpot_p99_s = 0.05}, &d, -1, -1, m, &f, ps, 2,
+					  &v),
+			0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "TPOT p99 0.0556 s > 0.0500 s");
+	d.classes[0].target.tpot_p99_s = 0.05;
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, -1, -1, m, &f, ps, 2, &v), 0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "class 'docs': TPOT p99 0.0556 s > 0.0500 s");
+	d.classes[0].target.tpot_p99_s = 0;
+	/* a prompt-length class covering only the short requests: fleet default group is
+	 * the long ones then */
+	d.classes[0].kind = MX_CLASS_PROMPT;
+	d.classes[0].min_tokens = 0;
+	d.classes[0].max_tokens = 1000;
+	d.classes[0].target.ttft_p99_s = 0.4;
+	d.per_pool = 0;
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, -1, -1, m, &f, ps, 2, &v), 0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "TTFT p99 100.000 s > 2.000 s");
+	/* a category class */
+	memset(&d, 0, sizeof d);
+	d.nclasses = 1;
+	snprintf(d.classes[0].name, sizeof d.classes[0].name, "chat");
+	d.classes[0].kind = MX_CLASS_CATEGORY;
+	snprintf(d.classes[0].category, sizeof d.classes[0].category, "chat");
+	d.classes[0].target.ttft_p99_s = 0.4;
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, -1, -1, m, &f, ps, 2, &v), 0);
+	/* the default group (the 2 docs) fails first: checks 3-4 come before classes */
+	CU_ASSERT_STRING_EQUAL(v.reason, "TTFT p99 100.000 s > 2.000 s");
+	d.classes[0].target.ttft_p99_s = 0.6;
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&(mx_slo){.ttft_p99_s = 120}, &d, -1, -1, m, &f, ps, 2, &v), 0);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	d.classes[0].target.ttft_p99_s = 0.45;
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&(mx_slo){.ttft_p99_s = 120}, &d, -1, -1, m, &f, ps, 2, &v), 0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "class 'chat': TTFT p99 0.500 s > 0.450 s");
+	/* a category the run does not have: the class holds no request, not judged */
+	snprintf(d.classes[0].category, sizeof d.classes[0].category, "nope");
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&(mx_slo){.ttft_p99_s = 120}, &d, -1, -1, m, &f, ps, 2, &v), 0);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	metrics_destroy(m);
+
+	/* a pool whose requests never finished (1 % of traffic under the fleet's
+	 * rejection limit): "no completed request" */
+	m = slo_fixture(RQ_UNFINISHED, &f, ps);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	memset(&d, 0, sizeof d);
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, 0.01, -1, m, &f, ps, 2, &v), 0);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	d.per_pool = 1;
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&slo, &d, 0.01, -1, m, &f, ps, 2, &v), 0);
+	CU_ASSERT_STRING_EQUAL(v.reason, "pool 'long': no completed request of 2");
+	/* without a TTFT target there is no latency to judge it on */
+	CU_ASSERT_EQUAL(mx_slo_verdict_ex(&(mx_slo){.tpot_p99_s = 1}, &d, 0.01, -1, m, &f, ps, 2, &v), 0);
+	CU_ASSERT_EQUAL(v.pass, 1);
+	metrics_destroy(m);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
@@ -350,7 +495,8 @@ int fs_test_register(void)
 	    !CU_add_test(s, "fleet KV usage weighting", test_fleet_kv_weighting) ||
 	    !CU_add_test(s, "compact storage", test_compact) ||
 	    !CU_add_test(s, "SLO verdict", test_slo_verdict) ||
-	    !CU_add_test(s, "SLO latency per request", test_slo_latency))
+	    !CU_add_test(s, "SLO latency per request", test_slo_latency) ||
+	    !CU_add_test(s, "SLO per class and per pool", test_slo_per_pool_class))
 		return -1;
 	return 0;
 }

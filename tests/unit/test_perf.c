@@ -580,6 +580,78 @@ static void test_bad_input(void)
 	CU_ASSERT_EQUAL(perf_init(&p, &g, &m, &c, &err), -1);
 }
 
+/* Power per step (issue 17 item 5): a long prefill is compute-bound and draws near
+ * TDP, a small decode batch is memory-bound and draws between idle and 0.73 TDP,
+ * nothing running draws idle; the shares never exceed the step. */
+static void test_step_power(void)
+{
+	perf_model p;
+	perf_batch pre = {0}, dec = {0};
+	gpu_spec g;
+	fs_err err = {0};
+	double c, m, t, w;
+
+	CU_ASSERT_EQUAL_FATAL(gpu_lookup("h100", &g, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(init(&p, "h100", "llama-3-70b", 4, PREC_BF16), 0);
+	/* Endpoints of the power function. */
+	CU_ASSERT_DOUBLE_EQUAL(perf_idle_power_w(&g), 140.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(perf_power_w(&g, 0, 0), 140.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(perf_power_w(&g, 1, 0), 700.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(perf_power_w(&g, 0, 1), 0.73 * 700.0, 1e-9);
+	/* 140 + 560 x (0.25 + 0.5 x (511 - 140) / 560) = 140 + 140 + 185.5 */
+	CU_ASSERT_DOUBLE_EQUAL(perf_power_w(&g, 0.25, 0.5), 465.5, 1e-9);
+	/* Unknown idle power: 20 % of TDP. */
+	g.idle_power_w = 0;
+	CU_ASSERT_DOUBLE_EQUAL(perf_idle_power_w(&g), 140.0, 1e-9);
+	g.idle_power_w = 140;
+
+	/* An 8192-token prefill chunk at TP 4: compute-bound GEMMs; the all-reduces
+	 * (17 % of the step) and element-wise ops (11 %) are not, so the step averages
+	 * ~0.82 TDP (575 W). */
+	perf_batch_add_prefill(&pre, 0, 8192);
+	t = perf_step_s(&p, &pre);
+	perf_step_activity(&p, &pre, &c, &m);
+	CU_ASSERT(c + m <= t * (1 + 1e-12));
+	CU_ASSERT(c / t > 0.6);
+	w = perf_power_w(&g, c / t, m / t);
+	CU_ASSERT(w > 0.8 * 700 && w <= 700);
+
+	/* A decode batch of 8 at 2000 tokens of context: memory-bound (~430 W = 0.61 TDP;
+	 * Splitwise measured 0.59 TDP for Llama-2-70B decode at TP 4 on A100). */
+	for (int i = 0; i < 8; i++)
+		perf_batch_add_decode(&dec, 2000);
+	t = perf_step_s(&p, &dec);
+	perf_step_activity(&p, &dec, &c, &m);
+	CU_ASSERT(c + m <= t * (1 + 1e-12));
+	CU_ASSERT(c / t < 0.1);
+	CU_ASSERT(m / t > 0.5);
+	w = perf_power_w(&g, c / t, m / t);
+	CU_ASSERT(w > 140 && w < 0.73 * 700);
+	/* Integer shares of the step's ns: deterministic and within the step. */
+	{
+		int64_t ns = perf_step_ns(&p, &dec), cn, mn, cn2, mn2;
+
+		perf_step_activity_ns(&p, &dec, ns, &cn, &mn);
+		perf_step_activity_ns(&p, &dec, ns, &cn2, &mn2);
+		CU_ASSERT(cn == cn2 && mn == mn2);
+		CU_ASSERT(cn >= 0 && mn > 0 && cn + mn <= ns);
+	}
+	/* No step: no activity. */
+	{
+		perf_batch none = {0};
+		perf_step_activity(&p, &none, &c, &m);
+		CU_ASSERT(c == 0 && m == 0);
+	}
+	/* Beyond the tabulated sizes (eager), the same split formula. */
+	{
+		perf_batch big = {0};
+		perf_batch_add_prefill(&big, 0, 16384);
+		t = perf_step_s(&p, &big);
+		perf_step_activity(&p, &big, &c, &m);
+		CU_ASSERT(c / t > 0.6 && c + m <= t * (1 + 1e-12));
+	}
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("perf", NULL, NULL);
@@ -596,7 +668,8 @@ int fs_test_register(void)
 	    !CU_add_test(s, "MoE experts hit", test_moe_experts) ||
 	    !CU_add_test(s, "SPEC example bounds", test_spec_example) ||
 	    !CU_add_test(s, "bad input", test_bad_input) ||
-	    !CU_add_test(s, "step ns rounding agrees with ceil", test_step_ns_rounding))
+	    !CU_add_test(s, "step ns rounding agrees with ceil", test_step_ns_rounding) ||
+	    !CU_add_test(s, "power per step: prefill, decode, idle", test_step_power))
 		return -1;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "reports/plan.h"
 #include "reports/sizing.h"
 #include "scenarios/scenario.h"
+#include "traces/workload.h"
 #include "tutil.h"
 
 /* ---- the generic search ---- */
@@ -469,7 +470,13 @@ static void test_dual_example(void)
 			const plan_option *o = &r[i]->options[k];
 			CU_ASSERT_EQUAL(o->feasible, 1);
 			CU_ASSERT_EQUAL(o->verify.pass, 1);
-			CU_ASSERT_EQUAL(o->verify.seed, o->best.seed + 1);
+			/* A trace replay ignores the seed: verified on a shifted window of the
+			 * trace (same seed), plus +10 % load for the record. */
+			CU_ASSERT_EQUAL(o->verify.seed, o->best.seed);
+			CU_ASSERT_EQUAL(o->nchecks, 3);
+			CU_ASSERT_PTR_NOT_NULL(strstr(o->check_name[0], "trace window"));
+			CU_ASSERT_PTR_NOT_NULL(strstr(o->check_name[1], "block bootstrap"));
+			CU_ASSERT_PTR_NOT_NULL(strstr(o->verified, "load x1.1"));
 			CU_ASSERT(o->best.ttft_p99_s <= r[i]->slo.ttft_p99_s);
 			if (i)
 				CU_ASSERT(o->best.gpus >= r[i - 1]->options[k].best.gpus);
@@ -494,6 +501,247 @@ static void test_dual_example(void)
 	}
 	for (int i = 0; i < 3; i++)
 		plan_result_free(r[i]);
+}
+
+
+/* ---- the tuned search (issue 17) ---- */
+
+static void tune_request(plan_request *rq, const char *path)
+{
+	hand_request(rq, path, NULL);
+	rq->tune = 1;
+}
+
+static int gpus_of(const plan_result *r, const char *label)
+{
+	for (int i = 0; i < r->noptions; i++)
+		if (!strcmp(r->options[i].label, label))
+			return r->options[i].feasible ? r->options[i].best.gpus : -1;
+	return -2;
+}
+
+/* Llama-3-70B in BF16 (~141 GB of weights) does not fit one H200: the planner picks a
+ * TP that loads (and divides the 64 heads) without being told, and says why TP 1 was
+ * left out.  A pinned TP beyond the node is refused with the reason. */
+static void test_tune_tp_70b(void)
+{
+	char path[512];
+	FILE *f;
+	plan_request rq;
+	plan_result *r = NULL;
+	fs_err err = {0};
+
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "tp70b.yaml"), 0);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "name: tp70b\nseed: 3\nworkload:\n  synthetic:\n    requests: 120\n"
+		   "    arrival: {process: poisson, rate: 2}\n    input: {dist: constant, value: 2000}\n"
+		   "    output: {dist: constant, value: 100}\nmodel: llama-3-70b\n"
+		   "slo: {ttft_p99: 3.0, tpot_p99: 0.1}\npolicies:\n  - name: single\n    pools:\n"
+		   "      - {name: all, gpu: h200, replicas: 1, max_model_len: 8192}\n");
+	fclose(f);
+	tune_request(&rq, path);
+	snprintf(rq.gpus[0], sizeof rq.gpus[0], "h200");
+	rq.verify = 0;
+	if (plan_run(&rq, &r, &err))
+		fprintf(stderr, "plan_run: %s\n", err.msg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->options[0].feasible, 1);
+	CU_ASSERT(r->options[0].tp[0] >= 2 && r->options[0].tp[0] <= 8);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->options[0].tp_note, "TP 1"));
+	CU_ASSERT(r->options[0].has_defaults);
+	plan_result_free(r);
+	r = NULL;
+	/* TP 16 on 8-GPU nodes: no NVLink across nodes is invented. */
+	rq.pin_tp = 16;
+	CU_ASSERT_EQUAL_FATAL(plan_run(&rq, &r, &err), 0);
+	CU_ASSERT_EQUAL(r->options[0].feasible, 0);
+	CU_ASSERT_EQUAL(r->sims, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->options[0].note, "pipeline parallelism"));
+	plan_result_free(r);
+}
+
+/* A scenario with only a single-pool policy: the planner builds the dual layout
+ * (short pool max_model_len = threshold, long pool = the single pool's), tunes it,
+ * and the single option carries the vLLM-defaults baseline next to the tuned one. */
+static void test_tune_dual_built(void)
+{
+	char path[512];
+	plan_request rq;
+	plan_result *r = NULL;
+	fs_err err = {0};
+
+	snprintf(path, sizeof path, "%s/tests/data/scenarios/plan_tune.yaml", FS_SOURCE_DIR);
+	tune_request(&rq, path);
+	rq.nlayouts = 2;
+	rq.layouts[1] = PLAN_DUAL;
+	if (plan_run(&rq, &r, &err))
+		fprintf(stderr, "plan_run: %s\n", err.msg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	{
+		const plan_option *s1 = &r->options[0], *d = &r->options[1];
+		CU_ASSERT_EQUAL(d->layout, PLAN_DUAL);
+		CU_ASSERT_EQUAL(d->synth_dual, 1);
+		CU_ASSERT_EQUAL(d->npools, 2);
+		CU_ASSERT_EQUAL_FATAL(d->feasible, 1);
+		CU_ASSERT(d->best.replicas[0] >= 1 && d->best.replicas[1] >= 1);
+		CU_ASSERT_EQUAL(d->max_model_len[0], d->best.threshold);
+		CU_ASSERT_EQUAL(d->max_model_len[1], 16384);
+		CU_ASSERT(d->ntried >= 2);
+		CU_ASSERT_STRING_EQUAL(d->pool_names[0], "short");
+		/* Baselines: vLLM defaults simulated, tuned no worse on the planned traffic. */
+		CU_ASSERT_EQUAL(s1->has_defaults, 1);
+		CU_ASSERT_EQUAL_FATAL(s1->defaults_feasible, 1);
+		CU_ASSERT(s1->searched_gpus <= s1->defaults.gpus);
+		CU_ASSERT_EQUAL(s1->defaults_max_num_seqs, 1024);
+		/* Synthetic workload: verified on the next seed, and at +10 % load. */
+		CU_ASSERT_EQUAL(s1->check[0].seed, s1->best.seed + 1);
+		CU_ASSERT_EQUAL(s1->nchecks, 2);
+		CU_ASSERT_DOUBLE_EQUAL(s1->check[1].load_scale, 1.1, 1e-12);
+	}
+	plan_result_free(r);
+	r = NULL;
+	/* Pins: --thresholds 4096 and --tp 1 leave only those values in the search. */
+	rq.nthresholds = 1;
+	rq.thresholds[0] = 4096;
+	rq.pin_tp = 1;
+	rq.verify = 0;
+	CU_ASSERT_EQUAL_FATAL(plan_run(&rq, &r, &err), 0);
+	{
+		const plan_option *d = &r->options[1];
+		CU_ASSERT_EQUAL_FATAL(d->feasible, 1);
+		CU_ASSERT_EQUAL(d->best.threshold, 4096);
+		CU_ASSERT_EQUAL(d->max_model_len[0], 4096);
+		for (int i = 0; i < d->ntried; i++) {
+			CU_ASSERT_EQUAL(d->tried[i].threshold, 4096);
+			CU_ASSERT_EQUAL(d->tried[i].tp, 1);
+		}
+		for (int i = 0; i < r->options[0].ntried; i++)
+			CU_ASSERT_EQUAL(r->options[0].tried[i].tp, 1);
+	}
+	plan_result_free(r);
+}
+
+/* Physics: for the same SLO, B200 <= H200 <= H100 GPUs, and NVFP4 <= BF16 on B200
+ * (the search's answer, before the verification step adds replicas for noise). */
+static void test_tune_monotone(void)
+{
+	char path[512];
+	plan_request rq;
+	plan_result *r = NULL;
+	fs_err err = {0};
+	int h100, h200, b200, b200fp4;
+
+	snprintf(path, sizeof path, "%s/tests/data/scenarios/plan_tune.yaml", FS_SOURCE_DIR);
+	tune_request(&rq, path);
+	rq.verify = 0;
+	rq.ngpus = 3;
+	snprintf(rq.gpus[0], sizeof rq.gpus[0], "h100");
+	snprintf(rq.gpus[1], sizeof rq.gpus[1], "h200");
+	snprintf(rq.gpus[2], sizeof rq.gpus[2], "b200");
+	rq.nprecs = 2;
+	rq.precs[1] = PREC_NVFP4;
+	if (plan_run(&rq, &r, &err))
+		fprintf(stderr, "plan_run: %s\n", err.msg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	h100 = gpus_of(r, "h100/bf16/single");
+	h200 = gpus_of(r, "h200/bf16/single");
+	b200 = gpus_of(r, "b200/bf16/single");
+	b200fp4 = gpus_of(r, "b200/nvfp4/single");
+	fprintf(stderr, "  [h100 %d, h200 %d, b200 %d, b200/nvfp4 %d] ", h100, h200, b200, b200fp4);
+	CU_ASSERT(h100 > 0 && h200 > 0 && b200 > 0 && b200fp4 > 0);
+	CU_ASSERT(b200 <= h200);
+	CU_ASSERT(h200 <= h100);
+	CU_ASSERT(b200fp4 <= b200);
+	plan_result_free(r);
+}
+
+/* A trace replay ignores the seed: verification must run on other requests.  The
+ * check is a window of the trace shifted by half its length: its request stream
+ * differs from the planned one (lengths and arrivals). */
+static void test_verify_trace(void)
+{
+	char path[512];
+	const char *sets[] = {"workload.duration=150"};
+	const char *shifted[] = {"workload.duration=150", "workload.start=75"};
+	plan_request rq;
+	plan_result *r = NULL;
+	scenario *a = NULL, *b = NULL;
+	trace_reader *ta = NULL, *tb = NULL;
+	fs_err err = {0};
+	int differ = 0, n = 0;
+
+	snprintf(path, sizeof path, "%s/scenarios/plan_example.yaml", FS_SOURCE_DIR);
+	tune_request(&rq, path);
+	rq.sets = sets;
+	rq.nsets = 1;
+	rq.max_candidates = 2;
+	if (plan_run(&rq, &r, &err))
+		fprintf(stderr, "plan_run: %s\n", err.msg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL_FATAL(r->options[0].feasible, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->options[0].check_name[0], "trace window 75-225 s"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->options[0].verified, "trace window"));
+	plan_result_free(r);
+	CU_ASSERT_EQUAL_FATAL(scenario_load(path, sets, 1, &a, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(scenario_load(path, shifted, 2, &b, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(workload_open(&a->workload, a->seed, &ta, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(workload_open(&b->workload, b->seed, &tb, &err), 0);
+	for (; n < 200; n++) {
+		trace_req x, y;
+		if (trace_next(ta, &x, &err) != 1 || trace_next(tb, &y, &err) != 1)
+			break;
+		differ += x.input_tokens != y.input_tokens || x.output_tokens != y.output_tokens ||
+			  x.arrival_ns != y.arrival_ns;
+	}
+	if (n <= 20)
+		fprintf(stderr, "  [%d requests compared, %d differ: %s] ", n, differ, err.msg);
+	CU_ASSERT(n > 20);
+	CU_ASSERT(differ > n / 2);
+	trace_close(ta);
+	trace_close(tb);
+	scenario_free(b);
+	b = NULL;
+	/* The block bootstrap (workload.bootstrap, what a whole-trace replay is verified
+	 * on): as many blocks as the window spans, drawn with replacement, so about as
+	 * many requests, arrivals non-decreasing, and a different stream; the same seed
+	 * gives the same stream. */
+	{
+		const char *boot[] = {"workload.duration=150", "workload.bootstrap={block: 10, seed: 5}"};
+		int64_t na = 0, nb = 0, nb2 = 0, last = 0, same = 0;
+		int mono = 1;
+		trace_req x, y;
+		trace_reader *tc = NULL;
+		scenario *c = NULL;
+		CU_ASSERT_EQUAL_FATAL(scenario_load(path, boot, 2, &b, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(scenario_load(path, boot, 2, &c, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(workload_open(&a->workload, a->seed, &ta, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(workload_open(&b->workload, b->seed, &tb, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(workload_open(&c->workload, c->seed, &tc, &err), 0);
+		while (trace_next(ta, &x, &err) == 1)
+			na++;
+		while (trace_next(tb, &y, &err) == 1) {
+			trace_req z;
+			nb++;
+			mono &= y.arrival_ns >= last;
+			last = y.arrival_ns;
+			if (trace_next(tc, &z, &err) == 1) {
+				nb2++;
+				same += z.arrival_ns == y.arrival_ns && z.input_tokens == y.input_tokens;
+			}
+		}
+		CU_ASSERT(mono);
+		CU_ASSERT(nb > na / 2 && nb < 2 * na);
+		CU_ASSERT_EQUAL(same, nb);
+		CU_ASSERT_EQUAL(nb2, nb);
+		CU_ASSERT_PTR_NOT_NULL(strstr(b->params_json, "bootstrap"));
+		trace_close(ta);
+		trace_close(tb);
+		trace_close(tc);
+		scenario_free(c);
+		scenario_free(b);
+	}
+	scenario_free(a);
 }
 
 /* ---- manifests ---- */
@@ -682,6 +930,10 @@ int fs_test_register(void)
 	    !CU_add_test(s, "known answer: pool sized by hand", test_known_answer) ||
 	    !CU_add_test(s, "dual: second seed, monotone load", test_dual_example) ||
 	    !CU_add_test(s, "manifests parse with the planned values", test_manifests) ||
+	    !CU_add_test(s, "tuned: 70B BF16 on H200 picks a TP that fits", test_tune_tp_70b) ||
+	    !CU_add_test(s, "tuned: dual built from a single-pool scenario, baselines", test_tune_dual_built) ||
+	    !CU_add_test(s, "tuned: B200 <= H200 <= H100, NVFP4 <= BF16", test_tune_monotone) ||
+	    !CU_add_test(s, "verification of a trace replay uses other requests", test_verify_trace) ||
 	    !CU_add_test(s, "bad input", test_bad_input))
 		return -1;
 	return 0;

@@ -1,6 +1,7 @@
 /* CUnit suite for scenarios/scenario.c: vLLM defaults, --set overrides, path
  * resolution and FILE:LINE:COL errors. */
 #include <CUnit/CUnit.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,143 @@ static void test_errors(void)
 	expect_error("name: [unclosed\n", "bad.yaml:");
 }
 
+/* slo.classes, slo.pools, slo.per_pool (docs/planning.md "SLOs per class and per
+ * pool"): parsed values, defaults, and FILE:LINE:COL errors naming the key. */
+static void test_slo_detail(void)
+{
+	static const char synth_base[] =
+		"name: t\n"
+		"workload:\n"
+		"  synthetic:\n"
+		"    requests: 10\n"
+		"    arrival: {rate: 1}\n"
+		"    categories:\n"
+		"      - {name: chat, input: {dist: constant, value: 100}, output: {dist: constant, value: 10}}\n"
+		"      - {name: doc, input: {dist: constant, value: 9000}, output: {dist: constant, value: 10}}\n"
+		"model: llama-3.1-8b\n"
+		"policies:\n"
+		"  - name: single\n"
+		"    pools:\n"
+		"      - {name: all, gpu: h100, replicas: 2}\n";
+	char buf[4096];
+	scenario *sc = NULL;
+	fs_err err = {0};
+	const mx_slo_detail *d;
+
+	tu_file("data/t.csv", "arrival_s,input_tokens,output_tokens\n0,10,10\n");
+	/* no slo: nothing present, per_pool on by default; slo without the new keys:
+	 * the same defaults */
+	CU_ASSERT_EQUAL_FATAL(scenario_load(tu_file("ok.yaml", base), NULL, 0, &sc, &err), 0);
+	CU_ASSERT_EQUAL(sc->slo_detail.present, 0);
+	CU_ASSERT_EQUAL(sc->slo_detail.per_pool, 1);
+	CU_ASSERT_EQUAL(sc->slo_detail.nclasses, 0);
+	scenario_free(sc);
+	snprintf(buf, sizeof buf, "%sslo: {ttft_p99: 2}\n", base);
+	CU_ASSERT_EQUAL_FATAL(scenario_load(tu_file("ok.yaml", buf), NULL, 0, &sc, &err), 0);
+	CU_ASSERT_EQUAL(sc->slo_detail.present, 1);
+	CU_ASSERT_EQUAL(sc->slo_detail.per_pool, 1);
+	CU_ASSERT_EQUAL(sc->slo_detail.npools + sc->slo_detail.nclasses, 0);
+	scenario_free(sc);
+	snprintf(buf, sizeof buf,
+		 "%sslo:\n"
+		 "  ttft_p99: 2\n"
+		 "  per_pool: false\n"
+		 "  pools: {long: {ttft_p99: 15}, short: {tpot_p99: 0.05}}\n"
+		 "  classes:\n"
+		 "    - {name: short, max_tokens_total: 4096, ttft_p99: 1}\n"
+		 "    - {name: docs, min_tokens_total: 4097, ttft_p99: 15, tpot_p99: 0.2}\n"
+		 "    - {name: big, min_prompt_tokens: 30000, ttft_p99: 30}\n"
+		 "    - {name: code, category: code, ttft_p99: 3}\n",
+		 base);
+	CU_ASSERT_EQUAL_FATAL(scenario_load(tu_file("ok.yaml", buf), NULL, 0, &sc, &err), 0);
+	d = &sc->slo_detail;
+	CU_ASSERT_EQUAL(d->per_pool, 0);
+	CU_ASSERT_EQUAL(d->npools, 2);
+	CU_ASSERT_STRING_EQUAL(d->pools[0].name, "long");
+	CU_ASSERT_DOUBLE_EQUAL(d->pools[0].target.ttft_p99_s, 15, 0);
+	CU_ASSERT_DOUBLE_EQUAL(d->pools[0].target.tpot_p99_s, 0, 0);
+	CU_ASSERT_DOUBLE_EQUAL(d->pools[1].target.tpot_p99_s, 0.05, 0);
+	CU_ASSERT_EQUAL_FATAL(d->nclasses, 4);
+	CU_ASSERT_EQUAL(d->classes[0].kind, MX_CLASS_TOTAL);
+	CU_ASSERT_EQUAL(d->classes[0].min_tokens, 0);
+	CU_ASSERT_EQUAL(d->classes[0].max_tokens, 4096);
+	CU_ASSERT_EQUAL(d->classes[1].min_tokens, 4097);
+	CU_ASSERT_EQUAL(d->classes[1].max_tokens, INT64_MAX);
+	CU_ASSERT_DOUBLE_EQUAL(d->classes[1].target.tpot_p99_s, 0.2, 0);
+	CU_ASSERT_EQUAL(d->classes[2].kind, MX_CLASS_PROMPT); /* another measure: may overlap */
+	CU_ASSERT_EQUAL(d->classes[3].kind, MX_CLASS_CATEGORY);
+	CU_ASSERT_STRING_EQUAL(d->classes[3].category, "code"); /* a trace: checked when read */
+	CU_ASSERT_EQUAL(d->classes[3].line, 22);
+	scenario_free(sc);
+	/* --set reaches the new keys */
+	{
+		const char *sets[] = {"slo.per_pool=false", "slo.classes.0.ttft_p99=0.5"};
+
+		CU_ASSERT_EQUAL_FATAL(scenario_load(tu_file("ok.yaml", buf), sets, 2, &sc, &err), 0);
+		CU_ASSERT_EQUAL(sc->slo_detail.per_pool, 0);
+		CU_ASSERT_DOUBLE_EQUAL(sc->slo_detail.classes[0].target.ttft_p99_s, 0.5, 0);
+		scenario_free(sc);
+	}
+	/* a synthetic workload's categories are known at load */
+	snprintf(buf, sizeof buf, "%sslo: {ttft_p99: 2, classes: [{name: c, category: chat, ttft_p99: 1}]}\n",
+		 synth_base);
+	CU_ASSERT_EQUAL_FATAL(scenario_load(tu_file("ok.yaml", buf), NULL, 0, &sc, &err), 0);
+	scenario_free(sc);
+	snprintf(buf, sizeof buf, "%sslo: {ttft_p99: 2, classes: [{name: c, category: code, ttft_p99: 1}]}\n",
+		 synth_base);
+	expect_error(buf, "bad.yaml:14:50: slo class 'c': the workload has no category 'code'");
+
+	/* errors, each at its key */
+	snprintf(buf, sizeof buf, "%sslo: {ttft_p99: 2, per_class: true}\n", base);
+	expect_error(buf, "bad.yaml:14:20: unknown key 'per_class' in slo");
+	snprintf(buf, sizeof buf, "%sslo:\n  classes:\n    - {name: a, max_tokens_total: 10, ttft: 1}\n", base);
+	expect_error(buf, "bad.yaml:16:39: unknown key 'ttft' in slo.classes entry");
+	snprintf(buf, sizeof buf, "%sslo:\n  classes:\n    - {name: a, max_tokens_total: 10, ttft_p99: -1}\n", base);
+	expect_error(buf, "bad.yaml:16:49: value -1 out of range");
+	snprintf(buf, sizeof buf, "%sslo:\n  pools: {long: {ttft_p99: 0}}\n", base);
+	expect_error(buf, "bad.yaml:15:28: value 0 out of range");
+	snprintf(buf, sizeof buf, "%sslo:\n  pools: {nope: {ttft_p99: 3}}\n", base);
+	expect_error(buf, "bad.yaml:15:11: slo.pools: no policy has a pool 'nope'");
+	snprintf(buf, sizeof buf, "%sslo:\n  pools: {long: {}}\n", base);
+	expect_error(buf, "slo.pools.long: set ttft_p99 or tpot_p99");
+	snprintf(buf, sizeof buf, "%sslo:\n  per_pool: maybe\n", base);
+	expect_error(buf, "bad.yaml:15:13:");
+	snprintf(buf, sizeof buf,
+		 "%sslo:\n  classes:\n    - {name: a, max_tokens_total: 4096, ttft_p99: 1}\n"
+		 "    - {name: b, min_tokens_total: 4000, ttft_p99: 9}\n",
+		 base);
+	expect_error(buf, "bad.yaml:17:35: slo class 'b' overlaps class 'a' (tokens 4000..");
+	snprintf(buf, sizeof buf,
+		 "%sslo:\n  classes:\n    - {name: a, max_tokens_total: 10, ttft_p99: 1}\n"
+		 "    - {name: a, min_tokens_total: 11, ttft_p99: 9}\n",
+		 base);
+	expect_error(buf, "bad.yaml:17:14: duplicate slo class name 'a'");
+	snprintf(buf, sizeof buf,
+		 "%sslo:\n  classes:\n    - {name: a, category: x, ttft_p99: 1}\n"
+		 "    - {name: b, category: x, ttft_p99: 9}\n",
+		 base);
+	expect_error(buf, "slo class 'b': category 'x' is already class 'a'");
+	snprintf(buf, sizeof buf, "%sslo:\n  classes:\n    - {name: a, ttft_p99: 1}\n", base);
+	expect_error(buf, "bad.yaml:16:8: slo class 'a' needs category: or a token range");
+	snprintf(buf, sizeof buf, "%sslo:\n  classes:\n    - {name: a, max_tokens_total: 10}\n", base);
+	expect_error(buf, "slo class 'a': set ttft_p99 or tpot_p99");
+	snprintf(buf, sizeof buf, "%sslo:\n  classes:\n    - {max_tokens_total: 10, ttft_p99: 1}\n", base);
+	expect_error(buf, "slo.classes entry needs a name:");
+	snprintf(buf, sizeof buf,
+		 "%sslo:\n  classes:\n    - {name: a, min_tokens_total: 10, max_tokens_total: 5, ttft_p99: 1}\n",
+		 base);
+	expect_error(buf, "slo class 'a': max_tokens_total 5 < min_tokens_total 10");
+	snprintf(buf, sizeof buf,
+		 "%sslo:\n  classes:\n    - {name: a, category: x, max_tokens_total: 5, ttft_p99: 1}\n", base);
+	expect_error(buf, "category: and a token range cannot be combined");
+	snprintf(buf, sizeof buf,
+		 "%sslo:\n  classes:\n    - {name: a, max_prompt_tokens: 9, max_tokens_total: 5, ttft_p99: 1}\n",
+		 base);
+	expect_error(buf, "use either *_tokens_total or *_prompt_tokens");
+	snprintf(buf, sizeof buf, "%sslo:\n  classes: {name: a}\n", base);
+	expect_error(buf, "bad.yaml:15:13: slo.classes must be a list");
+}
+
 /* The suite's temp dir with a data/ subdirectory for the relative trace path. */
 static int setup(void)
 {
@@ -213,6 +351,7 @@ int fs_test_register(void)
 	    !CU_add_test(s, "vllm_version and async_scheduling", test_vllm_version) ||
 	    !CU_add_test(s, "--set overrides", test_set_overrides) ||
 	    !CU_add_test(s, "errors", test_errors) ||
+	    !CU_add_test(s, "slo per class and per pool", test_slo_detail) ||
 	    !CU_add_test(s, "names refuse control characters", test_name_controls))
 		return -1;
 	return 0;
