@@ -45,17 +45,6 @@ int plan_layout_parse(const char *s, plan_layout *out, fs_err *err)
 	return fs_fail(err, FS_EXIT_INPUT, "unknown layout '%s' (known: single, dual)", s);
 }
 
-double plan_power_w(double tdp_w, double busy_share)
-{
-	double idle = PLAN_IDLE_POWER_SHARE * tdp_w;
-
-	if (!(busy_share > 0))
-		busy_share = 0;
-	if (busy_share > 1)
-		busy_share = 1;
-	return idle + busy_share * (tdp_w - idle);
-}
-
 /* ---- generic search -------------------------------------------------------------- */
 
 typedef struct seen {
@@ -1949,13 +1938,14 @@ static void costs(plan_result *res, const plan_request *rq)
 		o->gpu_hours_per_year = o->best.gpus * PLAN_HOURS_PER_YEAR;
 		o->annual_cost = o->gpu_hours_per_year * o->price_per_gpu_hour;
 		/* Mean board power from the simulated steps (compute- vs memory-bound time,
-		 * idle between steps); the busy-share rule only when no energy was
-		 * simulated. */
+		 * idle between steps).  Without simulated energy (not expected: every run
+		 * accounts it) the same model takes busy time as memory-bound, its lower
+		 * bound for a busy GPU. */
 		if (o->best.avg_power_w > 0 && o->best.gpus > 0)
 			o->power_w_per_gpu = o->best.avg_power_w / o->best.gpus;
 		else
 			o->power_w_per_gpu = gpu_lookup(o->gpu, &g, &e) ? 0
-							: plan_power_w(g.power_w, o->best.busy_share);
+							: perf_power_w(&g, 0, o->best.busy_share);
 		o->power_kw = o->best.gpus * o->power_w_per_gpu / 1000.0;
 		o->energy_mwh_per_year = o->power_kw * PLAN_HOURS_PER_YEAR / 1000.0;
 		o->idle_power_w_per_gpu = gpu_lookup(o->gpu, &g, &e) ? 0 : perf_idle_power_w(&g);

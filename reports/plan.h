@@ -53,8 +53,6 @@
 #define PLAN_MAX_REPLICAS 100000
 /* Used when the scenario sets no slo.max_rejection_rate (mx_slo_verdict's default). */
 #define PLAN_DEFAULT_MAX_REJECTION MX_DEFAULT_MAX_REJECTION
-/* Idle board power as a share of TDP (power rule, see plan_power_w). */
-#define PLAN_IDLE_POWER_SHARE 0.30
 #define PLAN_HOURS_PER_YEAR 8760.0
 
 typedef enum plan_layout { PLAN_SINGLE = 0, PLAN_DUAL = 1 } plan_layout;
@@ -278,11 +276,5 @@ typedef int (*plan_pred_pools)(void *ctx, const int *n, int *pass, fs_err *err);
 int plan_search_split(plan_pred_pools pass, void *ctx, int npools, const int *start, const int *min_n,
 		      const plan_point *known, int nknown, int *found, int *out, int *evals, fs_err *err);
 
-/* The old busy-share power rule, kept as the fallback costs() uses for an option
- * whose evaluation has no simulated energy (avg_power_w 0): board power of one GPU
- * at busy share u in [0,1]: idle = PLAN_IDLE_POWER_SHARE x TDP, plus u x (TDP - idle).
- * E.g. a 700 W H100 half busy: 210 + 0.5 x 490 = 455 W.  Simulated runs use the
- * step-based model instead (models/perf.h perf_power_w). */
-double plan_power_w(double tdp_w, double busy_share);
 
 #endif

@@ -81,15 +81,10 @@ static inline uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static int64_t hashed_limit(const sim_req *r)
-{
-	return rq_hashed_tokens(r);
-}
-
 /* Blocks of r keyed by the trace's shared hashes. */
 static int64_t shared_blocks(const kv_cache *kv, const sim_req *r)
 {
-	return hashed_limit(r) / kv->bs;
+	return rq_hashed_tokens(r) / kv->bs;
 }
 
 static uint64_t block_key(const kv_cache *kv, const sim_req *r, int64_t j)
@@ -416,7 +411,7 @@ int kv_allocate(kv_cache *kv, sim_req *req, int64_t tokens)
 		return 0;
 	if (need > kv->n_free)
 		return -1;
-	if (!kv->ids && kv->caching && hashed_limit(req) > 0 && to_ids(kv) != 0)
+	if (!kv->ids && kv->caching && rq_hashed_tokens(req) > 0 && to_ids(kv) != 0)
 		return -1;
 	if (!kv->ids) {
 		if (req->n_blocks == 0 && req->blocks) {
@@ -486,7 +481,7 @@ void kv_commit(kv_cache *kv, sim_req *req, int64_t from, int64_t to)
 
 	if (!kv->caching)
 		return;
-	lim = hashed_limit(req);
+	lim = rq_hashed_tokens(req);
 	if (lim <= 0)
 		return;
 	if (lim > to)

@@ -210,14 +210,6 @@ static void test_search_split(void)
 	}
 }
 
-static void test_power(void)
-{
-	/* 700 W board: idle 0.3 x 700 = 210 W; half busy adds 0.5 x 490 = 245 W. */
-	CU_ASSERT_DOUBLE_EQUAL(plan_power_w(700, 0.5), 455.0, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(plan_power_w(700, 0), 210.0, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(plan_power_w(700, 1.7), 700.0, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(plan_power_w(1000, 0.25), 300 + 0.25 * 700, 1e-9);
-}
 
 /* ---- a pool computed by hand ----
  * Constant requests (prompt P = 1024, output O = 64), near-periodic arrivals (gamma,
@@ -926,7 +918,6 @@ int fs_test_register(void)
 	if (!s || !CU_add_test(s, "search on fake predicates", test_search_fake) ||
 	    !CU_add_test(s, "per-pool split search on fake predicates", test_search_split) ||
 	    !CU_add_test(s, "SLO floor: infeasible at any size, no simulation", test_slo_floor) ||
-	    !CU_add_test(s, "power rule", test_power) ||
 	    !CU_add_test(s, "known answer: pool sized by hand", test_known_answer) ||
 	    !CU_add_test(s, "dual: second seed, monotone load", test_dual_example) ||
 	    !CU_add_test(s, "manifests parse with the planned values", test_manifests) ||
