@@ -202,13 +202,16 @@ static cJSON *plan_json(const plan_result *r, int64_t plan_id)
 			cJSON_AddNumberToObject(j, "candidates_simulated", p->candidates_simulated);
 			if (p->tp_note[0])
 				cJSON_AddStringToObject(j, "tp_note", p->tp_note);
+			if (p->tp_searched[0])
+				cJSON_AddStringToObject(j, "tp_searched", p->tp_searched);
 			tr = cJSON_AddArrayToObject(j, "tried");
 			for (int t = 0; t < p->ntried; t++) {
 				const struct plan_tried *x = &p->tried[t];
-				cJSON *e = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(e, "max_num_seqs"),
+				cJSON *e = cJSON_CreateObject(), *tpa = cJSON_AddArrayToObject(e, "tp"),
+				      *a = cJSON_AddArrayToObject(e, "max_num_seqs"),
 				      *b = cJSON_AddArrayToObject(e, "max_num_batched_tokens");
-				cJSON_AddNumberToObject(e, "tp", x->tp);
 				for (int k = 0; k < p->npools; k++) {
+					cJSON_AddItemToArray(tpa, cJSON_CreateNumber(x->tp[k]));
 					cJSON_AddItemToArray(a, cJSON_CreateNumber(x->max_num_seqs[k]));
 					cJSON_AddItemToArray(b, cJSON_CreateNumber(x->max_num_batched_tokens[k]));
 				}

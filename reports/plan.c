@@ -273,7 +273,9 @@ out:
 
 typedef struct wl_req {
 	int32_t in, out, mt;
-	int32_t hashed;        /* carries prefix hashes: the prefix cache may skip prefill */
+	int16_t hashed;        /* carries prefix hashes: the prefix cache may skip prefill */
+	int16_t cls;           /* SLO class (slo.classes index, mx_slo_class_of), -1 none */
+	int32_t cat;           /* workload category index, -1 none */
 } wl_req;
 
 typedef struct setlist {
@@ -716,10 +718,29 @@ static int read_workload(plan_state *ps, const scenario *sc, fs_err *err)
 			ps->reqs = p;
 			cap = nc;
 		}
-		ps->reqs[ps->nreqs++] = (wl_req){r.input_tokens, r.output_tokens, r.max_tokens, r.n_hashes > 0};
+		ps->reqs[ps->nreqs++] = (wl_req){r.input_tokens, r.output_tokens, r.max_tokens, r.n_hashes > 0, -1,
+						 r.category};
 		if (first < 0)
 			first = r.arrival_ns;
 		last = r.arrival_ns;
+	}
+	/* Each request's SLO class, for the per-class floors (category names resolve
+	 * against the reader's categories, as the run's collector resolves them). */
+	if (got == 0 && sc->slo_detail.nclasses > 0) {
+		const mx_slo_detail *d = &sc->slo_detail;
+		int cat_idx[MX_SLO_MAX_CLASSES];
+		for (int k = 0; k < d->nclasses; k++) {
+			cat_idx[k] = -1;
+			for (int c = 0; d->classes[k].kind == MX_CLASS_CATEGORY && c < trace_category_count(tr); c++) {
+				const char *nm = trace_category_name(tr, c);
+				if (nm && !strcmp(nm, d->classes[k].category))
+					cat_idx[k] = c;
+			}
+		}
+		for (size_t i = 0; i < ps->nreqs; i++) {
+			mx_brief b = {.prompt = ps->reqs[i].in, .output = ps->reqs[i].out};
+			ps->reqs[i].cls = (int16_t)mx_slo_class_of(d, cat_idx, &b, ps->reqs[i].cat);
+		}
 	}
 	trace_close(tr);
 	if (got < 0)
@@ -825,24 +846,53 @@ static double floor_p99(double *v, size_t n, size_t drop)
 	return gsl_stats_quantile_from_sorted_data(v, 1, n - drop, 0.99);
 }
 
+/* The P99 floors of TTFT (pt) and TPOT (pd) over the requests of SLO class cls (-2:
+ * every request), dropping `drop` of the slowest (the rejections the SLO allows).
+ * buf holds 2 x nreqs doubles (scratch).  NAN entries (no pool holds the request, or
+ * no TPOT) are skipped. */
+static void subset_floor(const plan_state *ps, const double *pt, const double *pd, int cls, size_t drop, double *buf,
+			 double *tf, double *df, size_t *count)
+{
+	size_t nt = 0, np = 0;
+	double *tt = buf, *dd = buf + ps->nreqs;
+
+	for (size_t i = 0; i < ps->nreqs; i++) {
+		if (cls != -2 && ps->reqs[i].cls != cls)
+			continue;
+		if (!isnan(pt[i]))
+			tt[nt++] = pt[i];
+		if (!isnan(pd[i]))
+			dd[np++] = pd[i];
+	}
+	*tf = floor_p99(tt, nt, drop);
+	*df = floor_p99(dd, np, drop);
+	*count = nt;
+}
+
 /* Lower bounds on what any fleet of option o can achieve, from the requests alone:
  * the P99 of each request's unloaded TTFT and TPOT on the fastest pool that holds it
  * (so the bound does not depend on the router or the threshold), and the share of
- * requests no pool holds (rejected at any size).  When one of them breaks the SLO,
- * o gets a note saying which and by how much and *feasible = 0: no search is run. */
+ * requests no pool holds (rejected at any size).  With SLO classes (slo.classes) each
+ * class is bounded against its own targets and the default targets against the
+ * requests in no class, as the verdict (mx_slo_verdict_ex) judges them.  When one
+ * bound breaks the SLO, o gets a note saying which and by how much and *feasible = 0:
+ * no search is run.  Returns -1 (err set) only when out of memory. */
 static int slo_floor(const plan_state *ps, plan_option *o, const scenario *sc, int *feasible, fs_err *err)
 {
 	const policy_cfg *pc = &sc->policies[o->policy];
-	double *ttft = malloc((ps->nreqs + 1) * sizeof *ttft), *tpot = malloc((ps->nreqs + 1) * sizeof *tpot);
+	const mx_slo_detail *d = &sc->slo_detail;
+	double *pt = malloc((ps->nreqs + 1) * sizeof *pt), *pd = malloc((ps->nreqs + 1) * sizeof *pd);
+	double *buf = malloc((2 * ps->nreqs + 1) * sizeof *buf);
 	double maxrej = mx_slo_max_rejection(sc->max_rejection_rate);
-	size_t nt = 0, np = 0, never = 0, drop, allowed;
+	size_t never = 0, drop, allowed, cnt;
 	int64_t p99_prompt = 0;
 	double p99_prompt_s = 0;
 
 	*feasible = 1;
-	if (!ttft || !tpot) {
-		free(ttft);
-		free(tpot);
+	if (!pt || !pd || !buf) {
+		free(pt);
+		free(pd);
+		free(buf);
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 	}
 	for (size_t i = 0; i < ps->nreqs; i++) {
@@ -862,21 +912,23 @@ static int slo_floor(const plan_state *ps, plan_option *o, const scenario *sc, i
 		}
 		if (isinf(bt)) {
 			never++;
+			pt[i] = pd[i] = NAN;
 			continue;
 		}
-		ttft[nt++] = bt;
-		if (r->out >= 2)
-			tpot[np++] = bd;
+		pt[i] = bt;
+		pd[i] = r->out >= 2 ? bd : NAN;
 	}
 	allowed = (size_t)floor(maxrej * (double)ps->nreqs);
 	drop = allowed > never ? allowed - never : 0;
-	o->ttft_p99_floor_s = floor_p99(ttft, nt, drop);
-	o->tpot_p99_floor_s = floor_p99(tpot, np, drop);
+	/* The default targets judge every request, or with classes those in no class. */
+	subset_floor(ps, pt, pd, d->nclasses ? -1 : -2, drop, buf, &o->ttft_p99_floor_s, &o->tpot_p99_floor_s, &cnt);
 	o->never_fits = ps->nreqs ? (double)never / (double)ps->nreqs : 0;
 	/* The prompt whose unloaded prefill sits at the P99, to name in the message. */
-	if (nt > drop) {
+	if (cnt > drop) {
 		for (size_t i = 0; i < ps->nreqs; i++) {
 			const wl_req *r = &ps->reqs[i];
+			if (d->nclasses && r->cls != -1)
+				continue;
 			for (int k = 0; k < o->npools; k++) {
 				const pool_cfg *p = &pc->pools[k];
 				double t;
@@ -911,8 +963,32 @@ static int slo_floor(const plan_state *ps, plan_option *o, const scenario *sc, i
 			 "> SLO %.4f s",
 			 o->tpot_p99_floor_s, sc->slo.tpot_p99_s);
 	}
-	free(ttft);
-	free(tpot);
+	/* Each class against its own targets (unset ones inherit the default). */
+	for (int k = 0; k < d->nclasses && *feasible; k++) {
+		const mx_slo_class *c = &d->classes[k];
+		double tl = c->target.ttft_p99_s > 0 ? c->target.ttft_p99_s : sc->slo.ttft_p99_s;
+		double dl = c->target.tpot_p99_s > 0 ? c->target.tpot_p99_s : sc->slo.tpot_p99_s;
+		double tf, df;
+		subset_floor(ps, pt, pd, k, drop, buf, &tf, &df, &cnt);
+		if (!cnt)
+			continue;
+		if (tl > 0 && tf > tl) {
+			*feasible = 0;
+			snprintf(o->note, sizeof o->note,
+				 "infeasible at any fleet size: class '%.60s': unloaded prefill alone puts its TTFT "
+				 "p99 at >= %.3f s > its SLO %.3f s",
+				 c->name, tf, tl);
+		} else if (dl > 0 && df > dl) {
+			*feasible = 0;
+			snprintf(o->note, sizeof o->note,
+				 "infeasible at any fleet size: class '%.60s': one decode step alone puts its TPOT "
+				 "p99 at >= %.4f s > its SLO %.4f s",
+				 c->name, df, dl);
+		}
+	}
+	free(pt);
+	free(pd);
+	free(buf);
 	return 0;
 }
 
@@ -1002,9 +1078,36 @@ typedef struct pred_ctx {
 	uint64_t seed;
 	double load;           /* 0: rq->load_scale */
 	const char *xset;      /* one more assignment (verification windows), or NULL */
+	char xbuf[96];         /* storage for xset when set by verif_traffic */
+	struct pred_ctx *vc;   /* the verification traffic: a point passes only if it holds there too */
 	int nev;
 	plan_eval ev[CACHE_MAX];
 } pred_ctx;
+
+/* The traffic the winner is verified on (see verify below): fills c's seed and xset
+ * from the planned seed, and what[] with a description.  Never fails. */
+static void verif_traffic(const plan_state *ps, pred_ctx *c, uint64_t seed, char *what, size_t cap)
+{
+	const base_info *bi = &ps->bi;
+
+	c->seed = seed;
+	c->xset = NULL;
+	if (bi->seeded) {
+		c->seed = seed + 1;
+		snprintf(what, cap, "seed %llu", (unsigned long long)c->seed);
+	} else if (bi->win_duration_s <= 0) {
+		/* A whole-trace replay: a block bootstrap of the trace (60 s blocks drawn
+		 * with replacement: other requests and arrivals, the same local bursts). */
+		snprintf(c->xbuf, sizeof c->xbuf, "workload.bootstrap={block: 60, seed: %llu}", (unsigned long long)seed + 1);
+		c->xset = c->xbuf;
+		snprintf(what, cap, "block bootstrap of the trace (60 s blocks, seed %llu)", (unsigned long long)seed + 1);
+	} else {
+		double st = bi->win_start_s + bi->win_duration_s / 2;
+		snprintf(c->xbuf, sizeof c->xbuf, "workload.start=%.17g", st);
+		c->xset = c->xbuf;
+		snprintf(what, cap, "trace window %.0f-%.0f s", st, st + bi->win_duration_s);
+	}
+}
 
 static void split(int total, double share, int npools, int *rep)
 {
@@ -1049,28 +1152,39 @@ static int eval_reps(pred_ctx *c, const int *rep, const char *phase, plan_eval *
 	return 0;
 }
 
+/* A point passes when it meets the SLO on the planned traffic and, with verification
+ * on, on the verification traffic too (simulated only when the first holds).  So the
+ * search's minimum is already the fewest that hold on both: growing a winner after the
+ * search (TP 2 grows two GPUs at a time) could break the order between options that
+ * physics sets (B200 <= H200 <= H100). */
+static int joint(pred_ctx *c, const int *rep, const char *phase, int *pass, fs_err *err)
+{
+	plan_eval *ev;
+
+	if (eval_reps(c, rep, phase, &ev, err))
+		return -1;
+	*pass = ev->pass;
+	if (*pass && c->vc) {
+		c->vc->threshold = c->threshold;
+		if (eval_reps(c->vc, rep, "verify", &ev, err))
+			return -1;
+		*pass = ev->pass;
+	}
+	return 0;
+}
+
 static int pred(void *ctx, int total, int *pass, fs_err *err)
 {
 	pred_ctx *c = ctx;
 	int rep[FS_MAX_POOLS];
-	plan_eval *ev;
 
 	split(total, c->share, c->o->npools, rep);
-	if (eval_reps(c, rep, "search", &ev, err))
-		return -1;
-	*pass = ev->pass;
-	return 0;
+	return joint(c, rep, "search", pass, err);
 }
 
 static int pred_pools(void *ctx, const int *rep, int *pass, fs_err *err)
 {
-	pred_ctx *c = ctx;
-	plan_eval *ev;
-
-	if (eval_reps(c, rep, "split", &ev, err))
-		return -1;
-	*pass = ev->pass;
-	return 0;
+	return joint(ctx, rep, "split", pass, err);
 }
 
 static int total_of(const int *rep, int n)
@@ -1107,6 +1221,18 @@ static int search_one(plan_state *ps, plan_option *o, const scenario *sc, int64_
 	c->o = o;
 	c->threshold = t;
 	c->seed = ps->bi.seed;
+	if (ps->rq->verify) {
+		char what[128];
+		c->vc = calloc(1, sizeof *c->vc);
+		if (!c->vc) {
+			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+			goto out;
+		}
+		c->vc->ps = ps;
+		c->vc->o = o;
+		c->vc->threshold = t;
+		verif_traffic(ps, c->vc, c->seed, what, sizeof what);
+	}
 	if (demand(ps, o, sc, t, need, err))
 		goto out;
 	for (int k = 0; k < o->npools; k++) {
@@ -1158,6 +1284,10 @@ static int search_one(plan_state *ps, plan_option *o, const scenario *sc, int64_
 		for (int i = 0; i < c->nev; i++) {
 			memcpy(known[i].n, c->ev[i].replicas, sizeof known[i].n);
 			known[i].pass = c->ev[i].pass;
+			/* Joint verdict: every planned pass was also run on the verification traffic. */
+			for (int j = 0; known[i].pass && c->vc && j < c->vc->nev; j++)
+				if (!memcmp(c->vc->ev[j].replicas, c->ev[i].replicas, sizeof c->ev[i].replicas[0] * (size_t)o->npools))
+					known[i].pass = c->vc->ev[j].pass;
 		}
 		for (int k = 0; k < o->npools; k++)
 			mins[k] = 1;
@@ -1175,6 +1305,8 @@ static int search_one(plan_state *ps, plan_option *o, const scenario *sc, int64_
 	}
 	rc = 0;
 out:
+	if (c)
+		free(c->vc);
 	free(c);
 	return rc;
 }
@@ -1190,7 +1322,7 @@ static int verify(plan_state *ps, plan_option *o, fs_err *err)
 	const base_info *bi = &ps->bi;
 	pred_ctx *c = calloc(1, sizeof *c);
 	int rep[FS_MAX_POOLS], maxr = ps->rq->max_replicas > 0 ? ps->rq->max_replicas : 512, rc = -1;
-	char win[96] = "", what[64];
+	char what[128];
 	plan_eval *ev;
 
 	if (!c)
@@ -1198,23 +1330,7 @@ static int verify(plan_state *ps, plan_option *o, fs_err *err)
 	c->ps = ps;
 	c->o = o;
 	c->threshold = o->best.threshold;
-	c->seed = o->best.seed;
-	if (bi->seeded) {
-		c->seed = o->best.seed + 1;
-		snprintf(what, sizeof what, "seed %llu", (unsigned long long)c->seed);
-	} else if (bi->win_duration_s <= 0) {
-		/* A whole-trace replay: a block bootstrap of the trace (60 s blocks drawn
-		 * with replacement: other requests and arrivals, the same local bursts). */
-		snprintf(win, sizeof win, "workload.bootstrap={block: 60, seed: %llu}", (unsigned long long)o->best.seed + 1);
-		c->xset = win;
-		snprintf(what, sizeof what, "block bootstrap of the trace (60 s blocks, seed %llu)",
-			 (unsigned long long)o->best.seed + 1);
-	} else {
-		double st = bi->win_start_s + bi->win_duration_s / 2;
-		snprintf(win, sizeof win, "workload.start=%.17g", st);
-		c->xset = win;
-		snprintf(what, sizeof what, "trace window %.0f-%.0f s", st, st + bi->win_duration_s);
-	}
+	verif_traffic(ps, c, o->best.seed, what, sizeof what);
 	memcpy(rep, o->best.replicas, sizeof rep);
 	o->searched_gpus = o->best.gpus;
 	for (int step = 0; step < 16; step++) {
@@ -1232,7 +1348,7 @@ static int verify(plan_state *ps, plan_option *o, fs_err *err)
 	o->check[o->nchecks++] = o->verify;
 	if (!o->verify.pass) {
 		o->feasible = 0;
-		snprintf(o->note, sizeof o->note, "passes on the planned traffic but not on %s (%.120s)", what,
+		snprintf(o->note, sizeof o->note, "passes on the planned traffic but not on %.100s (%.80s)", what,
 			 o->verify.reason);
 		rc = 0;
 		goto out;
@@ -1331,11 +1447,11 @@ out:
 
 /* ---- tuning: TP x engine shape x threshold (rq->tune) ---------------------------- */
 
-#define TUNE_MAX_CANDS 192
-#define TUNE_MAX_LOADS 48
+#define TUNE_MAX_CANDS 384
+#define TUNE_MAX_LOADS 96
 
 typedef struct tcand {
-	int tp, li;                     /* li: the loaded scenario (tp, threshold) */
+	int tp[FS_MAX_POOLS], li;       /* li: the loaded scenario (TP per pool, threshold) */
 	int mns[FS_MAX_POOLS], mnbt[FS_MAX_POOLS];
 	int64_t t;
 	double est;                     /* closed-form GPUs at saturation */
@@ -1344,7 +1460,7 @@ typedef struct tcand {
 } tcand;
 
 typedef struct tload {
-	int tp;
+	int tp[FS_MAX_POOLS];
 	int64_t t;
 	scenario *sc;
 } tload;
@@ -1354,7 +1470,7 @@ static void apply_cand(plan_option *o, const tcand *c, const scenario *sc)
 	o->shape_set = 1;
 	for (int k = 0; k < o->npools; k++) {
 		const pool_cfg *p = &sc->policies[o->policy].pools[k];
-		o->tp[k] = c->tp;
+		o->tp[k] = c->tp[k];
 		o->max_num_seqs[k] = c->mns[k];
 		o->max_num_batched_tokens[k] = c->mnbt[k];
 		o->max_model_len[k] = p->max_model_len;
@@ -1425,8 +1541,8 @@ static void tried_add(plan_option *o, const tcand *c, const plan_eval *b)
 		return;
 	t = &o->tried[o->ntried++];
 	memset(t, 0, sizeof *t);
-	t->tp = c->tp;
 	for (int k = 0; k < o->npools; k++) {
+		t->tp[k] = c->tp[k];
 		t->max_num_seqs[k] = c->mns[k];
 		t->max_num_batched_tokens[k] = c->mnbt[k];
 	}
@@ -1459,13 +1575,8 @@ static void cand_cap_rps(const plan_state *ps, plan_option *o, const tcand *c, c
 	}
 }
 
-/* alt (may be NULL): receives the runner-up (the next fewest GPUs) as a complete
- * option, for the verification to fall back on; *has_alt says whether there is one. */
-static int tune_option(plan_state *ps, const scenario *base, plan_option *o, plan_option *alt, int *has_alt,
-		       fs_err *err)
+static int tune_option(plan_state *ps, const scenario *base, plan_option *o, fs_err *err)
 {
-	plan_eval second;
-	int second_i = -1;
 	const plan_request *rq = ps->rq;
 	int pol, node = rq->node_gpus > 0 ? rq->node_gpus : 8, kmax = rq->max_candidates > 0 ? rq->max_candidates : 6;
 	int D, Db, ntl = 0, nc = 0, nts = 0, simulated = 0, have = 0, rc = -1, best_i = -1;
@@ -1551,40 +1662,70 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, pla
 			}
 			if (heads % tp)
 				continue;
-			for (int ti = 0; ti < nts && ntl < TUNE_MAX_LOADS; ti++) {
-				setlist l;
-				scenario *sc = NULL;
-				tcand c0 = {.tp = tp, .t = ts[ti]};
-				for (int k = 0; k < o->npools; k++) {
-					c0.mns[k] = D;
-					c0.mnbt[k] = Db;
-				}
-				o->policy = pol;
-				apply_cand(o, &c0, base); /* tp and shape only; max_model_len reset below */
-				if (candidate_sets(rq, &ps->bi, o, NULL, ts[ti], rq->load_scale, &l, err))
-					goto out;
-				if (plan_load(rq, l.ptr, l.n, &sc, &e2)) {
-					setlist_free(&l);
-					/* The message without the file position. */
-					{
-						const char *m = strstr(e2.msg, ": pool ");
-						snprintf(last_err, sizeof last_err, "%.150s", m ? m + 2 : e2.msg);
-						last_tp = tp;
-					}
-					if (!ntl && ti == 0 && w < (int)sizeof load_note - 1) {
-						w += snprintf(load_note + w, sizeof load_note - (size_t)w, "%sTP %d: %.120s",
-							      w ? "; " : "", tp, e2.msg);
-						if (w > (int)sizeof load_note - 1)
-							w = (int)sizeof load_note - 1;
-					}
+			/* Dual: the long pool at the same TP or one step up (long contexts need
+			 * KV; the short pool's short requests gain little from a wider TP). */
+			for (int up = 0; up < (o->npools == 2 ? 2 : 1); up++) {
+				int tpl = tp << up;
+				if (up && (tpl > node || heads % tpl || rq->pin_tp > 0))
 					continue;
+				for (int ti = 0; ti < nts && ntl < TUNE_MAX_LOADS; ti++) {
+					setlist l;
+					scenario *sc = NULL;
+					tcand c0 = {.t = ts[ti]};
+					c0.tp[0] = tp;
+					for (int k = 1; k < o->npools; k++)
+						c0.tp[k] = tpl;
+					for (int k = 0; k < o->npools; k++) {
+						c0.mns[k] = D;
+						c0.mnbt[k] = Db;
+					}
+					o->policy = pol;
+					apply_cand(o, &c0, base); /* tp and shape only; max_model_len reset below */
+					if (candidate_sets(rq, &ps->bi, o, NULL, ts[ti], rq->load_scale, &l, err))
+						goto out;
+					if (plan_load(rq, l.ptr, l.n, &sc, &e2)) {
+						setlist_free(&l);
+						/* The message without the file position. */
+						{
+							const char *m = strstr(e2.msg, ": pool ");
+							snprintf(last_err, sizeof last_err, "%.150s", m ? m + 2 : e2.msg);
+							last_tp = tpl;
+						}
+						if (!ntl && ti == 0 && !up && w < (int)sizeof load_note - 1) {
+							w += snprintf(load_note + w, sizeof load_note - (size_t)w, "%sTP %d: %.120s",
+								      w ? "; " : "", tp, e2.msg);
+							if (w > (int)sizeof load_note - 1)
+								w = (int)sizeof load_note - 1;
+						}
+						continue;
+					}
+					setlist_free(&l);
+					tl[ntl] = (tload){.t = ts[ti], .sc = sc};
+					memcpy(tl[ntl].tp, c0.tp, sizeof c0.tp);
+					ntl++;
 				}
-				setlist_free(&l);
-				tl[ntl++] = (tload){tp, ts[ti], sc};
 			}
 		}
 	}
 	snprintf(o->tp_note, sizeof o->tp_note, "%s", load_note);
+	{
+		size_t w = 0;
+		o->tp_searched[0] = 0;
+		for (int li = 0; li < ntl; li++) {
+			char one[32];
+			int dup = 0;
+			for (int j = 0; j < li; j++)
+				dup |= !memcmp(tl[j].tp, tl[li].tp, sizeof tl[li].tp);
+			if (dup)
+				continue;
+			if (o->npools == 2)
+				snprintf(one, sizeof one, "%d+%d", tl[li].tp[0], tl[li].tp[1]);
+			else
+				snprintf(one, sizeof one, "%d", tl[li].tp[0]);
+			if (w + strlen(one) + 3 < sizeof o->tp_searched)
+				w += (size_t)snprintf(o->tp_searched + w, sizeof o->tp_searched - w, "%s%s", w ? ", " : "", one);
+		}
+	}
 	if (!ntl) {
 		if (rq->pin_tp > node)
 			snprintf(o->note, sizeof o->note, "%.250s", load_note);
@@ -1634,6 +1775,12 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, pla
 			ADD_SHAPE(S[0], S[1], Db, Db);
 			ADD_SHAPE(D, W[1], Db, Db);
 			ADD_SHAPE(W[0], W[1], Db, Db);
+			if (rq->pin_max_num_batched_tokens <= 0) {
+				/* The long pool's prompts are long: bigger chunks prefill them in
+				 * fewer steps (at the cost of decode stalls in the same steps). */
+				ADD_SHAPE(D, D, Db, 2 * Db);
+				ADD_SHAPE(D, W[1], Db, 2 * Db);
+			}
 		}
 #undef ADD_SHAPE
 		for (int si = 0; si < nsh && nc < TUNE_MAX_CANDS; si++) {
@@ -1641,7 +1788,7 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, pla
 			double need[FS_MAX_POOLS] = {0};
 			int ok = 1;
 			memset(c, 0, sizeof *c);
-			c->tp = tl[li].tp;
+			memcpy(c->tp, tl[li].tp, sizeof c->tp);
 			c->li = li;
 			c->t = tl[li].t;
 			for (int k = 0; k < o->npools; k++) {
@@ -1654,7 +1801,7 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, pla
 				continue;
 			c->est = 0;
 			for (int k = 0; k < o->npools; k++)
-				c->est += need[k] * c->tp;
+				c->est += need[k] * c->tp[k];
 			/* The bounds at any fleet size, with this chunk size. */
 			{
 				scenario *scm = tl[li].sc;
@@ -1674,7 +1821,7 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, pla
 				c->tpot_floor = o->tpot_p99_floor_s;
 				c->never = o->never_fits;
 				if (!ok)
-					snprintf(floor_note, sizeof floor_note, "%.200s (at TP %d)", o->note, c->tp);
+					snprintf(floor_note, sizeof floor_note, "%.200s (at TP %d)", o->note, c->tp[o->npools - 1]);
 				memcpy(o->note, note, sizeof note);
 			}
 			if (!ok && !c->defaults)
@@ -1692,7 +1839,7 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, pla
 		int cap = 0;
 		if (c->est < 0) {
 			o->has_defaults = 1;
-			o->defaults_tp = c->tp;
+			o->defaults_tp = c->tp[0];
 			o->defaults_max_num_seqs = c->mns[0];
 			o->defaults_max_num_batched_tokens = c->mnbt[0];
 			continue;
@@ -1704,7 +1851,13 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, pla
 			 * already needs more GPUs than the best fleet found cannot win. */
 			if (0.8 * c->est > o->best.gpus)
 				continue;
-			cap = o->best.gpus / c->tp;
+			{
+				/* Replicas are capped by the cheapest pool's TP (a bound, not exact). */
+				int tmin = c->tp[0];
+				for (int k = 1; k < o->npools; k++)
+					tmin = c->tp[k] < tmin ? c->tp[k] : tmin;
+				cap = o->best.gpus / tmin;
+			}
 			if (cap < o->npools)
 				continue;
 		}
@@ -1717,24 +1870,16 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, pla
 			o->has_defaults = 1;
 			o->defaults_feasible = b.pass;
 			o->defaults = b;
-			o->defaults_tp = c->tp;
+			o->defaults_tp = c->tp[0];
 			o->defaults_max_num_seqs = c->mns[0];
 			o->defaults_max_num_batched_tokens = c->mnbt[0];
 		}
 		if (!b.pass)
 			continue;
 		if (!have || b.gpus < o->best.gpus || (b.gpus == o->best.gpus && b.ttft_p99_s < o->best.ttft_p99_s)) {
-			if (have) {
-				second = o->best;
-				second_i = best_i;
-			}
 			o->best = b;
 			best_i = i;
 			have = 1;
-		} else if (second_i < 0 || b.gpus < second.gpus ||
-			   (b.gpus == second.gpus && b.ttft_p99_s < second.ttft_p99_s)) {
-			second = b;
-			second_i = i;
 		}
 	}
 	o->candidates_simulated = simulated;
@@ -1776,17 +1921,6 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, pla
 		o->feasible = 1;
 		cand_cap_rps(ps, o, c, sc);
 	}
-	if (alt && has_alt && second_i >= 0) {
-		const tcand *c = &cs[second_i];
-		*alt = *o;
-		apply_cand(alt, c, tl[c->li].sc);
-		alt->best = second;
-		alt->ttft_p99_floor_s = c->ttft_floor;
-		alt->tpot_p99_floor_s = c->tpot_floor;
-		alt->never_fits = c->never;
-		cand_cap_rps(ps, alt, c, tl[c->li].sc);
-		*has_alt = 1;
-	}
 	rc = 0;
 out:
 	for (int i = 0; i < ntl; i++)
@@ -1805,38 +1939,8 @@ static int plan_option_run(plan_state *ps, const scenario *base, plan_option *o,
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (ps->rq->tune) {
-		plan_option *alt = calloc(1, sizeof *alt);
-		int has_alt = 0;
-		if (!alt) {
-			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+		if (tune_option(ps, base, o, err) || (o->feasible && ps->rq->verify && verify(ps, o, err)))
 			goto out;
-		}
-		if (tune_option(ps, base, o, alt, &has_alt, err) ||
-		    (o->feasible && ps->rq->verify && verify(ps, o, err))) {
-			free(alt);
-			goto out;
-		}
-		/* Verification added replicas (or found none that hold): the runner-up of the
-		 * search may hold on the other traffic with fewer GPUs (e.g. TP 1 where the
-		 * winner's TP 2 grows two GPUs at a time).  Verify it too; keep the fewer. */
-		if (has_alt && ps->rq->verify && (!o->feasible || o->best.gpus > o->searched_gpus) &&
-		    (!o->feasible || alt->best.gpus < o->best.gpus)) {
-			alt->sims = o->sims;
-			if (verify(ps, alt, err)) {
-				free(alt);
-				goto out;
-			}
-			if (alt->feasible && (!o->feasible || alt->best.gpus < o->best.gpus)) {
-				snprintf(alt->note, sizeof alt->note,
-					 "the search's first choice (%d GPUs) needed %s%d GPUs on the verification traffic; "
-					 "this runner-up holds there with fewer", o->searched_gpus,
-					 o->feasible ? "" : "more than ", o->feasible ? o->best.gpus : o->searched_gpus);
-				*o = *alt;
-			} else {
-				o->sims = alt->sims;
-			}
-		}
-		free(alt);
 		rc = 0;
 		goto out;
 	}

@@ -182,7 +182,7 @@ typedef struct plan_option {
 	 * thresholds for dual). */
 	int ntried;
 	struct plan_tried {
-		int tp, max_num_seqs[FS_MAX_POOLS], max_num_batched_tokens[FS_MAX_POOLS];
+		int tp[FS_MAX_POOLS], max_num_seqs[FS_MAX_POOLS], max_num_batched_tokens[FS_MAX_POOLS];
 		int64_t threshold;
 		int found, gpus;
 		double ttft_p99_s;
@@ -191,11 +191,12 @@ typedef struct plan_option {
 	/* Verification: what it ran on ("seed 8", "window 300-600 s", "load x1.1"),
 	 * each check's verdict and the spread of TTFT p99 over them and best. */
 	int nchecks;
-	char check_name[4][64];
+	char check_name[4][128];
 	plan_eval check[4];
 	double verify_ttft_min_s, verify_ttft_max_s;
 	char verified[400];
 	char tp_note[200];             /* why TPs were excluded (node size, heads) */
+	char tp_searched[160];         /* the TPs that loaded: "1, 2" or, dual, "short+long": "1+1, 1+2" */
 	int searched_gpus;             /* best.gpus before verification added replicas */
 	/* Redundancy and cost with rq->cost (feasible options; cost_ok 0 otherwise). */
 	int cost_ok;

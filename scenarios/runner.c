@@ -84,6 +84,15 @@ int runner_run_policy(const scenario *sc, int i, const runner_opts *o, runner_re
 	out->bad_rows = trace_bad_rows(tr);
 	if (set_categories(sc, tr, out->m, err))
 		goto fail;
+	{
+		const char *names[FS_MAX_POOLS];
+		for (int p = 0; p < pc->npools && p < FS_MAX_POOLS; p++)
+			names[p] = pc->pools[p].name;
+		if (metrics_set_targets(out->m, &sc->slo_detail, names, pc->npools < FS_MAX_POOLS ? pc->npools : FS_MAX_POOLS)) {
+			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+			goto fail;
+		}
+	}
 	out->wall_s = now_s() - t0;
 	if (fleet_summarize(pc, &out->res, out->m, &sc->slo, -1, &out->fleet, err))
 		goto fail;

@@ -20,6 +20,12 @@ struct metrics {
 	size_t capcat;
 	char **cat_names;        /* metrics_set_categories */
 	int ncat_names;
+	/* metrics_set_targets: per-request latency targets for slo_attainment / goodput
+	 * (NULL: the summary's own slo for every request). */
+	mx_slo_detail *det;
+	int det_cat[MX_SLO_MAX_CLASSES];
+	int npool_tgt;
+	mx_slo pool_tgt[MX_SLO_MAX_POOLS]; /* by the policy's pool index; unset fields inherit */
 };
 
 int metrics_create_ex(int keep_rows, metrics **out)
@@ -54,6 +60,7 @@ void metrics_destroy(metrics *m)
 	for (int i = 0; i < m->ncat_names; i++)
 		free(m->cat_names[i]);
 	free(m->cat_names);
+	free(m->det);
 	free(m);
 }
 
@@ -261,6 +268,48 @@ static void quantiles(double *v, size_t n, double *p50, double *p90, double *p99
 			*mx = v[i];
 }
 
+static mx_slo slo_over(const mx_slo *dflt, const mx_slo *t);
+
+/* Whether request i meets its own latency target (metrics_set_targets): its class's
+ * if it is in one, else its pool's (slo.pools), each over the default *slo. */
+static int target_ok(const metrics *m, const mx_slo *slo, size_t i, double ttft_s, double tpot_s)
+{
+	const mx_brief *b = &m->brf[i];
+	int c = mx_slo_class_of(m->det, m->det_cat, b, m->cat[i]);
+	mx_slo t;
+
+	if (c >= 0)
+		t = slo_over(slo, &m->det->classes[c].target);
+	else if (b->pool >= 0 && b->pool < m->npool_tgt)
+		t = slo_over(slo, &m->pool_tgt[b->pool]);
+	else
+		t = *slo;
+	return mx_slo_latency_ok(&t, ttft_s, tpot_s);
+}
+
+int metrics_set_targets(metrics *m, const mx_slo_detail *d, const char *const *pool_names, int npools)
+{
+	if (!d || (d->nclasses == 0 && d->npools == 0)) {
+		free(m->det);
+		m->det = NULL;
+		return 0;
+	}
+	if (!m->det && !(m->det = malloc(sizeof *m->det)))
+		return -1;
+	*m->det = *d;
+	for (int k = 0; k < d->nclasses; k++)
+		m->det_cat[k] = d->classes[k].kind == MX_CLASS_CATEGORY ? metrics_category_index(m, d->classes[k].category)
+									 : -1;
+	m->npool_tgt = npools < MX_SLO_MAX_POOLS ? npools : MX_SLO_MAX_POOLS;
+	for (int p = 0; p < m->npool_tgt; p++) {
+		memset(&m->pool_tgt[p], 0, sizeof m->pool_tgt[p]);
+		for (int j = 0; j < d->npools; j++)
+			if (pool_names[p] && !strcmp(d->pools[j].name, pool_names[p]))
+				m->pool_tgt[p] = d->pools[j].target;
+	}
+	return 0;
+}
+
 int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_summary *o)
 {
 	double *ttft = NULL, *tpot = NULL, *e2e = NULL;
@@ -303,7 +352,7 @@ int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_sum
 		e2e[ne++] = mx_brief_e2e_s(x);
 		if (x_tpot >= 0)
 			tpot[np++] = x_tpot;
-		good += mx_slo_latency_ok(slo, x_ttft, x_tpot);
+		good += m->det ? target_ok(m, slo, i, x_ttft, x_tpot) : mx_slo_latency_ok(slo, x_ttft, x_tpot);
 	}
 	o->traffic_share = all ? (double)o->requests / all : 0.0;
 	o->preemptions_per_request = o->requests ? (double)o->preemptions / o->requests : 0.0;

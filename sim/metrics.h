@@ -248,6 +248,13 @@ int mx_slo_verdict_ex(const mx_slo *slo, const mx_slo_detail *d, double max_reje
 /* Record the names of the workload's categories (index = sim_req.category), for
  * category classes.  Copies them.  Returns 0, or -1 on allocation failure. */
 int metrics_set_categories(metrics *m, const char *const *names, int n);
+/* Judge slo_attainment and goodput request by request (metrics_summarize): a request
+ * in a class of d against the class's targets, else against its pool's (slo.pools;
+ * pool_names[p] names the policy's pool p), unset fields inheriting the summary's
+ * default.  Call after metrics_set_categories.  d with no classes and no pool targets
+ * (or NULL) restores the default for every request.  Copies d.  Returns 0, or -1 on
+ * allocation failure. */
+int metrics_set_targets(metrics *m, const mx_slo_detail *d, const char *const *pool_names, int npools);
 /* Index of category `name` among those set, or -1. */
 int metrics_category_index(const metrics *m, const char *name);
 

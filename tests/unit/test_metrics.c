@@ -486,6 +486,52 @@ static void test_slo_per_pool_class(void)
 	metrics_destroy(m);
 }
 
+/* slo_attainment / goodput judge each request by its own target (metrics_set_targets):
+ * with the default TTFT 2 s the 2 long requests (TTFT 100 s) miss, 1000 / 1002 meet;
+ * a class for them with 150 s, or the long pool's own 150 s, counts them too. */
+static void test_slo_attainment_targets(void)
+{
+	const mx_slo slo = {.ttft_p99_s = 2.0};
+	const char *const names[] = {"short", "long"};
+	metrics_summary f, ps[2], g;
+	metrics *m = slo_fixture(RQ_DONE, &f, ps);
+	mx_slo_detail d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	memset(&g, 0, sizeof g);
+	CU_ASSERT_EQUAL(metrics_summarize(m, -1, &slo, &g), 0);
+	CU_ASSERT_DOUBLE_EQUAL(g.slo_attainment, 1000.0 / 1002, 1e-12);
+	memset(&d, 0, sizeof d);
+	d.nclasses = 1;
+	snprintf(d.classes[0].name, sizeof d.classes[0].name, "docs");
+	d.classes[0].kind = MX_CLASS_CATEGORY;
+	snprintf(d.classes[0].category, sizeof d.classes[0].category, "doc");
+	d.classes[0].target.ttft_p99_s = 150;
+	CU_ASSERT_EQUAL(metrics_set_targets(m, &d, names, 2), 0);
+	CU_ASSERT_EQUAL(metrics_summarize(m, -1, &slo, &g), 0);
+	CU_ASSERT_DOUBLE_EQUAL(g.slo_attainment, 1.0, 1e-12);
+	CU_ASSERT_EQUAL(metrics_summarize(m, 1, &slo, &g), 0);
+	CU_ASSERT_DOUBLE_EQUAL(g.slo_attainment, 1.0, 1e-12);
+	/* a pool target instead of a class */
+	memset(&d, 0, sizeof d);
+	d.npools = 1;
+	snprintf(d.pools[0].name, sizeof d.pools[0].name, "long");
+	d.pools[0].target.ttft_p99_s = 150;
+	CU_ASSERT_EQUAL(metrics_set_targets(m, &d, names, 2), 0);
+	CU_ASSERT_EQUAL(metrics_summarize(m, -1, &slo, &g), 0);
+	CU_ASSERT_DOUBLE_EQUAL(g.slo_attainment, 1.0, 1e-12);
+	d.pools[0].target.ttft_p99_s = 50;
+	CU_ASSERT_EQUAL(metrics_set_targets(m, &d, names, 2), 0);
+	CU_ASSERT_EQUAL(metrics_summarize(m, -1, &slo, &g), 0);
+	CU_ASSERT_DOUBLE_EQUAL(g.slo_attainment, 1000.0 / 1002, 1e-12);
+	/* nothing per class or pool: the default again */
+	memset(&d, 0, sizeof d);
+	CU_ASSERT_EQUAL(metrics_set_targets(m, &d, names, 2), 0);
+	CU_ASSERT_EQUAL(metrics_summarize(m, -1, &(mx_slo){.ttft_p99_s = 120}, &g), 0);
+	CU_ASSERT_DOUBLE_EQUAL(g.slo_attainment, 1.0, 1e-12);
+	metrics_destroy(m);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
@@ -496,7 +542,8 @@ int fs_test_register(void)
 	    !CU_add_test(s, "compact storage", test_compact) ||
 	    !CU_add_test(s, "SLO verdict", test_slo_verdict) ||
 	    !CU_add_test(s, "SLO latency per request", test_slo_latency) ||
-	    !CU_add_test(s, "SLO per class and per pool", test_slo_per_pool_class))
+	    !CU_add_test(s, "SLO per class and per pool", test_slo_per_pool_class) ||
+	    !CU_add_test(s, "SLO attainment per request target", test_slo_attainment_targets))
 		return -1;
 	return 0;
 }

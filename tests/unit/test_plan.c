@@ -375,7 +375,7 @@ static void test_known_answer(void)
  * and runs no simulation.  An SLO 10 % above it searches as before. */
 static void test_slo_floor(void)
 {
-	char path[512], set[64];
+	char path[512], set[200];
 	const char *sets[1] = {set};
 	plan_request rq;
 	plan_result *r = NULL;
@@ -417,6 +417,25 @@ static void test_slo_floor(void)
 	CU_ASSERT_EQUAL(r->options[0].feasible, 0);
 	CU_ASSERT_EQUAL(r->sims, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r->options[0].note, "TPOT"));
+	plan_result_free(r);
+	r = NULL;
+
+	/* SLO classes: a class's own target is bounded over its requests ... */
+	snprintf(set, sizeof set, "slo={ttft_p99: 10, classes: [{name: all, min_tokens_total: 1, ttft_p99: %.9g}]}",
+		 0.9 * prefill);
+	CU_ASSERT_EQUAL_FATAL(plan_run(&rq, &r, &err), 0);
+	CU_ASSERT_EQUAL(r->options[0].feasible, 0);
+	CU_ASSERT_EQUAL(r->sims, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->options[0].note, "class 'all'"));
+	plan_result_free(r);
+	r = NULL;
+	/* ... and the default target only over the requests in no class (here none): a
+	 * tight default with a class target above the floor is not refused. */
+	snprintf(set, sizeof set, "slo={ttft_p99: %.9g, classes: [{name: all, min_tokens_total: 1, ttft_p99: %.9g}]}",
+		 0.9 * prefill, 1.1 * prefill);
+	CU_ASSERT_EQUAL_FATAL(plan_run(&rq, &r, &err), 0);
+	CU_ASSERT(r->sims > 0);
+	CU_ASSERT_PTR_NULL(strstr(r->options[0].note, "unloaded prefill"));
 	plan_result_free(r);
 	r = NULL;
 
@@ -544,6 +563,19 @@ static void test_tune_tp_70b(void)
 	CU_ASSERT(r->options[0].has_defaults);
 	plan_result_free(r);
 	r = NULL;
+	/* Dual: each pool gets its own TP; the long pool also one step above the short. */
+	rq.nlayouts = 1;
+	rq.layouts[0] = PLAN_DUAL;
+	if (plan_run(&rq, &r, &err))
+		fprintf(stderr, "plan_run: %s\n", err.msg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->options[0].feasible, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->options[0].tp_searched, "2+4"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->options[0].tp_searched, "2+2"));
+	CU_ASSERT_PTR_NULL(strstr(r->options[0].tp_searched, "1+"));
+	plan_result_free(r);
+	r = NULL;
+	rq.layouts[0] = PLAN_SINGLE;
 	/* TP 16 on 8-GPU nodes: no NVLink across nodes is invented. */
 	rq.pin_tp = 16;
 	CU_ASSERT_EQUAL_FATAL(plan_run(&rq, &r, &err), 0);
@@ -606,16 +638,18 @@ static void test_tune_dual_built(void)
 		CU_ASSERT_EQUAL(d->max_model_len[0], 4096);
 		for (int i = 0; i < d->ntried; i++) {
 			CU_ASSERT_EQUAL(d->tried[i].threshold, 4096);
-			CU_ASSERT_EQUAL(d->tried[i].tp, 1);
+			CU_ASSERT_EQUAL(d->tried[i].tp[0], 1);
+			CU_ASSERT_EQUAL(d->tried[i].tp[1], 1);
 		}
 		for (int i = 0; i < r->options[0].ntried; i++)
-			CU_ASSERT_EQUAL(r->options[0].tried[i].tp, 1);
+			CU_ASSERT_EQUAL(r->options[0].tried[i].tp[0], 1);
 	}
 	plan_result_free(r);
 }
 
-/* Physics: for the same SLO, B200 <= H200 <= H100 GPUs, and NVFP4 <= BF16 on B200
- * (the search's answer, before the verification step adds replicas for noise). */
+/* Physics: for the same SLO, B200 <= H200 <= H100 GPUs, and NVFP4 <= BF16 on B200,
+ * for the verified answer (the search's predicate includes the verification traffic,
+ * so no winner is grown after the search, which could break the order). */
 static void test_tune_monotone(void)
 {
 	char path[512];
@@ -626,7 +660,7 @@ static void test_tune_monotone(void)
 
 	snprintf(path, sizeof path, "%s/tests/data/scenarios/plan_tune.yaml", FS_SOURCE_DIR);
 	tune_request(&rq, path);
-	rq.verify = 0;
+	CU_ASSERT_EQUAL(rq.verify, 1);
 	rq.ngpus = 3;
 	snprintf(rq.gpus[0], sizeof rq.gpus[0], "h100");
 	snprintf(rq.gpus[1], sizeof rq.gpus[1], "h200");
@@ -645,6 +679,12 @@ static void test_tune_monotone(void)
 	CU_ASSERT(b200 <= h200);
 	CU_ASSERT(h200 <= h100);
 	CU_ASSERT(b200fp4 <= b200);
+	for (int i = 0; i < r->noptions; i++) {
+		const plan_option *o = &r->options[i];
+		/* Verified in the search: nothing added afterwards, and the check held. */
+		CU_ASSERT_EQUAL(o->verify.pass, 1);
+		CU_ASSERT_EQUAL(o->best.gpus, o->searched_gpus);
+	}
 	plan_result_free(r);
 }
 
