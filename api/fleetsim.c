@@ -455,6 +455,29 @@ static cJSON *policy_json(const fsim_run *r, int i)
 	for (int k = 0; k < r->sc->policies[i].npools; k++)
 		cJSON_AddItemToArray(pools, summary_json(&po->pools[k]));
 	cJSON_AddItemToObject(p, "pools", pools);
+	/* Per workload category, by name (the first RUNNER_MAX_CATEGORIES). */
+	if (po->ncats > 0) {
+		cJSON *cats = cJSON_AddArrayToObject(p, "categories");
+		for (int c = 0; c < po->ncats; c++) {
+			cJSON *o = cJSON_CreateObject();
+			const metrics_summary *s = &po->cats[c];
+			cJSON_AddStringToObject(o, "category", metrics_category_name(po->m, c));
+			cJSON_AddNumberToObject(o, "requests", (double)s->requests);
+			cJSON_AddNumberToObject(o, "completed", (double)s->completed);
+			cJSON_AddNumberToObject(o, "rejected", (double)s->rejected);
+			cJSON_AddNumberToObject(o, "unfinished", (double)s->unfinished);
+			cJSON_AddNumberToObject(o, "traffic_share", s->traffic_share);
+			cJSON_AddNumberToObject(o, "preemptions_per_request", s->preemptions_per_request);
+			cJSON_AddNumberToObject(o, "ttft_p50_s", s->ttft_p50_s);
+			cJSON_AddNumberToObject(o, "ttft_p99_s", s->ttft_p99_s);
+			cJSON_AddNumberToObject(o, "tpot_p50_s", s->tpot_p50_s);
+			cJSON_AddNumberToObject(o, "tpot_p99_s", s->tpot_p99_s);
+			cJSON_AddNumberToObject(o, "e2e_p99_s", s->e2e_p99_s);
+			cJSON_AddNumberToObject(o, "throughput_rps", s->throughput_rps);
+			cJSON_AddNumberToObject(o, "slo_attainment", s->slo_attainment);
+			cJSON_AddItemToArray(cats, o);
+		}
+	}
 	if (r->cmp_ok[i])
 		cJSON_AddItemToObject(p, "vs_baseline", cmp_json(r->sc->policies[r->baseline].name, &r->cmp[i]));
 	{

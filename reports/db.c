@@ -96,6 +96,21 @@ static const pm_col pm_cols[] = {
 	" ttft_s, tpot_s, e2e_s, prompt_tokens, output_tokens, preemptions, status, category," \
 	" misrouted) VALUES "
 
+/* Workload categories of each run by name, with their summary (docs/database.md);
+ * requests.category is the index.  Also created in older version-2 files on open. */
+#define CATEGORIES_DDL                                                                     \
+	"CREATE TABLE IF NOT EXISTS categories ("                                          \
+	" run_id INTEGER NOT NULL REFERENCES runs(run_id),"                               \
+	" category INTEGER NOT NULL,"                                                     \
+	" name TEXT NOT NULL,"                                                            \
+	" requests INTEGER, completed INTEGER, rejected INTEGER, unfinished INTEGER,"     \
+	" traffic_share REAL, preemptions_per_request REAL,"                             \
+	" ttft_p50_s REAL, ttft_p90_s REAL, ttft_p99_s REAL,"                             \
+	" tpot_p50_s REAL, tpot_p90_s REAL, tpot_p99_s REAL,"                             \
+	" e2e_p50_s REAL, e2e_p99_s REAL, throughput_rps REAL, output_tps REAL,"         \
+	" slo_attainment REAL,"                                                           \
+	" PRIMARY KEY (run_id, category));"
+
 static const char schema_fixed[] =
 	"CREATE TABLE IF NOT EXISTS runs ("
 	" run_id INTEGER PRIMARY KEY,"
@@ -126,8 +141,10 @@ static const char schema_fixed[] =
 	" status TEXT NOT NULL"
 	" CHECK (status = 'done' OR status = 'rejected' OR status = 'unfinished'),"
 	" category INTEGER,"
-	" misrouted INTEGER NOT NULL);"
+	" misrouted INTEGER NOT NULL,"
+	" FOREIGN KEY (run_id, category) REFERENCES categories(run_id, category));"
 	"CREATE INDEX IF NOT EXISTS requests_run ON requests(run_id);"
+	CATEGORIES_DDL
 	"CREATE TABLE IF NOT EXISTS timeseries ("
 	" run_id INTEGER NOT NULL REFERENCES runs(run_id),"
 	" t_s REAL NOT NULL,"
@@ -373,6 +390,9 @@ fail:
 static int add_missing_cols(db *d, fs_err *err)
 {
 	char sql[256];
+
+	if (exec_retry(d, CATEGORIES_DDL, "adding the categories table", err))
+		return -1;
 
 	for (size_t i = PM_FIRST_ADDED; i < N_PM_COLS; i++) {
 		sqlite3_stmt *st;
@@ -692,7 +712,10 @@ static int bind_req(db *d, sqlite3_stmt *st, int base, int64_t rid, const mx_req
 	sqlite3_bind_int(st, base + 12, r->output);
 	sqlite3_bind_int(st, base + 13, r->preemptions);
 	sqlite3_bind_text(st, base + 14, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, base + 15, r->category);
+	if (r->category < 0)
+		sqlite3_bind_null(st, base + 15);
+	else
+		sqlite3_bind_int(st, base + 15, r->category);
 	sqlite3_bind_int(st, base + 16, r->misrouted);
 	return 0;
 }
@@ -700,6 +723,59 @@ static int bind_req(db *d, sqlite3_stmt *st, int base, int64_t rid, const mx_req
 static int write_run_once(db *d, const db_run_info *info, const metrics_summary *pools, int npools,
 			  const char *const *pool_names, int nnames, const mx_sample *ts, size_t nts,
 			  const mx_request *reqs, size_t nreqs, int64_t *run_id, fs_err *err);
+
+/* One categories row per name of info (the summary columns where info has one). */
+static int write_categories(db *d, int64_t rid, const db_run_info *info, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (info->ncategories <= 0)
+		return 0;
+	if (sqlite3_prepare_v2(d->h,
+			       "INSERT INTO categories (run_id, category, name, requests, completed, rejected,"
+			       " unfinished, traffic_share, preemptions_per_request, ttft_p50_s, ttft_p90_s,"
+			       " ttft_p99_s, tpot_p50_s, tpot_p90_s, tpot_p99_s, e2e_p50_s, e2e_p99_s,"
+			       " throughput_rps, output_tps, slo_attainment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+			       " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(d, err, "preparing the categories insert");
+	for (int c = 0; c < info->ncategories; c++) {
+		const metrics_summary *m = c < info->ncategory_rows ? &info->category_rows[c] : NULL;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		sqlite3_bind_int64(st, 1, rid);
+		sqlite3_bind_int(st, 2, c);
+		sqlite3_bind_text(st, 3, info->category_names[c] ? info->category_names[c] : "", -1, SQLITE_STATIC);
+		if (m) {
+			sqlite3_bind_int64(st, 4, m->requests);
+			sqlite3_bind_int64(st, 5, m->completed);
+			sqlite3_bind_int64(st, 6, m->rejected);
+			sqlite3_bind_int64(st, 7, m->unfinished);
+			sqlite3_bind_double(st, 8, m->traffic_share);
+			sqlite3_bind_double(st, 9, m->preemptions_per_request);
+			bind_sec(st, 10, m->ttft_p50_s);
+			bind_sec(st, 11, m->ttft_p90_s);
+			bind_sec(st, 12, m->ttft_p99_s);
+			bind_sec(st, 13, m->tpot_p50_s);
+			bind_sec(st, 14, m->tpot_p90_s);
+			bind_sec(st, 15, m->tpot_p99_s);
+			bind_sec(st, 16, m->e2e_p50_s);
+			bind_sec(st, 17, m->e2e_p99_s);
+			sqlite3_bind_double(st, 18, m->throughput_rps);
+			sqlite3_bind_double(st, 19, m->output_tps);
+			sqlite3_bind_double(st, 20, m->slo_attainment);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sql_fail(d, err, "writing categories");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
 
 int db_write_run(db *d, const db_run_info *info, const metrics_summary *pools, int npools,
 		 const char *const *pool_names, const mx_sample *ts, size_t nts,
@@ -779,6 +855,9 @@ static int write_run_once(db *d, const db_run_info *info, const metrics_summary 
 		if (step_done(d, st, "writing timeseries", err))
 			goto fail;
 	}
+
+	if (write_categories(d, rid, info, err))
+		goto fail;
 
 	/* Multi-row INSERTs: per-statement overhead dominates single-row inserts. */
 	for (size_t i = 0; i < nreqs;) {

@@ -52,6 +52,12 @@ typedef struct db_run_info {
 	const char *version;     /* NULL: FLEETSIM_VERSION */
 	int64_t sweep_id;        /* <= 0: not part of a sweep (NULL) */
 	const char *status;      /* NULL: "complete" */
+	/* Workload categories: names (index = requests.category) and, for the first
+	 * ncategory_rows of them, their summary (categories table); borrowed. */
+	const char *const *category_names;
+	int ncategories;
+	const metrics_summary *category_rows;
+	int ncategory_rows;
 } db_run_info;
 
 /* Open (creating if missing) the results file at path, set WAL mode and a busy timeout

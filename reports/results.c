@@ -55,7 +55,25 @@ int results_record_init(const scenario *sc, const runner_result *r, const char *
 		out->nreq = 0;
 	}
 	out->wall_s = r->wall_s;
+	/* Categories: copied (names live in the collector, which a sweep frees first). */
+	out->ncats = metrics_category_count(r->m);
+	if (out->ncats > 0) {
+		if (!(out->cat_names = calloc((size_t)out->ncats, sizeof *out->cat_names)))
+			goto oom;
+		for (int c = 0; c < out->ncats; c++)
+			if (!(out->cat_names[c] = strdup(metrics_category_name(r->m, c))))
+				goto oom;
+	}
+	if (r->ncats > 0) {
+		if (!(out->cat_rows = malloc((size_t)r->ncats * sizeof *out->cat_rows)))
+			goto oom;
+		memcpy(out->cat_rows, r->cats, (size_t)r->ncats * sizeof *out->cat_rows);
+		out->ncat_rows = r->ncats;
+	}
 	return 0;
+oom:
+	results_record_free(out);
+	return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
 }
 
 int results_record_own(results_record *rec, fs_err *err)
@@ -87,6 +105,13 @@ void results_record_free(results_record *rec)
 	free(rec->params_json);
 	free(rec->own_ts);
 	free(rec->own_req);
+	for (int c = 0; c < rec->ncats && rec->cat_names; c++)
+		free(rec->cat_names[c]);
+	free(rec->cat_names);
+	free(rec->cat_rows);
+	rec->cat_names = NULL;
+	rec->cat_rows = NULL;
+	rec->ncats = rec->ncat_rows = 0;
 	rec->params_json = NULL;
 	rec->own_ts = NULL;
 	rec->own_req = NULL;
@@ -111,6 +136,10 @@ int results_record_write(db *d, const results_record *rec, time_t started_at, in
 	info.started_at = started_at;
 	info.wall_seconds = rec->wall_s;
 	info.sweep_id = sweep_id;
+	info.category_names = (const char *const *)rec->cat_names;
+	info.ncategories = rec->ncats;
+	info.category_rows = rec->cat_rows;
+	info.ncategory_rows = rec->ncat_rows;
 	return db_write_run(d, &info, rec->rows, rec->npools + 1, names, rec->ts, rec->nts, rec->req,
 			    rec->nreq, run_id, err);
 }

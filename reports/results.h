@@ -37,11 +37,16 @@ typedef struct results_record {
 	double wall_s;             /* host seconds the replay took */
 	mx_sample *own_ts;         /* non-NULL: the record owns ts (results_record_own, unpack) */
 	mx_request *own_req;       /* non-NULL: the record owns req */
+	int ncats;                 /* workload categories (names by index), owned */
+	char **cat_names;
+	int ncat_rows;             /* summaries of the first ncat_rows categories, owned */
+	metrics_summary *cat_rows;
 } results_record;
 
 /* Build *out from runner result r of scenario sc: point_json (NULL: none; must be a
  * JSON value) is merged into the params as "point"; with_requests keeps the request
- * rows (when r has them).  *out borrows r's samples and rows, so r must outlive it
+ * rows (when r has them); the category names and summaries are copied.  *out borrows
+ * r's samples and rows, so r must outlive it
  * unless results_record_own is called.  Returns 0, or -1 with err (FS_EXIT_RUNTIME: no
  * memory or a point that is not JSON) and *out needing no free. */
 int results_record_init(const scenario *sc, const runner_result *r, const char *point_json,

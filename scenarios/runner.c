@@ -15,16 +15,15 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Hand the workload's category names to the collector (per-class SLOs, sim/metrics.h);
- * a category class naming none of them is an input error at its FILE:LINE:COL. */
+/* Hand the workload's category names to the collector (per-category summaries and
+ * per-class SLOs, sim/metrics.h); a category class naming none of them is an input
+ * error at its FILE:LINE:COL. */
 static int set_categories(const scenario *sc, trace_reader *tr, metrics *m, fs_err *err)
 {
 	const mx_slo_detail *d = &sc->slo_detail;
 	int n = trace_category_count(tr), rc;
 	const char **names;
 
-	if (d->nclasses == 0)
-		return 0;
 	names = calloc((size_t)(n > 0 ? n : 1), sizeof *names);
 	if (!names)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
@@ -99,6 +98,22 @@ int runner_run_policy(const scenario *sc, int i, const runner_opts *o, runner_re
 	for (int p = 0; p < pc->npools; p++)
 		if (fleet_summarize(pc, &out->res, out->m, &sc->slo, p, &out->pools[p], err))
 			goto fail;
+	out->ncats = metrics_category_count(out->m);
+	if (out->ncats > RUNNER_MAX_CATEGORIES)
+		out->ncats = RUNNER_MAX_CATEGORIES;
+	if (out->ncats > 0) {
+		if (!(out->cats = calloc((size_t)out->ncats, sizeof *out->cats))) {
+			fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+			goto fail;
+		}
+		for (int c = 0; c < out->ncats; c++) {
+			out->cats[c].makespan_s = out->fleet.makespan_s;
+			if (metrics_summarize_category(out->m, c, &sc->slo, &out->cats[c])) {
+				fs_fail(err, FS_EXIT_RUNTIME, "out of memory summarising the run");
+				goto fail;
+			}
+		}
+	}
 	trace_close(tr);
 	return 0;
 fail:
@@ -113,6 +128,9 @@ void runner_result_free(runner_result *r)
 		return;
 	metrics_destroy(r->m);
 	r->m = NULL;
+	free(r->cats);
+	r->cats = NULL;
+	r->ncats = 0;
 }
 
 int runner_slo_verdict(const scenario *sc, const runner_result *r, double max_preemptions_per_request,

@@ -28,7 +28,13 @@ typedef struct runner_result {
 	metrics_summary pools[FS_MAX_POOLS];
 	double wall_s;                       /* host seconds the replay took */
 	int64_t bad_rows;                    /* trace rows skipped with skip_bad_rows */
+	/* Per workload category (index = trace category; names: metrics_category_name of m),
+	 * the first RUNNER_MAX_CATEGORIES of them; owned. */
+	metrics_summary *cats;
+	int ncats;
 } runner_result;
+
+#define RUNNER_MAX_CATEGORIES 64
 
 /* Replay policy i of sc. Returns 0 with *out filled (free with runner_result_free),
  * or -1 with err ("SCENARIO: policy 'x': ..."); *out needs no freeing then. */

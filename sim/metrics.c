@@ -310,7 +310,35 @@ int metrics_set_targets(metrics *m, const mx_slo_detail *d, const char *const *p
 	return 0;
 }
 
+/* metrics_summarize over the requests of pool (-1: all) and category cat (-2: all). */
+static int summarize(const metrics *m, int pool, int cat, const mx_slo *slo, metrics_summary *o);
+
 int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_summary *o)
+{
+	return summarize(m, pool, -2, slo, o);
+}
+
+int metrics_summarize_category(const metrics *m, int cat, const mx_slo *slo, metrics_summary *o)
+{
+	if (cat < 0 || cat >= m->ncat_names)
+		return -1;
+	if (summarize(m, -1, cat, slo, o))
+		return -1;
+	snprintf(o->pool, sizeof o->pool, "%.63s", m->cat_names[cat]);
+	return 0;
+}
+
+int metrics_category_count(const metrics *m)
+{
+	return m ? m->ncat_names : 0;
+}
+
+const char *metrics_category_name(const metrics *m, int i)
+{
+	return m && i >= 0 && i < m->ncat_names ? m->cat_names[i] : NULL;
+}
+
+static int summarize(const metrics *m, int pool, int cat, const mx_slo *slo, metrics_summary *o)
 {
 	double *ttft = NULL, *tpot = NULL, *e2e = NULL;
 	size_t nt = 0, np = 0, ne = 0, i;
@@ -330,7 +358,7 @@ int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_sum
 		double x_ttft, x_tpot;
 
 		all++;
-		if (pool >= 0 && x->pool != pool)
+		if ((pool >= 0 && x->pool != pool) || (cat != -2 && m->cat[i] != cat))
 			continue;
 		o->requests++;
 		o->preemptions += x->preemptions;

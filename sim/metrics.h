@@ -186,6 +186,17 @@ const mx_sample *metrics_samples(const metrics *m, size_t *n);
  * this function sets the request-derived fields and gpu_hours from gpus x makespan_s.
  * Returns 0 or -1 on allocation failure. */
 int metrics_summarize(const metrics *m, int pool, const mx_slo *slo, metrics_summary *out);
+/* As metrics_summarize over the requests of workload category cat (an index of
+ * metrics_set_categories) in every pool; out->pool gets the category's name (cut at 63
+ * bytes; metrics_category_name has it whole).  The GPU and energy fields are left as
+ * the caller set them (a category has no GPUs of its own); set out->makespan_s first
+ * for the per-second figures.  Returns 0, or -1 on allocation failure or an unknown
+ * category. */
+int metrics_summarize_category(const metrics *m, int cat, const mx_slo *slo, metrics_summary *out);
+/* Number of category names set (metrics_set_categories) and name i (owned by m; NULL
+ * when out of range). */
+int metrics_category_count(const metrics *m);
+const char *metrics_category_name(const metrics *m, int i);
 
 /* Whether one latency pair meets the SLO's latency limits: a set TTFT limit needs a
  * TTFT (ttft_s >= 0) no larger than it; a set TPOT limit is met by an undefined TPOT

@@ -364,6 +364,64 @@ static void test_energy_columns_migration(void)
 	sqlite3_close(h);
 }
 
+/* Categories by name: a categories row per name (with its summary where given),
+ * requests.category NULL when a request has none, and the table is added to a file
+ * written before it existed. */
+static void test_categories(void)
+{
+	char path[512];
+	static const char *const names[] = {"all", NULL};
+	static const char *const cats[] = {"chat", "docs, \"quoted\""};
+	metrics_summary p[1], crow[1];
+	mx_request rq[3];
+	db_run_info info = {.scenario = "s", .policy = "p", .started_at = 0};
+	fs_err err = {0};
+	int64_t id = 0;
+	db *db = NULL;
+	sqlite3 *h;
+
+	CU_ASSERT_EQUAL_FATAL(tu_path(path, sizeof path, "cats.db"), 0);
+	remove(path);
+	p[0] = summary("*", 2, 0.1);
+	crow[0] = summary("chat", 2, 0.1);
+	crow[0].requests = 2;
+	crow[0].ttft_p99_s = 0.75;
+	rq[0] = req(0, 0, 0, RQ_DONE, 1.0, 1.25, 2.25, 5);
+	rq[0].category = 0;
+	rq[1] = req(1, 0, 0, RQ_DONE, 1.0, 1.25, 2.25, 5);
+	rq[1].category = 1;
+	rq[2] = req(2, 0, 0, RQ_DONE, 1.0, 1.25, 2.25, 5);
+	rq[2].category = -1;
+	info.category_names = cats;
+	info.ncategories = 2;
+	info.category_rows = crow;
+	info.ncategory_rows = 1;
+	CU_ASSERT_EQUAL_FATAL(db_open(path, &db, &err), 0);
+	CU_ASSERT_EQUAL(db_write_run(db, &info, p, 1, names, NULL, 0, rq, 3, &id, &err), 0);
+	db_close(db);
+	h = raw_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL(q_int(h, "SELECT count(*) FROM categories WHERE run_id = 1"), 2);
+	CU_ASSERT_EQUAL(q_int(h, "SELECT requests FROM categories WHERE name = 'chat'"), 2);
+	CU_ASSERT_EQUAL(q_dbl(h, "SELECT ttft_p99_s FROM categories WHERE name = 'chat'"), 0.75);
+	CU_ASSERT_EQUAL(q_is_null(h, "SELECT requests FROM categories WHERE category = 1"), 1);
+	CU_ASSERT_EQUAL(q_int(h, "SELECT count(*) FROM requests r JOIN categories c USING (run_id, category)"
+				 " WHERE c.name = 'docs, \"quoted\"'"), 1);
+	CU_ASSERT_EQUAL(q_int(h, "SELECT count(*) FROM requests WHERE category IS NULL"), 1);
+	CU_ASSERT_EQUAL(sqlite3_exec(h, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL(q_int(h, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	/* An older file without the table gets it on open. */
+	CU_ASSERT_EQUAL(sqlite3_exec(h, "PRAGMA foreign_keys = OFF; DROP TABLE categories", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	CU_ASSERT_EQUAL_FATAL(db_open(path, &db, &err), 0);
+	CU_ASSERT_EQUAL(db_write_run(db, &info, p, 1, names, NULL, 0, NULL, 0, &id, &err), 0);
+	db_close(db);
+	h = raw_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL(q_int(h, "SELECT count(*) FROM categories WHERE run_id = 2"), 2);
+	sqlite3_close(h);
+}
+
 static void test_open_errors(void)
 {
 	char path[512];
@@ -549,6 +607,7 @@ int fs_test_register(void)
 	    !CU_add_test(s, "open errors name the file", test_open_errors) ||
 	    !CU_add_test(s, "energy columns added to older files", test_energy_columns_migration) ||
 	    !CU_add_test(s, "bulk request rows", test_bulk_requests) ||
+	    !CU_add_test(s, "categories by name", test_categories) ||
 	    !CU_add_test(s, "read-only open of untrusted files", test_open_readonly))
 		return -1;
 	return 0;
