@@ -105,7 +105,7 @@ static int draw_plots(const char *dir, const scenario *sc, runner_result *po, fs
 			goto out;
 		}
 	}
-	if (plot_ttft_cdf(dir, sc->npolicies, names, (const double *const *)ttft, counts, err))
+	if (plot_ttft_cdf_slo(dir, sc->npolicies, names, (const double *const *)ttft, counts, sc->slo.ttft_p99_s, err))
 		goto out;
 	for (int i = 0; i < sc->npolicies; i++) {
 		const policy_cfg *pc = &sc->policies[i];

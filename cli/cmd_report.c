@@ -13,17 +13,22 @@
 #include "util/numparse.h"
 
 static const char usage_text[] =
-	"usage: fleetsim report --db FILE [--sweep ID | --run ID] --out DIR\n"
+	"usage: fleetsim report --db FILE [--sweep ID | --run ID] [--baseline RUN] --out DIR\n"
 	"\n"
 	"Draw a sweep's metric-vs-parameter curves (GPU-hours, preemptions per request,\n"
-	"TTFT/TPOT p99 with the SLO, per-pool traffic share; one line per policy), TTFT and\n"
-	"TPOT CDFs and KV usage / queue depth over time into DIR, with DIR/index.html.\n"
+	"TTFT/TPOT p99 with the SLO, per-pool traffic share; one line per policy and value\n"
+	"of the other parameters it uses), TTFT and TPOT CDFs of the best, worst and\n"
+	"baseline runs with the SLO marked, and KV usage / queue depth over time into DIR,\n"
+	"with DIR/index.html.  best = the lowest GPU-hours meeting the SLO (none: the\n"
+	"lowest TTFT p99), worst = the highest TTFT p99, baseline = --baseline or the first\n"
+	"policy at the first grid point.\n"
 	"A run report covers the run and the other policies of the same `fleetsim run`.\n"
 	"Without --sweep or --run: the latest sweep, else the latest run.\n"
 	"\n"
 	"  --db FILE      results database (required)\n"
 	"  --sweep ID     report sweep ID\n"
 	"  --run ID       report run ID (and its sibling policies)\n"
+	"  --baseline RUN the CDFs' baseline run (a run_id of the report)\n"
 	"  --out DIR      output directory, created if missing (required)\n"
 	"  --json         print what was written as one JSON object\n"
 	"  -h, --help     this text\n";
@@ -34,6 +39,7 @@ int cmd_report(int argc, char **argv)
 		{"db", required_argument, NULL, 'd'},  {"sweep", required_argument, NULL, 'S'},
 		{"run", required_argument, NULL, 'r'}, {"out", required_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
+		{"baseline", required_argument, NULL, 'b'},
 		{NULL, 0, NULL, 0}};
 	const char *dbpath = NULL;
 	report_opts ro = {0};
@@ -51,13 +57,16 @@ int cmd_report(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'S':
 		case 'r':
+		case 'b':
 			if (np_i64(optarg, (size_t)-1, &v) || v < 1)
 				return cli_usage_error("report: --%s wants a positive integer id, got '%s'",
-						       c == 'S' ? "sweep" : "run", optarg);
+						       c == 'S' ? "sweep" : c == 'r' ? "run" : "baseline", optarg);
 			if (c == 'S')
 				ro.sweep_id = v;
-			else
+			else if (c == 'r')
 				ro.run_id = v;
+			else
+				ro.baseline_run = v;
 			break;
 		case 'h': fputs(usage_text, stdout); return FS_EXIT_OK;
 		default: fputs(usage_text, stderr); return FS_EXIT_INPUT;

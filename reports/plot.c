@@ -109,6 +109,268 @@ static void gp_terminal(FILE *f, const char *size)
 		size, size, size);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* ---- styling shared by every chart (plot.h "Paper-ready styling") ------------------ */
+
+/* Okabe & Ito (2008), the colour-blind safe qualitative palette; yellow last, as it is
+ * the faintest on white. */
+static const char *const palette[8] = {"#0072B2", "#D55E00", "#009E73", "#E69F00",
+				       "#CC79A7", "#56B4E9", "#000000", "#F0E442"};
+/* Solid, dashed, dash-dot, dash-dot-dot, dotted; filled circle, square, triangle,
+ * diamond, then open circle, square, triangle.  8, 5 and 7 are coprime: the triples
+ * repeat only after 280 series. */
+static const int dashes[5] = {1, 2, 4, 5, 3};
+static const int points[7] = {7, 5, 9, 13, 6, 4, 8};
+
+/* Reference lines (SLO targets): grey, long dashes, so never mistaken for a series. */
+#define REF_STYLE "lw 2 dt (12,6) lc rgb '#666666'"
+
+void plot_series_style(int s, plot_style *st)
+{
+	if (s < 0)
+		s = 0;
+	st->colour = palette[s % 8];
+	st->dash = dashes[s % 5];
+	st->point = points[s % 7];
+}
+
+/* The line style of series s: colour and dash, and the point type when with_points. */
+static void gp_style(FILE *f, int s, int with_points)
+{
+	plot_style st;
+
+	plot_series_style(s, &st);
+	fprintf(f, " lc rgb '%s' dt %d", st.colour, st.dash);
+	if (with_points)
+		fprintf(f, " pt %d ps 1.1", st.point);
+}
+
+/* Human names and units of scenario keys, matched against the key's last components
+ * (list indices skipped), most specific first.  The one table: add keys here. */
+static const struct {
+	const char *suffix, *label;
+} param_labels[] = {
+	{"arrival.rate", "arrival rate (req/s)"},
+	{"arrival.cv", "arrival burstiness (CV)"},
+	{"target_rate", "arrival rate (req/s)"},
+	{"load_scale", "load (x planned)"},
+	{"duration", "trace duration (s)"},
+	{"synthetic.requests", "requests"},
+	{"input.median", "input median (tokens)"},
+	{"output.median", "output median (tokens)"},
+	{"router.threshold", "threshold (tokens)"},
+	{"router.thresholds", "threshold (tokens)"},
+	{"spill_waiting_per_replica", "spill-over: waiting per replica (requests)"},
+	{"spill_kv_usage", "spill-over: KV usage (fraction)"},
+	{"default_max_tokens", "default max_tokens (tokens)"},
+	{"percentile_window", "estimator window (requests)"},
+	{"percentile", "estimator percentile"},
+	{"ema_alpha", "EMA weight alpha"},
+	{"ema_gamma", "EMA margin gamma (std devs)"},
+	{"replicas", "replicas"},
+	{"max_num_seqs", "max_num_seqs"},
+	{"max_num_batched_tokens", "max_num_batched_tokens (tokens)"},
+	{"max_model_len", "max_model_len (tokens)"},
+	{"gpu_memory_utilization", "gpu_memory_utilization (fraction)"},
+	{"tensor_parallel_size", "tensor_parallel_size (GPUs per replica)"},
+	{"block_size", "block_size (tokens)"},
+	{"long_prefill_token_threshold", "long_prefill_token_threshold (tokens)"},
+	{"price_per_gpu_hour", "price ($ per GPU-hour)"},
+	{"slo.ttft_p99", "TTFT p99 target (s)"},
+	{"slo.tpot_p99", "TPOT p99 target (s)"},
+	{"kv_cache_dtype", "KV cache dtype"},
+	{"quantization", "quantization"},
+	{"vllm_version", "vLLM version"},
+	{"gpu", "GPU"},
+	{"seed", "seed"},
+};
+
+/* Length of key without its trailing ".N" list indices. */
+static size_t key_len(const char *key)
+{
+	size_t n = strlen(key);
+
+	for (;;) {
+		size_t i = n;
+		while (i > 0 && key[i - 1] >= '0' && key[i - 1] <= '9')
+			i--;
+		if (i == n || i == 0 || key[i - 1] != '.')
+			return n;
+		n = i - 1;
+	}
+}
+
+const char *plot_param_label(const char *key, char *out, size_t cap)
+{
+	size_t n, start;
+
+	if (cap < 2)
+		return out;
+	key = key ? key : "";
+	n = key_len(key);
+	for (size_t i = 0; i < sizeof param_labels / sizeof param_labels[0]; i++) {
+		size_t l = strlen(param_labels[i].suffix);
+		if (l <= n && !memcmp(key + n - l, param_labels[i].suffix, l) &&
+		    (l == n || key[n - l - 1] == '.')) {
+			snprintf(out, cap, "%s", param_labels[i].label);
+			return out;
+		}
+	}
+	for (start = n; start > 0 && key[start - 1] != '.'; start--)
+		;
+	snprintf(out, cap, "%.*s", (int)(n - start), key + start);
+	if (!out[0])
+		snprintf(out, cap, "%s", key[0] ? key : "value");
+	return out;
+}
+
+/* What one axis of a chart holds: its range and whether every value is an integer.
+ * Reference lines widen the range (ext_range) but say nothing about integers. */
+typedef struct extent {
+	double lo, hi;
+	int n, integral;
+	int nd;          /* distinct data values kept in d (up to 11: more is "many") */
+	double d[11];
+} extent;
+
+static void ext_init(extent *e)
+{
+	memset(e, 0, sizeof *e);
+	e->lo = INFINITY;
+	e->hi = -INFINITY;
+	e->integral = 1;
+}
+
+static void ext_range(extent *e, double v)
+{
+	if (!isfinite(v))
+		return;
+	e->lo = fmin(e->lo, v);
+	e->hi = fmax(e->hi, v);
+	e->n++;
+}
+
+static void ext_add(extent *e, double v)
+{
+	int i;
+
+	if (!isfinite(v))
+		return;
+	ext_range(e, v);
+	if (v != floor(v) || fabs(v) > 1e15)
+		e->integral = 0;
+	for (i = 0; i < e->nd && i < 11; i++)
+		if (e->d[i] == v)
+			break;
+	if (i == e->nd && e->nd < 11)
+		e->d[e->nd++] = v;
+}
+
+/* The smallest of 1, 2, 5, 10, 20, 50, ... at least raw (an integer tick step). */
+static double int_step(double raw)
+{
+	double m = 1;
+
+	while (m < 1e15) {
+		if (raw <= m)
+			return m;
+		if (raw <= 2 * m)
+			return 2 * m;
+		if (raw <= 5 * m)
+			return 5 * m;
+		m *= 10;
+	}
+	return m;
+}
+
+/* Range and ticks of axis ax ('x' or 'y') from its extent e.  log: a log axis (e.lo
+ * must be > 0).  from_zero: a linear range starts at 0 (bars, counts) and headroom is
+ * the fraction added above the top (room for value labels).  Explicit ticks at the
+ * data values when there are few of them (ticks_at_values), else integer ticks when
+ * every value is an integer. */
+static void gp_axis(FILE *f, char ax, const extent *e, int log, int from_zero, double headroom,
+		    int ticks_at_values)
+{
+	double lo = e->lo, hi = e->hi;
+
+	if (e->n == 0) {
+		fprintf(f, "  unset logscale %c\n  set %crange [%s:*]\n", ax, ax, from_zero ? "0" : "*");
+		return;
+	}
+	if (log) {
+		/* A margin of a few percent of the span on each side, in log space. */
+		double m = pow(hi / lo, 0.04);
+		if (m < 1.05)
+			m = 1.05;
+		fprintf(f, "  set logscale %c\n  set %crange [%.6g:%.6g]\n", ax, ax, lo / m, hi * m);
+	} else {
+		double pad = (hi - lo) * 0.04;
+		if (from_zero) {
+			lo = 0;
+			hi = hi > 0 ? hi * (1 + headroom) : 1;
+		} else {
+			if (pad <= 0)
+				pad = fabs(lo) > 0 ? fabs(lo) * 0.1 : 1;
+			lo -= pad;
+			hi += pad;
+		}
+		fprintf(f, "  unset logscale %c\n", ax);
+		if (e->integral && !(ticks_at_values && e->nd <= 10)) {
+			/* Whole ticks only, about 8 of them: no 0.5-GPU ticks. */
+			double step = int_step((hi - lo) / 8);
+			double first = ceil(lo / step) * step;
+			if (from_zero)
+				hi = ceil(hi / step) * step;
+			fprintf(f, "  set %crange [%.10g:%.10g]\n  set %ctics %.10g, %.10g\n  set format %c '%%.0f'\n",
+				ax, lo, hi, ax, first, step, ax);
+			return;
+		}
+		fprintf(f, "  set %crange [%.10g:%.10g]\n", ax, lo, hi);
+	}
+	if (ticks_at_values && e->nd <= 10) {
+		double v[10];
+		int n = e->nd;
+		memcpy(v, e->d, (size_t)n * sizeof *v);
+		qsort(v, (size_t)n, sizeof *v, cmp_double);
+		fprintf(f, "  set %ctics (", ax);
+		for (int i = 0; i < n; i++)
+			fprintf(f, "%s\"%.6g\" %.10g", i ? ", " : "", v[i], v[i]);
+		fputs(")\n", f);
+	}
+}
+
+/* A dashed vertical reference line at x = v (an arrow across the graph) with its key
+ * entry titled "LABEL = v"; the arrow goes before the plot command, the key entry into
+ * it (keyentry_only selects which part to write). */
+static void gp_vline(FILE *f, double v, const char *label, int keyentry_only)
+{
+	char t[200];
+
+	if (!keyentry_only) {
+		fprintf(f, "  set arrow 1 from %.10g, graph 0 to %.10g, graph 1 nohead front %s\n", v, v,
+			REF_STYLE);
+		return;
+	}
+	snprintf(t, sizeof t, "%.120s = %g", label ? label : "SLO", v);
+	fputs(", \\\n    keyentry with lines " REF_STYLE " title ", f);
+	esc_gnuplot(f, t);
+}
+
+/* A dashed horizontal reference line at y = v titled "LABEL = v", as a plot element. */
+static void gp_hline(FILE *f, double v, const char *label)
+{
+	char t[200];
+
+	snprintf(t, sizeof t, "%.120s = %g", label ? label : "SLO", v);
+	fprintf(f, ", \\\n    %.10g with lines " REF_STYLE " title ", v);
+	esc_gnuplot(f, t);
+}
+
 /* First non-blank line of gnuplot's log, for the error message. */
 static void log_excerpt(const char *log, char *out, size_t cap)
 {
@@ -228,12 +490,6 @@ static int run_gnuplot(const char *dir, const char *base, fs_err *err)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* The CDF points of m sorted values: thinned to PLOT_MAX_POINTS evenly spaced
  * quantiles when longer, so huge runs keep small files and fast plots. */
 static void cdf_points(FILE *f, const double *v, size_t m)
@@ -256,7 +512,7 @@ static void cdf_points(FILE *f, const double *v, size_t m)
  * clears *logx when one of them is not positive.  Returns 0, or -1 with err (a series
  * without its array, or out of memory); the scratch copy is freed here. */
 static int cdf_data(FILE *f, int nseries, const char *const *names, const double *const *ttft_s,
-		    const size_t *counts, size_t *kept, int *logx, fs_err *err)
+		    const size_t *counts, size_t *kept, int *logx, extent *ex, fs_err *err)
 {
 	double *v = NULL;
 	int block = 0, rc = -1;
@@ -285,6 +541,8 @@ static int cdf_data(FILE *f, int nseries, const char *const *names, const double
 		qsort(v, m, sizeof *v, cmp_double);
 		if (v[0] <= 0)
 			*logx = 0;
+		ext_range(ex, v[0]);
+		ext_range(ex, v[m - 1]);
 		if (block++)
 			fputs("\n\n", f);
 		fputs("# series ", f);
@@ -299,8 +557,10 @@ out:
 }
 
 /* Write ttft_cdf.gp to f (the caller's, left open): one step line per series with
- * values, a legend-only entry for the others so every policy shows in the key. */
-static void cdf_script(FILE *f, int nseries, const char *const *names, const size_t *kept, int logx)
+ * values, a legend-only entry for the others so every policy shows in the key; with
+ * slo > 0 the target as a vertical line and the 0.99 level as a horizontal one. */
+static void cdf_script(FILE *f, int nseries, const char *const *names, const size_t *kept, int logx,
+		       const extent *ex, double slo)
 {
 	int block = 0;
 
@@ -312,17 +572,22 @@ static void cdf_script(FILE *f, int nseries, const char *const *names, const siz
 		   "  set title 'Time to first token, empirical CDF'\n"
 		   "  set xlabel 'TTFT (s)%s'\n"
 		   "  set ylabel 'fraction of requests'\n"
-		   "  %s\n"
-		   "  set yrange [0:1]\n"
+		   "  set yrange [0:1.02]\n"
 		   "  set key bottom right\n"
-		   "  set grid\n"
-		   "  plot \\\n",
-		logx ? ", log scale" : "", logx ? "set logscale x" : "unset logscale x");
+		   "  set grid\n",
+		logx ? ", log scale" : "");
+	/* The range covers the data and the SLO line, wherever the target lies. */
+	gp_axis(f, 'x', ex, logx, 0, 0, 0);
+	if (slo > 0)
+		gp_vline(f, slo, "TTFT p99 SLO (s)", 0);
+	fputs("  plot \\\n", f);
 	for (int s = 0; s < nseries; s++) {
 		if (s)
 			fputs(", \\\n", f);
 		if (kept[s]) {
-			fprintf(f, "    'ttft_cdf.dat' index %d using 1:2 with steps lw 2 title ", block++);
+			fprintf(f, "    'ttft_cdf.dat' index %d using 1:2 with steps lw 2", block++);
+			gp_style(f, s, 0);
+			fputs(" title ", f);
 			esc_gnuplot(f, names[s] ? names[s] : "");
 		} else {
 			char t[300];
@@ -331,27 +596,43 @@ static void cdf_script(FILE *f, int nseries, const char *const *names, const siz
 			esc_gnuplot(f, t);
 		}
 	}
+	if (slo > 0) {
+		gp_hline(f, 0.99, "p99");
+		gp_vline(f, slo, "TTFT p99 SLO (s)", 1);
+	}
 	fputs("\n  set output\n}\n", f);
 }
 
 int plot_ttft_cdf(const char *dir, int nseries, const char *const *names,
 		  const double *const *ttft_s, const size_t *counts, fs_err *err)
 {
+	return plot_ttft_cdf_slo(dir, nseries, names, ttft_s, counts, 0, err);
+}
+
+int plot_ttft_cdf_slo(const char *dir, int nseries, const char *const *names,
+		      const double *const *ttft_s, const size_t *counts, double slo, fs_err *err)
+{
 	char path[4096];
 	size_t *kept = NULL;
+	extent ex;
 	FILE *f = NULL;
 	int logx = 1, any = 0, rc;
 
 	if (!dir || nseries <= 0 || !names || !ttft_s || !counts)
 		return fs_fail(err, FS_EXIT_INPUT, "TTFT plot: no series given");
+	if (!isfinite(slo) || slo < 0)
+		slo = 0;
 	if (mkdir_p(dir, err))
 		return -1;
 	kept = calloc((size_t)nseries, sizeof *kept);
 	if (!kept)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	ext_init(&ex);
+	if (slo > 0)
+		ext_range(&ex, slo);
 
 	if (of_open(dir, "ttft_cdf.dat", path, sizeof path, &f, err) ||
-	    cdf_data(f, nseries, names, ttft_s, counts, kept, &logx, err))
+	    cdf_data(f, nseries, names, ttft_s, counts, kept, &logx, &ex, err))
 		goto fail;
 	rc = of_close(f, path, err);
 	f = NULL;
@@ -366,7 +647,7 @@ int plot_ttft_cdf(const char *dir, int nseries, const char *const *names,
 
 	if (of_open(dir, "ttft_cdf.gp", path, sizeof path, &f, err))
 		goto fail;
-	cdf_script(f, nseries, names, kept, logx);
+	cdf_script(f, nseries, names, kept, logx, &ex, slo);
 	rc = of_close(f, path, err);
 	f = NULL;
 	if (rc)
@@ -458,17 +739,17 @@ static void ts_panel(FILE *f, const char *base, int pass, int npools, const char
 			fputs(", \\\n", f);
 		first = 0;
 		if (pass == 0) {
-			fprintf(f, "    '%s.dat' index %d using 1:4 with lines lw 2 lc %d title ", base, block[s],
-				block[s] + 1);
+			fprintf(f, "    '%s.dat' index %d using 1:4 with lines lw 2 lc rgb '%s' title ", base, block[s],
+				palette[block[s] % 8]);
 			esc_gnuplot(f, pn);
 		} else {
 			snprintf(t, sizeof t, "%.150s running", pn);
-			fprintf(f, "    '%s.dat' index %d using 1:2 with lines lw 2 lc %d title ", base, block[s],
-				block[s] + 1);
+			fprintf(f, "    '%s.dat' index %d using 1:2 with lines lw 2 lc rgb '%s' title ", base, block[s],
+				palette[block[s] % 8]);
 			esc_gnuplot(f, t);
 			snprintf(t, sizeof t, "%.150s waiting", pn);
-			fprintf(f, ", \\\n    '%s.dat' index %d using 1:3 with lines lw 2 dt 2 lc %d title ", base,
-				block[s], block[s] + 1);
+			fprintf(f, ", \\\n    '%s.dat' index %d using 1:3 with lines lw 2 dt 2 lc rgb '%s' title ", base,
+				block[s], palette[block[s] % 8]);
 			esc_gnuplot(f, t);
 		}
 	}
@@ -578,22 +859,32 @@ int plot_lines(const char *dir, const plot_lines_spec *spec, int nseries,
 	       const plot_series *series, fs_err *err)
 {
 	char base[128], name[160], path[4096];
-	int block = 0, any = 0, logx, first = 1;
+	int any = 0, logx, logy, cat;
+	extent ex, ey;
 	FILE *f = NULL;
 
 	if (!dir || !spec || nseries <= 0 || !series)
 		return fs_fail(err, FS_EXIT_INPUT, "line plot: no series given");
 	plot_safe_name(spec->name ? spec->name : "plot", base, sizeof base);
-	logx = spec->logx && !spec->xtics;
+	cat = spec->xtics && spec->nxtics > 0;
+	ext_init(&ex);
+	ext_init(&ey);
+	/* The axes span what is drawn: points with a value, and the reference lines. */
 	for (int s = 0; s < nseries; s++)
-		for (size_t i = 0; i < series[s].n; i++) {
-			if (isfinite(series[s].y[i]) && series[s].y[i] >= 0)
+		for (size_t i = 0; i < series[s].n; i++)
+			if (isfinite(series[s].y[i]) && series[s].y[i] >= 0) {
 				any = 1;
-			if (!(series[s].x[i] > 0))
-				logx = 0;
-		}
+				ext_add(&ex, series[s].x[i]);
+				ext_add(&ey, series[s].y[i]);
+			}
 	if (!any)
 		return fs_fail(err, FS_EXIT_INPUT, "plot %s: no data", base);
+	if (spec->hline > 0)
+		ext_range(&ey, spec->hline);
+	if (spec->vline > 0 && !cat)
+		ext_range(&ex, spec->vline);
+	logx = spec->logx && !cat && ex.lo > 0 && ex.hi / ex.lo > 10;
+	logy = !spec->steps && spec->logy >= 0 && ey.lo > 0 && ey.hi / ey.lo > 100;
 	if (mkdir_p(dir, err))
 		return -1;
 	snprintf(name, sizeof name, "%s.dat", base);
@@ -632,9 +923,9 @@ int plot_lines(const char *dir, const plot_lines_spec *spec, int nseries,
 	esc_gnuplot(f, spec->xlabel ? spec->xlabel : "");
 	fputs("\n  set ylabel ", f);
 	esc_gnuplot(f, spec->ylabel ? spec->ylabel : "");
-	fprintf(f, "\n  %s\n  set yrange [0:*]\n", logx ? "set logscale x" : "unset logscale x");
-	if (spec->xtics && spec->nxtics > 0) {
-		fputs("  set xtics (", f);
+	fputc('\n', f);
+	if (cat) {
+		fputs("  unset logscale x\n  set xtics (", f);
 		for (int i = 0; i < spec->nxtics; i++) {
 			if (i)
 				fputs(", ", f);
@@ -642,22 +933,29 @@ int plot_lines(const char *dir, const plot_lines_spec *spec, int nseries,
 			fprintf(f, " %d", i);
 		}
 		fprintf(f, ")\n  set xrange [-0.5:%g]\n", spec->nxtics - 0.5);
+	} else {
+		gp_axis(f, 'x', &ex, logx, 0, 0, !spec->steps);
 	}
+	if (spec->steps)
+		fputs("  unset logscale y\n  set yrange [0:1.02]\n", f); /* a CDF: probabilities */
+	else
+		gp_axis(f, 'y', &ey, logy, !logy, 0.05, 0);
+	if (spec->vline > 0 && !cat)
+		gp_vline(f, spec->vline, spec->vline_label, 0);
 	fputs("  plot \\\n", f);
 	for (int s = 0; s < nseries; s++) {
-		if (!first)
+		if (s)
 			fputs(", \\\n", f);
-		first = 0;
-		fprintf(f, "    '%s.dat' index %d using 1:2 with %s lw 2 title ", base, block++,
-			spec->steps ? "steps" : "linespoints pt 7 ps 0.8");
+		fprintf(f, "    '%s.dat' index %d using 1:2 with %s lw 2", base, s,
+			spec->steps ? "steps" : series[s].flat ? "lines" : "linespoints");
+		gp_style(f, s, !spec->steps && !series[s].flat);
+		fputs(" title ", f);
 		esc_gnuplot(f, series[s].name ? series[s].name : "");
 	}
-	if (spec->hline > 0) {
-		char t[200];
-		snprintf(t, sizeof t, "%.120s = %g", spec->hline_label ? spec->hline_label : "SLO", spec->hline);
-		fprintf(f, ", \\\n    %.10g with lines dt 2 lw 2 lc rgb 'red' title ", spec->hline);
-		esc_gnuplot(f, t);
-	}
+	if (spec->hline > 0)
+		gp_hline(f, spec->hline, spec->hline_label);
+	if (spec->vline > 0 && !cat)
+		gp_vline(f, spec->vline, spec->vline_label, 1);
 	fputs("\n  set output\n}\n", f);
 	if (of_close(f, path, err))
 		return -1;
@@ -669,6 +967,7 @@ int plot_bars(const char *dir, const char *name, const char *title, const char *
 	      const double *values, fs_err *err)
 {
 	char base[128], fname[160], path[4096];
+	extent ey;
 	FILE *f = NULL;
 
 	if (!dir || ncat <= 0 || nseries <= 0 || !cats || !series || !values)
@@ -709,15 +1008,28 @@ int plot_bars(const char *dir, const char *name, const char *title, const char *
 	fprintf(f, "  set output '%s.'.fmt\n  set grid ytics\n  set key outside right\n"
 		   "  set style data histograms\n  set style histogram clustered gap 1\n"
 		   "  set style fill solid 0.8 border -1\n  set datafile missing '-'\n"
-		   "  set yrange [0:*]\n  set xtics rotate by -30\n",
+		   "  set xtics rotate by -30\n",
 		base);
+	ext_init(&ey);
+	for (int i = 0; i < ncat * nseries; i++)
+		if (isfinite(values[i]) && values[i] >= 0)
+			ext_add(&ey, values[i]);
+	gp_axis(f, 'y', &ey, 0, 1, 0.08, 0);
 	fputs("  set title ", f);
 	esc_gnuplot(f, title ? title : "");
 	fputs("\n  set ylabel ", f);
 	esc_gnuplot(f, ylabel ? ylabel : "");
-	fprintf(f, "\n  plot for [i=2:%d] '%s.dat' using i:xtic(1) title columnheader(i)\n"
-		   "  set output\n}\n",
-		nseries + 1, base);
+	/* One clause per series, so each bar colour is its series' palette colour. */
+	fputs("\n  plot", f);
+	for (int s = 0; s < nseries; s++) {
+		plot_style st;
+		plot_series_style(s, &st);
+		if (s)
+			fprintf(f, ", '' using %d lc rgb '%s' title columnheader(%d)", s + 2, st.colour, s + 2);
+		else
+			fprintf(f, " '%s.dat' using 2:xtic(1) lc rgb '%s' title columnheader(2)", base, st.colour);
+	}
+	fputs("\n  set output\n}\n", f);
 	if (of_close(f, path, err))
 		return -1;
 	return run_gnuplot(dir, base, err);
@@ -770,6 +1082,12 @@ static void chart_axes(FILE *f, const plot_chart_spec *spec)
 		fputs("  unset key\n", f);
 }
 
+/* The chart's caller asked for a log y axis ("y", "xy", "y 2" ...). */
+static int log_y(const plot_chart_spec *spec)
+{
+	return spec->logscale && strchr(spec->logscale, 'y');
+}
+
 static void dat_columns(FILE *f, const plot_chart_spec *spec)
 {
 	if (spec->columns) {
@@ -783,6 +1101,7 @@ int plot_value_bars(const char *dir, const plot_chart_spec *spec, int n, const c
 		    const double *values, fs_err *err)
 {
 	char base[128], path[4096];
+	extent ey;
 	FILE *f = NULL;
 
 	if (!dir || !spec || n < 1 || !labels || !values)
@@ -798,16 +1117,22 @@ int plot_value_bars(const char *dir, const plot_chart_spec *spec, int n, const c
 	if (of_close(f, path, err) || open_ext(dir, base, "gp", path, sizeof path, &f, err))
 		return -1;
 	chart_head(f, spec, base);
+	ext_init(&ey);
+	for (int i = 0; i < n; i++)
+		if (isfinite(values[i]) && values[i] >= 0)
+			ext_add(&ey, values[i]);
+	/* 15 % headroom: the value printed above the tallest bar stays inside the frame. */
+	gp_axis(f, 'y', &ey, 0, 1, 0.15, 0);
 	fprintf(f,
 		"  set style fill solid 0.7 border -1\n"
 		"  set boxwidth 0.6\n"
-		"  set yrange [0:*]\n"
+		"  set xrange [-0.6:%g]\n"
 		"  set xtics rotate by -30\n"
 		"  unset key\n"
-		"  plot '%s.dat' using 0:2:xtic(1) with boxes lc rgb '#3b6ea8', "
+		"  plot '%s.dat' using 0:2:xtic(1) with boxes lc rgb '%s', "
 		"'' using 0:2:(sprintf('%%g', $2)) with labels offset 0,0.8\n"
 		"  set output\n}\n",
-		base);
+		n - 0.4, base, palette[0]);
 	if (of_close(f, path, err))
 		return -1;
 	return run_gnuplot(dir, base, err);
@@ -836,15 +1161,28 @@ int plot_columns(const char *dir, const plot_chart_spec *spec, int n, const doub
 		return -1;
 	chart_head(f, spec, base);
 	chart_axes(f, spec);
+	if (!log_y(spec)) {
+		extent ey;
+		ext_init(&ey);
+		for (int k = 0; k < ny; k++)
+			for (int i = 0; i < n; i++)
+				if (isfinite(y[k][i]) && y[k][i] >= 0)
+					ext_add(&ey, y[k][i]);
+		if (ref > 0)
+			ext_range(&ey, ref);
+		gp_axis(f, 'y', &ey, 0, 1, 0.08, 0);
+	}
 	for (int k = 0; k < ny; k++) {
 		if (k)
-			fprintf(f, ", '' using 1:%d with linespoints lw 2 title ", k + 2);
+			fprintf(f, ", '' using 1:%d with linespoints lw 2", k + 2);
 		else
-			fprintf(f, "  plot '%s.dat' using 1:2 with linespoints lw 2 title ", base);
+			fprintf(f, "  plot '%s.dat' using 1:2 with linespoints lw 2", base);
+		gp_style(f, k, 1);
+		fputs(" title ", f);
 		esc_gnuplot(f, col_titles[k] ? col_titles[k] : "");
 	}
 	if (ref > 0) {
-		fprintf(f, ", %g with lines dt 2 lc rgb 'red' title ", ref);
+		fprintf(f, ", %g with lines " REF_STYLE " title ", ref);
 		esc_gnuplot(f, ref_title ? ref_title : "");
 	}
 	fputs("\n  set output\n}\n", f);
@@ -878,9 +1216,20 @@ int plot_series_lines(const char *dir, const plot_chart_spec *spec, int nseries,
 		return -1;
 	chart_head(f, spec, base);
 	chart_axes(f, spec);
+	if (!log_y(spec)) {
+		extent ey;
+		ext_init(&ey);
+		for (int s = 0; s < nseries; s++)
+			for (size_t i = 0; i < series[s].n; i++)
+				if (isfinite(series[s].y[i]) && series[s].y[i] >= 0)
+					ext_add(&ey, series[s].y[i]);
+		gp_axis(f, 'y', &ey, 0, 1, 0.08, 0);
+	}
 	fputs("  plot ", f);
 	for (int s = 0; s < nseries; s++) {
-		fprintf(f, "%s'%s.dat' index %d using 1:2 with linespoints lw 2 title ", s ? ", " : "", base, s);
+		fprintf(f, "%s'%s.dat' index %d using 1:2 with linespoints lw 2", s ? ", " : "", base, s);
+		gp_style(f, s, 1);
+		fputs(" title ", f);
 		esc_gnuplot(f, series[s].name ? series[s].name : "");
 	}
 	fputs("\n  set output\n}\n", f);

@@ -25,6 +25,38 @@
  * quantiles (the curve is exact to 1/PLOT_MAX_POINTS in probability). */
 #define PLOT_MAX_POINTS 2000
 
+/* Paper-ready styling, shared by every chart here:
+ * - series s gets colour s mod 8 of the Okabe-Ito palette (colour-blind safe), dash
+ *   type s mod 5 and point type s mod 7; 8, 5 and 7 are coprime, so no two of the first
+ *   280 series of a plot share all three (plot_series_style);
+ * - reference lines (SLOs) are grey and long-dashed, never a series colour;
+ * - a y axis is logarithmic when every drawn value (and the reference line) is > 0 and
+ *   they span more than 2 decades (zeros keep it linear: they have no place on a log
+ *   axis); an x axis asked for as log is log only when its data span more than 1
+ *   decade;
+ * - axis ranges are the data's (reference lines included) with a small margin; up to
+ *   10 distinct x values are ticked at exactly those values (1024 ... 16384, not at
+ *   powers of ten); an axis whose values are all integers (GPU counts, replicas) gets
+ *   integer ticks only;
+ * - bar charts leave headroom above the tallest bar for its value label. */
+typedef struct plot_style {
+	const char *colour;   /* "#RRGGBB" */
+	int dash;             /* gnuplot dash type (1 = solid) */
+	int point;            /* gnuplot point type */
+} plot_style;
+
+/* The style of series s (s >= 0) of a plot, as above. */
+void plot_series_style(int s, plot_style *st);
+
+/* The human axis label of a scenario key path: one table of names and units, e.g.
+ * "workload.synthetic.arrival.rate" -> "arrival rate (req/s)",
+ * "policies.1.router.threshold" -> "threshold (tokens)", "...pools.0.replicas" ->
+ * "replicas".  Trailing list indices are skipped ("router.thresholds.0" reads as
+ * router.thresholds); an unknown key gives its last component.  Writes into out (cap
+ * >= 2, truncated) and returns out.  The label is plain text: callers escape it for
+ * the format they write (esc_gnuplot, esc_html). */
+const char *plot_param_label(const char *key, char *out, size_t cap);
+
 /* Empirical CDF of TTFT, one curve per series (policy): writes ttft_cdf.{dat,gp,png,svg}
  * in dir (created if missing).  ttft_s[i] holds counts[i] values in seconds, in any
  * order; negative and non-finite values (no first token) are skipped.  The x axis is
@@ -34,6 +66,13 @@
  * gnuplot failures. */
 int plot_ttft_cdf(const char *dir, int nseries, const char *const *names,
 		  const double *const *ttft_s, const size_t *counts, fs_err *err);
+
+/* plot_ttft_cdf with the SLO marked when slo_ttft_p99_s > 0: a vertical reference
+ * line at the TTFT p99 target and a horizontal one at 0.99, so a curve meets the
+ * target when it crosses 0.99 left of the vertical line. */
+int plot_ttft_cdf_slo(const char *dir, int nseries, const char *const *names,
+		      const double *const *ttft_s, const size_t *counts, double slo_ttft_p99_s,
+		      fs_err *err);
 
 /* KV usage (top panel) and running / waiting requests (bottom panel) over time, one
  * line per pool, for one policy: writes timeseries_<policy>.{dat,gp,png,svg} in dir,
@@ -62,6 +101,8 @@ typedef struct plot_series {
 	const char *name;
 	const double *x, *y;
 	size_t n;
+	int flat;      /* plot_lines: 1 = a horizontal reference (e.g. a policy that does not
+		        * use the x parameter), drawn as a line without point marks */
 } plot_series;
 
 typedef struct plot_lines_spec {
@@ -73,9 +114,14 @@ typedef struct plot_lines_spec {
 	const char *hline_label;
 	const char *const *xtics;  /* non-NULL: categorical x, x values are 0..nxtics-1 */
 	int nxtics;
+	double vline;              /* > 0: a dashed vertical line at this x (an SLO target) */
+	const char *vline_label;
+	int logy;                  /* 0: log y when the values span > 2 decades (see above);
+				    * -1: always linear (shares); steps plots are always linear */
 } plot_lines_spec;
 
-/* Lines (with point marks unless steps) of y against x, one per series: writes
+/* Lines (with point marks unless steps or flat) of y against x, one per series, each
+ * with its plot_series_style; the reference lines are titled "LABEL = VALUE": writes
  * NAME.{dat,gp,png,svg} in dir.  Returns 0, or -1 with err: FS_EXIT_INPUT when no
  * series has a point, FS_EXIT_RUNTIME for I/O and gnuplot failures. */
 int plot_lines(const char *dir, const plot_lines_spec *spec, int nseries,

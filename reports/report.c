@@ -60,7 +60,14 @@ typedef struct rep {
 	int nplots;
 	char plots[MAX_PLOTS][128];     /* base names */
 	char notes[2048];
+	/* unused[p][k]: policy p does not use axis k (UNUSED_KEY: the key names another
+	 * policy; UNUSED_SAME: its results are identical at every value of the axis). */
+	unsigned char unused[64][16];
+	int64_t sweep_id, baseline_run;
+	char cdf_desc[2048];            /* index.html: which runs the CDFs show (HTML) */
 } rep;
+
+enum { UNUSED_KEY = 1, UNUSED_SAME = 2 };
 
 /* An SQL failure: a corrupt or foreign file is an input error (db_read_fail). */
 static int sql_err(rep *r, fs_err *err, const char *what)
@@ -71,6 +78,12 @@ static int sql_err(rep *r, fs_err *err, const char *what)
 /* The database holds something no fleetsim wrote: "FILE: not a fleetsim results
  * database (WHAT)", FS_EXIT_INPUT. */
 #define bad_db(r, err, ...) db_fail_foreign((r)->d, (err), __VA_ARGS__)
+
+static int cmp_num(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
 
 static double col_d(sqlite3_stmt *st, int i)
 {
@@ -395,33 +408,180 @@ static int axis_index(const rep *r, int64_t idx, int k)
 	return (int)(idx % r->axes[k].nvals);
 }
 
-static const char *short_key(const char *key)
+/* The last component of key that is not a list index ("router.thresholds.0" ->
+ * "thresholds"), into out. */
+static const char *short_key(const char *key, char *out, size_t cap)
 {
-	const char *d = strrchr(key, '.');
-	return d ? d + 1 : key;
+	size_t n = strlen(key), b;
+
+	for (;;) {
+		size_t i = n;
+		while (i > 0 && key[i - 1] >= '0' && key[i - 1] <= '9')
+			i--;
+		if (i == n || i < 2 || key[i - 1] != '.')
+			break;
+		n = i - 1;
+	}
+	for (b = n; b > 0 && key[b - 1] != '.'; b--)
+		;
+	snprintf(out, cap, "%.*s", (int)(n - b), key + b);
+	return out;
 }
 
-/* Series name for run x on a plot against axis k: policy plus the other axes' values. */
+/* Axis j counts for run x's policy (see rep.unused). */
+static int uses(const rep *r, const rrun *x, int j)
+{
+	return !r->unused[x->pol][j];
+}
+
+/* Two runs gave the same fleet results, to the last bit (the simulator is
+ * deterministic: a parameter a policy ignores changes none of its numbers). */
+static int same_result(const rrun *a, const rrun *b)
+{
+	if (a->gpu_hours != b->gpu_hours || a->ppr != b->ppr || a->ttft_p50 != b->ttft_p50 ||
+	    a->ttft_p99 != b->ttft_p99 || a->tpot_p99 != b->tpot_p99 || a->slo_att != b->slo_att ||
+	    a->thr != b->thr || a->completed != b->completed || a->rejected != b->rejected ||
+	    a->gpus != b->gpus || a->npools != b->npools)
+		return 0;
+	for (int p = 0; p < a->npools; p++)
+		if (a->share[p] != b->share[p] || strcmp(a->pools[p], b->pools[p]))
+			return 0;
+	return 1;
+}
+
+/* The scenario's policy names in file order, from the first run's stored scenario
+ * (runs.params: scenario_file.policies[i].name, "policyI" when unnamed, as the loader
+ * names them).  Returns how many (0 when the file does not say: the key rule is then
+ * not applied). */
+static int policy_names(rep *r, char (*names)[128], int cap)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *j = NULL, *pols, *p;
+	int n = 0;
+
+	if (!r->nruns || sqlite3_prepare_v2(r->h, "SELECT params FROM runs WHERE run_id = ?1", -1, &st, NULL) !=
+				 SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, r->runs[0].run_id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+		j = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	pols = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "scenario_file"), "policies");
+	if (!cJSON_IsArray(pols))
+		pols = NULL;
+	cJSON_ArrayForEach(p, pols)
+	{
+		cJSON *nm = cJSON_GetObjectItem(p, "name");
+		if (n == cap)
+			break;
+		if (cJSON_IsString(nm))
+			snprintf(names[n], 128, "%s", nm->valuestring);
+		else
+			snprintf(names[n], 128, "policy%d", n);
+		n++;
+	}
+	cJSON_Delete(j);
+	return n;
+}
+
+/* Fill r->unused: which swept parameters each policy does not use, so that it is not
+ * drawn as several identical lines (report.h).  A key "policies.N...." belongs to
+ * policy N alone; any other axis is unused by a policy whose runs agree in every
+ * number at every value of the axis (the same point otherwise).  Returns 0, or -1
+ * with err (out of memory). */
+static int find_unused(rep *r, fs_err *err)
+{
+	char names[64][128];
+	int nnames = policy_names(r, names, 64);
+	int *at = NULL;
+	int64_t stride = 1;
+
+	for (int k = 0; k < r->naxes; k++) {
+		const char *key = r->axes[k].key;
+		char *end;
+		long idx;
+		if (!strncmp(key, "policies.", 9) && key[9] >= '0' && key[9] <= '9' &&
+		    (idx = strtol(key + 9, &end, 10)) >= 0 && *end == '.' && idx < nnames)
+			for (int p = 0; p < r->npol; p++)
+				if (strcmp(r->pols[p], names[idx]))
+					r->unused[p][k] = UNUSED_KEY;
+	}
+	/* The empirical rule needs each (point, policy)'s run: skip it on huge grids. */
+	if (r->npoints * r->npol > (1 << 22))
+		return 0;
+	at = malloc((size_t)(r->npoints * r->npol) * sizeof *at);
+	if (!at)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
+	for (int64_t i = 0; i < r->npoints * r->npol; i++)
+		at[i] = -1;
+	for (int i = 0; i < r->nruns; i++)
+		at[r->runs[i].point * r->npol + r->runs[i].pol] = i;
+	for (int k = r->naxes - 1; k >= 0; stride *= r->axes[k].nvals, k--) {
+		if (r->axes[k].nvals < 2)
+			continue;
+		for (int p = 0; p < r->npol; p++) {
+			int compared = 0, differ = 0;
+			if (r->unused[p][k])
+				continue;
+			for (int i = 0; i < r->nruns && !differ; i++) {
+				const rrun *x = &r->runs[i];
+				int v = axis_index(r, x->point, k), b;
+				if (x->pol != p || v == 0)
+					continue;
+				b = at[(x->point - v * stride) * r->npol + p];
+				if (b < 0)
+					continue;
+				compared++;
+				differ = !same_result(x, &r->runs[b]);
+			}
+			if (compared && !differ)
+				r->unused[p][k] = UNUSED_SAME;
+		}
+	}
+	free(at);
+	return 0;
+}
+
+/* Series name for run x on a plot against axis k: policy plus the values of the other
+ * axes its policy uses. */
 static void group_name(const rep *r, const rrun *x, int k, const char *suffix, char *out, size_t cap)
 {
 	size_t n = (size_t)snprintf(out, cap, "%s%s", x->policy, suffix ? suffix : "");
+	char sk[128];
+
 	for (int j = 0; j < r->naxes && n < cap; j++)
-		if (j != k)
-			n += (size_t)snprintf(out + n, cap - n, " %s=%s", short_key(r->axes[j].key),
+		if (j != k && uses(r, x, j))
+			n += (size_t)snprintf(out + n, cap - n, " %s=%s", short_key(r->axes[j].key, sk, sizeof sk),
 					      r->axes[j].label[axis_index(r, x->point, j)]);
+	if (n < cap && !uses(r, x, k))
+		snprintf(out + n, cap - n, " (%s %s)",
+			 r->unused[x->pol][k] == UNUSED_KEY ? "does not use" : "same at every",
+			 short_key(r->axes[k].key, sk, sizeof sk));
 }
 
-/* Group index of run x against axis k: policy-major, then the other axes. */
+/* Group index of run x against axis k: policy-major, then the other axes (an axis the
+ * policy does not use always counts as its first value: one line, not one per value). */
 static int64_t group_of(const rep *r, const rrun *x, int k, int64_t *ngroups)
 {
 	int64_t g = x->pol, n = r->npol;
 	for (int j = 0; j < r->naxes; j++)
 		if (j != k) {
-			g = g * r->axes[j].nvals + axis_index(r, x->point, j);
+			g = g * r->axes[j].nvals + (uses(r, x, j) ? axis_index(r, x->point, j) : 0);
 			n *= r->axes[j].nvals;
 		}
 	*ngroups = n;
 	return g;
+}
+
+/* Run x stands for its line on a plot against axis k: every axis its policy does not
+ * use is at its first value (the others are copies of it). */
+static int representative(const rep *r, const rrun *x, int k)
+{
+	(void)k; /* k included: a line flat in k is drawn from k's first value */
+	for (int j = 0; j < r->naxes; j++)
+		if (!uses(r, x, j) && axis_index(r, x->point, j) != 0)
+			return 0;
+	return 1;
 }
 
 typedef double (*metric_fn)(const rrun *x, int pool);
@@ -432,9 +592,34 @@ static double m_ttft(const rrun *x, int p) { (void)p; return x->ttft_p99; }
 static double m_tpot(const rrun *x, int p) { (void)p; return x->tpot_p99; }
 static double m_share(const rrun *x, int p) { return p < x->npools ? x->share[p] : -1; }
 
-/* One metric against axis k; with pooled, one line per (group, pool) of traffic share. */
-static int plot_vs(rep *r, int k, const char *mname, const char *ylabel, metric_fn fn, int pooled,
-		   double slo, fs_err *err)
+/* The values of a numeric axis read best on a log scale: they span more than a decade
+ * and are not evenly spaced (1024, 2048, ... rather than 1, 2, 3, ...). */
+static int geometric(const axis *a)
+{
+	double lo = INFINITY, hi = 0, *v;
+	int arith = 1;
+
+	for (int i = 0; i < a->nvals; i++) {
+		lo = fmin(lo, a->num[i]);
+		hi = fmax(hi, a->num[i]);
+	}
+	if (!(lo > 0) || hi / lo <= 10 || a->nvals < 3)
+		return lo > 0 && hi / lo > 10;
+	if (!(v = malloc((size_t)a->nvals * sizeof *v)))
+		return 1;
+	memcpy(v, a->num, (size_t)a->nvals * sizeof *v);
+	qsort(v, (size_t)a->nvals, sizeof *v, cmp_num);
+	for (int i = 2; i < a->nvals && arith; i++)
+		arith = fabs((v[i] - v[i - 1]) - (v[1] - v[0])) <= 1e-9 * (hi - lo);
+	free(v);
+	return !arith;
+}
+
+/* One metric against axis k; with pooled, one line per (group, pool) of traffic share.
+ * A policy that does not use axis k gets one flat line per combination of the axes it
+ * uses (drawn from the axis' first value); axes it does not use add no lines. */
+static int plot_vs(rep *r, int k, const char *mname, const char *mtitle, const char *ylabel, metric_fn fn,
+		   int pooled, double slo, fs_err *err)
 {
 	const axis *a = &r->axes[k];
 	int64_t ng = 1, nl;
@@ -442,7 +627,7 @@ static int plot_vs(rep *r, int k, const char *mname, const char *ylabel, metric_
 	plot_series *ser = NULL;
 	double *xs = NULL, *ys = NULL;
 	char (*names)[256] = NULL;
-	char base[200], title[400];
+	char base[200], title[400], xlabel[160];
 	plot_lines_spec sp = {0};
 
 	if (pooled)
@@ -474,7 +659,9 @@ static int plot_vs(rep *r, int k, const char *mname, const char *ylabel, metric_
 	for (int i = 0; i < r->nruns; i++) {
 		const rrun *x = &r->runs[i];
 		int64_t g = group_of(r, x, k, &ng);
-		int v = axis_index(r, x->point, k);
+		int v = axis_index(r, x->point, k), flat = !uses(r, x, k);
+		if (!representative(r, x, k))
+			continue;
 		for (int p = 0; p < (pooled ? x->npools : 1); p++) {
 			int64_t l = g * npool + p;
 			char suffix[80];
@@ -482,32 +669,35 @@ static int plot_vs(rep *r, int k, const char *mname, const char *ylabel, metric_
 				snprintf(suffix, sizeof suffix, "/%s", pooled ? x->pools[p] : "");
 				group_name(r, x, k, pooled ? suffix : NULL, names[l], sizeof names[l]);
 				ser[l].name = names[l];
+				ser[l].flat = flat;
 			}
-			ys[l * a->nvals + v] = fn(x, p);
+			if (flat) /* the same at every value of the axis: a horizontal line */
+				for (int w = 0; w < a->nvals; w++)
+					ys[l * a->nvals + w] = fn(x, p);
+			else
+				ys[l * a->nvals + v] = fn(x, p);
 		}
 	}
 	/* Drop lines nobody filled (policies with fewer pools). */
 	for (int64_t l = 0; l < nl; l++)
 		if (ser[l].name)
 			ser[used++] = ser[l];
+	plot_param_label(a->key, xlabel, sizeof xlabel);
 	snprintf(base, sizeof base, "%.40s_vs_%.80s", mname, a->key);
-	snprintf(title, sizeof title, "%s vs %s", ylabel, a->key);
+	/* The title keeps the key path: it says which pool or policy the knob belongs to. */
+	snprintf(title, sizeof title, "%s vs %s", mtitle, a->key);
 	sp.name = base;
 	sp.title = title;
-	sp.xlabel = a->key;
+	sp.xlabel = xlabel;
 	sp.ylabel = ylabel;
 	sp.hline = slo;
 	sp.hline_label = "SLO";
+	sp.logy = pooled ? -1 : 0; /* shares: a linear 0..1 axis */
 	if (!a->numeric) {
 		sp.xtics = (const char *const *)a->label;
 		sp.nxtics = a->nvals;
 	} else {
-		double lo = INFINITY, hi = 0;
-		for (int v = 0; v < a->nvals; v++) {
-			lo = fmin(lo, a->num[v]);
-			hi = fmax(hi, a->num[v]);
-		}
-		sp.logx = lo > 0 && hi / lo >= 16; /* x2 ranges read best on a log axis */
+		sp.logx = geometric(a);
 	}
 	if (used == 0) {
 		rc = 0;
@@ -533,24 +723,132 @@ out:
 	return rc;
 }
 
-/* Evenly chosen runs for the CDF plots. */
-static int pick_runs(const rep *r, int *idx)
-{
-	int n = r->nruns <= REPORT_MAX_CDF ? r->nruns : REPORT_MAX_CDF;
-	for (int i = 0; i < n; i++)
-		idx[i] = r->nruns <= REPORT_MAX_CDF ? i : (int)((int64_t)i * (r->nruns - 1) / (n - 1));
-	return n;
-}
-
 static void run_label(const rep *r, const rrun *x, char *out, size_t cap)
 {
 	size_t n = (size_t)snprintf(out, cap, "%s", x->policy);
+	char sk[128];
+
 	if (x->point >= 0)
 		for (int j = 0; j < r->naxes && n < cap; j++)
-			n += (size_t)snprintf(out + n, cap - n, " %s=%s", short_key(r->axes[j].key),
-					      r->axes[j].label[axis_index(r, x->point, j)]);
-	else if (n < cap)
+			if (uses(r, x, j))
+				n += (size_t)snprintf(out + n, cap - n, " %s=%s", short_key(r->axes[j].key, sk, sizeof sk),
+						      r->axes[j].label[axis_index(r, x->point, j)]);
+	if (x->point < 0 && n < cap)
 		snprintf(out + n, cap - n, " (run %lld)", (long long)x->run_id);
+}
+
+/* Run x meets the SLO: fleet TTFT p99 and TPOT p99 within the targets that are set. */
+static int meets_slo(const rep *r, const rrun *x)
+{
+	return (r->slo_ttft <= 0 || (x->ttft_p99 >= 0 && x->ttft_p99 <= r->slo_ttft)) &&
+	       (r->slo_tpot <= 0 || (x->tpot_p99 >= 0 && x->tpot_p99 <= r->slo_tpot)) && x->completed > 0;
+}
+
+/* a is a better run than b for "best": meeting the SLO beats missing it; among runs
+ * meeting it the lower GPU-hours (then TTFT p99) wins, among the others the lower TTFT
+ * p99.  Ties keep the earlier run. */
+static int better(const rep *r, const rrun *a, const rrun *b)
+{
+	int oa = meets_slo(r, a), ob = meets_slo(r, b);
+
+	if (oa != ob)
+		return oa;
+	if (oa && a->gpu_hours != b->gpu_hours)
+		return a->gpu_hours >= 0 && (b->gpu_hours < 0 || a->gpu_hours < b->gpu_hours);
+	return a->ttft_p99 < b->ttft_p99;
+}
+
+/* One curve of the CDF plots: a run and the roles it plays ("best", "worst", ...). */
+typedef struct cdf_pick {
+	int idx;
+	char role[48];
+} cdf_pick;
+
+/* Add run i in role to the picks (one entry per run: roles accumulate). */
+static void add_pick(cdf_pick *pk, int *n, int i, const char *role)
+{
+	for (int j = 0; j < *n; j++)
+		if (pk[j].idx == i) {
+			size_t l = strlen(pk[j].role);
+			snprintf(pk[j].role + l, sizeof pk[j].role - l, ", %s", role);
+			return;
+		}
+	pk[*n].idx = i;
+	snprintf(pk[*n].role, sizeof pk[*n].role, "%s", role);
+	(*n)++;
+}
+
+/* The index of the marked baseline run into *idx (-1: none marked).  Returns 0, or -1
+ * with err (FS_EXIT_INPUT) when the marked run is not one of the report's. */
+static int check_baseline(const rep *r, int *idx, fs_err *err)
+{
+	*idx = -1;
+	for (int i = 0; i < r->nruns; i++)
+		if (r->baseline_run > 0 && r->runs[i].run_id == r->baseline_run)
+			*idx = i;
+	if (r->baseline_run > 0 && *idx < 0)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: baseline run %lld is not in this report's runs",
+			       db_path(r->d), (long long)r->baseline_run);
+	return 0;
+}
+
+/* The runs the CDFs show (report.h).  A sweep: best (the cheapest run meeting the SLO,
+ * lowest GPU-hours, ties by TTFT p99; with none meeting it, the lowest TTFT p99), worst
+ * (the highest TTFT p99) and baseline (report_opts.baseline_run, else the first run of
+ * the first grid point, i.e. the first policy at every axis' first value).  A run
+ * report: every policy of the run (at most REPORT_MAX_CDF), the marked one labelled
+ * baseline.  Writes r->cdf_desc.  Returns the count, or -1 with err (FS_EXIT_INPUT: the
+ * baseline run is not in the report). */
+static int pick_runs(rep *r, cdf_pick *pk, fs_err *err)
+{
+	int n = 0, best = -1, worst = -1, base = -1;
+	char label[300];
+	FILE *m;
+
+	if (check_baseline(r, &base, err))
+		return -1;
+	if (r->sweep_id <= 0) {
+		for (int i = 0; i < r->nruns && n < REPORT_MAX_CDF; i++)
+			add_pick(pk, &n, i, i == base ? "baseline" : "");
+		r->cdf_desc[0] = '\0';
+		return n;
+	}
+	for (int i = 0; i < r->nruns; i++) {
+		const rrun *x = &r->runs[i];
+		if (x->ttft_p99 < 0)
+			continue;
+		if (best < 0 || better(r, x, &r->runs[best]))
+			best = i;
+		if (worst < 0 || x->ttft_p99 > r->runs[worst].ttft_p99)
+			worst = i;
+	}
+	if (base < 0)
+		base = 0; /* runs are ordered by point, then run_id: the first point's first policy */
+	if (best >= 0)
+		add_pick(pk, &n, best, meets_slo(r, &r->runs[best]) ? "best" : "best (none meets the SLO)");
+	if (worst >= 0)
+		add_pick(pk, &n, worst, "worst");
+	add_pick(pk, &n, base, "baseline");
+	/* The rule and the chosen runs, for index.html (labels come from the file: escaped). */
+	if ((m = fmemopen(r->cdf_desc, sizeof r->cdf_desc - 1, "w"))) {
+		fputs("<p>CDFs show three runs of the sweep: <b>best</b> = the lowest GPU-hours among runs "
+		      "meeting the SLO (else the lowest TTFT p99), <b>worst</b> = the highest TTFT p99, "
+		      "<b>baseline</b> = ",
+		      m);
+		fputs(r->baseline_run > 0 ? "the run given with --baseline" : "the first policy at the first grid point", m);
+		fputs(". The dashed lines mark the p99 target and the 0.99 level.</p>\n<ul>\n", m);
+		for (int j = 0; j < n; j++) {
+			run_label(r, &r->runs[pk[j].idx], label, sizeof label);
+			fputs("<li>", m);
+			esc_html(m, pk[j].role);
+			fprintf(m, ": run %lld, ", (long long)r->runs[pk[j].idx].run_id);
+			esc_html(m, label);
+			fputs("</li>\n", m);
+		}
+		fputs("</ul>\n", m);
+		fclose(m);
+	}
+	return n;
 }
 
 /* Read one run's CDF of metric ("ttft"/"tpot") into (*xs, *ys, *n): from requests
@@ -637,24 +935,31 @@ static int read_cdf(rep *r, int64_t run_id, const char *metric, double **xs, dou
 	return 0;
 }
 
+/* The TTFT or TPOT CDF of the picked runs (pick_runs), with the SLO target as a
+ * vertical line and the 0.99 level as a horizontal one. */
 static int plot_cdf(rep *r, const char *metric, const char *label, fs_err *err)
 {
-	int idx[REPORT_MAX_CDF], n = pick_runs(r, idx), used = 0, exact = 0, rc = -1;
+	cdf_pick pk[REPORT_MAX_CDF];
+	int n = pick_runs(r, pk, err), used = 0, exact = 0, rc = -1;
 	plot_series ser[REPORT_MAX_CDF];
-	char names[REPORT_MAX_CDF][300], base[64], title[128];
+	char names[REPORT_MAX_CDF][360], base[64], title[128], rl[300];
 	double *xs[REPORT_MAX_CDF] = {0}, *ys[REPORT_MAX_CDF] = {0};
+	double slo = metric[1] == 't' ? r->slo_ttft : r->slo_tpot;
 	plot_lines_spec sp = {0};
 
+	if (n < 0)
+		return -1;
 	for (int i = 0; i < n; i++) {
 		size_t m;
 		int ex = 0;
-		if (read_cdf(r, r->runs[idx[i]].run_id, metric, &xs[i], &ys[i], &m, &ex, err))
+		if (read_cdf(r, r->runs[pk[i].idx].run_id, metric, &xs[i], &ys[i], &m, &ex, err))
 			goto out;
 		if (!m)
 			continue;
 		exact |= ex;
-		run_label(r, &r->runs[idx[i]], names[used], sizeof names[used]);
-		ser[used] = (plot_series){names[used], xs[i], ys[i], m};
+		run_label(r, &r->runs[pk[i].idx], rl, sizeof rl);
+		snprintf(names[used], sizeof names[used], "%s%s%s", pk[i].role, pk[i].role[0] ? ": " : "", rl);
+		ser[used] = (plot_series){names[used], xs[i], ys[i], m, 0};
 		used++;
 	}
 	snprintf(base, sizeof base, "%s_cdf", metric);
@@ -664,7 +969,8 @@ static int plot_cdf(rep *r, const char *metric, const char *label, fs_err *err)
 		rc = 0;
 		goto out;
 	}
-	snprintf(title, sizeof title, "%s CDF%s%s", label, r->nruns > n ? " (selected runs)" : "",
+	snprintf(title, sizeof title, "%s CDF%s%s", label,
+		 r->sweep_id > 0 ? " (best, worst and baseline runs)" : r->nruns > n ? " (first runs)" : "",
 		 exact ? "" : " (from stored quantiles)");
 	sp.name = base;
 	sp.title = title;
@@ -672,6 +978,12 @@ static int plot_cdf(rep *r, const char *metric, const char *label, fs_err *err)
 	sp.ylabel = "fraction of requests";
 	sp.logx = 1;
 	sp.steps = 1;
+	if (slo > 0) {
+		sp.vline = slo;
+		sp.vline_label = metric[1] == 't' ? "TTFT p99 SLO (s)" : "TPOT p99 SLO (s)";
+		sp.hline = 0.99;
+		sp.hline_label = "p99";
+	}
 	if (plot_lines(r->dir, &sp, used, ser, err))
 		goto out;
 	add_plot(r, base);
@@ -802,6 +1114,7 @@ static int write_index(rep *r, const char *title, report_stats *stt, fs_err *err
 			   "</figcaption></figure>\n",
 			b, b, b, b, b, b);
 	}
+	fputs(r->cdf_desc, f); /* built HTML-escaped by pick_runs */
 	if (r->notes[0])
 		fprintf(f, "<h2>Not drawn</h2><ul>\n%s</ul>\n", r->notes);
 	fputs("<h2>Numbers (fleet-wide)</h2>\n<table><tr><th>run</th><th class=l>policy</th>"
@@ -941,6 +1254,40 @@ static int pick_latest(rep *r, report_stats *st, fs_err *err)
 	return 0;
 }
 
+/* Every stored fleet quantile of the sweep's runs is a finite number >= 0 at a q in
+ * 0..1: checked for all runs up front, as the CDFs read only the few they show and a
+ * damaged file must be refused whichever runs those are.  Returns 0, or -1 with err. */
+static int check_quantiles(rep *r, int64_t sweep_id, fs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int step;
+
+	if (sqlite3_prepare_v2(r->h,
+			       "SELECT q.run_id, q.metric FROM quantiles q JOIN sweeps s ON s.run_id = q.run_id"
+			       " WHERE s.sweep_id = ?1 AND q.pool = '*' AND q.metric IN ('ttft', 'tpot') AND NOT"
+			       " (typeof(q.value_s) IN ('integer', 'real') AND q.value_s >= 0 AND"
+			       " q.value_s <= 1.7976931348623157e308 AND typeof(q.q) IN ('integer', 'real') AND"
+			       " q.q >= 0 AND q.q <= 1) LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return sql_err(r, err, "reading CDF data");
+	sqlite3_bind_int64(st, 1, sweep_id);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		long long rid = sqlite3_column_int64(st, 0);
+		char metric[8];
+		snprintf(metric, sizeof metric, "%s", (const char *)sqlite3_column_text(st, 1));
+		sqlite3_finalize(st);
+		return bad_db(r, err, "run %lld: a %s quantile is not a finite number >= 0 or its q is not in 0..1",
+			      rid, metric);
+	}
+	if (step != SQLITE_DONE) {
+		sql_err(r, err, "reading CDF data");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 /* Load sweep sweep_id's points and draw each metric against each swept parameter.
  * Returns 0, or -1 with err (FS_EXIT_INPUT when no point has finished). */
 static int sweep_plots(rep *r, int64_t sweep_id, fs_err *err)
@@ -993,12 +1340,15 @@ static int sweep_plots(rep *r, int64_t sweep_id, fs_err *err)
 	if (!r->nruns)
 		return fs_fail(err, FS_EXIT_INPUT, "%s: sweep %lld has no completed points yet", db_path(r->d),
 			       (long long)sweep_id);
+	if (check_quantiles(r, sweep_id, err) || find_unused(r, err) || check_baseline(r, &(int){0}, err))
+		return -1;
 	for (int k = 0; k < r->naxes; k++)
-		if (plot_vs(r, k, "gpu_hours", "GPU-hours", m_gpuh, 0, 0, err) ||
-		    plot_vs(r, k, "preemptions_per_request", "preemptions per request", m_ppr, 0, 0, err) ||
-		    plot_vs(r, k, "ttft_p99", "TTFT p99 (s)", m_ttft, 0, r->slo_ttft, err) ||
-		    plot_vs(r, k, "tpot_p99", "TPOT p99 (s)", m_tpot, 0, r->slo_tpot, err) ||
-		    plot_vs(r, k, "traffic_share", "traffic share", m_share, 1, 0, err))
+		if (plot_vs(r, k, "gpu_hours", "GPU-hours", "GPU-hours", m_gpuh, 0, 0, err) ||
+		    plot_vs(r, k, "preemptions_per_request", "Preemptions per request", "preemptions per request",
+			    m_ppr, 0, 0, err) ||
+		    plot_vs(r, k, "ttft_p99", "TTFT p99", "TTFT p99 (s)", m_ttft, 0, r->slo_ttft, err) ||
+		    plot_vs(r, k, "tpot_p99", "TPOT p99", "TPOT p99 (s)", m_tpot, 0, r->slo_tpot, err) ||
+		    plot_vs(r, k, "traffic_share", "Traffic share", "share of requests", m_share, 1, 0, err))
 			return -1;
 	return 0;
 }
@@ -1137,6 +1487,7 @@ int report_write(db *d, const report_opts *o, report_stats *st, fs_err *err)
 	r->d = d;
 	r->h = db_sqlite(d);
 	r->dir = sg.dir;
+	r->baseline_run = o->baseline_run;
 	st->sweep_id = o->sweep_id;
 	st->run_id = o->run_id;
 	if (st->sweep_id <= 0 && st->run_id <= 0 && pick_latest(r, st, err))
@@ -1144,11 +1495,13 @@ int report_write(db *d, const report_opts *o, report_stats *st, fs_err *err)
 	if (stage_open(o->out_dir, &sg, err))
 		goto out;
 	if (st->sweep_id > 0) {
+		r->sweep_id = st->sweep_id;
 		if (sweep_plots(r, st->sweep_id, err))
 			goto out;
 		snprintf(title, sizeof title, "fleetsim sweep %lld", (long long)st->sweep_id);
 	} else {
-		if (load_run_group(r, st->run_id, err) || plot_share_bars(r, err))
+		if (load_run_group(r, st->run_id, err) || check_baseline(r, &(int){0}, err) ||
+		    plot_share_bars(r, err))
 			goto out;
 		snprintf(title, sizeof title, "fleetsim run %lld", (long long)st->run_id);
 	}

@@ -110,7 +110,7 @@ static void test_ttft_cdf(void)
 	free(dat);
 	gp = slurp(dir, "ttft_cdf.gp", NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
-	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set logscale x"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "\n  set logscale x"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "keyentry title 'it''s empty (no data)'"));
 	free(gp);
 
@@ -201,13 +201,238 @@ static void test_gnuplot_failures(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "gnuplot not found"));
 }
 
+/* Count the distinct (colour, dash, point) triples of the plot clauses in a .gp, and
+ * the clauses.  A clause reads "... lc rgb '#RRGGBB' dt D pt P ...". */
+static int style_triples(const char *gp, int *clauses)
+{
+	char seen[64][40];
+	int n = 0;
+
+	*clauses = 0;
+	for (const char *p = gp; (p = strstr(p, " lc rgb '#")); p++) {
+		char col[8] = {0}, t[40];
+		int dt = 0, pt = 0, dup = 0;
+		if (sscanf(p, " lc rgb '#%6[0-9A-Fa-f]' dt %d pt %d", col, &dt, &pt) != 3)
+			continue;
+		(*clauses)++;
+		snprintf(t, sizeof t, "%s/%d/%d", col, dt, pt);
+		for (int i = 0; i < n; i++)
+			dup |= !strcmp(seen[i], t);
+		if (!dup && n < 64)
+			snprintf(seen[n++], sizeof seen[0], "%s", t);
+	}
+	return n;
+}
+
+/* Ten series: ten different (colour, dash, point) triples, none repeated. */
+static void test_styles(void)
+{
+	char dir[512], name[64];
+	enum { NS = 10 };
+	double x[3] = {1, 2, 3}, y[NS][3];
+	plot_series ser[NS];
+	char names[NS][16];
+	plot_lines_spec sp = {.name = "styles", .title = "ten", .xlabel = "x", .ylabel = "y"};
+	plot_style a, b;
+	fs_err err = {0};
+	char *gp;
+	int clauses = 0;
+
+	for (int s = 0; s < NS; s++) {
+		for (int i = 0; i < 3; i++)
+			y[s][i] = 1 + s + i;
+		snprintf(names[s], sizeof names[s], "s%d", s);
+		ser[s] = (plot_series){names[s], x, y[s], 3, 0};
+	}
+	CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, "styles"), 0);
+	CU_ASSERT_EQUAL(plot_lines(dir, &sp, NS, ser, &err), 0);
+	gp = slurp(dir, "styles.gp", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	CU_ASSERT_EQUAL(style_triples(gp, &clauses), NS);
+	CU_ASSERT_EQUAL(clauses, NS);
+	/* Okabe-Ito colours only (the first is its blue). */
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "lc rgb '#0072B2' dt 1 pt 7"));
+	free(gp);
+	snprintf(name, sizeof name, "styles");
+	check_outputs(dir, name);
+	/* The rule holds far beyond 10: the first 280 triples are all different. */
+	for (int i = 0; i < 280; i++)
+		for (int j = i + 1; j < 280; j++) {
+			plot_series_style(i, &a);
+			plot_series_style(j, &b);
+			if (!strcmp(a.colour, b.colour) && a.dash == b.dash && a.point == b.point)
+				CU_FAIL("two series share colour, dash and point type");
+		}
+}
+
+/* y spanning 3 decades is drawn on a log axis (so a 1 s SLO stays visible next to
+ * 500 s); 1.5 decades, or a zero, keep it linear. */
+static void test_log_y(void)
+{
+	char dir[512];
+	double x[3] = {1, 2, 3}, wide[3] = {0.5, 20, 500}, narrow[3] = {1, 10, 30}, zero[3] = {0, 5, 500};
+	plot_series s = {"p", x, wide, 3, 0};
+	plot_lines_spec sp = {.name = "logy", .hline = 1, .hline_label = "SLO"};
+	fs_err err = {0};
+	char *gp;
+
+	CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, "logy"), 0);
+	CU_ASSERT_EQUAL(plot_lines(dir, &sp, 1, &s, &err), 0);
+	gp = slurp(dir, "logy.gp", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "\n  set logscale y"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "title 'SLO = 1'"));
+	free(gp);
+	s.y = narrow;
+	CU_ASSERT_EQUAL(plot_lines(dir, &sp, 1, &s, &err), 0);
+	gp = slurp(dir, "logy.gp", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	CU_ASSERT_PTR_NULL(strstr(gp, "\n  set logscale y"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "unset logscale y"));
+	free(gp);
+	s.y = zero;
+	CU_ASSERT_EQUAL(plot_lines(dir, &sp, 1, &s, &err), 0);
+	gp = slurp(dir, "logy.gp", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	CU_ASSERT_PTR_NULL(strstr(gp, "\n  set logscale y"));
+	free(gp);
+	/* Shares ask for a linear axis whatever the span. */
+	s.y = wide;
+	sp.logy = -1;
+	CU_ASSERT_EQUAL(plot_lines(dir, &sp, 1, &s, &err), 0);
+	gp = slurp(dir, "logy.gp", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	CU_ASSERT_PTR_NULL(strstr(gp, "\n  set logscale y"));
+	free(gp);
+}
+
+/* x from 1024 to 16384: a log axis fitted to the data, ticked at the values (not
+ * 1,000 to 100,000); x from 4 to 16 (less than a decade): linear. */
+static void test_x_range(void)
+{
+	char dir[512];
+	double x[5] = {1024, 2048, 4096, 8192, 16384}, y[5] = {1, 2, 3, 4, 5};
+	double xs[3] = {4, 8, 16};
+	plot_series s = {"p", x, y, 5, 0};
+	plot_lines_spec sp = {.name = "xr", .logx = 1};
+	fs_err err = {0};
+	double lo = 0, hi = 0;
+	char *gp, *p;
+
+	CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, "xrange"), 0);
+	CU_ASSERT_EQUAL(plot_lines(dir, &sp, 1, &s, &err), 0);
+	gp = slurp(dir, "xr.gp", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "\n  set logscale x"));
+	p = strstr(gp, "set xrange [");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(sscanf(p, "set xrange [%lf:%lf]", &lo, &hi), 2);
+	CU_ASSERT(lo > 900 && lo < 1024 && hi > 16384 && hi < 20000);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set xtics (\"1024\" 1024, \"2048\" 2048, \"4096\" 4096, \"8192\" 8192, "
+					  "\"16384\" 16384)"));
+	/* y holds integers: whole ticks only. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set format y '%.0f'"));
+	free(gp);
+	s.x = xs;
+	s.n = 3;
+	CU_ASSERT_EQUAL(plot_lines(dir, &sp, 1, &s, &err), 0);
+	gp = slurp(dir, "xr.gp", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "unset logscale x"));
+	free(gp);
+}
+
+/* GPU counts: integer ticks (no 0.5 GPU), headroom above the tallest bar for its label. */
+static void test_bars_integer(void)
+{
+	char dir[512];
+	const char *labels[3] = {"a", "b", "c"};
+	double gpus[3] = {1, 2, 3}, step = 0, first = -1, top = 0;
+	plot_chart_spec spec = {.name = "gpus", .origin = "test", .size = "600,400", .ylabel = "GPUs"};
+	fs_err err = {0};
+	char *gp, *p;
+
+	CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, "bars"), 0);
+	CU_ASSERT_EQUAL(plot_value_bars(dir, &spec, 3, labels, gpus, &err), 0);
+	gp = slurp(dir, "gpus.gp", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	p = strstr(gp, "set ytics ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(sscanf(p, "set ytics %lf, %lf", &first, &step), 2);
+	CU_ASSERT(step >= 1 && step == (double)(long)step && first == 0);
+	p = strstr(gp, "set yrange [0:");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(sscanf(p, "set yrange [0:%lf]", &top), 1);
+	CU_ASSERT(top >= 3 * 1.15);
+	free(gp);
+	check_outputs(dir, "gpus");
+}
+
+/* The axis label table, and the fallback to the key's last component. */
+static void test_param_label(void)
+{
+	char b[128];
+
+	CU_ASSERT_STRING_EQUAL(plot_param_label("workload.synthetic.arrival.rate", b, sizeof b),
+			       "arrival rate (req/s)");
+	CU_ASSERT_STRING_EQUAL(plot_param_label("policies.1.router.threshold", b, sizeof b), "threshold (tokens)");
+	CU_ASSERT_STRING_EQUAL(plot_param_label("policies.1.router.thresholds.0", b, sizeof b),
+			       "threshold (tokens)");
+	CU_ASSERT_STRING_EQUAL(plot_param_label("policies.0.pools.0.replicas", b, sizeof b), "replicas");
+	CU_ASSERT_STRING_EQUAL(plot_param_label("policies.0.pools.1.max_num_seqs", b, sizeof b), "max_num_seqs");
+	CU_ASSERT_STRING_EQUAL(plot_param_label("policies.0.pools.1.max_num_batched_tokens", b, sizeof b),
+			       "max_num_batched_tokens (tokens)");
+	CU_ASSERT_STRING_EQUAL(plot_param_label("policies.0.pools.0.long_prefill_token_threshold", b, sizeof b),
+			       "long_prefill_token_threshold (tokens)");
+	CU_ASSERT_STRING_EQUAL(plot_param_label("workload.target_rate", b, sizeof b), "arrival rate (req/s)");
+	CU_ASSERT_STRING_EQUAL(plot_param_label("workload.synthetic.weird_knob", b, sizeof b), "weird_knob");
+	CU_ASSERT_STRING_EQUAL(plot_param_label("solo", b, sizeof b), "solo");
+	CU_ASSERT_STRING_EQUAL(plot_param_label("", b, sizeof b), "value");
+}
+
+/* The SLO on a CDF: a vertical line at the TTFT p99 target and a horizontal one at 0.99. */
+static void test_cdf_slo(void)
+{
+	char dir[512];
+	const char *names[] = {"single"};
+	double v[] = {0.1, 0.2, 0.3};
+	const double *vals[] = {v};
+	size_t counts[] = {3};
+	fs_err err = {0};
+	char *gp;
+
+	CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, "cdfslo"), 0);
+	CU_ASSERT_EQUAL(plot_ttft_cdf_slo(dir, 1, names, vals, counts, 2.0, &err), 0);
+	gp = slurp(dir, "ttft_cdf.gp", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "set arrow 1 from 2, graph 0 to 2, graph 1 nohead"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "title 'TTFT p99 SLO (s) = 2'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(gp, "0.99 with lines"));
+	/* The target lies beyond the data: the x range reaches it. */
+	CU_ASSERT_PTR_NULL(strstr(gp, "set xrange [*"));
+	free(gp);
+	check_outputs(dir, "ttft_cdf");
+	/* Without an SLO: no marks. */
+	CU_ASSERT_EQUAL(plot_ttft_cdf(dir, 1, names, vals, counts, &err), 0);
+	gp = slurp(dir, "ttft_cdf.gp", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gp);
+	CU_ASSERT_PTR_NULL(strstr(gp, "set arrow"));
+	free(gp);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("plot", tu_suite_init, NULL);
 	if (!s || !CU_add_test(s, "TTFT CDF files and data", test_ttft_cdf) ||
 	    !CU_add_test(s, "time series files and data", test_timeseries) ||
 	    !CU_add_test(s, "safe file names", test_safe_name) ||
-	    !CU_add_test(s, "gnuplot failing or missing", test_gnuplot_failures))
+	    !CU_add_test(s, "gnuplot failing or missing", test_gnuplot_failures) ||
+	    !CU_add_test(s, "10 series, 10 style triples", test_styles) ||
+	    !CU_add_test(s, "log y beyond 2 decades", test_log_y) ||
+	    !CU_add_test(s, "x range fitted, log only past a decade", test_x_range) ||
+	    !CU_add_test(s, "integer ticks and bar headroom", test_bars_integer) ||
+	    !CU_add_test(s, "axis labels from the table", test_param_label) ||
+	    !CU_add_test(s, "CDF with the SLO marked", test_cdf_slo))
 		return -1;
 	return 0;
 }
