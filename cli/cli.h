@@ -47,6 +47,12 @@ struct mem_config;
 int cli_model_opt(const char *cmd, int c, const char *arg, cli_model_args *a,
 		  struct mem_config *cfg, int *status);
 
+/* Print the scenario's load warnings (scenario.warnings: e.g. an SLO bound that looks
+ * like milliseconds written as seconds) to stderr as "fleetsim: warning: ...".  Loads
+ * the scenario for that; a scenario that does not load prints nothing here (the
+ * command reports the error itself). */
+void cli_scenario_warnings(const char *path, const char *const *sets, int nsets);
+
 /* Parse a strictly positive int / any finite double CLI value; -1 on junk. */
 int cli_parse_int(const char *s, int *out);
 int cli_parse_double(const char *s, double *out);

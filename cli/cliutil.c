@@ -1,7 +1,9 @@
 #include <limits.h>
 
 #include "cli/cli.h"
+
 #include "models/memory.h"
+#include "scenarios/scenario.h"
 #include "util/numparse.h"
 
 int cli_parse_int(const char *s, int *out)
@@ -42,4 +44,16 @@ int cli_model_opt(const char *cmd, int c, const char *arg, cli_model_args *a, me
 		return 1;
 	}
 	return 0;
+}
+
+void cli_scenario_warnings(const char *path, const char *const *sets, int nsets)
+{
+	scenario *sc = NULL;
+	fs_err err = {0};
+
+	if (scenario_load(path, sets, nsets, &sc, &err))
+		return;
+	for (int i = 0; i < sc->nwarnings; i++)
+		fprintf(stderr, "fleetsim: warning: %s\n", sc->warnings[i]);
+	scenario_free(sc);
 }

@@ -51,6 +51,7 @@ static const char usage_text[] =
 	"  --thresholds LIST    dual thresholds to try (default: the workload's length quantiles)\n"
 	"  --max-candidates N   simulated TP/shape/threshold candidates per option (default 6)\n"
 	"  --no-report          search only: no report, plots or manifests\n"
+	"  --pdf                also print report.pdf with headless Chromium (docs/deploy.md)\n"
 	"  --set KEY=VALUE      override a scenario key (repeatable), e.g. workload.duration=120\n"
 	"  --json               print the plan as one JSON object\n"
 	"  -q, --quiet          no table\n"
@@ -147,6 +148,14 @@ static cJSON *plan_json(const plan_result *r, int64_t plan_id)
 	cJSON_AddNumberToObject(o, "plan_id", (double)plan_id);
 	cJSON_AddStringToObject(o, "scenario", r->scenario);
 	cJSON_AddNumberToObject(o, "load_scale", r->load_scale);
+	{
+		cJSON *so = cJSON_AddObjectToObject(o, "slo");
+		if (r->slo.ttft_p99_s > 0)
+			cJSON_AddNumberToObject(so, "ttft_p99_s", r->slo.ttft_p99_s);
+		if (r->slo.tpot_p99_s > 0)
+			cJSON_AddNumberToObject(so, "tpot_p99_s", r->slo.tpot_p99_s);
+		cJSON_AddNumberToObject(so, "max_rejection_rate", r->max_rejection_rate);
+	}
 	cJSON_AddNumberToObject(o, "simulations", r->sims);
 	cJSON_AddNumberToObject(o, "wall_s", r->wall_s);
 	cJSON_AddStringToObject(o, "recommended", r->best >= 0 ? r->options[r->best].label : "");
@@ -328,7 +337,13 @@ static void print_table(const plan_result *r, int64_t plan_id, const char *dbpat
 				d->feasible ? printf("%d", d->searched_gpus ? d->searched_gpus : d->best.gpus) : printf("-");
 			}
 		}
-		printf(" (planned traffic, before verification)\n");
+		{
+			int verified = 0;
+			for (int i = 0; i < r->noptions; i++)
+				verified |= r->options[i].nchecks > 0;
+			printf(" (each the fewest GPUs holding on the planned%s traffic)\n",
+			       verified ? " and the verification" : "");
+		}
 	}
 	if (r->best >= 0)
 		printf("recommended: %s (%d GPUs)\n", r->options[r->best].label, r->options[r->best].best.gpus);
@@ -462,13 +477,14 @@ int cmd_plan(int argc, char **argv)
 		{"gpus-per-server", required_argument, NULL, 1104}, {"server-price", required_argument, NULL, 1105},
 		{"amortization-years", required_argument, NULL, 1106}, {"power-price", required_argument, NULL, 1107},
 		{"pue", required_argument, NULL, 1108},       {"opex-per-server-year", required_argument, NULL, 1109},
+		{"pdf", no_argument, NULL, 1200},
 		{NULL, 0, NULL, 0}};
 	char gpus_def[] = "h100,h200,b200", precs_def[] = "bf16,nvfp4", pols_def[] = "single,dual";
 	char *gpus_s = gpus_def, *precs_s = precs_def, *pols_s = pols_def, *scales_s = NULL;
 	char *items[MAX_SCALES + 1];
 	const char *out_dir = "plan-out", *dbpath = "results.db", **sets = NULL;
 	double scales[MAX_SCALES];
-	int nscales = 0, nsets = 0, json = 0, quiet = 0, report = 1, c, n, status = FS_EXIT_OK;
+	int nscales = 0, nsets = 0, json = 0, quiet = 0, report = 1, pdf = 0, c, n, status = FS_EXIT_OK;
 	plan_request rq;
 	cost_opts copts;
 	plan_result *main_res = NULL, *what[MAX_SCALES] = {0};
@@ -556,6 +572,7 @@ int cmd_plan(int argc, char **argv)
 			break;
 		}
 		case 'R': report = 0; break;
+		case 1200: pdf = 1; break;
 		case 's': sets[nsets++] = optarg; break;
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
@@ -580,6 +597,7 @@ int cmd_plan(int argc, char **argv)
 	rq.scenario_path = argv[optind];
 	rq.sets = sets;
 	rq.nsets = nsets;
+	cli_scenario_warnings(rq.scenario_path, sets, nsets);
 	/* Redundancy and cost: checked before any simulation. */
 	if (cost_opts_check(&copts, &err))
 		goto fail_input;
@@ -691,6 +709,8 @@ int cmd_plan(int argc, char **argv)
 		so.whatif_scales = scales;
 		so.nwhatif = nscales;
 		if (sizing_write(&rq, main_res, &so, &err))
+			goto fail;
+		if (pdf && sizing_write_pdf(out_dir, &err))
 			goto fail;
 	}
 	if (json) {

@@ -135,6 +135,7 @@ int cmd_run(int argc, char **argv)
 	o.policies = only;
 	o.progress = show_progress;
 	o.progress_ctx = &pr;
+	cli_scenario_warnings(argv[optind], sets, o.nsets);
 	status = fsim_run_file(argv[optind], &o, &r, msg, sizeof msg);
 	if (pr.tty && pr.policy)
 		fputs("\r\033[K", stderr);

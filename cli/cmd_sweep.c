@@ -163,6 +163,7 @@ int cmd_sweep(int argc, char **argv)
 	}
 	cfg.sets = sets;
 	cfg.nsets = nsets;
+	cli_scenario_warnings(cfg.scenario_path, sets, nsets);
 	cfg.grid = &g;
 	cfg.db_path = dbpath;
 	bar.tty = isatty(2);

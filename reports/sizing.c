@@ -10,7 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "models/engine.h"
+#include "reports/k8s.h"
 #include "reports/plot.h"
 #include "util/escape.h"
 #include "util/outfile.h"
@@ -36,261 +43,173 @@ const char *sizing_vllm_kv_dtype(prec_t p)
 }
 
 
-/* A DNS-1123 label from a name: lower case, [a-z0-9-], starting and ending with a
- * letter or digit, at most 40 characters (so "vllm-NAME" and "NAME-queue" stay within
- * the 63 of a label); "pool" when nothing is left. */
-static void k8s_name(const char *s, char *out, size_t cap)
-{
-	size_t j = 0;
-
-	for (; *s && j + 1 < cap && j < 40; s++) {
-		char c = (char)tolower((unsigned char)*s);
-		if (!j && !isalnum((unsigned char)c))
-			continue;
-		out[j++] = isalnum((unsigned char)c) && !((unsigned char)c & 0x80) ? c : '-';
-	}
-	while (j > 0 && out[j - 1] == '-')
-		j--;
-	out[j] = 0;
-	if (!j)
-		snprintf(out, cap, "pool");
-}
-
-/* The object names of o's pools: k8s_name of each, made unique with "-K" (then
- * "-K-A" for attempt A) where two pools' names map to the same label. */
-static void pool_k8s_names(const plan_option *o, char names[][64])
-{
-	for (int k = 0; k < o->npools; k++) {
-		char base[64];
-
-		k8s_name(o->pool_names[k], base, sizeof base);
-		for (int a = 0;; a++) {
-			int clash = 0;
-
-			if (!a) {
-				snprintf(names[k], 64, "%s", base);
-			} else {
-				char tail[32];
-				int tl = a == 1 ? snprintf(tail, sizeof tail, "-%d", k) :
-						  snprintf(tail, sizeof tail, "-%d-%d", k, a);
-				snprintf(names[k], 64, "%.*s%s", 40 - tl, base, tail);
-			}
-			for (int i = 0; i < k && !clash; i++)
-				clash = !strcmp(names[i], names[k]);
-			if (!clash)
-				break;
-		}
-	}
-}
-
-/* "    fleetsim.io/pool-name: <original>" under an annotations: key at indent, when
- * the object name had to be derived (the original does not survive as a label). */
-static void pool_name_annotation(FILE *f, const char *indent, const char *orig, const char *name, int open)
-{
-	if (!strcmp(orig, name))
-		return;
-	if (open)
-		fprintf(f, "%sannotations:\n", indent);
-	fprintf(f, "%s  fleetsim.io/pool-name: ", indent);
-	esc_yaml(f, orig);
-	fputc('\n', f);
-}
-
-/* "KEY: PREFIX+VALUE" as one quoted YAML scalar, at indent. */
-static void yaml_kv(FILE *f, const char *indent, const char *key, const char *prefix, const char *value)
-{
-	char buf[512];
-
-	snprintf(buf, sizeof buf, "%s%s", prefix, value);
-	fprintf(f, "%s%s", indent, key);
-	esc_yaml(f, buf);
-	fputc('\n', f);
-}
-
 /* ---- manifests ------------------------------------------------------------------- */
 
-/* Every name in the manifests is either a k8s_name (letters, digits and '-': safe
- * unquoted) or goes through esc_yaml (comments: esc_yaml_comment), so no name can end
- * its scalar, its line or its document. */
+/* Hugging Face ids of catalog models (the sources models/llm.c names for each). */
+static const struct {
+	const char *name, *hf;
+} hf_ids[] = {
+	{"llama-2-70b", "meta-llama/Llama-2-70b-hf"},
+	{"llama-3.1-8b", "meta-llama/Llama-3.1-8B"},
+	{"llama-3-70b", "meta-llama/Meta-Llama-3-70B"},
+	{"qwen3-32b", "Qwen/Qwen3-32B"},
+	{"qwen3-235b-a22b", "Qwen/Qwen3-235B-A22B"},
+	{"qwen3-next-80b-a3b", "Qwen/Qwen3-Next-80B-A3B-Instruct"},
+	{"deepseek-v3", "deepseek-ai/DeepSeek-V3"},
+	{"bloom-176b", "bigscience/bloom"},
+	{"gpt-oss-120b", "openai/gpt-oss-120b"},
+	{"gpt-oss-20b", "openai/gpt-oss-20b"},
+	{"gemma-3-27b", "google/gemma-3-27b-it"},
+};
 
-/* DIR/<pool>.yaml: the Deployment and Service of pool k of option o.  Returns 0, or -1
- * with err (the file is closed either way). */
-static int write_pool_manifest(const plan_result *r, const plan_option *o, int k, const char *name,
-			       const char *dir, fs_err *err)
+static int ends_with(const char *s, const char *tail)
 {
-	char path[PATH_CAP], fname[96], arg[160];
-	const char *q = sizing_vllm_quantization(o->prec);
-	const char *orig = o->pool_names[k];
-	FILE *f = NULL;
+	size_t n = strlen(s), t = strlen(tail);
+	return n >= t && !strcmp(s + n - t, tail);
+}
 
-	snprintf(fname, sizeof fname, "%s.yaml", name);
-	if (of_open(dir, fname, path, sizeof path, &f, err))
-		return -1;
-	fputs("# vLLM pool '", f);
-	esc_yaml_comment(f, orig);
-	fputs("' of the recommended fleet (", f);
-	esc_yaml_comment(f, o->label);
-	fprintf(f,
-		"), planned by fleetsim plan.\n"
-		"# --model is fleetsim's catalog name: replace it with your checkpoint path or HF id.\n"
-		"apiVersion: apps/v1\n"
-		"kind: Deployment\n"
-		"metadata:\n"
-		"  name: vllm-%s\n"
-		"  labels:\n"
-		"    app.kubernetes.io/name: vllm\n",
-		name);
-	yaml_kv(f, "    ", "fleetsim.io/pool: ", "", name);
-	fprintf(f, "    kueue.x-k8s.io/queue-name: %s-queue\n", name);
-	pool_name_annotation(f, "  ", orig, name, 1);
-	fprintf(f,
-		"spec:\n"
-		"  replicas: %d\n"
-		"  selector:\n"
-		"    matchLabels:\n",
-		o->best.replicas[k]);
-	yaml_kv(f, "      ", "fleetsim.io/pool: ", "", name);
-	fputs("  template:\n"
-	      "    metadata:\n"
-	      "      labels:\n"
-	      "        app.kubernetes.io/name: vllm\n",
-	      f);
-	yaml_kv(f, "        ", "fleetsim.io/pool: ", "", name);
-	fprintf(f,
-		"        kueue.x-k8s.io/queue-name: %s-queue\n"
-		"    spec:\n"
-		"      nodeSelector:\n",
-		name);
-	yaml_kv(f, "        ", "nvidia.com/gpu.product: ", "", o->gpu_display);
-	fputs("      containers:\n"
-	      "        - name: vllm\n"
-	      "          image: vllm/vllm-openai:latest\n"
-	      "          args:\n",
-	      f);
-	yaml_kv(f, "            ", "- ", "--model=", r->model);
-	snprintf(arg, sizeof arg, "%d", o->max_model_len[k]);
-	yaml_kv(f, "            ", "- ", "--max-model-len=", arg);
-	snprintf(arg, sizeof arg, "%d", o->max_num_seqs[k]);
-	yaml_kv(f, "            ", "- ", "--max-num-seqs=", arg);
-	snprintf(arg, sizeof arg, "%d", o->max_num_batched_tokens[k]);
-	yaml_kv(f, "            ", "- ", "--max-num-batched-tokens=", arg);
-	snprintf(arg, sizeof arg, "%.2f", o->gpu_memory_utilization[k]);
-	yaml_kv(f, "            ", "- ", "--gpu-memory-utilization=", arg);
-	snprintf(arg, sizeof arg, "%d", o->tp[k]);
-	yaml_kv(f, "            ", "- ", "--tensor-parallel-size=", arg);
-	if (q)
-		yaml_kv(f, "            ", "- ", "--quantization=", q);
+/* --model of the manifests (docs/deploy.md, "Model"): the scenario's model_id:; else
+ * a config.json's _name_or_path; else a catalog model's Hugging Face id; else the
+ * config's directory (a path the container must have) or the catalog name, with a
+ * note saying so.  sc may be NULL (then only r->model is known). */
+static void model_id_of(const plan_result *r, const scenario *sc, char *id, size_t cap, const char **note)
+{
+	const char *name = sc ? sc->model.name : r->model;
+
+	*note = NULL;
+	if (sc && sc->model_id[0]) {
+		snprintf(id, cap, "%s", sc->model_id);
+		return;
+	}
+	for (size_t i = 0; i < sizeof hf_ids / sizeof hf_ids[0]; i++)
+		if (!strcmp(name, hf_ids[i].name)) {
+			snprintf(id, cap, "%s", hf_ids[i].hf);
+			return;
+		}
+	if (sc && (strchr(sc->model_name, '/') || ends_with(sc->model_name, ".json"))) {
+		/* llm.c names a config.json model by _name_or_path, else by its path */
+		if (!ends_with(sc->model_name, name) && !ends_with(name, ".json") && name[0] != '/' &&
+		    name[0] != '.') {
+			snprintf(id, cap, "%s", name);
+			return;
+		}
+		snprintf(id, cap, "%s", sc->model_name);
+		if (ends_with(id, "/config.json"))
+			id[strlen(id) - strlen("/config.json")] = 0;
+		else if (ends_with(id, "config.json"))
+			snprintf(id, cap, ".");
+		*note = "--model is the model's directory on the planning machine: mount it at that path "
+			"in the container, or set model_id: in the scenario (docs/deploy.md).";
+		return;
+	}
+	snprintf(id, cap, "%s", name);
+	*note = "--model is fleetsim's catalog name, not a Hugging Face id: set model_id: in the "
+		"scenario (docs/deploy.md).";
+}
+
+/* The scenario as the plan read it (rq->scenario_text when set), or NULL with err. */
+static int load_scenario(const plan_request *rq, scenario **sc, fs_err *err)
+{
+	char dir[1024];
+	char *slash;
+
+	if (!rq->scenario_text)
+		return scenario_load(rq->scenario_path, rq->sets, rq->nsets, sc, err);
+	snprintf(dir, sizeof dir, "%s", rq->scenario_path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
 	else
-		yaml_kv(f, "            ", "- ", "--dtype=", "bfloat16");
-	yaml_kv(f, "            ", "- ", "--kv-cache-dtype=", sizing_vllm_kv_dtype(o->kv));
-	fprintf(f,
-		"          ports:\n"
-		"            - containerPort: 8000\n"
-		"              name: http\n"
-		"          resources:\n"
-		"            requests:\n"
-		"              nvidia.com/gpu: %d\n"
-		"            limits:\n"
-		"              nvidia.com/gpu: %d\n"
-		"---\n"
-		"apiVersion: v1\n"
-		"kind: Service\n"
-		"metadata:\n"
-		"  name: vllm-%s\n",
-		o->tp[k], o->tp[k], name);
-	pool_name_annotation(f, "  ", orig, name, 1);
-	fputs("spec:\n"
-	      "  selector:\n",
-	      f);
-	yaml_kv(f, "    ", "fleetsim.io/pool: ", "", name);
-	fputs("  ports:\n"
-	      "    - port: 8000\n"
-	      "      targetPort: http\n",
-	      f);
-	return of_close(f, path, err);
+		snprintf(dir, sizeof dir, ".");
+	return scenario_load_string(rq->scenario_path, rq->scenario_text, rq->scenario_len, dir, rq->sets,
+				    rq->nsets, sc, err);
 }
 
-/* DIR/kueue-localqueues.yaml: one LocalQueue per pool of option o.  Returns 0, or -1
- * with err (the file is closed either way). */
-static int write_localqueues(const plan_option *o, char names[][64], const char *dir, fs_err *err)
+/* Fill kf for option o: shapes, replicas and TP from the plan; what the planner does not
+ * change (vLLM release, block size, prefix caching, async scheduling, the router's
+ * estimator and spill-over) from the option's template policy in sc (NULL: vLLM's
+ * defaults).  kf's strings point into r, o, sc and id (the caller's, idcap bytes). */
+static void fleet_of(const plan_result *r, const plan_option *o, const scenario *sc, k8s_fleet *kf, char *id,
+		     size_t idcap)
 {
-	char path[PATH_CAP], gpu[64], n[32];
-	FILE *f = NULL;
+	const policy_cfg *pc = sc && o->policy >= 0 && o->policy < sc->npolicies ? &sc->policies[o->policy] : NULL;
+	const eng_release *eng = sc ? sc->eng : eng_default();
+	const llm_spec *m = sc ? &sc->model : NULL;
 
-	if (of_open(dir, "kueue-localqueues.yaml", path, sizeof path, &f, err))
-		return -1;
-	k8s_name(o->gpu, gpu, sizeof gpu);
-	fprintf(f, "# Kueue LocalQueues, one per pool; point clusterQueue at your cluster's queue.\n");
-	for (int k = 0; k < o->npools; k++) {
-		fprintf(f,
-			"%s"
-			"apiVersion: kueue.x-k8s.io/v1beta1\n"
-			"kind: LocalQueue\n"
-			"metadata:\n"
-			"  name: %s-queue\n"
-			"  labels:\n",
-			k ? "---\n" : "", names[k]);
-		yaml_kv(f, "    ", "fleetsim.io/pool: ", "", names[k]);
-		fputs("  annotations:\n", f);
-		snprintf(n, sizeof n, "%d", o->best.replicas[k] * o->tp[k]);
-		yaml_kv(f, "    ", "fleetsim.io/gpus: ", "", n);
-		pool_name_annotation(f, "  ", o->pool_names[k], names[k], 0);
-		fprintf(f,
-			"spec:\n"
-			"  clusterQueue: fleetsim-%s\n",
-			gpu);
+	memset(kf, 0, sizeof *kf);
+	kf->label = o->label;
+	kf->gpu = o->gpu;
+	kf->gpu_display = o->gpu_display;
+	model_id_of(r, sc, id, idcap, &kf->model_note);
+	kf->model_id = id;
+	kf->quantization = sizing_vllm_quantization(o->prec);
+	kf->kv_cache_dtype = sizing_vllm_kv_dtype(o->kv);
+	kf->npools = o->npools;
+	kf->dual = o->layout == PLAN_DUAL;
+	kf->threshold = o->best.threshold;
+	router_cfg_default(&kf->router);
+	if (pc)
+		kf->router = pc->router;
+	if (kf->dual && (o->synth_dual || !pc)) {
+		/* the planner's dual built from the single pool (plan.c candidate_sets) */
+		kf->router.type = ROUTER_TOKEN_BUDGET;
+		kf->router.estimator = EST_MAX_TOKENS;
+		kf->router.spillover = 1;
 	}
-	return of_close(f, path, err);
+	for (int k = 0; k < o->npools && k < FS_MAX_POOLS; k++) {
+		k8s_pool *p = &kf->pools[k];
+		const pool_cfg *tp = pc && pc->npools > 0 ? &pc->pools[o->synth_dual || k >= pc->npools ? 0 : k] : NULL;
+		const eng_release *pe = tp && tp->mem.eng ? tp->mem.eng : eng;
+
+		p->name = o->pool_names[k];
+		p->replicas = o->best.replicas[k];
+		p->tp = o->tp[k];
+		p->max_model_len = o->max_model_len[k];
+		p->max_num_seqs = o->max_num_seqs[k];
+		p->max_num_batched_tokens = o->max_num_batched_tokens[k];
+		p->gpu_memory_utilization = o->gpu_memory_utilization[k];
+		p->block_size = tp ? tp->mem.block_size : 0;
+		p->prefix_caching = tp ? tp->enable_prefix_caching : -1;
+		p->async_scheduling = tp ? tp->async_scheduling : -1;
+		p->weights_gib = m ? llm_weight_bytes(m, o->prec) / (1024.0 * 1024 * 1024) : 0;
+		if (!k)
+			kf->image_tag = pe->image;
+	}
+	if (!kf->image_tag)
+		kf->image_tag = eng->image;
 }
 
-/* DIR/router-configmap.yaml: the router's policy, threshold and pool services of
- * option o.  Returns 0, or -1 with err (the file is closed either way). */
-static int write_router_configmap(const plan_option *o, char names[][64], const char *dir, fs_err *err)
+/* The manifests of option o with the scenario of rq (loaded once more here: the plan
+ * result does not carry the engine settings). */
+static int write_fleet_manifests(const plan_request *rq, const plan_result *r, const plan_option *o,
+				 const char *dir, fs_err *err)
 {
-	char path[PATH_CAP], key[64], val[64];
-	FILE *f = NULL;
+	scenario *sc = NULL;
+	int rc;
 
-	if (of_open(dir, "router-configmap.yaml", path, sizeof path, &f, err))
+	if (load_scenario(rq, &sc, err))
 		return -1;
-	fputs("# The router's settings: requests with estimated prompt + output tokens up to\n"
-	      "# `threshold` go to the short pool, the rest to the long pool.\n"
-	      "apiVersion: v1\n"
-	      "kind: ConfigMap\n"
-	      "metadata:\n"
-	      "  name: fleetsim-router\n"
-	      "data:\n",
-	      f);
-	yaml_kv(f, "  ", "policy: ", "", plan_layout_name(o->layout));
-	snprintf(val, sizeof val, "%lld", (long long)o->best.threshold);
-	yaml_kv(f, "  ", "threshold: ", "", val);
-	for (int k = 0; k < o->npools; k++) {
-		snprintf(key, sizeof key, "pool_%d_service: ", k);
-		snprintf(val, sizeof val, "%s:8000", names[k]);
-		yaml_kv(f, "  ", key, "vllm-", val);
-		snprintf(key, sizeof key, "pool_%d_max_model_len: ", k);
-		snprintf(val, sizeof val, "%d", o->max_model_len[k]);
-		yaml_kv(f, "  ", key, "", val);
-	}
-	return of_close(f, path, err);
+	rc = sizing_write_manifests_for(r, o, sc, dir, err);
+	scenario_free(sc);
+	return rc;
 }
 
 int sizing_write_manifests(const plan_result *r, const plan_option *o, const char *dir, fs_err *err)
 {
-	char names[FS_MAX_POOLS][64];
+	return sizing_write_manifests_for(r, o, NULL, dir, err);
+}
+
+int sizing_write_manifests_for(const plan_result *r, const plan_option *o, const scenario *sc, const char *dir,
+			       fs_err *err)
+{
+	k8s_fleet kf;
+	char id[1024];
 
 	if (!o->feasible)
 		return fs_fail(err, FS_EXIT_INPUT, "manifests: %s has no feasible fleet", o->label);
-	if (plot_mkdir(dir, err))
-		return -1;
-	pool_k8s_names(o, names);
-	for (int k = 0; k < o->npools; k++)
-		if (write_pool_manifest(r, o, k, names[k], dir, err))
-			return -1;
-	if (write_localqueues(o, names, dir, err))
-		return -1;
-	return write_router_configmap(o, names, dir, err);
+	fleet_of(r, o, sc, &kf, id, sizeof id);
+	return k8s_write(&kf, dir, err);
 }
-
 /* ---- plots ----------------------------------------------------------------------- */
 
 /* Bar chart of one value per option, in rank order (feasible options have ranks). */
@@ -307,7 +226,9 @@ static int bar_chart(const char *dir, const char *name, const plan_result *r, co
 		for (int i = 0; i < r->noptions && n < PLAN_MAX_OPTIONS; i++)
 			if (r->options[i].rank == rank) {
 				labels[n] = r->options[i].label;
-				values[n++] = cost ? r->options[i].annual_cost / 1000.0 : (double)r->options[i].best.gpus;
+				/* thousands of $ to one decimal: the bar's label reads 43.7, not 43.7124 */
+				values[n++] = cost ? round(r->options[i].annual_cost / 100.0) / 10.0
+						   : (double)r->options[i].best.gpus;
 			}
 	return plot_value_bars(dir, &spec, n, labels, values, err);
 }
@@ -397,12 +318,26 @@ static int html_img(FILE *out, const char *dir, const char *name, const char *al
 	return 0;
 }
 
-static void fmt_money(char *buf, size_t cap, double v)
+void sizing_fmt_usd(char *buf, size_t cap, double v, const char *suffix)
 {
-	if (v >= 1e6)
-		snprintf(buf, cap, "$%.2fM", v / 1e6);
+	const char *sfx = suffix ? suffix : "";
+
+	if (!isfinite(v))
+		snprintf(buf, cap, "-");
+	else if (fabs(v) >= 1e6)
+		snprintf(buf, cap, "$%.2fM%s", v / 1e6, sfx);
+	else if (fabs(v) >= 1e3)
+		snprintf(buf, cap, "$%.1fk%s", v / 1e3, sfx);
+	else if (fabs(v) >= 100)
+		snprintf(buf, cap, "$%.0f%s", v, sfx);
 	else
-		snprintf(buf, cap, "$%.0fk", v / 1e3);
+		snprintf(buf, cap, "$%.2f%s", v, sfx);
+}
+
+/* "1 GPU", "2 GPUs": every count of a unit in the report goes through here. */
+static const char *units(int n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
 }
 
 static void fleet_text(const plan_option *o, char *buf, size_t cap)
@@ -411,8 +346,8 @@ static void fleet_text(const plan_option *o, char *buf, size_t cap)
 
 	buf[0] = 0;
 	for (int k = 0; k < o->npools && w < (int)cap; k++)
-		w += snprintf(buf + w, cap - (size_t)w, "%s%s: %d x TP%d", k ? ", " : "", o->pool_names[k],
-			      o->best.replicas[k], o->tp[k]);
+		w += snprintf(buf + w, cap - (size_t)w, "%s%s: %d %s x TP%d", k ? ", " : "", o->pool_names[k],
+			      o->best.replicas[k], units(o->best.replicas[k], "replica", "replicas"), o->tp[k]);
 	if (o->layout == PLAN_DUAL && w < (int)cap)
 		snprintf(buf + w, cap - (size_t)w, "; threshold %lld tokens", (long long)o->best.threshold);
 }
@@ -421,8 +356,9 @@ typedef struct doc {
 	FILE *md, *html;
 } doc;
 
-/* A table row in both formats; cells separated by '\t'. */
-static void row(doc *d, const char *cells, int header)
+/* A table row in both formats; cells separated by '\t'.  cls: the HTML row's class
+ * ("best" marks the recommended option), or NULL. */
+static void row_cls(doc *d, const char *cells, int header, const char *cls)
 {
 	char buf[2048];
 	char *save = NULL, *c;
@@ -430,12 +366,16 @@ static void row(doc *d, const char *cells, int header)
 
 	snprintf(buf, sizeof buf, "%s", cells);
 	fputs("|", d->md);
-	fputs("<tr>", d->html);
+	if (cls)
+		fprintf(d->html, "<tr class=\"%s\">", cls);
+	else
+		fputs("<tr>", d->html);
 	for (c = strtok_r(buf, "\t", &save); c; c = strtok_r(NULL, "\t", &save), n++) {
 		fputc(' ', d->md);
 		esc_md_cell(d->md, c);
 		fputs(" |", d->md);
-		fputs(header ? "<th>" : "<td>", d->html);
+		/* short cells (numbers, units, labels) keep together; long ones wrap */
+		fputs(header ? "<th>" : strlen(c) <= 20 ? "<td class=\"nw\">" : "<td>", d->html);
 		esc_html(d->html, c);
 		fputs(header ? "</th>" : "</td>", d->html);
 	}
@@ -447,6 +387,41 @@ static void row(doc *d, const char *cells, int header)
 			fputs("---|", d->md);
 		fputs("\n", d->md);
 	}
+}
+
+static void row(doc *d, const char *cells, int header)
+{
+	row_cls(d, cells, header, NULL);
+}
+
+/* Bulleted lists in both formats (item: one line of text). */
+static void list_open(doc *d)
+{
+	fputs("<ul>\n", d->html);
+}
+
+static void item(doc *d, const char *label, const char *text)
+{
+	fputs("- ", d->md);
+	fputs("<li>", d->html);
+	if (label) {
+		fputs("**", d->md);
+		esc_md_text(d->md, label);
+		fputs("** ", d->md);
+		fputs("<strong>", d->html);
+		esc_html(d->html, label);
+		fputs("</strong> ", d->html);
+	}
+	esc_md_text(d->md, text);
+	fputs("\n", d->md);
+	esc_html(d->html, text);
+	fputs("</li>\n", d->html);
+}
+
+static void list_close(doc *d)
+{
+	fputs("</ul>\n", d->html);
+	fputs("\n", d->md);
 }
 
 static void para(doc *d, const char *text)
@@ -487,16 +462,29 @@ static int figure(doc *d, const char *plots, const char *name, const char *alt, 
 	return html_img(d->html, plots, name, alt, err);
 }
 
+/* Readable at 1,280 px without horizontal scrolling (tests/e2e/report_browser.sh):
+ * tables take the page width; cells of up to 20 characters (numbers, units, labels)
+ * keep together and longer ones wrap anywhere, so a long pool name or note makes a row
+ * taller, never the page wider.  @media print: A4, no page margins
+ * of the screen layout, no table or figure split across pages. */
 static const char css[] =
+	"*{box-sizing:border-box}"
 	"body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;"
 	"margin:2em auto;padding:0 1em;color:#222;line-height:1.45}"
 	"h1{border-bottom:3px solid #3b6ea8;padding-bottom:.3em}h2{color:#3b6ea8;margin-top:1.6em}"
-	"table{border-collapse:collapse;margin:1em 0;font-size:.92em}"
-	"th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}th{background:#eef3f9}"
+	"table{border-collapse:collapse;margin:1em 0;font-size:.88em;width:100%}"
+	"th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top;"
+	"overflow-wrap:anywhere}th{background:#eef3f9;overflow-wrap:normal}td.nw{white-space:nowrap}"
 	"tr:nth-child(even) td{background:#fafafa}"
+	"tr.best td{background:#eef8ee;font-weight:600}"
 	".rec{background:#eef8ee;border-left:5px solid #3a3;padding:.8em 1.2em;margin:1em 0}"
-	"figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}"
-	"figcaption{font-size:.85em;color:#666}";
+	"#summary ul{margin:.4em 0}"
+	"figure{margin:1em 0}img{max-width:100%;height:auto;border:1px solid #ddd}"
+	"figcaption{font-size:.85em;color:#666}"
+	"@media print{@page{size:A4;margin:14mm}"
+	"body{max-width:none;margin:0;padding:0;font-size:10pt}"
+	"h2{break-after:avoid}table,figure,.rec,tr{break-inside:avoid}"
+	"img{max-height:120mm}}";
 
 /* The recommended fleet's load headroom: re-simulations at growing load. */
 typedef struct headroom {
@@ -541,7 +529,7 @@ static int plot_fleet_ttft(const plan_request *rq, const plan_result *r, const c
 		vals[s] = ttft[s];
 		ns++;
 	}
-	rc = plot_ttft_cdf(plots, ns, names, vals, counts, err);
+	rc = plot_ttft_cdf_slo(plots, ns, names, vals, counts, r->slo.ttft_p99_s, err);
 out:
 	free(ttft[0]);
 	free(ttft[1]);
@@ -566,8 +554,8 @@ static int draw_plots(const plan_request *rq, const plan_result *r, const sizing
 		nhs = 16;
 	if (r->best >= 0) {
 		const plan_option *best = &r->options[r->best];
-		if (bar_chart(plots, "gpus_per_option", r, "GPUs needed per option", "GPUs", 0, err) ||
-		    bar_chart(plots, "cost_per_option", r, "Annual cost per option", "k$ per year", 1, err) ||
+		if (bar_chart(plots, "gpus_per_option", r, "GPUs needed per option", "GPUs (whole GPUs)", 0, err) ||
+		    bar_chart(plots, "cost_per_option", r, "Annual cloud cost per option", "thousand $ per year", 1, err) ||
 		    plot_fleet_ttft(rq, r, plots, err))
 			return -1;
 		if (plan_headroom(rq, best, hs, nhs, h->ev, &h->n, err) || plot_headroom(plots, r, h->ev, h->n, err))
@@ -575,7 +563,7 @@ static int draw_plots(const plan_request *rq, const plan_result *r, const sizing
 		for (int i = 0; i < h->n; i++)
 			if (h->ev[i].pass)
 				h->scale = h->ev[i].load_scale;
-		if (sizing_write_manifests(r, best, mani, err))
+		if (write_fleet_manifests(rq, r, best, mani, err))
 			return -1;
 	}
 	if (so->nwhatif > 0 && plot_whatif(plots, so, err))
@@ -605,56 +593,106 @@ static void write_title(doc *d, const plan_result *r, const char *when)
 	para(d, buf);
 }
 
+/* Fidelity of the step-time model per catalog GPU, as docs/fidelity.md states it
+ * (generated by bench/fidelity.sh from models/data/ and bench/validation_public.csv);
+ * keep in step with that page when it is regenerated. */
+static const struct {
+	const char *gpu, *text;
+} fidelity[] = {
+	{"a100", "A100: operator constants fitted to Vidur's A100 profiles (GEMM time held-out MAPE 6.0 %, "
+		 "NCCL all-reduce 20.3 %); one end-to-end vLLM point (V3, 2024-01 engine): model 17 % faster "
+		 "than measured."},
+	{"h100", "H100: operator constants fitted to Vidur's H100 profiles and FlashAttention-3 kernels (GEMM "
+		 "time held-out MAPE 9.6 %, all-reduce 21.3 %, attention 5.8 %); NVIDIA NIM on H100 (V7, V8): "
+		 "model 8-10 % faster than measured."},
+	{"h200", "H200: no H200 kernel measurement; H100's fitted constants with H200's memory and "
+		 "bandwidth; vLLM CI latency on H200 (V4, V5): model 9-14 % faster than measured."},
+	{"b200", "B200: H100's GEMM fit assumed (published B200 BF16 GEMMs: 29.3 % held-out error), "
+		 "attention fitted to one FlashAttention Sm100 point, bandwidth measured; no current "
+		 "end-to-end check (V6 is an anomaly its reporter filed)."},
+	{"mi300x", "MI300X: no measurement; every constant is an assumption."},
+};
+
+/* Executive summary: the recommended fleet, its cost per year (cloud, and on-prem TCO
+ * when given), the service level it reaches and what the figures assume. */
 static void write_recommendation(doc *d, const plan_result *r, const headroom *h)
 {
 	const plan_option *best = r->best >= 0 ? &r->options[r->best] : NULL;
 	const plan_option *base = r->baseline >= 0 ? &r->options[r->baseline] : NULL;
-	char buf[2048], fl[512], money[32];
+	char buf[2048], fl[512], money[48], m2[48], slo1[48] = "", slo2[48] = "";
 
-	heading(d, "Recommended fleet");
+	fputs("<section id=\"summary\">\n", d->html);
+	heading(d, "Executive summary");
 	if (!best) {
-		para(d, "No option meets the SLO within the search limits; see the notes in the table below.");
+		para(d, "No option meets the SLO within the search limits; see the notes in the options table.");
+		fputs("</section>\n", d->html);
 		return;
 	}
 	fleet_text(best, fl, sizeof fl);
-	fmt_money(money, sizeof money, best->annual_cost);
-	snprintf(buf, sizeof buf,
-		 "%s: %d GPUs (%s) of %s, %s weights, %s KV cache. P99 TTFT %.3f s, P99 TPOT %.4f s, "
-		 "rejections %.2f%%. %s per year at $%.2f per GPU-hour; %.1f kW mean GPU board power "
-		 "(compute utilisation %.0f %%, busy %.0f %%; %.2f output tokens per joule). "
-		 "Load headroom: the SLO holds up to %gx the planned traffic%s.",
-		 best->label, best->best.gpus, fl, best->gpu_display, prec_name(best->prec), prec_name(best->kv),
-		 best->best.ttft_p99_s, best->best.tpot_p99_s, 100 * best->best.rejection_rate, money,
-		 best->price_per_gpu_hour, best->power_kw, 100 * best->best.utilisation,
-		 100 * best->best.busy_share, best->best.tokens_per_joule, h->scale,
-		 h->n > 0 && h->ev[h->n - 1].pass ? " (the highest tried)" : "");
+	sizing_fmt_usd(money, sizeof money, best->annual_cost, "/yr");
+	snprintf(buf, sizeof buf, "Recommended: %s, %d %s of %s (%s), %s in the cloud.", best->label, best->best.gpus,
+		 units(best->best.gpus, "GPU", "GPUs"), best->gpu_display, fl, money);
 	fputs("**", d->md);
 	esc_md_text(d->md, buf);
 	fputs("**\n\n", d->md);
 	fputs("<div class=\"rec\"><strong>", d->html);
 	esc_html(d->html, buf);
 	fputs("</strong></div>\n", d->html);
-	if (base && base->feasible && base != best && !isnan(best->savings_vs_baseline)) {
-		snprintf(buf, sizeof buf, "Savings against the baseline %s (%d GPUs): %.1f%% of its annual cost.",
-			 base->label, base->best.gpus, 100 * best->savings_vs_baseline);
-		para(d, buf);
-	}
-	para(d, "Busy is the share of GPU time an engine step is running; compute utilisation is the share "
-		"the tensor cores are the bottleneck (compute-bound step time, models/perf.h). Decode steps are "
-		"memory-bound, so a fleet can be 100 % busy at a low compute utilisation; headroom comes from "
-		"batching more sequences per step, which the load headroom above measures directly.");
-	para(d, "Deployment manifests for this fleet are in manifests/ (vLLM Deployments and Services per "
-		"pool, Kueue LocalQueues, the router's ConfigMap).");
-}
 
-static void fmt_dollars(char *buf, size_t cap, double v)
-{
-	if (v >= 1e6)
-		snprintf(buf, cap, "$%.2fM", v / 1e6);
-	else if (v >= 1e3)
-		snprintf(buf, cap, "$%.1fk", v / 1e3);
-	else
-		snprintf(buf, cap, "$%.2f", v);
+	list_open(d);
+	snprintf(buf, sizeof buf, "%s weights, %s KV cache; %s.", prec_name(best->prec), prec_name(best->kv),
+		 best->layout == PLAN_DUAL ? "two pools behind a token-budget router" : "one pool");
+	item(d, "Fleet:", buf);
+	snprintf(buf, sizeof buf, "%s at $%.2f per GPU-hour, around the clock (8,760 h).", money,
+		 best->price_per_gpu_hour);
+	if (best->cost_ok && best->cost.onprem) {
+		size_t w = strlen(buf);
+		sizing_fmt_usd(m2, sizeof m2, best->cost.tco_per_year, "/yr");
+		snprintf(buf + w, sizeof buf - w, " On-prem TCO %s (%d %s incl. %d %s).", m2, best->cost.onprem_servers,
+			 units(best->cost.onprem_servers, "server", "servers"), best->cost.spares,
+			 units(best->cost.spares, "spare", "spares"));
+	}
+	if (best->cost_ok && best->cost.spares > 0) {
+		size_t w = strlen(buf);
+		sizing_fmt_usd(m2, sizeof m2, best->cost.cloud_per_year, "/yr");
+		snprintf(buf + w, sizeof buf - w, " Cloud with spares: %s.", m2);
+	}
+	item(d, "Cost per year:", buf);
+	if (r->slo.ttft_p99_s > 0)
+		snprintf(slo1, sizeof slo1, " (SLO %g s)", r->slo.ttft_p99_s);
+	if (r->slo.tpot_p99_s > 0)
+		snprintf(slo2, sizeof slo2, " (SLO %g s)", r->slo.tpot_p99_s);
+	snprintf(buf, sizeof buf, "P99 TTFT %.3f s%s, P99 TPOT %.4f s%s, %.2f %% of requests rejected; the SLO "
+		 "holds up to %gx the planned traffic%s.",
+		 best->best.ttft_p99_s, slo1, best->best.tpot_p99_s, slo2, 100 * best->best.rejection_rate, h->scale,
+		 h->n > 0 && h->ev[h->n - 1].pass ? " (the highest tried)" : "");
+	item(d, "Service level:", buf);
+	if (base && base->feasible && base != best && !isnan(best->savings_vs_baseline)) {
+		snprintf(buf, sizeof buf, "%s %.1f %% %s the baseline %s (%d %s).",
+			 best->savings_vs_baseline >= 0 ? "saves" : "costs", 100 * fabs(best->savings_vs_baseline),
+			 best->savings_vs_baseline >= 0 ? "of the annual cost of" : "more per year than", base->label,
+			 base->best.gpus, units(base->best.gpus, "GPU", "GPUs"));
+		item(d, "Savings:", buf);
+	}
+	snprintf(buf, sizeof buf,
+		 "traffic as simulated (%lld requests, %.2f req/s mean over %.0f s, at %gx the scenario's load); "
+		 "model %s; GPU prices from the catalog or the scenario; step times from fleetsim's GPU model, "
+		 "which on current vLLM engines runs 8-14 %% faster than measured (docs/fidelity.md): keep "
+		 "the headroom above. Details under \"Assumptions and model fidelity\".",
+		 (long long)r->stats.count, r->stats.mean_rate, r->stats.duration_s, r->load_scale, r->model);
+	item(d, "Assumes:", buf);
+	list_close(d);
+	snprintf(buf, sizeof buf,
+		 "Mean GPU board power %.1f kW (compute utilisation %.0f %%, busy %.0f %%; %.2f output tokens per "
+		 "joule). Busy is the share of GPU time an engine step is running; compute utilisation is the share "
+		 "the tensor cores are the bottleneck (compute-bound step time, models/perf.h). Decode steps are "
+		 "memory-bound, so a fleet can be 100 %% busy at a low compute utilisation; headroom comes from "
+		 "batching more sequences per step, which the load headroom measures directly.",
+		 best->power_kw, 100 * best->best.utilisation, 100 * best->best.busy_share, best->best.tokens_per_joule);
+	para(d, buf);
+	para(d, "Deployment manifests for this fleet are in manifests/: vLLM Deployments and Services per pool, "
+		"Kueue ResourceFlavor, ClusterQueue and LocalQueues, the router's ConfigMap (docs/deploy.md).");
+	fputs("</section>\n", d->html);
 }
 
 /* Power, energy and utilisation per feasible option; redundancy and cloud / on-prem
@@ -703,15 +741,16 @@ static void write_cost_power(doc *d, const plan_request *rq, const plan_result *
 			snprintf(av, sizeof av, "-");
 		else
 			snprintf(av, sizeof av, "%.6f", o->cost.availability);
-		fmt_dollars(cl, sizeof cl, o->cost.cloud_per_year);
-		fmt_dollars(cm, sizeof cm, o->cost.cloud_per_mtok);
-		w = snprintf(buf, sizeof buf, "%s\t%d\t%d + %d of %d GPUs\t%s\t%s\t%s", o->label, o->cost.gpus,
-			     o->cost.servers, o->cost.spares, o->cost.node_gpus, av, cl, cm);
+		sizing_fmt_usd(cl, sizeof cl, o->cost.cloud_per_year, "/yr");
+		sizing_fmt_usd(cm, sizeof cm, o->cost.cloud_per_mtok, "");
+		w = snprintf(buf, sizeof buf, "%s\t%d\t%d + %d of %d %s\t%s\t%s\t%s", o->label, o->cost.gpus,
+			     o->cost.servers, o->cost.spares, o->cost.node_gpus, units(o->cost.node_gpus, "GPU", "GPUs"),
+			     av, cl, cm);
 		if (onprem && w > 0 && (size_t)w < sizeof buf) {
-			fmt_dollars(cap, sizeof cap, o->cost.capex_per_year);
-			fmt_dollars(en, sizeof en, o->cost.energy_cost_per_year);
-			fmt_dollars(tco, sizeof tco, o->cost.tco_per_year);
-			fmt_dollars(om, sizeof om, o->cost.onprem_per_mtok);
+			sizing_fmt_usd(cap, sizeof cap, o->cost.capex_per_year, "/yr");
+			sizing_fmt_usd(en, sizeof en, o->cost.energy_cost_per_year, "/yr");
+			sizing_fmt_usd(tco, sizeof tco, o->cost.tco_per_year, "/yr");
+			sizing_fmt_usd(om, sizeof om, o->cost.onprem_per_mtok, "");
 			snprintf(buf + w, sizeof buf - (size_t)w, "\t%s\t%s (%.1f MWh)\t%s\t%s", cap, en,
 				 o->cost.energy_mwh_per_year, tco, om);
 		}
@@ -722,14 +761,14 @@ static void write_cost_power(doc *d, const plan_request *rq, const plan_result *
 		const cost_result *c = &r->options[r->best].cost;
 		if (co->availability > 0)
 			snprintf(buf, sizeof buf,
-				 "Redundancy: N + %d for availability %g: %d serving server(s) of %d GPUs plus %d spare(s); "
+				 "Redundancy: N + %d for availability %g: %d serving server(s) of %d %s plus %d spare(s); "
 				 "a server is down %.4f %% of the time (MTTR %g h / (MTBF %g h + MTTR)), failures taken "
 				 "as independent; P(at most %d of %d servers down) = %.6f.",
-				 c->spares, co->availability, c->servers, c->node_gpus, c->spares, 100 * c->unavailability,
+				 c->spares, co->availability, c->servers, c->node_gpus, units(c->node_gpus, "GPU", "GPUs"), c->spares, 100 * c->unavailability,
 				 co->mttr_h, co->mtbf_h, c->spares, c->servers + c->spares, c->availability);
 		else
-			snprintf(buf, sizeof buf, "Redundancy: N + %d (--spares): %d serving server(s) of %d GPUs plus %d spare(s).",
-				 c->spares, c->servers, c->node_gpus, c->spares);
+			snprintf(buf, sizeof buf, "Redundancy: N + %d (--spares): %d serving server(s) of %d %s plus %d spare(s).",
+				 c->spares, c->servers, c->node_gpus, units(c->node_gpus, "GPU", "GPUs"), c->spares);
 		para(d, buf);
 	}
 	snprintf(buf, sizeof buf,
@@ -790,36 +829,49 @@ static void write_slo(doc *d, const plan_result *r)
 	para(d, buf);
 }
 
-/* Feasible options in rank order, then the infeasible ones with their notes. */
+/* Feasible options in rank order, then the infeasible ones with their notes.  Ten
+ * columns at most (on-prem TCO only when given), the recommended row marked, so the
+ * table fits a 1,280 px window; busy share, GPU-hours and simulations are in the
+ * power section and the JSON. */
 static void write_options(doc *d, const plan_result *r)
 {
 	char line[1024];
+	int onprem = 0;
 
+	for (int i = 0; i < r->noptions; i++)
+		onprem |= r->options[i].feasible && r->options[i].cost_ok && r->options[i].cost.onprem;
 	heading(d, "Options, cheapest first");
 	table_open(d);
-	row(d, "rank\toption\tGPUs\tfleet\tTTFT p99 (s)\tTPOT p99 (s)\tbusy\t$/GPU-h\tGPU-h/day\tannual cost\tpower (kW)\tvs baseline\tsims",
+	row(d, onprem ? "rank\toption\tGPUs\tfleet\tTTFT p99\tTPOT p99\tcloud cost\ton-prem TCO\tvs baseline\tpower"
+		      : "rank\toption\tGPUs\tfleet\tTTFT p99\tTPOT p99\tcloud cost\tvs baseline\tpower",
 	    1);
 	for (int rank = 1; rank <= r->noptions + 1; rank++)
 		for (int i = 0; i < r->noptions; i++) {
 			const plan_option *o = &r->options[i];
-			char fl[256], money[32], sav[32] = "-";
+			char fl[256], money[48], tco[64] = "", sav[32] = "-";
 			if (rank <= r->noptions ? o->rank != rank : o->feasible)
 				continue;
 			if (!o->feasible) {
-				snprintf(line, sizeof line, "-\t%s\t-\tno fleet: %.200s\t-\t-\t-\t-\t-\t-\t-\t-\t%d", o->label,
-					 o->note, o->sims);
+				snprintf(line, sizeof line, "-\t%s\t-\tno fleet: %.200s\t-\t-\t-\t%s-\t-", o->label, o->note,
+					 onprem ? "-\t" : "");
 				row(d, line, 0);
 				continue;
 			}
 			fleet_text(o, fl, sizeof fl);
-			fmt_money(money, sizeof money, o->annual_cost);
+			sizing_fmt_usd(money, sizeof money, o->annual_cost, "/yr");
+			if (onprem) {
+				if (o->cost_ok && o->cost.onprem)
+					sizing_fmt_usd(tco, sizeof tco - 1, o->cost.tco_per_year, "/yr");
+				else
+					snprintf(tco, sizeof tco, "-");
+				strcat(tco, "\t");
+			}
 			if (!isnan(o->savings_vs_baseline))
-				snprintf(sav, sizeof sav, "%+.1f%%", 100 * o->savings_vs_baseline);
-			snprintf(line, sizeof line, "%d\t%s\t%d\t%s\t%.3f\t%.4f\t%.0f%%\t%.2f\t%.0f\t%s\t%.1f\t%s\t%d", o->rank,
-				 o->label, o->best.gpus, fl, o->best.ttft_p99_s, o->best.tpot_p99_s,
-				 100 * o->best.busy_share, o->price_per_gpu_hour, o->gpu_hours_per_day, money, o->power_kw,
-				 sav, o->sims);
-			row(d, line, 0);
+				snprintf(sav, sizeof sav, "%+.1f %%", 100 * o->savings_vs_baseline);
+			snprintf(line, sizeof line, "%d\t%s\t%d\t%s\t%.3f s\t%.4f s\t%s ($%.2f/GPU-h)\t%s%s\t%.1f kW", o->rank,
+				 o->label, o->best.gpus, fl, o->best.ttft_p99_s, o->best.tpot_p99_s, money,
+				 o->price_per_gpu_hour, tco, sav, o->power_kw);
+			row_cls(d, line, 0, i == r->best ? "best" : NULL);
 		}
 	table_close(d);
 }
@@ -830,17 +882,23 @@ static void write_options(doc *d, const plan_result *r)
 static void write_baselines(doc *d, const plan_result *r)
 {
 	char line[1024];
-	int any = 0;
+	int any = 0, verified = 0;
 
-	for (int i = 0; i < r->noptions; i++)
+	for (int i = 0; i < r->noptions; i++) {
 		any |= r->options[i].has_defaults || r->options[i].nchecks;
+		verified |= r->options[i].nchecks > 0;
+	}
 	if (!any)
 		return;
 	heading(d, "Where the saving comes from");
-	para(d, "Each layout is tuned before layouts are compared: the single pool at vLLM's defaults (the "
-		"smallest TP that loads, the release's max_num_seqs and max_num_batched_tokens for the GPU), "
-		"the single pool with TP and shape searched, and the dual layout (threshold, TP and per-pool "
-		"shape searched). GPUs on the planned traffic, before verification.");
+	para(d, verified ? "Each layout is tuned before layouts are compared: the single pool at vLLM's defaults (the "
+			   "smallest TP that loads, the release's max_num_seqs and max_num_batched_tokens for the GPU), "
+			   "the single pool with TP and shape searched, and the dual layout (threshold, TP and per-pool "
+			   "shape searched). GPUs: the fewest that hold on the planned and on the verification traffic."
+			 : "Each layout is tuned before layouts are compared: the single pool at vLLM's defaults (the "
+			   "smallest TP that loads, the release's max_num_seqs and max_num_batched_tokens for the GPU), "
+			   "the single pool with TP and shape searched, and the dual layout (threshold, TP and per-pool "
+			   "shape searched). GPUs: the fewest that hold on the planned traffic (not verified).");
 	table_open(d);
 	row(d, "GPU / precision	single, vLLM defaults	single, tuned	dual, tuned	tuning saves	dual saves vs defaults	dual saves vs tuned single",
 	    1);
@@ -892,30 +950,33 @@ static void write_baselines(doc *d, const plan_result *r)
 	}
 }
 
-/* The what-if table and its plot.  Returns 0, or -1 with err (the plot's PNG is
- * unreadable). */
+/* The what-if table (one row per option, one column per load, so it stays narrow
+ * however many options are planned) and its plot.  Returns 0, or -1 with err (the
+ * plot's PNG is unreadable). */
 static int write_whatif(doc *d, const plan_result *r, const sizing_opts *so, const char *plots, fs_err *err)
 {
 	char line[1024];
-	int w = snprintf(line, sizeof line, "load");
+	int w = snprintf(line, sizeof line, "option");
 
 	heading(d, "What-if: GPUs needed against load");
 	table_open(d);
-	for (int k = 0; k < r->noptions && w < (int)sizeof line; k++)
-		w += snprintf(line + w, sizeof line - (size_t)w, "\t%s", r->options[k].label);
+	for (int i = 0; i < so->nwhatif && w < (int)sizeof line; i++)
+		w += snprintf(line + w, sizeof line - (size_t)w, "\tx%g load", so->whatif_scales[i]);
 	row(d, line, 1);
-	for (int i = 0; i < so->nwhatif; i++) {
-		w = snprintf(line, sizeof line, "x%g", so->whatif_scales[i]);
-		for (int k = 0; k < so->whatif[i]->noptions && w < (int)sizeof line; k++) {
-			const plan_option *o = &so->whatif[i]->options[k];
-			if (o->feasible)
+	for (int k = 0; k < r->noptions; k++) {
+		w = snprintf(line, sizeof line, "%s", r->options[k].label);
+		for (int i = 0; i < so->nwhatif && w < (int)sizeof line; i++) {
+			const plan_option *o = k < so->whatif[i]->noptions ? &so->whatif[i]->options[k] : NULL;
+			if (o && o->feasible)
 				w += snprintf(line + w, sizeof line - (size_t)w, "\t%d", o->best.gpus);
 			else
 				w += snprintf(line + w, sizeof line - (size_t)w, "\t-");
 		}
-		row(d, line, 0);
+		row_cls(d, line, 0, k == r->best ? "best" : NULL);
 	}
 	table_close(d);
+	para(d, "GPUs of each option's cheapest fleet that meets the SLO at that multiple of the planned "
+		"traffic; - where none was found.");
 	return figure(d, plots, "gpus_vs_load", "GPUs needed against load", err);
 }
 
@@ -923,7 +984,8 @@ static void write_assumptions(doc *d, const plan_request *rq, const plan_result 
 {
 	char buf[2048];
 
-	heading(d, "Assumptions");
+	fputs("<section id=\"assumptions\">\n", d->html);
+	heading(d, "Assumptions and model fidelity");
 	snprintf(buf, sizeof buf,
 		 "Model %s. Pool shapes (max_model_len, max_num_seqs, max_num_batched_tokens, "
 		 "gpu_memory_utilization) come from the scenario's single and dual policies; tensor parallelism "
@@ -932,7 +994,8 @@ static void write_assumptions(doc *d, const plan_request *rq, const plan_result 
 		 r->model);
 	para(d, buf);
 	para(d, "Cost: GPUs x hours x $/GPU-hour (the GPU catalog's price, or the scenario's "
-		"price_per_gpu_hour for the GPU it was written for); fleets run 24 h a day, 8760 h a year.");
+		"price_per_gpu_hour for the GPU it was written for); fleets run 24 h a day, 8760 h a year. "
+		"On-prem TCO, when server prices are given, is in \"Redundancy and cost\".");
 	para(d, "Power: from the simulated steps. Compute-bound step time draws the GPU's TDP, memory-bound "
 		"time 73 % of TDP (Splitwise's A100 measurements: prompt phase at TDP, token phase at 0.71-0.73 "
 		"x TDP), all-reduce, CPU gaps and idle time the GPU's idle power (catalog idle_power_w; H100 "
@@ -945,10 +1008,27 @@ static void write_assumptions(doc *d, const plan_request *rq, const plan_result 
 		"simulations bisect it; tensor parallelism, max_num_seqs, max_num_batched_tokens and the dual "
 		"threshold are searched (docs/planning.md), and the winner is verified on other traffic. Simulated traffic is "
 		"short; rerun with a longer workload.duration for the final figures.");
+	para(d, "Model fidelity (docs/fidelity.md): step times come from per-GPU operator constants fitted to "
+		"kernel measurements (GEMMs, element-wise kernels, all-reduce, attention), never to serving "
+		"results. On the four current-engine serving points held out (vLLM CI on H200, NVIDIA NIM on "
+		"H100) the step-time MAPE is 10.3 %, the model 8-14 % faster than measured: the GPU counts "
+		"here are optimistic by about that much unless the load headroom covers it. To remove the "
+		"bias, measure your engine (bench/measure_vllm.py) and calibrate (fleetsim calibrate).");
 	for (int g = 0; g < rq->ngpus; g++) {
-		snprintf(buf, sizeof buf, "Step-time calibration, %s.", r->calib_source[g]);
+		const char *fid = NULL;
+		for (size_t i = 0; i < sizeof fidelity / sizeof fidelity[0]; i++)
+			if (!strcmp(rq->gpus[g], fidelity[i].gpu))
+				fid = fidelity[i].text;
+		snprintf(buf, sizeof buf, "%s Step-time calibration, %s.",
+			 fid ? fid : "A GPU from a YAML file: its constants and their sources are the file's.",
+			 r->calib_source[g]);
 		para(d, buf);
 	}
+	para(d, "Layouts (docs/validation.md): against the dual-pool paper's workload the sized GPU-hour "
+		"saving of two pools over one is -20 to 9 % over seven GPU x precision pairs, not the paper's "
+		"31-42 %: the saving depends on the traffic's mix of prompt and output lengths, so a dual "
+		"recommendation holds for traffic like the simulated one.");
+	fputs("</section>\n", d->html);
 }
 
 /* report.md and report.html in so->out_dir, from the plots already drawn in plots.
@@ -974,7 +1054,7 @@ static int write_report(const plan_request *rq, const plan_result *r, const sizi
 	if (r->best >= 0) {
 		heading(&d, "Plots");
 		if (figure(&d, plots, "gpus_per_option", "GPUs needed per option", err) ||
-		    figure(&d, plots, "cost_per_option", "Annual cost per option (k$)", err) ||
+		    figure(&d, plots, "cost_per_option", "Annual cloud cost per option (thousand $ per year)", err) ||
 		    figure(&d, plots, "ttft_cdf", "TTFT CDF of the recommended fleet (and the baseline)", err) ||
 		    figure(&d, plots, "headroom", "Load headroom: P99 over SLO as traffic grows", err))
 			goto fail;
@@ -1016,4 +1096,76 @@ int sizing_write(const plan_request *rq, const plan_result *r, const sizing_opts
 	if (draw_plots(rq, r, so, plots, mani, &h, err))
 		return -1;
 	return write_report(rq, r, so, plots, when, &h, err);
+}
+
+/* ---- PDF ------------------------------------------------------------------------- */
+
+/* The first of the usual Chromium names on PATH (or $FLEETSIM_CHROMIUM), into out. */
+static int find_chromium(char *out, size_t cap)
+{
+	static const char *const names[] = {"chromium", "chromium-browser", "google-chrome"};
+	const char *env = getenv("FLEETSIM_CHROMIUM");
+	const char *path = getenv("PATH");
+
+	if (env && *env) {
+		snprintf(out, cap, "%s", env);
+		return access(out, X_OK) ? -1 : 0;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const char *p = path ? path : "/usr/bin:/bin";
+		while (*p) {
+			size_t l = strcspn(p, ":");
+			if (l && (size_t)snprintf(out, cap, "%.*s/%s", (int)l, p, names[i]) < cap && !access(out, X_OK))
+				return 0;
+			p += l;
+			if (*p == ':')
+				p++;
+		}
+	}
+	return -1;
+}
+
+int sizing_write_pdf(const char *dir, fs_err *err)
+{
+	char chrome[PATH_CAP], html[PATH_CAP], pdf[PATH_CAP], url[PATH_CAP + 16], opt[PATH_CAP + 32];
+	char absdir[PATH_CAP];
+	struct stat st;
+	pid_t pid;
+	int status;
+
+	if (find_chromium(chrome, sizeof chrome))
+		return fs_fail(err, FS_EXIT_INPUT, "--pdf needs Chromium (chromium, chromium-browser or google-chrome on "
+						   "PATH, or FLEETSIM_CHROMIUM)");
+	if (!realpath(dir, absdir))
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: %s", dir, strerror(errno));
+	if ((size_t)snprintf(html, sizeof html, "%s/report.html", absdir) >= sizeof html ||
+	    (size_t)snprintf(pdf, sizeof pdf, "%s/report.pdf", absdir) >= sizeof pdf)
+		return fs_fail(err, FS_EXIT_INPUT, "%.200s: path too long", dir);
+	if (stat(html, &st))
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s: %s", html, strerror(errno));
+	/* the path goes to Chromium as an argument, never through a shell */
+	snprintf(url, sizeof url, "file://%s", html);
+	snprintf(opt, sizeof opt, "--print-to-pdf=%s", pdf);
+	unlink(pdf);
+	pid = fork();
+	if (pid < 0)
+		return fs_fail(err, FS_EXIT_RUNTIME, "fork: %s", strerror(errno));
+	if (!pid) {
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
+		execl(chrome, chrome, "--headless", "--disable-gpu", "--no-sandbox", "--no-pdf-header-footer",
+		      opt, url, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return fs_fail(err, FS_EXIT_RUNTIME, "waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s failed printing %s to PDF", chrome, html);
+	if (stat(pdf, &st) || st.st_size == 0)
+		return fs_fail(err, FS_EXIT_RUNTIME, "%s wrote no %s", chrome, pdf);
+	return 0;
 }

@@ -14,8 +14,8 @@
 #include "util/yamlutil.h"
 
 static const char *const top_keys[] = {
-	"name", "description", "seed", "workload", "model", "quantization", "kv_cache_dtype",
-	"vllm_version", "slo", "policies", "metrics_interval", "drain",
+	"name", "description", "seed", "workload", "model", "model_id", "quantization",
+	"kv_cache_dtype", "vllm_version", "slo", "policies", "metrics_interval", "drain",
 	"sweep", /* read by reports/sweep.c (fleetsim sweep); ignored here */
 	NULL};
 static const char *const slo_keys[] = {"ttft_p99", "tpot_p99", "max_rejection_rate", "per_pool",
@@ -280,11 +280,33 @@ static int parse_policy(scenario *sc, struct fy_node *n, policy_cfg *pc, fs_err 
 	return 0;
 }
 
-/* A ttft_p99 / tpot_p99 pair (slo.pools entries, slo.classes entries); unset stays 0. */
-static int parse_slo_target(const char *f, struct fy_node *n, mx_slo *t, fs_err *err)
+/* An SLO latency bound: seconds, or a number with a unit ("2s", "50ms").  A bare number
+ * beyond what a latency target plausibly is in seconds (TPOT > 1 s, TTFT > 600 s) loads
+ * but leaves a warning in sc (a value meant as milliseconds is the usual cause). */
+static int opt_slo_time(scenario *sc, struct fy_node *map, const char *key, const char *where, double warn_above,
+			double *out, fs_err *err)
 {
-	return opt_double(f, n, "ttft_p99", 1e-6, 1e6, &t->ttft_p99_s, err) ||
-			       opt_double(f, n, "tpot_p99", 1e-6, 1e6, &t->tpot_p99_s, err)
+	struct fy_node *n = yu_get(map, key);
+	int bare, line, col;
+
+	if (!n)
+		return 0;
+	if (yu_duration_s(sc->path, n, 1e-6, 1e6, out, &bare, err))
+		return -1;
+	if (bare && *out > warn_above && sc->nwarnings < SCENARIO_MAX_WARNINGS) {
+		yu_pos(n, &line, &col);
+		snprintf(sc->warnings[sc->nwarnings++], sizeof sc->warnings[0],
+			 "%.120s:%d:%d: %.40s%s %g is read as seconds; did you mean %gms? (write units: 2s, 50ms)",
+			 sc->path, line, col, where, key, *out, *out);
+	}
+	return 0;
+}
+
+/* A ttft_p99 / tpot_p99 pair (slo.pools entries, slo.classes entries); unset stays 0. */
+static int parse_slo_target(scenario *sc, struct fy_node *n, mx_slo *t, fs_err *err)
+{
+	return opt_slo_time(sc, n, "ttft_p99", "slo target ", 600, &t->ttft_p99_s, err) ||
+			       opt_slo_time(sc, n, "tpot_p99", "slo target ", 1, &t->tpot_p99_s, err)
 		       ? -1
 		       : 0;
 }
@@ -311,7 +333,7 @@ static int parse_slo_detail(scenario *sc, struct fy_node *slo, fs_err *err)
 			sp = &d->pools[d->npools];
 			if (yu_name(f, k, "slo.pools pool name", sp->name, sizeof sp->name, err) ||
 			    yu_check_keys(f, val, slo_target_keys, "slo.pools entry", err) ||
-			    parse_slo_target(f, val, &sp->target, err))
+			    parse_slo_target(sc, val, &sp->target, err))
 				return -1;
 			if (sp->target.ttft_p99_s <= 0 && sp->target.tpot_p99_s <= 0)
 				return yu_errf(err, f, val, "slo.pools.%s: set ttft_p99 or tpot_p99", sp->name);
@@ -336,7 +358,7 @@ static int parse_slo_detail(scenario *sc, struct fy_node *slo, fs_err *err)
 			if (!yu_get(item, "name"))
 				return yu_errf(err, f, item, "slo.classes entry needs a name:");
 			if (yu_name(f, yu_get(item, "name"), "slo class name", c->name, sizeof c->name, err) ||
-			    parse_slo_target(f, item, &c->target, err))
+			    parse_slo_target(sc, item, &c->target, err))
 				return -1;
 			for (int k = 0; k < d->nclasses; k++)
 				if (!strcmp(d->classes[k].name, c->name))
@@ -492,6 +514,11 @@ static int parse(scenario *sc, struct fy_node *root, fs_err *err)
 		return yu_errf(err, f, v, "path too long");
 	if (llm_lookup(sc->model_name, &sc->model, err))
 		return yu_errf(err, f, v, "%s", err->msg);
+	/* model_id: what a deployment serves (--model of the manifests: a Hugging Face id
+	 * or a path inside the container); never simulated.  A name, like the others. */
+	if ((v = yu_get(root, "model_id")) &&
+	    yu_name(f, v, "model_id", sc->model_id, sizeof sc->model_id, err))
+		return -1;
 	if ((v = yu_get(root, "quantization")) && get_prec(f, v, &sc->quantization, err))
 		return -1;
 	if ((v = yu_get(root, "kv_cache_dtype")) && get_prec(f, v, &sc->kv_cache_dtype, err))
@@ -503,8 +530,8 @@ static int parse(scenario *sc, struct fy_node *root, fs_err *err)
 	if ((v = yu_get(root, "slo"))) {
 		sc->slo_detail.present = 1;
 		if (yu_check_keys(f, v, slo_keys, "slo", err) ||
-		    opt_double(f, v, "ttft_p99", 1e-6, 1e6, &sc->slo.ttft_p99_s, err) ||
-		    opt_double(f, v, "tpot_p99", 1e-6, 1e6, &sc->slo.tpot_p99_s, err) ||
+		    opt_slo_time(sc, v, "ttft_p99", "slo.", 600, &sc->slo.ttft_p99_s, err) ||
+		    opt_slo_time(sc, v, "tpot_p99", "slo.", 1, &sc->slo.tpot_p99_s, err) ||
 		    opt_double(f, v, "max_rejection_rate", 0, 1, &sc->max_rejection_rate, err) ||
 		    opt_bool(f, v, "per_pool", &sc->slo_detail.per_pool, err) || parse_slo_detail(sc, v, err))
 			return -1;

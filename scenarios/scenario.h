@@ -16,6 +16,8 @@
 
 #define SCENARIO_MAX_POLICIES 32
 
+#define SCENARIO_MAX_WARNINGS 8
+
 typedef struct scenario {
 	char path[1024];          /* as given */
 	char dir[1024];           /* directory relative paths resolve against */
@@ -24,6 +26,7 @@ typedef struct scenario {
 	workload_cfg workload;
 	char model_name[1024];
 	llm_spec model;
+	char model_id[256];       /* model_id: (deployments' --model), "" when not given */
 	prec_t quantization;      /* scenario default; pools may override */
 	prec_t kv_cache_dtype;
 	const struct eng_release *eng; /* vllm_version: (pools may override); never NULL */
@@ -35,6 +38,10 @@ typedef struct scenario {
 	int npolicies;
 	policy_cfg policies[SCENARIO_MAX_POLICIES];
 	char *params_json;        /* the effective scenario (after --set) as JSON, owned */
+	/* Things that load but look wrong ("FILE:LINE:COL: slo.tpot_p99 50 is read as
+	 * seconds; did you mean 50ms?"), for the command layer to print. */
+	int nwarnings;
+	char warnings[SCENARIO_MAX_WARNINGS][256];
 } scenario;
 
 /* Load path, apply the --set assignments ("key.path=value") in order, validate and

@@ -434,6 +434,52 @@ int yu_double_range(const char *file, struct fy_node *n, double lo, double hi,
 	return 0;
 }
 
+int yu_duration_s(const char *file, struct fy_node *n, double lo, double hi, double *out, int *bare,
+		  fs_err *err)
+{
+	static const struct {
+		const char *unit;
+		double s;
+	} units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"\xc2\xb5s", 1e-6}, {"ms", 1e-3}, {"s", 1},
+		     {"sec", 1}, {"min", 60}, {"h", 3600}};
+	size_t len, nl;
+	const char *s = scalar(file, n, &len, "a duration", err);
+	double v;
+
+	if (!s)
+		return -1;
+	*bare = 1;
+	if (np_double(s, len, &v)) {
+		/* A number and a unit: "2s", "50ms", "1.5 min". */
+		for (nl = len; nl > 0 && (((s[nl - 1] | 0x20) >= 'a' && (s[nl - 1] | 0x20) <= 'z') ||
+					  (unsigned char)s[nl - 1] >= 0x80);
+		     nl--)
+			;
+		{
+			size_t ul = len - nl, k;
+			const char *u = s + nl;
+			size_t numl = nl;
+			while (numl > 0 && s[numl - 1] == ' ')
+				numl--;
+			for (k = 0; k < sizeof units / sizeof units[0]; k++)
+				if (strlen(units[k].unit) == ul && !strncmp(u, units[k].unit, ul))
+					break;
+			if (!ul || !numl || np_double(s, numl, &v))
+				return yu_errf(err, file, n, "expected a duration (seconds, or a number with a unit: 2s, "
+					       "50ms, 500us, 1.5min), found '%.*s'", (int)(len > 64 ? 64 : len), s);
+			if (k == sizeof units / sizeof units[0])
+				return yu_errf(err, file, n, "unknown time unit '%.*s' in '%.*s' (use ns, us, ms, s, min, h)",
+					       (int)(ul > 16 ? 16 : ul), u, (int)(len > 64 ? 64 : len), s);
+			v *= units[k].s;
+			*bare = 0;
+		}
+	}
+	if (!(v >= lo && v <= hi))
+		return yu_errf(err, file, n, "duration %g s out of range [%g, %g] s", v, lo, hi);
+	*out = v;
+	return 0;
+}
+
 int yu_i64_range(const char *file, struct fy_node *n, int64_t lo, int64_t hi,
 		 int64_t *out, fs_err *err)
 {

@@ -62,6 +62,12 @@ int yu_double_range(const char *file, struct fy_node *n, double lo, double hi,
 int yu_i64_range(const char *file, struct fy_node *n, int64_t lo, int64_t hi,
 		 int64_t *out, fs_err *err);
 
+/* A duration in seconds: a bare number (seconds; *bare = 1) or a number with a unit
+ * (ns, us, ms, s, sec, min, h: "2s", "50ms", "1.5 min"; *bare = 0), then lo <= v <= hi
+ * (seconds).  Fails naming the text, an unknown unit or the range. */
+int yu_duration_s(const char *file, struct fy_node *n, double lo, double hi, double *out, int *bare,
+		  fs_err *err);
+
 /* Fail unless n is a mapping (resp. sequence); what names it in the message. */
 int yu_expect_map(const char *file, struct fy_node *n, const char *what, fs_err *err);
 int yu_expect_seq(const char *file, struct fy_node *n, const char *what, fs_err *err);

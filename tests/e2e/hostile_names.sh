@@ -69,7 +69,7 @@ python3 - out/report.html <<'PY' || fail=1
 import sys
 from html.parser import HTMLParser
 allowed = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "div", "strong",
-           "table", "tr", "th", "td", "figure", "img", "figcaption"}
+           "table", "tr", "th", "td", "figure", "img", "figcaption", "section", "ul", "li"}
 class P(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -79,7 +79,7 @@ class P(HTMLParser):
         if tag not in allowed:
             self.bad.append(tag)
         for k, _ in attrs:
-            if k not in ("lang", "charset", "class", "alt", "src"):
+            if k not in ("lang", "charset", "class", "alt", "src", "id"):
                 self.bad.append(tag + "@" + k)
     def handle_endtag(self, tag):
         if tag not in allowed:
@@ -104,6 +104,7 @@ if python3 -c 'import yaml' 2> /dev/null; then
 import os, re, sys, yaml
 d = sys.argv[1]
 dns = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+label_value = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 pools = {"a --- kind: Pod'.system('touch MARKER_POOL').'", "x\" hostPID: true", "$(touch MARKER_SH4) <i>"}
 seen = set()
 for f in sorted(os.listdir(d)):
@@ -118,16 +119,21 @@ for f in sorted(os.listdir(d)):
             seen.add(orig)
         if kind == "Deployment":
             pod = doc["spec"]["template"]["spec"]
-            if set(pod) != {"nodeSelector", "containers"} or len(pod["containers"]) != 1:
+            if set(pod) != {"nodeSelector", "containers", "volumes"} or len(pod["containers"]) != 1:
                 sys.exit("FAIL: %s: pod spec %r" % (f, sorted(pod)))
             c = pod["containers"][0]
             if "securityContext" in c or not c["args"][0].startswith("--model=m\" securityContext"):
                 sys.exit("FAIL: %s: container %r" % (f, c))
-            if pod["nodeSelector"]["nvidia.com/gpu.product"] != "x\" hostPID: true |pipe| $(touch MARKER_SH2)":
+            # the node label is a valid label value made from the display name, which
+            # the Deployment keeps as it was in an annotation
+            gp = pod["nodeSelector"]["nvidia.com/gpu.product"]
+            if len(gp) > 63 or not label_value.match(gp) or "hostPID" not in gp:
                 sys.exit("FAIL: %s: gpu.product %r" % (f, pod["nodeSelector"]))
+            if doc["metadata"]["annotations"]["fleetsim.io/gpu"] != "x\" hostPID: true |pipe| $(touch MARKER_SH2)":
+                sys.exit("FAIL: %s: gpu annotation %r" % (f, doc["metadata"]["annotations"]))
     kinds = [x["kind"] for x in docs]
     if f.startswith("kueue"):
-        ok = kinds and set(kinds) == {"LocalQueue"}
+        ok = kinds and (set(kinds) == {"LocalQueue"} or kinds == ["ResourceFlavor", "ClusterQueue"])
     elif f.startswith("router"):
         ok = kinds == ["ConfigMap"]
     else:

@@ -96,7 +96,8 @@ python3 - "$T/plan.json" "$T/out/manifests" <<'PY' || fail "manifests do not car
 import json, sys, os, re
 d = json.load(open(sys.argv[1])); m = sys.argv[2]
 best = [o for o in d["options"] if o["rank"] == 1][0]
-files = sorted(f for f in os.listdir(m) if f not in ("router-configmap.yaml", "kueue-localqueues.yaml"))
+files = sorted(f for f in os.listdir(m)
+               if f not in ("router-configmap.yaml", "kueue-localqueues.yaml", "kueue-clusterqueue.yaml"))
 assert len(files) == len(best["result"]["replicas"]), files
 text = {f: open(os.path.join(m, f)).read() for f in files}
 for k, reps in enumerate(best["result"]["replicas"]):

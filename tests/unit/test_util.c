@@ -66,11 +66,48 @@ static void test_yaml_errors(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not a regular file"));
 }
 
+/* Durations with units (SLO bounds): bare numbers are seconds; units scale; junk and
+ * unknown units fail naming the text at its position. */
+static void test_durations(void)
+{
+	static const char y[] = "a: 2\nb: 50ms\nc: 2s\nd: 1.5 min\ne: 500us\nf: 50 msec\ng: ms\nh: -1s\ni: 3ns\nj: 1h\n";
+	struct fy_document *doc = NULL;
+	struct fy_node *r;
+	fs_err err = {0};
+	double v;
+	int bare;
+
+	CU_ASSERT_EQUAL_FATAL(yu_load_string("d.yaml", y, strlen(y), &doc, &err), 0);
+	r = fy_document_root(doc);
+	CU_ASSERT_EQUAL(yu_duration_s("d.yaml", yu_get(r, "a"), 0, 1e6, &v, &bare, &err), 0);
+	CU_ASSERT(v == 2 && bare == 1);
+	CU_ASSERT_EQUAL(yu_duration_s("d.yaml", yu_get(r, "b"), 0, 1e6, &v, &bare, &err), 0);
+	CU_ASSERT(v == 50e-3 && bare == 0);
+	CU_ASSERT_EQUAL(yu_duration_s("d.yaml", yu_get(r, "c"), 0, 1e6, &v, &bare, &err), 0);
+	CU_ASSERT(v == 2 && bare == 0);
+	CU_ASSERT_EQUAL(yu_duration_s("d.yaml", yu_get(r, "d"), 0, 1e6, &v, &bare, &err), 0);
+	CU_ASSERT_DOUBLE_EQUAL(v, 90, 1e-12);
+	CU_ASSERT_EQUAL(yu_duration_s("d.yaml", yu_get(r, "e"), 0, 1e6, &v, &bare, &err), 0);
+	CU_ASSERT_DOUBLE_EQUAL(v, 500e-6, 1e-18);
+	CU_ASSERT_EQUAL(yu_duration_s("d.yaml", yu_get(r, "i"), 0, 1e6, &v, &bare, &err), 0);
+	CU_ASSERT_DOUBLE_EQUAL(v, 3e-9, 1e-21);
+	CU_ASSERT_EQUAL(yu_duration_s("d.yaml", yu_get(r, "j"), 0, 1e6, &v, &bare, &err), 0);
+	CU_ASSERT_DOUBLE_EQUAL(v, 3600, 1e-9);
+	CU_ASSERT_EQUAL(yu_duration_s("d.yaml", yu_get(r, "f"), 0, 1e6, &v, &bare, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "d.yaml:6:4: unknown time unit 'msec'"));
+	CU_ASSERT_EQUAL(yu_duration_s("d.yaml", yu_get(r, "g"), 0, 1e6, &v, &bare, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "expected a duration"));
+	CU_ASSERT_EQUAL(yu_duration_s("d.yaml", yu_get(r, "h"), 0, 1e6, &v, &bare, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "out of range"));
+	fy_document_destroy(doc);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("util", NULL, NULL);
 	if (!s || !CU_add_test(s, "strict numbers", test_numbers) ||
-	    !CU_add_test(s, "yaml errors and --set", test_yaml_errors))
+	    !CU_add_test(s, "yaml errors and --set", test_yaml_errors) ||
+	    !CU_add_test(s, "durations with units", test_durations))
 		return -1;
 	return 0;
 }
