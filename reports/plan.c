@@ -6,7 +6,6 @@
 #include <cJSON.h>
 #include <libfyaml.h>
 #include <libgen.h>
-#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdarg.h>
@@ -842,8 +841,7 @@ static double floor_p99(double *v, size_t n, size_t drop)
 {
 	if (n <= drop)
 		return 0;
-	gsl_sort(v, 1, n);
-	return gsl_stats_quantile_from_sorted_data(v, 1, n - drop, 0.99);
+	return metrics_quantile_inplace(v, n, n - drop, 0.99);
 }
 
 /* The P99 floors of TTFT (pt) and TPOT (pd) over the requests of SLO class cls (-2:

@@ -276,5 +276,8 @@ int mx_slo_class_of(const mx_slo_detail *d, const int *cat_idx, const mx_brief *
 /* Quantile q in [0,1] of the n values (need not be sorted; v is not modified).
  * Returns -1 when n == 0.  Helper shared with trace statistics. */
 double metrics_quantile(const double *v, size_t n, double q);
+/* Quantile q of the keep smallest values of v[0, n), as metrics_quantile would give for
+ * them (GSL's interpolation), in O(n): v is reordered in place.  -1 when keep is 0. */
+double metrics_quantile_inplace(double *v, size_t n, size_t keep, double q);
 
 #endif

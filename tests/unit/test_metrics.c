@@ -1,6 +1,8 @@
 /* CUnit suite for sim/metrics.c: per-request derived times and pool aggregates,
  * checked against values computed by hand. */
 #include <CUnit/CUnit.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -532,6 +534,31 @@ static void test_slo_attainment_targets(void)
 	metrics_destroy(m);
 }
 
+/* metrics_quantile_inplace equals GSL's quantile of the fully sorted keep smallest,
+ * bit for bit, on data with ties, for every keep and several q. */
+static void test_quantile_inplace(void)
+{
+	enum { N = 257 };
+	double v[N], w[N], s[N];
+	unsigned x = 12345;
+
+	for (int i = 0; i < N; i++) {
+		x = x * 1103515245u + 12345u;
+		v[i] = (double)((x >> 16) % 50) / 7.0; /* many ties */
+	}
+	for (size_t keep = 1; keep <= N; keep += 16) {
+		for (int qi = 0; qi < 5; qi++) {
+			const double q = (const double[]){0, 0.5, 0.9, 0.99, 1}[qi];
+			memcpy(s, v, sizeof s);
+			gsl_sort(s, 1, N);
+			memcpy(w, v, sizeof w);
+			CU_ASSERT_EQUAL(metrics_quantile_inplace(w, N, keep, q), gsl_stats_quantile_from_sorted_data(s, 1, keep, q));
+		}
+	}
+	CU_ASSERT_EQUAL(metrics_quantile_inplace(w, N, 0, 0.5), -1.0);
+	CU_ASSERT_EQUAL(metrics_quantile(v, N, 0.99), gsl_stats_quantile_from_sorted_data(s, 1, N, 0.99));
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
@@ -543,7 +570,8 @@ int fs_test_register(void)
 	    !CU_add_test(s, "SLO verdict", test_slo_verdict) ||
 	    !CU_add_test(s, "SLO latency per request", test_slo_latency) ||
 	    !CU_add_test(s, "SLO per class and per pool", test_slo_per_pool_class) ||
-	    !CU_add_test(s, "SLO attainment per request target", test_slo_attainment_targets))
+	    !CU_add_test(s, "SLO attainment per request target", test_slo_attainment_targets) ||
+	    !CU_add_test(s, "quantile by selection", test_quantile_inplace))
 		return -1;
 	return 0;
 }
