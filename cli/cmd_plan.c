@@ -50,6 +50,8 @@ static const char usage_text[] =
 	"  --max-num-batched-tokens N  pin max_num_batched_tokens (default: searched)\n"
 	"  --thresholds LIST    dual thresholds to try (default: the workload's length quantiles)\n"
 	"  --max-candidates N   simulated TP/shape/threshold candidates per option (default 6)\n"
+	"  --mixed-gpus         also dual options with the short and the long pool on different GPUs\n"
+	"                       (every ordered pair of --gpus; labelled short+long/precision/dual)\n"
 	"  --no-report          search only: no report, plots or manifests\n"
 	"  --pdf                also print report.pdf with headless Chromium (docs/deploy.md)\n"
 	"  --set KEY=VALUE      override a scenario key (repeatable), e.g. workload.duration=120\n"
@@ -205,6 +207,13 @@ static cJSON *plan_json(const plan_result *r, int64_t plan_id)
 				cJSON_AddItemToArray(ml, cJSON_CreateNumber(p->max_model_len[k]));
 			}
 			cJSON_AddBoolToObject(j, "dual_built_from_single", p->synth_dual);
+			if (p->mixed) {
+				cJSON *pg = cJSON_AddArrayToObject(j, "pool_gpus"), *pp = cJSON_AddArrayToObject(j, "pool_price_per_gpu_hour");
+				for (int k = 0; k < p->npools; k++) {
+					cJSON_AddItemToArray(pg, cJSON_CreateString(p->pool_gpu[k]));
+					cJSON_AddItemToArray(pp, cJSON_CreateNumber(p->pool_price[k]));
+				}
+			}
 			if (p->searched_gpus)
 				cJSON_AddNumberToObject(j, "gpus_before_verify", p->searched_gpus);
 			cJSON_AddNumberToObject(j, "candidates", p->candidates);
@@ -286,7 +295,7 @@ static cJSON *plan_json(const plan_result *r, int64_t plan_id)
 			cJSON_AddNullToObject(e, "dual_tuned_gpus");
 			for (int k = 0; k < r->noptions; k++) {
 				const plan_option *d = &r->options[k];
-				if (d->layout == PLAN_DUAL && d->prec == s1->prec && !strcmp(d->gpu, s1->gpu) && d->feasible)
+				if (d->layout == PLAN_DUAL && !d->mixed && d->prec == s1->prec && !strcmp(d->gpu, s1->gpu) && d->feasible)
 					cJSON_ReplaceItemInObject(e, "dual_tuned_gpus", cJSON_CreateNumber(d->best.gpus));
 			}
 			cJSON_AddItemToArray(bl, e);
@@ -332,7 +341,7 @@ static void print_table(const plan_result *r, int64_t plan_id, const char *dbpat
 		s1->feasible ? printf("%d", s1->searched_gpus ? s1->searched_gpus : s1->best.gpus) : printf("-");
 		for (int k = 0; k < r->noptions; k++) {
 			const plan_option *d = &r->options[k];
-			if (d->layout == PLAN_DUAL && d->prec == s1->prec && !strcmp(d->gpu, s1->gpu)) {
+			if (d->layout == PLAN_DUAL && !d->mixed && d->prec == s1->prec && !strcmp(d->gpu, s1->gpu)) {
 				printf(", dual tuned ");
 				d->feasible ? printf("%d", d->searched_gpus ? d->searched_gpus : d->best.gpus) : printf("-");
 			}
@@ -471,6 +480,7 @@ int cmd_plan(int argc, char **argv)
 		{"node-gpus", required_argument, NULL, 1003}, {"max-num-seqs", required_argument, NULL, 1004},
 		{"max-num-batched-tokens", required_argument, NULL, 1005},
 		{"thresholds", required_argument, NULL, 1006}, {"max-candidates", required_argument, NULL, 1007},
+		{"mixed-gpus", no_argument, NULL, 1008},
 		/* Redundancy and cost (issue 17 item 6): cost_option. */
 		{"spares", required_argument, NULL, 1100},    {"availability", required_argument, NULL, 1101},
 		{"mtbf-h", required_argument, NULL, 1102},    {"mttr-h", required_argument, NULL, 1103},
@@ -527,6 +537,7 @@ int cmd_plan(int argc, char **argv)
 			break;
 		case 'V': rq.verify = 0; break;
 		case 1001: rq.tune = 0; break;
+		case 1008: rq.mixed_gpus = 1; break;
 		case 1002:
 		case 1003:
 		case 1004:
@@ -592,6 +603,10 @@ int cmd_plan(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		status = cli_usage_error("plan: expected one SCENARIO.yaml (see 'fleetsim plan --help')");
+		goto out;
+	}
+	if (rq.mixed_gpus && !rq.tune) {
+		status = cli_usage_error("plan: --mixed-gpus needs the tuned search (drop --no-tune)");
 		goto out;
 	}
 	rq.scenario_path = argv[optind];

@@ -373,7 +373,7 @@ static int write_pool(const k8s_fleet *fl, const k8s_gpu_sel *sel, int k, const 
 	kv(f, "  ", "name", obj);
 	fputs("  labels:\n", f);
 	pool_labels(f, &c, "    ", name, 1);
-	pool_annotation(f, p->name, name, fl->gpu_display);
+	pool_annotation(f, p->name, name, p->gpu_display ? p->gpu_display : fl->gpu_display);
 	fprintf(f, "spec:\n  replicas: %d\n  selector:\n    matchLabels:\n", p->replicas);
 	label(f, &c, "      ", "fleetsim.io/pool", name);
 	fputs("  template:\n    metadata:\n      labels:\n", f);
@@ -450,11 +450,17 @@ static int write_pool(const k8s_fleet *fl, const k8s_gpu_sel *sel, int k, const 
 	return 0;
 }
 
-/* The flavor and ClusterQueue name: fleetsim-<gpu>. */
-static void queue_name(const k8s_fleet *fl, char *out, size_t cap)
+/* Pool k's GPU (its own with --mixed-gpus, else the fleet's). */
+static const char *pool_gpu(const k8s_fleet *fl, int k)
+{
+	return fl->pools[k].gpu ? fl->pools[k].gpu : fl->gpu;
+}
+
+/* The flavor and ClusterQueue name of a GPU: fleetsim-<gpu>. */
+static void queue_name(const char *gpu, char *out, size_t cap)
 {
 	char g[64], base[64];
-	const char *s = fl->gpu ? fl->gpu : "gpu";
+	const char *s = gpu ? gpu : "gpu";
 	const char *slash = strrchr(s, '/');
 
 	/* a GPU YAML path: its file name without .yaml */
@@ -465,58 +471,70 @@ static void queue_name(const k8s_fleet *fl, char *out, size_t cap)
 	snprintf(out, cap, "fleetsim-%s", g);
 }
 
-static int write_kueue(const k8s_fleet *fl, const k8s_gpu_sel *sel, char names[][64], const char *dir,
+/* One ResourceFlavor + ClusterQueue per GPU type of the fleet (one, unless the plan put
+ * the pools on different GPUs), its quotas the planned pools on that GPU. */
+static int write_kueue(const k8s_fleet *fl, const k8s_gpu_sel *sels, char names[][64], const char *dir,
 		       fs_err *err)
 {
 	char path[PATH_CAP], cq[80], v[64], q[80];
-	long gpus = 0, cpus = 0, mem = 0;
 	check c = {err, 0};
 	FILE *f = NULL;
 
-	queue_name(fl, cq, sizeof cq);
-	need(&c, k8s_is_dns1123_subdomain(cq), "object name", cq);
-	for (int k = 0; k < fl->npools; k++) {
-		int cpu, m, shm;
-		k8s_pool_resources(&fl->pools[k], &cpu, &m, &shm);
-		gpus += (long)fl->pools[k].replicas * fl->pools[k].tp;
-		cpus += (long)fl->pools[k].replicas * cpu;
-		mem += (long)fl->pools[k].replicas * m;
-	}
 	if (of_open(dir, "kueue-clusterqueue.yaml", path, sizeof path, &f, err))
 		return -1;
-	fputs("# Kueue: the GPU flavor (nodes with this GPU) and a ClusterQueue whose quotas are the\n"
-	      "# planned fleet (every pool's replicas x their requests). Cluster-scoped.\n"
-	      "apiVersion: kueue.x-k8s.io/v1beta1\nkind: ResourceFlavor\nmetadata:\n",
+	fputs("# Kueue: per GPU type, the flavor (nodes with this GPU) and a ClusterQueue whose quotas\n"
+	      "# are the planned pools on it (replicas x their requests). Cluster-scoped.\n",
 	      f);
-	kv(f, "  ", "name", cq);
-	fputs("spec:\n  nodeLabels:\n", f);
-	label(f, &c, "    ", sel->label_key, sel->label_value);
-	fputs("---\napiVersion: kueue.x-k8s.io/v1beta1\nkind: ClusterQueue\nmetadata:\n", f);
-	kv(f, "  ", "name", cq);
-	fputs("spec:\n"
-	      "  namespaceSelector: {}\n"
-	      "  resourceGroups:\n"
-	      "    - coveredResources:\n"
-	      "        - \"cpu\"\n"
-	      "        - \"memory\"\n"
-	      "        - ",
-	      f);
-	esc_yaml(f, sel->resource);
-	fputs("\n      flavors:\n        - name: ", f);
-	esc_yaml(f, cq);
-	fputs("\n          resources:\n", f);
-	for (int r = 0; r < 3; r++) {
-		const char *rn = r == 0 ? "cpu" : r == 1 ? "memory" : sel->resource;
-		if (r == 0)
-			snprintf(v, sizeof v, "%ld", cpus);
-		else if (r == 1)
-			snprintf(v, sizeof v, "%ldGi", mem);
-		else
-			snprintf(v, sizeof v, "%ld", gpus);
-		fputs("            - name: ", f);
-		esc_yaml(f, rn);
-		fputc('\n', f);
-		quantity(f, &c, "              ", "nominalQuota", v);
+	for (int k0 = 0, nq = 0; k0 < fl->npools; k0++) {
+		const k8s_gpu_sel *sel = &sels[k0];
+		long gpus = 0, cpus = 0, mem = 0;
+		int first = 1;
+		for (int j = 0; j < k0; j++)
+			first &= strcmp(pool_gpu(fl, j) ? pool_gpu(fl, j) : "", pool_gpu(fl, k0) ? pool_gpu(fl, k0) : "") != 0;
+		if (!first)
+			continue;
+		queue_name(pool_gpu(fl, k0), cq, sizeof cq);
+		need(&c, k8s_is_dns1123_subdomain(cq), "object name", cq);
+		for (int k = k0; k < fl->npools; k++) {
+			int cpu, m, shm;
+			if (strcmp(pool_gpu(fl, k) ? pool_gpu(fl, k) : "", pool_gpu(fl, k0) ? pool_gpu(fl, k0) : ""))
+				continue;
+			k8s_pool_resources(&fl->pools[k], &cpu, &m, &shm);
+			gpus += (long)fl->pools[k].replicas * fl->pools[k].tp;
+			cpus += (long)fl->pools[k].replicas * cpu;
+			mem += (long)fl->pools[k].replicas * m;
+		}
+		fprintf(f, "%sapiVersion: kueue.x-k8s.io/v1beta1\nkind: ResourceFlavor\nmetadata:\n", nq++ ? "---\n" : "");
+		kv(f, "  ", "name", cq);
+		fputs("spec:\n  nodeLabels:\n", f);
+		label(f, &c, "    ", sel->label_key, sel->label_value);
+		fputs("---\napiVersion: kueue.x-k8s.io/v1beta1\nkind: ClusterQueue\nmetadata:\n", f);
+		kv(f, "  ", "name", cq);
+		fputs("spec:\n"
+		      "  namespaceSelector: {}\n"
+		      "  resourceGroups:\n"
+		      "    - coveredResources:\n"
+		      "        - \"cpu\"\n"
+		      "        - \"memory\"\n"
+		      "        - ",
+		      f);
+		esc_yaml(f, sel->resource);
+		fputs("\n      flavors:\n        - name: ", f);
+		esc_yaml(f, cq);
+		fputs("\n          resources:\n", f);
+		for (int r = 0; r < 3; r++) {
+			const char *rn = r == 0 ? "cpu" : r == 1 ? "memory" : sel->resource;
+			if (r == 0)
+				snprintf(v, sizeof v, "%ld", cpus);
+			else if (r == 1)
+				snprintf(v, sizeof v, "%ldGi", mem);
+			else
+				snprintf(v, sizeof v, "%ld", gpus);
+			fputs("            - name: ", f);
+			esc_yaml(f, rn);
+			fputc('\n', f);
+			quantity(f, &c, "              ", "nominalQuota", v);
+		}
 	}
 	if (of_close(f, path, c.bad ? NULL : err) || c.bad)
 		return -1;
@@ -539,6 +557,7 @@ static int write_kueue(const k8s_fleet *fl, const k8s_gpu_sel *sel, char names[]
 		if (fl->pools[k].name && strcmp(fl->pools[k].name, names[k]))
 			kv(f, "    ", "fleetsim.io/pool-name", fl->pools[k].name);
 		fputs("spec:\n", f);
+		queue_name(pool_gpu(fl, k), cq, sizeof cq);
 		kv(f, "  ", "clusterQueue", cq);
 	}
 	if (of_close(f, path, c.bad ? NULL : err) || c.bad)
@@ -631,7 +650,7 @@ static int write_router(const k8s_fleet *fl, char names[][64], const char *dir, 
 int k8s_write(const k8s_fleet *fl, const char *dir, fs_err *err)
 {
 	char names[FS_MAX_POOLS][64];
-	k8s_gpu_sel sel;
+	k8s_gpu_sel sel[FS_MAX_POOLS];
 
 	if (fl->npools < 1 || fl->npools > FS_MAX_POOLS)
 		return fs_fail(err, FS_EXIT_RUNTIME, "manifests: %d pools", fl->npools);
@@ -639,12 +658,14 @@ int k8s_write(const k8s_fleet *fl, const char *dir, fs_err *err)
 		return fs_fail(err, FS_EXIT_RUNTIME, "manifests: no model id or image");
 	if (plot_mkdir(dir, err))
 		return -1;
-	k8s_gpu_selector(fl->gpu, fl->gpu_display, &sel);
+	for (int k = 0; k < fl->npools; k++)
+		k8s_gpu_selector(pool_gpu(fl, k), fl->pools[k].gpu_display ? fl->pools[k].gpu_display : fl->gpu_display,
+				 &sel[k]);
 	k8s_pool_names(fl, names);
 	for (int k = 0; k < fl->npools; k++)
-		if (write_pool(fl, &sel, k, names[k], dir, err))
+		if (write_pool(fl, &sel[k], k, names[k], dir, err))
 			return -1;
-	if (write_kueue(fl, &sel, names, dir, err))
+	if (write_kueue(fl, sel, names, dir, err))
 		return -1;
 	return write_router(fl, names, dir, err);
 }

@@ -31,6 +31,7 @@ typedef struct k8s_pool {
 	int async_scheduling;            /* 1 on, 0 off, -1 not passed */
 	double weights_gib;              /* one replica's weights; 0: unknown (host memory
 					  * then assumes 48 GiB per GPU) */
+	const char *gpu, *gpu_display;   /* this pool's GPU (plan --mixed-gpus); NULL: the fleet's */
 } k8s_pool;
 
 typedef struct k8s_fleet {

@@ -379,12 +379,15 @@ static int candidate_sets(const plan_request *rq, const base_info *bi, const pla
 				add_set(l, base, "policies.%d.pools.%d.max_num_batched_tokens=%d", o->policy, k,
 					o->max_num_batched_tokens[k]);
 		}
-		add_set(l, base, "policies.%d.pools.%d.gpu=%s", o->policy, k, o->gpu);
+		add_set(l, base, "policies.%d.pools.%d.gpu=%s", o->policy, k, o->pool_gpu[k][0] ? o->pool_gpu[k] : o->gpu);
 		add_set(l, base, "policies.%d.pools.%d.quantization=%s", o->policy, k, prec_name(o->prec));
 		add_set(l, base, "policies.%d.pools.%d.kv_cache_dtype=%s", o->policy, k, prec_name(o->kv));
 		add_set(l, base, "policies.%d.pools.%d.tensor_parallel_size=%d", o->policy, k, o->tp[k]);
 		add_set(l, base, "policies.%d.pools.%d.replicas=%d", o->policy, k, replicas ? replicas[k] : 1);
-		if (o->price_per_gpu_hour >= 0)
+		if (o->mixed && o->pool_price[k] >= 0)
+			add_set(l, base, "policies.%d.pools.%d.price_per_gpu_hour=%.17g", o->policy, k,
+				o->pool_price[k]);
+		else if (!o->mixed && o->price_per_gpu_hour >= 0)
 			add_set(l, base, "policies.%d.pools.%d.price_per_gpu_hour=%.17g", o->policy, k,
 				o->price_per_gpu_hour);
 	}
@@ -1577,7 +1580,8 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, fs_
 {
 	const plan_request *rq = ps->rq;
 	int pol, node = rq->node_gpus > 0 ? rq->node_gpus : 8, kmax = rq->max_candidates > 0 ? rq->max_candidates : 6;
-	int D, Db, ntl = 0, nc = 0, nts = 0, simulated = 0, have = 0, rc = -1, best_i = -1;
+	int D, Db, Dk[FS_MAX_POOLS], Dbk[FS_MAX_POOLS], ntl = 0, nc = 0, nts = 0, simulated = 0, have = 0, rc = -1,
+	    best_i = -1;
 	int64_t ts[16];
 	double gmu;
 	gpu_spec g;
@@ -1609,6 +1613,12 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, fs_
 	snprintf(o->policy_name, sizeof o->policy_name, "%s%s", base->policies[pol].name,
 		 o->synth_dual ? " (as two pools)" : "");
 	o->npools = o->synth_dual ? 2 : base->policies[pol].npools;
+	if (o->mixed && o->npools != 2) {
+		snprintf(o->note, sizeof o->note, "a GPU per pool needs a two-pool layout; policy '%.60s' has %d pools",
+			 base->policies[pol].name, o->npools);
+		rc = 0;
+		goto out;
+	}
 	if (gpu_lookup(o->gpu, &g, err))
 		goto out;
 	snprintf(o->gpu_display, sizeof o->gpu_display, "%s", g.display);
@@ -1618,19 +1628,40 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, fs_
 	for (int k = 0; k < o->npools; k++)
 		snprintf(o->pool_names[k], sizeof o->pool_names[k], "%s",
 			 o->synth_dual ? (k ? "long" : "short") : base->policies[pol].pools[k].name);
-	/* KV dtype as option_setup picks it. */
+	/* KV dtype as option_setup picks it (mixed: FP8 only when every pool's GPU has it). */
 	if (o->prec == PREC_BF16)
 		o->kv = base->policies[pol].pools[0].mem.kv;
 	else
 		o->kv = gpu_check_kv_dtype(&g, PREC_FP8, &e2) ? PREC_BF16 : PREC_FP8;
 	rel = base->policies[pol].pools[0].mem.eng ? base->policies[pol].pools[0].mem.eng : eng_default();
-	eng_pool_defaults(rel, &g, &D, &Db, &gmu);
-	if (rq->pin_max_num_seqs > 0)
-		D = rq->pin_max_num_seqs;
-	if (rq->pin_max_num_batched_tokens > 0)
-		Db = rq->pin_max_num_batched_tokens;
-	if (Db < D)
-		Db = D;
+	/* vLLM's defaults per pool: each pool's GPU class decides them. */
+	for (int k = 0; k < o->npools; k++) {
+		gpu_spec gk = g;
+		if (o->mixed) {
+			const pool_cfg *bp = &base->policies[pol].pools[o->synth_dual ? 0 : k];
+			if (gpu_lookup(o->pool_gpu[k], &gk, err))
+				goto out;
+			snprintf(o->pool_gpu_display[k], sizeof o->pool_gpu_display[k], "%s", gk.display);
+			o->pool_price[k] = !strcmp(bp->gpu.name, gk.name) ? bp->price_per_gpu_hour : gk.price_per_hour;
+			if (o->prec != PREC_BF16 && gpu_check_kv_dtype(&gk, PREC_FP8, &e2))
+				o->kv = PREC_BF16;
+		}
+		eng_pool_defaults(rel, &gk, &Dk[k], &Dbk[k], &gmu);
+		if (rq->pin_max_num_seqs > 0)
+			Dk[k] = rq->pin_max_num_seqs;
+		if (rq->pin_max_num_batched_tokens > 0)
+			Dbk[k] = rq->pin_max_num_batched_tokens;
+		if (Dbk[k] < Dk[k])
+			Dbk[k] = Dk[k];
+	}
+	if (o->mixed) {
+		gpu_spec gl;
+		if (gpu_lookup(o->pool_gpu[1], &gl, err))
+			goto out;
+		snprintf(o->gpu_display, sizeof o->gpu_display, "%.30s + %.30s", g.display, gl.display);
+	}
+	D = Dk[0];
+	Db = Dbk[0];
 	if (o->layout == PLAN_DUAL) {
 		nts = tune_thresholds(ps, base, o, ts);
 		if (!nts) {
@@ -1674,8 +1705,8 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, fs_
 					for (int k = 1; k < o->npools; k++)
 						c0.tp[k] = tpl;
 					for (int k = 0; k < o->npools; k++) {
-						c0.mns[k] = D;
-						c0.mnbt[k] = Db;
+						c0.mns[k] = Dk[k];
+						c0.mnbt[k] = Dbk[k];
 					}
 					o->policy = pol;
 					apply_cand(o, &c0, base); /* tp and shape only; max_model_len reset below */
@@ -1743,14 +1774,14 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, fs_
 		int shapes[8][4], nsh = 0;
 		for (int k = 0; k < o->npools; k++) {
 			int64_t w = pc->pools[k].plan.kv_tokens / (pc->pools[k].max_model_len > 0 ? pc->pools[k].max_model_len : 1);
-			W[k] = w < 1 ? 1 : w > D ? D : (int)w;
-			S[k] = o->synth_dual ? D : base->policies[pol].pools[k].max_num_seqs;
-			if (S[k] > Db)
-				S[k] = D;
+			W[k] = w < 1 ? 1 : w > Dk[k] ? Dk[k] : (int)w;
+			S[k] = o->synth_dual ? Dk[k] : base->policies[pol].pools[k].max_num_seqs;
+			if (S[k] > Dbk[k])
+				S[k] = Dk[k];
 		}
 		if (rq->pin_max_num_seqs > 0)
 			for (int k = 0; k < o->npools; k++)
-				W[k] = S[k] = D;
+				W[k] = S[k] = Dk[k];
 #define ADD_SHAPE(a0, a1, b0, b1)                                                                     \
 	do {                                                                                         \
 		int sh[4] = {a0, a1, b0, b1}, dup = 0;                                               \
@@ -1769,15 +1800,15 @@ static int tune_option(plan_state *ps, const scenario *base, plan_option *o, fs_
 				ADD_SHAPE(W[0], 0, 2 * Db, 0);
 			}
 		} else {
-			ADD_SHAPE(D, D, Db, Db);
-			ADD_SHAPE(S[0], S[1], Db, Db);
-			ADD_SHAPE(D, W[1], Db, Db);
-			ADD_SHAPE(W[0], W[1], Db, Db);
+			ADD_SHAPE(Dk[0], Dk[1], Dbk[0], Dbk[1]);
+			ADD_SHAPE(S[0], S[1], Dbk[0], Dbk[1]);
+			ADD_SHAPE(Dk[0], W[1], Dbk[0], Dbk[1]);
+			ADD_SHAPE(W[0], W[1], Dbk[0], Dbk[1]);
 			if (rq->pin_max_num_batched_tokens <= 0) {
 				/* The long pool's prompts are long: bigger chunks prefill them in
 				 * fewer steps (at the cost of decode stalls in the same steps). */
-				ADD_SHAPE(D, D, Db, 2 * Db);
-				ADD_SHAPE(D, W[1], Db, 2 * Db);
+				ADD_SHAPE(Dk[0], Dk[1], Dbk[0], 2 * Dbk[1]);
+				ADD_SHAPE(Dk[0], W[1], Dbk[0], 2 * Dbk[1]);
 			}
 		}
 #undef ADD_SHAPE
@@ -1936,6 +1967,11 @@ static int plan_option_run(plan_state *ps, const scenario *base, plan_option *o,
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (o->mixed && !ps->rq->tune) {
+		snprintf(o->note, sizeof o->note, "a GPU per pool needs the tuned search");
+		rc = 0;
+		goto out;
+	}
 	if (ps->rq->tune) {
 		if (tune_option(ps, base, o, err) || (o->feasible && ps->rq->verify && verify(ps, o, err)))
 			goto out;
@@ -2036,6 +2072,20 @@ static void costs(plan_result *res, const plan_request *rq)
 		o->savings_vs_baseline = NAN;
 		if (!o->feasible)
 			continue;
+		if (o->mixed) {
+			/* A GPU type per pool: the fleet's $/GPU-hour is the GPU-weighted mean. */
+			double usd = 0, idle = 0;
+			int n = 0;
+			for (int k = 0; k < o->npools; k++) {
+				int gk = o->best.replicas[k] * o->tp[k];
+				usd += gk * o->pool_price[k];
+				if (!gpu_lookup(o->pool_gpu[k], &g, &e))
+					idle += gk * perf_idle_power_w(&g);
+				n += gk;
+			}
+			o->price_per_gpu_hour = n > 0 ? usd / n : 0;
+			o->idle_power_w_per_gpu = n > 0 ? idle / n : 0;
+		}
 		o->gpu_hours_per_day = o->best.gpus * 24.0;
 		o->gpu_hours_per_year = o->best.gpus * PLAN_HOURS_PER_YEAR;
 		o->annual_cost = o->gpu_hours_per_year * o->price_per_gpu_hour;
@@ -2050,7 +2100,8 @@ static void costs(plan_result *res, const plan_request *rq)
 							: perf_power_w(&g, 0, o->best.busy_share);
 		o->power_kw = o->best.gpus * o->power_w_per_gpu / 1000.0;
 		o->energy_mwh_per_year = o->power_kw * PLAN_HOURS_PER_YEAR / 1000.0;
-		o->idle_power_w_per_gpu = gpu_lookup(o->gpu, &g, &e) ? 0 : perf_idle_power_w(&g);
+		if (!o->mixed)
+			o->idle_power_w_per_gpu = gpu_lookup(o->gpu, &g, &e) ? 0 : perf_idle_power_w(&g);
 		if (rq && rq->cost) {
 			/* Output tokens per second of the chosen fleet. */
 			double tps = o->best.energy_j > 0 && o->best.makespan_s > 0 ?
@@ -2159,6 +2210,32 @@ static int enumerate_options(const plan_request *rq, plan_result *res, fs_err *e
 				snprintf(o->label, sizeof o->label, "%.63s/%s/%s", rq->gpus[g], prec_name(o->prec),
 					 plan_layout_name(o->layout));
 			}
+	}
+	/* --mixed-gpus: the dual layout with the short pool on one GPU and the long pool
+	 * on another (every ordered pair), labelled "short+long/precision/dual". */
+	for (int l = 0; rq->mixed_gpus && l < rq->nlayouts; l++) {
+		if (rq->layouts[l] != PLAN_DUAL)
+			continue;
+		for (int p = 0; p < rq->nprecs; p++)
+			for (int a = 0; a < rq->ngpus; a++)
+				for (int b = 0; b < rq->ngpus; b++) {
+					plan_option *o;
+					if (a == b || res->noptions >= PLAN_MAX_OPTIONS)
+						continue;
+					o = &res->options[res->noptions++];
+					memset(o, 0, sizeof *o);
+					snprintf(o->gpu, sizeof o->gpu, "%s", rq->gpus[a]);
+					o->mixed = 1;
+					snprintf(o->pool_gpu[0], sizeof o->pool_gpu[0], "%s", rq->gpus[a]);
+					snprintf(o->pool_gpu[1], sizeof o->pool_gpu[1], "%s", rq->gpus[b]);
+					o->prec = rq->precs[p];
+					o->layout = PLAN_DUAL;
+					o->policy = -1;
+					o->price_per_gpu_hour = -1;
+					o->pool_price[0] = o->pool_price[1] = -1;
+					snprintf(o->label, sizeof o->label, "%.40s+%.40s/%s/dual", rq->gpus[a], rq->gpus[b],
+						 prec_name(o->prec));
+				}
 	}
 	return 0;
 }

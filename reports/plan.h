@@ -49,7 +49,9 @@
 #include "util/err.h"
 
 #define PLAN_MAX_GPUS 8
-#define PLAN_MAX_OPTIONS (PLAN_MAX_GPUS * 3 * 2)
+/* GPU x precision x layout, plus (--mixed-gpus) every ordered pair of GPUs per precision
+ * for the dual layout. */
+#define PLAN_MAX_OPTIONS (PLAN_MAX_GPUS * 3 * 2 + PLAN_MAX_GPUS * (PLAN_MAX_GPUS - 1) * 3)
 #define PLAN_MAX_REPLICAS 100000
 /* Used when the scenario sets no slo.max_rejection_rate (mx_slo_verdict's default). */
 #define PLAN_DEFAULT_MAX_REJECTION MX_DEFAULT_MAX_REJECTION
@@ -79,6 +81,7 @@ typedef struct plan_request {
 	double max_preemptions_per_request; /* < 0: not part of the SLO */
 	int max_replicas;              /* per option, search ceiling; 0: 512 */
 	int verify;                    /* re-check the winner on seed + 1 */
+	int mixed_gpus;                /* also dual options with a different GPU per pool (tuned search only) */
 	const char *baseline;          /* option label "gpu/precision/layout"; NULL: default */
 	/* A plan of the same options at a lower load (what-if chains), or NULL: each
 	 * option's total replicas there is the floor of the search here, since the SLO
@@ -135,8 +138,14 @@ typedef struct plan_eval {
 } plan_eval;
 
 typedef struct plan_option {
-	char gpu[64];                  /* as requested */
-	char gpu_display[64];
+	char gpu[64];                  /* as requested; mixed: the short pool's */
+	char gpu_display[64];          /* mixed: "short + long" */
+	/* --mixed-gpus: the GPU of each pool ("" for every pool: gpu) and its $/GPU-hour;
+	 * price_per_gpu_hour is then the GPU-weighted mean over the planned fleet. */
+	int mixed;
+	char pool_gpu[FS_MAX_POOLS][64];
+	char pool_gpu_display[FS_MAX_POOLS][64];
+	double pool_price[FS_MAX_POOLS];
 	prec_t prec, kv;
 	plan_layout layout;
 	char label[128];               /* "h100/bf16/single" */

@@ -172,6 +172,10 @@ static void fleet_of(const plan_result *r, const plan_option *o, const scenario 
 		p->prefix_caching = tp ? tp->enable_prefix_caching : -1;
 		p->async_scheduling = tp ? tp->async_scheduling : -1;
 		p->weights_gib = m ? llm_weight_bytes(m, o->prec) / (1024.0 * 1024 * 1024) : 0;
+		if (o->mixed && o->pool_gpu[k][0]) {
+			p->gpu = o->pool_gpu[k];
+			p->gpu_display = o->pool_gpu_display[k];
+		}
 		if (!k)
 			kf->image_tag = pe->image;
 	}
@@ -909,7 +913,7 @@ static void write_baselines(doc *d, const plan_result *r)
 		if (s1->layout != PLAN_SINGLE || !s1->has_defaults)
 			continue;
 		for (int k = 0; k < r->noptions; k++)
-			if (r->options[k].layout == PLAN_DUAL && r->options[k].prec == s1->prec &&
+			if (r->options[k].layout == PLAN_DUAL && !r->options[k].mixed && r->options[k].prec == s1->prec &&
 			    !strcmp(r->options[k].gpu, s1->gpu))
 				du = &r->options[k];
 		if (s1->defaults_feasible) {

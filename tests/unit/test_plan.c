@@ -688,6 +688,55 @@ static void test_tune_monotone(void)
 	plan_result_free(r);
 }
 
+/* --mixed-gpus: dual options with the short pool on one GPU and the long pool on the
+ * other (both orders), next to the single-GPU ones; each pool carries its GPU and price,
+ * and the fleet's $/GPU-hour is the GPU-weighted mean of the pools' prices. */
+static void test_tune_mixed(void)
+{
+	char path[512];
+	plan_request rq;
+	plan_result *r = NULL;
+	fs_err err = {0};
+	int nmixed = 0;
+
+	snprintf(path, sizeof path, "%s/tests/data/scenarios/plan_tune.yaml", FS_SOURCE_DIR);
+	tune_request(&rq, path);
+	rq.verify = 0;
+	rq.ngpus = 2;
+	snprintf(rq.gpus[0], sizeof rq.gpus[0], "h100");
+	snprintf(rq.gpus[1], sizeof rq.gpus[1], "b200");
+	rq.layouts[0] = PLAN_DUAL;
+	rq.nlayouts = 1;
+	rq.mixed_gpus = 1;
+	if (plan_run(&rq, &r, &err))
+		fprintf(stderr, "plan_run: %s\n", err.msg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->noptions, 4);
+	for (int i = 0; i < r->noptions; i++) {
+		const plan_option *o = &r->options[i];
+		double usd = 0;
+		int n = 0;
+		if (!o->mixed)
+			continue;
+		nmixed++;
+		CU_ASSERT_EQUAL_FATAL(o->feasible, 1);
+		CU_ASSERT_STRING_EQUAL(o->label, strcmp(o->pool_gpu[0], "h100") ? "b200+h100/bf16/dual" : "h100+b200/bf16/dual");
+		CU_ASSERT(strcmp(o->pool_gpu[0], o->pool_gpu[1]) != 0);
+		CU_ASSERT_STRING_EQUAL(o->pool_gpu_display[1], strcmp(o->pool_gpu[1], "b200") ? "NVIDIA H100 SXM5 80GB"
+											      : "NVIDIA B200 180GB");
+		CU_ASSERT(o->cap_rps[0] > 0 && o->cap_rps[1] > 0);
+		for (int k = 0; k < 2; k++) {
+			usd += o->best.replicas[k] * o->tp[k] * o->pool_price[k];
+			n += o->best.replicas[k] * o->tp[k];
+		}
+		CU_ASSERT_EQUAL(n, o->best.gpus);
+		CU_ASSERT_DOUBLE_EQUAL(o->price_per_gpu_hour, usd / n, 1e-9);
+		CU_ASSERT_DOUBLE_EQUAL(o->annual_cost, usd * PLAN_HOURS_PER_YEAR, 1e-6);
+	}
+	CU_ASSERT_EQUAL(nmixed, 2);
+	plan_result_free(r);
+}
+
 /* A trace replay ignores the seed: verification must run on other requests.  The
  * check is a window of the trace shifted by half its length: its request stream
  * differs from the planned one (lengths and arrivals). */
@@ -964,6 +1013,7 @@ int fs_test_register(void)
 	    !CU_add_test(s, "tuned: 70B BF16 on H200 picks a TP that fits", test_tune_tp_70b) ||
 	    !CU_add_test(s, "tuned: dual built from a single-pool scenario, baselines", test_tune_dual_built) ||
 	    !CU_add_test(s, "tuned: B200 <= H200 <= H100, NVFP4 <= BF16", test_tune_monotone) ||
+	    !CU_add_test(s, "tuned: a GPU per pool (--mixed-gpus)", test_tune_mixed) ||
 	    !CU_add_test(s, "verification of a trace replay uses other requests", test_verify_trace) ||
 	    !CU_add_test(s, "bad input", test_bad_input))
 		return -1;

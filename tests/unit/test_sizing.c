@@ -488,6 +488,71 @@ static void test_manifests_valid(void)
 	free(r);
 }
 
+/* plan --mixed-gpus: each pool's Deployment selects its own GPU; Kueue gets a flavor and
+ * ClusterQueue per GPU type, each with the quota of the pools on it, and every pool's
+ * LocalQueue points at its GPU's ClusterQueue. */
+static void test_manifests_mixed(void)
+{
+	plan_result *r = calloc(1, sizeof *r);
+	plan_option *o;
+	char dir[512], path[600];
+	struct fy_document *docs[8];
+	fs_err err = {0};
+	walk w = {0};
+	mani m;
+	int n, cq = 0, rf = 0;
+	long quota[2] = {0, 0};
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	hostile_option(r, "h100", "NVIDIA H100 SXM5 80GB");
+	o = &r->options[0];
+	o->npools = 2;
+	o->best.npools = 2;
+	o->mixed = 1;
+	snprintf(o->pool_gpu[0], sizeof o->pool_gpu[0], "h100");
+	snprintf(o->pool_gpu[1], sizeof o->pool_gpu[1], "b200");
+	snprintf(o->pool_gpu_display[0], sizeof o->pool_gpu_display[0], "NVIDIA H100 SXM5 80GB");
+	snprintf(o->pool_gpu_display[1], sizeof o->pool_gpu_display[1], "NVIDIA B200 180GB");
+	snprintf(o->label, sizeof o->label, "h100+b200/nvfp4/dual");
+	CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, "mani_mixed"), 0);
+	CU_ASSERT_EQUAL(sizing_write_manifests(r, o, dir, &err), 0);
+	check_dir(dir, o, &m, &w);
+	CU_ASSERT_EQUAL(w.errors, 0);
+	CU_ASSERT_EQUAL(m.ndeploy, 2);
+	CU_ASSERT_EQUAL(m.nflavor, 2);
+	CU_ASSERT_EQUAL(m.ncq, 2);
+	snprintf(path, sizeof path, "%s/kueue-clusterqueue.yaml", dir);
+	n = load_docs(path, docs, 8);
+	CU_ASSERT_EQUAL_FATAL(n, 4);
+	for (int j = 0; j < n; j++) {
+		struct fy_node *root = fy_document_root(docs[j]);
+		if (!strcmp(scal(at(root, "/kind")), "ResourceFlavor")) {
+			CU_ASSERT_STRING_EQUAL(key_at(root, "/spec/nodeLabels", "nvidia.com/gpu.product"),
+					       rf++ ? "NVIDIA-B200" : "NVIDIA-H100-80GB-HBM3");
+		} else {
+			struct fy_node *x;
+			void *it = NULL;
+			CU_ASSERT_STRING_EQUAL(scal(at(root, "/metadata/name")), cq ? "fleetsim-b200" : "fleetsim-h100");
+			while ((x = fy_node_sequence_iterate(at(root, "/spec/resourceGroups/0/flavors/0/resources"), &it)))
+				if (!strcmp(scal(at(x, "/name")), "nvidia.com/gpu"))
+					quota[cq] = atol(scal(at(x, "/nominalQuota")));
+			cq++;
+		}
+		fy_document_destroy(docs[j]);
+	}
+	/* hostile_option: short 5 replicas x TP 1, long 4 x TP 2 */
+	CU_ASSERT_EQUAL(quota[0], 5);
+	CU_ASSERT_EQUAL(quota[1], 8);
+	snprintf(path, sizeof path, "%s/kueue-localqueues.yaml", dir);
+	n = load_docs(path, docs, 8);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(scal(at(fy_document_root(docs[0]), "/spec/clusterQueue")), "fleetsim-h100");
+	CU_ASSERT_STRING_EQUAL(scal(at(fy_document_root(docs[1]), "/spec/clusterQueue")), "fleetsim-b200");
+	for (int j = 0; j < n; j++)
+		fy_document_destroy(docs[j]);
+	free(r);
+}
+
 /* With a scenario: model_id:, or a config.json's directory, and the engine flags the
  * planner does not change (block size, prefix caching, async scheduling, release). */
 static void test_manifests_scenario(void)
@@ -754,6 +819,7 @@ int fs_test_register(void)
 	if (!s || !CU_add_test(s, "Kubernetes rules: coded regexes agree with k8s.c", test_rules) ||
 	    !CU_add_test(s, "manifests follow Kubernetes' rules on every GPU", test_manifests_valid) ||
 	    !CU_add_test(s, "manifests: model id and engine flags from the scenario", test_manifests_scenario) ||
+	    !CU_add_test(s, "manifests: a GPU per pool (plan --mixed-gpus)", test_manifests_mixed) ||
 	    !CU_add_test(s, "money format", test_money) ||
 	    !CU_add_test(s, "report.html structure, units, money, PDF", test_report_html))
 		return -1;
