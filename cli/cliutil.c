@@ -1,4 +1,5 @@
 #include <limits.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
@@ -55,5 +56,14 @@ void cli_scenario_warnings(const char *path, const char *const *sets, int nsets)
 		return;
 	for (int i = 0; i < sc->nwarnings; i++)
 		fprintf(stderr, "fleetsim: warning: %s\n", sc->warnings[i]);
+	{
+		/* How the traces' timestamps were read (unit detected, absolute times
+		 * re-based): one line per trace.  Errors are left to the run itself. */
+		char notes[2048], *line, *save = NULL;
+
+		if (workload_time_notes(&sc->workload, notes, sizeof notes, &err) == 0)
+			for (line = strtok_r(notes, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+				fprintf(stderr, "fleetsim: note: %s\n", line);
+	}
 	scenario_free(sc);
 }

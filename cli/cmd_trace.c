@@ -13,13 +13,19 @@
 #include "util/outfile.h"
 
 static const char usage[] =
-	"usage: fleetsim trace stats FILE [--format F] [--skip-bad-rows] [--no-quantiles] [--json]\n"
+	"usage: fleetsim trace stats FILE [--format F] [--columns ROLE=COL,...] [--time-unit U]\n"
+	"                            [--model NAME] [--skip-bad-rows] [--no-quantiles] [--json]\n"
 	"       fleetsim trace gen SPEC.yaml -o FILE [--seed N]\n"
 	"\n"
 	"stats: count, duration, mean and peak 1-s rate, input/output/total token mean,\n"
 	"       p50/p90/p99/max, share of requests with total <= 2K..64K, per category.\n"
 	"       FILE may be plain, gzip or zstd; format detected (azure, burstgpt, mooncake,\n"
-	"       csv, jsonl) unless --format is given.  --no-quantiles streams in bounded memory.\n"
+	"       csv, jsonl, openai) unless --format is given.  --no-quantiles streams in bounded memory.\n"
+	"       --columns maps roles (arrival, input, output, max_tokens, category, hash_ids,\n"
+	"       prompt_bytes, model) to CSV columns or JSON keys (dotted: usage.prompt_tokens);\n"
+	"       --time-unit s|ms|us|ns|iso8601|auto (default auto: detected, noted on stderr);\n"
+	"       --model NAME keeps only that model's requests.  Warns about gaps over an hour\n"
+	"       and spans over a week.\n"
 	"gen:   write a synthetic trace (generic CSV) from a spec; same seed, same bytes.\n";
 
 static cJSON *tokens_json(const tstats_tokens *t)
@@ -86,6 +92,8 @@ static int do_stats(int argc, char **argv)
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, 'f'}, {"skip-bad-rows", no_argument, NULL, 's'},
 		{"no-quantiles", no_argument, NULL, 'q'}, {"json", no_argument, NULL, 'j'},
+		{"columns", required_argument, NULL, 'c'}, {"time-unit", required_argument, NULL, 'u'},
+		{"model", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	trace_open_opts o = trace_open_opts_default();
 	trace_reader *r = NULL;
@@ -98,10 +106,24 @@ static int do_stats(int argc, char **argv)
 		switch (c) {
 		case 'f':
 			if (trace_format_parse(optarg, &o.format))
-				return cli_usage_error("trace stats: unknown format '%s' (known: auto, azure, burstgpt, mooncake, csv, jsonl)", optarg);
+				return cli_usage_error("trace stats: unknown format '%s' (known: auto, azure, burstgpt, mooncake, csv, jsonl, openai)", optarg);
 			break;
 		case 's':
 			o.skip_bad_rows = 1;
+			break;
+		case 'c':
+			if (trace_columns_parse(optarg, &o, &err))
+				return cli_usage_error("trace stats: %s", err.msg);
+			break;
+		case 'u':
+			if (trace_time_unit_parse(optarg, &o.time_unit))
+				return cli_usage_error("trace stats: unknown --time-unit '%s' (known: s, ms, us, ns, iso8601, auto)", optarg);
+			break;
+		case 'm':
+			if (!optarg[0] || strlen(optarg) >= sizeof o.model_filter)
+				return cli_usage_error("trace stats: --model needs a name of 1 to %d bytes",
+						       (int)sizeof o.model_filter - 1);
+			snprintf(o.model_filter, sizeof o.model_filter, "%s", optarg);
 			break;
 		case 'q':
 			quant = 0;
@@ -122,6 +144,18 @@ static int do_stats(int argc, char **argv)
 		trace_close(r);
 		return cli_report(&err);
 	}
+	if (trace_time_note(r))
+		fprintf(stderr, "fleetsim: note: %s\n", trace_time_note(r));
+	if (s.long_gaps)
+		fprintf(stderr, "fleetsim: warning: %s: %lld gap%s longer than an hour between requests "
+			"(longest %.1f h, after %.0f s): replaying %s simulates an idle fleet; "
+			"consider start:/duration:\n", argv[optind], (long long)s.long_gaps,
+			s.long_gaps > 1 ? "s" : "", s.max_gap_s / 3600, s.max_gap_at_s,
+			s.long_gaps > 1 ? "them" : "it");
+	if (s.duration_s > TSTATS_LONG_SPAN_S)
+		fprintf(stderr, "fleetsim: warning: %s: requests span %.1f days (over a week): check the "
+			"timestamps' unit (--time-unit / time_unit:) or replay a window (start:/duration:)\n",
+			argv[optind], s.duration_s / 86400);
 	if (json) {
 		cJSON *root = cJSON_CreateObject(), *cats = cJSON_CreateArray();
 
@@ -132,6 +166,10 @@ static int do_stats(int argc, char **argv)
 		cJSON_AddNumberToObject(root, "duration_s", s.duration_s);
 		cJSON_AddNumberToObject(root, "mean_rate_rps", s.mean_rate);
 		cJSON_AddNumberToObject(root, "peak_1s_rate_rps", (double)s.peak_1s);
+		cJSON_AddNumberToObject(root, "max_gap_s", s.max_gap_s);
+		cJSON_AddNumberToObject(root, "long_gaps", (double)s.long_gaps);
+		if (trace_time_note(r))
+			cJSON_AddStringToObject(root, "time_note", trace_time_note(r));
 		cJSON_AddItemToObject(root, "all", group_json(&s.all));
 		for (int i = 0; i < s.n_cats; i++)
 			cJSON_AddItemToArray(cats, group_json(&s.cats[i]));

@@ -545,7 +545,7 @@ static int write_kueue(const k8s_fleet *fl, const k8s_gpu_sel *sels, char names[
 	      "# Deployments name theirs in the kueue.x-k8s.io/queue-name label.\n",
 	      f);
 	for (int k = 0; k < fl->npools; k++) {
-		snprintf(q, sizeof q, "%s-queue", names[k]);
+		snprintf(q, sizeof q, "%.63s-queue", names[k]);
 		need(&c, k8s_is_dns1123_label(q), "object name", q);
 		fprintf(f, "%sapiVersion: kueue.x-k8s.io/v1beta1\nkind: LocalQueue\nmetadata:\n", k ? "---\n" : "");
 		kv(f, "  ", "name", q);
@@ -595,7 +595,7 @@ static char *router_yaml(const k8s_fleet *fl, char names[][64])
 	fputs("pools:\n", f);
 	for (int k = 0; k < fl->npools; k++) {
 		char ep[128];
-		snprintf(ep, sizeof ep, "http://vllm-%s:8000", names[k]);
+		snprintf(ep, sizeof ep, "http://vllm-%.63s:8000", names[k]);
 		fputs("  - name: ", f);
 		esc_yaml(f, names[k]);
 		fputs("\n    endpoint: ", f);

@@ -1085,6 +1085,47 @@ static void html_num(FILE *f, double v, const char *fmt)
 	fputs("</td>", f);
 }
 
+/* Per workload category of each run, by name (the categories table; files written
+ * before it existed have none, and then the section is left out).  At most 64 runs. */
+static void write_categories(rep *r, FILE *f)
+{
+	sqlite3_stmt *st = NULL;
+	int any = 0;
+
+	if (sqlite3_prepare_v2(r->h,
+			       "SELECT name, requests, traffic_share, ttft_p50_s, ttft_p99_s, tpot_p99_s, slo_attainment"
+			       " FROM categories WHERE run_id = ?1 ORDER BY category",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	for (int i = 0; i < r->nruns && i < 64; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, r->runs[i].run_id);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *name = (const char *)sqlite3_column_text(st, 0);
+			if (!any++)
+				fputs("<h2>Per workload category</h2>\n<table><tr><th>run</th><th class=l>policy</th>"
+				      "<th class=l>category</th><th>requests</th><th>traffic share</th><th>TTFT p50 (s)</th>"
+				      "<th>TTFT p99 (s)</th><th>TPOT p99 (s)</th><th>SLO attainment</th></tr>\n",
+				      f);
+			fprintf(f, "<tr><td>%lld</td><td class=l>", (long long)r->runs[i].run_id);
+			esc_html(f, r->runs[i].policy);
+			fputs("</td><td class=l>", f);
+			esc_html(f, name ? name : "");
+			fputs("</td>", f);
+			html_num(f, col_d(st, 1), "%.0f");
+			html_num(f, col_d(st, 2), "%.4f");
+			html_num(f, col_d(st, 3), "%.4g");
+			html_num(f, col_d(st, 4), "%.4g");
+			html_num(f, col_d(st, 5), "%.4g");
+			html_num(f, col_d(st, 6), "%.4f");
+			fputs("</tr>\n", f);
+		}
+	}
+	if (any)
+		fputs("</table>\n", f);
+	sqlite3_finalize(st);
+}
+
 static int write_index(rep *r, const char *title, report_stats *stt, fs_err *err)
 {
 	FILE *f;
@@ -1149,7 +1190,9 @@ static int write_index(rep *r, const char *title, report_stats *stt, fs_err *err
 		}
 		fputs("</td></tr>\n", f);
 	}
-	fputs("</table>\n</body></html>\n", f);
+	fputs("</table>\n", f);
+	write_categories(r, f);
+	fputs("</body></html>\n", f);
 	if (fclose(f) != 0)
 		return fs_fail(err, FS_EXIT_RUNTIME, "%s: write failed", stt->index_path);
 	return 0;

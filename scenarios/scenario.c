@@ -294,10 +294,11 @@ static int opt_slo_time(scenario *sc, struct fy_node *map, const char *key, cons
 	if (yu_duration_s(sc->path, n, 1e-6, 1e6, out, &bare, err))
 		return -1;
 	if (bare && *out > warn_above && sc->nwarnings < SCENARIO_MAX_WARNINGS) {
+		char w[sizeof sc->warnings[0]];
 		yu_pos(n, &line, &col);
-		snprintf(sc->warnings[sc->nwarnings++], sizeof sc->warnings[0],
-			 "%.120s:%d:%d: %.40s%s %g is read as seconds; did you mean %gms? (write units: 2s, 50ms)",
+		snprintf(w, sizeof w, "%.120s:%d:%d: %.40s%s %g is read as seconds; did you mean %gms? (write units: 2s, 50ms)",
 			 sc->path, line, col, where, key, *out, *out);
+		memcpy(sc->warnings[sc->nwarnings++], w, sizeof w);
 	}
 	return 0;
 }

@@ -62,6 +62,11 @@ void trace_close(trace_reader *r)
 	free(r);
 }
 
+const char *trace_time_note(const trace_reader *r)
+{
+	return r && r->ops->time_note ? r->ops->time_note(r) : NULL;
+}
+
 trace_format trace_reader_format(const trace_reader *r)
 {
 	return r ? r->format : TRACE_FMT_AUTO;

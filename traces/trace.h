@@ -57,8 +57,51 @@ typedef enum trace_format {
 	TRACE_FMT_BURSTGPT, /* BurstGPT CSV */
 	TRACE_FMT_MOONCAKE, /* Mooncake JSONL */
 	TRACE_FMT_CSV,      /* generic CSV with header */
-	TRACE_FMT_JSONL     /* generic JSONL */
+	TRACE_FMT_JSONL,    /* generic JSONL */
+	TRACE_FMT_OPENAI    /* OpenAI-style usage JSONL: created, usage.prompt_tokens, ... */
 } trace_format;
+
+/* Unit of the arrival column of csv, jsonl and openai traces.  AUTO: ISO 8601 strings
+ * are dates; a number's magnitude (the first row's) says which: below 1e8 relative
+ * seconds, then epoch seconds, milliseconds (>= 1e11), microseconds (>= 1e14) or
+ * nanoseconds (>= 1e17). */
+typedef enum trace_time_unit {
+	TRACE_TU_AUTO = 0,
+	TRACE_TU_S,
+	TRACE_TU_MS,
+	TRACE_TU_US,
+	TRACE_TU_NS,
+	TRACE_TU_ISO
+} trace_time_unit;
+
+/* Absolute timestamps (ISO dates, and numbers whose first value is at least this many
+ * seconds: epoch times after 1973-03-03) are re-based so the first request arrives at
+ * 0; smaller ones are offsets already and are kept as they are. */
+#define TRACE_EPOCH_MIN_S 1e8
+
+/* Roles a CSV column or JSON key can be mapped to (`workload.columns`, `--columns`). */
+enum {
+	TRACE_COL_ARRIVAL = 0, /* arrival time (unit: time_unit) */
+	TRACE_COL_INPUT,       /* prompt tokens */
+	TRACE_COL_OUTPUT,      /* generated tokens */
+	TRACE_COL_MAX_TOKENS,  /* request's max_tokens (optional) */
+	TRACE_COL_CATEGORY,    /* category label (optional; default: the model column) */
+	TRACE_COL_HASH_IDS,    /* prefix block hashes (optional; 512 tokens a block) */
+	TRACE_COL_PROMPT_BYTES,/* prompt size in bytes (optional) */
+	TRACE_COL_MODEL,       /* model name (optional; model filter, default category) */
+	TRACE_COL_N
+};
+#define TRACE_COL_NAME_MAX 128
+
+/* "arrival", "input", ...; NULL for an unknown role. */
+const char *trace_column_role_name(int role);
+/* Role of name[0..len), or -1. */
+int trace_column_role_parse(const char *name, size_t len);
+/* "arrival, input, output, max_tokens, category, hash_ids, prompt_bytes, model". */
+const char *trace_column_roles_known(void);
+/* "s", "ms", "us", "ns", "iso8601", "auto". */
+const char *trace_time_unit_name(trace_time_unit u);
+int trace_time_unit_parse(const char *name, trace_time_unit *out);
 
 /* Timestamps may go backwards by up to this much (then are clamped to the previous
  * arrival, keeping the stream non-decreasing); more is a bad row. */
@@ -68,7 +111,17 @@ typedef struct trace_open_opts {
 	trace_format format;     /* TRACE_FMT_AUTO to detect */
 	int skip_bad_rows;       /* count bad rows instead of failing */
 	int64_t backward_tol_ns; /* < 0: TRACE_DEFAULT_BACKWARD_TOL_NS */
+	trace_time_unit time_unit; /* csv, jsonl, openai: unit of the arrival column */
+	/* Column (CSV header name) or JSON key (dotted path: usage.prompt_tokens) per
+	 * TRACE_COL_* role; "" keeps the format's default.  Any mapping makes a CSV a
+	 * generic csv whose other columns are ignored. */
+	char columns[TRACE_COL_N][TRACE_COL_NAME_MAX];
+	char model_filter[TRACE_COL_NAME_MAX]; /* keep only rows of this model; "" all */
 } trace_open_opts;
+
+/* Parse "arrival=timestamp,input=prompt_len" into o->columns.  Returns 0, or -1 with
+ * err naming an unknown role (and the known ones) or a malformed item. */
+int trace_columns_parse(const char *spec, trace_open_opts *o, fs_err *err);
 
 /* Defaults: auto format, stop on the first bad row, 1 s backward tolerance. */
 trace_open_opts trace_open_opts_default(void);
@@ -79,7 +132,13 @@ trace_open_opts trace_open_opts_default(void);
 int trace_open_file(const char *path, const trace_open_opts *opts, trace_reader **out,
 		    fs_err *err);
 
-/* "azure", "burstgpt", "mooncake", "csv", "jsonl" ("auto" for TRACE_FMT_AUTO). */
+/* What the reader detected about time that the user should hear about (the arrival
+ * column's unit when time_unit is auto, and re-basing of absolute timestamps), as one
+ * line without a trailing newline, or NULL.  Set once the first request was read;
+ * owned by the reader.  Wrappers forward their source's; the command layer prints it. */
+const char *trace_time_note(const trace_reader *r);
+
+/* "azure", "burstgpt", "mooncake", "csv", "jsonl", "openai" ("auto" for TRACE_FMT_AUTO). */
 const char *trace_format_name(trace_format f);
 /* Parse a format name; returns 0 or -1 on an unknown name. */
 int trace_format_parse(const char *name, trace_format *out);

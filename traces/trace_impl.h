@@ -20,6 +20,7 @@ typedef struct trace_ops {
 	const char *(*category_name)(const trace_reader *r, int idx);
 	int (*category_count)(const trace_reader *r);
 	int64_t (*bad_rows)(const trace_reader *r);
+	const char *(*time_note)(const trace_reader *r); /* optional; NULL: none */
 } trace_ops;
 
 struct trace_reader {

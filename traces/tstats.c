@@ -124,7 +124,7 @@ int tstats_compute(trace_reader *r, int quantiles, tstats *out, fs_err *err)
 	tstats s;
 	ibuf b = {0};
 	trace_req q;
-	int64_t first = 0, last = 0, bucket = -1, in_bucket = 0;
+	int64_t first = 0, last = 0, bucket = -1, in_bucket = 0, max_gap = 0, gap_at = 0;
 	int rc;
 
 	memset(&s, 0, sizeof s);
@@ -132,8 +132,17 @@ int tstats_compute(trace_reader *r, int quantiles, tstats *out, fs_err *err)
 	while ((rc = trace_next(r, &q, err)) == 1) {
 		int64_t k;
 
-		if (s.count == 0)
+		if (s.count == 0) {
 			first = q.arrival_ns;
+		} else {
+			int64_t gap = q.arrival_ns - last;
+
+			s.long_gaps += gap > (int64_t)(TSTATS_LONG_GAP_S * 1e9);
+			if (gap > max_gap) {
+				max_gap = gap;
+				gap_at = last - first;
+			}
+		}
 		last = q.arrival_ns;
 		k = (q.arrival_ns - first) / 1000000000LL;
 		if (k != bucket) {
@@ -166,6 +175,8 @@ int tstats_compute(trace_reader *r, int quantiles, tstats *out, fs_err *err)
 	s.first_s = st_to_s(first);
 	s.last_s = st_to_s(last);
 	s.duration_s = st_to_s(last - first);
+	s.max_gap_s = st_to_s(max_gap);
+	s.max_gap_at_s = st_to_s(gap_at);
 	s.mean_rate = s.duration_s > 0 ? s.count / s.duration_s : 0.0;
 	group_finish(&s.all);
 	if (quantiles && group_quantiles(&s.all, &b, -2))

@@ -15,6 +15,8 @@
 
 #include "traces/trace.h"
 
+#define TSTATS_LONG_GAP_S 3600.0       /* gaps longer than an hour are worth a warning */
+#define TSTATS_LONG_SPAN_S (7 * 86400.0) /* and so are spans over a week */
 #define TSTATS_N_LIMITS 6 /* total <= 2K, 4K, 8K, 16K, 32K, 64K tokens (K = 1024) */
 extern const int32_t tstats_limits[TSTATS_N_LIMITS];
 
@@ -42,6 +44,11 @@ typedef struct tstats {
 	double duration_s;    /* last - first arrival */
 	double mean_rate;     /* count / duration_s (0 if duration is 0) */
 	int64_t peak_1s;      /* most arrivals in one 1-s bucket counted from the first */
+	/* Gaps between consecutive arrivals: longest (and where it starts, s from the
+	 * first arrival) and how many exceed TSTATS_LONG_GAP_S; with spans over
+	 * TSTATS_LONG_SPAN_S the command layer warns (wrong unit? several logs glued?). */
+	double max_gap_s, max_gap_at_s;
+	int64_t long_gaps;
 	tstats_group all;
 	int n_cats;
 	tstats_group *cats;   /* indexed like the reader's categories */

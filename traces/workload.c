@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "traces/tcache.h"
 #include "traces/trace_impl.h"
 #include "util/yamlutil.h"
 #include "util/simtime.h"
@@ -81,7 +82,51 @@ static int parse_src(const char *file, struct fy_node *n, const char *base_dir, 
 		if (yu_str(file, v, fmt, sizeof fmt, err))
 			return -1;
 		if (trace_format_parse(fmt, &s->format))
-			return yu_errf(err, file, v, "unknown trace format '%s' (known: auto, azure, burstgpt, mooncake, csv, jsonl)", fmt);
+			return yu_errf(err, file, v, "unknown trace format '%s' (known: auto, azure, burstgpt, mooncake, csv, jsonl, openai)", fmt);
+	}
+	if ((v = yu_get(n, "columns"))) {
+		static const char *roles[TRACE_COL_N + 1];
+		void *it = NULL;
+		struct fy_node_pair *p;
+
+		if (!t)
+			return yu_errf(err, file, v, "columns: applies to trace: files only");
+		for (int r = 0; r < TRACE_COL_N; r++)
+			roles[r] = trace_column_role_name(r);
+		if (yu_expect_map(file, v, "columns", err) || yu_check_keys(file, v, roles, "columns", err))
+			return -1;
+		while ((p = fy_node_mapping_iterate(v, &it))) {
+			struct fy_node *k = fy_node_pair_key(p), *c = fy_node_pair_value(p);
+			const char *ks;
+			size_t kl;
+			int r;
+
+			ks = fy_node_get_scalar(k, &kl);
+			r = ks ? trace_column_role_parse(ks, kl) : -1;
+			if (r < 0)
+				return yu_errf(err, file, k, "unknown key in columns (known: %s)",
+					       trace_column_roles_known());
+			if (yu_str(file, c, s->columns[r], sizeof s->columns[r], err))
+				return -1;
+			if (!s->columns[r][0])
+				return yu_errf(err, file, c, "columns.%s is empty", trace_column_role_name(r));
+		}
+	}
+	if ((v = yu_get(n, "time_unit"))) {
+		if (!t)
+			return yu_errf(err, file, v, "time_unit: applies to trace: files only");
+		if (yu_str(file, v, fmt, sizeof fmt, err))
+			return -1;
+		if (trace_time_unit_parse(fmt, &s->time_unit))
+			return yu_errf(err, file, v, "unknown time_unit '%s' (known: s, ms, us, ns, iso8601, auto)", fmt);
+	}
+	if ((v = yu_get(n, "model_filter"))) {
+		if (!t)
+			return yu_errf(err, file, v, "model_filter: applies to trace: files only");
+		if (yu_str(file, v, s->model_filter, sizeof s->model_filter, err))
+			return -1;
+		if (!s->model_filter[0])
+			return yu_errf(err, file, v, "model_filter is empty");
 	}
 	if ((v = yu_get(n, "weight")) && yu_double_range(file, v, 1e-12, 1e12, &s->weight, err))
 		return -1;
@@ -97,9 +142,10 @@ int workload_from_yaml(const char *file, struct fy_node *node, const char *base_
 {
 	static const char *const keys[] = {"trace", "format", "synthetic", "mix", "target_rate",
 					   "rate_scale", "start", "duration", "max_requests", "retime",
-					   "skip_bad_rows", "seed", "bootstrap", NULL};
+					   "skip_bad_rows", "seed", "bootstrap", "columns", "time_unit",
+					   "model_filter", NULL};
 	static const char *const mkeys[] = {"trace", "synthetic", "format", "weight", "start",
-					    "duration", NULL};
+					    "duration", "columns", "time_unit", "model_filter", NULL};
 	struct fy_node *v, *mix;
 	char buf[32];
 
@@ -162,7 +208,8 @@ int workload_from_yaml(const char *file, struct fy_node *node, const char *base_
 	if (mix) {
 		struct fy_node *e;
 		void *it = NULL;
-		static const char *const single[] = {"trace", "synthetic", "format", "start", "duration"};
+		static const char *const single[] = {"trace", "synthetic", "format", "start", "duration",
+						     "columns", "time_unit", "model_filter"};
 
 		for (size_t i = 0; i < sizeof single / sizeof *single; i++)
 			if ((v = yu_get(node, single[i]))) {
@@ -205,6 +252,12 @@ typedef struct window_reader {
 	trace_reader *in;
 	int64_t start_ns, end_ns; /* end_ns < 0: open */
 	int64_t max_n, n;         /* max_n 0: no cap */
+	/* A start/duration window that selects nothing is an error naming the window and
+	 * the source's span, not an empty replay that "succeeds". */
+	const char *what;         /* non-NULL until the check ran (not owned) */
+	const char *path;         /* the source, for that message (not owned) */
+	double start_s, duration_s;
+	int64_t seen, first_ns, last_ns; /* source requests read, and their span */
 } window_reader;
 
 /* Wrappers start with base then their source, so these forward for all of them. */
@@ -228,9 +281,43 @@ static int64_t fwd_bad(const trace_reader *r)
 	return trace_bad_rows(((const wrap_head *)r)->in);
 }
 
+static const char *fwd_note(const trace_reader *r)
+{
+	return trace_time_note(((const wrap_head *)r)->in);
+}
+
 static void fwd_destroy(trace_reader *r)
 {
 	trace_close(((wrap_head *)r)->in);
+}
+
+/* The window selected no request: read the rest of the source for its span and say
+ * both (exit 2). */
+static int window_empty(window_reader *w, fs_err *err)
+{
+	trace_req q;
+	int rc;
+	char dur[48];
+
+	while ((rc = trace_next(w->in, &q, err)) == 1) {
+		if (w->seen++ == 0)
+			w->first_ns = q.arrival_ns;
+		w->last_ns = q.arrival_ns;
+	}
+	if (rc < 0)
+		return -1;
+	if (w->duration_s > 0)
+		snprintf(dur, sizeof dur, "duration %g s", w->duration_s);
+	else
+		snprintf(dur, sizeof dur, "no duration");
+	w->what = NULL; /* report once */
+	if (w->seen == 0)
+		return fs_fail(err, FS_EXIT_INPUT, "%s: workload window (start %g s, %s) selects no request: the trace has none",
+			       w->path, w->start_s, dur);
+	return fs_fail(err, FS_EXIT_INPUT,
+		       "%s: workload window (start %g s, %s) selects no request: the trace's %lld requests span %.3f s to %.3f s "
+		       "(from its first request when timestamps are absolute)",
+		       w->path, w->start_s, dur, (long long)w->seen, st_to_s(w->first_ns), st_to_s(w->last_ns));
 }
 
 static int window_next(trace_reader *r, trace_req *out, fs_err *err)
@@ -242,23 +329,33 @@ static int window_next(trace_reader *r, trace_req *out, fs_err *err)
 		return 0;
 	for (;;) {
 		rc = trace_next(w->in, out, err);
-		if (rc != 1)
+		if (rc == 1) {
+			if (w->seen++ == 0)
+				w->first_ns = out->arrival_ns;
+			w->last_ns = out->arrival_ns;
+		}
+		if (rc < 0)
 			return rc;
+		if (rc == 0 || (w->end_ns >= 0 && out->arrival_ns >= w->end_ns)) {
+			/* arrivals are non-decreasing: nothing later fits */
+			if (w->n == 0 && w->what)
+				return window_empty(w, err);
+			return 0;
+		}
 		if (out->arrival_ns < w->start_ns)
 			continue;
-		if (w->end_ns >= 0 && out->arrival_ns >= w->end_ns)
-			return 0; /* arrivals are non-decreasing: nothing later fits */
 		out->arrival_ns -= w->start_ns;
 		w->n++;
 		return 1;
 	}
 }
 
-static const trace_ops window_ops = {window_next, fwd_destroy, fwd_cat_name, fwd_cat_count, fwd_bad};
+static const trace_ops window_ops = {window_next, fwd_destroy, fwd_cat_name, fwd_cat_count, fwd_bad, fwd_note};
 
-/* Takes ownership of in (closed on failure too). */
+/* Takes ownership of in (closed on failure too).  what: the source's name, for the
+ * error when a start/duration window selects nothing (NULL: no such check). */
 static int wrap_window(trace_reader *in, double start_s, double duration_s, int64_t max_n,
-		       trace_reader **out, fs_err *err)
+		       const char *what, trace_reader **out, fs_err *err)
 {
 	window_reader *w;
 
@@ -284,6 +381,10 @@ static int wrap_window(trace_reader *in, double start_s, double duration_s, int6
 		w->end_ns = duration_s > 0 ? w->start_ns + d : -1;
 	}
 	w->max_n = max_n;
+	w->start_s = start_s;
+	w->duration_s = duration_s;
+	w->path = what && (start_s > 0 || duration_s > 0) ? what : NULL;
+	w->what = w->path;
 	*out = &w->base;
 	return 0;
 }
@@ -408,7 +509,7 @@ static void boot_destroy(trace_reader *r)
 	trace_close(b->in);
 }
 
-static const trace_ops boot_ops = {boot_next, boot_destroy, fwd_cat_name, fwd_cat_count, fwd_bad};
+static const trace_ops boot_ops = {boot_next, boot_destroy, fwd_cat_name, fwd_cat_count, fwd_bad, fwd_note};
 
 /* Takes ownership of in (closed on failure too). */
 static int wrap_bootstrap(trace_reader *in, const workload_cfg *cfg, uint64_t salt, trace_reader **out,
@@ -474,7 +575,7 @@ static void retime_destroy(trace_reader *r)
 		gsl_rng_free(t->rng);
 }
 
-static const trace_ops retime_ops = {retime_next, retime_destroy, fwd_cat_name, fwd_cat_count, fwd_bad};
+static const trace_ops retime_ops = {retime_next, retime_destroy, fwd_cat_name, fwd_cat_count, fwd_bad, fwd_note};
 
 /* factor > 0: rescale; poisson_rate > 0: re-time.  Takes ownership of in. */
 static int wrap_retime(trace_reader *in, double factor, double poisson_rate, uint64_t seed,
@@ -581,10 +682,13 @@ static int open_src(const workload_src *s, const workload_cfg *cfg, uint64_t sal
 
 		o.format = s->format;
 		o.skip_bad_rows = skip_bad;
-		if (trace_open_file(s->trace, &o, &r, err))
+		o.time_unit = s->time_unit;
+		memcpy(o.columns, s->columns, sizeof o.columns);
+		memcpy(o.model_filter, s->model_filter, sizeof o.model_filter);
+		if (tcache_open(s->trace, &o, &r, err))
 			return -1;
 	}
-	if (wrap_window(r, s->start_s, s->duration_s, 0, &r, err))
+	if (wrap_window(r, s->start_s, s->duration_s, 0, s->trace ? s->trace : "synthetic workload", &r, err))
 		return -1;
 	return wrap_bootstrap(r, cfg, salt, out, err);
 }
@@ -598,7 +702,7 @@ static int measure_rate(const workload_src *s, const workload_cfg *cfg, uint64_t
 	int64_t n = 0, first = 0, last = 0;
 	int rc;
 
-	if (open_src(s, cfg, salt, skip_bad, seed, &r, err) || wrap_window(r, 0, 0, max_n, &w, err))
+	if (open_src(s, cfg, salt, skip_bad, seed, &r, err) || wrap_window(r, 0, 0, max_n, NULL, &w, err))
 		return -1;
 	while ((rc = trace_next(w, &q, err)) == 1) {
 		if (n++ == 0)
@@ -638,7 +742,7 @@ int workload_open(const workload_cfg *cfg, uint64_t seed, trace_reader **out, fs
 				factor = cfg->target_rate / native;
 		}
 		if (open_src(&cfg->src, cfg, 0, cfg->skip_bad_rows, seed, &r, err) ||
-		    wrap_window(r, 0, 0, cfg->max_requests, &r, err) ||
+		    wrap_window(r, 0, 0, cfg->max_requests, NULL, &r, err) ||
 		    wrap_retime(r, prate > 0 ? 1.0 : factor, prate, seed, &r, err))
 			return -1;
 		*out = r;
@@ -669,10 +773,54 @@ int workload_open(const workload_cfg *cfg, uint64_t seed, trace_reader **out, fs
 			m->n++;
 		}
 		r = &m->base;
-		if (wrap_window(r, 0, 0, cfg->max_requests, &r, err) ||
+		if (wrap_window(r, 0, 0, cfg->max_requests, NULL, &r, err) ||
 		    wrap_retime(r, 1.0, cfg->retime_poisson ? total : 0, seed, &r, err))
 			return -1;
 		*out = r;
 		return 0;
 	}
+}
+
+/* Append src's note (after reading its first request) to buf. */
+static int src_note(const workload_src *s, int skip_bad, char *buf, size_t cap, size_t *len,
+		    fs_err *err)
+{
+	trace_open_opts o = trace_open_opts_default();
+	trace_reader *r;
+	trace_req q;
+	const char *note;
+	int rc;
+
+	if (!s->trace)
+		return 0;
+	o.format = s->format;
+	o.skip_bad_rows = skip_bad;
+	o.time_unit = s->time_unit;
+	memcpy(o.columns, s->columns, sizeof o.columns);
+	memcpy(o.model_filter, s->model_filter, sizeof o.model_filter);
+	if (trace_open_file(s->trace, &o, &r, err))
+		return -1;
+	rc = trace_next(r, &q, err);
+	note = trace_time_note(r);
+	if (rc >= 0 && note && *len < cap)
+		*len += (size_t)snprintf(buf + *len, cap - *len, "%s%s", *len ? "\n" : "", note);
+	trace_close(r);
+	if (*len >= cap)
+		*len = cap - 1;
+	return rc < 0 ? -1 : 0;
+}
+
+int workload_time_notes(const workload_cfg *cfg, char *buf, size_t cap, fs_err *err)
+{
+	size_t len = 0;
+
+	if (!cap)
+		return 0;
+	buf[0] = '\0';
+	if (cfg->n_mix == 0)
+		return src_note(&cfg->src, cfg->skip_bad_rows, buf, cap, &len, err);
+	for (int i = 0; i < cfg->n_mix; i++)
+		if (src_note(&cfg->mix[i], cfg->skip_bad_rows, buf, cap, &len, err))
+			return -1;
+	return 0;
 }

@@ -33,6 +33,12 @@ typedef struct workload_src {
 	double weight;        /* mix entries only; > 0 */
 	double start_s;       /* window in the source's own seconds */
 	double duration_s;    /* 0 = to the end */
+	/* Reading a trace file (`columns:`, `time_unit:`, `model_filter:`; trace.h): the
+	 * column or JSON key per TRACE_COL_* role ("" = the format's default), the
+	 * arrival column's unit, and the one model to keep ("" = all). */
+	trace_time_unit time_unit;
+	char columns[TRACE_COL_N][TRACE_COL_NAME_MAX];
+	char model_filter[TRACE_COL_NAME_MAX];
 } workload_src;
 
 typedef struct workload_cfg {
@@ -72,5 +78,12 @@ int workload_from_yaml(const char *file, struct fy_node *node, const char *base_
 int workload_open(const workload_cfg *cfg, uint64_t seed, trace_reader **out, fs_err *err);
 
 void workload_cfg_free(workload_cfg *cfg);
+
+/* Notes on how each trace file's timestamps were read (trace_time_note: the unit
+ * time_unit auto detected, re-basing of absolute timestamps), for the command layer
+ * to print before a run: opens each trace source, reads its first request and
+ * collects the notes, one a line, into buf (cap bytes, NUL-terminated, "" when none).
+ * Returns 0, or -1 with err set (the same errors a run would hit on that row). */
+int workload_time_notes(const workload_cfg *cfg, char *buf, size_t cap, fs_err *err);
 
 #endif

@@ -40,4 +40,24 @@ printf '{"timestamp": 0, "input_length": 10, "output_length": "x"}\n' > "$d/mc.j
 check mooncake-type 2 'mc.jsonl:1: "output_length" is not a number' "$d/mc.jsonl"
 printf 'not gzip' | gzip -c | head -c 15 > "$d/trunc.csv.gz"
 check truncated-gzip 2 "truncated gzip data" "$d/trunc.csv.gz"
+# Column mapping and time units (issue 19): FILE:LINE and the column in each message.
+m=arrival=timestamp,input=prompt_len,output=completion_len
+printf 'time,prompt_len,completion_len\n1741080005,10,5\n' > "$d/nocol.csv"
+check map-missing-column 2 "nocol.csv:1: column 'timestamp' (columns.arrival) is not in the header (columns: time, prompt_len, completion_len)" "$d/nocol.csv" --columns $m
+printf 'timestamp,prompt_len,completion_len\n2025-03-04T09:20:05Z,10,5\n' > "$d/isoms.csv"
+check map-iso-as-ms 2 "isoms.csv:2: timestamp (arrival) '2025-03-04T09:20:05Z' is an ISO 8601 timestamp, not a number of milliseconds (time_unit: ms" "$d/isoms.csv" --columns $m --time-unit ms
+printf 'timestamp,prompt_len,completion_len\n1741080005,10,5\n1741080009,10,5\n1741080002,10,5\n' > "$d/dec.csv"
+check map-decreasing-epoch 2 "dec.csv:4: timestamp goes backwards by 7.000 s (tolerance 1.000 s) in column 'timestamp'" "$d/dec.csv" --columns $m
+printf 'timestamp,prompt_len,completion_len\n1741080005000,10,5\n' > "$d/ms.csv"
+check epoch-ms-as-s 2 "ms.csv:2: timestamp (arrival) 1.74108e+12 is too large as seconds (epoch milliseconds" "$d/ms.csv" --columns $m --time-unit s
+check unknown-role 2 "unknown role 'arival' (known: arrival, input, output, max_tokens, category, hash_ids, prompt_bytes, model)" "$d/ms.csv" --columns arival=timestamp
+check unknown-unit 2 "unknown --time-unit 'min'" "$d/ms.csv" --time-unit min
+check model-absent 2 "no request has model 'gpt-5' (6 rows have other models: gpt-4o-mini-2024-07-18, Qwen/Qwen2.5-7B-Instruct)" "${FS_SOURCE_DIR:-.}/tests/data/traces/openai_usage.jsonl" --model gpt-5
+printf '{"created": 1741080005, "usage": {"prompt_tokens": 10}}\n' > "$d/oa.jsonl"
+check openai-missing-key 2 'oa.jsonl:1: missing "usage.completion_tokens"' "$d/oa.jsonl"
+# Detected units are noted; long gaps and spans are warned about (exit 0).
+check note-epoch-ms 0 "arrival column 'timestamp' holds epoch milliseconds (detected); first request at 2025-03-04 09:20:05 UTC, arrivals re-based to it" "$d/ms.csv" --columns $m
+printf 'timestamp,prompt_len,completion_len\n1741080005,10,5\n1741090005,10,5\n1741990005,10,5\n' > "$d/gaps.csv"
+check gap-warning 0 "2 gaps longer than an hour between requests (longest 250.0 h, after 10000 s)" "$d/gaps.csv" --columns $m
+check span-warning 0 "requests span 10.5 days (over a week)" "$d/gaps.csv" --columns $m
 exit $fail

@@ -137,6 +137,43 @@ static void expect_error(const char *body, const char *fragment)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, fragment));
 }
 
+/* workload: columns / time_unit / model_filter load into the source; errors carry
+ * FILE:LINE:COL (issue 19). */
+static void test_workload_columns(void)
+{
+	static const char yaml[] =
+		"name: t\n"
+		"workload:\n"
+		"  trace: data/gw.csv\n"
+		"  columns: {arrival: timestamp, input: usage.prompt_tokens, output: completion_len}\n"
+		"  time_unit: ms\n"
+		"  model_filter: llama-3.1-70b\n"
+		"model: llama-3.1-8b\n"
+		"policies:\n"
+		"  - name: single\n"
+		"    pools:\n"
+		"      - {name: all, gpu: h100, replicas: 1}\n";
+	scenario *sc = NULL;
+	fs_err err = {0};
+	char buf[1024], *k;
+
+	CU_ASSERT_EQUAL_FATAL(scenario_load(tu_file("w.yaml", yaml), NULL, 0, &sc, &err), 0);
+	CU_ASSERT_STRING_EQUAL(sc->workload.src.columns[TRACE_COL_ARRIVAL], "timestamp");
+	CU_ASSERT_STRING_EQUAL(sc->workload.src.columns[TRACE_COL_INPUT], "usage.prompt_tokens");
+	CU_ASSERT_STRING_EQUAL(sc->workload.src.columns[TRACE_COL_MAX_TOKENS], "");
+	CU_ASSERT_EQUAL(sc->workload.src.time_unit, TRACE_TU_MS);
+	CU_ASSERT_STRING_EQUAL(sc->workload.src.model_filter, "llama-3.1-70b");
+	scenario_free(sc);
+	snprintf(buf, sizeof buf, "%s", yaml);
+	k = strstr(buf, "input:");
+	memcpy(k, "inptu:", 6);
+	expect_error(buf, "bad.yaml:4:33: unknown key 'inptu' in columns (known: arrival, input, output, max_tokens, category, hash_ids, prompt_bytes, model)");
+	snprintf(buf, sizeof buf, "%s", yaml);
+	k = strstr(buf, "time_unit: ms");
+	memcpy(k, "time_unit: hh", 13);
+	expect_error(buf, "bad.yaml:5:14: unknown time_unit 'hh'");
+}
+
 static void test_errors(void)
 {
 	char buf[2048];
@@ -252,9 +289,9 @@ static void test_slo_detail(void)
 	snprintf(buf, sizeof buf, "%sslo:\n  classes:\n    - {name: a, max_tokens_total: 10, ttft: 1}\n", base);
 	expect_error(buf, "bad.yaml:16:39: unknown key 'ttft' in slo.classes entry");
 	snprintf(buf, sizeof buf, "%sslo:\n  classes:\n    - {name: a, max_tokens_total: 10, ttft_p99: -1}\n", base);
-	expect_error(buf, "bad.yaml:16:49: value -1 out of range");
+	expect_error(buf, "bad.yaml:16:49: duration -1 s out of range");
 	snprintf(buf, sizeof buf, "%sslo:\n  pools: {long: {ttft_p99: 0}}\n", base);
-	expect_error(buf, "bad.yaml:15:28: value 0 out of range");
+	expect_error(buf, "bad.yaml:15:28: duration 0 s out of range");
 	snprintf(buf, sizeof buf, "%sslo:\n  pools: {nope: {ttft_p99: 3}}\n", base);
 	expect_error(buf, "bad.yaml:15:11: slo.pools: no policy has a pool 'nope'");
 	snprintf(buf, sizeof buf, "%sslo:\n  pools: {long: {}}\n", base);
@@ -351,6 +388,7 @@ int fs_test_register(void)
 	    !CU_add_test(s, "vllm_version and async_scheduling", test_vllm_version) ||
 	    !CU_add_test(s, "--set overrides", test_set_overrides) ||
 	    !CU_add_test(s, "errors", test_errors) ||
+	    !CU_add_test(s, "workload columns", test_workload_columns) ||
 	    !CU_add_test(s, "slo per class and per pool", test_slo_detail) ||
 	    !CU_add_test(s, "names refuse control characters", test_name_controls))
 		return -1;

@@ -163,7 +163,7 @@ typedef struct walk {
 static void bad(walk *w, const char *what, const char *v)
 {
 	if (!w->errors++)
-		snprintf(w->first, sizeof w->first, "%s: '%s'", what, v);
+		snprintf(w->first, sizeof w->first, "%.100s: '%.380s'", what, v);
 }
 
 static int is_int(const char *s)

@@ -7,6 +7,7 @@
 #include <CUnit/CUnit.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "traces/trace.h"
 #include "traces/tstats.h"
@@ -64,12 +65,48 @@ static void test_categories(void)
 	trace_close(r);
 }
 
+/* Gaps: the Azure hour has none over an hour; an epoch CSV with 10000 s and 900000 s
+ * gaps has two, the longest 900000 s starting 10000 s after the first request. */
+static void test_gaps(void)
+{
+	trace_reader *r = NULL;
+	fs_err err = {0};
+	tstats s;
+	trace_open_opts o = trace_open_opts_default();
+	const char *path = FS_SOURCE_DIR "/tests/data/traces/generic.csv";
+	FILE *f;
+	char tmp[] = "/tmp/fs_test_tstats_gaps_XXXXXX";
+	int fd = mkstemp(tmp);
+
+	CU_ASSERT_EQUAL_FATAL(trace_open_file(path, NULL, &r, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(tstats_compute(r, 0, &s, &err), 0);
+	CU_ASSERT_EQUAL(s.long_gaps, 0);
+	CU_ASSERT_DOUBLE_EQUAL(s.max_gap_s, 0.75, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(s.max_gap_at_s, 0.0, 1e-12);
+	tstats_free(&s);
+	trace_close(r);
+	CU_ASSERT_FATAL(fd >= 0 && (f = fdopen(fd, "w")) != NULL);
+	fputs("timestamp,prompt_len,completion_len\n1741080005,10,5\n1741090005,10,5\n1741990005,10,5\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(trace_columns_parse("arrival=timestamp,input=prompt_len,output=completion_len", &o, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(trace_open_file(tmp, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(tstats_compute(r, 0, &s, &err), 0);
+	CU_ASSERT_EQUAL(s.long_gaps, 2);
+	CU_ASSERT_DOUBLE_EQUAL(s.max_gap_s, 900000.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(s.max_gap_at_s, 10000.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(s.first_s, 0.0, 1e-12); /* re-based */
+	CU_ASSERT(s.duration_s > TSTATS_LONG_SPAN_S);
+	tstats_free(&s);
+	trace_close(r);
+	remove(tmp);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("tstats", NULL, NULL);
 
 	if (!s || !CU_add_test(s, "azure_code", test_azure_code) ||
-	    !CU_add_test(s, "categories", test_categories))
+	    !CU_add_test(s, "categories", test_categories) || !CU_add_test(s, "gaps", test_gaps))
 		return -1;
 	return 0;
 }
