@@ -451,6 +451,7 @@ static cJSON *policy_json(const fsim_run *r, int i)
 	cJSON_AddNumberToObject(fp, "explicit", (double)po->res.macro_explicit);
 	cJSON_AddNumberToObject(fp, "tie_hits", (double)po->res.tie_hits);
 	cJSON_AddNumberToObject(fp, "cuts", (double)po->res.macro_cuts);
+	cJSON_AddNumberToObject(fp, "passed", (double)po->res.macro_passed);
 	cJSON_AddItemToObject(p, "fleet", summary_json(&po->fleet));
 	for (int k = 0; k < r->sc->policies[i].npools; k++)
 		cJSON_AddItemToArray(pools, summary_json(&po->pools[k]));

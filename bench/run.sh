@@ -3,7 +3,8 @@
 # single and dual pool), a steady decode-heavy pool, and scaling in requests and in
 # fleet size.  Prints one table row per run and whether each target is met.
 #
-# The last line times a threshold sweep (see SWEEP_POINTS below).
+# Then a threshold sweep (see SWEEP_POINTS below) and, at full size, the planner's search
+# (bench/plan.sh).
 # Each run is `fleetsim run SCENARIO --policy P -q --json` under /usr/bin/time (one
 # process, one core): wall and CPU (user + sys) seconds and peak RSS come from
 # time(1), requests and engine steps from the JSON.  QUICK=1 divides the request
@@ -69,6 +70,12 @@ pt="cpu<10,rss<1024"
 [ "$div" = 1 ] || pt=""
 run "paper single 3.6M" paper.yaml single "$pt" --set workload.synthetic.requests=$n
 run "paper dual 3.6M" paper.yaml dual "$pt" --set workload.synthetic.requests=$n
+# Issue 20: an overloaded fleet of the same size (bench/overload.yaml: 300 replicas,
+# max_num_seqs 16, queues of ~10^6 requests by the end of the hour): <= 5 CPU-s and
+# <= 512 MiB.
+ot="cpu<5,rss<512"
+[ "$div" = 1 ] || ot=""
+run "overloaded 3.6M" overload.yaml single "$ot" --set workload.synthetic.requests=$n
 REPS=${DECODE_REPS:-5} run "decode pool (best of ${DECODE_REPS:-5})" decode.yaml decode "sps>20000000"
 # The same pool under the default balance (least_tokens; round robin above): not judged.
 REPS=${DECODE_REPS:-5} run "  same, least_tokens" decode.yaml decode "" \
@@ -116,4 +123,18 @@ tgt = f"64 pts: {est:.0f} s on 2 cores (cpu/2 x 64/{pts}), wall x 64/{pts} = {fl
 print(f"{'sweep ' + str(pts) + ' pts x ' + str(sreq // 1000) + 'K':<26} {req:9d} {'-':>10} {float(wall):7.2f} {cpu:7.2f} {req / cpu:9.0f} {'-':>10} {int(rss) / 1024:8.1f}  {tgt}")
 sys.exit(0 if met or not judged else 1)
 PY
+# Issue 20: the plan-search case (bench/plan.sh: h100,h200,b200 x bf16,fp8,nvfp4 x
+# single,dual with the TP / shape / threshold search on an hour of a 20 req/s trace):
+# <= 120 s on 2 cores.  Skipped with QUICK=1.
+if [ "$div" = 1 ]; then
+	TIMEFORMAT='%R'
+	pw=$( { time bash "$here/plan.sh" "$bin" > "$T/plan.txt"; } 2>&1 )
+	head -1 "$T/plan.txt"
+	if awk -v w="$pw" 'BEGIN {exit !(w <= 120)}'; then
+		echo "plan search: ${pw} s wall (<= 120 s met)"
+	else
+		echo "plan search: ${pw} s wall (<= 120 s NOT MET)"
+		fails=$((fails + 1))
+	fi
+fi
 [ "$fails" = 0 ] && echo "all judged targets met" || echo "$fails run(s) missed a target"

@@ -15,6 +15,7 @@
 #include "reports/db.h"
 #include "reports/plan.h"
 #include "reports/sizing.h"
+#include "traces/tcache.h"
 #include "util/outfile.h"
 
 #define MAX_SCALES 16
@@ -613,6 +614,8 @@ int cmd_plan(int argc, char **argv)
 	rq.sets = sets;
 	rq.nsets = nsets;
 	cli_scenario_warnings(rq.scenario_path, sets, nsets);
+	/* Every candidate replays the same trace files: decode them once (traces/tcache.h). */
+	tcache_enable(TCACHE_DEFAULT_BYTES);
 	/* Redundancy and cost: checked before any simulation. */
 	if (cost_opts_check(&copts, &err))
 		goto fail_input;
@@ -779,6 +782,7 @@ fail:
 		fputs("\r\033[K", stderr);
 	status = cli_report(&err);
 out:
+	tcache_clear();
 	plan_result_free(main_res);
 	for (int i = 0; i < MAX_SCALES; i++)
 		plan_result_free(what[i]);

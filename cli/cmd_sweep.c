@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "reports/sweep.h"
+#include "traces/tcache.h"
 #include "util/numparse.h"
 
 static const char usage_text[] =
@@ -169,6 +170,8 @@ int cmd_sweep(int argc, char **argv)
 	bar.tty = isatty(2);
 	cfg.progress = show_progress;
 	cfg.progress_ctx = &bar;
+	/* Every point replays the same trace files: decode them once (traces/tcache.h). */
+	tcache_enable(TCACHE_DEFAULT_BYTES);
 	if (sweep_run(&cfg, &st, &err)) {
 		if (bar.tty)
 			fputs("\r\033[K", stderr);
@@ -208,6 +211,7 @@ int cmd_sweep(int argc, char **argv)
 fail:
 	status = cli_report(&err);
 out:
+	tcache_clear();
 	sweep_grid_free(&g);
 	free(text);
 	free(sets);

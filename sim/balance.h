@@ -25,7 +25,8 @@
 typedef struct balance balance;
 
 /* A replica's load as of the present while it is bounded: outstanding tokens and KV
- * blocks in use (the caller knows how far its macro-step has got). */
+ * blocks in use (the caller knows how far its macro-step has got).  kv_used is NULL
+ * when only the tokens are wanted (least tokens). */
 typedef void (*balance_view_fn)(void *ctx, int ri, int64_t *outstanding, int64_t *kv_used);
 
 /* npools pools, pool_first[0..npools] (copied), every replica's keys 0 and none

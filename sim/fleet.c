@@ -119,14 +119,28 @@ typedef struct run_state {
 	 * run stops at the last arrival, and no replica may have applied steps beyond it
 	 * then. */
 	int la_rr;
+	/* Round robin without spill-over and with drain: no arrival reads a replica's
+	 * load, so one whose batch is full (replica_admits_none) ignores arrivals. */
+	int rr_blind;
 	sim_req *free_list;      /* recycled requests (keep their arrays) */
 	int64_t inflight;
 	int64_t next_id, events;
 	int trace_done;
 	simtime_t next_arrival;  /* time of the pending arrival event, INT64_MAX if none */
 	simtime_t next_sample;   /* time of the pending sample event */
+	/* The time series, kept here until run_finish hands it to the metrics: past
+	 * FLEET_MAX_GRID_SAMPLES grid samples per pool, every other one is dropped and the
+	 * interval doubles, so memory and sample events stay bounded whatever the span. */
+	mx_sample *smp;
+	size_t nsmp, capsmp;
+	int64_t ticks;           /* grid samples (one per pool each) in smp */
+	simtime_t interval;      /* sampling interval now: metrics_interval x 2^k */
 	int failed;              /* allocation failure inside a callback */
 } run_state;
+
+/* Grid samples kept per pool (even, so thinning keeps the newest): with the final
+ * sample at the end, at most FLEET_MAX_GRID_SAMPLES + 2 = 100,000 per pool. */
+#define FLEET_MAX_GRID_SAMPLES 99998
 
 static int oom(fs_err *err)
 {
@@ -444,7 +458,12 @@ static int route_request(run_state *s, const trace_req *t, int64_t id, fs_err *e
 		on_done(s, r);
 		return 0;
 	}
-	if (balance_bounded(s->bal, ri))
+	/* A full batch admits nobody before its macro-step ends: the request only joins
+	 * the queue, and the replica stays bounded (its outstanding tokens after the
+	 * last step, the request's included, are still the least over the macro-step). */
+	if (replica_admits_none(s->reps[ri]))
+		s->res->macro_passed += replica_step_count(s->reps[ri]) > 1;
+	else if (balance_bounded(s->bal, ri))
 		macro_cut(s, ri);
 	balance_update(s->bal, ri, s->reps[ri]);
 	/* The next arrival is not scheduled yet (its time is unknown here): one step. */
@@ -455,19 +474,28 @@ static int route_request(run_state *s, const trace_req *t, int64_t id, fs_err *e
 static simtime_t arrival_horizon(const run_state *s, int ri)
 {
 	const trace_req *t;
+	const replica *r = s->reps[ri];
 	int n, m;
+	/* A full batch admits nobody before its next finish, which ends any macro-step:
+	 * an arrival then only joins the queue and changes none of its steps (route_request
+	 * does not cut it).  In an overloaded fleet that is most arrivals. */
+	int full = replica_num_running(r) >= replica_get_cfg(r)->max_num_seqs;
 
+	if (full && s->rr_blind)
+		return INT64_MAX;
 	/* Past arrivals (pass) only while steps far outnumber arrivals and the searches
 	 * stay cheap: each arrival then pays a search among bounds (balance_pick) that
 	 * plain macro-steps do not need, which pays off with several steps per arrival and
 	 * a few replicas evaluated per search (many replicas with loose bounds, e.g.
-	 * 1,280 lightly loaded ones, evaluate ~120 each).  Either way the results are the
-	 * same. */
-	if (s->pass && s->steps_started > 8 * s->res->arrived) {
+	 * 1,280 lightly loaded ones, evaluate ~120 each).  A full replica passes whatever
+	 * the searches cost so far: no arrival cuts it, so it saves an event per step
+	 * (that rule also keeps pass from locking itself out after costly searches early
+	 * in a run).  Either way the results are the same. */
+	if (s->pass && s->steps_started > 8 * s->res->arrived && kv_counting(replica_kv(r))) {
 		int64_t searches, leaves;
 
 		balance_search_stats(s->bal, &searches, &leaves);
-		if (leaves <= 16 * searches + 4096 && kv_counting(replica_kv(s->reps[ri])))
+		if (full || leaves <= 16 * searches + 4096)
 			return INT64_MAX; /* arrivals cut it back when they must (macro_cut) */
 	}
 	if (!s->la_rr)
@@ -482,6 +510,18 @@ static simtime_t arrival_horizon(const run_state *s, int ri)
 
 static int take_sample(run_state *s)
 {
+	if (s->nsmp + (size_t)s->pol->npools > s->capsmp) {
+		size_t cap = s->capsmp ? 2 * s->capsmp : 1024;
+		mx_sample *p;
+
+		while (cap < s->nsmp + (size_t)s->pol->npools)
+			cap *= 2;
+		p = realloc(s->smp, cap * sizeof *p);
+		if (!p)
+			return -1;
+		s->smp = p;
+		s->capsmp = cap;
+	}
 	for (int p = 0; p < s->pol->npools; p++) {
 		mx_sample x = {0};
 		int64_t used = 0, total = 0;
@@ -497,10 +537,23 @@ static int take_sample(run_state *s)
 		x.kv_usage = total ? (double)used / total : 0.0;
 		x.kv_used = used;
 		x.kv_total = total;
-		if (metrics_add_sample(s->m, &x))
-			return -1;
+		s->smp[s->nsmp++] = x;
 	}
 	return 0;
+}
+
+/* Past the cap: keep the even grid samples (times 0, 2i, 4i, ...: the grid of the
+ * doubled interval) and double the interval.  Depends on simulated time only, so runs
+ * stay deterministic. */
+static void thin_samples(run_state *s)
+{
+	size_t np = (size_t)s->pol->npools, k = 0;
+
+	for (int64_t t = 0; t < s->ticks; t += 2, k++)
+		memmove(&s->smp[k * np], &s->smp[(size_t)t * np], np * sizeof *s->smp);
+	s->nsmp = k * np;
+	s->ticks = (int64_t)k;
+	s->interval *= 2;
 }
 
 /* The next event to process, from the queue or a replica's slot.  Placeholders of
@@ -583,9 +636,11 @@ static int on_sample(run_state *s, const ev_event *ev, fs_err *err)
 {
 	if (take_sample(s))
 		return oom(err);
-	if (!ev_schedule(s->q, ev->time + s->o->metrics_interval, EV_SAMPLE, 0, NULL))
+	if (++s->ticks > FLEET_MAX_GRID_SAMPLES)
+		thin_samples(s);
+	if (!ev_schedule(s->q, ev->time + s->interval, EV_SAMPLE, 0, NULL))
 		return oom(err);
-	s->next_sample = ev->time + s->o->metrics_interval;
+	s->next_sample = ev->time + s->interval;
 	return 0;
 }
 
@@ -620,6 +675,7 @@ static void run_free(run_state *s)
 	}
 	router_destroy(s->rt);
 	ev_destroy(s->q);
+	free(s->smp);
 }
 
 /* With --no-drain a step may be in flight at the end: only the part before the
@@ -754,6 +810,8 @@ static int run_init(run_state *s, const policy_cfg *pol, trace_reader *tr, const
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for the replica index");
 	s->la_rr = pol->npools == 1 && pol->router.balance == BAL_ROUND_ROBIN &&
 		   !pol->router.spillover && o->drain && !o->reference;
+	s->rr_blind = pol->router.balance == BAL_ROUND_ROBIN && !pol->router.spillover && o->drain &&
+		      !o->reference;
 	if (la_create(s->la_rr ? pol->pools[0].replicas : 1, &s->la))
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for the trace window");
 	if (la_fill(s->la, tr, err))
@@ -768,6 +826,7 @@ static int run_init(run_state *s, const policy_cfg *pol, trace_reader *tr, const
 	if (!ev_schedule(s->q, 0, EV_SAMPLE, 0, NULL))
 		return oom(err);
 	s->next_sample = 0;
+	s->interval = o->metrics_interval;
 	return 0;
 }
 
@@ -786,6 +845,9 @@ static int run_finish(run_state *s, fs_err *err)
 	/* A final sample at the end time, so plots reach the run's end. */
 	if (take_sample(s))
 		return oom(err);
+	for (size_t i = 0; i < s->nsmp; i++)
+		if (metrics_add_sample(s->m, &s->smp[i]))
+			return oom(err);
 	for (int p = 0; p < s->pol->npools; p++) {
 		for (int i = s->pool_first[p]; i < s->pool_first[p + 1]; i++) {
 			replica_stats st;

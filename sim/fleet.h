@@ -90,8 +90,9 @@ typedef struct fleet_result {
 	/* Fast-path bookkeeping (all 0 with --reference), not results: macro-steps taken,
 	 * those made explicit (placeholder events, see fleet.c "Event order"), and real
 	 * events that fell exactly on an implicit macro-step's intermediate step end, and
-	 * macro-steps cut back by an arrival routed to their replica. */
-	int64_t macro_steps, macro_explicit, tie_hits, macro_cuts;
+	 * macro-steps cut back by an arrival routed to their replica; arrivals that
+	 * joined a replica in a macro-step with a full batch, which went on uncut. */
+	int64_t macro_steps, macro_explicit, tie_hits, macro_cuts, macro_passed;
 } fleet_result;
 
 /* Replay tr on the fleet described by pol (its pools prepared) and record into m.

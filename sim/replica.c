@@ -885,6 +885,72 @@ static void cohort_allocate(replica *r, int64_t k, int64_t blocks)
 	}
 }
 
+/* The step time and its energy shares for a batch of n pure decodes, folded: in a
+ * macro-step only the KV read changes from step to step, so everything else of
+ * perf_step_ns_activity is evaluated once (issue 17's per-step energy split cost ~8 %
+ * of the engine's instructions).  decode_cost_step repeats perf_step_rest_s's and
+ * perf_step_activity_rest's operations on the same values in the same order (no FP
+ * contraction in ISO C), so the bits are perf_step_ns_activity's; test_fastpath
+ * compares the energy totals with the reference engine's.  Sliding-window models
+ * never get here (their fast path is off); `generic` keeps them exact anyway. */
+typedef struct decode_cost {
+	const perf_model *p;
+	int generic;        /* sliding-window terms: call perf_step_ns_activity */
+	int64_t n;
+	double t2;          /* token part + lm_head + (empty) prefill attention */
+	double k, st, pz;   /* KV seconds per token, state term, (zero) prefill term */
+	double c0, m1;      /* compute share; memory share before the KV/state term */
+} decode_cost;
+
+static void decode_cost_init(decode_cost *dc, const perf_model *p, int64_t n)
+{
+	double t, c, m, s = (double)n, lc, lm, a;
+
+	dc->p = p;
+	dc->n = n;
+	dc->generic = p->swa_window > 0;
+	if (n <= PERF_GRAPH_MAX) {
+		t = p->tok_s[n];
+		c = p->tok_c[n];
+		m = p->tok_m[n];
+	} else {
+		perf_tokens_s_split(p, n, &t, &c, &m);
+	}
+	lc = p->lm_flop_s * s + p->lm_half_s;
+	lm = p->lm_w_s + p->lm_act_s * s;
+	a = p->attn_s_per_pair * (0.0 + p->attn_half_q * 0.0);
+	t += lc > lm ? lc : lm;
+	dc->t2 = t + a;
+	if (lc > lm)
+		c += lc;
+	else
+		m += lm;
+	dc->c0 = c + a;
+	dc->m1 = m;
+	dc->k = p->kv_s_per_token;
+	dc->st = p->state_s_per_seq * s;
+	dc->pz = p->prefill_seq_s * (double)0;
+}
+
+/* One step of the n decodes reading kv_read context tokens: its duration (ns) and
+ * compute- / memory-bound shares, as perf_step_ns_activity gives them. */
+static inline int64_t decode_cost_step(const decode_cost *dc, double kv_read, int64_t *c_ns,
+				       int64_t *m_ns)
+{
+	double x;
+	int64_t ns;
+
+	if (dc->generic) {
+		perf_batch b = {dc->n, dc->n, 0.0, kv_read, 0, 0.0};
+
+		return perf_step_ns_activity(dc->p, &b, c_ns, m_ns);
+	}
+	x = dc->k * kv_read + dc->st;
+	ns = perf_ns_of(dc->t2 + x + dc->pz);
+	perf_shares_ns(dc->c0, dc->m1 + x, ns, c_ns, m_ns);
+	return ns;
+}
+
 /* Several decode-only steps at once. Returns the duration, or 0 when the first step's
  * blocks do not fit (the reference must take it: preemption). */
 static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
@@ -897,25 +963,25 @@ static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 	 * event there would see it in flight), or the last whose blocks fit. */
 	int64_t kmax = r->mem[r->heap[0]].d_fin - r->D + 1;
 	simtime_t t = now, t_prev = now;
+	decode_cost dc;
 
+	decode_cost_init(&dc, r->cfg.perf, n);
 	for (;;) {
 		int64_t kstop = kmax < r->macro_cap ? kmax : r->macro_cap;
 		/* Locals: the stores below would otherwise make the compiler reload these. */
 		int64_t *md = r->macro_d;
 		const int32_t *rc = r->res_cnt;
-		const perf_model *pm = r->cfg.perf;
 
 		while (k < kstop) {
 			int64_t nb = rc[res], d;
-			perf_batch b = {n, n, 0.0, (double)(s + n), 0, 0.0};
 
 			if (need + nb > free_b)
 				goto done;
-			/* = cohort_batch on an empty batch */
+			/* = cohort_batch on an empty batch: (n, n, 0, s + n, 0, 0) */
 			{
 				int64_t c_ns, m_ns;
 
-				d = perf_step_ns_activity(pm, &b, &c_ns, &m_ns);
+				d = decode_cost_step(&dc, (double)(s + n), &c_ns, &m_ns);
 				c_tot += c_ns;
 				m_tot += m_ns;
 			}
@@ -1229,13 +1295,22 @@ int replica_macro_cuttable(const replica *r)
 	return r->in_step && r->step_count > 1 && r->coh_in_step && kv_counting(r->kv);
 }
 
+int replica_admits_none(const replica *r)
+{
+	/* Nobody leaves the running list before the step in flight ends (a macro-step
+	 * stops at its first finish and never preempts), and admission needs a free
+	 * seat. */
+	return r->in_step && r->running.n >= r->cfg.max_num_seqs;
+}
+
 void replica_macro_view(const replica *r, int64_t ended, int64_t *outstanding, int64_t *kv_used)
 {
 	int64_t k = r->step_count;
 
 	/* Steps ended + 1 .. k - 1 are applied but have not run yet. */
 	*outstanding = r->outstanding + r->coh_n * (k - 1 - ended);
-	*kv_used = kv_used_blocks(r->kv) - macro_blocks(r, ended + 1, k);
+	if (kv_used)
+		*kv_used = kv_used_blocks(r->kv) - macro_blocks(r, ended + 1, k);
 }
 
 void replica_macro_cut(replica *r, int64_t ended)

@@ -150,10 +150,16 @@ const int64_t *replica_macro_steps(const replica *r, int64_t *n);
  * arrivals: replica_macro_cuttable says whether the step in flight is such a
  * macro-step; replica_macro_view gives the replica's outstanding tokens and KV blocks
  * in use as the reference engine has them once `ended` of its steps have ended (0 <=
- * ended < step count; the rest applied but not yet run); replica_macro_cut makes step
+ * ended < step count; the rest applied but not yet run; kv_used may be NULL, which
+ * saves counting blocks); replica_macro_cut makes step
  * `ended` the last one (in flight), undoing the later ones, as if the macro-step had
  * been cut there when it began.  Cut only a cuttable replica. */
 int replica_macro_cuttable(const replica *r);
+/* Whether a request queued now leaves every engine step of the step in flight (a
+ * macro-step's included) as it is: the batch is full (max_num_seqs running) and stays
+ * full until the last of them ends, so nothing is admitted before then.  An arrival
+ * that joins such a replica's queue need not cut its macro-step. */
+int replica_admits_none(const replica *r);
 void replica_macro_view(const replica *r, int64_t ended, int64_t *outstanding, int64_t *kv_used);
 void replica_macro_cut(replica *r, int64_t ended);
 

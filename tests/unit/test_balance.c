@@ -60,7 +60,8 @@ static void view(void *ctx, int ri, int64_t *out, int64_t *used)
 
 	l->calls++;
 	*out = l->out[ri];
-	*used = l->used[ri];
+	if (used) /* NULL when only the tokens are wanted (least tokens) */
+		*used = l->used[ri];
 }
 
 static uint64_t rnd(uint64_t *x)

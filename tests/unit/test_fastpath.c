@@ -26,6 +26,10 @@
 /* The suite's private temp dir (tutil.h), copied here by suite_init. */
 static char tmpdir[256];
 
+/* Overloaded fleets (issue 20): small batches, arrivals far faster than the fleet
+ * serves them, so queues grow and most arrivals join a full batch. */
+static int overload;
+
 static uint64_t rng_state;
 
 static uint64_t rnd(void)
@@ -93,6 +97,8 @@ static void make_pool(pool_cfg *p, const char *name, const llm_spec *m, int max_
 	p->mem.block_size = (int)(rnd() % 2 ? 16 : urange(1, 32));
 	p->max_model_len = max_model_len;
 	p->max_num_seqs = (int)(rnd() % 4 ? urange(1, 64) : urange(128, 512));
+	if (overload)
+		p->max_num_seqs = (int)urange(1, 12);
 	p->max_num_batched_tokens = (int)(rnd() % 3 ? urange(64, 8192) : urange(1, 64));
 	p->enable_prefix_caching = (int)(rnd() % 2);
 	p->long_prefill_token_threshold = rnd() % 4 ? 0 : (int)urange(1, 512);
@@ -133,7 +139,8 @@ static int run_one(const policy_cfg *pol, const char *trace, fleet_opts *fo, met
 	return rc;
 }
 
-static int64_t total_preemptions, total_steps, total_macro, total_explicit, total_hits, total_cuts;
+static int64_t total_preemptions, total_steps, total_macro, total_explicit, total_hits, total_cuts,
+	total_passed, passed_by[3];
 
 static void compare_engines(uint64_t seed, const policy_cfg *pol_, const char *tr, fleet_opts fo,
 			    fleet_result *fast);
@@ -168,8 +175,12 @@ static void one_scenario(uint64_t seed, int check)
 		pol.router.spill_waiting_per_replica = 2;
 		pol.router.spill_kv_usage = 0.8;
 	}
-	tr = write_trace((int)urange(20, 400), (int)urange(8, mml), (int)urange(1, 600),
-			 (double)urange(1, 300), (int)(rnd() % 3));
+	if (overload)
+		tr = write_trace((int)urange(200, 800), (int)urange(8, mml), (int)urange(20, 400),
+				 (double)urange(1, 8), (int)(rnd() % 3));
+	else
+		tr = write_trace((int)urange(20, 400), (int)urange(8, mml), (int)urange(1, 600),
+				 (double)urange(1, 300), (int)(rnd() % 3));
 	memset(&fo, 0, sizeof fo);
 	fo.drain = rnd() % 4 != 0;
 	fo.metrics_interval = urange(1, 2000) * 1000000LL;
@@ -185,6 +196,8 @@ static void one_scenario(uint64_t seed, int check)
 	total_explicit += rb.macro_explicit;
 	total_hits += rb.tie_hits;
 	total_cuts += rb.macro_cuts;
+	total_passed += rb.macro_passed;
+	passed_by[pol.router.balance] += rb.macro_passed;
 }
 
 /* Replay trace tr on pol with the reference engine and the fast path; every request
@@ -354,6 +367,32 @@ static void test_random_equivalence(void)
 	CU_ASSERT(total_cuts > (int64_t)(500 * n / 120));
 }
 
+/* Overloaded fleets: max_num_seqs 1-12 and arrivals every few ms, so batches stay
+ * full and arrivals join queues behind them; a replica's macro-step then runs on past
+ * arrivals routed to it (replica_admits_none: not cut) under every balance policy.
+ * A fifth of the scenarios run replica_check after every step. */
+static void test_overloaded_equivalence(void)
+{
+	uint64_t n = (n_scenarios() + 3) / 4;
+
+	total_preemptions = total_steps = total_macro = total_explicit = total_hits = total_cuts = 0;
+	total_passed = passed_by[0] = passed_by[1] = passed_by[2] = 0;
+	overload = 1;
+	for (uint64_t seed = 5001; seed < 5001 + n; seed++)
+		one_scenario(seed, seed % 5 == 0);
+	overload = 0;
+	fprintf(stderr, "\n  overloaded: %" PRId64 " steps, %" PRId64 " macro-steps, %" PRId64
+		" cut back, %" PRId64 " arrivals passed by a full batch's macro-step (round robin %"
+		PRId64 ", least tokens %" PRId64 ", least KV %" PRId64 ")\n",
+		total_steps, total_macro, total_cuts, total_passed, passed_by[BAL_ROUND_ROBIN],
+		passed_by[BAL_LEAST_TOKENS], passed_by[BAL_LEAST_KV]);
+	/* Under every balance policy: round robin ignores load, the others search bounds
+	 * (fleet.c, pass). */
+	CU_ASSERT(total_passed > (int64_t)(1000 * n / 30));
+	CU_ASSERT(passed_by[BAL_ROUND_ROBIN] > 0 && passed_by[BAL_LEAST_TOKENS] > 0 &&
+		  passed_by[BAL_LEAST_KV] > 0);
+}
+
 /* Same, with replica_check after every step (it syncs the cohort first). */
 static void test_random_equivalence_checked(void)
 {
@@ -445,6 +484,7 @@ int fs_test_register(void)
 	if (!s || !CU_add_test(s, "macro-step by hand", test_macro_step_by_hand) ||
 	    !CU_add_test(s, "random scenarios: fast == reference", test_random_equivalence) ||
 	    !CU_add_test(s, "lockstep replicas and equal-time events", test_lockstep) ||
+	    !CU_add_test(s, "overloaded fleets: fast == reference", test_overloaded_equivalence) ||
 	    !CU_add_test(s, "random scenarios with replica_check", test_random_equivalence_checked))
 		return -1;
 	return 0;

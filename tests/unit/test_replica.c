@@ -400,6 +400,75 @@ static void test_max_num_seqs(void)
 		free(q[i].blocks);
 }
 
+/* Issue 20: a macro-step with a full batch admits nobody, so a request queued while
+ * it runs changes none of its steps (replica_admits_none; the fleet then does not cut
+ * it).  The fast path takes the decodes as one macro-step, the request joins its
+ * queue half-way, and every finish and first-token time equals the reference's
+ * (fast_path 0, one step at a time, the request queued at the same time). */
+static void test_full_batch_ignores_arrivals(void)
+{
+	perf_model p = compute_model();
+	simtime_t fin[2][3], first[2][3];
+
+	for (int fast = 0; fast < 2; fast++) {
+		replica_cfg c = base_cfg(&p);
+		replica *r = NULL;
+		sim_req q[3];
+		done_log d = {0};
+		simtime_t now = 0, t_add;
+		fs_err err = {0};
+		int64_t dur;
+
+		c.max_num_seqs = 2;
+		c.fast_path = fast;
+		CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+		for (int i = 0; i < 3; i++)
+			mkreq(&q[i], i, 16, i < 2 ? 8 : 3, -1);
+		CU_ASSERT_EQUAL(replica_add(r, &q[0], 0), 0);
+		CU_ASSERT_EQUAL(replica_add(r, &q[1], 0), 0);
+		CU_ASSERT(!replica_admits_none(r)); /* no step in flight */
+		step(r, &now, &d);                  /* both prefills: first tokens */
+		/* Decodes 2..8 of 8: one macro-step of 7 steps on the fast path. */
+		dur = replica_begin_step_until(r, now, INT64_MAX);
+		CU_ASSERT(replica_admits_none(r));
+		CU_ASSERT_EQUAL(replica_step_count(r), fast ? 7 : 1);
+		t_add = now + 2 * 19531250LL + 1; /* during the third decode */
+		if (fast) {
+			CU_ASSERT_EQUAL(replica_add(r, &q[2], t_add), 0);
+			CU_ASSERT_EQUAL(replica_step_count(r), 7);
+			now += dur;
+			replica_end_step(r, now, on_done, &d);
+		} else {
+			for (;;) {
+				now += dur;
+				replica_end_step(r, now, on_done, &d);
+				if (now < t_add && now + 19531250LL > t_add)
+					CU_ASSERT_EQUAL(replica_add(r, &q[2], t_add), 0);
+				if (d.n > 0)
+					break;
+				dur = replica_begin_step(r, now);
+			}
+		}
+		CU_ASSERT_EQUAL(d.n, 2);
+		CU_ASSERT_EQUAL(q[2].status, RQ_WAITING);
+		if (replica_check(r, &err) != 0)
+			CU_FAIL(err.msg);
+		while (replica_has_work(r))
+			step(r, &now, &d);
+		CU_ASSERT_EQUAL(d.n, 3);
+		for (int i = 0; i < 3; i++) {
+			fin[fast][i] = q[i].finish;
+			first[fast][i] = q[i].first_token;
+			free(q[i].blocks);
+		}
+		replica_destroy(r);
+	}
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(fin[0][i], fin[1][i]);
+		CU_ASSERT_EQUAL(first[0][i], first[1][i]);
+	}
+}
+
 static void test_rejection_and_create(void)
 {
 	perf_model p = compute_model();
@@ -808,6 +877,7 @@ int fs_test_register(void)
 	    !CU_add_test(s, "preemption at the (N+1)th block", test_preemption) ||
 	    !CU_add_test(s, "no admission in a preempting step", test_no_admission_after_preemption) ||
 	    !CU_add_test(s, "max_num_seqs caps running", test_max_num_seqs) ||
+	    !CU_add_test(s, "a full batch's macro-step ignores arrivals", test_full_batch_ignores_arrivals) ||
 	    !CU_add_test(s, "rejection and startup check", test_rejection_and_create) ||
 	    !CU_add_test(s, "prefix hits skip prefill", test_prefix_hit) ||
 	    !CU_add_test(s, "resume re-hits its own blocks", test_resume_hits_own_blocks) ||
