@@ -561,7 +561,7 @@ int sweep_outcome_pack(const sweep_outcome *o, void **buf, size_t *len, fs_err *
 {
 	wbuf b = {0};
 
-	put(&b, "FSW2", 4);
+	put(&b, "FSW3", 4);
 	put_u64(&b, (uint64_t)o->point);
 	put_u64(&b, (uint64_t)o->nruns);
 	for (int i = 0; i < o->nruns; i++) {
@@ -582,6 +582,11 @@ int sweep_outcome_pack(const sweep_outcome *o, void **buf, size_t *len, fs_err *
 		put(&b, r->ttft_q, sizeof r->ttft_q);
 		put(&b, r->tpot_q, sizeof r->tpot_q);
 		put_u64(&b, (uint64_t)r->meets_slo);
+		put_u64(&b, (uint64_t)rec->ncats);
+		for (int c = 0; c < rec->ncats; c++)
+			put_str(&b, rec->cat_names[c]);
+		put_u64(&b, (uint64_t)rec->ncat_rows);
+		put(&b, rec->cat_rows, (size_t)rec->ncat_rows * sizeof *rec->cat_rows);
 	}
 	if (b.bad) {
 		free(b.p);
@@ -661,7 +666,7 @@ int sweep_outcome_unpack(const void *buf, size_t len, sweep_outcome *o, fs_err *
 	uint64_t n;
 
 	memset(o, 0, sizeof *o);
-	if (get(&b, magic, 4) || memcmp(magic, "FSW2", 4))
+	if (get(&b, magic, 4) || memcmp(magic, "FSW3", 4))
 		goto bad;
 	o->point = (int64_t)get_u64(&b);
 	n = get_u64(&b);
@@ -692,6 +697,23 @@ int sweep_outcome_unpack(const void *buf, size_t len, sweep_outcome *o, fs_err *
 		get(&b, r->ttft_q, sizeof r->ttft_q);
 		get(&b, r->tpot_q, sizeof r->tpot_q);
 		r->meets_slo = (int)get_u64(&b);
+		{
+			/* Workload categories (names, then the summaries of the first ones). */
+			uint64_t nc = get_u64(&b), nr;
+			if (b.bad || nc > ((uint64_t)1 << 20))
+				goto bad;
+			if (nc && !(rec->cat_names = calloc((size_t)nc, sizeof *rec->cat_names)))
+				goto bad;
+			for (uint64_t c = 0; c < nc && !b.bad; c++) {
+				rec->cat_names[c] = get_str(&b);
+				rec->ncats++;
+			}
+			nr = get_u64(&b);
+			if (b.bad || nr > (uint64_t)rec->ncats)
+				goto bad;
+			rec->ncat_rows = (int)nr;
+			rec->cat_rows = get_arr(&b, nr, sizeof *rec->cat_rows);
+		}
 		for (uint64_t p = 0; !b.bad && p < np; p++)
 			rec->pool_names[p][sizeof rec->pool_names[p] - 1] = '\0';
 	}

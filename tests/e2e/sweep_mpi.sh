@@ -27,6 +27,8 @@ dump() {
 	  ORDER BY s.point, s.policy, m.pool" | cut -d'|' -f1-5,7-
 	sqlite3 "$1" "SELECT s.point, s.policy, q.metric, q.q, q.value_s
 	  FROM sweeps s JOIN quantiles q USING (run_id) ORDER BY 1, 2, 3, 4"
+	sqlite3 "$1" "SELECT s.point, s.policy, c.category, c.name, c.requests, c.ttft_p99_s
+	  FROM sweeps s JOIN categories c USING (run_id) ORDER BY 1, 2, 3"
 }
 
 echo "== serial"

@@ -122,6 +122,13 @@ static void test_pack(void)
 	r->rec.req = r->rec.own_req;
 	r->ttft_q[SWEEP_NQ - 1] = 3.0;
 	r->meets_slo = 1;
+	r->rec.ncats = 2;
+	r->rec.cat_names = calloc(2, sizeof *r->rec.cat_names);
+	r->rec.cat_names[0] = strdup("chat");
+	r->rec.cat_names[1] = strdup("<doc>");
+	r->rec.ncat_rows = 1;
+	r->rec.cat_rows = calloc(1, sizeof *r->rec.cat_rows);
+	r->rec.cat_rows[0].requests = 9;
 	CU_ASSERT_EQUAL_FATAL(sweep_outcome_pack(&o, &buf, &len, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(sweep_outcome_unpack(buf, len, &back, &err), 0);
 	CU_ASSERT_EQUAL(back.point, 7);
@@ -135,6 +142,10 @@ static void test_pack(void)
 	CU_ASSERT_EQUAL(back.runs[0].ttft_q[SWEEP_NQ - 1], 3.0);
 	CU_ASSERT_EQUAL(back.runs[0].meets_slo, 1);
 	CU_ASSERT_STRING_EQUAL(back.runs[0].rec.params_json, "{\"point\":{}}");
+	CU_ASSERT_EQUAL_FATAL(back.runs[0].rec.ncats, 2);
+	CU_ASSERT_STRING_EQUAL(back.runs[0].rec.cat_names[1], "<doc>");
+	CU_ASSERT_EQUAL_FATAL(back.runs[0].rec.ncat_rows, 1);
+	CU_ASSERT_EQUAL(back.runs[0].rec.cat_rows[0].requests, 9);
 	sweep_outcome_free(&back);
 	/* Truncated and corrupted buffers are refused, never read past the end. */
 	for (size_t cut = 0; cut < len; cut += 7) {
