@@ -1404,19 +1404,24 @@ static int load_run_group(rep *r, int64_t run_id, fs_err *err)
 	int found = 0, valid = 0, step;
 
 	/* params is JSON text in every fleetsim file: check before json_extract, which
-	 * fails the whole query on malformed JSON. */
+	 * fails the whole query on malformed JSON.  The SLO in seconds is params.slo (files
+	 * from before SLO units kept only scenario_file.slo, numbers then); a text value
+	 * ("2s" as written) is never read as a number. */
 	if (sqlite3_prepare_v2(r->h,
 			       "SELECT typeof(params) = 'text' AND json_valid(params),"
 			       " CASE WHEN typeof(params) = 'text' AND json_valid(params) THEN"
-			       " json_extract(params, '$.scenario_file.slo.ttft_p99') END,"
+			       " coalesce(json_extract(params, '$.slo.ttft_p99_s'),"
+			       " json_extract(params, '$.scenario_file.slo.ttft_p99')) END,"
 			       " CASE WHEN typeof(params) = 'text' AND json_valid(params) THEN"
-			       " json_extract(params, '$.scenario_file.slo.tpot_p99') END FROM runs WHERE run_id = ?1",
+			       " coalesce(json_extract(params, '$.slo.tpot_p99_s'),"
+			       " json_extract(params, '$.scenario_file.slo.tpot_p99')) END FROM runs WHERE run_id = ?1",
 			       -1, &q, NULL) != SQLITE_OK)
 		return sql_err(r, err, "reading the run");
 	sqlite3_bind_int64(q, 1, run_id);
 	if ((step = sqlite3_step(q)) == SQLITE_ROW) {
 		found = 1;
-		valid = sqlite3_column_int(q, 0) && col_finite(q, 1) && col_finite(q, 2);
+		valid = sqlite3_column_int(q, 0) && col_finite(q, 1) && col_finite(q, 2) &&
+			sqlite3_column_type(q, 1) != SQLITE_TEXT && sqlite3_column_type(q, 2) != SQLITE_TEXT;
 		r->slo_ttft = col_d(q, 1);
 		r->slo_tpot = col_d(q, 2);
 	} else if (step != SQLITE_DONE) {

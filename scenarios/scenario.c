@@ -655,6 +655,15 @@ char *scenario_policy_json(const scenario *sc, int i)
 	cJSON_AddStringToObject(o, "policy", pc->name);
 	cJSON_AddStringToObject(o, "model", sc->model.name);
 	cJSON_AddNumberToObject(o, "seed", (double)sc->seed);
+	/* The default SLO in seconds as loaded: scenario_file keeps what was written
+	 * ("2s", "50ms"), which readers must not take as a number. */
+	if (sc->slo.ttft_p99_s > 0 || sc->slo.tpot_p99_s > 0) {
+		cJSON *so = cJSON_AddObjectToObject(o, "slo");
+		if (sc->slo.ttft_p99_s > 0)
+			cJSON_AddNumberToObject(so, "ttft_p99_s", sc->slo.ttft_p99_s);
+		if (sc->slo.tpot_p99_s > 0)
+			cJSON_AddNumberToObject(so, "tpot_p99_s", sc->slo.tpot_p99_s);
+	}
 	r = cJSON_AddObjectToObject(o, "router");
 	cJSON_AddStringToObject(r, "type", router_type_name(pc->router.type));
 	cJSON_AddStringToObject(r, "balance", router_balance_name(pc->router.balance));

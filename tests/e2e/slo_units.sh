@@ -29,6 +29,10 @@ a, b = (json.load(open(p))["policies"][0] for p in sys.argv[1:3])
 assert a["slo"] == b["slo"], (a["slo"], b["slo"])
 assert a["fleet"]["slo_attainment"] == b["fleet"]["slo_attainment"]
 PY
+# the run report reads the SLO in seconds (params.slo), not the text as written
+"$FLEETSIM" report --db "$T/b.db" --out "$T/rep" > /dev/null 2> "$T/r.err" || fail "report: $(cat "$T/r.err")"
+grep -q "SLO: TTFT p99 &le; 1 s, TPOT p99 &le; 0.05 s" "$T/rep/index.html" ||
+	fail "report SLO: $(grep -o 'SLO: [^<]*' "$T/rep/index.html")"
 "$FLEETSIM" run "$T/bare50.yaml" --db "$T/c.db" -q --set workload.synthetic.requests=50 2> "$T/c.err" ||
 	fail "bare 50 should load: $(cat "$T/c.err")"
 grep -q "warning: $T/bare50.yaml:14:[0-9]*: slo.tpot_p99 50 is read as seconds; did you mean 50ms?" "$T/c.err" ||
