@@ -377,14 +377,9 @@ static cJSON *cmp_json(const char *base, const cmp_result *c)
 	return o;
 }
 
-static cJSON *summary_json(const metrics_summary *s)
+/* The request and latency figures of a summary (a pool's, the fleet's or a category's). */
+static void request_fields(cJSON *o, const metrics_summary *s)
 {
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "pool", s->pool);
-	cJSON_AddStringToObject(o, "gpu", s->gpu);
-	cJSON_AddNumberToObject(o, "gpus", s->gpus);
-	cJSON_AddNumberToObject(o, "replicas", s->replicas);
 	cJSON_AddNumberToObject(o, "requests", (double)s->requests);
 	cJSON_AddNumberToObject(o, "completed", (double)s->completed);
 	cJSON_AddNumberToObject(o, "rejected", (double)s->rejected);
@@ -400,13 +395,24 @@ static cJSON *summary_json(const metrics_summary *s)
 	cJSON_AddNumberToObject(o, "e2e_p99_s", s->e2e_p99_s);
 	cJSON_AddNumberToObject(o, "throughput_rps", s->throughput_rps);
 	cJSON_AddNumberToObject(o, "output_tps", s->output_tps);
+	cJSON_AddNumberToObject(o, "slo_attainment", s->slo_attainment);
+	cJSON_AddNumberToObject(o, "goodput_rps", s->goodput_rps);
+}
+
+static cJSON *summary_json(const metrics_summary *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "pool", s->pool);
+	cJSON_AddStringToObject(o, "gpu", s->gpu);
+	cJSON_AddNumberToObject(o, "gpus", s->gpus);
+	cJSON_AddNumberToObject(o, "replicas", s->replicas);
+	request_fields(o, s);
 	cJSON_AddNumberToObject(o, "makespan_s", s->makespan_s);
 	cJSON_AddNumberToObject(o, "gpu_busy_s", s->gpu_busy_s);
 	cJSON_AddNumberToObject(o, "gpu_hours", s->gpu_hours);
 	cJSON_AddNumberToObject(o, "kv_usage_mean", s->kv_usage_mean);
 	cJSON_AddNumberToObject(o, "kv_usage_max", s->kv_usage_max);
-	cJSON_AddNumberToObject(o, "slo_attainment", s->slo_attainment);
-	cJSON_AddNumberToObject(o, "goodput_rps", s->goodput_rps);
 	cJSON_AddNumberToObject(o, "steps", (double)s->steps);
 	/* Power model (models/perf.h): energy over the makespan, idle included. */
 	cJSON_AddNumberToObject(o, "energy_j", s->energy_j);
@@ -461,21 +467,8 @@ static cJSON *policy_json(const fsim_run *r, int i)
 		cJSON *cats = cJSON_AddArrayToObject(p, "categories");
 		for (int c = 0; c < po->ncats; c++) {
 			cJSON *o = cJSON_CreateObject();
-			const metrics_summary *s = &po->cats[c];
 			cJSON_AddStringToObject(o, "category", metrics_category_name(po->m, c));
-			cJSON_AddNumberToObject(o, "requests", (double)s->requests);
-			cJSON_AddNumberToObject(o, "completed", (double)s->completed);
-			cJSON_AddNumberToObject(o, "rejected", (double)s->rejected);
-			cJSON_AddNumberToObject(o, "unfinished", (double)s->unfinished);
-			cJSON_AddNumberToObject(o, "traffic_share", s->traffic_share);
-			cJSON_AddNumberToObject(o, "preemptions_per_request", s->preemptions_per_request);
-			cJSON_AddNumberToObject(o, "ttft_p50_s", s->ttft_p50_s);
-			cJSON_AddNumberToObject(o, "ttft_p99_s", s->ttft_p99_s);
-			cJSON_AddNumberToObject(o, "tpot_p50_s", s->tpot_p50_s);
-			cJSON_AddNumberToObject(o, "tpot_p99_s", s->tpot_p99_s);
-			cJSON_AddNumberToObject(o, "e2e_p99_s", s->e2e_p99_s);
-			cJSON_AddNumberToObject(o, "throughput_rps", s->throughput_rps);
-			cJSON_AddNumberToObject(o, "slo_attainment", s->slo_attainment);
+			request_fields(o, &po->cats[c]);
 			cJSON_AddItemToArray(cats, o);
 		}
 	}

@@ -872,25 +872,6 @@ static int has_arg(struct fy_node *root, const char *want)
 	return 0;
 }
 
-/* Load every document of a multi-document file. */
-static int load_docs(const char *path, struct fy_document **docs, int cap)
-{
-	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-	struct fy_parser *p = fy_parser_create(&cfg);
-	struct fy_document *d;
-	int n = 0;
-
-	if (!p || fy_parser_set_input_file(p, path)) {
-		fy_parser_destroy(p);
-		return -1;
-	}
-	while (n < cap && (d = fy_parse_load_document(p)))
-		docs[n++] = d;
-	if (fy_parser_get_stream_error(p))
-		n = -1;
-	fy_parser_destroy(p);
-	return n;
-}
 
 static void test_manifests(void)
 {
@@ -929,7 +910,7 @@ static void test_manifests(void)
 	CU_ASSERT_EQUAL_FATAL(sizing_write_manifests(r, o, dir, &err), 0);
 
 	snprintf(path, sizeof path, "%s/short-pool.yaml", dir);
-	n = load_docs(path, docs, 4);
+	n = tu_yaml_docs(path, docs, 4);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	{
 		struct fy_node *root = fy_document_root(docs[0]);
@@ -950,7 +931,7 @@ static void test_manifests(void)
 	for (int i = 0; i < n; i++)
 		fy_document_destroy(docs[i]);
 	snprintf(path, sizeof path, "%s/long.yaml", dir);
-	n = load_docs(path, docs, 4);
+	n = tu_yaml_docs(path, docs, 4);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_STRING_EQUAL(scalar_at(fy_document_root(docs[0]), "/spec/replicas"), "3");
 	CU_ASSERT(has_arg(fy_document_root(docs[0]), "--tensor-parallel-size=2"));
@@ -961,14 +942,14 @@ static void test_manifests(void)
 	for (int i = 0; i < n; i++)
 		fy_document_destroy(docs[i]);
 	snprintf(path, sizeof path, "%s/kueue-localqueues.yaml", dir);
-	n = load_docs(path, docs, 4);
+	n = tu_yaml_docs(path, docs, 4);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_STRING_EQUAL(scalar_at(fy_document_root(docs[0]), "/kind"), "LocalQueue");
 	CU_ASSERT_STRING_EQUAL(scalar_at(fy_document_root(docs[1]), "/metadata/name"), "long-queue");
 	for (int i = 0; i < n; i++)
 		fy_document_destroy(docs[i]);
 	snprintf(path, sizeof path, "%s/router-configmap.yaml", dir);
-	n = load_docs(path, docs, 4);
+	n = tu_yaml_docs(path, docs, 4);
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	CU_ASSERT_STRING_EQUAL(scalar_at(fy_document_root(docs[0]), "/kind"), "ConfigMap");
 	CU_ASSERT_STRING_EQUAL(scalar_at(fy_document_root(docs[0]), "/data/threshold"), "3000");

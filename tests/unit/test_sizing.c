@@ -136,24 +136,6 @@ static const char *key_at(struct fy_node *root, const char *p, const char *key)
 	return n ? scal(fy_node_mapping_lookup_by_string(n, key, strlen(key))) : "";
 }
 
-static int load_docs(const char *path, struct fy_document **docs, int cap)
-{
-	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-	struct fy_parser *p = fy_parser_create(&cfg);
-	struct fy_document *d;
-	int n = 0;
-
-	if (!p || fy_parser_set_input_file(p, path)) {
-		fy_parser_destroy(p);
-		return -1;
-	}
-	while (n < cap && (d = fy_parse_load_document(p)))
-		docs[n++] = d;
-	if (fy_parser_get_stream_error(p))
-		n = -1;
-	fy_parser_destroy(p);
-	return n;
-}
 
 typedef struct walk {
 	int errors;
@@ -345,7 +327,7 @@ static void check_dir(const char *dir, const plan_option *o, mani *m, walk *w)
 		struct fy_document *docs[8];
 		int n;
 		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-		n = load_docs(path, docs, 8);
+		n = tu_yaml_docs(path, docs, 8);
 		CU_ASSERT(n >= 1);
 		if (n < 1)
 			bad(w, "does not parse", path);
@@ -447,7 +429,7 @@ static void test_manifests_valid(void)
 		}
 		/* the first pool's Deployment: flags, probes, /dev/shm, resources */
 		snprintf(path, sizeof path, "%s/%s", dir, "short-pool-x-y-script.yaml");
-		n = load_docs(path, docs, 4);
+		n = tu_yaml_docs(path, docs, 4);
 		CU_ASSERT_EQUAL_FATAL(n, 2);
 		{
 			struct fy_node *d = fy_document_root(docs[0]);
@@ -522,7 +504,7 @@ static void test_manifests_mixed(void)
 	CU_ASSERT_EQUAL(m.nflavor, 2);
 	CU_ASSERT_EQUAL(m.ncq, 2);
 	snprintf(path, sizeof path, "%s/kueue-clusterqueue.yaml", dir);
-	n = load_docs(path, docs, 8);
+	n = tu_yaml_docs(path, docs, 8);
 	CU_ASSERT_EQUAL_FATAL(n, 4);
 	for (int j = 0; j < n; j++) {
 		struct fy_node *root = fy_document_root(docs[j]);
@@ -544,7 +526,7 @@ static void test_manifests_mixed(void)
 	CU_ASSERT_EQUAL(quota[0], 5);
 	CU_ASSERT_EQUAL(quota[1], 8);
 	snprintf(path, sizeof path, "%s/kueue-localqueues.yaml", dir);
-	n = load_docs(path, docs, 8);
+	n = tu_yaml_docs(path, docs, 8);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_STRING_EQUAL(scal(at(fy_document_root(docs[0]), "/spec/clusterQueue")), "fleetsim-h100");
 	CU_ASSERT_STRING_EQUAL(scal(at(fy_document_root(docs[1]), "/spec/clusterQueue")), "fleetsim-b200");
@@ -615,7 +597,7 @@ static void test_manifests_scenario(void)
 		CU_ASSERT_EQUAL_FATAL(tu_path(dir, sizeof dir, path), 0);
 		CU_ASSERT_EQUAL_FATAL(sizing_write_manifests_for(r, &r->options[0], sc, dir, &err), 0);
 		snprintf(path, sizeof path, "%s/all.yaml", dir);
-		CU_ASSERT_EQUAL_FATAL(load_docs(path, docs, 4), 2);
+		CU_ASSERT_EQUAL_FATAL(tu_yaml_docs(path, docs, 4), 2);
 		{
 			struct fy_node *d = fy_document_root(docs[0]);
 			const char *model = arg_value(d, "--model=");

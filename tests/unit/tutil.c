@@ -5,6 +5,7 @@
 
 #include <CUnit/CUnit.h>
 #include <ftw.h>
+#include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,4 +135,23 @@ const char *tu_file(const char *name, const char *text)
 int tu_suite_init(void)
 {
 	return tu_dir() ? 0 : -1;
+}
+
+int tu_yaml_docs(const char *path, struct fy_document **docs, int cap)
+{
+	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
+	struct fy_parser *p = fy_parser_create(&cfg);
+	struct fy_document *d;
+	int n = 0;
+
+	if (!p || fy_parser_set_input_file(p, path)) {
+		fy_parser_destroy(p);
+		return -1;
+	}
+	while (n < cap && (d = fy_parse_load_document(p)))
+		docs[n++] = d;
+	if (fy_parser_get_stream_error(p))
+		n = -1;
+	fy_parser_destroy(p);
+	return n;
 }

@@ -44,4 +44,10 @@ const char *tu_file(const char *name, const char *text);
 /* A CUnit suite init function: creates tu_dir() before the suite's tests; 0 or -1. */
 int tu_suite_init(void);
 
+/* Every document of the multi-document YAML file path, parsed with libfyaml, into
+ * docs[0..cap) (the caller destroys each).  Returns their count, or -1 when the file
+ * cannot be read or does not parse. */
+struct fy_document;
+int tu_yaml_docs(const char *path, struct fy_document **docs, int cap);
+
 #endif
