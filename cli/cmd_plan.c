@@ -660,6 +660,16 @@ int cmd_plan(int argc, char **argv)
 		}
 	}
 	rq.nlayouts = n;
+	if (rq.mixed_gpus) {
+		int dual = 0;
+		for (int l = 0; l < rq.nlayouts; l++)
+			dual |= rq.layouts[l] == PLAN_DUAL;
+		if (rq.ngpus < 2 || !dual) {
+			status = cli_usage_error("plan: --mixed-gpus pairs two GPUs for the dual layout: give --gpus with "
+						 "at least two GPUs and dual in --policies");
+			goto out;
+		}
+	}
 	if (scales_s) {
 		if ((n = split_list(scales_s, items, MAX_SCALES)) < 1) {
 			status = cli_usage_error("plan: --load-scale wants 1 to %d comma-separated factors", MAX_SCALES);

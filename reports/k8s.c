@@ -233,7 +233,8 @@ int k8s_is_quantity(const char *s)
 /* Host resources per replica: 4 cores per GPU worker plus 4 for the API server,
  * scheduler and tokenizer; memory for the weights once in page cache / pinned buffers
  * (x 1.25) plus 16 GiB for the process, plus /dev/shm, which an emptyDir of medium
- * Memory charges to the container's memory limit.  Assumptions (not measured), stated as starting values in docs/deploy.md. */
+ * Memory charges to the container's memory limit.  Assumptions (not measured), given as
+ * starting values in docs/deploy.md. */
 void k8s_pool_resources(const k8s_pool *p, int *cpu, int *memory_gib, int *shm_gib)
 {
 	int tp = p->tp > 0 ? p->tp : 1;

@@ -23,4 +23,7 @@ expect 2 "load-scale" "$S" --load-scale 2,1 --db "$T/a.db" --out "$T/o"
 expect 2 "baseline" "$S" --gpus h100 --baseline b200/bf16/single --db "$T/a.db" --out "$T/o"
 expect 2 "nope.yaml" "$T/nope.yaml" --db "$T/a.db" --out "$T/o"
 expect 2 "no_such_key" "$S" --set workload.no_such_key=1 --db "$T/a.db" --out "$T/o"
+expect 2 "at least two GPUs" "$S" --gpus h100 --mixed-gpus --db "$T/a.db" --out "$T/o"
+expect 2 "dual in --policies" "$S" --gpus h100,b200 --policies single --mixed-gpus --db "$T/a.db" --out "$T/o"
+expect 2 "needs the tuned search" "$S" --gpus h100,b200 --mixed-gpus --no-tune --db "$T/a.db" --out "$T/o"
 echo OK
