@@ -95,7 +95,13 @@ int runner_run_policy(const scenario *sc, int i, const runner_opts *o, runner_re
 	out->wall_s = now_s() - t0;
 	if (fleet_summarize(pc, &out->res, out->m, &sc->slo, -1, &out->fleet, err))
 		goto fail;
-	for (int p = 0; p < pc->npools; p++)
+	/* One pool is the fleet: its summary is the fleet's under the pool's name (the
+	 * quantile selections over every request were a tenth of an overloaded run). */
+	if (pc->npools == 1) {
+		out->pools[0] = out->fleet;
+		snprintf(out->pools[0].pool, sizeof out->pools[0].pool, "%s", pc->pools[0].name);
+	}
+	for (int p = 0; p < pc->npools && pc->npools > 1; p++)
 		if (fleet_summarize(pc, &out->res, out->m, &sc->slo, p, &out->pools[p], err))
 			goto fail;
 	out->ncats = metrics_category_count(out->m);

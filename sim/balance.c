@@ -5,36 +5,49 @@
 
 #include "sim/kv.h"
 
+/* A node of a pool's tree holds its subtree's least keys and their replica, so a
+ * comparison reads the two children, which sit side by side, and no per-replica
+ * array: the tree is the only thing a pick or an update touches.  An empty subtree
+ * (leaves past the pool's last replica) has keys INT64_MAX and replica -1, which
+ * compares after every replica (indices compare unsigned). */
+typedef struct node {
+	int64_t k1, k2;
+	int32_t w;  /* replica, pool-relative; -1: none */
+} node;
+
 struct balance {
 	router_balance kind;
 	int npools;
 	int pool_first[FS_MAX_POOLS + 1];
 	uint64_t rr[FS_MAX_POOLS];
 	int tree_size[FS_MAX_POOLS];  /* leaves, a power of two */
-	int32_t *tree[FS_MAX_POOLS];  /* 2 x tree_size nodes: replica index (pool-relative) or -1 */
+	int tree_log[FS_MAX_POOLS];   /* its log2: the root's height */
+	node *tree[FS_MAX_POOLS];     /* 2 x tree_size nodes, the root at 1, leaves from tree_size */
 	int8_t *reps_pool;            /* pool of each replica */
-	int64_t *key1, *key2;         /* per replica */
 	int32_t *bpos;                /* bounded replicas: position in blist, or -1 */
 	int32_t *blist;
 	int nb;
 	int64_t searches, leaves;
 };
 
-static int node_less(const balance *b, int first, int32_t x, int32_t y)
+/* Is (a1, a2, a) before (b1, b2, b)?  Replica -1 (none) is after every replica.
+ * Branch free: in a busy fleet which side wins is a coin toss, and a mispredicted
+ * branch per key costs more than evaluating all three. */
+static int key_less(int64_t a1, int64_t a2, int32_t a, int64_t b1, int64_t b2, int32_t b)
 {
-	int64_t x1, y1;
+	return (a1 < b1) | ((a1 == b1) & ((a2 < b2) | ((a2 == b2) & ((uint32_t)a < (uint32_t)b))));
+}
 
-	if (y < 0)
-		return x >= 0;
-	if (x < 0)
-		return 0;
-	x1 = b->key1[first + x];
-	y1 = b->key1[first + y];
-	if (x1 != y1)
-		return x1 < y1;
-	if (b->key2[first + x] != b->key2[first + y])
-		return b->key2[first + x] < b->key2[first + y];
-	return x < y;
+/* key_less of two nodes, with branches: an update walks up the tree, and predicted
+ * branches let the next level's loads start before this level's compare is done
+ * (branch free, the walk waited on each compare and cost more). */
+static int node_less(const node *x, const node *y)
+{
+	if (x->k1 != y->k1)
+		return x->k1 < y->k1;
+	if (x->k2 != y->k2)
+		return x->k2 < y->k2;
+	return (uint32_t)x->w < (uint32_t)y->w;
 }
 
 int balance_create(router_balance kind, int npools, const int *pool_first, balance **out)
@@ -54,18 +67,16 @@ int balance_create(router_balance kind, int npools, const int *pool_first, balan
 		return 0;
 	}
 	nreps = pool_first[npools];
-	b->key1 = calloc((size_t)nreps + 1, sizeof *b->key1);
-	b->key2 = calloc((size_t)nreps + 1, sizeof *b->key2);
 	b->reps_pool = malloc(((size_t)nreps + 1) * sizeof *b->reps_pool);
 	b->bpos = malloc(((size_t)nreps + 1) * sizeof *b->bpos);
 	b->blist = malloc(((size_t)nreps + 1) * sizeof *b->blist);
-	if (!b->key1 || !b->key2 || !b->reps_pool || !b->bpos || !b->blist)
+	if (!b->reps_pool || !b->bpos || !b->blist)
 		goto fail;
 	for (int i = 0; i < nreps; i++)
 		b->bpos[i] = -1;
 	for (int p = 0; p < npools; p++) {
 		int first = pool_first[p], cnt = pool_first[p + 1] - first, n = 1;
-		int32_t *t;
+		node *t;
 
 		for (int i = first; i < first + cnt; i++)
 			b->reps_pool[i] = (int8_t)p;
@@ -76,10 +87,12 @@ int balance_create(router_balance kind, int npools, const int *pool_first, balan
 			goto fail;
 		b->tree[p] = t;
 		b->tree_size[p] = n;
+		while ((1 << b->tree_log[p]) < n)
+			b->tree_log[p]++;
 		for (int i = 0; i < n; i++)
-			t[n + i] = i < cnt ? i : -1;
+			t[n + i] = i < cnt ? (node){0, 0, i} : (node){INT64_MAX, INT64_MAX, -1};
 		for (int i = n - 1; i >= 1; i--)
-			t[i] = node_less(b, first, t[2 * i + 1], t[2 * i]) ? t[2 * i + 1] : t[2 * i];
+			t[i] = node_less(&t[2 * i + 1], &t[2 * i]) ? t[2 * i + 1] : t[2 * i];
 	}
 	*out = b;
 	return 0;
@@ -94,8 +107,6 @@ void balance_destroy(balance *b)
 		return;
 	for (int p = 0; p < FS_MAX_POOLS; p++)
 		free(b->tree[p]);
-	free(b->key1);
-	free(b->key2);
 	free(b->reps_pool);
 	free(b->bpos);
 	free(b->blist);
@@ -104,26 +115,28 @@ void balance_destroy(balance *b)
 
 void balance_set_keys(balance *b, int ri, int64_t k1, int64_t k2)
 {
-	int pool, first, n;
-	int32_t *t;
+	int pool, n, w;
+	node *t;
 
 	if (b->kind == BAL_ROUND_ROBIN)
 		return;
-	if (k1 == b->key1[ri] && k2 == b->key2[ri])
-		return;
 	pool = b->reps_pool[ri];
-	first = b->pool_first[pool];
 	n = b->tree_size[pool];
 	t = b->tree[pool];
-	b->key1[ri] = k1;
-	b->key2[ri] = k2;
-	for (int i = (n + ri - first) / 2; i >= 1; i /= 2) {
-		int32_t m = node_less(b, first, t[2 * i + 1], t[2 * i]) ? t[2 * i + 1] : t[2 * i];
+	w = ri - b->pool_first[pool];
+	if (t[n + w].k1 == k1 && t[n + w].k2 == k2)
+		return;
+	t[n + w].k1 = k1;
+	t[n + w].k2 = k2;
+	for (int i = (n + w) / 2; i >= 1; i /= 2) {
+		const node *m = node_less(&t[2 * i + 1], &t[2 * i]) ? &t[2 * i + 1] : &t[2 * i];
 
-		/* Same winner with unchanged key: nothing above changes either. */
-		if (m == t[i] && m != ri - first)
+		/* Same winner with unchanged keys: nothing above changes either. */
+		if (m->w == t[i].w && m->w != w)
 			break;
-		t[i] = m;
+		t[i].k1 = m->k1;
+		t[i].k2 = m->k2;
+		t[i].w = m->w;
 	}
 }
 
@@ -172,62 +185,63 @@ int balance_bounded(const balance *b, int ri)
 	return b->kind != BAL_ROUND_ROBIN && b->bpos[ri] >= 0;
 }
 
-/* Is (a1, a2, a) before (b1, b2, bi)?  bi < 0: nothing yet. */
-static int key_less(int64_t a1, int64_t a2, int a, int64_t b1, int64_t b2, int bi)
+/* Replica first + w's exact keys (it is bounded). */
+static void exact_keys(balance *b, int first, int w, balance_view_fn view, void *ctx,
+		       int64_t *k1, int64_t *k2)
 {
-	if (bi < 0)
-		return 1;
-	if (a1 != b1)
-		return a1 < b1;
-	if (a2 != b2)
-		return a2 < b2;
-	return a < bi;
+	int64_t out, used = 0;
+
+	view(ctx, first + w, &out, b->kind == BAL_LEAST_KV ? &used : NULL);
+	*k1 = b->kind == BAL_LEAST_KV ? used : out;
+	*k2 = b->kind == BAL_LEAST_KV ? out : 0;
 }
 
 /* The replica with the least exact keys: branch and bound over the tree, depth first
  * with the winner's side first (its bound is the subtree's least), a subtree whose
  * least bound is not below the best exact key so far skipped.  Iterative: opening a
- * subtree walks down its winner's path and stacks the siblings passed, so they are
- * taken deepest first, as the recursive search did (half its instructions were call
- * overhead: searches are ~30 % of an overloaded fleet's engine).  The result is the
- * least exact (key1, key2, index) whatever the order. */
+ * subtree goes straight to its winner's leaf and stacks the siblings of the path to
+ * it, so they are taken deepest first, as the recursive search did (half its
+ * instructions were call overhead: searches are ~30 % of an overloaded fleet's
+ * engine).  The path is the leaf's index shifted right, so stacking reads no node
+ * and takes no branch (walking down and comparing children mispredicted half the
+ * time); a stacked node is read when taken.  The result is the least exact (key1,
+ * key2, index) whatever the order, but keeping this order keeps the replicas
+ * evaluated (balance_search_stats), which the fleet's choice to pass arrivals reads. */
 static int bb_search(balance *b, int pool, balance_view_fn view, void *ctx)
 {
-	const int32_t *t = b->tree[pool];
-	int first = b->pool_first[pool], n = b->tree_size[pool], best = -1, sp = 0;
-	const int64_t *k1s = b->key1 + first, *k2s = b->key2 + first;
-	int64_t best1 = 0, best2 = 0;
-	/* Pending siblings: at most one per level of the current path. */
+	const node *t = b->tree[pool];
+	int first = b->pool_first[pool], n = b->tree_size[pool], sp = 0;
+	int64_t best1 = INT64_MAX, best2 = INT64_MAX;
+	int32_t best = -1;
+	/* Pending subtrees and their heights: at most one per level of the current path. */
 	int32_t stack[64];
+	int8_t height[64];
 
-	stack[sp++] = 1;
+	stack[sp] = 1;
+	height[sp++] = (int8_t)b->tree_log[pool];
 	while (sp > 0) {
-		int32_t i = stack[--sp], w = t[i];
+		int32_t i = stack[--sp], w = t[i].w, leaf;
 		int64_t k1, k2;
 
-		if (w < 0 || !key_less(k1s[w], k2s[w], w, best1, best2, best))
+		if (!key_less(t[i].k1, t[i].k2, w, best1, best2, best))
 			continue;
-		while (i < n) {
-			int32_t on = t[2 * i] == w ? 2 * i : 2 * i + 1;
-
-			stack[sp++] = on ^ 1;
-			i = on;
+		leaf = n + w;
+		for (int h = height[sp] - 1; h >= 0; h--) {
+			stack[sp] = (leaf >> h) ^ 1;
+			height[sp++] = (int8_t)h;
 		}
-		k1 = k1s[w];
-		k2 = k2s[w];
 		b->leaves++;
 		if (b->bpos[first + w] >= 0) {
-			int64_t out, used = 0;
-
-			view(ctx, first + w, &out, b->kind == BAL_LEAST_KV ? &used : NULL);
-			k1 = b->kind == BAL_LEAST_KV ? used : out;
-			k2 = b->kind == BAL_LEAST_KV ? out : 0;
+			exact_keys(b, first, w, view, ctx, &k1, &k2);
+			if (!key_less(k1, k2, w, best1, best2, best))
+				continue;
+		} else {
+			k1 = t[i].k1;
+			k2 = t[i].k2;
 		}
-		if (key_less(k1, k2, w, best1, best2, best)) {
-			best = w;
-			best1 = k1;
-			best2 = k2;
-		}
+		best = w;
+		best1 = k1;
+		best2 = k2;
 	}
 	return best;
 }
@@ -239,7 +253,7 @@ int balance_pick(balance *b, int pool, balance_view_fn view, void *ctx)
 	if (b->kind == BAL_ROUND_ROBIN)
 		return first + (int)(b->rr[pool]++ % (uint64_t)n);
 	if (b->nb == 0)
-		return first + b->tree[pool][1];
+		return first + b->tree[pool][1].w;
 	b->searches++;
 	return first + bb_search(b, pool, view, ctx);
 }

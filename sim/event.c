@@ -374,17 +374,31 @@ int ev_peek_key(const ev_queue *q, ev_key *k)
 	return 1;
 }
 
-/* Keys as parallel arrays: a tree level reads one time (sched and seq only on equal
- * times).  Index n is a sentinel that never wins (time INT64_MAX, seq UINT64_MAX): it
- * fills the leaves past the last slot. */
+/* Keys as parallel arrays, indexed by slot; index n is a sentinel that never wins
+ * (time INT64_MAX, seq UINT64_MAX): it fills the leaves past the last slot.
+ *
+ * Each tree node holds its winner's slot and a copy of that slot's time, so that a
+ * replay reads one contiguous node per level: the siblings' loads do not wait on one
+ * another (as loading a time through the sibling's index did), and the compares
+ * become conditional moves.  sched and seq are read through the slot only on equal
+ * times.  Invariant: node.time == time[node.slot] for every node but those naming
+ * `taken`, the slot ev_slots_take emptied without a replay (they keep its time from
+ * before: a replay reads those as INT64_MAX, so every compare is the one the keys
+ * themselves would give, as when nodes held only slots). */
+typedef struct node {
+	simtime_t time;
+	int32_t slot;
+} node;
+
 struct ev_slots {
 	simtime_t *time;   /* INT64_MAX: empty */
 	simtime_t *sched;
 	uint64_t *seq;
 	int8_t *kind;
-	int32_t *tree;     /* 2 x size nodes: the slot winning the subtree */
+	node *tree;        /* 2 x size nodes: the slot winning the subtree, and its time */
 	int size;          /* leaves, a power of two */
 	int n;
+	int32_t taken;     /* the slot taken and not replayed since, or -1 */
 	int ambiguous;
 };
 
@@ -401,6 +415,7 @@ int ev_slots_create(int n, ev_slots **out)
 		size *= 2;
 	s->size = size;
 	s->n = n;
+	s->taken = -1;
 	s->time = malloc(m * sizeof *s->time);
 	s->sched = calloc(m, sizeof *s->sched);
 	s->seq = malloc(m * sizeof *s->seq);
@@ -414,9 +429,9 @@ int ev_slots_create(int n, ev_slots **out)
 	}
 	/* Every node starts as the sentinel: all slots are empty. */
 	for (int i = 0; i < 2 * size; i++)
-		s->tree[i] = n;
+		s->tree[i] = (node){INT64_MAX, n};
 	for (int i = 0; i < n; i++)
-		s->tree[size + i] = i;
+		s->tree[size + i].slot = i;
 	*out = s;
 	return 0;
 fail:
@@ -439,22 +454,42 @@ void ev_slots_destroy(ev_slots *s)
 /* Replay slot i's path after its event changed. */
 static void replay(ev_slots *s, int i)
 {
-	int32_t *t = s->tree, cur = i;
-	const simtime_t *tm = s->time;
-	simtime_t ct = tm[i];
+	node *t = s->tree;
+	int32_t cur = i, gone;
+	simtime_t ct = s->time[i];
 	int k = s->size + i;
 
+	if (s->taken == i)
+		s->taken = -1; /* every node naming i is on its path, rewritten here */
+	gone = s->taken;
+	t[k].time = ct;
 	for (; k > 1; k >>= 1) {
-		int32_t sib = t[k ^ 1];
-		simtime_t st = tm[sib];
+		const node *sib = &t[k ^ 1];
+		int32_t ss = sib->slot;
+		simtime_t st = ss == gone ? INT64_MAX : sib->time;
+		int64_t win = st < ct; /* then all ones: the sibling wins */
 
-		if (st < ct || (st == ct && tie_less(&s->ambiguous, st, s->sched[sib], s->seq[sib],
-						       s->sched[cur], s->seq[cur]))) {
-			cur = sib;
-			ct = st;
-		}
-		t[k >> 1] = cur;
+		/* Equal times are rare: branch there.  Otherwise the sibling wins about every
+		 * other level, a branch no predictor guesses, so select with masks. */
+		if (st == ct)
+			win = tie_less(&s->ambiguous, st, s->sched[ss], s->seq[ss], s->sched[cur],
+				       s->seq[cur]);
+		win = -win;
+		cur = (int32_t)((ss & win) | (cur & ~win));
+		ct = (st & win) | (ct & ~win);
+		t[k >> 1] = (node){ct, cur};
 	}
+}
+
+/* Bring the nodes naming the taken slot back to the invariant: they are its leaf
+ * and the ancestors it wins, a run from the leaf up. */
+static void untake(ev_slots *s)
+{
+	int32_t i = s->taken;
+
+	for (int j = s->size + i; j >= 1 && s->tree[j].slot == i; j >>= 1)
+		s->tree[j].time = INT64_MAX;
+	s->taken = -1;
 }
 
 void ev_slots_put(ev_slots *s, int i, const ev_key *k, int kind)
@@ -492,8 +527,8 @@ int ev_slots_empty(const ev_slots *s, int i)
 
 int ev_slots_first(ev_slots *s, const ev_key *head, int *kind)
 {
-	int i = s->tree[1];
-	simtime_t top = s->time[i];
+	int i = s->tree[1].slot;
+	simtime_t top = i == s->taken ? INT64_MAX : s->tree[1].time;
 
 	if (top == INT64_MAX || top > head->time)
 		return -1;
@@ -503,6 +538,13 @@ int ev_slots_first(ev_slots *s, const ev_key *head, int *kind)
 	if (kind)
 		*kind = s->kind[i];
 	return i;
+}
+
+int ev_slots_top(const ev_slots *s)
+{
+	int i = s->tree[1].slot;
+
+	return i == s->taken || s->tree[1].time == INT64_MAX ? -1 : i;
 }
 
 void ev_slots_take(ev_slots *s, int i, ev_key *k, int *kind)
@@ -515,6 +557,10 @@ void ev_slots_take(ev_slots *s, int i, ev_key *k, int *kind)
 	if (kind)
 		*kind = s->kind[i];
 	s->time[i] = INT64_MAX;
+	/* Its nodes wait for the replay that refills or settles it (one pending at most). */
+	if (s->taken >= 0 && s->taken != i)
+		untake(s);
+	s->taken = i;
 }
 
 void ev_slots_settle(ev_slots *s, int i)

@@ -89,9 +89,10 @@ int ev_peek_key(const ev_queue *q, ev_key *k);
 /*
  * Pending slots: n objects (replicas) with at most one pending event each, kept
  * outside the queue under a winner tree keyed like the queue, so that rescheduling
- * one costs a leaf-to-root pass (log2 n compares on times; sched and seq only on
- * equal times) instead of a heap pop and push.  An event is (key, kind), kind
- * caller-defined.  The set owns its arrays; ev_slots_destroy frees them.
+ * one costs a leaf-to-root pass (log2 n compares on times, which the nodes carry;
+ * sched and seq only on equal times) instead of a heap pop and push.  An event is
+ * (key, kind), kind caller-defined.  The set owns its arrays; ev_slots_destroy frees
+ * them.
  */
 typedef struct ev_slots ev_slots;
 
@@ -114,6 +115,9 @@ int ev_slots_empty(const ev_slots *s, int i);
  * if none) and *kind (if kind is not NULL) its event's kind, or -1 when none does (or
  * every slot is empty; *kind untouched). */
 int ev_slots_first(ev_slots *s, const ev_key *head, int *kind);
+/* The slot holding the earliest slot event, or -1 when all are empty (a hint for
+ * prefetching: it ignores the queue and ties). */
+int ev_slots_top(const ev_slots *s);
 /* Take slot i's event into *k / *kind (either may be NULL) and empty the slot without
  * replaying the tree: the caller is about to run it and will refill the slot
  * (ev_slots_put/set) or call ev_slots_settle before the next ev_slots_first. */

@@ -11,6 +11,7 @@
 #include "sim/gwheel.h"
 #include "sim/lookahead.h"
 #include "sim/replica.h"
+#include "util/slab.h"
 #include "util/simtime.h"
 
 enum { EV_ARRIVAL = 1, EV_STEP_END, EV_SAMPLE, EV_GHOST };
@@ -123,6 +124,7 @@ typedef struct run_state {
 	 * load, so one whose batch is full (replica_admits_none) ignores arrivals. */
 	int rr_blind;
 	sim_req *free_list;      /* recycled requests (keep their arrays) */
+	slab *reqs;              /* where requests live (huge pages: see util/slab.h) */
 	int64_t inflight;
 	int64_t next_id, events;
 	int trace_done;
@@ -155,7 +157,7 @@ static sim_req *req_get(run_state *s)
 	int32_t cap_b, cap_h;
 
 	if (!r)
-		return calloc(1, sizeof *r);
+		return slab_alloc(s->reqs);
 	s->free_list = r->next;
 	blocks = r->blocks;
 	hashes = r->hashes;
@@ -620,12 +622,14 @@ static int on_step_end(run_state *s, const ev_event *ev, fs_err *err)
 	s->step_end[ri] = -1;
 	balance_unbound(s->bal, ri);
 	replica_end_step(s->reps[ri], ev->time, on_done, s);
-	balance_update(s->bal, ri, s->reps[ri]);
 	if (s->o->check_invariants && replica_check(s->reps[ri], err))
 		return -1;
 	h = arrival_horizon(s, ri);
 	if (start_step(s, ri, h < s->next_sample ? h : s->next_sample, err))
 		return -1;
+	/* A step started re-read the keys already (nothing searched in between). */
+	if (!replica_in_step(s->reps[ri]))
+		balance_update(s->bal, ri, s->reps[ri]);
 	ev_slots_settle(s->slots, ri); /* no new step: take it out of the tree */
 	return 0;
 }
@@ -671,8 +675,8 @@ static void run_free(run_state *s)
 		s->free_list = r->next;
 		free(r->blocks);
 		free(r->hashes);
-		free(r);
 	}
+	slab_destroy(s->reqs);
 	router_destroy(s->rt);
 	ev_destroy(s->q);
 	free(s->smp);
@@ -802,7 +806,7 @@ static int run_init(run_state *s, const policy_cfg *pol, trace_reader *tr, const
 	s->res = res;
 	s->tr = tr;
 	res->first_arrival = res->last_arrival = -1;
-	if (ev_create(&s->q))
+	if (ev_create(&s->q) || slab_create(sizeof(sim_req), &s->reqs))
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory creating the event queue");
 	if (create_replicas(s, err))
 		return -1;
@@ -909,6 +913,14 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 		}
 		if (s.trace_done && (!o->drain || s.inflight == 0))
 			break;
+		{
+			/* The next step end's replica is most often cold (hundreds of others
+			 * ran since it last did): start fetching it now. */
+			int nx = ev_slots_top(s.slots);
+
+			if (nx >= 0)
+				replica_prefetch(s.reps[nx]);
+		}
 	}
 	if (run_finish(&s, err))
 		goto out;

@@ -5,10 +5,13 @@
  * fleet.c "Event order" for why those meetings matter).
  *
  * A ring of buckets of 2^shift ns; a bucket holds up to GW_CAP entries of one window
- * (time >> shift) and is emptied lazily when a later window reuses it.  Entries stay
- * valid while their time is at most gw_span() ahead of the present, so callers cap
- * what they index to that span.  Entries are never removed: the caller tells current
- * ones from void ones by the generation it stored in them.
+ * (time >> shift) and is emptied lazily when a later window reuses it.  Its window,
+ * count and the low bits of its entries' times sit in a 32-byte head apart from the
+ * entries, so that indexing a time (at a bucket seldom in cache) reads one small head
+ * and writes one entry (see gwheel.c).  Entries stay valid while their time is at
+ * most gw_span() ahead of the present, so callers cap what they index to that span.
+ * Entries are never removed: the caller tells current ones from void ones by the
+ * generation it stored in them.
  *
  * The wheel owns its buckets (gw_destroy frees them); it keeps no pointers to the
  * caller's data.
@@ -50,7 +53,9 @@ int gw_index(gw_wheel *w, simtime_t t0, const int64_t *d, int64_t k, int32_t own
 	     void (*hit)(void *ctx, const gw_entry *e), void *ctx);
 
 /* The entries in time t's bucket (other times of its window too: compare e->time):
- * returns their number and *e (valid until the next gw_index), 0 if none. */
+ * returns their number and *e (valid until the next gw_index), or 0 if none is at t
+ * as far as the low bits of their times tell (kept in the head: a bucket with no
+ * match is not returned, one with a match is returned whole). */
 int gw_find(const gw_wheel *w, simtime_t t, const gw_entry **e);
 
 #endif

@@ -672,7 +672,7 @@ static const trace_ops mix_ops = {.next = mix_next, .destroy = mix_destroy, .bad
 static int open_src(const workload_src *s, const workload_cfg *cfg, uint64_t salt, int skip_bad, uint64_t seed,
 		    trace_reader **out, fs_err *err)
 {
-	trace_reader *r;
+	trace_reader *r = NULL;
 
 	if (s->has_synth) {
 		if (synth_open(&s->synth, s->synth.has_seed ? s->synth.seed : seed, &r, err))
@@ -786,7 +786,7 @@ static int src_note(const workload_src *s, int skip_bad, char *buf, size_t cap, 
 		    fs_err *err)
 {
 	trace_open_opts o = trace_open_opts_default();
-	trace_reader *r;
+	trace_reader *r = NULL;
 	trace_req q;
 	const char *note;
 	int rc;

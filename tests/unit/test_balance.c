@@ -1,5 +1,6 @@
 /* CUnit suite for sim/balance: round robin, ties to the lowest index, and branch and
- * bound over bounded replicas agreeing with a scan of the exact keys. */
+ * bound over bounded replicas agreeing with a scan of the exact keys and evaluating
+ * the replicas a plain recursive search would. */
 #include <CUnit/CUnit.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,12 +71,69 @@ static uint64_t rnd(uint64_t *x)
 	return *x >> 33;
 }
 
+/* Reference for the replicas a search evaluates (balance_search_stats), which the
+ * fleet reads to decide whether macro-steps pass arrivals, so a faster search must
+ * keep it: recursive branch and bound, a subtree's least bound first, then its other
+ * half, a subtree skipped when its least bound is not before the best exact key. */
+typedef struct ref_search {
+	const int64_t *lo1, *lo2, *ex1, *ex2; /* bounds and exact keys, pool-relative */
+	int cnt, best, leaves;
+	int64_t b1, b2;
+} ref_search;
+
+static int ref_before(int64_t a1, int64_t a2, int a, int64_t b1, int64_t b2, int b)
+{
+	if (b < 0)
+		return 1;
+	if (a1 != b1)
+		return a1 < b1;
+	if (a2 != b2)
+		return a2 < b2;
+	return a < b;
+}
+
+/* Replica with the least bound among [lo, hi), or -1 if none exists. */
+static int ref_least(const ref_search *r, int lo, int hi)
+{
+	int w = -1;
+
+	for (int i = lo; i < hi && i < r->cnt; i++)
+		if (w < 0 || ref_before(r->lo1[i], r->lo2[i], i, r->lo1[w], r->lo2[w], w))
+			w = i;
+	return w;
+}
+
+static void ref_visit(ref_search *r, int lo, int hi)
+{
+	int w = ref_least(r, lo, hi), mid = (lo + hi) / 2;
+
+	if (w < 0 || !ref_before(r->lo1[w], r->lo2[w], w, r->b1, r->b2, r->best))
+		return;
+	if (hi - lo == 1) {
+		r->leaves++;
+		if (ref_before(r->ex1[w], r->ex2[w], w, r->b1, r->b2, r->best)) {
+			r->best = w;
+			r->b1 = r->ex1[w];
+			r->b2 = r->ex2[w];
+		}
+		return;
+	}
+	if (w < mid) {
+		ref_visit(r, lo, mid);
+		ref_visit(r, mid, hi);
+	} else {
+		ref_visit(r, mid, hi);
+		ref_visit(r, lo, mid);
+	}
+}
+
 static void bb_vs_scan(router_balance kind)
 {
 	enum { NP = 2 };
 	int first[NP + 1] = {0, 37, 50};
 	uint64_t x = 99;
-	int bad = 0;
+	int bad = 0, bad_leaves = 0;
+	int64_t lo1[64], lo2[64], ex1[64], ex2[64];
 
 	for (int round = 0; round < 300; round++) {
 		balance *b = NULL;
@@ -91,6 +149,10 @@ static void bb_vs_scan(router_balance kind)
 
 			l.out[i] = out;
 			l.used[i] = used;
+			lo1[i] = kind == BAL_LEAST_KV ? lo_used : lo_out;
+			lo2[i] = kind == BAL_LEAST_KV ? out : 0;
+			ex1[i] = kind == BAL_LEAST_KV ? used : out;
+			ex2[i] = kind == BAL_LEAST_KV ? out : 0;
 			if (bounded)
 				balance_bound(b, i);
 			if (kind == BAL_LEAST_KV)
@@ -99,8 +161,9 @@ static void bb_vs_scan(router_balance kind)
 				balance_set_keys(b, i, lo_out, 0);
 		}
 		for (int p = 0; p < NP; p++) {
-			int best = -1;
-			int64_t b1 = 0, b2 = 0;
+			int best = -1, n = 1, f = first[p];
+			int64_t b1 = 0, b2 = 0, searches, leaves0, leaves;
+			ref_search r = {lo1 + f, lo2 + f, ex1 + f, ex2 + f, first[p + 1] - f, -1, 0, 0, 0};
 
 			for (int i = first[p]; i < first[p + 1]; i++) {
 				int64_t k1 = kind == BAL_LEAST_KV ? l.used[i] : l.out[i];
@@ -112,8 +175,15 @@ static void bb_vs_scan(router_balance kind)
 					b2 = k2;
 				}
 			}
-			if (balance_pick(b, p, view, &l) != best)
+			while (n < r.cnt)
+				n *= 2;
+			ref_visit(&r, 0, n);
+			balance_search_stats(b, &searches, &leaves0);
+			if (balance_pick(b, p, view, &l) != best || r.best + f != best)
 				bad++;
+			balance_search_stats(b, &searches, &leaves);
+			if (leaves - leaves0 != r.leaves)
+				bad_leaves++;
 		}
 		/* Unbinding every replica with its exact keys: the tree alone decides. */
 		for (int i = 0; i < first[NP]; i++) {
@@ -130,6 +200,7 @@ static void bb_vs_scan(router_balance kind)
 		balance_destroy(b);
 	}
 	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(bad_leaves, 0);
 }
 
 static void test_bb_least_tokens(void)

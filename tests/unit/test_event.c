@@ -238,6 +238,46 @@ static void test_slots_random(void)
 	ev_destroy(q);
 }
 
+/* A taken slot stays out of every compare until it is refilled or settled, though
+ * its tree nodes are replayed only then: another slot keyed like it meanwhile (a
+ * virtual seq at the same time and sched) is not a tie, and a second take first brings
+ * the pending one's nodes up to date. */
+static void test_slots_taken(void)
+{
+	ev_slots *s = NULL;
+	ev_key k, none = {INT64_MAX, 0, 0};
+	int kind = -1;
+
+	CU_ASSERT_EQUAL_FATAL(ev_slots_create(5, &s), 0);
+	ev_slots_put(s, 0, &(ev_key){10, 3, 4}, 1);
+	ev_slots_put(s, 1, &(ev_key){20, 3, 5}, 2);
+	ev_slots_put(s, 2, &(ev_key){30, 3, 6}, 2);
+	CU_ASSERT_EQUAL(ev_slots_first(s, &none, &kind), 0);
+	CU_ASSERT_EQUAL(kind, 1);
+	ev_slots_take(s, 0, &k, &kind);
+	CU_ASSERT(k.time == 10 && k.sched == 3 && k.seq == 4 && kind == 1);
+	CU_ASSERT(ev_slots_empty(s, 0));
+	ev_slots_put(s, 3, &(ev_key){10, 3, EV_SEQ_VIRTUAL}, 1);
+	CU_ASSERT_EQUAL(ev_slots_ambiguous(s), 0);
+	ev_slots_take(s, 3, &k, NULL);
+	CU_ASSERT(k.time == 10 && k.seq == EV_SEQ_VIRTUAL);
+	ev_slots_settle(s, 3);
+	ev_slots_settle(s, 0);
+	CU_ASSERT_EQUAL(ev_slots_first(s, &none, NULL), 1);
+	/* The common cycle: take the first, refill it later than the others. */
+	ev_slots_take(s, 1, NULL, NULL);
+	ev_slots_put(s, 1, &(ev_key){40, 20, 7}, 2);
+	CU_ASSERT_EQUAL(ev_slots_first(s, &none, NULL), 2);
+	ev_slots_take(s, 2, NULL, NULL);
+	ev_slots_settle(s, 2);
+	CU_ASSERT_EQUAL(ev_slots_first(s, &none, NULL), 1);
+	ev_slots_take(s, 1, NULL, NULL);
+	ev_slots_settle(s, 1);
+	CU_ASSERT_EQUAL(ev_slots_first(s, &none, NULL), -1);
+	CU_ASSERT_EQUAL(ev_slots_ambiguous(s), 0);
+	ev_slots_destroy(s);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("event", NULL, NULL);
@@ -245,7 +285,8 @@ int fs_test_register(void)
 	    !CU_add_test(s, "cancellation", test_cancel) ||
 	    !CU_add_test(s, "random heap with cancellations", test_random_heap) ||
 	    !CU_add_test(s, "keys: scheduling time and virtual seqs", test_keys) ||
-	    !CU_add_test(s, "pending slots against a scan", test_slots_random))
+	    !CU_add_test(s, "pending slots against a scan", test_slots_random) ||
+	    !CU_add_test(s, "taken slots until settled", test_slots_taken))
 		return -1;
 	return 0;
 }

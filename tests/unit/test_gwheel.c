@@ -111,12 +111,38 @@ static void test_void_window(void)
 	gw_destroy(w);
 }
 
+/* Times in one bucket with equal low 16 bits (kept in the bucket's head) are told apart
+ * by the entries; other low bits rule a bucket out without them. */
+static void test_low_bits(void)
+{
+	gw_wheel *w = NULL;
+	const int64_t d[2] = {1000, 1}, d2[2] = {1000 + 65536, 1};
+	const gw_entry *es;
+	hits h = {0};
+	gw_entry e;
+
+	CU_ASSERT_EQUAL_FATAL(gw_create(1, &w), 0); /* one owner: buckets of ~16 ms */
+	CU_ASSERT_EQUAL(gw_index(w, 0, d, 2, 0, 1, on_hit, &h), 1);
+	CU_ASSERT_EQUAL(gw_find(w, 1001, &es), 0);
+	CU_ASSERT_EQUAL(gw_find(w, 1000 + 65536, &es), 1); /* returned whole ... */
+	CU_ASSERT_EQUAL(count_at(w, 1000 + 65536, &e), 0); /* ... but none is at it */
+	/* The same low bits are no meeting. */
+	CU_ASSERT_EQUAL(gw_index(w, 0, d2, 2, 1, 1, on_hit, &h), 1);
+	CU_ASSERT_EQUAL(h.n, 0);
+	CU_ASSERT_EQUAL(count_at(w, 1000 + 65536, &e), 1);
+	CU_ASSERT_EQUAL(e.owner, 1);
+	CU_ASSERT_EQUAL(count_at(w, 1000, &e), 1);
+	CU_ASSERT_EQUAL(e.owner, 0);
+	gw_destroy(w);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("gwheel", NULL, NULL);
 	if (!s || !CU_add_test(s, "index and find", test_index_find) ||
 	    !CU_add_test(s, "full bucket", test_full_bucket) ||
-	    !CU_add_test(s, "older windows are void", test_void_window))
+	    !CU_add_test(s, "older windows are void", test_void_window) ||
+	    !CU_add_test(s, "low bits of times in the head", test_low_bits))
 		return -1;
 	return 0;
 }

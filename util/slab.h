@@ -1,0 +1,54 @@
+/*
+ * slab.h - fixed-size objects carved from large chunks, and a hint that asks the
+ * kernel to back big arrays with transparent huge pages.
+ *
+ * Why: an overloaded fleet keeps ~10^6 requests queued and touches each at random
+ * moments (admission, finish): with 4 KiB pages nearly every such touch is also a TLB
+ * miss, and with one malloc per request every new page is a page fault of its own.
+ * Objects in 2 MiB-aligned chunks marked MADV_HUGEPAGE (where the kernel offers it:
+ * Linux with transparent_hugepage "madvise" or "always") cut both; elsewhere the hint
+ * is a no-op and the slab is a plain free-list allocator.  Neither changes any result.
+ *
+ * Objects are never returned to the slab one by one (the caller keeps its own free
+ * list); slab_destroy frees every chunk at once.
+ */
+#ifndef FS_SLAB_H
+#define FS_SLAB_H
+
+#include <stddef.h>
+
+typedef struct slab slab;
+
+/* A slab of objects of obj_size bytes (each starting on a 64-byte cache line when
+ * larger than one).  Returns 0 and *out (caller owns, slab_destroy), or -1 on
+ * allocation failure (*out NULL). */
+int slab_create(size_t obj_size, slab **out);
+/* A zeroed object (owned by the slab: valid until slab_destroy), or NULL when out of
+ * memory. */
+void *slab_alloc(slab *s);
+/* Free every chunk (the objects with them); NULL is a no-op. */
+void slab_destroy(slab *s);
+
+/* Ask for huge pages over the 2 MiB-aligned part of [p, p + n) (an array that will
+ * be touched all over).  A hint: ignored where unsupported or when it fails. */
+void slab_hint_huge(void *p, size_t n);
+
+/* Grow the array *p (capacity *cap elements of elem bytes, from slab_array_grow or
+ * NULL with *cap 0) to hold at least `need` elements, doubling.  Past 2 MiB it is a
+ * private mapping backed by huge pages where the kernel offers them (Linux), grown by
+ * remapping, not copying: a per-request array of a multi-million-request run then
+ * takes a page fault per 2 MiB instead of per 4 KiB.  Returns 0 (contents kept, *p
+ * and *cap updated), or -1 out of memory (*p and *cap unchanged).  Free it with
+ * slab_array_free, never free(). */
+int slab_array_grow(void **p, size_t *cap, size_t need, size_t elem);
+/* Free an array of slab_array_grow with its capacity and element size (NULL: no-op). */
+void slab_array_free(void *p, size_t cap, size_t elem);
+
+/* Process-wide allocator setting, for the command layer to call once at start: blocks
+ * of 4 MiB and more are mapped on their own (glibc otherwise raises that threshold as
+ * big blocks are freed, and a per-request array that doubles inside the heap is then
+ * copied at every doubling: ~4 % of an overloaded run), so growing one remaps pages
+ * instead.  No-op on other C libraries. */
+void slab_tune_process(void);
+
+#endif
