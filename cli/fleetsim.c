@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "util/slab.h"
 #include "version.h"
 
 static const cli_command commands[] = {
@@ -82,7 +81,6 @@ static int finish_stdout(int status)
 
 int main(int argc, char **argv)
 {
-	slab_tune_process();
 	if (argc < 2) {
 		usage(stderr);
 		return FS_EXIT_INPUT;

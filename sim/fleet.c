@@ -72,6 +72,28 @@ int fleet_pool_prepare(pool_cfg *p, const llm_spec *m, fs_err *err)
 }
 
 /* Everything one run owns; freed together in run_free. */
+/* One replica's step state in the event loop, in one place: the router's search reads
+ * it for several replicas per arrival (macro_load), and separate arrays cost a cache
+ * miss each.  The fields macro_load reads come first (one cache line). */
+typedef struct rep_state {
+	/* Macro-steps in flight: the durations of the engine steps the step stands for
+	 * (the replica's array, valid until its step ends), how many, and the index of
+	 * the step whose end is pending. */
+	const int64_t *ghost_d;
+	int64_t ghost_n;
+	int64_t ghost_step;
+	int64_t m_ended;         /* steps of it ended before the arrival (set by macro_load) */
+	int64_t cur_g;           /* implicit macro-steps: next placeholder not yet passed */
+	simtime_t cur_t;         /* and its time */
+	/* Implicit macro-steps (see "Event order"): whether the step in flight is one, its
+	 * start time and the seq its first placeholder took. */
+	int8_t chain_imp;
+	uint32_t chain_gen;      /* bumped per macro-step and per cut: wheel entries of older ones are void */
+	simtime_t chain_t0;
+	uint64_t chain_s0;
+	simtime_t step_end;      /* end of its step in flight, -1 if none */
+} rep_state;
+
 typedef struct run_state {
 	const policy_cfg *pol;
 	const fleet_opts *o;
@@ -87,19 +109,7 @@ typedef struct run_state {
 	replica **reps;          /* all replicas, pool by pool */
 	int nreps;
 	int pool_first[FS_MAX_POOLS + 1];
-	simtime_t *step_end;     /* end of each replica's step in flight, -1 if none */
-	/* Macro-steps in flight: per replica the durations of the engine steps its step
-	 * stands for (the replica's array, valid until its step ends), how many, and the
-	 * index of the step whose end is pending. */
-	const int64_t **ghost_d;
-	int64_t *ghost_n;
-	int64_t *ghost_step;
-	/* Implicit macro-steps (see "Event order"): per replica, whether the step in
-	 * flight is one, its start time and the seq its first placeholder took. */
-	int8_t *chain_imp;
-	simtime_t *chain_t0;
-	uint64_t *chain_s0;
-	uint32_t *chain_gen;     /* bumped per macro-step and per cut: wheel entries of older ones are void */
+	rep_state *rs;           /* per replica (nreps + 1), see rep_state */
 	/* Macro-steps past arrivals (pass): with least_tokens / least_kv the router reads
 	 * every replica's load, which a macro-step has applied ahead of time.  While KV is
 	 * counted, a macro-step may still run past arrivals: such a replica is bounded in
@@ -108,9 +118,6 @@ typedef struct run_state {
 	 * that gets the request is cut back to its step in flight (macro_cut). */
 	int pass;
 	int64_t steps_started;   /* engine steps begun so far (macro-steps count all theirs) */
-	int64_t *m_ended;        /* steps of it ended before the arrival (set by macro_load) */
-	int64_t *cur_g;          /* implicit macro-steps: next placeholder not yet passed */
-	simtime_t *cur_t;        /* and its time */
 	int order_bug;           /* two events the key order cannot tell apart (a bug) */
 	/* The read-ahead window holds one arrival, unless arrivals go round robin over a
 	 * single pool without spill-over (la_rr): the k-th next arrival then goes to a
@@ -217,10 +224,10 @@ static void pool_view(run_state *s, router_pool_view *v)
  * reference key, (t, end of the step before, seq), the seq virtual after the first. */
 static void chain_explicit_at(run_state *s, int x, int64_t g, simtime_t t)
 {
-	ev_key k = {t, t - s->ghost_d[x][g - 1], g == 1 ? s->chain_s0[x] : EV_SEQ_VIRTUAL};
+	ev_key k = {t, t - s->rs[x].ghost_d[g - 1], g == 1 ? s->rs[x].chain_s0 : EV_SEQ_VIRTUAL};
 
-	s->chain_imp[x] = 0;
-	s->ghost_step[x] = g;
+	s->rs[x].chain_imp = 0;
+	s->rs[x].ghost_step = g;
 	ev_slots_put(s->slots, x, &k, EV_GHOST);
 	s->res->macro_explicit++;
 }
@@ -230,12 +237,12 @@ static void chain_explicit_at(run_state *s, int x, int64_t g, simtime_t t)
  * been made explicit then). */
 static void chain_explicit_now(run_state *s, int x, simtime_t now)
 {
-	const int64_t *d = s->ghost_d[x];
-	simtime_t t = s->chain_t0[x] + d[0];
+	const int64_t *d = s->rs[x].ghost_d;
+	simtime_t t = s->rs[x].chain_t0 + d[0];
 	int64_t g = 1;
 
 	/* The caller found one of its placeholders after now, so this stops there. */
-	while (t <= now && g < s->ghost_n[x] - 1)
+	while (t <= now && g < s->rs[x].ghost_n - 1)
 		t += d[g++];
 	chain_explicit_at(s, x, g, t);
 }
@@ -247,7 +254,7 @@ static void chain_meet(void *ctx, const gw_entry *e)
 {
 	run_state *s = ctx;
 
-	if (s->chain_imp[e->owner] && e->gen == s->chain_gen[e->owner])
+	if (s->rs[e->owner].chain_imp && e->gen == s->rs[e->owner].chain_gen)
 		chain_explicit_now(s, e->owner, ev_now(s->q));
 }
 
@@ -267,15 +274,15 @@ static void chain_hits(run_state *s, const ev_key *k)
 		int64_t g = e->step;
 		ev_key gk;
 
-		if (e->time != t || !s->chain_imp[x] || e->gen != s->chain_gen[x])
+		if (e->time != t || !s->rs[x].chain_imp || e->gen != s->rs[x].chain_gen)
 			continue;
 		s->res->tie_hits++;
-		gk = (ev_key){t, t - s->ghost_d[x][g - 1], g == 1 ? s->chain_s0[x] : EV_SEQ_VIRTUAL};
+		gk = (ev_key){t, t - s->rs[x].ghost_d[g - 1], g == 1 ? s->rs[x].chain_s0 : EV_SEQ_VIRTUAL};
 		if (ev_key_less(&gk, k, &s->order_bug)) {
-			s->chain_imp[x] = 0;
-			s->ghost_step[x] = g + 1;
-			ev_slots_set(s->slots, s->q, x, t + s->ghost_d[x][g], t,
-				     g == s->ghost_n[x] - 1 ? EV_STEP_END : EV_GHOST);
+			s->rs[x].chain_imp = 0;
+			s->rs[x].ghost_step = g + 1;
+			ev_slots_set(s->slots, s->q, x, t + s->rs[x].ghost_d[g], t,
+				     g == s->rs[x].ghost_n - 1 ? EV_STEP_END : EV_GHOST);
 			s->res->macro_explicit++;
 		} else {
 			chain_explicit_at(s, x, g, t);
@@ -288,11 +295,11 @@ static void chain_hits(run_state *s, const ev_key *k)
  * have made it explicit in chain_hits). */
 static int64_t macro_ended(run_state *s, int x, simtime_t t)
 {
-	if (!s->chain_imp[x])
-		return s->ghost_step[x] - 1;
-	while (s->cur_g[x] < s->ghost_n[x] && s->cur_t[x] < t)
-		s->cur_t[x] += s->ghost_d[x][s->cur_g[x]++];
-	return s->cur_g[x] - 1;
+	if (!s->rs[x].chain_imp)
+		return s->rs[x].ghost_step - 1;
+	while (s->rs[x].cur_g < s->rs[x].ghost_n && s->rs[x].cur_t < t)
+		s->rs[x].cur_t += s->rs[x].ghost_d[s->rs[x].cur_g++];
+	return s->rs[x].cur_g - 1;
 }
 
 /* balance_view_fn: replica x's load as of now, inside its macro-step. */
@@ -300,16 +307,16 @@ static void macro_load(void *ctx, int x, int64_t *out, int64_t *used)
 {
 	run_state *s = ctx;
 
-	s->m_ended[x] = macro_ended(s, x, ev_now(s->q));
-	replica_macro_view(s->reps[x], s->m_ended[x], out, used);
+	s->rs[x].m_ended = macro_ended(s, x, ev_now(s->q));
+	replica_macro_view(s->reps[x], s->rs[x].m_ended, out, used);
 }
 
 /* Replica x, in a macro-step, got a request: cut the macro-step back to its step in
  * flight, which becomes its last (the next step admits the request). */
 static void macro_cut(run_state *s, int x)
 {
-	int64_t ended = s->m_ended[x], k = s->ghost_n[x];
-	simtime_t t = s->chain_t0[x];
+	int64_t ended = s->rs[x].m_ended, k = s->rs[x].ghost_n;
+	simtime_t t = s->rs[x].chain_t0;
 
 	balance_unbound(s->bal, x);
 	if (ended >= k - 1)
@@ -317,21 +324,21 @@ static void macro_cut(run_state *s, int x)
 	s->res->macro_cuts++;
 	replica_macro_cut(s->reps[x], ended);
 	for (int64_t i = 0; i <= ended; i++)
-		t += s->ghost_d[x][i];
-	if (s->chain_imp[x]) {
+		t += s->rs[x].ghost_d[i];
+	if (s->rs[x].chain_imp) {
 		/* Its end keyed as the reference's: after step `ended` - 1's end, at which no
 		 * event was processed (or it would be explicit). */
-		ev_key key = {t, t - s->ghost_d[x][ended], ended == 0 ? s->chain_s0[x] : EV_SEQ_VIRTUAL};
+		ev_key key = {t, t - s->rs[x].ghost_d[ended], ended == 0 ? s->rs[x].chain_s0 : EV_SEQ_VIRTUAL};
 
 		ev_slots_put(s->slots, x, &key, EV_STEP_END);
-		s->chain_imp[x] = 0;
+		s->rs[x].chain_imp = 0;
 	} else {
 		/* The pending placeholder is that step's end: make it the real one. */
 		ev_slots_set_kind(s->slots, x, EV_STEP_END);
 	}
-	s->ghost_n[x] = ended + 1;
-	s->step_end[x] = t;
-	s->chain_gen[x]++;
+	s->rs[x].ghost_n = ended + 1;
+	s->rs[x].step_end = t;
+	s->rs[x].chain_gen++;
 }
 
 /* Replica ri's step now is a macro-step of d ns: implicit (one event at its end,
@@ -343,22 +350,22 @@ static void start_macro(run_state *s, int ri, simtime_t now, int64_t d)
 	int64_t k;
 	ev_key key;
 
-	gd = s->ghost_d[ri] = replica_macro_steps(s->reps[ri], &s->ghost_n[ri]);
-	k = s->ghost_n[ri];
-	s->chain_t0[ri] = now;
-	s->chain_s0[ri] = ev_take_seq(s->q);
-	s->chain_gen[ri]++;
-	s->cur_g[ri] = 1;
-	s->cur_t[ri] = now + gd[0];
+	gd = s->rs[ri].ghost_d = replica_macro_steps(s->reps[ri], &s->rs[ri].ghost_n);
+	k = s->rs[ri].ghost_n;
+	s->rs[ri].chain_t0 = now;
+	s->rs[ri].chain_s0 = ev_take_seq(s->q);
+	s->rs[ri].chain_gen++;
+	s->rs[ri].cur_g = 1;
+	s->rs[ri].cur_t = now + gd[0];
 	s->res->macro_steps++;
-	if (gw_index(s->gw, now, gd, k, ri, s->chain_gen[ri], chain_meet, s)) {
-		s->chain_imp[ri] = 1;
+	if (gw_index(s->gw, now, gd, k, ri, s->rs[ri].chain_gen, chain_meet, s)) {
+		s->rs[ri].chain_imp = 1;
 		key = (ev_key){now + d, now + d - gd[k - 1], EV_SEQ_VIRTUAL};
 		ev_slots_put(s->slots, ri, &key, EV_STEP_END);
 	} else {
 		s->res->macro_explicit++;
-		s->ghost_step[ri] = 1;
-		key = (ev_key){now + gd[0], now, s->chain_s0[ri]};
+		s->rs[ri].ghost_step = 1;
+		key = (ev_key){now + gd[0], now, s->rs[ri].chain_s0};
 		ev_slots_put(s->slots, ri, &key, EV_GHOST);
 	}
 }
@@ -387,7 +394,7 @@ static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 		start_macro(s, ri, now, d);
 	else
 		ev_slots_set(s->slots, s->q, ri, now + d, now, EV_STEP_END);
-	s->step_end[ri] = now + d;
+	s->rs[ri].step_end = now + d;
 	s->steps_started += replica_step_count(s->reps[ri]);
 	return 0;
 }
@@ -456,9 +463,12 @@ static int route_request(run_state *s, const trace_req *t, int64_t id, fs_err *e
 	ri = balance_pick(s->bal, pool, macro_load, s);
 	r->pool = (int16_t)pool;
 	r->replica = (int16_t)(ri - s->pool_first[pool]);
-	if (replica_add(s->reps[ri], r, ev_now(s->q))) {
-		on_done(s, r);
-		return 0;
+	switch (replica_add(s->reps[ri], r, ev_now(s->q))) {
+	case 0: break;
+	case 1: on_done(s, r); return 0; /* rejected: over max_model_len */
+	default:
+		req_put(s, r);
+		return oom(err);
 	}
 	/* A full batch admits nobody before its macro-step ends: the request only joins
 	 * the queue, and the replica stays bounded (its outstanding tokens after the
@@ -570,18 +580,18 @@ static int next_event(run_state *s, ev_event *ev)
 
 	/* Placeholders do not touch the queue, so its head stays as peeked. */
 	while ((ri = ev_slots_first(s->slots, &head, &kind)) >= 0 && kind == EV_GHOST) {
-		int64_t j = s->ghost_step[ri]++;
+		int64_t j = s->rs[ri].ghost_step++;
 
 		ev_slots_take(s->slots, ri, &k, NULL);
-		ev_slots_set(s->slots, s->q, ri, k.time + s->ghost_d[ri][j], k.time,
-			     j == s->ghost_n[ri] - 1 ? EV_STEP_END : EV_GHOST);
+		ev_slots_set(s->slots, s->q, ri, k.time + s->rs[ri].ghost_d[j], k.time,
+			     j == s->rs[ri].ghost_n - 1 ? EV_STEP_END : EV_GHOST);
 	}
 	if (ri >= 0) {
 		/* A step end: the slot is free until start_step refills it. */
 		ev_slots_take(s->slots, ri, &k, &kind);
 		*ev = (ev_event){.time = k.time, .seq = k.seq, .sched = k.sched, .kind = kind, .target = ri};
 		(void)ev_advance(s->q, ev->time); /* cannot fail: ev->time <= the queue's head */
-		s->chain_imp[ri] = 0;
+		s->rs[ri].chain_imp = 0;
 		return 1;
 	}
 	return have_q ? ev_pop(s->q, ev) : 0;
@@ -619,7 +629,7 @@ static int on_step_end(run_state *s, const ev_event *ev, fs_err *err)
 	int ri = ev->target;
 	simtime_t h;
 
-	s->step_end[ri] = -1;
+	s->rs[ri].step_end = -1;
 	balance_unbound(s->bal, ri);
 	replica_end_step(s->reps[ri], ev->time, on_done, s);
 	if (s->o->check_invariants && replica_check(s->reps[ri], err))
@@ -656,17 +666,7 @@ static void run_free(run_state *s)
 		for (int i = 0; i < s->nreps; i++)
 			replica_destroy(s->reps[i]);
 	free(s->reps);
-	free(s->step_end);
-	free(s->ghost_step);
-	free(s->ghost_d);
-	free(s->ghost_n);
-	free(s->chain_imp);
-	free(s->chain_t0);
-	free(s->chain_s0);
-	free(s->chain_gen);
-	free(s->m_ended);
-	free(s->cur_g);
-	free(s->cur_t);
+	free(s->rs);
 	gw_destroy(s->gw);
 	la_destroy(s->la);
 	balance_destroy(s->bal);
@@ -686,7 +686,7 @@ static void run_free(run_state *s)
  * end counts as busy time. */
 static int64_t overshoot(const run_state *s, int i)
 {
-	return s->step_end[i] > s->res->end ? s->step_end[i] - s->res->end : 0;
+	return s->rs[i].step_end > s->res->end ? s->rs[i].step_end - s->res->end : 0;
 }
 
 static int check_conservation(run_state *s, fs_err *err)
@@ -726,12 +726,11 @@ static int create_replicas(run_state *s, fs_err *err)
 	}
 	s->pool_first[pol->npools] = s->nreps;
 	s->reps = calloc((size_t)s->nreps, sizeof *s->reps);
-	s->step_end = malloc((size_t)s->nreps * sizeof *s->step_end);
-	s->ghost_step = calloc((size_t)s->nreps, sizeof *s->ghost_step);
-	if (!s->reps || !s->step_end || !s->ghost_step)
+	s->rs = calloc((size_t)s->nreps + 1, sizeof *s->rs);
+	if (!s->reps || !s->rs)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for %d replicas", s->nreps);
 	for (int i = 0; i < s->nreps; i++)
-		s->step_end[i] = -1;
+		s->rs[i].step_end = -1;
 	for (int p = 0; p < pol->npools; p++) {
 		const pool_cfg *pc = &pol->pools[p];
 		replica_cfg rc_ = {
@@ -765,25 +764,11 @@ static int create_replicas(run_state *s, fs_err *err)
  * path) the ghost-time wheel.  Returns 0, or -1 on allocation failure. */
 static int create_indexes(run_state *s)
 {
-	size_t m = (size_t)s->nreps + 1;
-
 	if (balance_create(s->pol->router.balance, s->pol->npools, s->pool_first, &s->bal) ||
 	    ev_slots_create(s->nreps, &s->slots))
 		return -1;
 	for (int i = 0; i < s->nreps; i++)
 		balance_update(s->bal, i, s->reps[i]);
-	s->ghost_d = calloc(m, sizeof *s->ghost_d);
-	s->ghost_n = calloc(m, sizeof *s->ghost_n);
-	s->chain_imp = calloc(m, sizeof *s->chain_imp);
-	s->chain_t0 = calloc(m, sizeof *s->chain_t0);
-	s->chain_s0 = calloc(m, sizeof *s->chain_s0);
-	s->chain_gen = calloc(m, sizeof *s->chain_gen);
-	s->m_ended = calloc(m, sizeof *s->m_ended);
-	s->cur_g = calloc(m, sizeof *s->cur_g);
-	s->cur_t = calloc(m, sizeof *s->cur_t);
-	if (!s->ghost_d || !s->ghost_n || !s->chain_imp || !s->chain_t0 || !s->chain_s0 ||
-	    !s->chain_gen || !s->m_ended || !s->cur_g || !s->cur_t)
-		return -1;
 	s->pass = !s->o->reference && s->o->drain && !s->pol->router.spillover &&
 		  s->pol->router.balance != BAL_ROUND_ROBIN;
 	if (!s->o->reference && gw_create(s->nreps, &s->gw))

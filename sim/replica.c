@@ -1,8 +1,8 @@
 /*
  * replica.c - one vLLM V1 engine, scheduled as v1/core/sched/scheduler.py does:
  * RUNNING first (chunked prefill, preempt-the-last on block shortage, recompute),
- * then WAITING FCFS if nothing was preempted.  Lists are intrusive (req->prev/next)
- * so every queue operation is O(1); the step's batch is kept in an array sized
+ * then WAITING FCFS if nothing was preempted.  RUNNING is intrusive (req->prev/next)
+ * and WAITING a ring of pointers, so every queue operation is O(1); the step's batch is kept in an array sized
  * max_num_seqs at creation, so a step allocates nothing (request block arrays grow
  * geometrically inside kv).
  */
@@ -19,6 +19,18 @@ typedef struct rlist {
 	int n;
 } rlist;
 
+/* WAITING: a ring of request pointers (cap 0 or a power of two).  Admission takes the
+ * head without touching the request behind it (a linked list would write its prev:
+ * a cache miss on a request that has waited since it arrived, ~100 s of simulated
+ * time in an overloaded fleet), and the next heads are known without reading any
+ * request, so they can be prefetched.  replica_add keeps cap >= waiting + running,
+ * so a preemption (running -> waiting) never needs to allocate. */
+typedef struct rqueue {
+	sim_req **a;
+	int64_t cap, head;
+	int n;
+} rqueue;
+
 /* A pure-decode request accounted in the cohort: its live computed / generated are
  * the values at join plus (D - d_join). */
 typedef struct cmember {
@@ -33,9 +45,18 @@ typedef struct cmember {
 } cmember;
 
 struct replica {
-	replica_cfg cfg;
+	/* What the router reads of other replicas on every arrival (balance keys, the
+	 * search's views, replica_admits_none), first and together: the struct is
+	 * cache-line aligned, so this is one line. */
+	int64_t outstanding; /* sum over queued requests of prompt + output - computed */
+	int64_t step_count;   /* engine steps the step in flight stands for */
+	int64_t coh_n;        /* fast path: cohort members (see below) */
 	kv_cache *kv;
-	rlist waiting, running;
+	rlist running;
+	int in_step;
+	int max_num_seqs;     /* cfg.max_num_seqs */
+	replica_cfg cfg;
+	rqueue waiting;
 	/* Lingering requests (async scheduling) preempted in the step being formed:
 	 * their blocks are freed, done() is called at the step's end. */
 	rlist retired;
@@ -47,8 +68,6 @@ struct replica {
 	simtime_t last_end, last_start, prev_end;
 	sim_req **batch; /* scheduled requests of the step in flight */
 	int n_batch;
-	int in_step;
-	int64_t outstanding; /* sum over queued requests of prompt + output - computed */
 	replica_stats st;
 	/* Fast path (cfg.fast_path).  Running requests are split into the cohort (pure
 	 * decodes, in aggregate) and indiv[] (everything else, in running order).  Each
@@ -57,11 +76,10 @@ struct replica {
 	int dissolved;        /* cohort and indiv[] must be rebuilt from the running list */
 	int ref_step;         /* the step in flight was taken by the reference code */
 	int coh_in_step;      /* the cohort takes part in the step in flight */
-	int64_t step_count;   /* engine steps the step in flight stands for */
 	int64_t D;            /* cohort steps completed */
 	int64_t D_alloc;      /* members hold the blocks of their tokens after step D_alloc
 			       * (D, or D + steps in flight) */
-	int64_t coh_n, coh_s; /* members, sum of their computed tokens */
+	int64_t coh_s;        /* sum of the members' computed tokens */
 	int64_t next_stamp, m_max; /* next stamp; largest stamp of a member since rebuild */
 	simtime_t coh_last_end; /* end of the last completed cohort step */
 	int64_t macro_s0;     /* cohort tokens S at the macro-step's first step */
@@ -69,7 +87,14 @@ struct replica {
 	simtime_t macro_last_end0; /* coh_last_end before it */
 	cmember *mem;
 	int32_t *mem_free, n_mem_free;
-	int32_t *heap, n_heap; /* member slots, min-heap on (d_fin, stamp) */
+	/* Member slots, min-heap on (d_fin, stamp), the keys copied in: a pop compares
+	 * contiguous nodes, not members scattered over mem[] (a cache miss each). */
+	struct hnode {
+		int64_t d_fin, stamp;
+		sim_req *q;       /* the member's request (a prefetch needs no member read) */
+		int32_t slot;
+	} *heap;
+	int32_t n_heap;
 	int32_t *res_head, *res_cnt; /* per residue mod bs */
 	sim_req **indiv;
 	int64_t *indiv_stamp;
@@ -112,18 +137,6 @@ static void list_push_tail(rlist *l, sim_req *r)
 	l->n++;
 }
 
-static void list_push_head(rlist *l, sim_req *r)
-{
-	r->prev = NULL;
-	r->next = l->head;
-	if (l->head)
-		l->head->prev = r;
-	else
-		l->tail = r;
-	l->head = r;
-	l->n++;
-}
-
 static void list_remove(rlist *l, sim_req *r)
 {
 	if (r->prev)
@@ -136,6 +149,57 @@ static void list_remove(rlist *l, sim_req *r)
 		l->tail = r->prev;
 	r->prev = r->next = NULL;
 	l->n--;
+}
+
+/* The i-th waiting request (0: the head); i < n. */
+static sim_req *wq_at(const rqueue *w, int64_t i)
+{
+	return w->a[(w->head + i) & (w->cap - 1)];
+}
+
+static sim_req *wq_head(const rqueue *w)
+{
+	return w->n > 0 ? w->a[w->head] : NULL;
+}
+
+/* Room for `need` requests.  Returns 0, or -1 out of memory (w unchanged). */
+static int wq_reserve(rqueue *w, int64_t need)
+{
+	int64_t cap = w->cap ? w->cap : 16;
+	sim_req **a;
+
+	if (need <= w->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (!(a = malloc((size_t)cap * sizeof *a)))
+		return -1;
+	for (int64_t i = 0; i < w->n; i++)
+		a[i] = wq_at(w, i);
+	free(w->a);
+	w->a = a;
+	w->cap = cap;
+	w->head = 0;
+	return 0;
+}
+
+/* Callers have reserved the room. */
+static void wq_push_tail(rqueue *w, sim_req *q)
+{
+	w->a[(w->head + w->n++) & (w->cap - 1)] = q;
+}
+
+static void wq_push_head(rqueue *w, sim_req *q)
+{
+	w->head = (w->head - 1) & (w->cap - 1);
+	w->a[w->head] = q;
+	w->n++;
+}
+
+static void wq_pop_head(rqueue *w)
+{
+	w->head = (w->head + 1) & (w->cap - 1);
+	w->n--;
 }
 
 /* Tokens whose blocks a request holds in its token-block array (all-sliding models
@@ -255,10 +319,14 @@ int replica_create(const replica_cfg *cfg, replica **out, fs_err *err)
 			       (long long)usable, cfg->block_size,
 			       (long long)usable * cfg->block_size, cfg->max_model_len,
 			       (long long)need);
-	r = calloc(1, sizeof *r);
+	/* Cache-line aligned: the router's fields are one line (see struct replica). */
+	r = aligned_alloc(64, (sizeof *r + 63) / 64 * 64);
+	if (r)
+		memset(r, 0, sizeof *r);
 	if (!r)
 		goto oom;
 	r->cfg = *cfg;
+	r->max_num_seqs = cfg->max_num_seqs;
 	/* The cohort assumes one new block per block_size decoded tokens. */
 	if (cfg->swa_mult > 0 || cfg->all_sliding)
 		r->cfg.fast_path = 0;
@@ -315,6 +383,7 @@ void replica_destroy(replica *r)
 	free(r->indiv);
 	free(r->indiv_stamp);
 	free(r->macro_d);
+	free(r->waiting.a);
 	free(r);
 }
 
@@ -323,6 +392,10 @@ int replica_add(replica *r, sim_req *req, simtime_t now)
 	int64_t mml = r->cfg.max_model_len;
 	int64_t limit;
 
+	/* Room for every request it holds to wait at once (preemption moves running
+	 * ones back), so no later push allocates. */
+	if (wq_reserve(&r->waiting, (int64_t)r->waiting.n + r->running.n + 1))
+		return -1;
 	if (req->prompt < 0 || req->prompt >= mml ||
 	    (int64_t)req->prompt + (req->max_tokens >= 0 ? req->max_tokens : 0) > mml) {
 		req->status = RQ_REJECTED;
@@ -346,7 +419,7 @@ int replica_add(replica *r, sim_req *req, simtime_t now)
 	req->generated = 0;
 	req->lingering = 0;
 	req->queued = now;
-	list_push_tail(&r->waiting, req);
+	wq_push_tail(&r->waiting, req);
 	r->outstanding += (int64_t)req->prompt + req->output;
 	return 0;
 }
@@ -380,7 +453,7 @@ static void preempt(replica *r, sim_req *v)
 	v->scheduled = 0;
 	v->preemptions++;
 	v->status = RQ_WAITING;
-	list_push_head(&r->waiting, v);
+	wq_push_head(&r->waiting, v);
 }
 
 /* Async scheduling: with something running, the step about to be formed was formed
@@ -416,7 +489,7 @@ static sim_req *admit_head(replica *r, int64_t *budget)
 {
 	int64_t ev = 0, hit = 0, n, have, free_b;
 	int bs = r->cfg.block_size;
-	sim_req *q = r->waiting.head;
+	sim_req *q = wq_head(&r->waiting);
 
 	/* Async scheduling: this step was formed when the one before it began. */
 	if (q->queued > r->cutoff)
@@ -455,7 +528,11 @@ static sim_req *admit_head(replica *r, int64_t *budget)
 		release(r, q, 0);
 		return NULL;
 	}
-	list_remove(&r->waiting, q);
+	wq_pop_head(&r->waiting);
+	/* The next admission takes the new head, waiting since it arrived: its pointer
+	 * is most often in the ring line just read. */
+	if (r->waiting.n > 0)
+		prefetch_req(wq_head(&r->waiting));
 	list_push_tail(&r->running, q);
 	q->status = RQ_RUNNING;
 	q->scheduled = (int32_t)n;
@@ -693,40 +770,41 @@ static void res_unlink(replica *r, int32_t sl)
 	r->res_cnt[m->res]--;
 }
 
-static int heap_less(const replica *r, int32_t a, int32_t b)
+static int heap_less(const struct hnode *x, const struct hnode *y)
 {
-	const cmember *x = &r->mem[a], *y = &r->mem[b];
-
 	return x->d_fin < y->d_fin || (x->d_fin == y->d_fin && x->stamp < y->stamp);
 }
 
 static void heap_push(replica *r, int32_t sl)
 {
+	struct hnode nd = {r->mem[sl].d_fin, r->mem[sl].stamp, r->mem[sl].q, sl};
 	int32_t i = r->n_heap++;
 
 	while (i > 0) {
 		int32_t p = (i - 1) / 2;
 
-		if (!heap_less(r, sl, r->heap[p]))
+		if (!heap_less(&nd, &r->heap[p]))
 			break;
 		r->heap[i] = r->heap[p];
 		i = p;
 	}
-	r->heap[i] = sl;
+	r->heap[i] = nd;
 }
 
+/* Pop the top; returns its member slot. */
 static int32_t heap_pop(replica *r)
 {
-	int32_t top = r->heap[0], last = r->heap[--r->n_heap], i = 0;
+	int32_t top = r->heap[0].slot, i = 0;
+	struct hnode last = r->heap[--r->n_heap];
 
 	for (;;) {
 		int32_t c = 2 * i + 1;
 
 		if (c >= r->n_heap)
 			break;
-		if (c + 1 < r->n_heap && heap_less(r, r->heap[c + 1], r->heap[c]))
+		if (c + 1 < r->n_heap && heap_less(&r->heap[c + 1], &r->heap[c]))
 			c++;
-		if (!heap_less(r, r->heap[c], last))
+		if (!heap_less(&r->heap[c], &last))
 			break;
 		r->heap[i] = r->heap[c];
 		i = c;
@@ -755,7 +833,7 @@ static void blocks_out(replica *r, const sim_req *q)
 	    !kv_counting(r->kv))
 		return;
 	for (int i = 0; i < r->n_heap; i++) {
-		const cmember *m = &r->mem[r->heap[i]];
+		const cmember *m = &r->mem[r->heap[i].slot];
 
 		m->q->n_blocks = member_blocks(r, m);
 	}
@@ -836,12 +914,12 @@ static void cohort_dissolve(replica *r)
 	if (!r->cfg.fast_path || r->dissolved)
 		return;
 	for (i = 0; i < r->n_heap; i++) {
-		cmember *m = &r->mem[r->heap[i]];
+		cmember *m = &r->mem[r->heap[i].slot];
 
 		member_sync(r, m);
 		r->res_head[m->res] = -1;
 		r->res_cnt[m->res] = 0;
-		r->mem_free[r->n_mem_free++] = r->heap[i];
+		r->mem_free[r->n_mem_free++] = r->heap[i].slot;
 	}
 	r->n_heap = 0;
 	r->coh_n = r->coh_s = 0;
@@ -978,7 +1056,7 @@ static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 	/* The last step is the one in flight: a member's finish (its last token comes
 	 * in the step with D = d_fin), the first end not strictly before the horizon (an
 	 * event there would see it in flight), or the last whose blocks fit. */
-	int64_t kmax = r->mem[r->heap[0]].d_fin - r->D + 1;
+	int64_t kmax = r->heap[0].d_fin - r->D + 1;
 	simtime_t t = now, t_prev = now;
 	decode_cost dc;
 
@@ -1029,10 +1107,9 @@ static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 done:
 	if (k == 0)
 		return 0;
-	/* Its end finishes the heap's top and the next step admits the waiting head:
-	 * both are cold by now. */
-	prefetch_req(r->mem[r->heap[0]].q);
-	prefetch_req(r->waiting.head);
+	/* Its end finishes the heap's top, cold by now (admit_head hints the next
+	 * waiting head). */
+	prefetch_req(r->heap[0].q);
 	r->macro_t0 = now;
 	r->macro_last_end0 = r->coh_last_end;
 	cohort_allocate(r, k, need);
@@ -1205,7 +1282,7 @@ static void fast_end_step(replica *r, simtime_t now, replica_done_fn done, void 
 		r->st.tokens_computed += r->coh_n;
 		r->coh_last_end = now;
 		r->coh_in_step = 0;
-		while (r->n_heap > 0 && r->mem[r->heap[0]].d_fin < r->D)
+		while (r->n_heap > 0 && r->heap[0].d_fin < r->D)
 			r->fin[nfin++] = heap_pop(r);
 	}
 	/* indiv[] holds the step's other requests (scheduled > 0) in running order. */
@@ -1279,12 +1356,16 @@ void replica_dump(const replica *r, FILE *f)
 	fprintf(f, "  (fast path: cohort %lld members, D %lld, dissolved %d)\n", (long long)r->coh_n,
 		(long long)r->D, r->dissolved);
 	for (int pass = 0; pass < 2; pass++) {
-		q = pass == 0 ? r->running.head : r->waiting.head;
-		for (; q; q = q->next)
+		int64_t i = 0;
+
+		q = pass == 0 ? r->running.head : wq_head(&r->waiting);
+		while (q) {
 			fprintf(f, "  %s id %lld: prompt %d output %d generated %d computed %d scheduled %d "
 				   "blocks %d preemptions %d status %d\n",
 				pass == 0 ? "running" : "waiting", (long long)q->id, q->prompt, q->output,
 				q->generated, q->computed, q->scheduled, q->n_blocks, q->preemptions, q->status);
+			q = pass == 0 ? q->next : ++i < r->waiting.n ? wq_at(&r->waiting, i) : NULL;
+		}
 	}
 }
 
@@ -1337,7 +1418,7 @@ int replica_admits_none(const replica *r)
 	/* Nobody leaves the running list before the step in flight ends (a macro-step
 	 * stops at its first finish and never preempts), and admission needs a free
 	 * seat. */
-	return r->in_step && r->running.n >= r->cfg.max_num_seqs;
+	return r->in_step && r->running.n >= r->max_num_seqs;
 }
 
 void replica_macro_view(const replica *r, int64_t ended, int64_t *outstanding, int64_t *kv_used)
@@ -1392,19 +1473,22 @@ int64_t replica_step_count(const replica *r)
 
 void replica_abort_all(replica *r, replica_done_fn done, void *ctx)
 {
-	rlist *lists[2] = {&r->running, &r->waiting};
-	int k;
-
 	cohort_dissolve(r);
 	r->coh_in_step = 0;
 	r->ref_step = 0;
 	flush_retired(r, done, ctx);
 
-	for (k = 0; k < 2; k++) {
-		while (lists[k]->head) {
-			sim_req *q = lists[k]->head;
+	/* RUNNING first, then WAITING, each in order. */
+	for (int k = 0; k < 2; k++) {
+		for (;;) {
+			sim_req *q = k == 0 ? r->running.head : wq_head(&r->waiting);
 
-			list_remove(lists[k], q);
+			if (!q)
+				break;
+			if (k == 0)
+				list_remove(&r->running, q);
+			else
+				wq_pop_head(&r->waiting);
 			if (q->lingering) {
 				/* Its output is complete. */
 				q->lingering = 0;
@@ -1457,10 +1541,38 @@ const replica_cfg *replica_get_cfg(const replica *r)
 	return &r->cfg;
 }
 
+/* One queued request's invariants (check_list, check_queue). */
+static int check_req(const replica *r, const sim_req *q, int status, const char *name,
+		     int64_t *blocks, int64_t *outstanding, fs_err *err)
+{
+	int bs = r->cfg.block_size;
+
+	if (q->status != status)
+		return fs_fail(err, FS_EXIT_RUNTIME,
+			       "replica: request %lld in %s has status %d", (long long)q->id, name,
+			       q->status);
+	if ((int64_t)q->n_blocks * bs < kv_tokens(&r->cfg, (int64_t)q->computed + q->scheduled) ||
+	    q->n_extra < extra_for(&r->cfg, (int64_t)q->computed + q->scheduled))
+		return fs_fail(err, FS_EXIT_RUNTIME,
+			       "replica: request %lld holds %d blocks for %d tokens",
+			       (long long)q->id, q->n_blocks, q->computed + q->scheduled);
+	if (status == RQ_WAITING && (q->n_blocks != 0 || q->n_extra != 0))
+		return fs_fail(err, FS_EXIT_RUNTIME,
+			       "replica: waiting request %lld holds %d blocks", (long long)q->id,
+			       q->n_blocks);
+	if (q->generated > q->output || (q->generated == q->output && !q->lingering) ||
+	    q->computed > rq_num_tokens(q))
+		return fs_fail(err, FS_EXIT_RUNTIME,
+			       "replica: request %lld has generated %d/%d, computed %d",
+			       (long long)q->id, q->generated, q->output, q->computed);
+	*blocks += q->n_blocks + q->n_extra;
+	*outstanding += (int64_t)q->prompt + q->output - q->computed;
+	return 0;
+}
+
 static int check_list(const replica *r, const rlist *l, int status, const char *name,
 		      int64_t *blocks, int64_t *outstanding, fs_err *err)
 {
-	int bs = r->cfg.block_size;
 	const sim_req *q, *prev = NULL;
 	int n = 0;
 
@@ -1471,31 +1583,29 @@ static int check_list(const replica *r, const rlist *l, int status, const char *
 		if (q->prev != prev)
 			return fs_fail(err, FS_EXIT_RUNTIME, "replica: %s list link broken at request %lld",
 				       name, (long long)q->id);
-		if (q->status != status)
-			return fs_fail(err, FS_EXIT_RUNTIME,
-				       "replica: request %lld in %s has status %d", (long long)q->id, name,
-				       q->status);
-		if ((int64_t)q->n_blocks * bs < kv_tokens(&r->cfg, (int64_t)q->computed + q->scheduled) ||
-		    q->n_extra < extra_for(&r->cfg, (int64_t)q->computed + q->scheduled))
-			return fs_fail(err, FS_EXIT_RUNTIME,
-				       "replica: request %lld holds %d blocks for %d tokens",
-				       (long long)q->id, q->n_blocks, q->computed + q->scheduled);
-		if (status == RQ_WAITING && (q->n_blocks != 0 || q->n_extra != 0))
-			return fs_fail(err, FS_EXIT_RUNTIME,
-				       "replica: waiting request %lld holds %d blocks", (long long)q->id,
-				       q->n_blocks);
-		if (q->generated > q->output || (q->generated == q->output && !q->lingering) ||
-		    q->computed > rq_num_tokens(q))
-			return fs_fail(err, FS_EXIT_RUNTIME,
-				       "replica: request %lld has generated %d/%d, computed %d",
-				       (long long)q->id, q->generated, q->output, q->computed);
-		*blocks += q->n_blocks + q->n_extra;
-		*outstanding += (int64_t)q->prompt + q->output - q->computed;
+		if (check_req(r, q, status, name, blocks, outstanding, err))
+			return -1;
 		prev = q;
 	}
 	if (n != l->n || prev != l->tail)
 		return fs_fail(err, FS_EXIT_RUNTIME, "replica: %s list has %d entries, count %d", name, n,
 			       l->n);
+	return 0;
+}
+
+static int check_queue(const replica *r, const rqueue *w, int64_t *blocks, int64_t *outstanding,
+		       fs_err *err)
+{
+	if (w->n < 0 || w->n > w->cap || (w->cap & (w->cap - 1)) != 0)
+		return fs_fail(err, FS_EXIT_RUNTIME, "replica: waiting ring holds %d of %lld", w->n,
+			       (long long)w->cap);
+	if (w->cap < (int64_t)w->n + r->running.n)
+		return fs_fail(err, FS_EXIT_RUNTIME,
+			       "replica: waiting ring of %lld cannot take back %d running requests",
+			       (long long)w->cap, r->running.n);
+	for (int64_t i = 0; i < w->n; i++)
+		if (check_req(r, wq_at(w, i), RQ_WAITING, "waiting", blocks, outstanding, err))
+			return -1;
 	return 0;
 }
 
@@ -1510,7 +1620,7 @@ int replica_check(const replica *rc, fs_err *err)
 		int64_t s = 0;
 
 		for (int i = 0; i < r->n_heap; i++) {
-			cmember *m = &r->mem[r->heap[i]];
+			cmember *m = &r->mem[r->heap[i].slot];
 
 			member_sync(r, m);
 			s += m->q->computed;
@@ -1519,6 +1629,11 @@ int replica_check(const replica *rc, fs_err *err)
 					       "replica: cohort member %lld has status %d, finish step %lld < %lld",
 					       (long long)m->q->id, m->q->status, (long long)m->d_fin,
 					       (long long)r->D);
+			if (r->heap[i].d_fin != m->d_fin || r->heap[i].stamp != m->stamp ||
+			    (i > 0 && heap_less(&r->heap[i], &r->heap[(i - 1) / 2])))
+				return fs_fail(err, FS_EXIT_RUNTIME,
+					       "replica: cohort heap node %d (member %lld) is out of order or "
+					       "stale", i, (long long)m->q->id);
 		}
 		if (s != r->coh_s || r->n_heap != r->coh_n ||
 		    r->n_heap + r->n_indiv != r->running.n || r->n_heap + r->n_mem_free != r->cfg.max_num_seqs)
@@ -1534,7 +1649,7 @@ int replica_check(const replica *rc, fs_err *err)
 	if (kv_used_blocks(r->kv) + kv_free_blocks(r->kv) != kv_total_blocks(r->kv))
 		return fs_fail(err, FS_EXIT_RUNTIME, "replica: used + free blocks != total");
 	if (check_list(r, &r->running, RQ_RUNNING, "running", &blocks, &outstanding, err) != 0 ||
-	    check_list(r, &r->waiting, RQ_WAITING, "waiting", &blocks, &outstanding, err) != 0)
+	    check_queue(r, &r->waiting, &blocks, &outstanding, err) != 0)
 		return -1;
 	if (blocks != refs)
 		return fs_fail(err, FS_EXIT_RUNTIME,

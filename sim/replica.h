@@ -80,7 +80,7 @@ void replica_destroy(replica *r);
  * instead: status RQ_REJECTED, finish = now, return 1. Otherwise req->output is
  * clamped to the room left (max_model_len - prompt, vLLM's implicit max_tokens), to
  * max_tokens if set (else to the model's default_max_tokens if any), and to at
- * least 1, and 0 is returned. */
+ * least 1, and 0 is returned.  -1: out of memory for the queue (req untouched). */
 int replica_add(replica *r, sim_req *req, simtime_t now);
 
 /* Whether the replica has anything running or waiting. */

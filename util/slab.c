@@ -11,18 +11,23 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 /* One huge page: the unit the kernel can back with a single TLB entry. */
 #define HUGE (2u << 20)
+/* The first chunk; each next one doubles up to HUGE.  A short run (a planner's
+ * candidate holds a few hundred requests at once) then neither zeroes nor keeps a
+ * huge page it does not need. */
+#define FIRST_CHUNK (64u << 10)
+/* Arrays of at least this many bytes are mappings of their own (Linux): below, a
+ * copy at each doubling is cheap, and a mapping's huge pages would be zeroed for
+ * every short run. */
+#define MAPPED_ARRAY (16u << 20)
 
 struct slab {
 	size_t stride;   /* object size rounded up to the alignment */
-	char **chunks;   /* each HUGE bytes, HUGE-aligned */
+	char **chunks;   /* FIRST_CHUNK, 2 x FIRST_CHUNK, ... HUGE, HUGE, ... bytes */
 	size_t nchunks, capchunks;
 	size_t used;     /* bytes handed out of the last chunk */
+	size_t size;     /* the last chunk's size */
 };
 
 int slab_create(size_t obj_size, slab **out)
@@ -36,7 +41,8 @@ int slab_create(size_t obj_size, slab **out)
 		return -1;
 	}
 	s->stride = (obj_size + align - 1) / align * align;
-	s->used = HUGE; /* the first alloc opens a chunk */
+	s->size = FIRST_CHUNK / 2;
+	s->used = s->size; /* the first alloc opens a chunk */
 	*out = s;
 	return 0;
 }
@@ -45,7 +51,8 @@ void *slab_alloc(slab *s)
 {
 	void *p;
 
-	if (s->used + s->stride > HUGE) {
+	if (s->used + s->stride > s->size) {
+		size_t size = s->size < HUGE ? 2 * s->size : HUGE;
 		void *c = NULL;
 
 		if (s->nchunks == s->capchunks) {
@@ -57,10 +64,15 @@ void *slab_alloc(slab *s)
 			s->chunks = n;
 			s->capchunks = cap;
 		}
-		if (posix_memalign(&c, HUGE, HUGE))
+		if (size < s->stride)
+			size = s->stride;
+		/* Huge chunks on huge-page boundaries, so the hint can take. */
+		if (posix_memalign(&c, size >= HUGE ? HUGE : 64, size))
 			return NULL;
-		slab_hint_huge(c, HUGE);
+		if (size >= HUGE)
+			slab_hint_huge(c, size);
 		s->chunks[s->nchunks++] = c;
+		s->size = size;
 		s->used = 0;
 	}
 	p = s->chunks[s->nchunks - 1] + s->used;
@@ -93,18 +105,10 @@ void slab_hint_huge(void *p, size_t n)
 #endif
 }
 
-void slab_tune_process(void)
-{
-#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
-	(void)mallopt(M_MMAP_THRESHOLD, 4 << 20);
-#endif
-}
-
-/* Arrays of at least this many bytes are mappings of their own (Linux). */
 static int mapped(size_t bytes)
 {
 #if defined(__linux__) && defined(MREMAP_MAYMOVE)
-	return bytes >= HUGE;
+	return bytes >= MAPPED_ARRAY;
 #else
 	(void)bytes;
 	return 0;

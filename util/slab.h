@@ -20,7 +20,8 @@
 typedef struct slab slab;
 
 /* A slab of objects of obj_size bytes (each starting on a 64-byte cache line when
- * larger than one).  Returns 0 and *out (caller owns, slab_destroy), or -1 on
+ * larger than one), carved from chunks that double from 64 KiB to 2 MiB (the huge
+ * ones hinted).  Returns 0 and *out (caller owns, slab_destroy), or -1 on
  * allocation failure (*out NULL). */
 int slab_create(size_t obj_size, slab **out);
 /* A zeroed object (owned by the slab: valid until slab_destroy), or NULL when out of
@@ -34,7 +35,7 @@ void slab_destroy(slab *s);
 void slab_hint_huge(void *p, size_t n);
 
 /* Grow the array *p (capacity *cap elements of elem bytes, from slab_array_grow or
- * NULL with *cap 0) to hold at least `need` elements, doubling.  Past 2 MiB it is a
+ * NULL with *cap 0) to hold at least `need` elements, doubling.  Past 16 MiB it is a
  * private mapping backed by huge pages where the kernel offers them (Linux), grown by
  * remapping, not copying: a per-request array of a multi-million-request run then
  * takes a page fault per 2 MiB instead of per 4 KiB.  Returns 0 (contents kept, *p
@@ -43,12 +44,5 @@ void slab_hint_huge(void *p, size_t n);
 int slab_array_grow(void **p, size_t *cap, size_t need, size_t elem);
 /* Free an array of slab_array_grow with its capacity and element size (NULL: no-op). */
 void slab_array_free(void *p, size_t cap, size_t elem);
-
-/* Process-wide allocator setting, for the command layer to call once at start: blocks
- * of 4 MiB and more are mapped on their own (glibc otherwise raises that threshold as
- * big blocks are freed, and a per-request array that doubles inside the heap is then
- * copied at every doubling: ~4 % of an overloaded run), so growing one remaps pages
- * instead.  No-op on other C libraries. */
-void slab_tune_process(void);
 
 #endif

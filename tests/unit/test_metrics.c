@@ -559,6 +559,71 @@ static void test_quantile_inplace(void)
 	CU_ASSERT_EQUAL(metrics_quantile(v, N, 0.99), gsl_stats_quantile_from_sorted_data(s, 1, N, 0.99));
 }
 
+/* Summaries of runs large enough for the sampled brackets (sim/metrics.c
+ * quantiles_sampled, n >= 131,072): p50/p90/p99/max of TTFT, TPOT and E2E equal a full
+ * sort's, on random, sorted, reversed, tied and constant latencies (the last two
+ * overflow a bracket: the selection path must give the same). */
+static void test_summary_large(void)
+{
+	enum { N = 200003 };
+	double *t = malloc(N * sizeof *t), *p = malloc(N * sizeof *p), *e = malloc(N * sizeof *e);
+	unsigned x = 777;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	for (int shape = 0; shape < 5; shape++) {
+		metrics *m;
+		metrics_summary o;
+		mx_slo slo = {0};
+		const double *got[3][4] = {{&o.ttft_p50_s, &o.ttft_p90_s, &o.ttft_p99_s, &o.ttft_max_s},
+					   {&o.tpot_p50_s, &o.tpot_p90_s, &o.tpot_p99_s, &o.tpot_max_s},
+					   {&o.e2e_p50_s, &o.e2e_p90_s, &o.e2e_p99_s, &o.e2e_max_s}};
+		double *want[3] = {t, p, e};
+
+		CU_ASSERT_EQUAL_FATAL(metrics_create_ex(0, &m), 0);
+		for (int i = 0; i < N; i++) {
+			sim_req r;
+			int64_t a, d;
+
+			x = x * 1103515245u + 12345u;
+			switch (shape) {
+			case 0: a = (int64_t)(x >> 4); break;                 /* random */
+			case 1: a = 1000 + 37 * (int64_t)i; break;            /* ascending (queues) */
+			case 2: a = 1000 + 37 * (int64_t)(N - i); break;      /* descending */
+			case 3: a = 1000000 * (int64_t)((x >> 16) % 3); break; /* three values */
+			default: a = 5000; break;                             /* one value */
+			}
+			d = shape == 4 ? 9000 : 1 + (int64_t)((x >> 8) % 100000);
+			memset(&r, 0, sizeof r);
+			r.id = i;
+			r.arrival = 0;
+			r.first_token = a;
+			r.finish = a + d;
+			r.generated = r.output = 11;
+			r.prompt = 10;
+			r.status = RQ_DONE;
+			CU_ASSERT_EQUAL(metrics_add_request(m, &r), 0);
+			t[i] = st_to_s(a);
+			p[i] = st_to_s(d) / 10;
+			e[i] = st_to_s(a + d);
+		}
+		o.makespan_s = 1.0;
+		CU_ASSERT_EQUAL_FATAL(metrics_summarize(m, -1, &slo, &o), 0);
+		for (int k = 0; k < 3; k++) {
+			gsl_sort(want[k], 1, N);
+			CU_ASSERT_EQUAL(*got[k][0], gsl_stats_quantile_from_sorted_data(want[k], 1, N, 0.50));
+			CU_ASSERT_EQUAL(*got[k][1], gsl_stats_quantile_from_sorted_data(want[k], 1, N, 0.90));
+			CU_ASSERT_EQUAL(*got[k][2], gsl_stats_quantile_from_sorted_data(want[k], 1, N, 0.99));
+			CU_ASSERT_EQUAL(*got[k][3], want[k][N - 1]);
+		}
+		metrics_destroy(m);
+	}
+	free(t);
+	free(p);
+	free(e);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
@@ -571,7 +636,8 @@ int fs_test_register(void)
 	    !CU_add_test(s, "SLO latency per request", test_slo_latency) ||
 	    !CU_add_test(s, "SLO per class and per pool", test_slo_per_pool_class) ||
 	    !CU_add_test(s, "SLO attainment per request target", test_slo_attainment_targets) ||
-	    !CU_add_test(s, "quantile by selection", test_quantile_inplace))
+	    !CU_add_test(s, "quantile by selection", test_quantile_inplace) ||
+	    !CU_add_test(s, "large summaries: sampled brackets", test_summary_large))
 		return -1;
 	return 0;
 }
