@@ -18,7 +18,8 @@ struct metrics {
 	size_t capreq;
 	mx_sample *smp;
 	size_t nsmp, capsmp;
-	int32_t *cat;            /* category of every request (both modes), capcat */
+	int32_t *cat;            /* category of every request (both modes), capcat; NULL
+				  * while none has one (-1 each): 4 B a request saved */
 	size_t capcat;
 	char **cat_names;        /* metrics_set_categories */
 	int ncat_names;
@@ -66,6 +67,12 @@ void metrics_destroy(metrics *m)
 	free(m);
 }
 
+/* Request i's category index, -1 for none. */
+static int32_t cat_of(const metrics *m, size_t i)
+{
+	return m->cat ? m->cat[i] : -1;
+}
+
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	return slab_array_grow(p, cap, need, elem);
@@ -81,8 +88,14 @@ int metrics_add_request(metrics *m, const sim_req *r)
 	mx_request *x;
 	mx_brief *b;
 
+	if (r->category >= 0 && !m->cat) {
+		if (grow((void **)&m->cat, &m->capcat, m->nreq + 1, sizeof *m->cat))
+			return -1;
+		for (size_t i = 0; i < m->nreq; i++)
+			m->cat[i] = -1;
+	}
 	if (grow((void **)&m->brf, &m->capbrf, m->nreq + 1, sizeof *m->brf) ||
-	    grow((void **)&m->cat, &m->capcat, m->nreq + 1, sizeof *m->cat) ||
+	    (m->cat && grow((void **)&m->cat, &m->capcat, m->nreq + 1, sizeof *m->cat)) ||
 	    (m->keep_rows && grow((void **)&m->req, &m->capreq, m->nreq + 1, sizeof *m->req)))
 		return -1;
 	b = &m->brf[m->nreq];
@@ -94,7 +107,8 @@ int metrics_add_request(metrics *m, const sim_req *r)
 	b->pool = r->pool;
 	b->status = r->status;
 	b->misrouted = r->misrouted;
-	m->cat[m->nreq] = r->category;
+	if (m->cat)
+		m->cat[m->nreq] = r->category;
 	if (!m->keep_rows) {
 		m->nreq++;
 		return 0;
@@ -388,7 +402,7 @@ static mx_slo slo_over(const mx_slo *dflt, const mx_slo *t);
 static int target_ok(const metrics *m, const mx_slo *slo, size_t i, double ttft_s, double tpot_s)
 {
 	const mx_brief *b = &m->brf[i];
-	int c = mx_slo_class_of(m->det, m->det_cat, b, m->cat[i]);
+	int c = mx_slo_class_of(m->det, m->det_cat, b, cat_of(m, i));
 	mx_slo t;
 
 	if (c >= 0)
@@ -460,7 +474,7 @@ static size_t latencies(const metrics *m, int pool, int cat, int which, double *
 	for (size_t i = 0; i < m->nreq; i++) {
 		const mx_brief *x = &m->brf[i];
 
-		if ((pool >= 0 && x->pool != pool) || (cat != -2 && m->cat[i] != cat) ||
+		if ((pool >= 0 && x->pool != pool) || (cat != -2 && cat_of(m, i) != cat) ||
 		    x->status != RQ_DONE)
 			continue;
 		double t = which == 2 ? mx_brief_e2e_s(x) : mx_brief_tpot_s(x);
@@ -491,7 +505,7 @@ static int summarize(const metrics *m, int pool, int cat, const mx_slo *slo, met
 		double x_ttft, x_tpot;
 
 		all++;
-		if ((pool >= 0 && x->pool != pool) || (cat != -2 && m->cat[i] != cat))
+		if ((pool >= 0 && x->pool != pool) || (cat != -2 && cat_of(m, i) != cat))
 			continue;
 		o->requests++;
 		o->preemptions += x->preemptions;
@@ -714,7 +728,7 @@ static int group_stats_build(const mx_slo_detail *d, const metrics *m, int npool
 		cat_idx[k] = d->classes[k].kind == MX_CLASS_CATEGORY ? metrics_category_index(m, d->classes[k].category)
 								      : -1;
 	for (size_t i = 0; i < nreq; i++) {
-		int c = mx_slo_class_of(d, cat_idx, &m->brf[i], m->cat[i]);
+		int c = mx_slo_class_of(d, cat_idx, &m->brf[i], cat_of(m, i));
 
 		gi[i] = (int16_t)(c < 0 ? d->nclasses : c);
 	}

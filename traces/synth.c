@@ -330,7 +330,7 @@ static int64_t draw(const synth_dist *d, gsl_rng *r)
 		v = d->value;
 		break;
 	case SYNTH_LOGNORMAL:
-		v = gsl_ran_lognormal(r, log(d->median), d->sigma);
+		v = gsl_ran_lognormal(r, d->mu, d->sigma);
 		break;
 	default: {
 		double u = gsl_rng_uniform(r);
@@ -440,6 +440,10 @@ int synth_open(const synth_spec *spec, uint64_t seed, trace_reader **out, fs_err
 	gsl_rng_set(s->arr_rng, (unsigned long)((seed ^ (seed >> 32)) & 0xffffffffu));
 	gsl_rng_set(s->len_rng, (unsigned long)(((seed ^ (seed >> 32)) + 0x9e3779b9u) & 0xffffffffu));
 	for (int i = 0; i < spec->n_cats; i++) {
+		synth_category *c = &s->spec.cats[i];
+
+		c->input.mu = log(c->input.median);
+		c->output.mu = log(c->output.median);
 		w[i] = spec->cats[i].weight;
 		s->cat_map[i] = -1;
 		if (spec->cats[i].name[0] &&

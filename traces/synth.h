@@ -18,6 +18,8 @@ typedef enum { SYNTH_LOGNORMAL, SYNTH_EMPIRICAL, SYNTH_CONSTANT } synth_dist_kin
 typedef struct synth_dist {
 	synth_dist_kind kind;
 	double median, sigma;   /* lognormal: exp(mu) and sigma of log */
+	double mu;              /* log(median): synth_open sets it (a log per draw was ~1 %
+				 * of an overloaded run) */
 	double value;           /* constant */
 	int n_pts;              /* empirical CDF points (x ascending, F non-decreasing, last 1) */
 	double *x, *F;
