@@ -71,15 +71,14 @@ int fleet_pool_prepare(pool_cfg *p, const llm_spec *m, fs_err *err)
 	return 0;
 }
 
-/* Everything one run owns; freed together in run_free. */
 /* One replica's step state in the event loop, in one place: the router's search reads
  * it for several replicas per arrival (macro_load), and separate arrays cost a cache
- * miss each.  The fields macro_load reads come first (one cache line). */
+ * miss each.  Cache-line aligned; the fields macro_load reads come first (one line). */
 typedef struct rep_state {
 	/* Macro-steps in flight: the durations of the engine steps the step stands for
 	 * (the replica's array, valid until its step ends), how many, and the index of
 	 * the step whose end is pending. */
-	const int64_t *ghost_d;
+	_Alignas(64) const int64_t *ghost_d;
 	int64_t ghost_n;
 	int64_t ghost_step;
 	int64_t m_ended;         /* steps of it ended before the arrival (set by macro_load) */
@@ -94,6 +93,7 @@ typedef struct rep_state {
 	simtime_t step_end;      /* end of its step in flight, -1 if none */
 } rep_state;
 
+/* Everything one run owns; freed together in run_free. */
 typedef struct run_state {
 	const policy_cfg *pol;
 	const fleet_opts *o;
@@ -726,7 +726,9 @@ static int create_replicas(run_state *s, fs_err *err)
 	}
 	s->pool_first[pol->npools] = s->nreps;
 	s->reps = calloc((size_t)s->nreps, sizeof *s->reps);
-	s->rs = calloc((size_t)s->nreps + 1, sizeof *s->rs);
+	s->rs = aligned_alloc(_Alignof(rep_state), ((size_t)s->nreps + 1) * sizeof *s->rs);
+	if (s->rs)
+		memset(s->rs, 0, ((size_t)s->nreps + 1) * sizeof *s->rs);
 	if (!s->reps || !s->rs)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for %d replicas", s->nreps);
 	for (int i = 0; i < s->nreps; i++)
