@@ -87,7 +87,8 @@ typedef struct rep_state {
 	/* Implicit macro-steps (see "Event order"): whether the step in flight is one, its
 	 * start time and the seq its first placeholder took. */
 	int8_t chain_imp;
-	uint32_t chain_gen;      /* bumped per macro-step and per cut: wheel entries of older ones are void */
+	uint32_t chain_gen;      /* bumped per macro-step and per cut: wheel entries of
+				  * older ones are void */
 	simtime_t chain_t0;
 	uint64_t chain_s0;
 	simtime_t step_end;      /* end of its step in flight, -1 if none */

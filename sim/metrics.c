@@ -73,11 +73,6 @@ static int32_t cat_of(const metrics *m, size_t i)
 	return m->cat ? m->cat[i] : -1;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	return slab_array_grow(p, cap, need, elem);
-}
-
 static double to_s(simtime_t t)
 {
 	return t < 0 ? -1.0 : st_to_s(t);
@@ -89,14 +84,14 @@ int metrics_add_request(metrics *m, const sim_req *r)
 	mx_brief *b;
 
 	if (r->category >= 0 && !m->cat) {
-		if (grow((void **)&m->cat, &m->capcat, m->nreq + 1, sizeof *m->cat))
+		if (slab_array_grow((void **)&m->cat, &m->capcat, m->nreq + 1, sizeof *m->cat))
 			return -1;
 		for (size_t i = 0; i < m->nreq; i++)
 			m->cat[i] = -1;
 	}
-	if (grow((void **)&m->brf, &m->capbrf, m->nreq + 1, sizeof *m->brf) ||
-	    (m->cat && grow((void **)&m->cat, &m->capcat, m->nreq + 1, sizeof *m->cat)) ||
-	    (m->keep_rows && grow((void **)&m->req, &m->capreq, m->nreq + 1, sizeof *m->req)))
+	if (slab_array_grow((void **)&m->brf, &m->capbrf, m->nreq + 1, sizeof *m->brf) ||
+	    (m->cat && slab_array_grow((void **)&m->cat, &m->capcat, m->nreq + 1, sizeof *m->cat)) ||
+	    (m->keep_rows && slab_array_grow((void **)&m->req, &m->capreq, m->nreq + 1, sizeof *m->req)))
 		return -1;
 	b = &m->brf[m->nreq];
 	b->ttft_ns = r->first_token >= 0 ? r->first_token - r->arrival : MX_NONE;
@@ -136,7 +131,7 @@ int metrics_add_request(metrics *m, const sim_req *r)
 
 int metrics_add_sample(metrics *m, const mx_sample *s)
 {
-	if (grow((void **)&m->smp, &m->capsmp, m->nsmp + 1, sizeof *m->smp))
+	if (slab_array_grow((void **)&m->smp, &m->capsmp, m->nsmp + 1, sizeof *m->smp))
 		return -1;
 	m->smp[m->nsmp++] = *s;
 	return 0;
@@ -473,12 +468,12 @@ static size_t latencies(const metrics *m, int pool, int cat, int which, double *
 
 	for (size_t i = 0; i < m->nreq; i++) {
 		const mx_brief *x = &m->brf[i];
+		double t;
 
 		if ((pool >= 0 && x->pool != pool) || (cat != -2 && cat_of(m, i) != cat) ||
 		    x->status != RQ_DONE)
 			continue;
-		double t = which == 2 ? mx_brief_e2e_s(x) : mx_brief_tpot_s(x);
-
+		t = which == 2 ? mx_brief_e2e_s(x) : mx_brief_tpot_s(x);
 		if (which == 2 || t >= 0) /* -1: no TPOT (one output token) */
 			v[n++] = t;
 	}
@@ -487,8 +482,8 @@ static size_t latencies(const metrics *m, int pool, int cat, int which, double *
 
 static int summarize(const metrics *m, int pool, int cat, const mx_slo *slo, metrics_summary *o)
 {
-	/* One buffer (huge pages past 2 MiB), reused for each latency in turn: a third of
-	 * the memory of one array each, and page faults were a few % of a
+	/* One buffer (huge pages past 16 MiB, slab_array_grow), reused for each latency in
+	 * turn: a third of the memory of one array each, and page faults were a few % of a
 	 * multi-million-request run. */
 	double *ttft = NULL;
 	size_t nt = 0, np, ne, i, cap = 0;

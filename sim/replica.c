@@ -2,9 +2,9 @@
  * replica.c - one vLLM V1 engine, scheduled as v1/core/sched/scheduler.py does:
  * RUNNING first (chunked prefill, preempt-the-last on block shortage, recompute),
  * then WAITING FCFS if nothing was preempted.  RUNNING is intrusive (req->prev/next)
- * and WAITING a ring of pointers, so every queue operation is O(1); the step's batch is kept in an array sized
- * max_num_seqs at creation, so a step allocates nothing (request block arrays grow
- * geometrically inside kv).
+ * and WAITING a ring of pointers, so every queue operation is O(1); the step's batch
+ * is kept in an array sized max_num_seqs at creation, so a step allocates nothing
+ * (request block arrays grow geometrically inside kv; the ring grows in replica_add).
  */
 #include "sim/replica.h"
 
@@ -321,10 +321,9 @@ int replica_create(const replica_cfg *cfg, replica **out, fs_err *err)
 			       (long long)need);
 	/* Cache-line aligned: the router's fields are one line (see struct replica). */
 	r = aligned_alloc(64, (sizeof *r + 63) / 64 * 64);
-	if (r)
-		memset(r, 0, sizeof *r);
 	if (!r)
 		goto oom;
+	memset(r, 0, sizeof *r);
 	r->cfg = *cfg;
 	r->max_num_seqs = cfg->max_num_seqs;
 	/* The cohort assumes one new block per block_size decoded tokens. */
@@ -392,16 +391,16 @@ int replica_add(replica *r, sim_req *req, simtime_t now)
 	int64_t mml = r->cfg.max_model_len;
 	int64_t limit;
 
-	/* Room for every request it holds to wait at once (preemption moves running
-	 * ones back), so no later push allocates. */
-	if (wq_reserve(&r->waiting, (int64_t)r->waiting.n + r->running.n + 1))
-		return -1;
 	if (req->prompt < 0 || req->prompt >= mml ||
 	    (int64_t)req->prompt + (req->max_tokens >= 0 ? req->max_tokens : 0) > mml) {
 		req->status = RQ_REJECTED;
 		req->finish = now;
 		return 1;
 	}
+	/* Room for every request it holds to wait at once (preemption moves running
+	 * ones back), so no later push allocates. */
+	if (wq_reserve(&r->waiting, (int64_t)r->waiting.n + r->running.n + 1))
+		return -1;
 	/* vLLM's implicit max_tokens is the room left in the context window. */
 	limit = mml - req->prompt;
 	if (req->max_tokens >= 0 && req->max_tokens < limit)

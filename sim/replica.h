@@ -155,8 +155,9 @@ const int64_t *replica_macro_steps(const replica *r, int64_t *n);
  * `ended` the last one (in flight), undoing the later ones, as if the macro-step had
  * been cut there when it began.  Cut only a cuttable replica. */
 int replica_macro_cuttable(const replica *r);
-/* Hint the cache with what ending r's step in flight reads first (the replica, the
- * cohort member that finishes, the waiting head).  No effect on any result. */
+/* Hint the cache with r's struct (the first 512 bytes), which ending its step in
+ * flight reads first; the fleet calls it for the next step end's replica.  No effect
+ * on any result. */
 void replica_prefetch(const replica *r);
 /* Whether a request queued now leaves every engine step of the step in flight (a
  * macro-step's included) as it is: the batch is full (max_num_seqs running) and stays

@@ -1,11 +1,12 @@
 /*
- * slab.h - fixed-size objects carved from large chunks, and a hint that asks the
- * kernel to back big arrays with transparent huge pages.
+ * slab.h - memory for the engine's big, randomly touched data: fixed-size objects
+ * carved from large chunks (the simulated requests), arrays that grow without being
+ * copied (the per-request metric records), and the huge-page hint both use.
  *
  * Why: an overloaded fleet keeps ~10^6 requests queued and touches each at random
  * moments (admission, finish): with 4 KiB pages nearly every such touch is also a TLB
  * miss, and with one malloc per request every new page is a page fault of its own.
- * Objects in 2 MiB-aligned chunks marked MADV_HUGEPAGE (where the kernel offers it:
+ * Chunks of 2 MiB, aligned and marked MADV_HUGEPAGE (where the kernel offers it:
  * Linux with transparent_hugepage "madvise" or "always") cut both; elsewhere the hint
  * is a no-op and the slab is a plain free-list allocator.  Neither changes any result.
  *
