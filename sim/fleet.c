@@ -11,7 +11,6 @@
 #include "sim/gwheel.h"
 #include "sim/lookahead.h"
 #include "sim/replica.h"
-#include "util/slab.h"
 #include "util/simtime.h"
 
 enum { EV_ARRIVAL = 1, EV_STEP_END, EV_SAMPLE, EV_GHOST };
@@ -92,6 +91,7 @@ typedef struct rep_state {
 	simtime_t chain_t0;
 	uint64_t chain_s0;
 	simtime_t step_end;      /* end of its step in flight, -1 if none */
+	const void *touch[REPLICA_TOUCH];
 } rep_state;
 
 /* Everything one run owns; freed together in run_free. */
@@ -131,8 +131,7 @@ typedef struct run_state {
 	/* Round robin without spill-over and with drain: no arrival reads a replica's
 	 * load, so one whose batch is full (replica_admits_none) ignores arrivals. */
 	int rr_blind;
-	sim_req *free_list;      /* recycled requests (keep their arrays) */
-	slab *reqs;              /* where requests live (huge pages: see util/slab.h) */
+	rq_pool *reqs;           /* every request (the replicas park and unpark theirs) */
 	int64_t inflight;
 	int64_t next_id, events;
 	int trace_done;
@@ -157,34 +156,6 @@ static int oom(fs_err *err)
 	return fs_fail(err, FS_EXIT_RUNTIME, "out of memory during the simulation");
 }
 
-static sim_req *req_get(run_state *s)
-{
-	sim_req *r = s->free_list;
-	int32_t *blocks;
-	uint64_t *hashes;
-	int32_t cap_b, cap_h;
-
-	if (!r)
-		return slab_alloc(s->reqs);
-	s->free_list = r->next;
-	blocks = r->blocks;
-	hashes = r->hashes;
-	cap_b = r->cap_blocks;
-	cap_h = r->cap_hashes;
-	memset(r, 0, sizeof *r);
-	r->blocks = blocks;
-	r->hashes = hashes;
-	r->cap_blocks = cap_b;
-	r->cap_hashes = cap_h;
-	return r;
-}
-
-static void req_put(run_state *s, sim_req *r)
-{
-	r->next = s->free_list;
-	s->free_list = r;
-}
-
 static void on_done(void *ctx, sim_req *r)
 {
 	run_state *s = ctx;
@@ -198,7 +169,7 @@ static void on_done(void *ctx, sim_req *r)
 	default: s->res->unfinished++; break;
 	}
 	s->inflight--;
-	req_put(s, r);
+	rq_pool_put(s->reqs, r);
 }
 
 static void pool_view(run_state *s, router_pool_view *v)
@@ -384,6 +355,8 @@ static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 	if (s->gw && horizon > now + gw_span(s->gw))
 		horizon = now + gw_span(s->gw);
 	d = replica_begin_step_until(s->reps[ri], now, horizon);
+	if (d < 0)
+		return oom(err);
 	if (s->pass && replica_macro_cuttable(s->reps[ri]))
 		balance_bound(s->bal, ri); /* before balance_update: its keys become lower bounds */
 	balance_update(s->bal, ri, s->reps[ri]);
@@ -396,6 +369,7 @@ static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 	else
 		ev_slots_set(s->slots, s->q, ri, now + d, now, EV_STEP_END);
 	s->rs[ri].step_end = now + d;
+	replica_next_touch(s->reps[ri], s->rs[ri].touch);
 	s->steps_started += replica_step_count(s->reps[ri]);
 	return 0;
 }
@@ -436,13 +410,13 @@ static int req_fill(sim_req *r, const trace_req *t, int64_t id, simtime_t now)
 static int route_request(run_state *s, const trace_req *t, int64_t id, fs_err *err)
 {
 	router_pool_view view[FS_MAX_POOLS];
-	sim_req *r = req_get(s);
+	sim_req *r = rq_pool_get(s->reqs);
 	int pool, ri;
 
 	if (!r)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for a request");
 	if (req_fill(r, t, id, ev_now(s->q))) {
-		req_put(s, r);
+		rq_pool_put(s->reqs, r);
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory for prefix hashes");
 	}
 	s->res->arrived++;
@@ -468,7 +442,7 @@ static int route_request(run_state *s, const trace_req *t, int64_t id, fs_err *e
 	case 0: break;
 	case 1: on_done(s, r); return 0; /* rejected: over max_model_len */
 	default:
-		req_put(s, r);
+		rq_pool_put(s->reqs, r);
 		return oom(err);
 	}
 	/* A full batch admits nobody before its macro-step ends: the request only joins
@@ -661,8 +635,6 @@ static int on_sample(run_state *s, const ev_event *ev, fs_err *err)
 
 static void run_free(run_state *s)
 {
-	sim_req *r;
-
 	if (s->reps)
 		for (int i = 0; i < s->nreps; i++)
 			replica_destroy(s->reps[i]);
@@ -672,12 +644,7 @@ static void run_free(run_state *s)
 	la_destroy(s->la);
 	balance_destroy(s->bal);
 	ev_slots_destroy(s->slots);
-	while ((r = s->free_list)) {
-		s->free_list = r->next;
-		free(r->blocks);
-		free(r->hashes);
-	}
-	slab_destroy(s->reqs);
+	rq_pool_destroy(s->reqs);
 	router_destroy(s->rt);
 	ev_destroy(s->q);
 	free(s->smp);
@@ -755,6 +722,7 @@ static int create_replicas(run_state *s, fs_err *err)
 			.all_sliding = pc->plan.full_mult == 0,
 			.default_max_tokens = pc->default_max_tokens,
 			.default_max_tokens_caps = pc->plan.eng->gen_max_tokens_cap,
+			.pool = s->reqs,
 		};
 		for (int i = s->pool_first[p]; i < s->pool_first[p + 1]; i++)
 			if (replica_create(&rc_, &s->reps[i], err))
@@ -794,7 +762,7 @@ static int run_init(run_state *s, const policy_cfg *pol, trace_reader *tr, const
 	s->res = res;
 	s->tr = tr;
 	res->first_arrival = res->last_arrival = -1;
-	if (ev_create(&s->q) || slab_create(sizeof(sim_req), &s->reqs))
+	if (ev_create(&s->q) || rq_pool_create(&s->reqs))
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory creating the event queue");
 	if (create_replicas(s, err))
 		return -1;
@@ -831,7 +799,8 @@ static int run_finish(run_state *s, fs_err *err)
 	res->end = ev_now(s->q);
 	if (!s->o->drain)
 		for (int i = 0; i < s->nreps; i++)
-			replica_abort_all(s->reps[i], on_done, s);
+			if (replica_abort_all(s->reps[i], on_done, s))
+				return oom(err);
 	if (s->failed)
 		return oom(err);
 	/* A final sample at the end time, so plots reach the run's end. */
@@ -906,8 +875,10 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			 * ran since it last did): start fetching it now. */
 			int nx = ev_slots_top(s.slots);
 
-			if (nx >= 0)
+			if (nx >= 0) {
 				replica_prefetch(s.reps[nx]);
+				replica_prefetch_touch(s.rs[nx].touch);
+			}
 		}
 	}
 	if (run_finish(&s, err))

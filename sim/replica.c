@@ -19,15 +19,42 @@ typedef struct rlist {
 	int n;
 } rlist;
 
-/* WAITING: a ring of request pointers (cap 0 or a power of two).  Admission takes the
- * head without touching the request behind it (a linked list would write its prev:
- * a cache miss on a request that has waited since it arrived, ~100 s of simulated
- * time in an overloaded fleet), and the next heads are known without reading any
- * request, so they can be prefetched.  replica_add keeps cap >= waiting + running,
- * so a preemption (running -> waiting) never needs to allocate. */
+/* A WAITING entry: a request, or a parked one.  A request parks (cfg.pool) when it
+ * joins the queue fresh (never run, no blocks, no prefix hashes, nothing but what
+ * the router and replica_add set): those fields are all it has, so they are kept
+ * here and its struct goes back to the pool.  An overloaded fleet queues ~10^6
+ * requests for ~100 s of simulated time each: parked, they take one line each,
+ * written and read in queue order, instead of a struct that is cold when it
+ * reaches the head.  unpark() rebuilds the struct exactly. */
+typedef struct wq_ent {
+	union {
+		sim_req *q;      /* not parked */
+		int64_t id;      /* parked: the fields below */
+	} u;
+	simtime_t arrival, queued;
+	int64_t est_tokens;
+	int32_t prompt, output, true_output, max_tokens, category, prompt_bytes;
+	int16_t pool, replica;
+	uint8_t misrouted, parked;
+} wq_ent;
+
+/* WAITING: a deque of blocks of entries from the request pool (rq_pool_get_block),
+ * in order from e[hi] of the head block to e[ti - 1] of the tail block.  Admission
+ * takes the head without touching anything behind it (a linked list of requests
+ * would write its prev), and the head's line is known without reading a request, so
+ * it can be prefetched.  Blocks, not one array per replica: a fleet's queues then
+ * share the pool's huge pages (with an array per replica, hundreds of them, the
+ * touches at their heads and tails missed the TLB), take what they hold, not the
+ * doubling of the longest they ever were, and never copy to grow. */
+#define WQ_BLK ((RQ_BLOCK - 64) / (int)sizeof(wq_ent))
+typedef struct wq_blk {
+	struct wq_blk *next, *prev;
+	_Alignas(64) wq_ent e[WQ_BLK];
+} wq_blk;
+
 typedef struct rqueue {
-	sim_req **a;
-	int64_t cap, head;
+	wq_blk *hb, *tb;  /* head and tail blocks; NULL until the first push */
+	int hi, ti;       /* head entry in hb, one past the tail entry in tb */
 	int n;
 } rqueue;
 
@@ -104,6 +131,10 @@ struct replica {
 	 * by the fleet through replica_macro_steps (was a second perf evaluation per step). */
 	int64_t *macro_d;
 	int64_t macro_cap;
+	int oom;              /* out of memory for a queue block or a parked request */
+	rq_pool *pool;        /* queue blocks (and parked requests' structs): cfg.pool,
+			       * or own_pool without one */
+	rq_pool *own_pool;
 };
 
 static void blocks_out(replica *r, const sim_req *q);
@@ -122,6 +153,16 @@ static inline void prefetch_req(const sim_req *q)
 	}
 #else
 	(void)q;
+#endif
+}
+
+/* Ask for line p with intent to write it (a hint only). */
+static inline void prefetch_w(const void *p)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	__builtin_prefetch(p, 1);
+#else
+	(void)p;
 #endif
 }
 
@@ -151,55 +192,203 @@ static void list_remove(rlist *l, sim_req *r)
 	l->n--;
 }
 
-/* The i-th waiting request (0: the head); i < n. */
-static sim_req *wq_at(const rqueue *w, int64_t i)
+/* A new block for w linked after (at_tail) or before its end block; when w has
+ * none it becomes both, with its index at the tail end or the head end (so the first
+ * push fits).  Returns 0, or -1 out of memory (w unchanged). */
+static int wq_add_block(rq_pool *p, rqueue *w, int at_tail)
 {
-	return w->a[(w->head + i) & (w->cap - 1)];
-}
+	wq_blk *b = rq_pool_get_block(p);
 
-static sim_req *wq_head(const rqueue *w)
-{
-	return w->n > 0 ? w->a[w->head] : NULL;
-}
-
-/* Room for `need` requests.  Returns 0, or -1 out of memory (w unchanged). */
-static int wq_reserve(rqueue *w, int64_t need)
-{
-	int64_t cap = w->cap ? w->cap : 16;
-	sim_req **a;
-
-	if (need <= w->cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	if (!(a = malloc((size_t)cap * sizeof *a)))
+	if (!b)
 		return -1;
-	for (int64_t i = 0; i < w->n; i++)
-		a[i] = wq_at(w, i);
-	free(w->a);
-	w->a = a;
-	w->cap = cap;
-	w->head = 0;
+	b->next = b->prev = NULL;
+	if (!w->hb) {
+		w->hb = w->tb = b;
+		w->hi = w->ti = at_tail ? 0 : WQ_BLK;
+	} else if (at_tail) {
+		b->prev = w->tb;
+		w->tb->next = b;
+		w->tb = b;
+		w->ti = 0;
+	} else {
+		b->next = w->hb;
+		w->hb->prev = b;
+		w->hb = b;
+		w->hi = WQ_BLK;
+	}
 	return 0;
 }
 
-/* Callers have reserved the room. */
-static void wq_push_tail(rqueue *w, sim_req *q)
+/* Room for one more entry at the tail / at the head.  Returns 0, or -1 out of
+ * memory (w unchanged). */
+static int wq_room_tail(rq_pool *p, rqueue *w)
 {
-	w->a[(w->head + w->n++) & (w->cap - 1)] = q;
+	return w->tb && w->ti < WQ_BLK ? 0 : wq_add_block(p, w, 1);
+}
+
+static int wq_room_head(rq_pool *p, rqueue *w)
+{
+	return w->hb && w->hi > 0 ? 0 : wq_add_block(p, w, 0);
+}
+
+/* The head entry; w->n > 0. */
+static wq_ent *wq_first(const rqueue *w)
+{
+	return &w->hb->e[w->hi];
+}
+
+/* The entry after e (at index *i of block *b) in queue order: advances *b, *i. */
+static wq_ent *wq_step(wq_blk **b, int *i)
+{
+	if (++*i == WQ_BLK) {
+		*b = (*b)->next;
+		*i = 0;
+	}
+	return &(*b)->e[*i];
+}
+
+/* Callers have made the room (wq_room_tail / wq_room_head). */
+static wq_ent *wq_push_tail(rqueue *w)
+{
+	w->n++;
+	return &w->tb->e[w->ti++];
 }
 
 static void wq_push_head(rqueue *w, sim_req *q)
 {
-	w->head = (w->head - 1) & (w->cap - 1);
-	w->a[w->head] = q;
+	wq_ent *e = &w->hb->e[--w->hi];
+
+	e->u.q = q;
+	e->parked = 0;
 	w->n++;
 }
 
-static void wq_pop_head(rqueue *w)
+static void wq_pop_head(rq_pool *p, rqueue *w)
 {
-	w->head = (w->head + 1) & (w->cap - 1);
 	w->n--;
+	if (++w->hi < WQ_BLK && w->n > 0)
+		return;
+	if (w->n == 0) {
+		/* Empty: keep one block, from its start. */
+		while (w->hb != w->tb) {
+			wq_blk *b = w->hb;
+
+			w->hb = b->next;
+			rq_pool_put_block(p, b);
+		}
+		w->hb->prev = NULL;
+		w->hi = w->ti = 0;
+		return;
+	}
+	{
+		wq_blk *b = w->hb;
+
+		w->hb = b->next;
+		w->hb->prev = NULL;
+		w->hi = 0;
+		rq_pool_put_block(p, b);
+	}
+}
+
+/* Every block back to the pool. */
+static void wq_free(rq_pool *p, rqueue *w)
+{
+	while (w->hb) {
+		wq_blk *b = w->hb;
+
+		w->hb = b->next;
+		rq_pool_put_block(p, b);
+	}
+	w->tb = NULL;
+	w->n = w->hi = w->ti = 0;
+}
+
+/* Whether q holds nothing wq_ent cannot keep (see wq_ent): fresh from the router,
+ * with the values replica_add set. */
+static int parkable(const sim_req *q)
+{
+	return q->status == RQ_WAITING && q->first_token == -1 && q->finish == -1 &&
+	       q->last_scheduled == 0 && q->generated == 0 && q->computed == 0 &&
+	       q->scheduled == 0 && q->cached_tokens == 0 && q->preemptions == 0 &&
+	       q->lingering == 0 && q->n_blocks == 0 && q->n_extra == 0 && q->n_hashes == 0 &&
+	       q->hash_block_tokens == 0;
+}
+
+/* A field added to sim_req must be kept by park/unpark or excluded by parkable. */
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(sim_req) == 176, "sim_req changed: update wq_ent, park, unpark, parkable");
+_Static_assert(sizeof(wq_ent) == 64, "wq_ent is one cache line");
+#endif
+
+static void park(wq_ent *e, const sim_req *q)
+{
+	e->u.id = q->id;
+	e->arrival = q->arrival;
+	e->queued = q->queued;
+	e->est_tokens = q->est_tokens;
+	e->prompt = q->prompt;
+	e->output = q->output;
+	e->true_output = q->true_output;
+	e->max_tokens = q->max_tokens;
+	e->category = q->category;
+	e->prompt_bytes = q->prompt_bytes;
+	e->pool = q->pool;
+	e->replica = q->replica;
+	e->misrouted = q->misrouted;
+	e->parked = 1;
+}
+
+/* The request parked in e, into q, whose fields are all zero but its arrays (a
+ * pool's, or a caller's scratch). */
+static void unpark(const wq_ent *e, sim_req *q)
+{
+	q->id = e->u.id;
+	q->arrival = e->arrival;
+	q->queued = e->queued;
+	q->est_tokens = e->est_tokens;
+	q->prompt = e->prompt;
+	q->output = e->output;
+	q->true_output = e->true_output;
+	q->max_tokens = e->max_tokens;
+	q->category = e->category;
+	q->prompt_bytes = e->prompt_bytes;
+	q->pool = e->pool;
+	q->replica = e->replica;
+	q->misrouted = e->misrouted;
+	q->first_token = q->finish = -1;
+	q->status = RQ_WAITING;
+}
+
+/* Waiting entry e as a request: its own, or (parked) rebuilt into *scratch. */
+static const sim_req *ent_view(const wq_ent *e, sim_req *scratch)
+{
+	if (!e->parked)
+		return e->u.q;
+	memset(scratch, 0, sizeof *scratch);
+	unpark(e, scratch);
+	return scratch;
+}
+
+/* The head of WAITING as a request (rebuilt from the pool if parked), NULL if the
+ * queue is empty or, parked, the pool is out of memory (r->oom set). */
+static sim_req *wq_head(replica *r)
+{
+	wq_ent *e;
+	sim_req *q;
+
+	if (r->waiting.n == 0)
+		return NULL;
+	e = wq_first(&r->waiting);
+	if (!e->parked)
+		return e->u.q;
+	if (!(q = rq_pool_get(r->pool))) {
+		r->oom = 1;
+		return NULL;
+	}
+	unpark(e, q);
+	e->u.q = q;
+	e->parked = 0;
+	return q;
 }
 
 /* Tokens whose blocks a request holds in its token-block array (all-sliding models
@@ -334,6 +523,12 @@ int replica_create(const replica_cfg *cfg, replica **out, fs_err *err)
 	if (cfg->all_sliding)
 		r->cfg.enable_prefix_caching = 0;
 	r->last_end = -1;
+	r->pool = cfg->pool;
+	if (!r->pool) {
+		if (rq_pool_create(&r->own_pool))
+			goto oom;
+		r->pool = r->own_pool;
+	}
 	r->batch = malloc((size_t)cfg->max_num_seqs * sizeof *r->batch);
 	if (!r->batch)
 		goto oom;
@@ -382,7 +577,9 @@ void replica_destroy(replica *r)
 	free(r->indiv);
 	free(r->indiv_stamp);
 	free(r->macro_d);
-	free(r->waiting.a);
+	if (r->pool)
+		wq_free(r->pool, &r->waiting);
+	rq_pool_destroy(r->own_pool);
 	free(r);
 }
 
@@ -397,9 +594,7 @@ int replica_add(replica *r, sim_req *req, simtime_t now)
 		req->finish = now;
 		return 1;
 	}
-	/* Room for every request it holds to wait at once (preemption moves running
-	 * ones back), so no later push allocates. */
-	if (wq_reserve(&r->waiting, (int64_t)r->waiting.n + r->running.n + 1))
+	if (wq_room_tail(r->pool, &r->waiting))
 		return -1;
 	/* vLLM's implicit max_tokens is the room left in the context window. */
 	limit = mml - req->prompt;
@@ -418,8 +613,26 @@ int replica_add(replica *r, sim_req *req, simtime_t now)
 	req->generated = 0;
 	req->lingering = 0;
 	req->queued = now;
-	wq_push_tail(&r->waiting, req);
 	r->outstanding += (int64_t)req->prompt + req->output;
+	/* Park what waits at least a step: behind others, or for a seat. */
+	if (r->cfg.pool && (r->waiting.n > 0 || r->running.n >= r->cfg.max_num_seqs) &&
+	    parkable(req)) {
+		rqueue *w = &r->waiting;
+
+		park(wq_push_tail(w), req);
+		rq_pool_put(r->cfg.pool, req);
+		/* The next park here writes the next entry, a line not touched since its
+		 * block was last used: fetch it now, not when the store needs it. */
+		if (w->ti < WQ_BLK)
+			prefetch_w(&w->tb->e[w->ti]);
+		return 0;
+	}
+	{
+		wq_ent *e = wq_push_tail(&r->waiting);
+
+		e->u.q = req;
+		e->parked = 0;
+	}
 	return 0;
 }
 
@@ -433,8 +646,14 @@ int replica_in_step(const replica *r)
 	return r->in_step;
 }
 
-static void preempt(replica *r, sim_req *v)
+/* Move running request v back to WAITING's head (or, lingering, to retired).
+ * Returns 0, or -1 out of memory for a queue block (r->oom set, nothing changed). */
+static int preempt(replica *r, sim_req *v)
 {
+	if (!v->lingering && wq_room_head(r->pool, &r->waiting)) {
+		r->oom = 1;
+		return -1;
+	}
 	list_remove(&r->running, v);
 	r->st.preemptions++;
 	if (v->lingering) {
@@ -444,7 +663,7 @@ static void preempt(replica *r, sim_req *v)
 		r->outstanding -= (int64_t)v->prompt + v->output - v->computed;
 		v->preemptions++;
 		list_push_tail(&r->retired, v);
-		return;
+		return 0;
 	}
 	release(r, v, 1);
 	r->outstanding += v->computed;
@@ -453,6 +672,7 @@ static void preempt(replica *r, sim_req *v)
 	v->preemptions++;
 	v->status = RQ_WAITING;
 	wq_push_head(&r->waiting, v);
+	return 0;
 }
 
 /* Async scheduling: with something running, the step about to be formed was formed
@@ -488,8 +708,10 @@ static sim_req *admit_head(replica *r, int64_t *budget)
 {
 	int64_t ev = 0, hit = 0, n, have, free_b;
 	int bs = r->cfg.block_size;
-	sim_req *q = wq_head(&r->waiting);
+	sim_req *q = wq_head(r);
 
+	if (!q)
+		return NULL; /* out of memory (r->oom) */
 	/* Async scheduling: this step was formed when the one before it began. */
 	if (q->queued > r->cutoff)
 		return NULL;
@@ -527,11 +749,7 @@ static sim_req *admit_head(replica *r, int64_t *budget)
 		release(r, q, 0);
 		return NULL;
 	}
-	wq_pop_head(&r->waiting);
-	/* The next admission takes the new head, waiting since it arrived: its pointer
-	 * is most often in the ring line just read. */
-	if (r->waiting.n > 0)
-		prefetch_req(wq_head(&r->waiting));
+	wq_pop_head(r->pool, &r->waiting);
 	list_push_tail(&r->running, q);
 	q->status = RQ_RUNNING;
 	q->scheduled = (int32_t)n;
@@ -596,7 +814,8 @@ static int64_t ref_begin_step(replica *r, simtime_t now)
 		       grow(r, q, (int64_t)q->computed + n) != 0) {
 			sim_req *v = r->running.tail;
 
-			preempt(r, v);
+			if (preempt(r, v))
+				return 0; /* out of memory: replica_begin_step_until says so */
 			preempted = 1;
 			if (v == q) {
 				ok = 0;
@@ -1106,9 +1325,6 @@ static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 done:
 	if (k == 0)
 		return 0;
-	/* Its end finishes the heap's top, cold by now (admit_head hints the next
-	 * waiting head). */
-	prefetch_req(r->heap[0].q);
 	r->macro_t0 = now;
 	r->macro_last_end0 = r->coh_last_end;
 	cohort_allocate(r, k, need);
@@ -1229,16 +1445,19 @@ int64_t replica_begin_step_until(replica *r, simtime_t now, simtime_t horizon)
 
 	if (r->in_step)
 		return 0;
-	if (!r->cfg.fast_path)
-		return ref_begin_step(r, now);
-	if (r->dissolved)
-		cohort_rebuild(r);
-	d = fast_step(r, now, horizon);
-	if (d >= 0)
-		return d;
-	cohort_dissolve(r);
-	r->ref_step = 1;
-	return ref_begin_step(r, now);
+	if (!r->cfg.fast_path) {
+		d = ref_begin_step(r, now);
+	} else {
+		if (r->dissolved)
+			cohort_rebuild(r);
+		d = fast_step(r, now, horizon);
+		if (d < 0) {
+			cohort_dissolve(r);
+			r->ref_step = 1;
+			d = ref_begin_step(r, now);
+		}
+	}
+	return r->oom ? -1 : d;
 }
 
 int64_t replica_begin_step(replica *r, simtime_t now)
@@ -1346,6 +1565,7 @@ void replica_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx
 void replica_dump(const replica *r, FILE *f)
 {
 	const sim_req *q;
+	sim_req tmp;
 
 	fprintf(f, "replica: in_step %d, running %d, waiting %d, outstanding %lld tokens, "
 		   "KV used %lld free %lld total %lld, steps %lld, preemptions %lld\n",
@@ -1356,14 +1576,18 @@ void replica_dump(const replica *r, FILE *f)
 		(long long)r->D, r->dissolved);
 	for (int pass = 0; pass < 2; pass++) {
 		int64_t i = 0;
+		wq_blk *b = r->waiting.hb;
+		int bi = r->waiting.hi;
 
-		q = pass == 0 ? r->running.head : wq_head(&r->waiting);
+		q = pass == 0 ? r->running.head
+			      : r->waiting.n > 0 ? ent_view(wq_first(&r->waiting), &tmp) : NULL;
 		while (q) {
 			fprintf(f, "  %s id %lld: prompt %d output %d generated %d computed %d scheduled %d "
 				   "blocks %d preemptions %d status %d\n",
 				pass == 0 ? "running" : "waiting", (long long)q->id, q->prompt, q->output,
 				q->generated, q->computed, q->scheduled, q->n_blocks, q->preemptions, q->status);
-			q = pass == 0 ? q->next : ++i < r->waiting.n ? wq_at(&r->waiting, i) : NULL;
+			q = pass == 0 ? q->next
+				      : ++i < r->waiting.n ? ent_view(wq_step(&b, &bi), &tmp) : NULL;
 		}
 	}
 }
@@ -1404,6 +1628,27 @@ void replica_prefetch(const replica *r)
 	__builtin_prefetch((const char *)r + 448);
 #else
 	(void)r;
+#endif
+}
+
+void replica_next_touch(const replica *r, const void *out[REPLICA_TOUCH])
+{
+	/* The heap's top finishes at the step's end, and the waiting head is admitted
+	 * then if the batch is full (its entry only: reading it here would be the miss
+	 * this is meant to hide). */
+	out[0] = r->n_heap > 0 ? r->heap : NULL;
+	out[1] = r->n_heap > 0 ? r->heap[0].q : NULL;
+	out[2] = r->waiting.n > 0 ? wq_first(&r->waiting) : NULL;
+}
+
+void replica_prefetch_touch(const void *const p[REPLICA_TOUCH])
+{
+#if defined(__GNUC__) || defined(__clang__)
+	__builtin_prefetch(p[0]);
+	prefetch_req(p[1]);
+	__builtin_prefetch(p[2]);
+#else
+	(void)p;
 #endif
 }
 
@@ -1470,7 +1715,7 @@ int64_t replica_step_count(const replica *r)
 	return r->in_step ? r->step_count : 0;
 }
 
-void replica_abort_all(replica *r, replica_done_fn done, void *ctx)
+int replica_abort_all(replica *r, replica_done_fn done, void *ctx)
 {
 	cohort_dissolve(r);
 	r->coh_in_step = 0;
@@ -1480,14 +1725,14 @@ void replica_abort_all(replica *r, replica_done_fn done, void *ctx)
 	/* RUNNING first, then WAITING, each in order. */
 	for (int k = 0; k < 2; k++) {
 		for (;;) {
-			sim_req *q = k == 0 ? r->running.head : wq_head(&r->waiting);
+			sim_req *q = k == 0 ? r->running.head : wq_head(r);
 
 			if (!q)
 				break;
 			if (k == 0)
 				list_remove(&r->running, q);
 			else
-				wq_pop_head(&r->waiting);
+				wq_pop_head(r->pool, &r->waiting);
 			if (q->lingering) {
 				/* Its output is complete. */
 				q->lingering = 0;
@@ -1503,6 +1748,7 @@ void replica_abort_all(replica *r, replica_done_fn done, void *ctx)
 	r->in_step = 0;
 	r->step_count = 0;
 	r->n_batch = 0;
+	return r->oom ? -1 : 0;
 }
 
 void replica_get_stats(const replica *r, replica_stats *out)
@@ -1595,16 +1841,38 @@ static int check_list(const replica *r, const rlist *l, int status, const char *
 static int check_queue(const replica *r, const rqueue *w, int64_t *blocks, int64_t *outstanding,
 		       fs_err *err)
 {
-	if (w->n < 0 || w->n > w->cap || (w->cap & (w->cap - 1)) != 0)
-		return fs_fail(err, FS_EXIT_RUNTIME, "replica: waiting ring holds %d of %lld", w->n,
-			       (long long)w->cap);
-	if (w->cap < (int64_t)w->n + r->running.n)
-		return fs_fail(err, FS_EXIT_RUNTIME,
-			       "replica: waiting ring of %lld cannot take back %d running requests",
-			       (long long)w->cap, r->running.n);
-	for (int64_t i = 0; i < w->n; i++)
-		if (check_req(r, wq_at(w, i), RQ_WAITING, "waiting", blocks, outstanding, err))
-			return -1;
+	const wq_blk *b = w->hb;
+	int64_t held = 0;
+
+	if (w->n < 0 || (w->n > 0 && !w->hb) || (!w->hb) != (!w->tb) || w->hi < 0 ||
+	    w->hi > WQ_BLK || w->ti < 0 || w->ti > WQ_BLK)
+		return fs_fail(err, FS_EXIT_RUNTIME, "replica: waiting queue of %d has bad ends", w->n);
+	/* Entries held from e[hi] of the head block to e[ti - 1] of the tail block. */
+	for (; b; b = b->next) {
+		if (b->next && b->next->prev != b)
+			return fs_fail(err, FS_EXIT_RUNTIME, "replica: waiting queue block link broken");
+		held += (b == w->tb ? w->ti : WQ_BLK) - (b == w->hb ? w->hi : 0);
+		if (b == w->tb && b->next)
+			return fs_fail(err, FS_EXIT_RUNTIME, "replica: waiting queue runs past its tail");
+	}
+	if (held != w->n)
+		return fs_fail(err, FS_EXIT_RUNTIME, "replica: waiting queue holds %lld, count %d",
+			       (long long)held, w->n);
+	if (w->n > 0) {
+		wq_blk *it = w->hb;
+		int i = w->hi;
+		const wq_ent *e = wq_first(w);
+
+		for (int64_t k = 0; k < w->n; k++) {
+			sim_req tmp;
+
+			if (k > 0)
+				e = wq_step(&it, &i);
+			if (check_req(r, ent_view(e, &tmp), RQ_WAITING, "waiting", blocks, outstanding,
+				      err))
+				return -1;
+		}
+	}
 	return 0;
 }
 

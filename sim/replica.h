@@ -64,6 +64,13 @@ typedef struct replica_cfg {
 	int swa_mult;
 	int64_t swa_window_blocks;
 	int all_sliding;
+	/* Borrowed, may be NULL.  With a pool a fresh request that joins a non-empty
+	 * queue or a full batch is parked: its fields go into the waiting queue (64
+	 * bytes instead of a struct of its own, read in queue order) and the struct back
+	 * to the pool; it is rebuilt from the pool when it reaches the head.  The caller
+	 * then must not touch a request after replica_add, only what done() hands back.
+	 * Results are the same either way. */
+	rq_pool *pool;
 } replica_cfg;
 
 typedef struct replica replica;
@@ -80,7 +87,8 @@ void replica_destroy(replica *r);
  * instead: status RQ_REJECTED, finish = now, return 1. Otherwise req->output is
  * clamped to the room left (max_model_len - prompt, vLLM's implicit max_tokens), to
  * max_tokens if set (else to the model's default_max_tokens if any), and to at
- * least 1, and 0 is returned.  -1: out of memory for the queue (req untouched). */
+ * least 1, and 0 is returned (with cfg.pool, req may then have gone back to the
+ * pool: see replica_cfg.pool).  -1: out of memory for the queue (req untouched). */
 int replica_add(replica *r, sim_req *req, simtime_t now);
 
 /* Whether the replica has anything running or waiting. */
@@ -97,8 +105,9 @@ int64_t replica_begin_step(replica *r, simtime_t now);
  * change it before `horizon`: every step but the last ends strictly before horizon,
  * the last one is in flight until the returned time.  Pass the earliest time any
  * other event that reads or feeds this replica (arrival, metrics sample) can run;
- * horizon <= now gives exactly one step.  Returns the total duration in ns (> 0), or
- * 0 if nothing can be scheduled.  The state the replica reports at any time in
+ * horizon <= now gives exactly one step.  Returns the total duration in ns (> 0),
+ * 0 if nothing can be scheduled, or -1 out of memory rebuilding a parked request
+ * (cfg.pool; the replica is then unusable).  The state the replica reports at any time in
  * [now, horizon] (outstanding tokens, KV use, queue lengths) is the reference's. */
 int64_t replica_begin_step_until(replica *r, simtime_t now, simtime_t horizon);
 
@@ -110,8 +119,9 @@ typedef void (*replica_done_fn)(void *ctx, sim_req *req);
 void replica_end_step(replica *r, simtime_t now, replica_done_fn done, void *ctx);
 
 /* Move every queued/running request to RQ_UNFINISHED, free their blocks and hand them
- * to done() (end of a run with --no-drain). */
-void replica_abort_all(replica *r, replica_done_fn done, void *ctx);
+ * to done() (end of a run with --no-drain).  Returns 0, or -1 out of memory
+ * rebuilding a parked request (some are then left queued). */
+int replica_abort_all(replica *r, replica_done_fn done, void *ctx);
 
 typedef struct replica_stats {
 	int64_t steps;
@@ -159,6 +169,9 @@ int replica_macro_cuttable(const replica *r);
  * flight reads first; the fleet calls it for the next step end's replica.  No effect
  * on any result. */
 void replica_prefetch(const replica *r);
+#define REPLICA_TOUCH 3
+void replica_next_touch(const replica *r, const void *out[REPLICA_TOUCH]);
+void replica_prefetch_touch(const void *const p[REPLICA_TOUCH]);
 /* Whether a request queued now leaves every engine step of the step in flight (a
  * macro-step's included) as it is: the batch is full (max_num_seqs running) and stays
  * full until the last of them ends, so nothing is admitted before then.  An arrival

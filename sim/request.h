@@ -2,8 +2,10 @@
  * request.h - one request's life inside the simulator.
  *
  * The struct is public: the replica scheduler, KV manager, router and metrics all
- * touch its fields on the hot path.  Requests are owned by the fleet (a pool
- * allocator); the replica only links them into its queues.
+ * touch its fields on the hot path.  Requests live in a pool (rq_pool, owned by the
+ * fleet); a replica links them into its queues and, given the pool, may park a
+ * fresh one that must wait (keep its few fields in its waiting queue and hand the
+ * struct back) and take one from the pool again when it is admitted.
  */
 #ifndef FS_REQUEST_H
 #define FS_REQUEST_H
@@ -78,5 +80,27 @@ static inline int64_t rq_hashed_tokens(const sim_req *r)
 	len = lim - r->prompt >= r->hash_block_tokens ? (int64_t)r->prompt + r->output : r->prompt;
 	return lim < len ? lim : len;
 }
+
+/* A free list of requests over a slab (util/slab.h): requests handed back keep their
+ * block and hash arrays for the next user.  Also the blocks of the replicas' waiting
+ * queues.  Not thread-safe: one per simulation. */
+typedef struct rq_pool rq_pool;
+
+/* Returns 0 and *out (caller owns, rq_pool_destroy), or -1 out of memory. */
+int rq_pool_create(rq_pool **out);
+/* Frees every request and block, and the arrays of the requests handed back (NULL:
+ * no-op). */
+void rq_pool_destroy(rq_pool *p);
+/* A request with every field zero but its arrays (blocks, hashes and their
+ * capacities, kept from its last use), owned by the pool; NULL out of memory. */
+sim_req *rq_pool_get(rq_pool *p);
+/* Hand q back (its arrays with it); q must not be used after. */
+void rq_pool_put(rq_pool *p, sim_req *q);
+/* A block of RQ_BLOCK bytes (64-byte aligned, contents undefined) for a replica's
+ * waiting queue, owned by the pool, or NULL out of memory.  Blocks share the
+ * requests' huge-page chunks' benefits: a fleet's queues sit in a few pages. */
+#define RQ_BLOCK 4096
+void *rq_pool_get_block(rq_pool *p);
+void rq_pool_put_block(rq_pool *p, void *b);
 
 #endif

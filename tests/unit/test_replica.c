@@ -869,6 +869,137 @@ static void test_prefix_hit(void)
 	free(b.blocks);
 }
 
+/* Parking (replica_cfg.pool) and the block deque of WAITING.  The same requests go
+ * to two replicas, one with a pool (fresh requests that must wait are parked and
+ * rebuilt at admission) and one without; with a small KV cache and max_num_seqs 8
+ * the queue runs to hundreds (several blocks) and preemptions push to its head
+ * across block boundaries.  Every finished request must match field for field. */
+typedef struct park_log {
+	rq_pool *pool;   /* hand finished requests back here (NULL: test-owned) */
+	int n;
+	sim_req rec[400];
+} park_log;
+
+static void park_done(void *ctx, sim_req *q)
+{
+	park_log *l = ctx;
+
+	CU_ASSERT_FATAL(q->id >= 0 && q->id < 400);
+	l->rec[q->id] = *q;
+	l->n++;
+	if (l->pool)
+		rq_pool_put(l->pool, q);
+}
+
+static void park_run(int fast, rq_pool *pool, park_log *l)
+{
+	perf_model p = memory_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	sim_req *own = calloc(400, sizeof *own);
+	fs_err err = {0};
+	simtime_t now = 0;
+	uint32_t x = 12345;
+	int next = 0;
+
+	CU_ASSERT_FATAL(own != NULL);
+	c.max_num_seqs = 8;
+	c.num_blocks = 96;
+	c.max_model_len = 1024;
+	c.fast_path = fast;
+	c.pool = pool;
+	l->pool = pool;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	while (l->n < 400) {
+		/* Arrivals: 150 at once, then 10 before each step until all 400 came. */
+		for (int k = 0; next < 400 && k < (next == 0 ? 150 : 10); k++, next++) {
+			sim_req *q = pool ? rq_pool_get(pool) : &own[next];
+
+			CU_ASSERT_FATAL(q != NULL);
+			x = x * 1103515245u + 12345u;
+			mkreq(q, next, 20 + (int32_t)(x >> 16) % 300, 2 + (int32_t)(x >> 8) % 120, -1);
+			q->last_scheduled = 0; /* as the fleet's requests: never scheduled */
+			q->arrival = q->queued = now;
+			CU_ASSERT_EQUAL_FATAL(replica_add(r, q, now), 0);
+		}
+		{
+			int64_t d = replica_begin_step(r, now);
+
+			CU_ASSERT_FATAL(d > 0);
+			now += d;
+			replica_end_step(r, now, park_done, l);
+		}
+		if (replica_check(r, &err) != 0)
+			CU_FAIL(err.msg);
+	}
+	replica_destroy(r);
+	for (int i = 0; i < 400; i++)
+		free(own[i].blocks);
+	free(own);
+}
+
+static void test_parked_queue(void)
+{
+	for (int fast = 0; fast < 2; fast++) {
+		park_log *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+		rq_pool *pool = NULL;
+		int64_t preempted = 0;
+
+		CU_ASSERT_FATAL(a && b && rq_pool_create(&pool) == 0);
+		park_run(fast, NULL, a);
+		park_run(fast, pool, b);
+		CU_ASSERT_EQUAL(a->n, 400);
+		CU_ASSERT_EQUAL(b->n, 400);
+		for (int i = 0; i < 400; i++) {
+			const sim_req *x = &a->rec[i], *y = &b->rec[i];
+
+			preempted += x->preemptions;
+			CU_ASSERT_EQUAL(x->status, RQ_DONE);
+			CU_ASSERT(x->status == y->status && x->arrival == y->arrival &&
+				  x->queued == y->queued && x->first_token == y->first_token &&
+				  x->finish == y->finish && x->prompt == y->prompt &&
+				  x->output == y->output && x->generated == y->generated &&
+				  x->preemptions == y->preemptions &&
+				  x->cached_tokens == y->cached_tokens);
+		}
+		/* The setup is meant to preempt (the head pushes it tests). */
+		CU_ASSERT(preempted > 10);
+		rq_pool_destroy(pool);
+		free(a);
+		free(b);
+	}
+}
+
+/* A fresh request behind others is parked: its struct is back in the pool at once
+ * (the pool hands out the most recent first). */
+static void test_park_returns_struct(void)
+{
+	perf_model p = memory_model();
+	replica_cfg c = base_cfg(&p);
+	replica *r = NULL;
+	rq_pool *pool = NULL;
+	sim_req *a, *b;
+	fs_err err = {0};
+
+	CU_ASSERT_EQUAL_FATAL(rq_pool_create(&pool), 0);
+	c.pool = pool;
+	CU_ASSERT_EQUAL_FATAL(replica_create(&c, &r, &err), 0);
+	a = rq_pool_get(pool);
+	b = rq_pool_get(pool);
+	mkreq(a, 0, 100, 4, -1);
+	mkreq(b, 1, 100, 4, -1);
+	a->last_scheduled = b->last_scheduled = 0;
+	CU_ASSERT_EQUAL(replica_add(r, a, 0), 0); /* empty queue: kept */
+	CU_ASSERT_EQUAL(replica_add(r, b, 0), 0); /* behind a: parked */
+	CU_ASSERT_PTR_EQUAL(rq_pool_get(pool), b);
+	CU_ASSERT_EQUAL(replica_num_waiting(r), 2);
+	CU_ASSERT_EQUAL(replica_outstanding_tokens(r), 208);
+	if (replica_check(r, &err) != 0)
+		CU_FAIL(err.msg);
+	replica_destroy(r);
+	rq_pool_destroy(pool);
+}
+
 int fs_test_register(void)
 {
 	CU_pSuite s = CU_add_suite("replica", NULL, NULL);
@@ -884,7 +1015,9 @@ int fs_test_register(void)
 	    !CU_add_test(s, "full-prompt admission reservation", test_full_isl_admission) ||
 	    !CU_add_test(s, "async scheduling", test_async_scheduling) ||
 	    !CU_add_test(s, "state and sliding-window blocks", test_extra_blocks) ||
-	    !CU_add_test(s, "generation_config default max_tokens", test_default_max_tokens))
+	    !CU_add_test(s, "generation_config default max_tokens", test_default_max_tokens) ||
+	    !CU_add_test(s, "parked requests and the block queue", test_parked_queue) ||
+	    !CU_add_test(s, "a parked request's struct goes back", test_park_returns_struct))
 		return -1;
 	return 0;
 }
