@@ -169,6 +169,11 @@ int replica_macro_cuttable(const replica *r);
  * flight reads first; the fleet calls it for the next step end's replica.  No effect
  * on any result. */
 void replica_prefetch(const replica *r);
+/* What the end of the step in flight will touch first, cold by then in an
+ * overloaded replica (hundreds of other events run in between): recorded when the
+ * step starts (replica_next_touch, into out[], the addresses only) and prefetched by
+ * the fleet just before that step end's event (replica_prefetch_touch).  Hints: the
+ * addresses may be stale by then, which costs nothing but the hint. */
 #define REPLICA_TOUCH 3
 void replica_next_touch(const replica *r, const void *out[REPLICA_TOUCH]);
 void replica_prefetch_touch(const void *const p[REPLICA_TOUCH]);

@@ -1,8 +1,12 @@
 /* request.c - the request pool (see request.h). */
 #include "sim/request.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "util/slab.h"
 
@@ -13,6 +17,32 @@ struct rq_pool {
 	slab *blocks;     /* queue blocks, created with the first one */
 	void *free_blocks; /* handed back, linked through their first word */
 };
+
+/* memset(q, 0, sizeof *q), in 16-byte stores where the target has them: compilers
+ * turn a memset of this size into `rep stos`, whose start-up cost showed in the
+ * profile of an overloaded run (a get per arrival and one per admission). */
+static void zero(sim_req *q)
+{
+#if defined(__SSE2__) && UINTPTR_MAX == UINT64_MAX
+	/* Written out: a loop of these is turned back into a memset. */
+	__m128i z = _mm_setzero_si128(), *v = (__m128i *)(void *)q;
+
+	_Static_assert(sizeof *q == 11 * 16, "one store per 16 bytes of sim_req");
+	_mm_storeu_si128(v + 0, z);
+	_mm_storeu_si128(v + 1, z);
+	_mm_storeu_si128(v + 2, z);
+	_mm_storeu_si128(v + 3, z);
+	_mm_storeu_si128(v + 4, z);
+	_mm_storeu_si128(v + 5, z);
+	_mm_storeu_si128(v + 6, z);
+	_mm_storeu_si128(v + 7, z);
+	_mm_storeu_si128(v + 8, z);
+	_mm_storeu_si128(v + 9, z);
+	_mm_storeu_si128(v + 10, z);
+#else
+	memset(q, 0, sizeof *q);
+#endif
+}
 
 int rq_pool_create(rq_pool **out)
 {
@@ -57,7 +87,7 @@ sim_req *rq_pool_get(rq_pool *p)
 	hashes = q->hashes;
 	cap_b = q->cap_blocks;
 	cap_h = q->cap_hashes;
-	memset(q, 0, sizeof *q);
+	zero(q);
 	q->blocks = blocks;
 	q->hashes = hashes;
 	q->cap_blocks = cap_b;
