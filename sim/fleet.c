@@ -91,7 +91,9 @@ typedef struct rep_state {
 	simtime_t chain_t0;
 	uint64_t chain_s0;
 	simtime_t step_end;      /* end of its step in flight, -1 if none */
-	const void *touch[REPLICA_TOUCH];
+	const void *touch[REPLICA_TOUCH]; /* what the end of its step in flight touches
+					    * first (replica_next_touch at the step's start),
+					    * prefetched just before that event */
 } rep_state;
 
 /* Everything one run owns; freed together in run_free. */
@@ -872,7 +874,8 @@ int fleet_run(const policy_cfg *pol, trace_reader *tr, const fleet_opts *o, metr
 			break;
 		{
 			/* The next step end's replica is most often cold (hundreds of others
-			 * ran since it last did): start fetching it now. */
+			 * ran since it last did): start fetching it, and what its step end
+			 * will read first, now. */
 			int nx = ev_slots_top(s.slots);
 
 			if (nx >= 0) {
