@@ -106,9 +106,10 @@ int64_t replica_begin_step(replica *r, simtime_t now);
  * the last one is in flight until the returned time.  Pass the earliest time any
  * other event that reads or feeds this replica (arrival, metrics sample) can run;
  * horizon <= now gives exactly one step.  Returns the total duration in ns (> 0),
- * 0 if nothing can be scheduled, or -1 out of memory rebuilding a parked request
- * (cfg.pool; the replica is then unusable).  The state the replica reports at any time in
- * [now, horizon] (outstanding tokens, KV use, queue lengths) is the reference's. */
+ * 0 if nothing can be scheduled, or -1 out of memory (rebuilding a parked request,
+ * or a queue block for a preempted one; the replica is then unusable).  The state the
+ * replica reports at any time in [now, horizon] (outstanding tokens, KV use, queue
+ * lengths) is the reference's. */
 int64_t replica_begin_step_until(replica *r, simtime_t now, simtime_t horizon);
 
 typedef void (*replica_done_fn)(void *ctx, sim_req *req);

@@ -92,13 +92,14 @@ int rq_pool_create(rq_pool **out);
  * no-op). */
 void rq_pool_destroy(rq_pool *p);
 /* A request with every field zero but its arrays (blocks, hashes and their
- * capacities, kept from its last use), owned by the pool; NULL out of memory. */
+ * capacities, kept from its last use), owned by the pool; NULL out of memory.  The
+ * most recently handed back comes first (it is the one still in cache). */
 sim_req *rq_pool_get(rq_pool *p);
 /* Hand q back (its arrays with it); q must not be used after. */
 void rq_pool_put(rq_pool *p, sim_req *q);
 /* A block of RQ_BLOCK bytes (64-byte aligned, contents undefined) for a replica's
- * waiting queue, owned by the pool, or NULL out of memory.  Blocks share the
- * requests' huge-page chunks' benefits: a fleet's queues sit in a few pages. */
+ * waiting queue, owned by the pool, or NULL out of memory.  Blocks come from a slab
+ * of their own (huge-page chunks), so a fleet's queues sit in a few pages. */
 #define RQ_BLOCK 4096
 void *rq_pool_get_block(rq_pool *p);
 void rq_pool_put_block(rq_pool *p, void *b);

@@ -1,14 +1,15 @@
 /*
  * slab.h - memory for the engine's big, randomly touched data: fixed-size objects
- * carved from large chunks (the simulated requests), arrays that grow without being
- * copied (the per-request metric records), and the huge-page hint both use.
+ * carved from large chunks (the simulated requests and the waiting queues' blocks,
+ * sim/request.c), arrays that grow without being copied (the per-request metric
+ * records), and the huge-page hint both use.
  *
  * Why: an overloaded fleet keeps ~10^6 requests queued and touches each at random
  * moments (admission, finish): with 4 KiB pages nearly every such touch is also a TLB
  * miss, and with one malloc per request every new page is a page fault of its own.
  * Chunks of 2 MiB, aligned and marked MADV_HUGEPAGE (where the kernel offers it:
  * Linux with transparent_hugepage "madvise" or "always") cut both; elsewhere the hint
- * is a no-op and the slab is a plain free-list allocator.  Neither changes any result.
+ * is a no-op and the slab is a plain chunk allocator.  Neither changes any result.
  *
  * Objects are never returned to the slab one by one (the caller keeps its own free
  * list); slab_destroy frees every chunk at once.
