@@ -8,12 +8,27 @@
 /* A node of a pool's tree holds its subtree's least keys and their replica, so a
  * comparison reads the two children, which sit side by side, and no per-replica
  * array: the tree is the only thing a pick or an update touches.  An empty subtree
- * (leaves past the pool's last replica) has keys INT64_MAX and replica -1, which
- * compares after every replica (indices compare unsigned). */
+ * (leaves past the pool's last replica, or replicas that live in the pool's other
+ * tree) has keys INT64_MAX and replica -1, which compares after every replica
+ * (indices compare unsigned). */
 typedef struct node {
 	int64_t k1, k2;
 	int32_t w;  /* replica, pool-relative; -1: none */
 } node;
+
+/* A bounded replica's load over its macro-step under least tokens: at a time t in
+ * [t0, tend] it has at least L + n * ((tend - t) / dmax - 1) tokens outstanding (L
+ * after the last step, n fewer per step, steps of at most dmax ns).  Kept so that
+ * the keys can be recomputed when the pool's slope changes. */
+typedef struct bline {
+	int64_t L, n, dmax, tend, t0;
+} bline;
+
+/* A pool's slope is one token per q ns; q stays in [1, Q_MAX] so that keys in
+ * q-units keep far from overflow (clamped keys are only lower, still bounds). */
+#define Q_MAX ((int64_t)1 << 24)
+#define Q_START ((int64_t)1 << 20)
+#define K_MAX (INT64_MAX / 4)
 
 struct balance {
 	router_balance kind;
@@ -22,10 +37,20 @@ struct balance {
 	uint64_t rr[FS_MAX_POOLS];
 	int tree_size[FS_MAX_POOLS];  /* leaves, a power of two */
 	int tree_log[FS_MAX_POOLS];   /* its log2: the root's height */
-	node *tree[FS_MAX_POOLS];     /* 2 x tree_size nodes, the root at 1, leaves from tree_size */
+	/* 2 x tree_size nodes each, the root at 1, leaves from tree_size: exact keys of
+	 * the replicas not bounded, and bounds of the bounded ones (least tokens: keys
+	 * K in q-units, the bound at time t being (K - t) / q tokens). */
+	node *tree[FS_MAX_POOLS];
+	node *btree[FS_MAX_POOLS];
+	int64_t q[FS_MAX_POOLS];
+	int64_t qsum_d[FS_MAX_POOLS], qsum_n[FS_MAX_POOLS], qcnt[FS_MAX_POOLS]; /* the window */
+	int8_t qset[FS_MAX_POOLS];
 	int8_t *reps_pool;            /* pool of each replica */
 	int32_t *bpos;                /* bounded replicas: position in blist, or -1 */
+	int8_t *in_b;                 /* leaf in btree (1) or tree (0): follows bpos when
+				       * its keys are next set */
 	int32_t *blist;
+	bline *line;                  /* least tokens: bounded replicas' lines */
 	int nb;
 	int64_t searches, leaves;
 };
@@ -50,6 +75,66 @@ static int node_less(const node *x, const node *y)
 	return (uint32_t)x->w < (uint32_t)y->w;
 }
 
+static const node none = {INT64_MAX, INT64_MAX, -1};
+
+/* Leaf w of tree t (n leaves) becomes `leaf`, and the path above it follows.  The
+ * path's winner so far stays in registers and only the siblings are read: their
+ * loads do not wait on the compares, and a compare waits only on the one below it
+ * (re-reading both children after each store made every level wait on the store
+ * and on a coin-toss branch). */
+static inline void put(node *t, int n, int w, int64_t k1, int64_t k2, int32_t wv)
+{
+	node m = {k1, k2, wv};
+	int i = n + w;
+
+	if (t[i].k1 == k1 && t[i].k2 == k2 && t[i].w == wv)
+		return;
+	t[i] = m;
+	for (; i > 1; i /= 2) {
+		const node *sib = &t[i ^ 1], *up = &t[i / 2];
+		int s_first = key_less(sib->k1, sib->k2, sib->w, m.k1, m.k2, m.w);
+
+		m.k1 = s_first ? sib->k1 : m.k1;
+		m.k2 = s_first ? sib->k2 : m.k2;
+		m.w = s_first ? sib->w : m.w;
+		/* Same other winner: nothing above changes either. */
+		if (m.w == up->w && m.w != w)
+			break;
+		t[i / 2] = m;
+	}
+}
+
+static void heapify(node *t, int n)
+{
+	for (int i = n - 1; i >= 1; i--)
+		t[i] = node_less(&t[2 * i + 1], &t[2 * i]) ? t[2 * i + 1] : t[2 * i];
+}
+
+/* The key in q-units of line l: the largest K with (K - t) / q below l's bound for
+ * every t in [t0, tend] (slope 1 / q against the line's n / dmax: the steeper one
+ * is clipped to the other at t0), rounded and clamped downwards. */
+static int64_t line_key(int64_t q, const bline *l)
+{
+	__int128 k = (__int128)l->L * q + l->t0;
+
+	if (l->n > 0 && l->dmax > 0 && l->tend > l->t0) {
+		int64_t span = l->tend - l->t0, nq = l->n * q, e;
+
+		if (nq >= l->dmax) {
+			e = span - nq;
+		} else {
+			/* nq / dmax < 1: the product stays below span, and 2 units off the
+			 * double's result cover its rounding (span < 2^50). */
+			double f = (double)nq / (double)l->dmax * (double)span;
+
+			e = span < ((int64_t)1 << 50) ? (int64_t)f - 2 - nq : 0;
+		}
+		if (e > 0)
+			k += e;
+	}
+	return k > K_MAX ? K_MAX : (int64_t)k;
+}
+
 int balance_create(router_balance kind, int npools, const int *pool_first, balance **out)
 {
 	balance *b = calloc(1, sizeof *b);
@@ -70,29 +155,34 @@ int balance_create(router_balance kind, int npools, const int *pool_first, balan
 	b->reps_pool = malloc(((size_t)nreps + 1) * sizeof *b->reps_pool);
 	b->bpos = malloc(((size_t)nreps + 1) * sizeof *b->bpos);
 	b->blist = malloc(((size_t)nreps + 1) * sizeof *b->blist);
-	if (!b->reps_pool || !b->bpos || !b->blist)
+	b->line = calloc((size_t)nreps + 1, sizeof *b->line);
+	b->in_b = calloc((size_t)nreps + 1, sizeof *b->in_b);
+	if (!b->reps_pool || !b->bpos || !b->blist || !b->line || !b->in_b)
 		goto fail;
 	for (int i = 0; i < nreps; i++)
 		b->bpos[i] = -1;
 	for (int p = 0; p < npools; p++) {
 		int first = pool_first[p], cnt = pool_first[p + 1] - first, n = 1;
-		node *t;
+		node *t, *bt;
 
 		for (int i = first; i < first + cnt; i++)
 			b->reps_pool[i] = (int8_t)p;
 		while (n < cnt)
 			n *= 2;
-		t = malloc(2 * (size_t)n * sizeof *t);
-		if (!t)
+		t = b->tree[p] = malloc(2 * (size_t)n * sizeof *t);
+		bt = b->btree[p] = malloc(2 * (size_t)n * sizeof *bt);
+		if (!t || !bt)
 			goto fail;
-		b->tree[p] = t;
 		b->tree_size[p] = n;
 		while ((1 << b->tree_log[p]) < n)
 			b->tree_log[p]++;
-		for (int i = 0; i < n; i++)
-			t[n + i] = i < cnt ? (node){0, 0, i} : (node){INT64_MAX, INT64_MAX, -1};
-		for (int i = n - 1; i >= 1; i--)
-			t[i] = node_less(&t[2 * i + 1], &t[2 * i]) ? t[2 * i + 1] : t[2 * i];
+		b->q[p] = Q_START;
+		for (int i = 0; i < n; i++) {
+			t[n + i] = i < cnt ? (node){0, 0, i} : none;
+			bt[n + i] = none;
+		}
+		heapify(t, n);
+		heapify(bt, n);
 	}
 	*out = b;
 	return 0;
@@ -105,42 +195,106 @@ void balance_destroy(balance *b)
 {
 	if (!b)
 		return;
-	for (int p = 0; p < FS_MAX_POOLS; p++)
+	for (int p = 0; p < FS_MAX_POOLS; p++) {
 		free(b->tree[p]);
+		free(b->btree[p]);
+	}
 	free(b->reps_pool);
 	free(b->bpos);
 	free(b->blist);
+	free(b->line);
+	free(b->in_b);
 	free(b);
+}
+
+/* Pool p's bounded keys again from their lines (its q changed). */
+static void rebuild(balance *b, int p)
+{
+	node *t = b->btree[p];
+	int n = b->tree_size[p], first = b->pool_first[p];
+
+	for (int j = 0; j < b->nb; j++) {
+		int ri = b->blist[j];
+
+		if (b->reps_pool[ri] == p && b->in_b[ri])
+			t[n + ri - first] = (node){line_key(b->q[p], &b->line[ri]), 0, ri - first};
+	}
+	heapify(t, n);
+}
+
+/* Replica ri's leaf goes to the tree its bounded state names (bound and unbound only
+ * mark it: a replica that ends a macro-step and starts the next stays in the bounded
+ * tree, one walk up it instead of three). */
+static void move_leaf(balance *b, int ri, int pool, int w, int to_b)
+{
+	if (b->in_b[ri] == to_b)
+		return;
+	put(to_b ? b->tree[pool] : b->btree[pool], b->tree_size[pool], w, INT64_MAX, INT64_MAX, -1);
+	b->in_b[ri] = (int8_t)to_b;
 }
 
 void balance_set_keys(balance *b, int ri, int64_t k1, int64_t k2)
 {
-	int pool, n, w;
-	node *t;
+	int pool, w;
 
 	if (b->kind == BAL_ROUND_ROBIN)
 		return;
 	pool = b->reps_pool[ri];
-	n = b->tree_size[pool];
-	t = b->tree[pool];
 	w = ri - b->pool_first[pool];
-	if (t[n + w].k1 == k1 && t[n + w].k2 == k2)
-		return;
-	t[n + w].k1 = k1;
-	t[n + w].k2 = k2;
-	for (int i = (n + w) / 2; i >= 1; i /= 2) {
-		const node *m = node_less(&t[2 * i + 1], &t[2 * i]) ? &t[2 * i + 1] : &t[2 * i];
-
-		/* Same winner with unchanged keys: nothing above changes either. */
-		if (m->w == t[i].w && m->w != w)
-			break;
-		t[i].k1 = m->k1;
-		t[i].k2 = m->k2;
-		t[i].w = m->w;
+	move_leaf(b, ri, pool, w, b->bpos[ri] >= 0);
+	if (b->bpos[ri] < 0) {
+		put(b->tree[pool], b->tree_size[pool], w, k1, k2, w);
+	} else if (b->kind == BAL_LEAST_KV) {
+		put(b->btree[pool], b->tree_size[pool], w, k1, k2, w);
+	} else {
+		/* A bound with no slope from time 0: valid, loose as time goes on. */
+		b->line[ri] = (bline){k1, 0, 0, 0, 0};
+		put(b->btree[pool], b->tree_size[pool], w, line_key(b->q[pool], &b->line[ri]), 0, w);
 	}
 }
 
-void balance_update(balance *b, int ri, const replica *r)
+void balance_set_line(balance *b, int ri, int64_t now, int64_t L, int64_t n, int64_t dmax,
+		      int64_t tend)
+{
+	int pool, w;
+	int64_t q;
+
+	if (b->kind != BAL_LEAST_TOKENS || b->bpos[ri] < 0) {
+		balance_set_keys(b, ri, L, 0);
+		return;
+	}
+	pool = b->reps_pool[ri];
+	w = ri - b->pool_first[pool];
+	move_leaf(b, ri, pool, w, 1);
+	b->line[ri] = (bline){L, n, dmax, tend, now};
+	q = b->q[pool];
+	if (n > 0 && dmax > 0) {
+		/* The pool's slope follows its replicas' n / dmax (the keys are tightest for
+		 * replicas whose slope it matches): set by the first line, then by each
+		 * window of 2 x replicas + 16 lines (their dmax sum over their n sum) when
+		 * that is 1/16 off.  A change rebuilds the pool's bounded keys: O(1) per line,
+		 * amortised. */
+		int64_t cnt = b->pool_first[pool + 1] - b->pool_first[pool];
+
+		b->qsum_d[pool] += dmax;
+		b->qsum_n[pool] += n;
+		if (!b->qset[pool] || ++b->qcnt[pool] >= 2 * cnt + 16) {
+			int64_t m = (b->qsum_d[pool] + b->qsum_n[pool] - 1) / b->qsum_n[pool];
+
+			m = m < 1 ? 1 : m > Q_MAX ? Q_MAX : m;
+			b->qset[pool] = 1;
+			b->qsum_d[pool] = b->qsum_n[pool] = b->qcnt[pool] = 0;
+			if (16 * (m > q ? m - q : q - m) > q) {
+				b->q[pool] = m;
+				rebuild(b, pool);
+				return;
+			}
+		}
+	}
+	put(b->btree[pool], b->tree_size[pool], w, line_key(q, &b->line[ri]), 0, w);
+}
+
+void balance_update(balance *b, int ri, const replica *r, int64_t now)
 {
 	int64_t out, used;
 
@@ -155,8 +309,12 @@ void balance_update(balance *b, int ri, const replica *r)
 		else
 			used = kv_used_blocks(replica_kv(r));
 		balance_set_keys(b, ri, used, replica_outstanding_tokens(r));
+	} else if (b->bpos[ri] >= 0) {
+		int64_t n, dmax, tend;
+
+		replica_macro_span(r, &n, &dmax, &tend);
+		balance_set_line(b, ri, now, replica_outstanding_tokens(r), n, dmax, tend);
 	} else {
-		/* Outstanding tokens after a macro-step's last step are its least. */
 		balance_set_keys(b, ri, replica_outstanding_tokens(r), 0);
 	}
 }
@@ -185,34 +343,32 @@ int balance_bounded(const balance *b, int ri)
 	return b->kind != BAL_ROUND_ROBIN && b->bpos[ri] >= 0;
 }
 
-/* Replica first + w's exact keys (it is bounded). */
-static void exact_keys(balance *b, int first, int w, balance_view_fn view, void *ctx,
-		       int64_t *k1, int64_t *k2)
+/* a * q, or INT64_MAX past it. */
+static int64_t mul_sat(int64_t a, int64_t q)
 {
-	int64_t out, used = 0;
-
-	view(ctx, first + w, &out, b->kind == BAL_LEAST_KV ? &used : NULL);
-	*k1 = b->kind == BAL_LEAST_KV ? used : out;
-	*k2 = b->kind == BAL_LEAST_KV ? out : 0;
+	return a >= INT64_MAX / q ? INT64_MAX : a * q;
 }
 
-/* The replica with the least exact keys: branch and bound over the tree, depth first
- * with the winner's side first (its bound is the subtree's least), a subtree whose
- * least bound is not below the best exact key so far skipped.  Iterative: opening a
- * subtree goes straight to its winner's leaf and stacks the siblings of the path to
- * it, so they are taken deepest first, as the recursive search did (half its
- * instructions were call overhead: searches are ~30 % of an overloaded fleet's
- * engine).  The path is the leaf's index shifted right, so stacking reads no node
- * and takes no branch (walking down and comparing children mispredicted half the
- * time); a stacked node is read when taken.  The result is the least exact (key1,
- * key2, index) whatever the order, but keeping this order keeps the replicas
- * evaluated (balance_search_stats), which the fleet's choice to pass arrivals reads. */
-static int bb_search(balance *b, int pool, balance_view_fn view, void *ctx)
+/* The replica with the least exact keys.  The replicas not bounded have theirs in
+ * the pool's tree, whose root is the best of them; the bounded ones are a branch
+ * and bound over the other tree: depth first with the winner's side first (its
+ * bound is the subtree's least), a subtree skipped when its least bound cannot be
+ * before the best exact key so far.  Under least tokens a subtree's bound at time
+ * `now` is ceil((K - now) / q) tokens for its least key K, and a tie with the best
+ * is skipped only if the best's index is below the whole subtree's (K's order is
+ * not the bounds' order among equal bounds).  Iterative: opening a subtree goes
+ * straight to its winner's leaf and stacks the siblings of the path to it, deepest
+ * first.  The path is the leaf's index shifted right, so stacking reads no node and
+ * takes no branch (walking down and comparing children mispredicted half the time);
+ * a stacked node is read when taken. */
+static int bb_search(balance *b, int pool, int64_t now, balance_view_fn view, void *ctx)
 {
-	const node *t = b->tree[pool];
+	const node *t = b->btree[pool], *e = &b->tree[pool][1];
 	int first = b->pool_first[pool], n = b->tree_size[pool], sp = 0;
-	int64_t best1 = INT64_MAX, best2 = INT64_MAX;
-	int32_t best = -1;
+	int tokens = b->kind == BAL_LEAST_TOKENS;
+	int64_t best1 = e->k1, best2 = e->k2, q = b->q[pool];
+	int64_t bq = best1 == INT64_MAX ? INT64_MAX : mul_sat(best1, q);
+	int32_t best = e->w;
 	/* Pending subtrees and their heights: at most one per level of the current path. */
 	int32_t stack[64];
 	int8_t height[64];
@@ -220,42 +376,58 @@ static int bb_search(balance *b, int pool, balance_view_fn view, void *ctx)
 	stack[sp] = 1;
 	height[sp++] = (int8_t)b->tree_log[pool];
 	while (sp > 0) {
-		int32_t i = stack[--sp], w = t[i].w, leaf;
-		int64_t k1, k2;
+		int32_t i = stack[--sp], w = t[i].w, leaf, h = height[sp];
+		int64_t k1, k2, out, used = 0;
 
-		if (!key_less(t[i].k1, t[i].k2, w, best1, best2, best))
+		if (w < 0)
 			continue;
-		leaf = n + w;
-		for (int h = height[sp] - 1; h >= 0; h--) {
-			stack[sp] = (leaf >> h) ^ 1;
-			height[sp++] = (int8_t)h;
-		}
-		b->leaves++;
-		if (b->bpos[first + w] >= 0) {
-			exact_keys(b, first, w, view, ctx, &k1, &k2);
-			if (!key_less(k1, k2, w, best1, best2, best))
+		if (tokens) {
+			int64_t x = t[i].k1 - now;
+			int tie = x > bq - q;
+
+			if ((x > bq) | (tie & ((uint32_t)best < (uint32_t)((i << h) - n))))
+				continue;
+			leaf = n + w;
+			for (h--; h >= 0; h--) {
+				stack[sp] = (leaf >> h) ^ 1;
+				height[sp++] = (int8_t)h;
+			}
+			/* The subtree's other replicas may win the tie; w itself does not. */
+			if (tie & ((uint32_t)best < (uint32_t)w))
 				continue;
 		} else {
-			k1 = t[i].k1;
-			k2 = t[i].k2;
+			if (!key_less(t[i].k1, t[i].k2, w, best1, best2, best))
+				continue;
+			leaf = n + w;
+			for (h--; h >= 0; h--) {
+				stack[sp] = (leaf >> h) ^ 1;
+				height[sp++] = (int8_t)h;
+			}
 		}
+		b->leaves++;
+		view(ctx, first + w, &out, tokens ? NULL : &used);
+		k1 = tokens ? out : used;
+		k2 = tokens ? 0 : out;
+		if (!key_less(k1, k2, w, best1, best2, best))
+			continue;
 		best = w;
 		best1 = k1;
 		best2 = k2;
+		bq = mul_sat(best1, q);
 	}
 	return best;
 }
 
-int balance_pick(balance *b, int pool, balance_view_fn view, void *ctx)
+int balance_pick(balance *b, int pool, int64_t now, balance_view_fn view, void *ctx)
 {
 	int first = b->pool_first[pool], n = b->pool_first[pool + 1] - first;
 
 	if (b->kind == BAL_ROUND_ROBIN)
 		return first + (int)(b->rr[pool]++ % (uint64_t)n);
-	if (b->nb == 0)
+	if (b->nb == 0 || b->btree[pool][1].w < 0)
 		return first + b->tree[pool][1].w;
 	b->searches++;
-	return first + bb_search(b, pool, view, ctx);
+	return first + bb_search(b, pool, now, view, ctx);
 }
 
 uint64_t balance_rr_count(const balance *b, int pool)

@@ -361,7 +361,7 @@ static int start_step(run_state *s, int ri, simtime_t horizon, fs_err *err)
 		return oom(err);
 	if (s->pass && replica_macro_cuttable(s->reps[ri]))
 		balance_bound(s->bal, ri); /* before balance_update: its keys become lower bounds */
-	balance_update(s->bal, ri, s->reps[ri]);
+	balance_update(s->bal, ri, s->reps[ri], ev_now(s->q));
 	if (d <= 0)
 		return fs_fail(err, FS_EXIT_RUNTIME,
 			       "replica %d has queued requests but could schedule none at t=%.6f s",
@@ -437,7 +437,7 @@ static int route_request(run_state *s, const trace_req *t, int64_t id, fs_err *e
 		on_done(s, r);
 		return 0;
 	}
-	ri = balance_pick(s->bal, pool, macro_load, s);
+	ri = balance_pick(s->bal, pool, ev_now(s->q), macro_load, s);
 	r->pool = (int16_t)pool;
 	r->replica = (int16_t)(ri - s->pool_first[pool]);
 	switch (replica_add(s->reps[ri], r, ev_now(s->q))) {
@@ -454,7 +454,7 @@ static int route_request(run_state *s, const trace_req *t, int64_t id, fs_err *e
 		s->res->macro_passed += replica_step_count(s->reps[ri]) > 1;
 	else if (balance_bounded(s->bal, ri))
 		macro_cut(s, ri);
-	balance_update(s->bal, ri, s->reps[ri]);
+	balance_update(s->bal, ri, s->reps[ri], ev_now(s->q));
 	/* The next arrival is not scheduled yet (its time is unknown here): one step. */
 	return start_step(s, ri, ev_now(s->q), err);
 }
@@ -616,7 +616,7 @@ static int on_step_end(run_state *s, const ev_event *ev, fs_err *err)
 		return -1;
 	/* A step started re-read the keys already (nothing searched in between). */
 	if (!replica_in_step(s->reps[ri]))
-		balance_update(s->bal, ri, s->reps[ri]);
+		balance_update(s->bal, ri, s->reps[ri], ev_now(s->q));
 	ev_slots_settle(s->slots, ri); /* no new step: take it out of the tree */
 	return 0;
 }
@@ -741,7 +741,7 @@ static int create_indexes(run_state *s)
 	    ev_slots_create(s->nreps, &s->slots))
 		return -1;
 	for (int i = 0; i < s->nreps; i++)
-		balance_update(s->bal, i, s->reps[i]);
+		balance_update(s->bal, i, s->reps[i], 0);
 	s->pass = !s->o->reference && s->o->drain && !s->pol->router.spillover &&
 		  s->pol->router.balance != BAL_ROUND_ROBIN;
 	if (!s->o->reference && gw_create(s->nreps, &s->gw))

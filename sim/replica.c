@@ -136,6 +136,8 @@ struct replica {
 	 * by the fleet through replica_macro_steps (was a second perf evaluation per step). */
 	int64_t *macro_d;
 	int64_t macro_cap;
+	simtime_t macro_end;  /* end of its last step */
+	int64_t macro_dmax;   /* its longest step (at least: a cut leaves it) */
 	rq_pool *own_pool;    /* the pool made for a replica without cfg.pool */
 };
 
@@ -1271,7 +1273,7 @@ static inline int64_t decode_cost_step(const decode_cost *dc, double kv_read, in
 static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 {
 	int64_t free_b = kv_free_blocks(r->kv), need = 0, total = 0, k = 0, s = r->coh_s;
-	int64_t c_tot = 0, m_tot = 0;
+	int64_t c_tot = 0, m_tot = 0, dm = 0;
 	int64_t bs = r->cfg.block_size, res = r->D % bs, n = r->coh_n;
 	/* The last step is the one in flight: a member's finish (its last token comes
 	 * in the step with D = d_fin), the first end not strictly before the horizon (an
@@ -1301,6 +1303,7 @@ static int64_t macro_step(replica *r, simtime_t now, simtime_t horizon)
 				m_tot += m_ns;
 			}
 			md[k++] = d;
+			dm = d > dm ? d : dm;
 			need += nb;
 			total += d;
 			t_prev = t;
@@ -1329,6 +1332,8 @@ done:
 		return 0;
 	r->macro_t0 = now;
 	r->macro_last_end0 = r->coh_last_end;
+	r->macro_end = now + total;
+	r->macro_dmax = dm;
 	cohort_allocate(r, k, need);
 	/* The first k - 1 steps end before anyone can look: apply them now. */
 	if (k > 1) {
@@ -1685,6 +1690,13 @@ void replica_macro_view(const replica *r, int64_t ended, int64_t *outstanding, i
 		*kv_used = kv_used_blocks(r->kv) - macro_blocks(r, ended + 1, k);
 }
 
+void replica_macro_span(const replica *r, int64_t *per_step, int64_t *dmax, simtime_t *end)
+{
+	*per_step = r->coh_n;
+	*dmax = r->macro_dmax;
+	*end = r->macro_end;
+}
+
 void replica_macro_cut(replica *r, int64_t ended)
 {
 	int64_t k = r->step_count, u = k - 1 - ended, n = r->coh_n, undo_ns = 0;
@@ -1716,6 +1728,7 @@ void replica_macro_cut(replica *r, int64_t ended)
 			t += r->macro_d[i];
 		r->coh_last_end = ended == 0 ? r->macro_last_end0 : t;
 		r->last_start = t;
+		r->macro_end = t + r->macro_d[ended];
 	}
 	r->step_count = ended + 1;
 }

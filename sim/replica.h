@@ -184,6 +184,10 @@ void replica_prefetch_touch(const void *const p[REPLICA_TOUCH]);
  * that joins such a replica's queue need not cut its macro-step. */
 int replica_admits_none(const replica *r);
 void replica_macro_view(const replica *r, int64_t ended, int64_t *outstanding, int64_t *kv_used);
+/* The macro-step in flight (step count > 1): tokens each of its steps takes off the
+ * outstanding ones, a step duration (ns) none of its steps exceeds (its longest,
+ * before any cut) and when its last step ends. */
+void replica_macro_span(const replica *r, int64_t *per_step, int64_t *dmax, simtime_t *end);
 void replica_macro_cut(replica *r, int64_t ended);
 
 /* Debug-build invariant check (blocks used + free == total, each request in exactly
