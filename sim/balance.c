@@ -30,6 +30,10 @@ typedef struct bline {
 #define Q_START ((int64_t)1 << 20)
 #define K_MAX (INT64_MAX / 4)
 
+/* Where a replica's leaf is: exact keys or lower bounds that hold to the end of its
+ * macro-step in the pool's tree, or a line in the pool's bounded tree. */
+enum { LOC_EXACT, LOC_STATIC, LOC_LINE };
+
 struct balance {
 	router_balance kind;
 	int npools;
@@ -47,8 +51,9 @@ struct balance {
 	int8_t qset[FS_MAX_POOLS];
 	int8_t *reps_pool;            /* pool of each replica */
 	int32_t *bpos;                /* bounded replicas: position in blist, or -1 */
-	int8_t *in_b;                 /* leaf in btree (1) or tree (0): follows bpos when
-				       * its keys are next set */
+	int8_t *loc;                  /* where its leaf is: LOC_EXACT, LOC_STATIC (both in
+				       * tree) or LOC_LINE (btree); set with its keys */
+	int nstatic[FS_MAX_POOLS];    /* LOC_STATIC leaves per pool */
 	int32_t *blist;
 	bline *line;                  /* least tokens: bounded replicas' lines */
 	int nb;
@@ -104,6 +109,24 @@ static inline void put(node *t, int n, int w, int64_t k1, int64_t k2, int32_t wv
 	}
 }
 
+/* put for the tree of exact keys: there an update seldom changes the path's winner
+ * and the early exit comes within a level or two, where predicted branches on both
+ * children beat the selects. */
+static inline void put_exact(node *t, int n, int w, int64_t k1, int64_t k2)
+{
+	if (t[n + w].k1 == k1 && t[n + w].k2 == k2 && t[n + w].w == w)
+		return;
+	t[n + w] = (node){k1, k2, w};
+	for (int i = (n + w) / 2; i >= 1; i /= 2) {
+		const node *m = node_less(&t[2 * i + 1], &t[2 * i]) ? &t[2 * i + 1] : &t[2 * i];
+
+		/* Same other winner: nothing above changes either. */
+		if (m->w == t[i].w && m->w != w)
+			break;
+		t[i] = *m;
+	}
+}
+
 static void heapify(node *t, int n)
 {
 	for (int i = n - 1; i >= 1; i--)
@@ -156,8 +179,8 @@ int balance_create(router_balance kind, int npools, const int *pool_first, balan
 	b->bpos = malloc(((size_t)nreps + 1) * sizeof *b->bpos);
 	b->blist = malloc(((size_t)nreps + 1) * sizeof *b->blist);
 	b->line = calloc((size_t)nreps + 1, sizeof *b->line);
-	b->in_b = calloc((size_t)nreps + 1, sizeof *b->in_b);
-	if (!b->reps_pool || !b->bpos || !b->blist || !b->line || !b->in_b)
+	b->loc = calloc((size_t)nreps + 1, sizeof *b->loc);
+	if (!b->reps_pool || !b->bpos || !b->blist || !b->line || !b->loc)
 		goto fail;
 	for (int i = 0; i < nreps; i++)
 		b->bpos[i] = -1;
@@ -203,7 +226,7 @@ void balance_destroy(balance *b)
 	free(b->bpos);
 	free(b->blist);
 	free(b->line);
-	free(b->in_b);
+	free(b->loc);
 	free(b);
 }
 
@@ -216,21 +239,25 @@ static void rebuild(balance *b, int p)
 	for (int j = 0; j < b->nb; j++) {
 		int ri = b->blist[j];
 
-		if (b->reps_pool[ri] == p && b->in_b[ri])
+		if (b->reps_pool[ri] == p && b->loc[ri] == LOC_LINE)
 			t[n + ri - first] = (node){line_key(b->q[p], &b->line[ri]), 0, ri - first};
 	}
 	heapify(t, n);
 }
 
-/* Replica ri's leaf goes to the tree its bounded state names (bound and unbound only
- * mark it: a replica that ends a macro-step and starts the next stays in the bounded
- * tree, one walk up it instead of three). */
-static void move_leaf(balance *b, int ri, int pool, int w, int to_b)
+/* Replica ri's leaf goes where `to` says (bound and unbound only mark a replica: a
+ * replica that ends a macro-step and starts the next stays where it is). */
+static void move_leaf(balance *b, int ri, int pool, int w, int to)
 {
-	if (b->in_b[ri] == to_b)
+	int from = b->loc[ri];
+
+	if (from == to)
 		return;
-	put(to_b ? b->tree[pool] : b->btree[pool], b->tree_size[pool], w, INT64_MAX, INT64_MAX, -1);
-	b->in_b[ri] = (int8_t)to_b;
+	if ((from == LOC_LINE) != (to == LOC_LINE))
+		put(from == LOC_LINE ? b->btree[pool] : b->tree[pool], b->tree_size[pool], w, INT64_MAX,
+		    INT64_MAX, -1);
+	b->nstatic[pool] += (to == LOC_STATIC) - (from == LOC_STATIC);
+	b->loc[ri] = (int8_t)to;
 }
 
 void balance_set_keys(balance *b, int ri, int64_t k1, int64_t k2)
@@ -241,16 +268,8 @@ void balance_set_keys(balance *b, int ri, int64_t k1, int64_t k2)
 		return;
 	pool = b->reps_pool[ri];
 	w = ri - b->pool_first[pool];
-	move_leaf(b, ri, pool, w, b->bpos[ri] >= 0);
-	if (b->bpos[ri] < 0) {
-		put(b->tree[pool], b->tree_size[pool], w, k1, k2, w);
-	} else if (b->kind == BAL_LEAST_KV) {
-		put(b->btree[pool], b->tree_size[pool], w, k1, k2, w);
-	} else {
-		/* A bound with no slope from time 0: valid, loose as time goes on. */
-		b->line[ri] = (bline){k1, 0, 0, 0, 0};
-		put(b->btree[pool], b->tree_size[pool], w, line_key(b->q[pool], &b->line[ri]), 0, w);
-	}
+	move_leaf(b, ri, pool, w, b->bpos[ri] >= 0 ? LOC_STATIC : LOC_EXACT);
+	put_exact(b->tree[pool], b->tree_size[pool], w, k1, k2);
 }
 
 void balance_set_line(balance *b, int ri, int64_t now, int64_t L, int64_t n, int64_t dmax,
@@ -265,7 +284,7 @@ void balance_set_line(balance *b, int ri, int64_t now, int64_t L, int64_t n, int
 	}
 	pool = b->reps_pool[ri];
 	w = ri - b->pool_first[pool];
-	move_leaf(b, ri, pool, w, 1);
+	move_leaf(b, ri, pool, w, LOC_LINE);
 	b->line[ri] = (bline){L, n, dmax, tend, now};
 	q = b->q[pool];
 	if (n > 0 && dmax > 0) {
@@ -309,7 +328,11 @@ void balance_update(balance *b, int ri, const replica *r, int64_t now)
 		else
 			used = kv_used_blocks(replica_kv(r));
 		balance_set_keys(b, ri, used, replica_outstanding_tokens(r));
-	} else if (b->bpos[ri] >= 0) {
+	} else if (b->bpos[ri] >= 0 && replica_admits_none(r)) {
+		/* A full batch stays bounded when it gets a request (it is not cut), so a
+		 * bound that falls with time pays for its tree; one that is not full is
+		 * cut by the next request it gets, and its bound (tokens after the last
+		 * step) stays among the exact keys, which saves moving it between trees. */
 		int64_t n, dmax, tend;
 
 		replica_macro_span(r, &n, &dmax, &tend);
@@ -349,26 +372,36 @@ static int64_t mul_sat(int64_t a, int64_t q)
 	return a >= INT64_MAX / q ? INT64_MAX : a * q;
 }
 
-/* The replica with the least exact keys.  The replicas not bounded have theirs in
- * the pool's tree, whose root is the best of them; the bounded ones are a branch
- * and bound over the other tree: depth first with the winner's side first (its
- * bound is the subtree's least), a subtree skipped when its least bound cannot be
- * before the best exact key so far.  Under least tokens a subtree's bound at time
- * `now` is ceil((K - now) / q) tokens for its least key K, and a tie with the best
- * is skipped only if the best's index is below the whole subtree's (K's order is
- * not the bounds' order among equal bounds).  Iterative: opening a subtree goes
- * straight to its winner's leaf and stacks the siblings of the path to it, deepest
- * first.  The path is the leaf's index shifted right, so stacking reads no node and
- * takes no branch (walking down and comparing children mispredicted half the time);
- * a stacked node is read when taken. */
-static int bb_search(balance *b, int pool, int64_t now, balance_view_fn view, void *ctx)
+/* The best so far of a search: keys, replica (pool-relative, -1 none) and, for
+ * bounds in q-units, best1 * q. */
+typedef struct best_keys {
+	int64_t k1, k2, bq;
+	int32_t w;
+} best_keys;
+
+/* Branch and bound over one tree of pool `pool` from the best so far *bk: depth
+ * first with the winner's side first (its bound is the subtree's least), a subtree
+ * skipped when its least bound cannot be before the best.  In the tree (lines 0) a
+ * leaf holds exact keys, or lower bounds (LOC_STATIC) evaluated through view; the
+ * keys are compared with the index as the order is.  In the bounded tree (lines 1,
+ * least tokens) a subtree's bound at time `now` is ceil((K - now) / q) tokens for its
+ * least key K, and a tie with the best is skipped only if the best's index is below
+ * the whole subtree's (K's order is not the bounds' order among equal bounds).
+ * Iterative: opening a subtree goes straight to its winner's leaf and stacks the
+ * siblings of the path to it, deepest first.  The path is the leaf's index shifted
+ * right, so stacking reads no node and takes no branch (walking down and comparing
+ * children mispredicted half the time); a stacked node is read when taken. */
+static void bb_tree(balance *b, int pool, int lines, int64_t now, balance_view_fn view, void *ctx,
+		    best_keys *bk)
 {
-	const node *t = b->btree[pool], *e = &b->tree[pool][1];
+	const node *t = lines ? b->btree[pool] : b->tree[pool];
 	int first = b->pool_first[pool], n = b->tree_size[pool], sp = 0;
 	int tokens = b->kind == BAL_LEAST_TOKENS;
-	int64_t best1 = e->k1, best2 = e->k2, q = b->q[pool];
-	int64_t bq = best1 == INT64_MAX ? INT64_MAX : mul_sat(best1, q);
-	int32_t best = e->w;
+	int64_t q = b->q[pool], leaves = 0;
+	/* The best in locals: stores through b (or bk) would otherwise make the compiler
+	 * reload them after each. */
+	int64_t b1 = bk->k1, b2 = bk->k2, bq = bk->bq;
+	int32_t bw = bk->w;
 	/* Pending subtrees and their heights: at most one per level of the current path. */
 	int32_t stack[64];
 	int8_t height[64];
@@ -378,44 +411,66 @@ static int bb_search(balance *b, int pool, int64_t now, balance_view_fn view, vo
 	while (sp > 0) {
 		int32_t i = stack[--sp], w = t[i].w, leaf, h = height[sp];
 		int64_t k1, k2, out, used = 0;
+		int tie = 0;
 
 		if (w < 0)
 			continue;
-		if (tokens) {
+		if (lines) {
 			int64_t x = t[i].k1 - now;
-			int tie = x > bq - q;
 
-			if ((x > bq) | (tie & ((uint32_t)best < (uint32_t)((i << h) - n))))
+			tie = x > bq - q;
+			if ((x > bq) | (tie & ((uint32_t)bw < (uint32_t)((i << h) - n))))
 				continue;
-			leaf = n + w;
-			for (h--; h >= 0; h--) {
-				stack[sp] = (leaf >> h) ^ 1;
-				height[sp++] = (int8_t)h;
-			}
-			/* The subtree's other replicas may win the tie; w itself does not. */
-			if (tie & ((uint32_t)best < (uint32_t)w))
-				continue;
-		} else {
-			if (!key_less(t[i].k1, t[i].k2, w, best1, best2, best))
-				continue;
-			leaf = n + w;
-			for (h--; h >= 0; h--) {
-				stack[sp] = (leaf >> h) ^ 1;
-				height[sp++] = (int8_t)h;
-			}
+		} else if (!key_less(t[i].k1, t[i].k2, w, b1, b2, bw)) {
+			continue;
 		}
-		b->leaves++;
+		leaf = n + w;
+		for (h--; h >= 0; h--) {
+			stack[sp] = (leaf >> h) ^ 1;
+			height[sp++] = (int8_t)h;
+		}
+		leaves++;
+		if (lines) {
+			/* The subtree's other replicas may win the tie; w itself does not. */
+			if (tie & ((uint32_t)bw < (uint32_t)w))
+				continue;
+		} else if (b->loc[first + w] != LOC_STATIC) {
+			k1 = t[leaf].k1;
+			k2 = t[leaf].k2;
+			goto have;
+		}
 		view(ctx, first + w, &out, tokens ? NULL : &used);
 		k1 = tokens ? out : used;
 		k2 = tokens ? 0 : out;
-		if (!key_less(k1, k2, w, best1, best2, best))
+have:
+		if (!key_less(k1, k2, w, b1, b2, bw))
 			continue;
-		best = w;
-		best1 = k1;
-		best2 = k2;
-		bq = mul_sat(best1, q);
+		bw = w;
+		b1 = k1;
+		b2 = k2;
+		bq = mul_sat(k1, q);
 	}
-	return best;
+	*bk = (best_keys){b1, b2, bq, bw};
+	b->leaves += leaves;
+}
+
+/* The replica with the least exact keys: the pool's tree alone when it holds only
+ * exact keys (its root), else a search of it; then a search of the bounded tree when
+ * it holds anyone. */
+static int bb_search(balance *b, int pool, int64_t now, balance_view_fn view, void *ctx)
+{
+	best_keys bk = {INT64_MAX, INT64_MAX, INT64_MAX, -1};
+
+	if (b->nstatic[pool] == 0) {
+		const node *e = &b->tree[pool][1];
+
+		bk = (best_keys){e->k1, e->k2, e->k1 == INT64_MAX ? INT64_MAX : mul_sat(e->k1, b->q[pool]), e->w};
+	} else {
+		bb_tree(b, pool, 0, now, view, ctx, &bk);
+	}
+	if (b->btree[pool][1].w >= 0)
+		bb_tree(b, pool, 1, now, view, ctx, &bk);
+	return bk.w;
 }
 
 int balance_pick(balance *b, int pool, int64_t now, balance_view_fn view, void *ctx)
@@ -424,7 +479,7 @@ int balance_pick(balance *b, int pool, int64_t now, balance_view_fn view, void *
 
 	if (b->kind == BAL_ROUND_ROBIN)
 		return first + (int)(b->rr[pool]++ % (uint64_t)n);
-	if (b->nb == 0 || b->btree[pool][1].w < 0)
+	if (b->nstatic[pool] == 0 && b->btree[pool][1].w < 0)
 		return first + b->tree[pool][1].w;
 	b->searches++;
 	return first + bb_search(b, pool, now, view, ctx);

@@ -72,15 +72,15 @@ static uint64_t rnd(uint64_t *x)
 }
 
 /* Reference for the replicas a search evaluates (balance_search_stats), which the
- * fleet reads to decide whether macro-steps pass arrivals: the best of the replicas
- * not bounded first, then a recursive branch and bound over the bounded ones, a
- * subtree's least bound first, then its other half, a subtree skipped when its
- * least bound cannot be before the best exact key.  Under least tokens a tie with
- * the best is skipped only when the best's index is below the whole subtree's. */
+ * fleet reads to decide whether macro-steps pass arrivals: a recursive branch and
+ * bound over a pool's replicas with lower bounds (balance_set_keys on bounded ones;
+ * exact keys are their own bounds), a subtree's least bound first, then its other
+ * half, a subtree skipped when its least bound is not before the best exact key; none
+ * in a pool without a bounded replica (its tree's root is the answer). */
 typedef struct ref_search {
 	const int64_t *lo1, *lo2, *ex1, *ex2; /* bounds and exact keys, pool-relative */
 	const int *bounded;
-	int cnt, best, leaves, tokens;
+	int cnt, best, leaves;
 	int64_t b1, b2;
 } ref_search;
 
@@ -112,8 +112,7 @@ static void ref_visit(ref_search *r, int lo, int hi)
 
 	if (w < 0)
 		return;
-	if (r->tokens ? r->best >= 0 && (r->lo1[w] > r->b1 || (r->lo1[w] == r->b1 && r->best < lo))
-		      : !ref_before(r->lo1[w], r->lo2[w], w, r->b1, r->b2, r->best))
+	if (!ref_before(r->lo1[w], r->lo2[w], w, r->b1, r->b2, r->best))
 		return;
 	if (hi - lo == 1) {
 		r->leaves++;
@@ -140,7 +139,7 @@ static void bb_vs_scan(router_balance kind)
 	uint64_t x = 99;
 	int bad = 0, bad_leaves = 0;
 	int64_t lo1[64], lo2[64], ex1[64], ex2[64];
-	int isb[64];
+	int isb[64], all[64];
 
 	for (int round = 0; round < 300; round++) {
 		balance *b = NULL;
@@ -161,6 +160,7 @@ static void bb_vs_scan(router_balance kind)
 			ex1[i] = kind == BAL_LEAST_KV ? used : out;
 			ex2[i] = kind == BAL_LEAST_KV ? out : 0;
 			isb[i] = bounded;
+			all[i] = 1;
 			if (bounded)
 				balance_bound(b, i);
 			if (kind == BAL_LEAST_KV)
@@ -171,8 +171,8 @@ static void bb_vs_scan(router_balance kind)
 		for (int p = 0; p < NP; p++) {
 			int best = -1, n = 1, f = first[p];
 			int64_t b1 = 0, b2 = 0, searches, leaves0, leaves;
-			ref_search r = {lo1 + f, lo2 + f, ex1 + f, ex2 + f, isb + f, first[p + 1] - f, -1, 0,
-					kind == BAL_LEAST_TOKENS, 0, 0};
+			ref_search r = {lo1 + f, lo2 + f, ex1 + f, ex2 + f, all + f, first[p + 1] - f, -1, 0, 0, 0};
+			int any = 0;
 
 			for (int i = first[p]; i < first[p + 1]; i++) {
 				int64_t k1 = kind == BAL_LEAST_KV ? l.used[i] : l.out[i];
@@ -187,12 +187,12 @@ static void bb_vs_scan(router_balance kind)
 			while (n < r.cnt)
 				n *= 2;
 			for (int i = 0; i < r.cnt; i++)
-				if (!isb[f + i] && ref_before(ex1[f + i], ex2[f + i], i, r.b1, r.b2, r.best)) {
-					r.best = i;
-					r.b1 = ex1[f + i];
-					r.b2 = ex2[f + i];
-				}
-			ref_visit(&r, 0, n);
+				any |= isb[f + i];
+			if (any) {
+				ref_visit(&r, 0, n);
+			} else {
+				r.best = best - f;
+			}
 			balance_search_stats(b, &searches, &leaves0);
 			if (balance_pick(b, p, 0, view, &l) != best || r.best + f != best)
 				bad++;
