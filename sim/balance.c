@@ -25,7 +25,10 @@ typedef struct bline {
 } bline;
 
 /* A pool's slope is one token per q ns; q stays in [1, Q_MAX] so that keys in
- * q-units keep far from overflow (clamped keys are only lower, still bounds). */
+ * q-units keep far from overflow (clamped keys are only lower, still bounds).  These
+ * are engineering limits, not model constants: Q_START (~1 ms per token) is replaced
+ * by the pool's first line, and any q gives exact picks, only looser or tighter
+ * bounds. */
 #define Q_MAX ((int64_t)1 << 24)
 #define Q_START ((int64_t)1 << 20)
 #define K_MAX (INT64_MAX / 4)
@@ -41,9 +44,9 @@ struct balance {
 	uint64_t rr[FS_MAX_POOLS];
 	int tree_size[FS_MAX_POOLS];  /* leaves, a power of two */
 	int tree_log[FS_MAX_POOLS];   /* its log2: the root's height */
-	/* 2 x tree_size nodes each, the root at 1, leaves from tree_size: exact keys of
-	 * the replicas not bounded, and bounds of the bounded ones (least tokens: keys
-	 * K in q-units, the bound at time t being (K - t) / q tokens). */
+	/* 2 x tree_size nodes each, the root at 1, leaves from tree_size: exact keys and
+	 * bounds that hold to a macro-step's end (tree), and lines (btree, least tokens:
+	 * keys K in q-units, the bound at time t being (K - t) / q tokens). */
 	node *tree[FS_MAX_POOLS];
 	node *btree[FS_MAX_POOLS];
 	int64_t q[FS_MAX_POOLS];

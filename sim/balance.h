@@ -5,12 +5,13 @@
  *
  * Least tokens / least KV keep per pool a min segment tree over its replicas keyed
  * (key1, key2, index), so a choice costs O(log replicas) instead of a scan.  A
- * replica may be "bounded": in a macro-step that runs past arrivals, it sits in a
- * second tree keyed by lower bounds over the macro-step, and balance_pick evaluates
- * its keys as of the present through the caller's view function where the bounds do
- * not rule it out (branch and bound: it picks exactly what a scan of the exact keys
- * would).  Under least tokens the bounds fall with time as the macro-step's steps
- * run (balance_set_line), so they stay close to the exact loads.
+ * replica may be "bounded": in a macro-step that runs past arrivals its keys are
+ * lower bounds over the macro-step, and balance_pick evaluates its keys as of the
+ * present through the caller's view function where the bounds do not rule it out
+ * (branch and bound: it picks exactly what a scan of the exact keys would).  Bounds
+ * that hold to the macro-step's end sit among the exact keys; under least tokens a
+ * full batch's bound falls with time as its steps run (balance_set_line) and sits in
+ * a second tree, since such bounds move with time and exact keys do not.
  *
  * Replicas are numbered globally, pool by pool (pool p has pool_first[p] ..
  * pool_first[p + 1] - 1).  The balance owns its trees, keys and counters
