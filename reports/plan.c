@@ -414,13 +414,16 @@ typedef struct plan_state {
 	int cur_option;        /* index of the option being planned (progress) */
 } plan_state;
 
-/* Load the scenario with these sets: from the text read once (rq->scenario_text),
- * so editing the file mid-plan cannot mix configurations, else from the file. */
+/* Load the scenario with these sets: from a copy of the document parsed once
+ * (rq->scenario_src), else from the text read once (rq->scenario_text), so editing
+ * the file mid-plan cannot mix configurations, else from the file. */
 static int plan_load(const plan_request *rq, const char *const *sets, int nsets, scenario **out,
 		     fs_err *err)
 {
 	char dir[1024];
 
+	if (rq->scenario_src)
+		return scenario_src_load(rq->scenario_src, sets, nsets, out, err);
 	if (!rq->scenario_text)
 		return scenario_load(rq->scenario_path, sets, nsets, out, err);
 	snprintf(dir, sizeof dir, "%s", rq->scenario_path);
@@ -616,12 +619,31 @@ out:
 static int raise_tp(plan_request *rq, const char ***extra, fs_err *err);
 static void free_extra(const char **extra, int nuser, int n);
 
+/* Parse rq's text once into rq->scenario_src unless the caller gave one; *owned gets
+ * what to free (scenario_src_free), NULL when nothing was made.  Returns 0, or -1 with
+ * err (the scenario's syntax error, as loading it would report). */
+static int open_src(plan_request *rq, scenario_src **owned, fs_err *err)
+{
+	char dir[1024];
+
+	*owned = NULL;
+	if (rq->scenario_src)
+		return 0;
+	snprintf(dir, sizeof dir, "%s", rq->scenario_path);
+	if (scenario_src_open(rq->scenario_path, rq->scenario_text, rq->scenario_len, dirname(dir), owned,
+			      err))
+		return -1;
+	rq->scenario_src = *owned;
+	return 0;
+}
+
 /* rq as plan_run saw it: the scenario text read once and, where the scenario's own
  * pools do not load, the TP-raising assignments (raise_tp).  Undo with plan_unraise. */
 typedef struct raised {
 	plan_request rq;
 	const char **extra;
 	char *owned;
+	scenario_src *src;
 	int nuser;
 } raised;
 
@@ -635,7 +657,9 @@ static int plan_raise(const plan_request *rq, raised *r, fs_err *err)
 			return -1;
 		r->rq.scenario_text = r->owned;
 	}
-	if (raise_tp(&r->rq, &r->extra, err)) {
+	if (open_src(&r->rq, &r->src, err) || raise_tp(&r->rq, &r->extra, err)) {
+		scenario_src_free(r->src);
+		r->src = NULL;
 		free(r->owned);
 		r->owned = NULL;
 		return -1;
@@ -646,6 +670,7 @@ static int plan_raise(const plan_request *rq, raised *r, fs_err *err)
 static void plan_unraise(raised *r)
 {
 	free_extra(r->extra, r->nuser, r->rq.nsets);
+	scenario_src_free(r->src);
 	free(r->owned);
 }
 
@@ -2346,19 +2371,22 @@ int plan_run(const plan_request *rq0, plan_result **out, fs_err *err)
 	int rc;
 	plan_request rq1 = *rq0;
 	char *owned = NULL;
+	scenario_src *src = NULL;
 
+	*out = NULL;
 	if (!rq1.scenario_text) {
 		if (sweep_read_scenario(rq1.scenario_path, &owned, &rq1.scenario_len, err))
 			return -1;
 		rq1.scenario_text = owned;
 	}
-	if (raise_tp(&rq1, &extra, err)) {
+	if (open_src(&rq1, &src, err) || raise_tp(&rq1, &extra, err)) {
+		scenario_src_free(src);
 		free(owned);
-		*out = NULL;
 		return -1;
 	}
 	rc = plan_run_inner(&rq1, out, err);
 	free_extra(extra, rq0->nsets, rq1.nsets);
+	scenario_src_free(src);
 	free(owned);
 	return rc;
 }

@@ -69,6 +69,10 @@ typedef struct plan_request {
 	 * scenario_path once itself; plan_simulate / plan_headroom then read the file). */
 	const char *scenario_text;
 	size_t scenario_len;
+	/* The text parsed once (scenarios/scenario.h): every candidate loads a copy of it
+	 * in memory.  NULL: plan_run / plan_simulate / plan_headroom parse the text once
+	 * themselves; a caller that sets it keeps ownership. */
+	struct scenario_src *scenario_src;
 	const char *const *sets;       /* user --set assignments, applied first (borrowed) */
 	int nsets;
 	int ngpus;

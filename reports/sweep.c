@@ -437,8 +437,9 @@ static int fill_run(const scenario *sc, const runner_result *r, const char *poin
 	return 0;
 }
 
-/* Load point idx's scenario: base sets, then the point's, on the text read once
- * (c->scenario_text) when there is one. */
+/* Load point idx's scenario: base sets, then the point's, on a copy of the document
+ * parsed once (c->scenario_src), else on the text read once (c->scenario_text) when
+ * there is one. */
 static int load_point(const sweep_cfg *c, int64_t idx, scenario **sc, fs_err *err)
 {
 	const char **sets = calloc((size_t)c->nsets + SWEEP_MAX_PARAMS + 1, sizeof *sets);
@@ -459,7 +460,8 @@ static int load_point(const sweep_cfg *c, int64_t idx, scenario **sc, fs_err *er
 		snprintf(dirbuf, sizeof dirbuf, "%s", c->scenario_path);
 		dir = dirname(dirbuf);
 	}
-	if (c->scenario_text ?
+	if (c->scenario_src ? scenario_src_load(c->scenario_src, sets, c->nsets + c->grid->nparams, sc, err) :
+	    c->scenario_text ?
 		    scenario_load_string(c->scenario_path, c->scenario_text, c->scenario_len, dir, sets,
 					 c->nsets + c->grid->nparams, sc, err) :
 		    scenario_load(c->scenario_path, sets, c->nsets + c->grid->nparams, sc, err)) {
@@ -1397,6 +1399,26 @@ static int mpi_share_text(sweep_cfg *lc, int rank, char **owned)
 }
 #endif
 
+/* Parse lc's text once into lc->scenario_src unless the caller gave one (*owned: what
+ * to free, or NULL).  A text that does not parse leaves it NULL: each point then loads
+ * from the text and reports the error with the point named, as before. */
+static void open_src(sweep_cfg *lc, scenario_src **owned)
+{
+	char dirbuf[1024];
+	const char *dir = lc->scenario_dir;
+	fs_err e = {0};
+
+	*owned = NULL;
+	if (lc->scenario_src || !lc->scenario_text)
+		return;
+	if (!dir) {
+		snprintf(dirbuf, sizeof dirbuf, "%s", lc->scenario_path);
+		dir = dirname(dirbuf);
+	}
+	if (!scenario_src_open(lc->scenario_path, lc->scenario_text, lc->scenario_len, dir, owned, &e))
+		lc->scenario_src = *owned;
+}
+
 int sweep_run(const sweep_cfg *c0, sweep_stats *st, fs_err *err)
 {
 	sweep_cfg lc = *c0, *c = &lc;
@@ -1404,6 +1426,7 @@ int sweep_run(const sweep_cfg *c0, sweep_stats *st, fs_err *err)
 	int64_t *todo = NULL, ntodo = 0;
 	int rc = -1, rank = 0, nranks = 1;
 	char *owned = NULL;
+	scenario_src *src = NULL;
 
 	memset(st, 0, sizeof *st);
 	st->ranks = 1;
@@ -1424,6 +1447,7 @@ int sweep_run(const sweep_cfg *c0, sweep_stats *st, fs_err *err)
 		MPI_Comm_size(MPI_COMM_WORLD, &nranks);
 		st->ranks = nranks;
 		mpi_share_text(&lc, rank, &owned);
+		open_src(&lc, &src);
 		if (rank == 0)
 			rc = prepare(c, &w, st, &todo, &ntodo, err);
 		/* Everyone learns whether rank 0 could start, so no worker waits forever. */
@@ -1454,6 +1478,7 @@ int sweep_run(const sweep_cfg *c0, sweep_stats *st, fs_err *err)
 			       " (rebuild with -DFLEETSIM_MPI=ON, libopenmpi-dev installed)");
 #endif
 	}
+	open_src(&lc, &src);
 	if (prepare(c, &w, st, &todo, &ntodo, err))
 		goto out;
 	rc = run_threads(c, &w, todo, ntodo, err);
@@ -1463,6 +1488,7 @@ out:
 	st->wall_s = now_s() - w.t0;
 	free(todo);
 	db_close(w.d);
+	scenario_src_free(src);
 	free(owned);
 	return rc;
 }

@@ -132,6 +132,10 @@ typedef struct sweep_cfg {
 	const char *scenario_text;
 	size_t scenario_len;
 	const char *scenario_dir;  /* relative paths resolve here; NULL: scenario_path's directory */
+	/* The text parsed once (scenarios/scenario.h): each point loads a copy of it in
+	 * memory.  NULL: sweep_run parses the text once itself; a caller that sets it keeps
+	 * ownership and makes it from the same text. */
+	struct scenario_src *scenario_src;
 	const char *const *sets;   /* base --set assignments, applied before the point's */
 	int nsets;
 	const sweep_grid *grid;

@@ -4,6 +4,7 @@
 
 #include <cJSON.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -632,6 +633,79 @@ int scenario_load_string(const char *name, const char *text, size_t len, const c
 		return -1;
 	}
 	return load_doc(sc, doc, sets, nsets, out, err);
+}
+
+struct scenario_src {
+	char name[1024];
+	char dir[1024];
+	char *text;               /* the copy libfyaml's tokens point into */
+	struct fy_document *doc;  /* parsed and resolved, never modified */
+	pthread_mutex_t lock;     /* clones share tokens (their reference counts, lazily
+				   * decoded text) with doc: one load at a time */
+};
+
+int scenario_src_open(const char *name, const char *text, size_t len, const char *base_dir,
+		      scenario_src **out, fs_err *err)
+{
+	scenario_src *src;
+
+	if (esc_has_ctrl(name))
+		return fs_fail(err, FS_EXIT_INPUT, "%s: the name contains a control character", name);
+	src = calloc(1, sizeof *src);
+	if (!src || !(src->text = malloc(len ? len : 1))) {
+		free(src);
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory loading %s", name);
+	}
+	memcpy(src->text, text, len);
+	snprintf(src->name, sizeof src->name, "%s", name);
+	snprintf(src->dir, sizeof src->dir, "%s", base_dir && *base_dir ? base_dir : ".");
+	if (yu_load_string(name, src->text, len, &src->doc, err)) {
+		free(src->text);
+		free(src);
+		return -1;
+	}
+	if (pthread_mutex_init(&src->lock, NULL)) {
+		fy_document_destroy(src->doc);
+		free(src->text);
+		free(src);
+		return fs_fail(err, FS_EXIT_RUNTIME, "cannot create a lock loading %s", name);
+	}
+	*out = src;
+	return 0;
+}
+
+int scenario_src_load(scenario_src *src, const char *const *sets, int nsets, scenario **out,
+		      fs_err *err)
+{
+	struct fy_document *doc;
+	scenario *sc = calloc(1, sizeof *sc);
+	int rc;
+
+	if (!sc)
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory loading %s", src->name);
+	snprintf(sc->path, sizeof sc->path, "%s", src->name);
+	snprintf(sc->dir, sizeof sc->dir, "%s", src->dir);
+	snprintf(sc->name, sizeof sc->name, "%.*s", (int)sizeof sc->name - 1, src->name);
+	pthread_mutex_lock(&src->lock);
+	doc = fy_document_clone(src->doc);
+	if (!doc) {
+		pthread_mutex_unlock(&src->lock);
+		free(sc);
+		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory copying %s", src->name);
+	}
+	rc = load_doc(sc, doc, sets, nsets, out, err);
+	pthread_mutex_unlock(&src->lock);
+	return rc;
+}
+
+void scenario_src_free(scenario_src *src)
+{
+	if (!src)
+		return;
+	pthread_mutex_destroy(&src->lock);
+	fy_document_destroy(src->doc);
+	free(src->text);
+	free(src);
 }
 
 void scenario_free(scenario *sc)

@@ -56,6 +56,25 @@ int scenario_load_string(const char *name, const char *text, size_t len, const c
 			 const char *const *sets, int nsets, scenario **out, fs_err *err);
 void scenario_free(scenario *sc);
 
+/* A scenario's YAML parsed once, for a plan or sweep that loads it with different
+ * --set lists many times: each scenario_src_load copies the parsed document in memory
+ * (libfyaml's clone), applies the sets to the copy and validates it, so the text is
+ * neither re-read nor re-parsed per candidate.  The result is the one
+ * scenario_load_string would give on the same text and sets, messages included
+ * (FILE:LINE:COL point into the original text).  Loads may come from several threads:
+ * the copies share the parsed tokens, so loads take turns on a lock. */
+typedef struct scenario_src scenario_src;
+
+/* Parse `text` (as scenario_load_string: name for messages, base_dir for relative
+ * paths; the text is copied).  Returns 0 and *out (caller owns, scenario_src_free), or
+ * -1 with err (FS_EXIT_INPUT for a syntax error, FS_EXIT_RUNTIME out of memory). */
+int scenario_src_open(const char *name, const char *text, size_t len, const char *base_dir,
+		      scenario_src **out, fs_err *err);
+/* Load a scenario from src with these sets.  Returns as scenario_load. */
+int scenario_src_load(scenario_src *src, const char *const *sets, int nsets, scenario **out,
+		      fs_err *err);
+void scenario_src_free(scenario_src *src);
+
 /* JSON text describing policy i as run (the `runs.params` column): model,
  * precision, router and pools with every effective setting. Caller frees.
  * Returns NULL on allocation failure. */

@@ -2,7 +2,7 @@
 # e2e: valgrind memcheck finds no leaks and no errors in `fleetsim run` on a small
 # scenario (with --requests, so the DB writer runs too), `trace stats` on a compressed
 # trace, and `sweep` / `plan` on small inputs once those commands exist (`--help` exits
-# 0).  Skipped (exit 77, ctest Skipped) unless FS_VALGRIND=1, where valgrind is not installed, or for a sanitizer
+# 0); helgrind finds no data race in a two-thread sweep.  Skipped (exit 77, ctest Skipped) unless FS_VALGRIND=1, where valgrind is not installed, or for a sanitizer
 # build (ASan and valgrind do not mix).
 set -u
 bin=${1:?usage: valgrind.sh FLEETSIM}
@@ -62,6 +62,21 @@ WANT=2 vg bad_input run "$SRC/tests/hostile/billion_laughs.yaml" --db "$T/x.db"
 [ -f "$T/x.db" ] && { echo "FAIL: bad input created a database"; fail=1; }
 if "$bin" sweep --help > /dev/null 2>&1; then
 	vg sweep sweep "$T/small.yaml" --db "$T/s.db" --jobs 2 --param policies.0.pools.0.max_num_seqs=64,128
+	# Workers share one parsed scenario (scenario_src) and the trace: helgrind finds no
+	# unsynchronised access (cJSON's own error static aside: helgrind.supp says why).
+	valgrind --tool=helgrind --error-exitcode=99 --suppressions="$SRC/tests/e2e/helgrind.supp" \
+		--log-file="$T/helgrind.vg" "$bin" sweep "$T/small.yaml" --db "$T/h.db" --jobs 2 \
+		--param policies.0.pools.0.max_num_seqs=32,64,128,256 > "$T/helgrind.out" 2>&1
+	rc=$?
+	summary=$(grep -E "ERROR SUMMARY" "$T/helgrind.vg" | sed 's/^==[0-9]*== *//')
+	if [ "$rc" != 0 ]; then
+		echo "FAIL sweep_helgrind: exit $rc; $summary"
+		grep -A14 -E "Possible data race|lock order" "$T/helgrind.vg" | head -40
+		tail -3 "$T/helgrind.out"
+		fail=1
+	else
+		echo "ok   sweep_helgrind: $summary"
+	fi
 else
 	echo "note: 'fleetsim sweep --help' fails; sweep not checked"
 fi

@@ -1,6 +1,8 @@
 /* CUnit suite for scenarios/scenario.c: vLLM defaults, --set overrides, path
  * resolution and FILE:LINE:COL errors. */
 #include <CUnit/CUnit.h>
+#include <libgen.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,10 +126,27 @@ static void test_set_overrides(void)
 	}
 }
 
+/* Load text named path through a scenario_src (parsed once, loaded from a copy):
+ * the error, from the parse or the load, lands in err. */
+static int src_load(const char *path, const char *text, const char *const *sets, int nsets,
+		    scenario **sc, fs_err *err)
+{
+	scenario_src *src = NULL;
+	char dir[1024];
+	int rc;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	if (scenario_src_open(path, text, strlen(text), dirname(dir), &src, err))
+		return -1;
+	rc = scenario_src_load(src, sets, nsets, sc, err);
+	scenario_src_free(src);
+	return rc;
+}
+
 static void expect_error(const char *body, const char *fragment)
 {
 	scenario *sc = NULL;
-	fs_err err = {0};
+	fs_err err = {0}, e2 = {0};
 	const char *p = tu_file("bad.yaml", body);
 
 	CU_ASSERT_EQUAL(scenario_load(p, NULL, 0, &sc, &err), -1);
@@ -135,6 +154,111 @@ static void expect_error(const char *body, const char *fragment)
 	if (!strstr(err.msg, fragment))
 		fprintf(stderr, "\nexpected '%s' in: %s\n", fragment, err.msg);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, fragment));
+	/* The copy of a document parsed once reports the same, line and column included. */
+	CU_ASSERT_EQUAL(src_load(p, body, NULL, 0, &sc, &e2), -1);
+	CU_ASSERT_EQUAL(e2.status, FS_EXIT_INPUT);
+	CU_ASSERT_STRING_EQUAL(e2.msg, err.msg);
+}
+
+/* Loads from one parsed document: each equals scenario_load with the same sets (the
+ * effective scenario's JSON and the prepared pools), and loading never changes the
+ * document (a set applied to one copy is absent from the next). */
+static void test_src_copies(void)
+{
+	const char *p = tu_file("s.yaml", base);
+	const char *s1[] = {"policies.0.pools.0.replicas=7", "seed=9"};
+	const char *s2[] = {"policies.1.pools=[{name: a, gpu: h100}, {name: b, gpu: b200, replicas: 3}]"};
+	const char *bad[] = {"policies.0.pools.0.replicas=0"};
+	scenario_src *src = NULL;
+	scenario *a = NULL, *b = NULL;
+	fs_err err = {0}, e2 = {0};
+	char dir[1024];
+
+	snprintf(dir, sizeof dir, "%s", p);
+	CU_ASSERT_EQUAL_FATAL(scenario_src_open(p, base, strlen(base), dirname(dir), &src, &err), 0);
+	for (int round = 0; round < 2; round++) {
+		CU_ASSERT_EQUAL_FATAL(scenario_src_load(src, s1, 2, &a, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(scenario_load(p, s1, 2, &b, &err), 0);
+		CU_ASSERT_STRING_EQUAL(a->params_json, b->params_json);
+		CU_ASSERT_STRING_EQUAL(a->path, b->path);
+		CU_ASSERT_STRING_EQUAL(a->dir, b->dir);
+		CU_ASSERT_STRING_EQUAL(a->workload.src.trace, b->workload.src.trace);
+		CU_ASSERT_EQUAL(a->policies[0].pools[0].replicas, 7);
+		CU_ASSERT_EQUAL(a->seed, 9);
+		CU_ASSERT_EQUAL(a->policies[1].pools[1].plan.kv_blocks, b->policies[1].pools[1].plan.kv_blocks);
+		scenario_free(a);
+		scenario_free(b);
+		CU_ASSERT_EQUAL_FATAL(scenario_src_load(src, s2, 1, &a, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(scenario_load(p, s2, 1, &b, &err), 0);
+		CU_ASSERT_STRING_EQUAL(a->params_json, b->params_json);
+		CU_ASSERT_EQUAL(a->policies[0].pools[0].replicas, 2); /* s1 did not stick */
+		CU_ASSERT_EQUAL(a->seed, 42);
+		CU_ASSERT_EQUAL(a->policies[1].pools[1].replicas, 3);
+		CU_ASSERT_STRING_EQUAL(a->policies[1].pools[1].name, "b");
+		scenario_free(a);
+		scenario_free(b);
+		/* A bad set fails with scenario_load's message; the document stays usable. */
+		CU_ASSERT_EQUAL(scenario_src_load(src, bad, 1, &a, &err), -1);
+		CU_ASSERT_EQUAL(scenario_load(p, bad, 1, &b, &e2), -1);
+		CU_ASSERT_EQUAL(err.status, FS_EXIT_INPUT);
+		CU_ASSERT_STRING_EQUAL(err.msg, e2.msg);
+	}
+	scenario_src_free(src);
+	scenario_src_free(NULL);
+	/* A syntax error is reported by the parse, as scenario_load_string reports it. */
+	CU_ASSERT_EQUAL(scenario_src_open("x.yaml", "a: [1,\n", 7, NULL, &src, &err), -1);
+	CU_ASSERT_EQUAL(scenario_load_string("x.yaml", "a: [1,\n", 7, NULL, NULL, 0, &a, &e2), -1);
+	CU_ASSERT_STRING_EQUAL(err.msg, e2.msg);
+	CU_ASSERT_EQUAL(scenario_src_open("x\x1b.yaml", base, strlen(base), NULL, &src, &err), -1);
+}
+
+/* Sweep workers load from one document at once: every load gets its own sets. */
+typedef struct src_job {
+	scenario_src *src;
+	int id, bad;
+} src_job;
+
+static void *src_worker(void *arg)
+{
+	src_job *j = arg;
+	char set[64];
+	const char *sets[1] = {set};
+
+	for (int i = 0; i < 40; i++) {
+		scenario *sc = NULL;
+		fs_err err = {0};
+		int want = 1 + j->id * 100 + i;
+
+		snprintf(set, sizeof set, "policies.0.pools.0.replicas=%d", want);
+		if (scenario_src_load(j->src, sets, 1, &sc, &err) || sc->policies[0].pools[0].replicas != want ||
+		    sc->policies[1].pools[0].replicas != 1)
+			j->bad++;
+		scenario_free(sc);
+	}
+	return NULL;
+}
+
+static void test_src_threads(void)
+{
+	const char *p = tu_file("s.yaml", base);
+	scenario_src *src = NULL;
+	pthread_t th[4];
+	src_job jobs[4];
+	fs_err err = {0};
+	int started = 0;
+
+	CU_ASSERT_EQUAL_FATAL(scenario_src_open(p, base, strlen(base), NULL, &src, &err), 0);
+	for (int i = 0; i < 4; i++) {
+		jobs[i] = (src_job){src, i, 0};
+		if (!pthread_create(&th[i], NULL, src_worker, &jobs[i]))
+			started++;
+	}
+	CU_ASSERT_EQUAL(started, 4);
+	for (int i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		CU_ASSERT_EQUAL(jobs[i].bad, 0);
+	}
+	scenario_src_free(src);
 }
 
 /* workload: columns / time_unit / model_filter load into the source; errors carry
@@ -390,7 +514,9 @@ int fs_test_register(void)
 	    !CU_add_test(s, "errors", test_errors) ||
 	    !CU_add_test(s, "workload columns", test_workload_columns) ||
 	    !CU_add_test(s, "slo per class and per pool", test_slo_detail) ||
-	    !CU_add_test(s, "names refuse control characters", test_name_controls))
+	    !CU_add_test(s, "names refuse control characters", test_name_controls) ||
+	    !CU_add_test(s, "parsed once, loaded from copies", test_src_copies) ||
+	    !CU_add_test(s, "copies loaded from several threads", test_src_threads))
 		return -1;
 	return 0;
 }
