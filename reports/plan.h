@@ -65,8 +65,8 @@ int plan_layout_parse(const char *s, plan_layout *out, fs_err *err);
 
 typedef struct plan_request {
 	const char *scenario_path;
-	/* The scenario as read once; every candidate parses this text (NULL: plan_run reads
-	 * scenario_path once itself; plan_simulate / plan_headroom then read the file). */
+	/* The scenario as read once (NULL: plan_run / plan_simulate / plan_headroom read
+	 * scenario_path once themselves); it is parsed once, into scenario_src. */
 	const char *scenario_text;
 	size_t scenario_len;
 	/* The text parsed once (scenarios/scenario.h): every candidate loads a copy of it

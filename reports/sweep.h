@@ -4,12 +4,12 @@
  * MPI ranks, with every result written to one SQLite file by one writer.
  *
  * Determinism: point i always means the same assignments (row-major order, the last
- * axis varying fastest), and each point's scenario is parsed (from the scenario text
- * read ONCE at the start, so editing the file mid-sweep changes nothing) and replayed
- * on its own,
- * so the rows a point produces do not depend on --jobs, on the number of ranks or on
- * the order points finish in.  Points are written in completion order; `sweeps.point`
- * carries the index, so compare sweeps by (point, policy), never by run_id.
+ * axis varying fastest), and each point's scenario is loaded from a copy of the
+ * scenario parsed ONCE at the start (so editing the file mid-sweep changes nothing)
+ * and replayed on its own, so the rows a point produces do not depend on --jobs, on
+ * the number of ranks or on the order points finish in.  Points are written in
+ * completion order; `sweeps.point` carries the index, so compare sweeps by
+ * (point, policy), never by run_id.
  *
  * Resume: each point's runs, its `quantiles` rows and its `sweeps` rows are ONE
  * transaction, so after a crash a point is either fully in the file or absent.
@@ -127,7 +127,7 @@ typedef struct sweep_progress {
 
 typedef struct sweep_cfg {
 	const char *scenario_path;
-	/* The scenario as read once (sweep_read_scenario); every point parses this text.
+	/* The scenario as read once (sweep_read_scenario), parsed once into scenario_src.
 	 * NULL: sweep_run reads scenario_path once itself. */
 	const char *scenario_text;
 	size_t scenario_len;
