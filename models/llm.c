@@ -765,14 +765,16 @@ static int parse_config(const char *path, const cJSON *root, llm_spec *m, fs_err
 static int load_json(const char *file, cJSON **root, fs_err *err)
 {
 	char *buf = NULL;
+	const char *at = NULL;
 	size_t len = 0;
 
 	*root = NULL;
 	if (read_file(file, &buf, &len, err))
 		return -1;
-	*root = cJSON_ParseWithLength(buf, len);
+	/* The error position comes back through parse_end, not cJSON_GetErrorPtr(): that
+	 * is one global, which another thread's parse (a sweep's worker) may overwrite. */
+	*root = cJSON_ParseWithLengthOpts(buf, len, &at, 0);
 	if (!*root) {
-		const char *at = cJSON_GetErrorPtr();
 		size_t off = at && at >= buf && at <= buf + len ? (size_t)(at - buf) : 0;
 
 		fs_fail(err, FS_EXIT_INPUT, "%s:%d: not valid JSON (near byte %zu)", file, line_of(buf, off),
