@@ -3,6 +3,7 @@
  * meets the scenario's SLO, a sizing report and deployment manifests.
  */
 #include <getopt.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "reports/db.h"
 #include "reports/plan.h"
 #include "reports/sizing.h"
+#include "reports/sweep.h"
+#include "scenarios/scenario.h"
 #include "traces/tcache.h"
 #include "util/outfile.h"
 
@@ -499,6 +502,8 @@ int cmd_plan(int argc, char **argv)
 	plan_request rq;
 	cost_opts copts;
 	plan_result *main_res = NULL, *what[MAX_SCALES] = {0};
+	char *text = NULL, dirbuf[1024];
+	scenario_src *src = NULL;
 	db *d = NULL;
 	fs_err err = {0};
 	struct progress pr = {.tty = isatty(2)};
@@ -690,6 +695,15 @@ int cmd_plan(int argc, char **argv)
 		status = cli_usage_error("plan: --db %s is the scenario file itself", dbpath);
 		goto out;
 	}
+	/* The scenario is read and parsed once, before any file is made: a missing or
+	 * malformed scenario leaves no database behind, and every plan below (the what-if
+	 * loads too) loads its candidates from this one parse. */
+	snprintf(dirbuf, sizeof dirbuf, "%s", argv[optind]);
+	if (sweep_read_scenario(argv[optind], &text, &rq.scenario_len, &err) ||
+	    scenario_src_open(argv[optind], text, rq.scenario_len, dirname(dirbuf), &src, &err))
+		goto fail;
+	rq.scenario_text = text;
+	rq.scenario_src = src;
 	if (of_prepare_dir(out_dir, &err) || db_open(dbpath, &d, &err))
 		goto fail;
 	rq.d = d;
@@ -797,6 +811,8 @@ out:
 	for (int i = 0; i < MAX_SCALES; i++)
 		plan_result_free(what[i]);
 	db_close(d);
+	scenario_src_free(src);
+	free(text);
 	free(sets);
 	return status;
 }

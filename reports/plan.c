@@ -414,21 +414,13 @@ typedef struct plan_state {
 	int cur_option;        /* index of the option being planned (progress) */
 } plan_state;
 
-/* Load the scenario with these sets: from a copy of the document parsed once
- * (rq->scenario_src), else from the text read once (rq->scenario_text), so editing
- * the file mid-plan cannot mix configurations, else from the file. */
+/* Load the scenario with these sets from a copy of the document parsed once
+ * (rq->scenario_src, set by plan_raise before any load), so editing the file mid-plan
+ * cannot mix configurations.  Returns as scenario_src_load. */
 static int plan_load(const plan_request *rq, const char *const *sets, int nsets, scenario **out,
 		     fs_err *err)
 {
-	char dir[1024];
-
-	if (rq->scenario_src)
-		return scenario_src_load(rq->scenario_src, sets, nsets, out, err);
-	if (!rq->scenario_text)
-		return scenario_load(rq->scenario_path, sets, nsets, out, err);
-	snprintf(dir, sizeof dir, "%s", rq->scenario_path);
-	return scenario_load_string(rq->scenario_path, rq->scenario_text, rq->scenario_len, dirname(dir),
-				    sets, nsets, out, err);
+	return scenario_src_load(rq->scenario_src, sets, nsets, out, err);
 }
 
 /* plan_simulate needs the base info; it is recomputed from the scenario when called
@@ -637,8 +629,9 @@ static int open_src(plan_request *rq, scenario_src **owned, fs_err *err)
 	return 0;
 }
 
-/* rq as plan_run saw it: the scenario text read once and, where the scenario's own
- * pools do not load, the TP-raising assignments (raise_tp).  Undo with plan_unraise. */
+/* rq as plan_run, plan_simulate and plan_headroom use it: the scenario text read
+ * once, parsed once (scenario_src) and, where the scenario's own pools do not load,
+ * the TP-raising assignments (raise_tp).  Undo with plan_unraise. */
 typedef struct raised {
 	plan_request rq;
 	const char **extra;
@@ -2295,7 +2288,7 @@ static int pick_baseline(const plan_request *rq, plan_result *res, fs_err *err)
  * scenario loads, as --set assignments appended to the user's (each candidate sets
  * its own option's TP after them).  *extra (caller frees, with its strings) holds the
  * new set list; NULL when the scenario loads as it is. */
-static int plan_run_inner(const plan_request *rq0, plan_result **out, fs_err *err);
+static int plan_run_inner(const plan_request *rq, plan_result **out, fs_err *err);
 
 static int raise_tp(plan_request *rq, const char ***extra, fs_err *err)
 {
@@ -2367,52 +2360,28 @@ static void free_extra(const char **extra, int nuser, int n)
 
 int plan_run(const plan_request *rq0, plan_result **out, fs_err *err)
 {
-	const char **extra = NULL;
+	raised rs;
 	int rc;
-	plan_request rq1 = *rq0;
-	char *owned = NULL;
-	scenario_src *src = NULL;
 
 	*out = NULL;
-	if (!rq1.scenario_text) {
-		if (sweep_read_scenario(rq1.scenario_path, &owned, &rq1.scenario_len, err))
-			return -1;
-		rq1.scenario_text = owned;
-	}
-	if (open_src(&rq1, &src, err) || raise_tp(&rq1, &extra, err)) {
-		scenario_src_free(src);
-		free(owned);
+	if (plan_raise(rq0, &rs, err))
 		return -1;
-	}
-	rc = plan_run_inner(&rq1, out, err);
-	free_extra(extra, rq0->nsets, rq1.nsets);
-	scenario_src_free(src);
-	free(owned);
+	rc = plan_run_inner(&rs.rq, out, err);
+	plan_unraise(&rs);
 	return rc;
 }
 
-static int plan_run_inner(const plan_request *rq0, plan_result **out, fs_err *err)
+static int plan_run_inner(const plan_request *rq, plan_result **out, fs_err *err)
 {
 	plan_state ps;
 	plan_result *res = calloc(1, sizeof *res);
 	scenario *base = NULL;
 	struct timespec t0, t1;
-	plan_request lrq = *rq0;
-	const plan_request *rq = &lrq;
-	char *owned = NULL;
 
 	memset(&ps, 0, sizeof ps);
 	*out = NULL;
 	if (!res)
 		return fs_fail(err, FS_EXIT_RUNTIME, "out of memory");
-	/* Snapshot: the scenario is read once; every candidate parses this text. */
-	if (!lrq.scenario_text) {
-		if (sweep_read_scenario(lrq.scenario_path, &owned, &lrq.scenario_len, err)) {
-			free(res);
-			return -1;
-		}
-		lrq.scenario_text = owned;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ps.rq = rq;
 	ps.res = res;
@@ -2441,13 +2410,11 @@ static int plan_run_inner(const plan_request *rq0, plan_result **out, fs_err *er
 	res->wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	scenario_free(base);
 	free(ps.reqs);
-	free(owned);
 	*out = res;
 	return 0;
 fail:
 	scenario_free(base);
 	free(ps.reqs);
-	free(owned);
 	plan_result_free(res);
 	return -1;
 }

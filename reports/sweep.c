@@ -438,13 +438,11 @@ static int fill_run(const scenario *sc, const runner_result *r, const char *poin
 }
 
 /* Load point idx's scenario: base sets, then the point's, on a copy of the document
- * parsed once (c->scenario_src), else on the text read once (c->scenario_text) when
- * there is one. */
+ * parsed once (c->scenario_src, which sweep_run sets before any point loads). */
 static int load_point(const sweep_cfg *c, int64_t idx, scenario **sc, fs_err *err)
 {
 	const char **sets = calloc((size_t)c->nsets + SWEEP_MAX_PARAMS + 1, sizeof *sets);
-	char *buf = NULL, dirbuf[1024];
-	const char *dir = c->scenario_dir;
+	char *buf = NULL;
 	int rc = -1;
 
 	*sc = NULL;
@@ -456,15 +454,7 @@ static int load_point(const sweep_cfg *c, int64_t idx, scenario **sc, fs_err *er
 		fs_fail(err, FS_EXIT_RUNTIME, "sweep point %lld out of range or out of memory", (long long)idx);
 		goto out;
 	}
-	if (c->scenario_text && !c->scenario_dir) {
-		snprintf(dirbuf, sizeof dirbuf, "%s", c->scenario_path);
-		dir = dirname(dirbuf);
-	}
-	if (c->scenario_src ? scenario_src_load(c->scenario_src, sets, c->nsets + c->grid->nparams, sc, err) :
-	    c->scenario_text ?
-		    scenario_load_string(c->scenario_path, c->scenario_text, c->scenario_len, dir, sets,
-					 c->nsets + c->grid->nparams, sc, err) :
-		    scenario_load(c->scenario_path, sets, c->nsets + c->grid->nparams, sc, err)) {
+	if (scenario_src_load(c->scenario_src, sets, c->nsets + c->grid->nparams, sc, err)) {
 		char *pj = sweep_point_json(c->grid, idx);
 		fs_failp(err, "sweep point %lld %s: ", (long long)idx, pj ? pj : "");
 		free(pj);
@@ -1399,24 +1389,25 @@ static int mpi_share_text(sweep_cfg *lc, int rank, char **owned)
 }
 #endif
 
-/* Parse lc's text once into lc->scenario_src unless the caller gave one (*owned: what
- * to free, or NULL).  A text that does not parse leaves it NULL: each point then loads
- * from the text and reports the error with the point named, as before. */
-static void open_src(sweep_cfg *lc, scenario_src **owned)
+/* Parse lc's text once into lc->scenario_src unless the caller gave one; *owned gets
+ * what to free (scenario_src_free), NULL when nothing was made.  Returns 0, or -1 with
+ * err (the scenario's syntax error: no point could load). */
+static int open_src(sweep_cfg *lc, scenario_src **owned, fs_err *err)
 {
 	char dirbuf[1024];
 	const char *dir = lc->scenario_dir;
-	fs_err e = {0};
 
 	*owned = NULL;
-	if (lc->scenario_src || !lc->scenario_text)
-		return;
+	if (lc->scenario_src)
+		return 0;
 	if (!dir) {
 		snprintf(dirbuf, sizeof dirbuf, "%s", lc->scenario_path);
 		dir = dirname(dirbuf);
 	}
-	if (!scenario_src_open(lc->scenario_path, lc->scenario_text, lc->scenario_len, dir, owned, &e))
-		lc->scenario_src = *owned;
+	if (scenario_src_open(lc->scenario_path, lc->scenario_text, lc->scenario_len, dir, owned, err))
+		return -1;
+	lc->scenario_src = *owned;
+	return 0;
 }
 
 int sweep_run(const sweep_cfg *c0, sweep_stats *st, fs_err *err)
@@ -1431,7 +1422,7 @@ int sweep_run(const sweep_cfg *c0, sweep_stats *st, fs_err *err)
 	memset(st, 0, sizeof *st);
 	st->ranks = 1;
 	w.t0 = now_s();
-	/* Snapshot: the scenario is read once; every point parses this text. */
+	/* Snapshot: the scenario is read once, so editing it mid-sweep changes nothing. */
 	if (!lc.scenario_text) {
 		if (sweep_read_scenario(lc.scenario_path, &owned, &lc.scenario_len, err))
 			return -1;
@@ -1447,8 +1438,10 @@ int sweep_run(const sweep_cfg *c0, sweep_stats *st, fs_err *err)
 		MPI_Comm_size(MPI_COMM_WORLD, &nranks);
 		st->ranks = nranks;
 		mpi_share_text(&lc, rank, &owned);
-		open_src(&lc, &src);
-		if (rank == 0)
+		/* Every rank parses the same text, so all fail alike; rank 0 says why. */
+		if (open_src(&lc, &src, err))
+			rc = -1;
+		else if (rank == 0)
 			rc = prepare(c, &w, st, &todo, &ntodo, err);
 		/* Everyone learns whether rank 0 could start, so no worker waits forever. */
 		ok = rank == 0 ? rc == 0 : 0;
@@ -1478,8 +1471,7 @@ int sweep_run(const sweep_cfg *c0, sweep_stats *st, fs_err *err)
 			       " (rebuild with -DFLEETSIM_MPI=ON, libopenmpi-dev installed)");
 #endif
 	}
-	open_src(&lc, &src);
-	if (prepare(c, &w, st, &todo, &ntodo, err))
+	if (open_src(&lc, &src, err) || prepare(c, &w, st, &todo, &ntodo, err))
 		goto out;
 	rc = run_threads(c, &w, todo, ntodo, err);
 out:
